@@ -1,0 +1,471 @@
+"""The site on disk: stacks, their services, overlays and settings layers.
+
+A site is the repository root: `base.docker-compose.yaml`, `.env(.example)` and one
+`{id}-stack/` folder per stack. Loading is tolerant: what cannot be read is kept as a
+problem on the stack or service so `validate` can report all of them at once; operations
+call `Site.require_valid()` first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import settings, yamlio
+from .errors import BadInput, UnknownName
+from .models import GPU_VENDORS, HomestackMeta, StackMeta
+
+BASE_FILE = "base.docker-compose.yaml"
+SERVICE_SUFFIX = ".docker-compose.yaml"
+STACK_SUFFIX = "-stack"
+NETWORKS: dict[str, str] = {
+    "ai": "ai-services",
+    "media": "media-services",
+    "management": "management-services",
+    "essentials": "essential-services",
+}
+IOT_NETWORK = "iot_macvlan"
+SEED_NETWORKS = (*NETWORKS.values(), IOT_NETWORK)
+#: overlay kinds: `{service}.{kind}.docker-compose.yaml`, applied only when the host can serve
+#: them (a GPU vendor, or `iot` when the iot_macvlan network is configured)
+OVERLAY_KINDS: tuple[str, ...] = (*GPU_VENDORS, "iot")
+_LIST_ITEM = re.compile(
+    r"^(?P<indent>\s*)(?P<hash>#\s*)?-\s+(?P<name>[A-Za-z0-9][\w.-]*)\s*(?:#.*)?$"
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something on disk homestack could not make sense of."""
+
+    rule: str
+    message: str
+    file: Path
+    line: int | None = None
+    service: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class ListedService:
+    name: str
+    enabled: bool
+    line: int  # 1-based line in stack.yaml
+
+
+@dataclass
+class Service:
+    id: str
+    stack: str
+    file: Path
+    doc: yamlio.YamlDoc | None
+    overlays: dict[str, Path] = field(default_factory=dict)
+    meta: HomestackMeta | None = None
+    enabled: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def compose(self) -> dict[str, Any]:
+        """This service's own mapping under `services:` (empty when unreadable)."""
+        data = self.doc.data if self.doc else None
+        if isinstance(data, dict):
+            services = data.get("services")
+            if isinstance(services, dict):
+                entry = services.get(self.id)
+                if isinstance(entry, dict):
+                    return entry
+        return {}
+
+    @property
+    def env_dir(self) -> Path:
+        return self.file.parent / self.id
+
+    @property
+    def volume_name(self) -> str:
+        return f"{self.stack}_{self.id}_data"
+
+    @property
+    def title(self) -> str:
+        return self.meta.title if self.meta else self.id
+
+
+@dataclass
+class Stack:
+    id: str
+    dir: Path
+    meta: StackMeta
+    listed: list[ListedService]
+    services: dict[str, Service]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def file(self) -> Path:
+        return self.dir / "stack.yaml"
+
+    @property
+    def network(self) -> str:
+        return NETWORKS.get(self.id, f"{self.id}-services")
+
+    @property
+    def enabled(self) -> list[Service]:
+        return [self.services[s.name] for s in self.listed if s.enabled and s.name in self.services]
+
+
+def parse_listed(text: str) -> list[ListedService]:
+    listed: list[ListedService] = []
+    inside = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(r"^services\s*:", line):
+            inside = True
+            continue
+        if not inside:
+            continue
+        if line.strip() == "":
+            continue
+        if not line[0].isspace() and not line.startswith("#") and not line.startswith("-"):
+            break  # the next top-level key
+        match = _LIST_ITEM.match(line)
+        if match:
+            listed.append(ListedService(match["name"], match["hash"] is None, number))
+    return listed
+
+
+def _load_stack(folder: Path) -> Stack:
+    stack_id = folder.name.removesuffix(STACK_SUFFIX)
+    stack_file = folder / "stack.yaml"
+    problems: list[Problem] = []
+    meta = StackMeta()
+    listed: list[ListedService] = []
+    try:
+        text = stack_file.read_text(encoding="utf-8")
+        doc = yamlio.parse(text, stack_file)
+        listed = parse_listed(text)
+        raw = doc.data if isinstance(doc.data, dict) else {}
+        try:
+            meta = StackMeta.model_validate(raw)
+        except ValidationError as exc:
+            problems.append(_validation_problem("stack.schema", exc, doc, stack_file, None, ()))
+        enabled_from_yaml = [str(name) for name in raw.get("services") or []]
+        if enabled_from_yaml != [s.name for s in listed if s.enabled]:
+            problems.append(
+                Problem(
+                    "stack.services",
+                    "the services list must be a plain list of names, one per line",
+                    stack_file,
+                    doc.line("services"),
+                    hint="Write `services:` then one `  - name` per line; comment a line to "
+                    "disable that service.",
+                )
+            )
+    except FileNotFoundError:
+        problems.append(Problem("stack.missing", "stack.yaml is missing", stack_file))
+    except BadInput as exc:
+        problems.append(Problem("yaml.syntax", exc.message, stack_file, exc.line, hint=exc.hint))
+
+    enabled_names = {s.name for s in listed if s.enabled}
+    services: dict[str, Service] = {}
+    service_dir = folder / "services"
+    files = sorted(service_dir.glob("*.yaml")) + sorted(service_dir.glob("*.yml"))
+    overlay_files: list[tuple[str, str, Path]] = []
+    for path in files:
+        name = path.name
+        if not name.endswith(SERVICE_SUFFIX):
+            problems.append(
+                Problem(
+                    "file.naming",
+                    f"{name} does not follow {{service}}{SERVICE_SUFFIX}",
+                    path,
+                    1,
+                    hint=f"Rename it to <service>{SERVICE_SUFFIX}.",
+                )
+            )
+            continue
+        stem = name.removesuffix(SERVICE_SUFFIX)
+        base, _, vendor = stem.rpartition(".")
+        if base and vendor in OVERLAY_KINDS:
+            overlay_files.append((base, vendor, path))
+            continue
+        services[stem] = _load_service(stem, stack_id, path, stem in enabled_names)
+    for base, vendor, path in overlay_files:
+        if base in services:
+            services[base].overlays[vendor] = path
+        else:
+            problems.append(
+                Problem(
+                    "file.naming",
+                    f"GPU overlay {path.name} has no service file {base}{SERVICE_SUFFIX}",
+                    path,
+                    1,
+                    hint="Name overlays {service}.{nvidia|amd|intel|iot}.docker-compose.yaml.",
+                )
+            )
+    for entry in listed:
+        if entry.name not in services:
+            problems.append(
+                Problem(
+                    "stack.unknown-service",
+                    f"stack.yaml lists {entry.name!r} but services/{entry.name}{SERVICE_SUFFIX} "
+                    "does not exist",
+                    stack_file,
+                    entry.line,
+                    service=entry.name,
+                    hint=_did_you_mean(entry.name, list(services)) or "Remove the line.",
+                )
+            )
+    return Stack(stack_id, folder, meta, listed, services, problems)
+
+
+def _validation_problem(
+    rule: str,
+    exc: ValidationError,
+    doc: yamlio.YamlDoc,
+    path: Path,
+    service: str | None,
+    prefix: tuple[str | int, ...],
+) -> Problem:
+    first = exc.errors()[0]
+    loc = tuple(first["loc"])
+    where = ".".join(str(p) for p in (*prefix, *loc))
+    return Problem(
+        rule,
+        f"{where}: {first['msg']}",
+        path,
+        doc.line(*prefix, *loc),
+        service,
+        hint="See schema/x-homestack.schema.json for the fields and their types.",
+    )
+
+
+def _load_service(name: str, stack: str, path: Path, enabled: bool) -> Service:
+    service = Service(name, stack, path, None, enabled=enabled)
+    try:
+        service.doc = yamlio.load(path)
+    except BadInput as exc:
+        service.problems.append(Problem("yaml.syntax", exc.message, path, exc.line, name, exc.hint))
+        return service
+    raw = service.compose.get("x-homestack")
+    if raw is None:
+        if service.compose:
+            service.problems.append(
+                Problem(
+                    "meta.missing",
+                    f"services.{name} has no x-homestack block",
+                    path,
+                    service.doc.line("services", name),
+                    name,
+                    "Add `x-homestack:` with at least title and description.",
+                )
+            )
+        return service
+    try:
+        service.meta = HomestackMeta.model_validate(raw)
+    except ValidationError as exc:
+        service.problems.append(
+            _validation_problem(
+                "meta.schema", exc, service.doc, path, name, ("services", name, "x-homestack")
+            )
+        )
+    return service
+
+
+def _did_you_mean(name: str, choices: list[str]) -> str | None:
+    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
+    return f"Did you mean {', '.join(close)}?" if close else None
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The site root: $HOMESTACK_SITE, else the nearest folder up with the base file."""
+    env = os.environ.get("HOMESTACK_SITE")
+    if env:
+        root = Path(env).resolve()
+        if not (root / BASE_FILE).is_file():
+            raise BadInput(
+                f"HOMESTACK_SITE={env} has no {BASE_FILE}",
+                "Point HOMESTACK_SITE (or --site) at the homestack repository.",
+            )
+        return root
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / BASE_FILE).is_file():
+            return folder
+    raise BadInput(
+        f"no homestack site here: {BASE_FILE} not found in {here} or any folder above",
+        "Run homestack inside the cloned repository, or pass --site PATH.",
+    )
+
+
+@dataclass
+class Site:
+    root: Path
+    stacks: dict[str, Stack]
+    problems: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> Site:
+        root = (root or find_root()).resolve()
+        if not (root / BASE_FILE).is_file():
+            raise BadInput(
+                f"{root} is not a homestack site: {BASE_FILE} is missing",
+                "Run inside the repository or pass --site PATH.",
+            )
+        stacks = {}
+        for folder in sorted(root.glob(f"*{STACK_SUFFIX}")):
+            if (folder / "stack.yaml").is_file() or (folder / "services").is_dir():
+                stack = _load_stack(folder)
+                stacks[stack.id] = stack
+        site = cls(root, stacks)
+        seen: dict[str, Service] = {}
+        for service in site.services():
+            if service.id in seen:
+                other = seen[service.id]
+                site.problems.append(
+                    Problem(
+                        "service.duplicate",
+                        f"service {service.id!r} exists in both {other.stack} and "
+                        f"{service.stack} stacks",
+                        service.file,
+                        1,
+                        service.id,
+                        "Service names are unique across stacks; rename one.",
+                    )
+                )
+            seen.setdefault(service.id, service)
+        return site
+
+    # ---- lookup -----------------------------------------------------------------------
+    def services(self, *, enabled_only: bool = False) -> list[Service]:
+        out: list[Service] = []
+        for stack in self.stacks.values():
+            if enabled_only:
+                out.extend(stack.enabled)
+            else:
+                out.extend(stack.services.values())
+        return out
+
+    def stack(self, name: str) -> Stack:
+        key = name.removesuffix(STACK_SUFFIX)
+        if key in self.stacks:
+            return self.stacks[key]
+        raise UnknownName(
+            f"no stack named {name!r}",
+            _did_you_mean(key, list(self.stacks)) or f"Stacks: {', '.join(self.stacks)}.",
+        )
+
+    def service(self, name: str) -> Service:
+        for stack in self.stacks.values():
+            if name in stack.services:
+                return stack.services[name]
+        names = [s.id for s in self.services()]
+        raise UnknownName(
+            f"no service named {name!r}",
+            _did_you_mean(name, names) or "Run `homestack ls` to see every service.",
+        )
+
+    def select(self, names: list[str] | None) -> tuple[list[Stack], list[Service] | None]:
+        """Resolve command arguments that may name stacks or services."""
+        if not names:
+            return list(self.stacks.values()), None
+        stacks: list[Stack] = []
+        services: list[Service] = []
+        for name in names:
+            key = name.removesuffix(STACK_SUFFIX)
+            if key in self.stacks:
+                stacks.append(self.stacks[key])
+            else:
+                services.append(self.service(name))
+        if services:
+            for service in services:
+                owner = self.stacks[service.stack]
+                if owner not in stacks:
+                    stacks.append(owner)
+            return stacks, services
+        return stacks, None
+
+    def all_problems(self) -> list[Problem]:
+        found = list(self.problems)
+        for stack in self.stacks.values():
+            found.extend(stack.problems)
+            for service in stack.services.values():
+                found.extend(service.problems)
+        return found
+
+    def require_valid(self) -> None:
+        for problem in self.all_problems():
+            raise BadInput(
+                problem.message,
+                problem.hint,
+                file=problem.file,
+                line=problem.line,
+                service=problem.service,
+            )
+
+    # ---- settings ---------------------------------------------------------------------
+    def env_files(self, stack: Stack) -> list[Path]:
+        """Layer files in order root → stack → each enabled service."""
+        layers = [settings.layer_file(self.root), settings.layer_file(stack.dir)]
+        layers += [settings.layer_file(service.env_dir) for service in stack.enabled]
+        return [path for path in layers if path is not None]
+
+    @cached_property
+    def root_env(self) -> dict[str, str]:
+        layer = settings.layer_file(self.root)
+        env_file = settings.read_env(layer) if layer else None
+        return self._derived(dict(env_file.values) if env_file else {})
+
+    def _derived(self, env: dict[str, str]) -> dict[str, str]:
+        env.update({k: v for k, v in os.environ.items() if k.isupper()})
+        env["HOMESTACK_ROOT"] = str(self.root)
+        for key, default in (("DATA_ROOT", "DATA"), ("SECRETS_DIR", "secrets")):
+            value = env.get(key) or default
+            env[key] = (
+                str((self.root / value).resolve()) if not Path(value).is_absolute() else value
+            )
+        return env
+
+    def stack_env(self, stack: Stack) -> dict[str, str]:
+        """What Compose will interpolate with: the layers, then the process environment."""
+        files = [settings.read_env(path) for path in self.env_files(stack)]
+        return self._derived(settings.merge_layers(files))
+
+    @property
+    def prefix(self) -> str:
+        """A site-wide name prefix for projects, networks and volumes (tests use it)."""
+        return self.root_env.get("HOMESTACK_PREFIX", "")
+
+    @property
+    def data_root(self) -> Path:
+        return Path(self.root_env["DATA_ROOT"])
+
+    @property
+    def secrets_dir(self) -> Path:
+        return Path(self.root_env["SECRETS_DIR"])
+
+    def project_name(self, stack: Stack) -> str:
+        return f"{self.prefix}{stack.id}"
+
+    def network_name(self, network: str) -> str:
+        return f"{self.prefix}{network}"
+
+    def compose_files(
+        self,
+        stack: Stack,
+        services: list[Service] | None = None,
+        overlays: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[Path]:
+        """base + each chosen service + the overlays chosen for it (service id → kinds)."""
+        chosen = services if services is not None else stack.enabled
+        files = [self.root / BASE_FILE]
+        for service in chosen:
+            files.append(service.file)
+            for kind in (overlays or {}).get(service.id, ()):
+                if kind in service.overlays:
+                    files.append(service.overlays[kind])
+        return files

@@ -1,0 +1,189 @@
+"""The dependency graph across stacks and services, its waves, and what `up` would create.
+
+Nothing here touches Docker: the plan is read from the files alone, so it is instant and
+works without an engine.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import NETWORKS, Service, Site, Stack
+from .errors import BadInput
+
+
+@dataclass(frozen=True)
+class Edge:
+    service: str
+    needs: str
+    why: str  # "compose depends_on", "x-homestack depends_on", "stack depends_on"
+
+
+@dataclass
+class Graph:
+    services: dict[str, Service]
+    needs: dict[str, set[str]]
+    edges: list[Edge]
+    unknown: list[tuple[Service, str]] = field(default_factory=list)
+
+    def stack_needs(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {s.stack: set() for s in self.services.values()}
+        for name, deps in self.needs.items():
+            mine = self.services[name].stack
+            for dep in deps:
+                theirs = self.services[dep].stack
+                if theirs != mine:
+                    out[mine].add(theirs)
+        return out
+
+
+def compose_depends_on(service: Service) -> list[str]:
+    raw = service.compose.get("depends_on")
+    if isinstance(raw, list):
+        return [str(item) for item in raw]
+    if isinstance(raw, dict):
+        return [str(key) for key in raw]
+    return []
+
+
+def _stack_gate(stack: Stack) -> list[Service]:
+    enabled = stack.enabled
+    critical = [s for s in enabled if s.meta and s.meta.critical]
+    return critical or enabled
+
+
+def build_graph(site: Site, services: list[Service] | None = None) -> Graph:
+    """The graph of the enabled services (or the given ones and what they need)."""
+    enabled = {s.id: s for s in site.services(enabled_only=True)}
+    known = {s.id: s for s in site.services()}
+    wanted = list(services) if services is not None else list(enabled.values())
+    graph = Graph({}, {}, [])
+    queue = list(wanted)
+    while queue:
+        service = queue.pop()
+        if service.id in graph.services:
+            continue
+        graph.services[service.id] = service
+        deps: set[str] = set()
+        for name in compose_depends_on(service):
+            deps.add(name)
+            graph.edges.append(Edge(service.id, name, "compose depends_on"))
+        for name in service.meta.depends_on if service.meta else []:
+            deps.add(name)
+            graph.edges.append(Edge(service.id, name, "x-homestack depends_on"))
+        for stack_id in site.stacks[service.stack].meta.depends_on:
+            if stack_id in site.stacks:
+                for gate in _stack_gate(site.stacks[stack_id]):
+                    deps.add(gate.id)
+                    graph.edges.append(Edge(service.id, gate.id, f"stack depends_on {stack_id}"))
+        resolved: set[str] = set()
+        for name in deps:
+            target = enabled.get(name) or (known.get(name) if services is not None else None)
+            if target is None:
+                graph.unknown.append((service, name))
+                continue
+            resolved.add(name)
+            queue.append(target)
+        graph.needs[service.id] = resolved
+    return graph
+
+
+def waves(needs: dict[str, set[str]]) -> list[list[str]]:
+    """Topological layers: everything in a wave only needs earlier waves."""
+    sorter = graphlib.TopologicalSorter(needs)
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as cycle:
+        loop = cycle.args[1]
+        raise BadInput(
+            "dependency cycle: " + " → ".join(str(x) for x in reversed(loop)),
+            "Remove one depends_on (compose, x-homestack or stack.yaml) from the loop.",
+        ) from None
+    layers: list[list[str]] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        layers.append(ready)
+        sorter.done(*ready)
+    return layers
+
+
+@dataclass(frozen=True)
+class Creation:
+    kind: str  # network, secret, folder, volume
+    name: str
+    exists: bool
+    detail: str = ""
+
+
+@dataclass
+class PlanResult:
+    stack_waves: list[list[str]]
+    service_waves: list[list[str]]
+    stacks: dict[str, list[str]]
+    edges: list[Edge]
+    creates: list[Creation]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "stack_waves": self.stack_waves,
+            "service_waves": self.service_waves,
+            "stacks": self.stacks,
+            "edges": [e.__dict__ for e in self.edges],
+            "creates": [c.__dict__ for c in self.creates],
+        }
+
+
+def networks_for(site: Site, services: list[Service]) -> list[str]:
+    """Seed networks these services join (iot_macvlan only when configured)."""
+    wanted: list[str] = []
+    for service in services:
+        nets = service.compose.get("networks") or []
+        names = list(nets) if isinstance(nets, (list, dict)) else []
+        for name in [NETWORKS.get(service.stack, ""), *names]:
+            if name and name not in wanted:
+                wanted.append(str(name))
+    return [n for n in wanted if n in (*NETWORKS.values(), "iot_macvlan")]
+
+
+def make_plan(site: Site, names: list[str] | None = None) -> PlanResult:
+    site.require_valid()
+    _, chosen = site.select(names)
+    if names and chosen is None:
+        chosen = [s for stack in site.select(names)[0] for s in stack.enabled]
+    graph = build_graph(site, chosen)
+    if graph.unknown:
+        service, name = graph.unknown[0]
+        raise BadInput(
+            f"{service.id} depends on {name!r}, which is not an enabled service",
+            f"Enable it (`homestack enable {name}`) or remove the dependency.",
+            file=service.file,
+            service=service.id,
+        )
+    service_waves = waves(graph.needs)
+    stack_waves = waves(graph.stack_needs())
+    stacks: dict[str, list[str]] = {}
+    for wave in service_waves:
+        for name in wave:
+            stacks.setdefault(graph.services[name].stack, []).append(name)
+    creates: list[Creation] = []
+    services = list(graph.services.values())
+    for network in networks_for(site, services):
+        creates.append(Creation("network", site.network_name(network), False, "ensure"))
+    for service in services:
+        for secret in service.meta.secrets if service.meta else []:
+            path = site.secrets_dir / f"{service.id}_{secret.name}"
+            creates.append(Creation("secret", str(path), path.exists(), f"{secret.length} chars"))
+    for service in services:
+        for folder in (
+            site.data_root / service.id,
+            site.data_root / "config" / service.id,
+            site.data_root / "backups" / service.id,
+        ):
+            creates.append(Creation("folder", str(folder), folder.is_dir()))
+        data = service.doc.data if service.doc else None
+        volumes = data.get("volumes") if isinstance(data, dict) else None
+        for key in volumes or {}:
+            creates.append(Creation("volume", site.prefix + str(key), False, "ensure"))
+    return PlanResult(stack_waves, service_waves, stacks, graph.edges, creates)

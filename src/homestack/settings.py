@@ -1,0 +1,156 @@
+"""`.env` layering (root → stack → service) and Compose-style `${VAR}` interpolation.
+
+Compose does the authoritative interpolation when it runs; this module does the same in
+process so `ls`, `plan` and the lint rules can read ports and paths without starting it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import BadInput
+
+_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+_VAR = re.compile(
+    r"\$(?:(?P<escaped>\$)|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)"
+    r"(?:(?P<op>:?[-?+])(?P<arg>(?:[^{}]|\{[^{}]*\})*))?\}|(?P<named>[A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+@dataclass(frozen=True)
+class EnvFile:
+    path: Path
+    values: dict[str, str]
+    lines: dict[str, int]
+    #: variables written as commented assignments (`# KEY=value`): documented, optional
+    commented: frozenset[str] = field(default_factory=frozenset)
+
+
+def _unquote(raw: str) -> str:
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        inner = raw[1:-1]
+        if raw[0] == '"':
+            inner = inner.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
+        return inner
+    # an unquoted value ends at " #"
+    hash_at = raw.find(" #")
+    return (raw[:hash_at] if hash_at >= 0 else raw).strip()
+
+
+def parse_env(text: str, path: Path) -> EnvFile:
+    values: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    commented: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("#"):
+            match = _LINE.match(stripped.lstrip("#").strip())
+            if match and match.group(1).isupper():
+                commented.add(match.group(1))
+            continue
+        match = _LINE.match(line)
+        if not match:
+            raise BadInput(
+                f"{path}:{number}: not a KEY=value line: {stripped[:60]!r}",
+                "Each line of an env file is KEY=value, a comment (#) or empty.",
+                file=path,
+                line=number,
+            )
+        key, raw = match.groups()
+        values[key] = _unquote(raw)
+        lines[key] = number
+    return EnvFile(path, values, lines, frozenset(commented - values.keys()))
+
+
+def read_env(path: Path) -> EnvFile | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read: {exc}", file=path) from None
+    return parse_env(text, path)
+
+
+def layer_file(folder: Path) -> Path | None:
+    """The settings file of one layer: `.env`, else the shipped `.env.example`."""
+    for name in (".env", ".env.example"):
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class MissingVariable(BadInput):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(
+            f"required variable {name} is not set: {message}",
+            f"Set {name} in .env (or the stack's .env).",
+        )
+        self.name = name
+
+
+def interpolate(value: str, env: Mapping[str, str], *, strict: bool = False) -> str:
+    """Expand `$VAR`, `${VAR}`, `${VAR:-d}`, `${VAR-d}`, `${VAR:?e}`, `${VAR?e}`,
+    `${VAR:+a}`, `${VAR+a}` and `$$` as Compose does. With strict, `?` raises."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("escaped"):
+            return "$"
+        name = match.group("braced") or match.group("named")
+        op = match.group("op")
+        arg = match.group("arg") or ""
+        present = name in env
+        current = env.get(name, "")
+        if op is None:
+            return current
+        unset_or_empty = op.startswith(":")
+        missing = (not present) or (unset_or_empty and current == "")
+        kind = op[-1]
+        if kind == "-":
+            return interpolate(arg, env, strict=strict) if missing else current
+        if kind == "+":
+            return "" if missing else interpolate(arg, env, strict=strict)
+        if missing and strict:
+            raise MissingVariable(name, arg)
+        return current
+
+    return _VAR.sub(replace, value)
+
+
+def variables_in(value: str) -> list[tuple[str, str | None]]:
+    """Each variable a string refers to, with its operator (None, ':-', ':?', …)."""
+    found: list[tuple[str, str | None]] = []
+    for match in _VAR.finditer(value):
+        if match.group("escaped"):
+            continue
+        name = match.group("braced") or match.group("named")
+        found.append((name, match.group("op")))
+        if match.group("arg"):
+            found.extend(variables_in(match.group("arg")))
+    return found
+
+
+def interpolate_tree(data: Any, env: Mapping[str, str]) -> Any:
+    if isinstance(data, str):
+        return interpolate(data, env)
+    if isinstance(data, dict):
+        return {key: interpolate_tree(value, env) for key, value in data.items()}
+    if isinstance(data, list):
+        return [interpolate_tree(item, env) for item in data]
+    return data
+
+
+def merge_layers(files: list[EnvFile | None]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for env_file in files:
+        if env_file is not None:
+            merged.update(env_file.values)
+    return merged

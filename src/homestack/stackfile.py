@@ -1,0 +1,126 @@
+"""Enable and disable services by editing `stack.yaml` in place.
+
+The services list is edited line by line so every comment, blank line and the order stay
+exactly as the user wrote them: disabling comments the entry's line (`  - x` → `  # - x`),
+enabling uncomments it, so a round trip gives back the same bytes. The result is parsed again
+with ruamel.yaml before it replaces the file, atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalog import Site, Stack
+from .errors import BadInput
+
+
+@dataclass(frozen=True)
+class ToggleResult:
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, list[str]]:
+        return {"changed": self.changed, "unchanged": self.unchanged, "files": self.files}
+
+
+def _edit(text: str, stack: Stack, name: str, enable: bool) -> str | None:
+    """The new text, or None when the service is already in the wanted state."""
+    lines = text.splitlines(keepends=True)
+    entry = next((item for item in stack.listed if item.name == name), None)
+    if entry is not None:
+        if entry.enabled == enable:
+            return None
+        line = lines[entry.line - 1]
+        if enable:
+            lines[entry.line - 1] = re.sub(r"^(\s*)#\s?(\s*-\s)", r"\1\2", line, count=1)
+        else:
+            lines[entry.line - 1] = re.sub(r"^(\s*)(-\s)", r"\1# \2", line, count=1)
+        return "".join(lines)
+    if not enable:
+        return None  # not listed means disabled already
+    # append to the services list, after its last entry (or right after `services:`)
+    anchor = max((item.line for item in stack.listed), default=None)
+    indent = "  "
+    if anchor is None:
+        for number, line in enumerate(lines, start=1):
+            if re.match(r"^services\s*:\s*(\[\s*\])?\s*(#.*)?$", line):
+                lines[number - 1] = re.sub(r"\[\s*\]", "", line).rstrip() + "\n"
+                anchor = number
+                break
+        if anchor is None:
+            if lines and not lines[-1].endswith("\n"):
+                lines[-1] += "\n"
+            lines.append("services:\n")
+            anchor = len(lines)
+    else:
+        indent = re.match(r"^(\s*)", lines[anchor - 1].replace("#", " ")).group(1)  # type: ignore[union-attr]
+        indent = indent or "  "
+    if not lines[anchor - 1].endswith("\n"):
+        lines[anchor - 1] += "\n"
+    lines.insert(anchor, f"{indent}- {name}\n")
+    return "".join(lines)
+
+
+def _check(text: str, path: Path, name: str, enable: bool) -> None:
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="rt").load(io.StringIO(text)) or {}
+    listed = [str(item) for item in (data.get("services") or [])]
+    if (name in listed) != enable:  # pragma: no cover - guards against a bad edit
+        raise BadInput(
+            f"{path}: could not {'enable' if enable else 'disable'} {name} safely",
+            "Edit the services list by hand: one `  - name` per line.",
+            file=path,
+        )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace a file so that a crash leaves either the old or the new content."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(mode)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def toggle(site: Site, names: list[str], *, enable: bool) -> ToggleResult:
+    """Enable or disable services; all names are checked before any file changes."""
+    services = [site.service(name) for name in names]  # raises "did you mean" on a typo
+    for service in services:
+        stack = site.stacks[service.stack]
+        bad = [p for p in stack.problems if p.rule in {"yaml.syntax", "stack.services"}]
+        if bad:
+            raise BadInput(bad[0].message, bad[0].hint, file=bad[0].file, line=bad[0].line)
+    result = ToggleResult()
+    pending: dict[Path, str] = {}
+    for service in services:
+        stack = site.stacks[service.stack]
+        text = pending.get(stack.file) or stack.file.read_text(encoding="utf-8")
+        if stack.file in pending:  # re-read the listing from the pending text
+            from .catalog import parse_listed
+
+            stack = Stack(stack.id, stack.dir, stack.meta, parse_listed(text), stack.services)
+        new = _edit(text, stack, service.id, enable)
+        if new is None:
+            result.unchanged.append(service.id)
+            continue
+        _check(new, stack.file, service.id, enable)
+        pending[stack.file] = new
+        result.changed.append(service.id)
+    for path, text in pending.items():
+        write_atomic(path, text)
+        result.files.append(str(path))
+    return result

@@ -1,0 +1,92 @@
+"""`homestack validate` and `homestack config`: lint, then Compose's own check."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .catalog import Site, Stack
+from .engine.compose import ComposeProject, require_compose
+from .errors import CommandFailed
+from .lint import Finding, Severity, lint_site
+
+
+@dataclass
+class Validation:
+    root: Path
+    findings: list[Finding]
+    compose: dict[str, str] = field(default_factory=dict)
+    offline: bool = False
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR] + [
+            Finding("compose.config", Severity.ERROR, status, self.root)
+            for status in self.compose.values()
+            if status != "ok"
+        ]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "findings": [f.to_data() for f in self.findings],
+            "compose": self.compose,
+            "offline": self.offline,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+        }
+
+
+def _compose_check(site: Site, stack: Stack) -> str:
+    project = ComposeProject(site, stack, overlays=all_overlays(stack))
+    try:
+        project.run("config", "--quiet")
+    except CommandFailed as failed:
+        return failed.stderr.strip() or f"exit {failed.returncode}"
+    return "ok"
+
+
+def all_overlays(stack: Stack) -> dict[str, list[str]]:
+    """Every overlay of every enabled service, so validate checks them all merge cleanly."""
+    return {s.id: sorted(s.overlays) for s in stack.enabled}
+
+
+def validate(site: Site, stack_name: str | None = None, *, offline: bool = False) -> Validation:
+    stacks = [site.stack(stack_name)] if stack_name else list(site.stacks.values())
+    findings = lint_site(site, stacks=[s.id for s in stacks] if stack_name else None)
+    result = Validation(site.root, findings, offline=offline)
+    broken = {f.service for f in findings if f.rule in ("yaml.syntax",)}
+    if offline:
+        return result
+    require_compose()
+    checkable = [s for s in stacks if s.enabled and not broken & set(s.services)]
+    with ThreadPoolExecutor(max_workers=max(1, len(checkable))) as pool:
+        statuses = pool.map(lambda s: _compose_check(site, s), checkable)
+        result.compose = dict(zip((s.id for s in checkable), statuses, strict=True))
+    return result
+
+
+@dataclass
+class MergedConfig:
+    models: dict[str, dict[str, Any]]
+
+    def to_data(self) -> dict[str, Any]:
+        return self.models
+
+
+def merged_config(site: Site, stack_name: str | None = None) -> MergedConfig:
+    site.require_valid()
+    stacks = [site.stack(stack_name)] if stack_name else list(site.stacks.values())
+    from .gpu_choice import overlays_for
+
+    models = {}
+    for stack in stacks:
+        if stack.enabled:
+            project = ComposeProject(site, stack, overlays=overlays_for(site, stack))
+            models[stack.id] = project.config()
+    return MergedConfig(models)

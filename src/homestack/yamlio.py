@@ -1,0 +1,112 @@
+"""Fast YAML reading that keeps line numbers and notices duplicate keys.
+
+Read-only commands must be instant, so files are composed with libyaml's C parser into
+nodes, then turned into plain Python values while every key path's line is recorded.
+Round-trip edits (keeping comments) are done elsewhere with ruamel.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import BadInput
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml is in every wheel we install
+    _Loader = yaml.SafeLoader
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDoc:
+    path: Path
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    duplicates: list[tuple[KeyPath, int]] = field(default_factory=list)
+
+    def line(self, *keys: str | int) -> int | None:
+        """Line of the deepest known ancestor of `keys` (1-based)."""
+        path: KeyPath = tuple(keys)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return 1
+
+
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    return _CONSTRUCTOR.construct_object(node, deep=True)
+
+
+def _walk(node: yaml.Node, path: KeyPath, doc: YamlDoc, anchors: dict[int, Any]) -> Any:
+    if id(node) in anchors:
+        return anchors[id(node)]
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        anchors[id(node)] = out
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged = _walk(value_node, path, doc, anchors)
+                for item in merged if isinstance(merged, list) else [merged]:
+                    if isinstance(item, dict):
+                        for k, v in item.items():
+                            out.setdefault(k, v)
+                continue
+            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            child = (*path, key)
+            line = key_node.start_mark.line + 1
+            if key in out:
+                doc.duplicates.append((child, line))
+            doc.lines[child] = line
+            out[key] = _walk(value_node, child, doc, anchors)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        seq: list[Any] = []
+        anchors[id(node)] = seq
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            doc.lines[child] = item.start_mark.line + 1
+            seq.append(_walk(item, child, doc, anchors))
+        return seq
+    return _scalar(node)  # type: ignore[arg-type]
+
+
+def parse(text: str, path: Path) -> YamlDoc:
+    """Parse one YAML document, raising BadInput with file and line on a syntax error."""
+    doc = YamlDoc(path=path, data=None)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or str(exc)
+        raise BadInput(
+            f"{path}: not valid YAML: {problem}",
+            "Fix the syntax at that line (indentation, a missing colon, an unclosed quote).",
+            file=path,
+            line=line,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{path}: not valid YAML: {exc}", file=path) from None
+    if node is not None:
+        doc.data = _walk(node, (), doc, {})
+    return doc
+
+
+def load(path: Path) -> YamlDoc:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{path}: file not found", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read: {exc}", file=path) from None
+    return parse(text, path)
