@@ -1,0 +1,66 @@
+"""The stand-in image: a tiny image built offline from the host's static busybox.
+
+`homestack up --stand-in IMAGE` runs it in place of every service image, so a topology can
+be rehearsed (networks, secrets, volumes, order, health) without pulling gigabytes, and the
+tests can deploy every shipped stack with no registry. It has `sh`, `httpd`, `nc`, `wget`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .errors import CommandFailed, OperationFailed
+
+DEFAULT_TAG = "homestack/standin:local"
+BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox", "/usr/lib/busybox/busybox")
+DOCKERFILE = """FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+LABEL org.homestack.standin="1"
+CMD ["sh"]
+"""
+
+
+def find_static_busybox() -> Path:
+    for candidate in BUSYBOX_CANDIDATES:
+        path = Path(candidate)
+        if path.is_file():
+            head = path.read_bytes()[:4096]
+            if b"ld-linux" not in head and b"/lib64/ld" not in path.read_bytes()[:65536]:
+                return path
+    raise OperationFailed(
+        "no static busybox found to build the stand-in image",
+        "Install Debian's busybox-static package: apt-get install busybox-static",
+    )
+
+
+def image_exists(tag: str) -> bool:
+    done = subprocess.run(
+        ["docker", "image", "inspect", tag], capture_output=True, text=True, check=False
+    )
+    return done.returncode == 0
+
+
+def ensure_image(tag: str = DEFAULT_TAG) -> str:
+    """Build the stand-in image unless it exists; returns its tag."""
+    if image_exists(tag):
+        return tag
+    busybox = find_static_busybox()
+    with tempfile.TemporaryDirectory(prefix="homestack-standin-") as folder:
+        context = Path(folder)
+        shutil.copy2(busybox, context / "busybox")
+        (context / "Dockerfile").write_text(DOCKERFILE, encoding="utf-8")
+        command = ["docker", "build", "-q", "-t", tag, str(context)]
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={"DOCKER_BUILDKIT": "0", "PATH": "/usr/local/bin:/usr/bin:/bin"},
+        )
+    if done.returncode != 0:
+        raise CommandFailed(command, done.returncode, done.stderr)
+    return tag
