@@ -1,0 +1,172 @@
+"""`homestack install networks|secrets|data` and `homestack secrets ls`.
+
+Other command modules add their own steps to `install_app` (e.g. `install docker`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import ExitStatus
+from .app import JsonOption, app, emit, fail, state
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..catalog import Service
+
+install_app = typer.Typer(
+    help="Prepare the host: networks, secrets, DATA folders.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(install_app, name="install")
+
+secrets_app = typer.Typer(
+    help="Generated secrets (names and metadata only, never values).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(secrets_app, name="secrets")
+
+Names = Annotated[
+    list[str] | None,
+    typer.Argument(help="Stacks or services (default: every enabled service).", show_default=False),
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")]
+
+
+def _selected(names: list[str] | None) -> list[Service]:
+    site = state.site()
+    site.require_valid()
+    stacks, only = site.select(names)
+    if only is not None:
+        return only
+    return [service for stack in stacks for service in stack.enabled]
+
+
+def _verb(dry_run: bool, verb: str) -> str:
+    return f"would {verb}" if dry_run else verb + ("d" if verb.endswith("e") else "ed")
+
+
+@install_app.command("networks")
+def networks_command(
+    names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False
+) -> None:
+    """Create the seed's bridge networks (and iot_macvlan when IOT_* is set). Idempotent."""
+    from ..deploy.networks import ensure_networks
+
+    site = state.site()
+    services = _selected(names) if names else None
+    emit(ensure_networks(site, services, dry_run=dry_run), as_json, _render_networks)
+
+
+def _render_networks(report: Any, out: Console) -> None:
+    for change in report.changes:
+        subnet = f" {change.subnet}" if change.subnet else ""
+        extra = f" ({change.detail})" if change.detail else ""
+        if change.action == "create":
+            verb = _verb(report.dry_run, "create")
+            out.print(f"{verb} network {change.name} ({change.driver}{subnet}){extra}")
+        else:
+            out.print(f"[dim]network {change.name} exists ({change.driver}{subnet})[/]")
+    for note in report.notes:
+        out.print(f"[yellow]note:[/] {note}")
+    if not report.changed:
+        out.print("networks: nothing to change")
+
+
+@install_app.command("secrets")
+def secrets_command(
+    names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False
+) -> None:
+    """Generate the secrets the enabled services declare (never overwrites, never prints)."""
+    from ..deploy.secrets import ensure_secrets
+
+    site = state.site()
+    emit(ensure_secrets(site, _selected(names), dry_run=dry_run), as_json, _render_secrets)
+
+
+def _render_secrets(report: Any, out: Console) -> None:
+    for note in report.notes:
+        out.print(f"{'would ' if report.dry_run else ''}{note}")
+    for change in report.changes:
+        if change.action == "create":
+            verb = _verb(report.dry_run, "generate")
+            out.print(f"{verb} {change.path} ({change.mode} {change.owner}, {change.detail})")
+        elif change.action == "fix":
+            out.print(f"{_verb(report.dry_run, 'fix')} {change.path}: {change.detail}")
+        else:
+            out.print(f"[dim]{change.path} exists ({change.mode} {change.owner})[/]")
+    if not report.changed:
+        out.print("secrets: nothing to change")
+
+
+@install_app.command("data")
+def data_command(names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False) -> None:
+    """Create DATA/{service}, DATA/config/{service}, DATA/backups/{service} owned by PUID:PGID."""
+    from ..deploy.data import ensure_data
+
+    site = state.site()
+    emit(ensure_data(site, _selected(names), dry_run=dry_run), as_json, _render_data)
+
+
+def _render_data(report: Any, out: Console) -> None:
+    for folder in report.folders:
+        if folder.action == "create":
+            mode = f" {folder.detail}" if folder.detail else ""
+            out.print(f"{_verb(report.dry_run, 'create')} {folder.path} ({folder.owner}{mode})")
+        elif folder.action == "foreign-owner":
+            out.print(f"[yellow]{folder.path} is owned by {folder.owner}:[/] {folder.detail}")
+        else:
+            out.print(f"[dim]{folder.path} exists ({folder.owner})[/]")
+    for volume in report.volumes:
+        out.print(f"[dim]volume {volume.name}: {volume.state} ({volume.detail})[/]")
+    for note in report.notes:
+        out.print(f"[yellow]note:[/] {note}")
+    if not report.changed:
+        out.print("data: nothing to change")
+
+
+@secrets_app.command("ls")
+def secrets_ls_command(as_json: JsonOption = False) -> None:
+    """List secret files: name, service, owner, mode, age, size. Never the values."""
+    from ..deploy.secrets import list_secrets
+
+    listing = list_secrets(state.site())
+    emit(listing, as_json, _render_listing)
+    if listing.problems:
+        raise fail(ExitStatus.FAILED)
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def _render_listing(listing: Any, out: Console) -> None:
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("SECRET", "SERVICE", "OWNER", "MODE", "AGE", "SIZE", "PROBLEM"):
+        table.add_column(column)
+    for row in listing.rows:
+        table.add_row(
+            row.name,
+            row.service or "[dim]-[/]",
+            row.owner,
+            row.mode,
+            _age(row.age_s),
+            "-" if row.size is None else str(row.size),
+            f"[red]{row.problem}[/]" if row.problem else "",
+        )
+    out.print(table)
+    for name in listing.missing:
+        out.print(f"[yellow]missing:[/] {name} (run `homestack install secrets`)")
+    out.print(f"[dim]{len(listing.rows)} files in {listing.folder}[/]")

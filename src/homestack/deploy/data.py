@@ -1,0 +1,233 @@
+"""`homestack install data`: each service's folders under DATA_ROOT, and its volume's binding.
+
+Both seed conventions hold at once: the folders `DATA/{service}`, `DATA/config/{service}`
+and `DATA/backups/{service}` exist, owned by PUID:PGID, and the named volume
+`{stack}_{service}_data` that the compose file declares is a bind of `DATA/{service}`.
+Folders that already exist with another owner are left alone and reported. A volume of that
+name that Docker already has, bound somewhere else, is drift: an error with the fix.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..catalog import Service, Site
+from ..errors import BadInput, EngineUnavailable, OperationFailed
+from ..settings import interpolate_tree
+
+DATA_MODE = 0o755
+BACKUP_MODE = 0o700
+
+
+@dataclass(frozen=True)
+class FolderChange:
+    path: str
+    service: str
+    action: str  # create, unchanged, foreign-owner
+    owner: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class VolumeCheck:
+    name: str
+    service: str
+    device: str  # the folder the compose file binds
+    state: str  # ok, absent (compose creates it on up), not-declared, not-bind
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DataReport:
+    created: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)  # exists, owned by someone else
+    folders: list[FolderChange] = field(default_factory=list)
+    volumes: list[VolumeCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    owner: str = ""
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "owner": self.owner,
+            "created": list(self.created),
+            "unchanged": list(self.unchanged),
+            "foreign": list(self.foreign),
+            "changed": self.changed,
+            "dry_run": self.dry_run,
+            "folders": [asdict(f) for f in self.folders],
+            "volumes": [asdict(v) for v in self.volumes],
+            "notes": list(self.notes),
+        }
+
+
+def owner_ids(site: Site) -> tuple[int, int]:
+    """PUID:PGID from the root env (default: the user running homestack)."""
+    env = site.root_env
+    values: list[int] = []
+    for key, default in (("PUID", os.geteuid()), ("PGID", os.getegid())):
+        raw = env.get(key, "").strip()
+        if not raw:
+            values.append(default)
+            continue
+        if not raw.isdigit():
+            raise BadInput(
+                f"{key}={raw} is not a numeric id",
+                f"Set {key} to a number in .env (`id -u` / `id -g` print yours).",
+                file=site.root / ".env",
+            )
+        values.append(int(raw))
+    return values[0], values[1]
+
+
+def service_folders(site: Site, service: Service) -> list[tuple[Path, int]]:
+    root = site.data_root
+    return [
+        (root / service.id, DATA_MODE),
+        (root / "config" / service.id, DATA_MODE),
+        (root / "backups" / service.id, BACKUP_MODE),
+    ]
+
+
+def declared_volume(site: Site, service: Service) -> tuple[str, dict[str, Any]] | None:
+    """(engine name, definition) of the service's `{stack}_{service}_data` volume, if declared."""
+    data = service.doc.data if service.doc else None
+    volumes = data.get("volumes") if isinstance(data, dict) else None
+    key = service.volume_name
+    if not isinstance(volumes, dict) or key not in volumes:
+        return None
+    stack = site.stacks[service.stack]
+    env = site.stack_env(stack)
+    env.setdefault("HOMESTACK_PREFIX", site.prefix)
+    definition = volumes.get(key) or {}
+    resolved = interpolate_tree(definition if isinstance(definition, dict) else {}, env)
+    name = str(resolved.get("name") or f"{site.project_name(stack)}_{key}")
+    return name, resolved
+
+
+def _check_volume(site: Site, service: Service, engine_ok: list[bool]) -> VolumeCheck | None:
+    declared = declared_volume(site, service)
+    expected = str(site.data_root / service.id)
+    if declared is None:
+        return None
+    name, definition = declared
+    opts = definition.get("driver_opts") or {}
+    device = str(opts.get("device") or "") if isinstance(opts, dict) else ""
+    binds = isinstance(opts, dict) and "bind" in str(opts.get("o", "")).split(",")
+    if not binds or os.path.normpath(device) != os.path.normpath(expected):
+        return VolumeCheck(
+            name,
+            service.id,
+            device,
+            "not-bind",
+            f"the compose file does not bind it to {expected}",
+        )
+    if not engine_ok[0]:
+        return VolumeCheck(name, service.id, device, "unchecked", "no Docker engine answered")
+    from ..engine import docker as engine
+
+    try:
+        found = engine.get_volume(name)
+    except EngineUnavailable:
+        engine_ok[0] = False
+        return VolumeCheck(name, service.id, device, "unchecked", "no Docker engine answered")
+    if found is None:
+        return VolumeCheck(name, service.id, device, "absent", "compose creates it on up")
+    bound = found.bind_device
+    if bound is None or os.path.normpath(bound) != os.path.normpath(expected):
+        where = f"bound to {bound}" if bound else f"a {found.driver} volume that is not a bind"
+        raise OperationFailed(
+            f"volume {name} of {service.id} exists as {where}, expected a bind of {expected}",
+            f"Copy its data into {expected} if you need it (`docker run --rm -v {name}:/from "
+            f"-v {expected}:/to … cp -a /from/. /to/`), then `docker volume rm {name}` "
+            "(with the stack down) and run `homestack install data` again.",
+            service=service.id,
+        )
+    return VolumeCheck(name, service.id, device, "ok", f"bound to {bound}")
+
+
+def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -> DataReport:
+    """Create the services' DATA folders owned by PUID:PGID; check their volumes."""
+    uid, gid = owner_ids(site)
+    root = os.geteuid() == 0
+    notes: list[str] = []
+    if not root and (uid, gid) != (os.geteuid(), os.getegid()):
+        notes.append(
+            f"not root: new folders belong to {os.geteuid()}:{os.getegid()}, not PUID:PGID "
+            f"{uid}:{gid}"
+        )
+    # the volumes first: a drifted volume stops the run before any folder is made
+    engine_ok = [True]
+    volumes = [v for s in services if (v := _check_volume(site, s, engine_ok)) is not None]
+    for check in volumes:
+        if check.state == "not-bind":
+            notes.append(f"{check.name}: {check.detail} (see `homestack validate`)")
+    created: list[str] = []
+    unchanged: list[str] = []
+    foreign: list[str] = []
+    folders: list[FolderChange] = []
+    parents = [site.data_root, site.data_root / "config", site.data_root / "backups"]
+    for parent in parents:
+        if not parent.exists():
+            if not dry_run:
+                _make(parent, DATA_MODE, uid, gid, root)
+            created.append(str(parent))
+            folders.append(FolderChange(str(parent), "", "create", f"{uid}:{gid}"))
+    for service in services:
+        for path, mode in service_folders(site, service):
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                raise BadInput(
+                    f"{path} exists and is not a folder",
+                    f"Move it away so homestack can create the folder for {service.id}.",
+                    file=path,
+                    service=service.id,
+                )
+            if not path.exists():
+                if not dry_run:
+                    _make(path, mode, uid, gid, root)
+                created.append(str(path))
+                folders.append(
+                    FolderChange(str(path), service.id, "create", f"{uid}:{gid}", f"{mode:04o}")
+                )
+                continue
+            info = path.stat()
+            have = f"{info.st_uid}:{info.st_gid}"
+            if (info.st_uid, info.st_gid) != (uid, gid):
+                foreign.append(str(path))
+                folders.append(
+                    FolderChange(
+                        str(path),
+                        service.id,
+                        "foreign-owner",
+                        have,
+                        f"left as is; PUID:PGID is {uid}:{gid} (`chown -R {uid}:{gid} "
+                        f"{path}` if the service runs as PUID)",
+                    )
+                )
+            else:
+                unchanged.append(str(path))
+                folders.append(FolderChange(str(path), service.id, "unchanged", have))
+    return DataReport(created, unchanged, foreign, folders, volumes, notes, f"{uid}:{gid}", dry_run)
+
+
+def _make(path: Path, mode: int, uid: int, gid: int, root: bool) -> None:
+    try:
+        path.mkdir(mode=mode, parents=True, exist_ok=True)
+        path.chmod(mode)  # mkdir's mode is filtered by the umask
+        if root:
+            os.chown(path, uid, gid)
+    except OSError as exc:
+        raise OperationFailed(
+            f"cannot create {path}: {exc.strerror or exc}",
+            "Check DATA_ROOT in .env and that homestack may write there (run as root to "
+            "set the owner to PUID:PGID).",
+            file=path,
+        ) from None

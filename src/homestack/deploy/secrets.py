@@ -1,0 +1,371 @@
+"""`homestack install secrets` and `homestack secrets ls`.
+
+Each secret a service declares in `x-homestack` is a file `SECRETS_DIR/{service}_{name}`,
+generated once with Python's `secrets` module and never rewritten. The folder is 0700; a
+file is 0600, or 0440 owned by the container's uid/gid when the metadata names one (Compose
+without Swarm ignores a secret's `uid`/`mode`, so the file itself must carry them). A value
+is never printed, put in an environment or on a command line: this module reads a secret
+file's metadata only, and writes new values straight from memory into the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets as random
+import stat
+import string
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..catalog import Service, Site
+from ..errors import BadInput, OperationFailed
+from ..models import SecretSpec
+
+ALPHABETS = {
+    "alnum": string.ascii_letters + string.digits,
+    "hex": "0123456789abcdef",
+    "urlsafe": string.ascii_letters + string.digits + "-_",
+    "ascii": string.ascii_letters + string.digits + string.punctuation,
+}
+FOLDER_MODE = 0o700
+PRIVATE_MODE = 0o600
+SHARED_MODE = 0o440
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One secret a service declares, and how its file must look."""
+
+    service: str
+    spec: SecretSpec
+    path: Path
+    uid: int | None
+    gid: int | None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def mode(self) -> int:
+        return SHARED_MODE if self.uid is not None or self.gid is not None else PRIVATE_MODE
+
+
+@dataclass(frozen=True)
+class SecretChange:
+    name: str
+    service: str
+    action: str  # create, unchanged, fix-mode, fix-owner
+    mode: str
+    owner: str
+    path: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SecretsReport:
+    created: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    fixed: list[str] = field(default_factory=list)
+    changes: list[SecretChange] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    folder: str = ""
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.fixed)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "folder": self.folder,
+            "created": list(self.created),
+            "unchanged": list(self.unchanged),
+            "fixed": list(self.fixed),
+            "changed": self.changed,
+            "dry_run": self.dry_run,
+            "secrets": [asdict(c) for c in self.changes],
+            "notes": list(self.notes),
+        }
+
+
+def generate(spec: SecretSpec) -> str:
+    alphabet = ALPHABETS[spec.alphabet]
+    return "".join(random.choice(alphabet) for _ in range(spec.length))
+
+
+def wanted_secrets(site: Site, services: list[Service]) -> list[Wanted]:
+    out: list[Wanted] = []
+    for service in services:
+        meta = service.meta
+        for spec in meta.secrets if meta else []:
+            uid = spec.uid if spec.uid is not None else (meta.uid if meta else None)
+            gid = spec.gid if spec.gid is not None else (meta.gid if meta else None)
+            if uid is not None and gid is None:
+                gid = uid
+            if gid is not None and uid is None:
+                uid = os.geteuid()
+            out.append(
+                Wanted(service.id, spec, site.secrets_dir / f"{service.id}_{spec.name}", uid, gid)
+            )
+    return out
+
+
+def check_file(path: Path, folder: Path) -> str | None:
+    """What is wrong with an existing secret file (None: nothing)."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        target = path.resolve()
+        if not target.is_relative_to(folder.resolve()):
+            return f"is a symlink pointing out of {folder} (to {target})"
+        if not target.exists():
+            return f"is a dangling symlink (to {target})"
+        info = target.stat()
+    if stat.S_ISDIR(info.st_mode):
+        return "is a directory, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if info.st_size == 0:
+        return "is empty"
+    if info.st_mode & stat.S_IROTH or info.st_mode & stat.S_IWOTH:
+        return f"is world-accessible (mode {stat.S_IMODE(info.st_mode):04o})"
+    if info.st_mode & stat.S_IWGRP:
+        return f"is group-writable (mode {stat.S_IMODE(info.st_mode):04o})"
+    return None
+
+
+def _problem(path: Path, problem: str) -> BadInput:
+    if "directory" in problem or "symlink" in problem or "not a regular" in problem:
+        fix = f"Move {path} away; `homestack install secrets` then generates a new file."
+    elif "empty" in problem:
+        fix = f"Delete {path} (the service cannot use it); the next install generates it."
+    else:
+        fix = f"Run `chmod 600 {path}`, and change that secret if others could read it."
+    return BadInput(f"secret file {path} {problem}", fix, file=path)
+
+
+def _owner(info: os.stat_result) -> str:
+    return f"{info.st_uid}:{info.st_gid}"
+
+
+@contextlib.contextmanager
+def _umask(mask: int) -> Iterator[None]:
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def write_new(path: Path, value: str, mode: int, uid: int | None, gid: int | None) -> None:
+    """Write a new secret file atomically; never replaces an existing one."""
+    tmp = path.with_name(f".{path.name}.{random.token_hex(4)}.tmp")
+    try:
+        with _umask(0o077):
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, value.encode("utf-8"))
+            os.fsync(fd)
+            if uid is not None or gid is not None:
+                os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        os.link(tmp, path)  # fails if the name exists: a secret is never overwritten
+    except FileExistsError:
+        raise OperationFailed(
+            f"secret file {path} appeared while homestack was writing it",
+            "Another homestack may be running; run the command again.",
+            file=path,
+        ) from None
+    except OSError as exc:
+        raise OperationFailed(
+            f"cannot write secret file {path}: {exc.strerror or exc}",
+            "Check that SECRETS_DIR is writable by the user running homestack.",
+            file=path,
+        ) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _ensure_folder(folder: Path, dry_run: bool, notes: list[str]) -> bool:
+    """Create SECRETS_DIR 0700 or tighten it; True when something changed."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise BadInput(
+            f"SECRETS_DIR {folder} is not a folder",
+            "Point SECRETS_DIR in .env at a folder, or move the file away.",
+            file=folder,
+        )
+    if not folder.exists():
+        notes.append(f"create folder {folder} (mode 0700)")
+        if not dry_run:
+            with _umask(0o077):
+                folder.mkdir(mode=FOLDER_MODE, parents=True)
+            folder.chmod(FOLDER_MODE)
+        return True
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode != FOLDER_MODE:
+        notes.append(f"tighten folder {folder} from {mode:04o} to 0700")
+        if not dry_run:
+            folder.chmod(FOLDER_MODE)
+        return True
+    return False
+
+
+def ensure_secrets(site: Site, services: list[Service], *, dry_run: bool = False) -> SecretsReport:
+    """Generate every missing secret the services declare; check the existing ones."""
+    folder = site.secrets_dir
+    wanted = wanted_secrets(site, services)
+    notes: list[str] = []
+    if not wanted:
+        return SecretsReport(folder=str(folder), dry_run=dry_run)
+    # check every existing file before writing anything
+    for item in wanted:
+        problem = check_file(item.path, folder) if folder.exists() else None
+        if problem:
+            raise _problem(item.path, problem)
+    root = os.geteuid() == 0
+    _ensure_folder(folder, dry_run, notes)
+    created: list[str] = []
+    unchanged: list[str] = []
+    fixed: list[str] = []
+    changes: list[SecretChange] = []
+    for item in wanted:
+        uid, gid = item.uid, item.gid
+        if (uid is not None or gid is not None) and not root:
+            notes.append(
+                f"{item.name}: cannot give it to {uid}:{gid} without root; kept 0600 for this user"
+            )
+            uid = gid = None
+        mode = item.mode if uid is not None or gid is not None else PRIVATE_MODE
+        want_owner = f"{uid}:{gid}" if uid is not None else f"{os.geteuid()}:{os.getegid()}"
+        if not item.path.exists():
+            if not dry_run:
+                write_new(item.path, generate(item.spec), mode, uid, gid)
+            created.append(item.name)
+            changes.append(
+                SecretChange(
+                    item.name,
+                    item.service,
+                    "create",
+                    f"{mode:04o}",
+                    want_owner,
+                    str(item.path),
+                    f"{item.spec.length} {item.spec.alphabet} characters",
+                )
+            )
+            continue
+        info = item.path.stat()
+        have_mode = stat.S_IMODE(info.st_mode)
+        actions: list[str] = []
+        if uid is not None and (info.st_uid, info.st_gid) != (uid, gid):
+            actions.append(f"owner {_owner(info)} → {uid}:{gid}")
+            if not dry_run:
+                os.chown(item.path, uid, -1 if gid is None else gid)
+        if have_mode != mode:
+            actions.append(f"mode {have_mode:04o} → {mode:04o}")
+            if not dry_run:
+                item.path.chmod(mode)
+        if actions:
+            fixed.append(item.name)
+        else:
+            unchanged.append(item.name)
+        changes.append(
+            SecretChange(
+                item.name,
+                item.service,
+                "fix" if actions else "unchanged",
+                f"{mode:04o}" if actions else f"{have_mode:04o}",
+                want_owner if actions else _owner(info),
+                str(item.path),
+                "; ".join(actions),
+            )
+        )
+    return SecretsReport(created, unchanged, fixed, changes, notes, str(folder), dry_run)
+
+
+# ---- secrets ls ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SecretRow:
+    name: str
+    service: str | None  # None: no enabled service declares it
+    owner: str
+    mode: str
+    age_s: float | None
+    size: int | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class SecretsListing:
+    folder: str
+    rows: list[SecretRow]
+    missing: list[str] = field(default_factory=list)  # declared, not generated yet
+
+    @property
+    def problems(self) -> list[SecretRow]:
+        return [r for r in self.rows if r.problem]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "folder": self.folder,
+            "secrets": [asdict(r) for r in self.rows],
+            "missing": list(self.missing),
+            "problems": len(self.problems),
+        }
+
+
+def list_secrets(site: Site, services: list[Service] | None = None) -> SecretsListing:
+    """Every file in SECRETS_DIR with its owner, mode, age and size — never its value."""
+    folder = site.secrets_dir
+    declared = {
+        w.name: w for w in wanted_secrets(site, services or site.services(enabled_only=True))
+    }
+    everything = {w.name: w for w in wanted_secrets(site, site.services())}
+    rows: list[SecretRow] = []
+    now = time.time()
+    names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    for name in names:
+        if name.startswith("."):
+            continue  # temp files of an interrupted write
+        path = folder / name
+        problem = check_file(path, folder)
+        try:
+            info = path.stat() if problem is None else path.lstat()
+        except OSError:
+            info = path.lstat()
+        owner_of = declared.get(name) or everything.get(name)
+        if problem is None and owner_of is not None:
+            want = owner_of.mode if os.geteuid() == 0 else PRIVATE_MODE
+            if stat.S_IMODE(info.st_mode) != want:
+                problem = f"mode {stat.S_IMODE(info.st_mode):04o}, expected {want:04o}"
+        rows.append(
+            SecretRow(
+                name,
+                owner_of.service if owner_of else None,
+                _owner(info),
+                f"{stat.S_IMODE(info.st_mode):04o}",
+                round(now - info.st_mtime, 1),
+                info.st_size if stat.S_ISREG(info.st_mode) else None,
+                problem,
+            )
+        )
+    missing = sorted(set(declared) - set(names))
+    return SecretsListing(str(folder), rows, missing)
