@@ -108,7 +108,8 @@ def toggle(site: Site, names: list[str], *, enable: bool) -> ToggleResult:
     pending: dict[Path, str] = {}
     for service in services:
         stack = site.stacks[service.stack]
-        text = pending.get(stack.file) or stack.file.read_text(encoding="utf-8")
+        # bytes, not read_text(): universal newlines would turn CRLF files into LF ones
+        text = pending.get(stack.file) or stack.file.read_bytes().decode("utf-8")
         if stack.file in pending:  # re-read the listing from the pending text
             from .catalog import parse_listed
 

