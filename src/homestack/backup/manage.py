@@ -1,0 +1,123 @@
+"""`homestack backups`, `verify` and `prune`: look at, check and thin out repositories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..catalog import Service, Site
+from ..errors import HomestackError
+from . import config
+from .lock import ServiceLock
+from .restic import Restic, ResticFailed, Retention, restic_binary
+from .results import CheckResult, Listing, ManyResults, PruneResult, ServiceSnapshots, SnapshotInfo
+
+
+def _has_repository(restic: Restic) -> bool:
+    if config.is_local(restic.repository):
+        return (Path(restic.repository) / "config").is_file()
+    return True
+
+
+def list_backups(site: Site, services: list[Service], *, sizes: bool = True) -> Listing:
+    restic_binary()
+    found: list[ServiceSnapshots] = []
+    for service in services:
+        restic = config.restic_for(site, service.id)
+        if not _has_repository(restic):
+            found.append(ServiceSnapshots(service.id, restic.repository, []))
+            continue
+        try:
+            snapshots = restic.snapshots()
+            infos = [
+                SnapshotInfo(
+                    s.id,
+                    s.time,
+                    restic.stats(s.id).total_size if sizes else None,
+                    s.tags,
+                    s.paths,
+                )
+                for s in snapshots
+            ]
+            found.append(ServiceSnapshots(service.id, restic.repository, infos))
+        except HomestackError as error:
+            found.append(ServiceSnapshots(service.id, restic.repository, [], error.message))
+    return Listing(found)
+
+
+def verify(
+    site: Site, services: list[Service], *, read_data: bool = False, subset: str | None = None
+) -> ManyResults:
+    restic_binary()
+    mode = "read-data" if read_data else (f"read-data-subset={subset}" if subset else "structure")
+    results: list[CheckResult] = []
+    for service in services:
+        restic = config.restic_for(site, service.id)
+        if not _has_repository(restic):
+            results.append(CheckResult(service.id, True, mode, error=None, output="no backups yet"))
+            continue
+        try:
+            with ServiceLock(config.state_dir(site), service.id, "verify"):
+                output = restic.check(read_data=read_data, subset=subset)
+            results.append(CheckResult(service.id, True, mode, output.strip()[-2000:]))
+        except ResticFailed as error:
+            results.append(
+                CheckResult(service.id, False, mode, error.stderr.strip()[-4000:], error.message)
+            )
+        except HomestackError as error:
+            results.append(CheckResult(service.id, False, mode, error=error.message))
+    return ManyResults("checks", results)
+
+
+def prune(site: Site, services: list[Service], *, dry_run: bool = False) -> ManyResults:
+    """Apply the retention from settings; never deletes when in doubt."""
+    restic_binary()
+    policy = config.retention(site)
+    results: list[PruneResult] = []
+    for service in services:
+        restic = config.restic_for(site, service.id)
+        if policy.keeps_nothing_specified:
+            results.append(
+                PruneResult(service.id, True, note="retention is 0: nothing deleted (keep all)")
+            )
+            continue
+        if not _has_repository(restic):
+            results.append(PruneResult(service.id, True, note="no backups yet"))
+            continue
+        try:
+            with ServiceLock(config.state_dir(site), service.id, "prune"):
+                results.append(_prune_one(restic, service.id, policy, dry_run))
+        except HomestackError as error:
+            results.append(
+                PruneResult(service.id, False, error=f"{error.message} (nothing deleted)")
+            )
+    return ManyResults("prunes", results)
+
+
+def _prune_one(restic: Restic, service: str, policy: Retention, dry_run: bool) -> PruneResult:
+    listed = restic.snapshots()  # raises when the listing fails: nothing is deleted then
+    if not listed:
+        return PruneResult(service, True, note="no snapshots")
+    keep, remove = restic.forget_plan(policy)
+    listed_ids = {s.id for s in listed}
+    keep_ids = [s.id for s in keep if s.id in listed_ids]
+    remove_ids = [s.id for s in remove if s.id in listed_ids]
+    if not keep_ids:
+        return PruneResult(
+            service,
+            False,
+            removed=[],
+            error="the retention would leave no snapshot: nothing deleted",
+        )
+    if set(remove_ids) & set(keep_ids) or len(keep_ids) + len(remove_ids) != len(listed_ids):
+        return PruneResult(
+            service, False, error="restic's plan does not add up with the listing: nothing deleted"
+        )
+    if remove_ids and not dry_run:
+        restic.forget(remove_ids)
+    return PruneResult(
+        service,
+        True,
+        kept=keep_ids,
+        removed=remove_ids,
+        note="dry run: nothing deleted" if dry_run else None,
+    )

@@ -1,0 +1,49 @@
+"""Finish or undo what a killed backup or restore left behind (run holding the lock)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..catalog import Service, Site
+from ..engine import backup_ops
+from .config import state_dir
+from .journal import Journal, remove_path
+
+
+def recover(site: Site, service: Service) -> list[str]:
+    """Undo an interrupted operation on `service`; returns what was done, for the user."""
+    folder = state_dir(site)
+    journal = Journal.load(folder, service.id)
+    if journal is None:
+        return []
+    done: list[str] = []
+    if journal.op == "restore":
+        if journal.phase == "cleanup":
+            if not journal.keep_previous:
+                for swap in journal.swaps:
+                    remove_path(Path(swap.previous))
+            done.append("finished an interrupted restore (it had come back healthy)")
+        elif journal.swaps:
+            for swap in reversed(journal.swaps):
+                swap.undo()
+            done.append(
+                f"undid an interrupted restore (phase {journal.phase}): previous data put back"
+            )
+        else:
+            done.append(f"cleaned up an interrupted restore (phase {journal.phase})")
+    if journal.staging:
+        remove_path(Path(journal.staging))
+    if journal.dump_temp:
+        remove_path(Path(journal.dump_temp))
+    if journal.was_running or journal.was_paused:
+        current = backup_ops.state(site, service)
+        if current.paused and not journal.was_paused:
+            backup_ops.unpause(site, service)
+            done.append(f"unpaused {service.id}, left paused by an interrupted {journal.op}")
+        elif current.exists and not current.running and not current.paused:
+            backup_ops.start(site, service)
+            done.append(f"started {service.id}, left stopped by an interrupted {journal.op}")
+    if journal.op == "backup" and not done:
+        done.append(f"cleaned up an interrupted backup (phase {journal.phase})")
+    Journal.clear(folder, service.id)
+    return done

@@ -1,0 +1,336 @@
+"""Every restic call goes through Restic.run(): `--json` output parsed into tolerant models.
+
+The password never travels in argv or in an environment value: restic reads it from the
+file named by RESTIC_PASSWORD_FILE. Errors carry the command, exit code and stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import CommandFailed, OperationFailed
+
+INSTALL_HINT = "Install restic: `apt-get install restic` (or `homestack install`)."
+#: restic's exit code when it could not read some source files (the snapshot is still made)
+PARTIAL_SNAPSHOT = 3
+#: environment variables that would override what we pass; never inherited
+_SCRUBBED = (
+    "RESTIC_PASSWORD",
+    "RESTIC_PASSWORD_COMMAND",
+    "RESTIC_PASSWORD_FILE",
+    "RESTIC_REPOSITORY",
+    "RESTIC_REPOSITORY_FILE",
+    "RESTIC_KEY_HINT",
+)
+
+
+class ResticUnavailable(OperationFailed):
+    """The restic command is not installed."""
+
+
+class ResticFailed(CommandFailed):
+    """restic exited non-zero."""
+
+
+class RepositoryLocked(ResticFailed):
+    """Another restic process holds the repository's lock."""
+
+
+class WrongPassword(ResticFailed):
+    """The password file does not open the repository."""
+
+
+class _Tolerant(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class Snapshot(_Tolerant):
+    id: str = ""
+    short_id: str = ""
+    time: str = ""
+    hostname: str = ""
+    username: str = ""
+    paths: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    parent: str | None = None
+    tree: str | None = None
+
+    def tag(self, key: str) -> str | None:
+        """The value of a `key=value` tag."""
+        for tag in self.tags:
+            name, sep, value = tag.partition("=")
+            if sep and name == key:
+                return value
+        return None
+
+
+class BackupSummary(_Tolerant):
+    message_type: str = ""
+    files_new: int = 0
+    files_changed: int = 0
+    files_unmodified: int = 0
+    dirs_new: int = 0
+    data_added: int = 0
+    total_files_processed: int = 0
+    total_bytes_processed: int = 0
+    total_duration: float = 0.0
+    snapshot_id: str = ""
+
+
+class Stats(_Tolerant):
+    total_size: int = 0
+    total_file_count: int = 0
+    total_blob_count: int = 0
+
+
+class ForgetGroup(_Tolerant):
+    keep: list[Snapshot] | None = None
+    remove: list[Snapshot] | None = None
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How many snapshots `prune` keeps; 0 turns a rule off."""
+
+    keep_last: int = 7
+    keep_daily: int = 7
+    keep_weekly: int = 4
+    keep_monthly: int = 6
+
+    @property
+    def keeps_nothing_specified(self) -> bool:
+        return not (self.keep_last or self.keep_daily or self.keep_weekly or self.keep_monthly)
+
+    def args(self) -> list[str]:
+        out: list[str] = []
+        for flag, value in (
+            ("--keep-last", self.keep_last),
+            ("--keep-daily", self.keep_daily),
+            ("--keep-weekly", self.keep_weekly),
+            ("--keep-monthly", self.keep_monthly),
+        ):
+            if value > 0:
+                out += [flag, str(value)]
+        return out
+
+
+@functools.cache
+def restic_binary() -> str:
+    found = shutil.which("restic")
+    if not found:
+        raise ResticUnavailable("restic is not installed: backups need it", INSTALL_HINT)
+    return found
+
+
+def _parse_json_lines(text: str) -> list[dict[str, Any]]:
+    """restic prints one JSON document, or one per line (backup, restore)."""
+    text = text.strip()
+    if not text:
+        return []
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None
+    if isinstance(whole, dict):
+        return [whole]
+    if isinstance(whole, list):
+        return [item for item in whole if isinstance(item, dict)]
+    out: list[dict[str, Any]] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("{"):
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(item, dict):
+                out.append(item)
+    return out
+
+
+def _error_for(command: list[str], code: int, stderr: str, service: str | None) -> ResticFailed:
+    lowered = stderr.lower()
+    if "repository is already locked" in lowered or "unable to create lock" in lowered:
+        return RepositoryLocked(
+            command,
+            code,
+            stderr,
+            "Another restic process is using the repository; wait for it, or run "
+            "`homestack verify` after it ends (stale locks are removed automatically).",
+            service=service,
+        )
+    if "wrong password" in lowered or "no key found" in lowered:
+        return WrongPassword(
+            command,
+            code,
+            stderr,
+            "The backup password file does not open this repository; put back the copy "
+            "you kept of secrets/homestack_backup_password.",
+            service=service,
+        )
+    hint = None
+    if "no space left on device" in lowered:
+        hint = "The backup target is full: free space or move BACKUP_REPOSITORY elsewhere."
+    return ResticFailed(command, code, stderr, hint, service=service)
+
+
+@dataclass(frozen=True)
+class Restic:
+    """One restic repository and the password file that opens it."""
+
+    repository: str
+    password_file: Path
+    service: str | None = None
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+        env["RESTIC_REPOSITORY"] = self.repository
+        env["RESTIC_PASSWORD_FILE"] = str(self.password_file)
+        env.setdefault("RESTIC_PROGRESS_FPS", "0.2")
+        return env
+
+    def command(self, args: Sequence[str], *, json_output: bool = True) -> list[str]:
+        return [restic_binary(), *(["--json"] if json_output else []), *args]
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        json_output: bool = True,
+        ok_codes: Sequence[int] = (0,),
+        timeout: float | None = None,
+        on_started: Callable[[subprocess.Popen[str]], None] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        command = self.command(args, json_output=json_output)
+        try:
+            process = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                env=self.environment(),
+            )
+        except OSError as exc:
+            raise ResticUnavailable(f"cannot run restic: {exc}", INSTALL_HINT) from None
+        if on_started is not None:
+            on_started(process)
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise ResticFailed(command, -1, f"timed out after {timeout}s") from None
+        if process.returncode not in ok_codes:
+            raise _error_for(command, process.returncode, stderr, self.service)
+        return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+    # ---- repository -------------------------------------------------------------------
+    def is_initialized(self) -> bool:
+        """True when the repository exists and the password opens it."""
+        done = subprocess.run(
+            self.command(["cat", "config"], json_output=False),
+            capture_output=True,
+            text=True,
+            env=self.environment(),
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        if done.returncode == 0:
+            return True
+        lowered = done.stderr.lower()
+        if "wrong password" in lowered or "no key found" in lowered:
+            raise _error_for(done.args, done.returncode, done.stderr, self.service)
+        if "does not exist" in lowered or "is there a repository" in lowered:
+            return False
+        raise _error_for(done.args, done.returncode, done.stderr, self.service)
+
+    def init(self) -> None:
+        self.run(["init", "--repository-version", "2"], json_output=False)
+
+    def unlock(self) -> None:
+        """Remove stale locks (of dead processes); live ones are kept by restic."""
+        self.run(["unlock"], json_output=False)
+
+    # ---- operations -------------------------------------------------------------------
+    def backup(
+        self,
+        paths: Sequence[Path],
+        *,
+        tags: Sequence[str],
+        excludes: Sequence[str] = (),
+        on_started: Callable[[subprocess.Popen[str]], None] | None = None,
+    ) -> BackupSummary:
+        args = ["backup", "--host", "homestack"]
+        for tag in tags:
+            args += ["--tag", tag]
+        for pattern in excludes:
+            args += ["--exclude", pattern]
+        args += [str(p) for p in paths]
+        done = self.run(args, on_started=on_started)
+        for item in reversed(_parse_json_lines(done.stdout)):
+            if item.get("message_type") == "summary":
+                try:
+                    return BackupSummary.model_validate(item)
+                except ValidationError:
+                    break
+        raise ResticFailed(done.args, 0, "restic backup printed no summary", service=self.service)
+
+    def snapshots(self) -> list[Snapshot]:
+        done = self.run(["snapshots", "--no-lock"])
+        try:
+            items = json.loads(done.stdout or "[]") or []
+        except json.JSONDecodeError as exc:
+            raise ResticFailed(done.args, 0, f"unreadable snapshot list: {exc}") from None
+        found = []
+        for item in items if isinstance(items, list) else []:
+            try:
+                found.append(Snapshot.model_validate(item))
+            except ValidationError:
+                continue
+        return sorted(found, key=lambda s: s.time)
+
+    def stats(self, snapshot: str | None = None, mode: str = "restore-size") -> Stats:
+        args = ["stats", "--no-lock", "--mode", mode]
+        if snapshot:
+            args.append(snapshot)
+        done = self.run(args)
+        items = _parse_json_lines(done.stdout)
+        return Stats.model_validate(items[-1] if items else {})
+
+    def check(self, *, read_data: bool = False, subset: str | None = None) -> str:
+        args = ["check"]
+        if read_data:
+            args.append("--read-data")
+        elif subset:
+            args.append(f"--read-data-subset={subset}")
+        done = self.run(args, json_output=False)
+        return done.stdout
+
+    def restore(self, snapshot: str, target: Path) -> None:
+        self.run(["restore", snapshot, "--target", str(target), "--verify"], json_output=False)
+
+    def forget_plan(self, retention: Retention) -> tuple[list[Snapshot], list[Snapshot]]:
+        """What `forget` would keep and remove (dry run, one group for the whole repo)."""
+        done = self.run(["forget", "--dry-run", "--group-by", "", *retention.args()])
+        keep: list[Snapshot] = []
+        remove: list[Snapshot] = []
+        for item in _parse_json_lines(done.stdout):
+            group = ForgetGroup.model_validate(item)
+            keep += group.keep or []
+            remove += group.remove or []
+        return keep, remove
+
+    def forget(self, snapshot_ids: Sequence[str]) -> None:
+        if snapshot_ids:
+            self.run(["forget", "--prune", *snapshot_ids], json_output=False)

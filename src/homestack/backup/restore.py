@@ -1,0 +1,267 @@
+"""`homestack restore SERVICE [SNAPSHOT]`: all or nothing.
+
+Order: enough free space? → stop the service → restore into a staging folder on the same
+filesystem → check it against the snapshot → swap by rename (the previous data kept as
+`{path}.before-restore-{time}`) → start and wait for health → drop (or keep) the previous data.
+Any failure puts the previous data back, restarts the service and says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..catalog import Service, Site
+from ..engine import backup_ops
+from ..errors import BadInput, HomestackError, OperationFailed
+from . import config
+from .journal import Journal, Swap, hold_point, remove_path
+from .lock import ServiceLock
+from .recover import recover
+from .restic import Restic, Snapshot, restic_binary
+from .results import RestoreResult
+
+#: free space asked for beyond the snapshot's size
+SPACE_MARGIN = 64 * 1024 * 1024
+
+
+def _pick(snapshots: list[Snapshot], wanted: str | None, service: str) -> Snapshot:
+    if not snapshots:
+        raise OperationFailed(
+            f"{service} has no backups to restore",
+            f"Run `homestack backup {service}` first, or check BACKUP_REPOSITORY.",
+            service=service,
+        )
+    if wanted is None or wanted == "latest":
+        return snapshots[-1]
+    matches = [s for s in snapshots if s.id.startswith(wanted) or s.short_id == wanted]
+    if len(matches) != 1:
+        raise BadInput(
+            f"{service} has {'no' if not matches else 'several'} snapshots matching {wanted!r}",
+            f"Run `homestack backups {service}` and pass a full snapshot id.",
+            service=service,
+        )
+    return matches[0]
+
+
+def _tree_size(root: Path) -> tuple[int, int]:
+    """(regular-file bytes, entries) under root, not following symlinks."""
+    size = count = 0
+    for folder, dirs, files in os.walk(root):
+        count += len(dirs) + len(files)
+        for name in files:
+            path = Path(folder) / name
+            if not path.is_symlink():
+                size += path.lstat().st_size
+    return size, count
+
+
+def _copy_across(source: Path, target: Path) -> None:
+    """Copy keeping modes, owners, times and symlinks (staging on another filesystem)."""
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True, copy_function=shutil.copy2)
+        for folder, dirs, files in os.walk(target):
+            for name in (*dirs, *files):
+                src = source / Path(folder).relative_to(target) / name
+                info = os.lstat(src)
+                os.lchown(Path(folder) / name, info.st_uid, info.st_gid)
+    else:
+        shutil.copy2(source, target, follow_symlinks=False)
+    info = os.lstat(source)
+    os.lchown(target, info.st_uid, info.st_gid)
+
+
+def restore(
+    site: Site,
+    service: Service,
+    snapshot: str | None = None,
+    *,
+    keep_previous: bool = False,
+    health_timeout: float = 180,
+) -> RestoreResult:
+    started = time.monotonic()
+    restic_binary()
+    folder = config.state_dir(site)
+    with ServiceLock(folder, service.id, "restore"):
+        recovered = recover(site, service)
+        restic = config.restic_for(site, service.id)
+        if config.is_local(restic.repository) and not Path(restic.repository).is_dir():
+            raise OperationFailed(
+                f"{service.id} has no backup repository at {restic.repository}",
+                f"Run `homestack backup {service.id}` first.",
+                service=service.id,
+            )
+        restic.unlock()
+        chosen = _pick(restic.snapshots(), snapshot, service.id)
+        _require_space(site, restic, chosen, service.id)
+        result = _restore_locked(site, service, restic, chosen, keep_previous, health_timeout)
+    return dataclasses.replace(result, recovered=recovered, duration_s=time.monotonic() - started)
+
+
+def _require_space(site: Site, restic: Restic, chosen: Snapshot, service: str) -> None:
+    need = restic.stats(chosen.id).total_size + SPACE_MARGIN
+    free = shutil.disk_usage(site.data_root).free
+    if free < need:
+        raise OperationFailed(
+            f"not enough free space to restore {service}: the snapshot needs "
+            f"{need // 2**20} MiB in {site.data_root}, {free // 2**20} MiB are free",
+            "Free some space (the restore keeps the current data until the service is "
+            "healthy again), then run it again.",
+            service=service,
+        )
+
+
+def _restore_locked(
+    site: Site,
+    service: Service,
+    restic: Restic,
+    chosen: Snapshot,
+    keep_previous: bool,
+    health_timeout: float,
+) -> RestoreResult:
+    folder = config.state_dir(site)
+    current = backup_ops.state(site, service)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    staging = folder / f"restore-{service.id}"
+    journal = Journal(
+        service.id,
+        "restore",
+        was_running=current.running or current.paused,
+        staging=str(staging),
+        keep_previous=keep_previous,
+    )
+    journal.save(folder)
+    try:
+        remove_path(staging)
+        staging.mkdir(parents=True)
+        if current.paused:
+            backup_ops.unpause(site, service)
+        if current.running or current.paused:
+            backup_ops.stop(site, service)
+        _set_phase(journal, folder, "staging")
+        restic.restore(chosen.id, staging)
+        _check_staging(restic, chosen, staging, service.id)
+        journal.swaps = _prepare_swaps(chosen, staging, stamp)
+        _set_phase(journal, folder, "swapping")
+        for swap in journal.swaps:
+            swap.swap_out()
+            hold_point("swapping")
+            swap.swap_in()
+        _set_phase(journal, folder, "starting")
+        healthy = False
+        if journal.was_running:
+            backup_ops.start(site, service)
+            backup_ops.wait_healthy(site, service, health_timeout)
+            healthy = True
+        _set_phase(journal, folder, "cleanup")
+    except BaseException as exc:
+        problems = _roll_back(site, service, journal)
+        if not problems:
+            Journal.clear(folder, service.id)
+        cause = exc.message if isinstance(exc, HomestackError) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, Exception):
+            raise
+        raise OperationFailed(
+            f"restore of {service.id} from snapshot {chosen.short_id or chosen.id[:8]} FAILED: "
+            f"{cause}\n"
+            + (
+                "The previous data was put back and the service restarted."
+                if not problems
+                else "Putting the previous data back ALSO failed: " + "; ".join(problems)
+            ),
+            "Nothing was restored. Run `homestack verify "
+            f"{service.id} --read-data` to check the repository, or restore an older "
+            "snapshot (`homestack backups " + service.id + "`).",
+            service=service.id,
+        ) from exc
+    kept: list[str] = []
+    for swap in journal.swaps:
+        if keep_previous and swap.had_live:
+            kept.append(swap.previous)
+        else:
+            remove_path(Path(swap.previous))
+    remove_path(staging)
+    Journal.clear(folder, service.id)
+    return RestoreResult(
+        service=service.id,
+        snapshot=chosen.id,
+        ok=True,
+        restored=[swap.live for swap in journal.swaps],
+        previous_kept=kept,
+        healthy=healthy,
+        duration_s=0.0,
+    )
+
+
+def _set_phase(journal: Journal, folder: Path, phase: str) -> None:
+    journal.phase = phase
+    journal.save(folder)
+
+
+def _check_staging(restic: Restic, chosen: Snapshot, staging: Path, service: str) -> None:
+    """The staging copy holds every path of the snapshot, with the snapshot's byte count."""
+    for original in chosen.paths:
+        staged = staging / original.lstrip("/")
+        if not (staged.exists() or staged.is_symlink()):
+            raise OperationFailed(
+                f"the restored copy lacks {original}",
+                "The snapshot looks damaged.",
+                service=service,
+            )
+    expected = restic.stats(chosen.id).total_size
+    size, _count = _tree_size(staging)
+    if size != expected:
+        raise OperationFailed(
+            f"the restored copy holds {size} bytes, the snapshot {expected}: refusing a "
+            "partial restore",
+            "Run `homestack verify --read-data` on this service.",
+            service=service,
+        )
+
+
+def _prepare_swaps(chosen: Snapshot, staging: Path, stamp: str) -> list[Swap]:
+    swaps: list[Swap] = []
+    for original in chosen.paths:
+        live = Path(original)
+        staged = staging / original.lstrip("/")
+        live.parent.mkdir(parents=True, exist_ok=True)
+        incoming = live.with_name(f".{live.name}.restore-incoming")
+        remove_path(incoming)
+        if staging.stat().st_dev == live.parent.stat().st_dev:
+            staged.rename(incoming)
+        else:
+            _copy_across(staged, incoming)
+        swaps.append(
+            Swap(
+                live=str(live),
+                incoming=str(incoming),
+                previous=str(live.with_name(f"{live.name}.before-restore-{stamp}")),
+                had_live=live.exists() or live.is_symlink(),
+            )
+        )
+    return swaps
+
+
+def _roll_back(site: Site, service: Service, journal: Journal) -> list[str]:
+    problems: list[str] = []
+    for swap in reversed(journal.swaps):
+        try:
+            swap.undo()
+        except OSError as exc:
+            problems.append(f"{swap.live}: {exc}")
+    try:
+        if journal.staging:
+            remove_path(Path(journal.staging))
+    except OSError as exc:
+        problems.append(f"staging: {exc}")
+    if journal.was_running:
+        try:
+            if not backup_ops.state(site, service).running:
+                backup_ops.start(site, service)
+        except HomestackError as exc:
+            problems.append(f"restarting {service.id}: {exc.message}")
+    return problems

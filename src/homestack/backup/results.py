@@ -1,0 +1,195 @@
+"""Plain result objects of the backup operations (the CLI renders them, `--json` prints them)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..catalog import Site
+from .config import state_dir
+from .journal import write_atomic
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    service: str
+    stack: str
+    ok: bool
+    consistency: str = "none"
+    repository: str = ""
+    snapshot: str | None = None
+    files_new: int = 0
+    files_changed: int = 0
+    bytes_added: int = 0
+    bytes_processed: int = 0
+    duration_s: float = 0.0
+    time: str = ""
+    error: str | None = None
+    hint: str | None = None
+    recovered: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BackupRun:
+    results: list[BackupResult]
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "notices": self.notices,
+            "results": [r.to_data() for r in self.results],
+        }
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    id: str
+    time: str
+    size: int | None
+    tags: list[str]
+    paths: list[str]
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ServiceSnapshots:
+    service: str
+    repository: str
+    snapshots: list[SnapshotInfo]
+    error: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["snapshots"] = [s.to_data() for s in self.snapshots]
+        return data
+
+
+@dataclass(frozen=True)
+class Listing:
+    services: list[ServiceSnapshots]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.error is None for s in self.services)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"ok": self.ok, "services": [s.to_data() for s in self.services]}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    service: str
+    ok: bool
+    mode: str
+    output: str = ""
+    error: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    service: str
+    ok: bool
+    kept: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    note: str | None = None
+    error: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ManyResults:
+    """verify / prune over several services."""
+
+    kind: str
+    results: list[CheckResult] | list[PruneResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"ok": self.ok, self.kind: [r.to_data() for r in self.results]}
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    service: str
+    snapshot: str
+    ok: bool
+    restored: list[str]
+    previous_kept: list[str]
+    healthy: bool
+    duration_s: float
+    recovered: list[str] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LastBackup:
+    """The last backup attempt of a service, as `status` and `doctor` show it."""
+
+    service: str
+    ok: bool
+    time: str
+    snapshot: str | None = None
+    error: str | None = None
+    last_success: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _last_path(site: Site, service: str) -> Path:
+    return state_dir(site) / f"{service}.last.json"
+
+
+def record_last(site: Site, result: BackupResult) -> str | None:
+    """Remember the outcome; returns a warning when it cannot be written."""
+    previous = last_backup(site, result.service)
+    last_success = result.time if result.ok else (previous.last_success if previous else None)
+    entry = LastBackup(
+        result.service, result.ok, result.time, result.snapshot, result.error, last_success
+    )
+    try:
+        write_atomic(_last_path(site, result.service), json.dumps(entry.to_data()).encode())
+    except OSError as exc:
+        return f"could not record the last backup of {result.service}: {exc}"
+    return None
+
+
+def last_backup(site: Site, service: str) -> LastBackup | None:
+    """The last recorded backup of `service`, or None when it was never backed up."""
+    try:
+        raw = json.loads(_last_path(site, service).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict):
+        return None
+    return LastBackup(
+        service=str(raw.get("service", service)),
+        ok=bool(raw.get("ok")),
+        time=str(raw.get("time", "")),
+        snapshot=raw.get("snapshot"),
+        error=raw.get("error"),
+        last_success=raw.get("last_success"),
+    )

@@ -1,0 +1,231 @@
+"""`homestack backup`: make a service's data consistent, then snapshot it with restic."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .. import __version__
+from ..catalog import Service, Site
+from ..engine import backup_ops
+from ..errors import BadInput, HomestackError, OperationFailed
+from ..models import BackupSpec
+from . import config
+from .journal import Journal, hold_point
+from .lock import ServiceLock
+from .recover import recover
+from .restic import Restic, restic_binary
+from .results import BackupResult, BackupRun, record_last
+
+
+def select(site: Site, service: str | None, stack: str | None, every: bool) -> list[Service]:
+    """The services a backup/verify/prune/backups command works on."""
+    if sum((service is not None, stack is not None, every)) > 1:
+        raise BadInput("name one service, or --stack STACK, or --all", "Pick one of them.")
+    if service is not None:
+        return [site.service(service)]
+    if stack is not None:
+        chosen = site.stack(stack).enabled
+    elif every:
+        chosen = site.services(enabled_only=True)
+    else:
+        raise BadInput("name a service, or --stack STACK, or --all", "e.g. homestack backup --all")
+    return [s for s in chosen if s.meta is None or s.meta.backup is not None]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def open_repository(site: Site, service: str) -> Restic:
+    """The service's repository, created on first use (the password must exist)."""
+    restic_binary()
+    restic = config.restic_for(site, service)
+    if config.is_local(restic.repository):
+        Path(restic.repository).parent.mkdir(parents=True, exist_ok=True)
+    if not restic.is_initialized():
+        restic.init()
+    restic.unlock()
+    return restic
+
+
+def _tag(value: str) -> str:
+    return value.replace(",", "_")  # restic splits --tag on commas
+
+
+def _excludes(site: Site, service: Service, spec: BackupSpec) -> list[str]:
+    base = site.data_root / service.id
+    return [p if p.startswith(("/", "*")) else str(base / p) for p in spec.exclude]
+
+
+def backup_service(site: Site, service: Service) -> BackupResult:
+    started = time.monotonic()
+    stamp = now_iso()
+    spec = service.meta.backup if service.meta else BackupSpec()
+    if spec is None:
+        return BackupResult(
+            service.id, service.stack, ok=True, time=stamp, skipped="x-homestack.backup is off"
+        )
+    recovered: list[str] = []
+    try:
+        with ServiceLock(config.state_dir(site), service.id, "backup"):
+            recovered = recover(site, service)
+            result = _backup_locked(site, service, spec, stamp)
+    except HomestackError as error:
+        result = BackupResult(
+            service.id,
+            service.stack,
+            ok=False,
+            time=stamp,
+            consistency=spec.consistency,
+            repository=config.repository(site, service.id),
+            error=error.message,
+            hint=error.hint,
+        )
+    result = dataclasses.replace(result, recovered=recovered, duration_s=time.monotonic() - started)
+    record_last(site, result)
+    return result
+
+
+def _backup_locked(site: Site, service: Service, spec: BackupSpec, stamp: str) -> BackupResult:
+    folder = config.state_dir(site)
+    restic = open_repository(site, service.id)
+    consistency = spec.consistency
+    current = backup_ops.state(site, service) if consistency != "none" else None
+    journal = Journal(
+        service.id,
+        "backup",
+        was_running=bool(current and current.running),
+        was_paused=bool(current and current.paused),
+    )
+    image = (current.image if current else "") or str(service.compose.get("image") or "")
+    journal.save(folder)
+    try:
+        if consistency == "stop" and current and (current.running or current.paused):
+            _phase(journal, folder, "stopping")
+            backup_ops.stop(site, service)
+            _phase(journal, folder, "stopped")
+        elif consistency == "pause" and current and current.running:
+            _phase(journal, folder, "pausing")
+            backup_ops.pause(site, service)
+        elif consistency == "dump":
+            _dump(site, service, spec, journal, folder)
+        _phase(journal, folder, "restic")
+        paths = [part.path for part in config.parts(site, service)]
+        if not paths:
+            raise OperationFailed(
+                f"{service.id} has nothing to back up: none of its folders exist",
+                f"Deploy it first (`homestack up {service.stack}`), or turn backups off with "
+                "x-homestack.backup: null.",
+                service=service.id,
+            )
+        tags = [
+            _tag(f"stack={service.stack}"),
+            _tag(f"service={service.id}"),
+            _tag(f"image={image or 'unknown'}"),
+            _tag(f"homestack={__version__}"),
+        ]
+        summary = restic.backup(
+            paths,
+            tags=tags,
+            excludes=_excludes(site, service, spec),
+            on_started=lambda _process: hold_point("restic"),
+        )
+    finally:
+        _put_back(site, service, journal, consistency)
+        Journal.clear(folder, service.id)
+    return BackupResult(
+        service=service.id,
+        stack=service.stack,
+        ok=True,
+        consistency=consistency,
+        repository=restic.repository,
+        snapshot=summary.snapshot_id or None,
+        files_new=summary.files_new,
+        files_changed=summary.files_changed,
+        bytes_added=summary.data_added,
+        bytes_processed=summary.total_bytes_processed,
+        time=stamp,
+    )
+
+
+def _phase(journal: Journal, folder: Path, phase: str) -> None:
+    journal.phase = phase
+    journal.save(folder)
+    hold_point(phase)
+
+
+def _dump(site: Site, service: Service, spec: BackupSpec, journal: Journal, folder: Path) -> None:
+    if not spec.dump_command:
+        raise BadInput(
+            f"{service.id}: backup consistency is dump but dump_command is empty",
+            "Set x-homestack.backup.dump_command, e.g. [pg_dumpall, -U, postgres].",
+            file=service.file,
+            service=service.id,
+        )
+    if not journal.was_running:
+        raise OperationFailed(
+            f"{service.id} is not running, so its dump command cannot run",
+            f"Start it (`homestack up {service.stack}`) and back it up again.",
+            service=service.id,
+        )
+    target = site.data_root / service.id / spec.dump_file
+    temp = target.with_name(f".{target.name}.homestack-partial")
+    journal.dump_temp = str(temp)
+    _phase(journal, folder, "dumping")
+    try:
+        size = backup_ops.dump(site, service, spec.dump_command, temp)
+        if size == 0:
+            raise OperationFailed(
+                f"the dump command of {service.id} printed nothing: refusing an empty dump",
+                "Run the dump command by hand in the container and check it writes to stdout.",
+                service=service.id,
+            )
+        temp.replace(target)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _put_back(site: Site, service: Service, journal: Journal, consistency: str) -> None:
+    """Restart or unpause what the backup stopped, whatever happened in between."""
+    if consistency == "stop" and (journal.was_running or journal.was_paused):
+        backup_ops.start(site, service)
+        if journal.was_paused:
+            backup_ops.pause(site, service)
+    elif consistency == "pause" and journal.was_running and not journal.was_paused:
+        backup_ops.unpause(site, service)
+
+
+def backup(
+    site: Site,
+    services: list[Service],
+    *,
+    jobs: int = 1,
+    progress: Callable[[BackupResult], None] | None = None,
+) -> BackupRun:
+    """Back up each service (up to `jobs` at once); one failure does not stop the others."""
+    _path, created = config.ensure_password(site)
+    notices = [config.password_notice(_path)] if created else []
+
+    def one(service: Service) -> BackupResult:
+        result = backup_service(site, service)
+        if progress is not None:
+            progress(result)
+        return result
+
+    if jobs <= 1 or len(services) <= 1:
+        results = [one(s) for s in services]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(one, services))
+    return BackupRun(results, notices)

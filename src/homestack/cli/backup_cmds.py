@@ -1,0 +1,263 @@
+"""Backup commands: backup, backups, verify, restore, prune."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import ExitStatus
+from .app import JsonOption, app, console, emit, fail, state
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+Service = Annotated[str | None, typer.Argument(help="One service (default: see --stack/--all).")]
+StackOpt = Annotated[str | None, typer.Option("--stack", help="Every enabled service of a stack.")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every enabled service.")]
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def _services(service: str | None, stack: str | None, every: bool, default_all: bool) -> Any:
+    from ..backup import select
+
+    site = state.site()
+    if service is None and stack is None and not every and default_all:
+        every = True
+    return select(site, service, stack, every)
+
+
+def _loud(notices: list[str]) -> None:
+    from rich.markup import escape
+
+    err = console(stderr=True)
+    for notice in notices:
+        err.print(f"[bold yellow]!!! IMPORTANT:[/] [bold]{escape(notice)}[/]")
+
+
+@app.command("backup")
+def backup_command(
+    service: Service = None,
+    stack: StackOpt = None,
+    every: AllOpt = False,
+    jobs: Annotated[int, typer.Option("--jobs", min=1, help="Services backed up at once.")] = 1,
+    install_timer: Annotated[
+        bool, typer.Option("--install-timer", help="Schedule `backup --all` + `prune` nightly.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --install-timer: print, write nothing.")
+    ] = False,
+    target: Annotated[
+        Path | None,
+        typer.Option("--target", help="With --install-timer: folder for the unit/cron files."),
+    ] = None,
+    scheduler: Annotated[
+        str, typer.Option("--scheduler", help="With --install-timer: auto, systemd or cron.")
+    ] = "auto",
+    as_json: JsonOption = False,
+) -> None:
+    """Back up services: consistent (stop, pause or dump), encrypted, with restic."""
+    if install_timer:
+        _install_timer(dry_run, target, scheduler, as_json)
+        return
+    from ..backup import backup
+
+    services = _services(service, stack, every, default_all=False)
+    err = console(stderr=True)
+
+    def progress(result: Any) -> None:
+        if not as_json:
+            mark = "[green]ok[/]" if result.ok else "[bold red]FAILED[/]"
+            err.print(f"{result.service}: {mark}")
+
+    run = backup(state.site(), services, jobs=jobs, progress=progress)
+    _loud(run.notices)
+    emit(run, as_json, _render_backup)
+    if not run.ok:
+        raise fail(ExitStatus.FAILED)
+
+
+def _render_backup(run: Any, out: Console) -> None:
+    from rich.markup import escape
+
+    for r in run.results:
+        for line in r.recovered:
+            out.print(f"[yellow]{r.service}: recovered: {escape(line)}[/]")
+        if r.skipped:
+            out.print(f"[dim]{r.service}: skipped ({r.skipped})[/]")
+        elif r.ok:
+            out.print(
+                f"{r.service}: snapshot {r.snapshot} ({r.consistency}); "
+                f"{r.files_new} new, {r.files_changed} changed files, "
+                f"{_size(r.bytes_added)} added of {_size(r.bytes_processed)}, "
+                f"{r.duration_s:.1f}s"
+            )
+        else:
+            out.print(f"[bold red]{r.service}: backup FAILED:[/] {escape(r.error or '')}")
+            if r.hint:
+                out.print(f"  [bold]fix:[/] {escape(r.hint)}")
+
+
+def _install_timer(dry_run: bool, target: Path | None, scheduler: str, as_json: bool) -> None:
+    from ..backup import install_timer
+    from ..errors import BadInput
+
+    if scheduler not in ("auto", "systemd", "cron"):
+        raise BadInput(f"unknown scheduler {scheduler!r}", "Use auto, systemd or cron.")
+    result = install_timer(
+        state.site(),
+        target=target,
+        dry_run=dry_run,
+        scheduler=scheduler,  # type: ignore[arg-type]
+    )
+
+    def render(res: Any, out: Console) -> None:
+        for path, text in res.files.items():
+            out.print(f"[bold]# {path}[/]" + ("" if res.written else " (dry run)"))
+            out.print(text, markup=False)
+        for command in res.activated:
+            out.print(f"ran: {command}")
+
+    emit(result, as_json, render)
+
+
+@app.command("backups")
+def backups_command(
+    service: Service = None,
+    stack: StackOpt = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List snapshots: time, size, tags."""
+    from ..backup import list_backups
+
+    listing = list_backups(state.site(), _services(service, stack, False, default_all=True))
+
+    def render(res: Any, out: Console) -> None:
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("SERVICE", "SNAPSHOT", "TIME", "SIZE", "TAGS"):
+            table.add_column(column)
+        for svc in res.services:
+            if svc.error:
+                table.add_row(svc.service, "[red]error[/]", svc.error, "", "")
+            elif not svc.snapshots:
+                table.add_row(svc.service, "[dim]none[/]", "", "", "")
+            for snap in svc.snapshots:
+                table.add_row(
+                    svc.service, snap.id[:8], snap.time[:19], _size(snap.size), ",".join(snap.tags)
+                )
+        out.print(table)
+
+    emit(listing, as_json, render)
+    if not listing.ok:
+        raise fail(ExitStatus.FAILED)
+
+
+@app.command("verify")
+def verify_command(
+    service: Service = None,
+    stack: StackOpt = None,
+    read_data: Annotated[
+        bool, typer.Option("--read-data", help="Read and check every byte.")
+    ] = False,
+    subset: Annotated[
+        str | None,
+        typer.Option("--read-data-subset", help="Read a part: 10%, 1/5 or 500M."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check repositories with `restic check`."""
+    from ..backup import verify
+
+    result = verify(
+        state.site(),
+        _services(service, stack, False, default_all=True),
+        read_data=read_data,
+        subset=subset,
+    )
+
+    def render(res: Any, out: Console) -> None:
+        from rich.markup import escape
+
+        for r in res.results:
+            if r.ok:
+                out.print(f"{r.service}: [green]ok[/] ({r.mode})")
+            else:
+                out.print(f"[bold red]{r.service}: FAILED[/] ({r.mode}): {escape(r.error or '')}")
+
+    emit(result, as_json, render)
+    if not result.ok:
+        raise fail(ExitStatus.FAILED)
+
+
+@app.command("restore")
+def restore_command(
+    service: Annotated[str, typer.Argument(help="The service to restore.")],
+    snapshot: Annotated[
+        str | None, typer.Argument(help="Snapshot id (default: the latest).")
+    ] = None,
+    keep_previous: Annotated[
+        bool,
+        typer.Option("--keep-previous", help="Keep the replaced data as *.before-restore-*."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Restore a service from a snapshot: all or nothing, previous data put back on failure."""
+    from ..backup import restore
+
+    site = state.site()
+    result = restore(site, site.service(service), snapshot, keep_previous=keep_previous)
+
+    def render(res: Any, out: Console) -> None:
+        out.print(
+            f"restored {res.service} from {res.snapshot[:8]} in {res.duration_s:.1f}s"
+            + (" (healthy)" if res.healthy else " (not running before; left stopped)")
+        )
+        for path in res.previous_kept:
+            out.print(f"previous data kept in {path}")
+
+    emit(result, as_json, render)
+
+
+@app.command("prune")
+def prune_command(
+    service: Service = None,
+    stack: StackOpt = None,
+    every: AllOpt = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show, delete nothing.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Forget old snapshots as BACKUP_KEEP_* say; never when the listing fails."""
+    from ..backup import prune
+
+    result = prune(
+        state.site(), _services(service, stack, every, default_all=True), dry_run=dry_run
+    )
+
+    def render(res: Any, out: Console) -> None:
+        from rich.markup import escape
+
+        for r in res.results:
+            if r.ok:
+                out.print(
+                    f"{r.service}: kept {len(r.kept)}, removed {len(r.removed)}"
+                    + (f" ({r.note})" if r.note else "")
+                )
+            else:
+                out.print(f"[bold red]{r.service}: {escape(r.error or '')}[/]")
+
+    emit(result, as_json, render)
+    if not result.ok:
+        raise fail(ExitStatus.FAILED)

@@ -1,0 +1,138 @@
+"""The Docker calls backups need: a service's state, stop/start/pause, a dump, health.
+
+All of them go through engine.compose.ComposeProject, scoped to one service's compose file,
+so backup code never talks to Docker itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..catalog import Service, Site
+from ..errors import CommandFailed, OperationFailed
+from .compose import ComposeProject, require_compose
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """What Compose reports about one service's container (tolerant of missing fields)."""
+
+    exists: bool
+    state: str = ""  # running, paused, exited, created, restarting …
+    health: str = ""  # healthy, unhealthy, starting, or "" when there is no healthcheck
+    image: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("running", "restarting")
+
+    @property
+    def paused(self) -> bool:
+        return self.state == "paused"
+
+
+def project_for(site: Site, service: Service) -> ComposeProject:
+    return ComposeProject(site, site.stacks[service.stack], services=[service])
+
+
+def state(site: Site, service: Service) -> ServiceState:
+    done = project_for(site, service).run("ps", "--all", "--format", "json", service.id, timeout=60)
+    rows: list[dict[str, object]] = []
+    text = done.stdout.strip()
+    if text.startswith("["):
+        loaded = json.loads(text)
+        rows = [r for r in loaded if isinstance(r, dict)]
+    else:
+        for raw in text.splitlines():
+            line = raw.strip()
+            if line.startswith("{"):
+                item = json.loads(line)
+                if isinstance(item, dict):
+                    rows.append(item)
+    rows = [r for r in rows if r.get("Service") in (None, service.id)]
+    if not rows:
+        return ServiceState(False)
+    row = rows[0]
+    return ServiceState(
+        True,
+        str(row.get("State") or "").lower(),
+        str(row.get("Health") or "").lower(),
+        str(row.get("Image") or ""),
+    )
+
+
+def stop(site: Site, service: Service, timeout: float = 120) -> None:
+    project_for(site, service).run("stop", service.id, timeout=timeout)
+
+
+def start(site: Site, service: Service, timeout: float = 120) -> None:
+    project_for(site, service).run("start", service.id, timeout=timeout)
+
+
+def pause(site: Site, service: Service) -> None:
+    project_for(site, service).run("pause", service.id, timeout=60)
+
+
+def unpause(site: Site, service: Service) -> None:
+    project_for(site, service).run("unpause", service.id, timeout=60)
+
+
+def dump(
+    site: Site, service: Service, command: list[str], destination: Path, timeout: float = 3600
+) -> int:
+    """Run `command` in the service's container, its stdout (bytes) into `destination`.
+
+    Returns the number of bytes written; raises when it exits non-zero.
+    """
+    require_compose()
+    project = project_for(site, service)
+    args = [*project.base_args(), "exec", "-T", service.id, *command]
+    with destination.open("wb") as sink:
+        try:
+            done = subprocess.run(
+                args,
+                stdout=sink,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                env=project.environment(),
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise CommandFailed(args, -1, f"timed out after {timeout}s") from None
+        sink.flush()
+        os.fsync(sink.fileno())
+    if done.returncode != 0:
+        raise CommandFailed(
+            args,
+            done.returncode,
+            done.stderr.decode(errors="replace"),
+            f"The dump command of {service.id} failed; check x-homestack.backup.dump_command "
+            f"in {service.file.name} and that the service is healthy.",
+            service=service.id,
+        )
+    return destination.stat().st_size
+
+
+def wait_healthy(site: Site, service: Service, timeout: float = 180) -> ServiceState:
+    """Wait until the container runs and, when it has a healthcheck, is healthy."""
+    deadline = time.monotonic() + timeout
+    current = state(site, service)
+    while time.monotonic() < deadline:
+        current = state(site, service)
+        if current.running and current.health in ("", "healthy"):
+            return current
+        if current.state in ("exited", "dead") or current.health == "unhealthy":
+            break
+        time.sleep(1)
+    raise OperationFailed(
+        f"{service.id} did not become healthy (state {current.state or 'missing'}, "
+        f"health {current.health or 'none'})",
+        f"Look at `docker compose logs {service.id}` (or `homestack logs {service.id}`).",
+        service=service.id,
+    )
