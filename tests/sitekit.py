@@ -17,6 +17,9 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+NETWORKS = {"ai": "ai-services", "essentials": "essential-services", "media": "media-services"}
+
+
 def service_yaml(
     name: str,
     stack: str = "ai",
@@ -24,23 +27,45 @@ def service_yaml(
     image: str = "example/app:1.2.3",
     meta: str = "",
     body: str = "",
+    tail: str = "",
     title: str | None = None,
 ) -> str:
-    """One service file in the shipped layout; `meta` and `body` are extra YAML lines."""
-    meta_lines = textwrap.indent(textwrap.dedent(meta).strip("\n"), " " * 6) if meta else ""
-    body_lines = textwrap.indent(textwrap.dedent(body).strip("\n"), " " * 4) if body else ""
+    """One lint-clean service file in the shipped layout; `meta` goes into x-homestack,
+    `body` into the service mapping and `tail` at the top level (extra YAML lines)."""
+
+    def block(text: str, indent: int) -> str:
+        return textwrap.indent(textwrap.dedent(text).strip("\n"), " " * indent) + "\n"
+
+    volume = f"{stack}_{name}_data"
     return (
         "services:\n"
         f"  {name}:\n"
         "    x-homestack:\n"
         f"      title: {title or name.capitalize()}\n"
         f"      description: {name} for tests\n"
-        + (meta_lines + "\n" if meta_lines else "")
+        + (block(meta, 6) if meta else "")
         + f"    image: {image}\n"
-        + (body_lines + "\n" if body_lines else "")
-        + "volumes:\n"
-        f"  {stack}_{name}_data:\n"
-        f"    name: ${{HOMESTACK_PREFIX:-}}{stack}_{name}_data\n"
+        "    restart: unless-stopped\n"
+        + (block(body, 4) if body else "")
+        + f"    networks: [{NETWORKS.get(stack, stack + '-services')}]\n"
+        f"    volumes: ['{volume}:/data']\n"
+        "    healthcheck:\n"
+        '      test: ["CMD", "true"]\n'
+        "      interval: 30s\n"
+        '    security_opt: ["no-new-privileges:true"]\n'
+        "    cap_drop: [ALL]\n"
+        "    deploy:\n"
+        "      resources:\n"
+        "        limits: {cpus: '0.5', memory: 128m}\n"
+        "volumes:\n"
+        f"  {volume}:\n"
+        f"    name: ${{HOMESTACK_PREFIX:-}}{volume}\n"
+        "    driver: local\n"
+        "    driver_opts:\n"
+        "      type: none\n"
+        "      o: bind\n"
+        f"      device: ${{DATA_ROOT:?DATA_ROOT is set by homestack}}/{name}\n"
+        + (block(tail, 0) if tail else "")
     )
 
 
@@ -76,7 +101,8 @@ def make_site(root: Path, extra: dict[str, str] | None = None) -> Path:
         "ai-stack/services/ollama.docker-compose.yaml": service_yaml(
             "ollama",
             meta="gpu: optional\nsecrets:\n  - name: api_key\n    length: 40",
-            body='ports:\n  - "${BIND_ADDRESS}:${OLLAMA_PORT:-1}:11434"',
+            body='ports:\n  - "${BIND_ADDRESS}:${OLLAMA_PORT:-1}:11434"\nsecrets: [ollama_api_key]',
+            tail="secrets:\n  ollama_api_key:\n    file: ${SECRETS_DIR:-./secrets}/ollama_api_key",
         ),
         "ai-stack/services/ollama.nvidia.docker-compose.yaml": "services:\n  ollama: {}\n",
         "ai-stack/services/webui.docker-compose.yaml": service_yaml(
