@@ -1,0 +1,207 @@
+"""Deploy commands: up, down, restart, pull."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import BadInput, ExitStatus
+from .app import JsonOption, app, console, emit, fail, state
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+Names = Annotated[list[str] | None, typer.Argument(help="Stacks or services (default: all).")]
+IMAGE_MARKS = ("/", ":", "@")
+
+
+def _split_image(
+    names: list[str] | None, flag: bool, option: str | None
+) -> tuple[list[str] | None, str | None]:
+    """`--stand-in` takes an optional IMAGE: a stack or service name never has / : or @,
+    so a name with one of them right after --stand-in is the image."""
+    if option is not None:
+        return names, option
+    if not flag:
+        return names, None
+    images = [n for n in names or [] if any(mark in n for mark in IMAGE_MARKS)]
+    if len(images) > 1:
+        raise BadInput(f"--stand-in takes one image, got {', '.join(images)}", "Name one image.")
+    rest = [n for n in names or [] if n not in images]
+    return rest or None, images[0] if images else ""
+
+
+def _delays(values: list[str] | None) -> dict[str, float]:
+    """`--stand-in-delay 3` (every service) or `--stand-in-delay SERVICE=SECONDS`."""
+    delays: dict[str, float] = {}
+    for value in values or []:
+        name, _, seconds = value.rpartition("=")
+        try:
+            delays[name or "*"] = float(seconds)
+        except ValueError:
+            raise BadInput(
+                f"--stand-in-delay {value!r} is not SECONDS or SERVICE=SECONDS",
+                "For example: --stand-in-delay 2 or --stand-in-delay ollama=5.",
+            ) from None
+    return delays
+
+
+@app.command("up")
+def up_command(
+    names: Names = None,
+    stand_in: Annotated[
+        bool,
+        typer.Option(
+            "--stand-in",
+            help="Rehearse: run a stand-in image (default: the busybox one built offline) in "
+            "place of every service image; networks, secrets, volumes, order and health stay "
+            "real. `--stand-in IMAGE` works when IMAGE has a tag or a slash (e.g. busybox:1.36).",
+        ),
+    ] = False,
+    stand_in_image: Annotated[
+        str | None,
+        typer.Option("--stand-in-image", metavar="IMAGE", help="The image --stand-in runs."),
+    ] = None,
+    stand_in_delay: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stand-in-delay",
+            metavar="[SERVICE=]SECONDS",
+            help="Start-up delay of stand-ins (all, or one service); repeatable.",
+        ),
+    ] = None,
+    rollback: Annotated[
+        bool,
+        typer.Option("--rollback", help="On failure, remove the containers this run started."),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds each service has to become healthy.")
+    ] = 300.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Start services in dependency order, each once what it needs is healthy.
+
+    Creates missing networks, secrets and DATA folders first. A second run with nothing
+    changed touches nothing. On failure, what came up is left running (see --rollback).
+    """
+    from ..deploy.progress import UpProgress
+    from ..deploy.up import raise_for, up
+
+    names, image = _split_image(names, stand_in, stand_in_image)
+    if stand_in_delay and image is None:
+        raise BadInput("--stand-in-delay needs --stand-in", "Add --stand-in.")
+    with UpProgress(console(stderr=True)) as progress:
+        result = up(
+            state.site(),
+            names,
+            stand_in=image,
+            delays=_delays(stand_in_delay),
+            rollback=rollback,
+            timeout=timeout,
+            listener=progress,
+        )
+    emit(result, as_json, _render_up)
+    raise_for(result)
+
+
+def _render_up(result: Any, out: Console) -> None:
+    from rich.markup import escape
+
+    for run in result.services:
+        if run.state in ("unhealthy", "exited", "timeout", "failed"):
+            out.print(f"[bold red]{escape(run.service)}[/] ({run.stack}): {escape(run.detail)}")
+            if run.health_log:
+                out.print("  [bold]health check:[/]")
+                for line in run.health_log:
+                    out.print("    " + escape(line))
+            if run.log_tail:
+                out.print("  [bold]last log lines:[/]")
+                for line in run.log_tail:
+                    out.print("    " + escape(line))
+        elif run.state == "blocked":
+            out.print(f"[red]{escape(run.service)}[/]: {escape(run.detail)}")
+    for kind, report in (
+        ("network", result.networks),
+        ("secret", result.secrets),
+        ("folder", result.data),
+    ):
+        for name in report.get("created") or []:
+            out.print(f"[dim]created {kind} {escape(str(name))}[/]")
+    if result.rolled_back:
+        out.print("rolled back: " + ", ".join(result.rolled_back))
+    colour = "green" if result.ok else "red"
+    out.print(f"[{colour}]{escape(result.summary())}[/] [dim]in {result.elapsed:.1f}s[/]")
+
+
+@app.command("down")
+def down_command(
+    names: Names = None,
+    volumes: Annotated[
+        bool,
+        typer.Option(
+            "--volumes",
+            help="Also remove the named volumes (asks first; DATA/ folders stay on disk).",
+        ),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (for scripts).")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Stop and remove containers, dependents first. Volumes and DATA are kept."""
+    from ..deploy.down import down
+
+    if volumes and not yes:
+        if not sys.stdin.isatty():
+            raise BadInput(
+                "--volumes removes volumes and needs a confirmation, but there is no terminal",
+                "Add --yes to confirm non-interactively.",
+            )
+        what = " ".join(names or ["every stack"])
+        if not typer.confirm(f"Remove the named volumes of {what}? (DATA/ folders stay)"):
+            raise fail(ExitStatus.USAGE)
+    result = down(state.site(), names, volumes=volumes)
+
+    def render(res: Any, out: Console) -> None:
+        out.print(
+            f"removed {len(res.removed)} services"
+            + (f" (stacks: {', '.join(res.stacks)})" if res.stacks else "")
+            + ("; volumes removed" if res.volumes_removed else "; volumes and DATA kept")
+            + f" in {res.elapsed:.1f}s",
+            markup=False,
+        )
+        for name in res.left:
+            out.print(f"[red]still there:[/] {name}")
+
+    emit(result, as_json, render)
+    if result.left:
+        raise fail(ExitStatus.FAILED)
+
+
+@app.command("restart")
+def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
+    """Restart containers in dependency order."""
+    from ..deploy.down import restart
+
+    result = restart(state.site(), names)
+    emit(
+        result,
+        as_json,
+        lambda res, out: out.print(f"restarted {', '.join(res.restarted)}", markup=False),
+    )
+
+
+@app.command("pull")
+def pull_command(names: Names = None, as_json: JsonOption = False) -> None:
+    """Pull the images of the selected services (stacks in parallel)."""
+    from ..deploy.down import pull
+
+    result = pull(state.site(), names)
+    emit(
+        result,
+        as_json,
+        lambda res, out: out.print(
+            "pulled " + "; ".join(f"{k}: {', '.join(v)}" for k, v in res.pulled.items()),
+            markup=False,
+        ),
+    )

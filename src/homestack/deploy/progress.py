@@ -1,0 +1,91 @@
+"""The live view of `up`: one row per service, its state and elapsed time.
+
+On a terminal it is a Rich Live table redrawn as states change; elsewhere (pipes, CI logs)
+each change of state is one plain line, so logs stay readable.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .up import ServiceRun
+
+STYLE = {
+    "waiting": "dim",
+    "creating": "cyan",
+    "starting": "yellow",
+    "healthy": "green",
+    "running": "green",
+    "completed": "green",
+    "unchanged": "dim green",
+    "unhealthy": "bold red",
+    "exited": "bold red",
+    "timeout": "bold red",
+    "failed": "bold red",
+    "blocked": "red",
+}
+
+
+class UpProgress:
+    """A listener for `up` that renders to a console; use as a context manager."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+        self.rows: dict[str, ServiceRun] = {}
+        self.last: dict[str, str] = {}
+        self.live: Any = None
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> UpProgress:
+        if self.out.is_terminal:
+            from rich.live import Live
+
+            self.live = Live(self._table(), console=self.out, refresh_per_second=8)
+            self.live.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.live is not None:
+            self.live.update(self._table())
+            self.live.__exit__(kind, value, trace)
+
+    def __call__(self, run: ServiceRun) -> None:
+        with self.lock:
+            self.rows[run.service] = run
+            if self.live is not None:
+                self.live.update(self._table())
+            elif self.last.get(run.service) != run.state:
+                self.last[run.service] = run.state
+                if run.state != "waiting":
+                    self.out.print(
+                        f"{run.stack}/{run.service}: {run.state}"
+                        + (f" ({run.elapsed:.1f}s)" if run.elapsed else ""),
+                        markup=False,
+                    )
+
+    def _table(self) -> Any:
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("STACK", "SERVICE", "ACTION", "STATE", "ELAPSED"):
+            table.add_column(column)
+        for run in self.rows.values():
+            style = STYLE.get(run.state, "")
+            table.add_row(
+                run.stack,
+                run.service,
+                run.action,
+                f"[{style}]{run.state}[/]" if style else run.state,
+                f"{run.elapsed:.1f}s" if run.elapsed else "-",
+            )
+        return table

@@ -1,0 +1,177 @@
+"""What `up`, `down`, `restart` and `pull` share: the selection, one Compose project per stack
+(with its overlays and, in a rehearsal, the stand-in override), config hashes, live state."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from ..catalog import Service, Site, Stack
+from ..engine.compose import ComposeProject
+from ..errors import BadInput, CommandFailed, OperationFailed
+from ..plan import Graph, build_graph, waves
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+HASH_LABEL = "com.docker.compose.config-hash"
+IMAGE_LABEL = "com.docker.compose.image"
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class Project(ComposeProject):
+    """A ComposeProject that may carry extra files after the stack's own (the stand-in)."""
+
+    extra_files: tuple[Path, ...] = ()
+
+    @property
+    def files(self) -> list[Path]:
+        return [*super().files, *self.extra_files]
+
+
+@dataclass
+class Selection:
+    """The services a command acts on, their graph, and one project per stack."""
+
+    graph: Graph
+    order: list[list[str]]  # service waves
+    projects: dict[str, Project] = field(default_factory=dict)  # stack id → project
+
+    @property
+    def services(self) -> list[Service]:
+        return [self.graph.services[name] for wave in self.order for name in wave]
+
+    def project_of(self, service: str) -> Project:
+        return self.projects[self.graph.services[service].stack]
+
+
+def select(
+    site: Site,
+    names: list[str] | None,
+    *,
+    with_dependencies: bool = True,
+    overlays: bool = True,
+) -> Selection:
+    """Resolve STACK|SERVICE… into the dependency graph (and, for `up`, what they need)."""
+    site.require_valid()
+    stacks, chosen = site.select(names)
+    if names and chosen is None:
+        chosen = [s for stack in stacks for s in stack.enabled]
+    graph = build_graph(site, chosen)
+    if graph.unknown:
+        service, name = graph.unknown[0]
+        raise BadInput(
+            f"{service.id} depends on {name!r}, which is not an enabled service",
+            f"Enable it (`homestack enable {name}`) or remove the dependency.",
+            file=service.file,
+            service=service.id,
+        )
+    if not with_dependencies and chosen is not None:
+        keep = {s.id for s in chosen}
+        graph.services = {k: v for k, v in graph.services.items() if k in keep}
+        graph.needs = {k: {d for d in v if d in keep} for k, v in graph.needs.items() if k in keep}
+    order = waves(graph.needs)
+    selection = Selection(graph, order)
+    by_stack: dict[str, list[Service]] = {}
+    for service in graph.services.values():
+        by_stack.setdefault(service.stack, []).append(service)
+    for stack_id, members in by_stack.items():
+        stack = site.stacks[stack_id]
+        selection.projects[stack_id] = Project(
+            site,
+            stack,
+            files_for(stack, members),
+            _overlays(site, stack) if overlays else None,
+        )
+    return selection
+
+
+def files_for(stack: Stack, services: Iterable[Service]) -> list[Service]:
+    """The stack's enabled services plus any selected ones that are not, in file order.
+
+    Always the whole stack, so Compose computes the same config hash in every run."""
+    wanted = {s.id for s in stack.enabled} | {s.id for s in services}
+    return [s for s in stack.services.values() if s.id in wanted]
+
+
+def _overlays(site: Site, stack: Stack) -> Mapping[str, list[str]]:
+    from ..gpu_choice import overlays_for
+
+    return overlays_for(site, stack)
+
+
+def parallel(jobs: Mapping[str, T], work: Callable[[T], R], workers: int = 4) -> dict[str, R]:
+    """Run work(job) for each job in threads; returns key → result (exceptions re-raised)."""
+    if not jobs:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
+        futures = {key: pool.submit(work, job) for key, job in jobs.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+
+def config_hashes(project: Project) -> dict[str, str]:
+    """Compose's config hash of each service, exactly as `up` will label its container."""
+    done = project.run("config", "--hash", "*")
+    hashes: dict[str, str] = {}
+    for line in done.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            hashes[parts[0]] = parts[1]
+    return hashes
+
+
+_NOISE = re.compile(r"^\s*(?:\w+\s+)?(?:Pulling|Pulled|Waiting|Downloading|Interrupted)\b")
+
+
+def pull_failure(stderr: str) -> str:
+    """The one readable reason in `docker compose pull` output (no Go stack trace)."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    useful = [
+        ln
+        for ln in lines
+        if not _NOISE.match(ln) and not ln.startswith(("goroutine ", "\t", "panic:"))
+    ]
+    for line in useful:
+        lowered = line.lower()
+        if any(
+            word in lowered
+            for word in ("error", "denied", "no such host", "dial tcp", "timeout", "not found")
+        ):
+            return line[:300]
+    return (useful or lines or ["pull failed"])[-1][:300]
+
+
+def registry_error(images: list[str], stderr: str, *, standin_hint: bool) -> OperationFailed:
+    reason = pull_failure(stderr)
+    unreachable = any(
+        word in reason.lower()
+        for word in ("no such host", "dial tcp", "timeout", "connection refused", "network")
+    )
+    what = ", ".join(images)
+    message = (
+        f"cannot pull {what}: no image registry is reachable ({reason})"
+        if unreachable
+        else f"cannot pull {what}: {reason}"
+    )
+    hint = "Check this machine's internet access and DNS, or log in to the registry."
+    if standin_hint:
+        hint += (
+            " To rehearse the topology without the images, run `homestack up --stand-in` "
+            "(a tiny image built offline stands in for each service)."
+        )
+    return OperationFailed(message, hint)
+
+
+def run_compose(project: Project, *args: str, timeout: float | None = None) -> str:
+    """Run compose; on failure raise CommandFailed with the project named."""
+    try:
+        done = project.run(*args, timeout=timeout)
+    except CommandFailed as failed:
+        failed.service = project.stack.id
+        raise
+    return done.stdout

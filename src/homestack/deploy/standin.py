@@ -1,0 +1,196 @@
+"""The stand-in rehearsal: one override file per stack that swaps every image for a tiny one.
+
+`homestack up --stand-in IMAGE` deploys the real catalog (its networks, secrets, volumes,
+depends_on, order and health gating) with IMAGE in place of each service image. The override
+is written under `DATA/.homestack/standin/`, never into a stack folder, and passed to Compose
+after the stack's own files, so Compose does the merge as it does for a real deployment.
+
+What the stand-in keeps: networks, aliases, secrets, volumes and bind mounts, environment,
+depends_on, restart policy, labels, security_opt, read_only. What it replaces: image,
+entrypoint, command, healthcheck. What it drops because a stand-in cannot honour it (or it
+would collide with a live server): GPU and resource reservations (`deploy`, `runtime`,
+`cpus`, `cpuset`), devices, `user`, `group_add`, `cap_add`/`cap_drop`, `privileged`,
+`container_name` (a fixed name would collide with the real service) and published host
+ports (a rehearsal must not take the live server's ports; container ports stay open on the
+networks).
+
+The stand-in process: busybox `httpd` on every declared TCP container port (and the web
+port), which answers any TCP client and HTTP probes alike; a `nc` listener loop on each UDP
+port; an optional start-up delay first. Its healthcheck fetches the first port with wget.
+A `oneshot` service sleeps for its delay and exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..catalog import Service, Site, Stack
+from ..ports import parse_ports
+from ..settings import interpolate, interpolate_tree
+
+DEFAULT_PORT = 8080
+#: keys the stand-in cannot honour, reset to nothing (`!reset`, Compose ≥ 2.24)
+DROPPED: dict[str, str] = {
+    "user": "null",
+    "devices": "[]",
+    "group_add": "[]",
+    "cap_add": "[]",
+    "cap_drop": "[]",
+    "deploy": "null",
+    "runtime": "null",
+    "cpus": "null",
+    "cpuset": "null",
+    "mem_limit": "null",
+    "mem_reservation": "null",
+    "privileged": "false",
+    "container_name": "null",
+    "ports": "[]",
+    "command": "[]",
+    "gpus": "null",
+}
+
+
+@dataclass(frozen=True)
+class StandinPorts:
+    tcp: tuple[int, ...]
+    udp: tuple[int, ...]
+
+
+def _port_numbers(text: str) -> list[int]:
+    text = text.split("/", maxsplit=1)[0]
+    if "-" in text:
+        low, high = text.split("-", 1)
+        if low.isdigit() and high.isdigit():
+            return list(range(int(low), min(int(high), int(low) + 9) + 1))
+        return []
+    return [int(text)] if text.isdigit() else []
+
+
+def service_ports(service: Service, env: Mapping[str, str]) -> StandinPorts:
+    """Container ports to listen on: the web port first, then ports and expose."""
+    tcp: list[int] = []
+    udp: list[int] = []
+    if service.meta and service.meta.web:
+        tcp.append(service.meta.web.port)
+    compose = interpolate_tree(service.compose, env)
+    bindings, _ = parse_ports(compose.get("ports"))
+    for binding in bindings:
+        target = tcp if binding.protocol != "udp" else udp
+        for number in _port_numbers(binding.target):
+            if number not in target:
+                target.append(number)
+    for entry in compose.get("expose") or []:
+        text = str(entry)
+        target = udp if text.endswith("/udp") else tcp
+        for number in _port_numbers(text):
+            if number not in target:
+                target.append(number)
+    if not tcp:
+        tcp.append(DEFAULT_PORT)
+    return StandinPorts(tuple(tcp), tuple(udp))
+
+
+def standin_script(ports: StandinPorts, delay: float, oneshot: bool) -> str:
+    """The shell program the stand-in runs; TERM ends it at once (fast `down`)."""
+    parts = ["trap 'exit 0' TERM INT"]
+    if delay > 0:
+        parts.append(f"sleep {delay:g}")
+    if oneshot:
+        parts.append("exit 0")
+        return "; ".join(parts)
+    parts += [f"httpd -p {port} -h /etc" for port in ports.tcp]
+    parts += [
+        f"(while :; do nc -l -u -p {port} </dev/null >/dev/null; done) &" for port in ports.udp
+    ]
+    parts.append("while :; do sleep 1 & wait $!; done")
+    return "; ".join(parts)
+
+
+def _healthcheck(ports: StandinPorts, oneshot: bool) -> str:
+    if oneshot:
+        return "!override {disable: true}"
+    url = f"http://127.0.0.1:{ports.tcp[0]}/hostname"
+    test = json.dumps(["CMD", "wget", "-q", "-O", "/dev/null", url])
+    return f"!override {{test: {test}, interval: 1s, timeout: 3s, retries: 120, start_period: 0s}}"
+
+
+def override_text(
+    site: Site,
+    stack: Stack,
+    services: list[Service],
+    image: str,
+    delays: Mapping[str, float] | None = None,
+) -> str:
+    """The override compose file for one stack (YAML, with Compose's !reset/!override tags)."""
+    env = site.stack_env(stack)
+    lines = [
+        "# Generated by `homestack up --stand-in`: a rehearsal, not a deployment. Do not edit.",
+        "services:",
+    ]
+    for service in services:
+        oneshot = bool(service.meta and service.meta.oneshot)
+        ports = service_ports(service, env)
+        delay = float((delays or {}).get(service.id, (delays or {}).get("*", 0.0)))
+        script = standin_script(ports, delay, oneshot)
+        compose = service.compose
+        lines.append(f"  {service.id}:")
+        lines.append(f"    image: {json.dumps(image)}")
+        lines.append(f"    entrypoint: {json.dumps(['sh', '-c', script])}")
+        for key, empty in DROPPED.items():
+            if key in compose or key == "command":
+                lines.append(f"    {key}: !reset {empty}")
+        if "network_mode" in compose and str(compose["network_mode"]) == "host":
+            lines.append("    network_mode: !reset null")
+        lines.append(f"    healthcheck: {_healthcheck(ports, oneshot)}")
+        lines.append("    labels:")
+        lines.append('      org.homestack.standin: "1"')
+    return "\n".join(lines) + "\n"
+
+
+def standin_folder(site: Site) -> Path:
+    return site.data_root / ".homestack" / "standin"
+
+
+def write_override(
+    site: Site,
+    stack: Stack,
+    services: list[Service],
+    image: str,
+    delays: Mapping[str, float] | None = None,
+) -> Path:
+    """Write (atomically) and return the stack's override file; unchanged text is not rewritten,
+    so a second rehearsal finds the same config hashes."""
+    folder = standin_folder(site)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{site.project_name(stack)}.docker-compose.yaml"
+    text = override_text(site, stack, services, image, delays)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return path
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    temp.replace(path)
+    return path
+
+
+def resolve_image(image: str) -> str:
+    """`--stand-in` with no value means the image built offline from static busybox."""
+    from ..standin_image import DEFAULT_TAG, ensure_image
+
+    if image in ("", "default", DEFAULT_TAG):
+        return ensure_image()
+    return image
+
+
+def interpolated(service: Service, env: Mapping[str, str]) -> Any:
+    """The service mapping with variables expanded (for reading its image name)."""
+    return interpolate_tree(service.compose, env)
+
+
+def image_of(service: Service, env: Mapping[str, str]) -> str:
+    raw = service.compose.get("image")
+    return interpolate(str(raw), env) if raw else ""

@@ -1,0 +1,502 @@
+"""`homestack up`: networks, secrets and DATA as needed, then every service in dependency order,
+each started as soon as everything it needs is healthy.
+
+Scheduling is per service, not per wave: a service whose needs (compose depends_on,
+x-homestack depends_on, its stack's depends_on gate) are all healthy is started at once with
+`docker compose up -d --no-deps` through its stack's project (the stack's full file list, so
+config hashes are stable); services of one stack that become ready together share one call;
+calls for different stacks run in parallel threads. Health is then watched through the
+Engine API (one inspect per starting container per tick), which drives the progress view.
+
+Idempotency: before anything starts, one `config --hash '*'` per stack (in parallel) and one
+container listing are compared. A service whose container carries the same config hash and
+image and is healthy is left alone; when every service is, `up` says so and returns.
+
+Failure policy: a service that exits, turns unhealthy or is not healthy within the timeout
+fails `up` (exit 1) with its health-check output and last log lines. Nothing that depends on
+it is started. Services that do not depend on it still start, and everything already up is
+left running so the failure can be inspected (`homestack logs`, `docker inspect`); the failed
+container itself is left in place. With `--rollback`, every container this run created,
+recreated or started is stopped and removed instead (what was already running before is
+never touched).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..catalog import Service, Site
+from ..errors import CommandFailed, HomestackError, OperationFailed
+from .projects import (
+    HASH_LABEL,
+    IMAGE_LABEL,
+    PROJECT_LABEL,
+    SERVICE_LABEL,
+    Project,
+    Selection,
+    config_hashes,
+    parallel,
+    registry_error,
+    select,
+)
+
+GOOD = ("unchanged", "healthy", "running", "completed")
+BAD = ("unhealthy", "exited", "timeout", "failed", "blocked")
+POLL_S = 0.25
+
+
+@dataclass
+class ServiceRun:
+    """One service's progress through `up` (rendered live, returned at the end)."""
+
+    service: str
+    stack: str
+    action: str = "none"  # none, create, recreate, start, wait
+    state: str = "waiting"  # waiting, creating, starting, then a GOOD or BAD state
+    elapsed: float = 0.0  # seconds since it was launched (or 0 when untouched)
+    detail: str = ""
+    blocked_by: str | None = None
+    container: str | None = None
+    health_log: list[str] = field(default_factory=list)
+    log_tail: list[str] = field(default_factory=list)
+    launched_at: float | None = None
+    ready_at: float | None = None  # monotonic time it became healthy/running/completed
+
+    @property
+    def finished(self) -> bool:
+        return self.state in GOOD or self.state in BAD
+
+    def to_data(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("launched_at")
+        data.pop("ready_at")
+        data["elapsed"] = round(self.elapsed, 2)
+        return data
+
+
+@dataclass
+class UpResult:
+    services: list[ServiceRun]
+    networks: dict[str, Any]
+    secrets: dict[str, Any]
+    data: dict[str, Any]
+    stand_in: str | None
+    override_files: list[str]
+    elapsed: float
+    rolled_back: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ServiceRun]:
+        return [s for s in self.services if s.state in BAD and s.state != "blocked"]
+
+    @property
+    def blocked(self) -> list[ServiceRun]:
+        return [s for s in self.services if s.state == "blocked"]
+
+    @property
+    def ok(self) -> bool:
+        return not any(s.state in BAD for s in self.services)
+
+    @property
+    def touched(self) -> list[ServiceRun]:
+        return [s for s in self.services if s.action != "none"]
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.touched
+            or self.networks.get("changed")
+            or self.secrets.get("changed")
+            or self.data.get("changed")
+        )
+
+    def summary(self) -> str:
+        if not self.changed:
+            return (
+                f"nothing to do: all {len(self.services)} services are up to date and healthy; "
+                "no container recreated, no secret written, no network or folder created"
+            )
+        counts: dict[str, int] = {}
+        for run in self.services:
+            counts[run.state] = counts.get(run.state, 0) + 1
+        parts = [f"{n} {state}" for state, n in sorted(counts.items())]
+        return f"{len(self.services)} services: " + ", ".join(parts)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "changed": self.changed,
+            "summary": self.summary(),
+            "elapsed": round(self.elapsed, 2),
+            "stand_in": self.stand_in,
+            "override_files": self.override_files,
+            "networks": self.networks,
+            "secrets": self.secrets,
+            "data": self.data,
+            "services": [s.to_data() for s in self.services],
+            "failed": [s.service for s in self.failed],
+            "blocked": [s.service for s in self.blocked],
+            "rolled_back": self.rolled_back,
+        }
+
+
+Listener = Callable[[ServiceRun], None]
+
+
+def _noop(_: ServiceRun) -> None:
+    return None
+
+
+class Redactor:
+    """Replaces every secret value of the selected services in text homestack prints."""
+
+    def __init__(self, site: Site, services: list[Service]) -> None:
+        self.values: list[str] = []
+        for service in services:
+            for spec in service.meta.secrets if service.meta else []:
+                path = site.secrets_dir / f"{service.id}_{spec.name}"
+                try:
+                    value = path.read_text(encoding="utf-8").strip()
+                except OSError:
+                    continue
+                if len(value) >= 4:
+                    self.values.append(value)
+
+    def __call__(self, text: str) -> str:
+        for value in self.values:
+            text = text.replace(value, "[secret]")
+        return text
+
+
+def ensure_prerequisites(
+    site: Site, services: list[Service]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Networks, secrets and DATA folders the services need (each step idempotent)."""
+    from .data import ensure_data
+    from .networks import ensure_networks
+    from .secrets import ensure_secrets
+
+    networks = ensure_networks(site, services)
+    secrets = ensure_secrets(site, services)
+    data = ensure_data(site, services)
+    return networks.to_data(), secrets.to_data(), data.to_data()
+
+
+def _current(selection: Selection) -> dict[tuple[str, str], Any]:
+    """(project, service) → the container compose made for it (one Engine API call)."""
+    from ..engine import docker as engine
+
+    wanted = {p.name for p in selection.projects.values()}
+    found: dict[tuple[str, str], Any] = {}
+    for info in engine.list_containers(labels={PROJECT_LABEL: None}):
+        project = info.labels.get(PROJECT_LABEL, "")
+        if project in wanted and info.labels.get("com.docker.compose.oneoff") != "True":
+            found[(project, info.labels.get(SERVICE_LABEL, ""))] = info
+    return found
+
+
+def _image_ids(images: set[str]) -> dict[str, str | None]:
+    """Local image id of each name (None when the image is not on this machine)."""
+    from ..engine import docker as engine
+
+    ids: dict[str, str | None] = {}
+    for image in images:
+        with engine.engine_errors(f"inspect image {image}"):
+            import docker.errors
+
+            try:
+                ids[image] = str(engine.client().api.inspect_image(image).get("Id"))
+            except docker.errors.ImageNotFound:
+                ids[image] = None
+            except docker.errors.NotFound:
+                ids[image] = None
+    return ids
+
+
+def _plan_actions(
+    selection: Selection,
+    hashes: Mapping[str, Mapping[str, str]],
+    current: Mapping[tuple[str, str], Any],
+    images: Mapping[str, str],
+    image_ids: Mapping[str, str | None],
+) -> dict[str, ServiceRun]:
+    runs: dict[str, ServiceRun] = {}
+    for service in selection.services:
+        project = selection.projects[service.stack]
+        run = ServiceRun(service.id, service.stack)
+        info = current.get((project.name, service.id))
+        oneshot = bool(service.meta and service.meta.oneshot)
+        image_id = image_ids.get(images.get(service.id, ""))
+        if info is None:
+            run.action = "create"
+        elif info.labels.get(HASH_LABEL) != hashes[service.stack].get(service.id) or (
+            image_id and info.labels.get(IMAGE_LABEL) not in (None, image_id)
+        ):
+            run.action = "recreate"
+        elif oneshot and info.state == "exited" and info.exit_code in (0, None):
+            run.action, run.state = "none", "unchanged"
+        elif info.state != "running":
+            run.action = "start"
+        elif info.health in ("healthy", None):
+            run.action, run.state = "none", "unchanged"
+        else:
+            run.action = "wait"
+        if info is not None:
+            run.container = info.id[:12]
+        runs[service.id] = run
+    return runs
+
+
+def _check_images(
+    selection: Selection, runs: Mapping[str, ServiceRun], images: Mapping[str, str]
+) -> None:
+    """Every image a container will be made from is here, or is pulled now; else say which."""
+    needed = {
+        name: images[name]
+        for name, run in runs.items()
+        if run.action in ("create", "recreate") and images.get(name)
+    }
+    ids = _image_ids(set(needed.values()))
+    missing = {name: image for name, image in needed.items() if ids.get(image) is None}
+    if not missing:
+        return
+    by_stack: dict[str, list[str]] = {}
+    for name in missing:
+        by_stack.setdefault(selection.graph.services[name].stack, []).append(name)
+    for stack_id, names in by_stack.items():
+        project = selection.projects[stack_id]
+        done = project.run("pull", "--quiet", *names, check=False, timeout=900)
+        if done.returncode != 0:
+            wanted = sorted({f"{missing[n]} (service {n})" for n in names})
+            raise registry_error(wanted, done.stderr or done.stdout, standin_hint=True)
+
+
+class _Scheduler:
+    def __init__(
+        self,
+        selection: Selection,
+        runs: dict[str, ServiceRun],
+        redact: Redactor,
+        listener: Listener,
+        timeout: float,
+    ) -> None:
+        self.selection = selection
+        self.runs = runs
+        self.redact = redact
+        self.listener = listener
+        self.timeout = timeout
+        self.pool = ThreadPoolExecutor(max_workers=8)
+        self.calls: dict[Future[None], list[str]] = {}
+
+    def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
+        run.state = state
+        if detail:
+            run.detail = detail
+        if run.launched_at is not None:
+            run.elapsed = time.monotonic() - run.launched_at
+        if state in GOOD and run.ready_at is None:
+            run.ready_at = time.monotonic()
+        self.listener(run)
+
+    def _compose_up(self, project: Project, names: list[str]) -> None:
+        project.run("up", "-d", "--no-deps", "--pull", "never", "--quiet-pull", *names)
+
+    def _launch_ready(self) -> None:
+        graph = self.selection.graph
+        ready: dict[str, list[str]] = {}
+        for name, run in self.runs.items():
+            if run.state != "waiting":
+                continue
+            needs = graph.needs.get(name, set())
+            bad = [n for n in needs if n in self.runs and self.runs[n].state in BAD]
+            if bad:
+                run.blocked_by = bad[0]
+                self._set(run, "blocked", f"not started: {bad[0]} failed")
+                continue
+            if all(self.runs[n].state in GOOD for n in needs if n in self.runs):
+                ready.setdefault(run.stack, []).append(name)
+        for stack_id, names in ready.items():
+            project = self.selection.projects[stack_id]
+            for name in names:
+                run = self.runs[name]
+                run.launched_at = time.monotonic()
+                self._set(run, "creating")
+            self.calls[self.pool.submit(self._compose_up, project, names)] = names
+
+    def _collect_calls(self) -> None:
+        for future in [f for f in self.calls if f.done()]:
+            names = self.calls.pop(future)
+            error = future.exception()
+            for name in names:
+                run = self.runs[name]
+                if error is None:
+                    self._set(run, "starting")
+                    continue
+                message = error.message if isinstance(error, HomestackError) else str(error)
+                if isinstance(error, CommandFailed):
+                    tail = error.stderr.strip().splitlines()[-6:]
+                    message = "docker compose up failed: " + " | ".join(tail)
+                self._set(run, "failed", self.redact(message))
+
+    def _watch(self) -> None:
+        from ..engine import docker as engine
+
+        for run in self.runs.values():
+            if run.state != "starting":
+                continue
+            project = self.selection.projects[run.stack]
+            raw = None
+            if run.container:
+                raw = engine.inspect_container_raw(run.container)
+            if raw is None or _service_of(raw) != (project.name, run.service):
+                found = engine.list_containers(
+                    labels={PROJECT_LABEL: project.name, SERVICE_LABEL: run.service}
+                )
+                run.container = found[0].id[:12] if found else None
+                raw = engine.inspect_container_raw(found[0].id) if found else None
+            if raw is None:
+                self._tick_timeout(run)
+                continue
+            state = raw.get("State") or {}
+            status = str(state.get("Status") or "")
+            health = (state.get("Health") or {}).get("Status")
+            code = state.get("ExitCode")
+            oneshot = bool(
+                self.selection.graph.services[run.service].meta
+                and self.selection.graph.services[run.service].meta.oneshot  # type: ignore[union-attr]
+            )
+            if status in ("exited", "dead") and oneshot and code == 0:
+                self._set(run, "completed")
+            elif status in ("exited", "dead") or (status == "restarting" and code):
+                self._fail(run, raw, "exited", f"exited with code {code}")
+            elif int(state.get("RestartCount") or raw.get("RestartCount") or 0) > 0 and code:
+                self._fail(run, raw, "exited", f"exited with code {code} and was restarted")
+            elif health == "unhealthy":
+                self._fail(run, raw, "unhealthy", "health check failed")
+            elif status == "running" and health in (None, "healthy"):
+                self._set(run, "healthy" if health else "running")
+            else:
+                self._tick_timeout(run, raw)
+
+    def _tick_timeout(self, run: ServiceRun, raw: dict[str, Any] | None = None) -> None:
+        run.elapsed = time.monotonic() - (run.launched_at or time.monotonic())
+        if run.elapsed > self.timeout:
+            if raw is not None:
+                self._fail(run, raw, "timeout", f"not healthy after {self.timeout:g}s")
+            else:
+                self._set(run, "timeout", f"no container after {self.timeout:g}s")
+        else:
+            self.listener(run)
+
+    def _fail(self, run: ServiceRun, raw: dict[str, Any], state: str, detail: str) -> None:
+        from ..engine import docker as engine
+
+        health = (raw.get("State") or {}).get("Health") or {}
+        outputs = [str(e.get("Output") or "").strip() for e in (health.get("Log") or [])[-3:]]
+        run.health_log = [self.redact(o) for o in outputs if o]
+        logs = engine.container_logs(str(raw.get("Id")), tail=20)
+        run.log_tail = [self.redact(line) for line in logs.splitlines()[-20:]]
+        self._set(run, state, detail)
+
+    def run(self) -> None:
+        try:
+            while True:
+                self._collect_calls()
+                self._watch()
+                self._launch_ready()
+                if all(r.finished for r in self.runs.values()) and not self.calls:
+                    return
+                time.sleep(POLL_S)
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+def _service_of(raw: Mapping[str, Any]) -> tuple[str, str]:
+    labels = (raw.get("Config") or {}).get("Labels") or {}
+    return str(labels.get(PROJECT_LABEL, "")), str(labels.get(SERVICE_LABEL, ""))
+
+
+def up(
+    site: Site,
+    names: list[str] | None = None,
+    *,
+    stand_in: str | None = None,
+    delays: Mapping[str, float] | None = None,
+    rollback: bool = False,
+    timeout: float = 300.0,
+    listener: Listener = _noop,
+) -> UpResult:
+    """Bring the selected services (and what they need) up, healthy, in dependency order."""
+    from . import standin as standin_mod
+
+    started = time.monotonic()
+    selection = select(site, names)
+    overrides: list[str] = []
+    image = standin_mod.resolve_image(stand_in) if stand_in is not None else None
+    if image is not None:
+        for project in selection.projects.values():
+            chosen = project.services or project.stack.enabled
+            path = standin_mod.write_override(site, project.stack, chosen, image, delays)
+            project.extra_files = (path,)
+            overrides.append(str(path))
+    services = selection.services
+    networks, secrets, data = ensure_prerequisites(site, services)
+    hashes = parallel(selection.projects, config_hashes)
+    current = _current(selection)
+    images: dict[str, str] = {}
+    for service in services:
+        env = site.stack_env(site.stacks[service.stack])
+        images[service.id] = image or standin_mod.image_of(service, env)
+    running = {
+        images[s.id] for s in services if (selection.projects[s.stack].name, s.id) in current
+    }
+    runs = _plan_actions(selection, hashes, current, images, _image_ids(running))
+    redact = Redactor(site, services)
+    for run in runs.values():
+        listener(run)
+    if any(r.action != "none" for r in runs.values()):
+        _check_images(selection, runs, images)
+        _Scheduler(selection, runs, redact, listener, timeout).run()
+    result = UpResult(
+        list(runs.values()),
+        networks,
+        secrets,
+        data,
+        image,
+        overrides,
+        time.monotonic() - started,
+    )
+    if rollback and not result.ok:
+        result.rolled_back = _rollback(selection, result)
+    return result
+
+
+def _rollback(selection: Selection, result: UpResult) -> list[str]:
+    """Stop and remove what this run created, recreated or started (dependents first)."""
+    from .down import remove_services
+
+    mine = [s.service for s in result.services if s.action in ("create", "recreate", "start")]
+    remove_services(selection, mine)
+    return mine
+
+
+def raise_for(result: UpResult) -> None:
+    """The error `up` ends with when a service failed (the CLI prints the result first)."""
+    if result.ok:
+        return
+    first = result.failed[0] if result.failed else result.blocked[0]
+    raise OperationFailed(
+        f"{first.service} ({first.stack}) {first.state}: {first.detail}",
+        "See its health-check output and log lines above; `homestack logs "
+        f"{first.service}` shows more. What came up is left running"
+        + (
+            "; this run's containers were removed (--rollback)."
+            if result.rolled_back
+            else " (use `homestack up --rollback` to remove what a failed run started)."
+        ),
+        service=first.service,
+    )
