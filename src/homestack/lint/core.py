@@ -1,14 +1,23 @@
-"""The rule registry, the Finding type and the lint driver."""
+"""The rule registry, the Finding type, the shared lint context and the lint driver.
+
+Rules read the site homestack has already parsed (each file once, with line numbers); the
+context adds what several rules need and caches it: each stack's env layers, each service's
+compose mapping after interpolation, the parsed overlays, the sockets listening on this host.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..catalog import Site
+from .. import settings, yamlio
+from ..catalog import BASE_FILE, Service, Site, Stack
+from ..errors import BadInput
 
 
 class Severity(StrEnum):
@@ -39,37 +48,182 @@ class Finding:
         }
 
 
-@dataclass(frozen=True)
-class LintContext:
-    site: Site
-    #: check host ports against sockets open on this machine
-    host_ports: bool = True
-
-
-RuleFunc = Callable[[LintContext], Iterable[Finding]]
+RuleFunc = Callable[["LintContext"], Iterable[Finding]]
 
 
 @dataclass(frozen=True)
 class Rule:
     id: str
+    severity: Severity  # the usual severity; a rule may lower it case by case (see docs)
     summary: str
-    check: RuleFunc
+    check: RuleFunc | None  # None: the finding comes from loading the site (catalog.Problem)
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, summary: str) -> Callable[[RuleFunc], RuleFunc]:
+def rule(
+    rule_id: str, summary: str, severity: Severity = Severity.ERROR
+) -> Callable[[RuleFunc], RuleFunc]:
     """Register a rule; `rule_id` is stable: users filter and ignore by it."""
 
     def register(func: RuleFunc) -> RuleFunc:
-        RULES[rule_id] = Rule(rule_id, summary, func)
+        RULES[rule_id] = Rule(rule_id, severity, summary, func)
         return func
 
     return register
 
 
-def _problems(site: Site) -> Iterator[Finding]:
+#: ids that loading the site reports (catalog.Problem); listed so docs and tests cover them
+SITE_PROBLEMS: dict[str, str] = {
+    "yaml.syntax": "a file is not valid YAML",
+    "file.naming": "files in services/ are {service}.docker-compose.yaml or an overlay "
+    "{service}.{nvidia|amd|intel|iot}.docker-compose.yaml of an existing service",
+    "meta.missing": "a service has no x-homestack block",
+    "meta.schema": "the x-homestack block does not match its schema",
+    "stack.missing": "a stack folder has no stack.yaml",
+    "stack.schema": "stack.yaml does not match its schema",
+    "stack.services": "the services list of stack.yaml is not a plain list of names",
+    "stack.unknown-service": "stack.yaml lists a service that has no file",
+    "service.duplicate": "two stacks define a service of the same name",
+    # read by the lint context itself, while rules ask for env layers
+    "env.syntax": "an .env / .env.example line is not KEY=value, a comment or empty",
+}
+#: the fix for site problems that come without a hint
+_PROBLEM_HINTS: dict[str, str] = {
+    "stack.missing": "Create stack.yaml with `description:` and a `services:` list.",
+    "yaml.syntax": "Fix the syntax at that line (indentation, a missing colon, an unclosed quote).",
+}
+for _id, _summary in SITE_PROBLEMS.items():
+    RULES.setdefault(_id, Rule(_id, Severity.ERROR, _summary, None))
+
+
+class LintContext:
+    """What rules share: the site plus caches computed at most once per lint run."""
+
+    def __init__(self, site: Site, host_ports: bool = True) -> None:
+        self.site = site
+        #: check host ports against sockets open on this machine
+        self.host_ports = host_ports
+        self.env_problems: list[Finding] = []
+        self._env_files: dict[Path, settings.EnvFile | None] = {}
+        self._stack_env: dict[str, dict[str, str]] = {}
+        self._service_env: dict[tuple[str, str], dict[str, str]] = {}
+        self._resolved: dict[tuple[str, str], dict[str, Any]] = {}
+        self._overlays: dict[Path, yamlio.YamlDoc | Finding] = {}
+
+    # ---- services ---------------------------------------------------------------------
+    @cached_property
+    def services(self) -> list[Service]:
+        """Every service whose file parsed, enabled or not, in a stable order."""
+        return [s for s in self.site.services() if s.doc is not None]
+
+    @cached_property
+    def enabled_ids(self) -> set[str]:
+        return {s.id for s in self.site.services(enabled_only=True)}
+
+    def line(self, service: Service, *keys: str | int) -> int | None:
+        """Line of `services.<id>.<keys…>` in the service's file."""
+        return service.doc.line("services", service.id, *keys) if service.doc else 1
+
+    def resolved(self, service: Service) -> dict[str, Any]:
+        """The service's compose mapping, interpolated with the env Compose would use."""
+        key = (service.stack, service.id)
+        if key not in self._resolved:
+            env = self.service_env(service)
+            value = settings.interpolate_tree(service.compose, env)
+            self._resolved[key] = value if isinstance(value, dict) else {}
+        return self._resolved[key]
+
+    # ---- env layers -------------------------------------------------------------------
+    def env_file(self, path: Path | None) -> settings.EnvFile | None:
+        """One env file, read once; a syntax error becomes an env.syntax finding."""
+        if path is None:
+            return None
+        if path not in self._env_files:
+            try:
+                self._env_files[path] = settings.read_env(path)
+            except BadInput as exc:
+                self._env_files[path] = None
+                self.env_problems.append(
+                    Finding(
+                        "env.syntax",
+                        Severity.ERROR,
+                        exc.message,
+                        path,
+                        exc.line,
+                        hint=exc.hint,
+                    )
+                )
+        return self._env_files[path]
+
+    def _derive(self, env: dict[str, str]) -> dict[str, str]:
+        # the site adds the process environment and the absolute DATA_ROOT / SECRETS_DIR
+        return self.site._derived(env)
+
+    @cached_property
+    def root_env(self) -> dict[str, str]:
+        layer = self.env_file(settings.layer_file(self.site.root))
+        return self._derive(dict(layer.values) if layer else {})
+
+    def stack_env(self, stack: Stack) -> dict[str, str]:
+        """root → stack → every enabled service's layer, then the process environment."""
+        if stack.id not in self._stack_env:
+            files = [self.env_file(path) for path in self.site.env_files(stack)]
+            self._stack_env[stack.id] = self._derive(settings.merge_layers(files))
+        return self._stack_env[stack.id]
+
+    def service_env(self, service: Service) -> dict[str, str]:
+        """The stack's env; a disabled service's own layer is added as if it were enabled."""
+        key = (service.stack, service.id)
+        if key not in self._service_env:
+            env = self.stack_env(self.site.stacks[service.stack])
+            if not service.enabled:
+                own = self.env_file(settings.layer_file(service.env_dir))
+                if own is not None:
+                    env = dict(env)
+                    for name, value in own.values.items():
+                        if name not in os.environ:
+                            env[name] = value
+            self._service_env[key] = env
+        return self._service_env[key]
+
+    # ---- other files ------------------------------------------------------------------
+    def overlay(self, path: Path) -> yamlio.YamlDoc | Finding:
+        """An overlay file parsed once, or the yaml.syntax finding it gives."""
+        if path not in self._overlays:
+            try:
+                self._overlays[path] = yamlio.load(path)
+            except BadInput as exc:
+                self._overlays[path] = Finding(
+                    "yaml.syntax", Severity.ERROR, exc.message, path, exc.line, hint=exc.hint
+                )
+        return self._overlays[path]
+
+    @cached_property
+    def base(self) -> yamlio.YamlDoc | Finding:
+        return self.overlay(self.site.root / BASE_FILE)
+
+    @cached_property
+    def stack_docs(self) -> dict[str, yamlio.YamlDoc]:
+        """Each stack.yaml with its line numbers (stack.yaml files are tiny)."""
+        docs: dict[str, yamlio.YamlDoc] = {}
+        for stack in self.site.stacks.values():
+            try:
+                docs[stack.id] = yamlio.load(stack.file)
+            except BadInput:
+                continue  # the site already reports it (yaml.syntax / stack.missing)
+        return docs
+
+    @cached_property
+    def listening(self) -> dict[tuple[str, int], set[str]]:
+        """(protocol, port) → local addresses with a socket listening on this machine."""
+        from .rules_ports import listening_sockets
+
+        return listening_sockets()
+
+
+def problem_findings(site: Site) -> Iterator[Finding]:
     for problem in site.all_problems():
         yield Finding(
             problem.rule,
@@ -78,8 +232,11 @@ def _problems(site: Site) -> Iterator[Finding]:
             problem.file,
             problem.line,
             problem.service,
-            problem.hint,
+            problem.hint or _PROBLEM_HINTS.get(problem.rule, "See docs/lint-rules.md."),
         )
+
+
+_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 def lint_site(
@@ -89,9 +246,11 @@ def lint_site(
     from . import rules as _rules  # noqa: F401  (registers the rules)
 
     context = LintContext(site, host_ports)
-    findings = list(_problems(site))
+    findings = list(problem_findings(site))
     for registered in RULES.values():
-        findings.extend(registered.check(context))
+        if registered.check is not None:
+            findings.extend(registered.check(context))
+    findings.extend(context.env_problems)
     if stacks is not None:
         folders = [site.stacks[s].dir for s in stacks]
         findings = [
@@ -100,8 +259,7 @@ def lint_site(
             if any(f.file.is_relative_to(folder) for folder in folders)
             or f.file.parent == site.root
         ]
-    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     unique = {(f.rule, str(f.file), f.line, f.service, f.message): f for f in findings}
     return sorted(
-        unique.values(), key=lambda f: (order[f.severity], str(f.file), f.line or 0, f.rule)
+        unique.values(), key=lambda f: (_ORDER[f.severity], str(f.file), f.line or 0, f.rule)
     )

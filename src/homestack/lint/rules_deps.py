@@ -1,0 +1,226 @@
+"""depends_on across services and stacks: unknown or disabled targets, and cycles.
+
+Three kinds of edge make one graph, as `plan` builds it: compose `depends_on` (inside a
+stack), x-homestack `depends_on` (any stack) and stack.yaml `depends_on` (every service of
+the stack waits for the other stack's critical services, or all its enabled ones).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..catalog import Service
+from ..plan import compose_depends_on
+from .core import Finding, LintContext, Severity, rule
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    kind: str  # "compose", "x-homestack", "stack"
+    file: Path
+    line: int | None
+
+
+def _compose_required(service: Service, target: str) -> bool:
+    raw = service.compose.get("depends_on")
+    if isinstance(raw, dict):
+        spec = raw.get(target)
+        return not (isinstance(spec, dict) and spec.get("required") is False)
+    return True
+
+
+def _own_edges(context: LintContext, service: Service) -> Iterator[Edge]:
+    raw = service.compose.get("depends_on")
+    for index, target in enumerate(compose_depends_on(service)):
+        key: str | int = target if isinstance(raw, dict) else index
+        line = context.line(service, "depends_on", key)
+        yield Edge(service.id, target, "compose", service.file, line)
+    for index, target in enumerate(service.meta.depends_on if service.meta else []):
+        line = context.line(service, "x-homestack", "depends_on", index)
+        yield Edge(service.id, target, "x-homestack", service.file, line)
+
+
+def _stack_gate(context: LintContext, stack_id: str) -> list[str]:
+    enabled = context.site.stacks[stack_id].enabled
+    critical = [s.id for s in enabled if s.meta and s.meta.critical]
+    return critical or [s.id for s in enabled]
+
+
+def _graph(context: LintContext) -> dict[str, list[Edge]]:
+    known = {s.id for s in context.services}
+    graph: dict[str, list[Edge]] = {s.id: [] for s in context.services}
+    for service in context.services:
+        for edge in _own_edges(context, service):
+            if edge.target in known:
+                graph[service.id].append(edge)
+        stack = context.site.stacks[service.stack]
+        for other in stack.meta.depends_on:
+            if other in context.site.stacks and other != stack.id:
+                for gate in _stack_gate(context, other):
+                    if gate in known:
+                        graph[service.id].append(Edge(service.id, gate, "stack", stack.file, None))
+    return graph
+
+
+def strongly_connected(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's components with more than one node, or a node that needs itself."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[list[str]] = []
+    counter = 0
+
+    for root in graph:
+        if root in index:
+            continue
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            targets = graph.get(node, [])
+            if child < len(targets):
+                work.append((node, child + 1))
+                nxt = targets[child]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in targets:
+                    found.append(sorted(component))
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return found
+
+
+def _loop(start: str, first: str, graph: dict[str, list[str]], members: set[str]) -> list[str]:
+    """A path start → first → … → start inside one component."""
+    paths = {first: [start, first]}
+    queue = [first]
+    while queue:
+        node = queue.pop(0)
+        if node == start:
+            return paths[node]
+        for nxt in graph.get(node, []):
+            if nxt in members and nxt not in paths:
+                paths[nxt] = [*paths[node], nxt]
+                queue.append(nxt)
+            if nxt == start:
+                return [*paths[node], start]
+    return [start, first, start]
+
+
+@rule("depends.cycle", "depends_on never loops, across services and stacks")
+def depends_cycle(context: LintContext) -> Iterator[Finding]:
+    yield from _stack_cycles(context)
+    edges = _graph(context)
+    simple = {name: [e.target for e in out] for name, out in edges.items()}
+    by_id = {s.id: s for s in context.services}
+    for component in strongly_connected(simple):
+        members = set(component)
+        severity = Severity.ERROR if all(by_id[m].enabled for m in component) else Severity.WARNING
+        for name in component:
+            for edge in edges[name]:
+                if edge.kind == "stack" or edge.target not in members:
+                    continue  # stack-only loops are reported on stack.yaml
+                loop = _loop(name, edge.target, simple, members)
+                yield Finding(
+                    "depends.cycle",
+                    severity,
+                    f"dependency cycle: {' → '.join(loop)} (this edge: {edge.kind} depends_on)",
+                    edge.file,
+                    edge.line,
+                    name,
+                    "Remove one depends_on of the loop (compose, x-homestack or stack.yaml); "
+                    "the service that is needed first must not wait for the other.",
+                )
+
+
+def _stack_cycles(context: LintContext) -> Iterator[Finding]:
+    stacks = context.site.stacks
+    graph = {sid: [d for d in s.meta.depends_on if d in stacks] for sid, s in stacks.items()}
+    for component in strongly_connected(graph):
+        members = set(component)
+        for sid in component:
+            doc = context.stack_docs.get(sid)
+            for index, target in enumerate(stacks[sid].meta.depends_on):
+                if target not in members:
+                    continue
+                loop = _loop(sid, target, graph, members)
+                yield Finding(
+                    "depends.cycle",
+                    Severity.ERROR,
+                    f"stack dependency cycle: {' → '.join(loop)}",
+                    stacks[sid].file,
+                    doc.line("depends_on", index) if doc else None,
+                    None,
+                    "Remove one stack from a depends_on list in the loop.",
+                )
+
+
+def _did_you_mean(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f"Did you mean {close[0]}? " if close else ""
+
+
+@rule("depends.unknown", "depends_on names a service or stack that exists and is enabled")
+def depends_unknown(context: LintContext) -> Iterator[Finding]:
+    by_id = {s.id: s for s in context.site.services()}
+    names = list(by_id)
+    for service in context.services:
+        for edge in _own_edges(context, service):
+            target = by_id.get(edge.target)
+            message: str | None = None
+            hint = ""
+            severity = Severity.ERROR if service.enabled else Severity.WARNING
+            if target is None:
+                message = f"{service.id} depends on {edge.target!r}, which does not exist"
+                hint = _did_you_mean(edge.target, names) + "Fix the name or remove the entry."
+            elif edge.kind == "compose" and target.stack != service.stack:
+                message = (
+                    f"{service.id} has compose depends_on {edge.target!r} from the "
+                    f"{target.stack} stack; Compose only sees services of its own stack"
+                )
+                hint = "Move it to x-homestack depends_on, which works across stacks."
+            elif not target.enabled and service.enabled:
+                if edge.kind == "compose" and not _compose_required(service, edge.target):
+                    continue
+                message = f"{service.id} depends on {edge.target}, which is disabled"
+                hint = f"Enable it (`homestack enable {edge.target}`) or remove the dependency."
+            if message:
+                yield Finding(
+                    "depends.unknown", severity, message, edge.file, edge.line, service.id, hint
+                )
+    stacks = context.site.stacks
+    for sid, stack in stacks.items():
+        doc = context.stack_docs.get(sid)
+        for index, target_id in enumerate(stack.meta.depends_on):
+            if target_id not in stacks:
+                yield Finding(
+                    "depends.unknown",
+                    Severity.ERROR,
+                    f"stack {sid} depends on stack {target_id!r}, which does not exist",
+                    stack.file,
+                    doc.line("depends_on", index) if doc else None,
+                    None,
+                    _did_you_mean(target_id, list(stacks)) + f"Stacks: {', '.join(stacks)}.",
+                )

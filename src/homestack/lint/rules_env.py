@@ -1,0 +1,127 @@
+"""Variables the files need and the env layers (root → stack → service) must provide."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import settings, yamlio
+from ..catalog import Service
+from .core import Finding, LintContext, Severity, rule
+
+KeyPath = tuple[str | int, ...]
+
+
+def _strings(data: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:
+    """Every string Compose interpolates, with its key path (x- blocks are homestack's)."""
+    if isinstance(data, str):
+        if "$" in data:
+            yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(key, str) and key.startswith("x-"):
+                continue
+            yield from _strings(value, (*path, key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _strings(item, (*path, index))
+
+
+def _documents(
+    context: LintContext,
+) -> Iterator[tuple[yamlio.YamlDoc, Mapping[str, str], Service | None]]:
+    base = context.base
+    if isinstance(base, yamlio.YamlDoc):
+        yield base, context.root_env, None
+    for service in context.services:
+        env = context.service_env(service)
+        if service.doc is not None:
+            yield service.doc, env, service
+        for path in sorted(service.overlays.values()):
+            overlay = context.overlay(path)
+            if isinstance(overlay, yamlio.YamlDoc):
+                yield overlay, env, service
+
+
+def _missing(name: str, op: str | None, env: Mapping[str, str]) -> bool:
+    if op is not None and op.startswith(":"):
+        return env.get(name, "") == ""
+    return name not in env
+
+
+def _layer_hint(service: Service | None, name: str) -> str:
+    where = f"{service.stack}-stack/.env or services/{service.id}/.env" if service else ".env"
+    return f"Set {name}=… in {where} (or the root .env)."
+
+
+@rule("env.required", "required variables (${VAR:?…}, .env.example entries) are set")
+def env_required(context: LintContext) -> Iterator[Finding]:
+    for doc, env, service in _documents(context):
+        for path, text in _strings(doc.data):
+            for name, op in settings.variables_in(text):
+                if op in (":?", "?") and _missing(name, op, env):
+                    yield Finding(
+                        "env.required",
+                        Severity.ERROR,
+                        f"{name} is required here but no env layer sets it"
+                        + (" (or it is empty)" if op == ":?" else ""),
+                        doc.path,
+                        doc.line(*path),
+                        service.id if service else None,
+                        _layer_hint(service, name),
+                    )
+    yield from _examples(context)
+
+
+def _example_layers(
+    context: LintContext,
+) -> Iterator[tuple[Path, Mapping[str, str], Service | None]]:
+    yield context.site.root, context.root_env, None
+    for stack in context.site.stacks.values():
+        yield stack.dir, context.stack_env(stack), None
+    for service in context.services:
+        yield service.env_dir, context.service_env(service), service
+
+
+def _examples(context: LintContext) -> Iterator[Finding]:
+    """A user's .env that lacks what its .env.example lists (the example is the contract)."""
+    for folder, env, service in _example_layers(context):
+        user = folder / ".env"
+        if not user.is_file():
+            continue  # the .env.example itself is the layer
+        example = context.env_file(folder / ".env.example")
+        mine = context.env_file(user)
+        if example is None or mine is None:
+            continue
+        for name, line in example.lines.items():
+            if name in mine.values or name in env:
+                continue
+            yield Finding(
+                "env.required",
+                Severity.ERROR,
+                f"{name} is listed in {example.path.name} but missing from {user}",
+                example.path,
+                line,
+                service.id if service else None,
+                f"Add {name}=… to {user} (copy it from {example.path.name}:{line}).",
+            )
+
+
+@rule("env.unset", "every ${VAR} without a default is set somewhere", Severity.WARNING)
+def env_unset(context: LintContext) -> Iterator[Finding]:
+    for doc, env, service in _documents(context):
+        for path, text in _strings(doc.data):
+            for name, op in settings.variables_in(text):
+                if op is None and name not in env:
+                    yield Finding(
+                        "env.unset",
+                        Severity.WARNING,
+                        f"{name} is not set in any env layer; Compose substitutes an empty string",
+                        doc.path,
+                        doc.line(*path),
+                        service.id if service else None,
+                        f"Give it a default (${{{name}:-value}}) or "
+                        + _layer_hint(service, name)[0].lower()
+                        + _layer_hint(service, name)[1:],
+                    )

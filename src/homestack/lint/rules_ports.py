@@ -1,0 +1,206 @@
+"""Published ports: collisions across every stack, ports busy on this host, bind addresses."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..catalog import Service
+from ..ports import PortBinding, parse_ports
+from .core import Finding, LintContext, Severity, rule
+
+_ANY = "*"
+_PROC = Path("/proc")
+
+
+def _hex_ip(text: str) -> str:
+    raw = bytes.fromhex(text)
+    # the kernel prints each 32-bit word in host (little-endian) order
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    address = ipaddress.ip_address(words)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def listening_sockets(proc: Path = _PROC) -> dict[tuple[str, int], set[str]]:
+    """(protocol, port) → local addresses listening, read from /proc/net (binds nothing)."""
+    found: dict[tuple[str, int], set[str]] = {}
+    for name, protocol in (("tcp", "tcp"), ("tcp6", "tcp"), ("udp", "udp"), ("udp6", "udp")):
+        try:
+            lines = (proc / "net" / name).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 4:
+                continue
+            local, remote, state = fields[1], fields[2], fields[3]
+            if protocol == "tcp" and state != "0A":  # TCP_LISTEN
+                continue
+            if protocol == "udp" and not remote.endswith(":0000"):
+                continue  # a connected UDP socket, not a server
+            try:
+                ip_hex, port_hex = local.split(":")
+                found.setdefault((protocol, int(port_hex, 16)), set()).add(_hex_ip(ip_hex))
+            except ValueError:
+                continue
+    return found
+
+
+def _docker_proxy_ports(proc: Path = _PROC) -> set[tuple[str, int]]:
+    """Host ports Docker's userland proxy holds for running containers."""
+    held: set[tuple[str, int]] = set()
+    for entry in proc.glob("[0-9]*/cmdline"):
+        try:
+            args = entry.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if not args or not args[0].endswith(b"docker-proxy"):
+            continue
+        words = [a.decode(errors="replace") for a in args]
+        options = dict(zip(words[1::2], words[2::2], strict=False))
+        try:
+            held.add((options.get("-proto", "tcp"), int(options.get("-host-port", ""))))
+        except ValueError:
+            continue
+    return held
+
+
+def _scope(host_ip: str) -> str:
+    ip = host_ip.strip("[]")
+    return _ANY if ip in ("", "0.0.0.0", "::") else ip  # noqa: S104 - compared, not bound
+
+
+def _overlap(one: str, other: str) -> bool:
+    return _ANY in (one, other) or one == other
+
+
+@dataclass(frozen=True)
+class Published:
+    service: Service
+    binding: PortBinding
+    line: int | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.service.file.name}:{self.line}"
+
+
+def _published(context: LintContext) -> Iterator[Published]:
+    for service in context.services:
+        bindings, _ = parse_ports(context.resolved(service).get("ports"))
+        for binding in bindings:
+            yield Published(service, binding, context.line(service, "ports", binding.index))
+
+
+@rule("ports.invalid", "every ports entry can be read (after interpolation)")
+def ports_invalid(context: LintContext) -> Iterator[Finding]:
+    for service in context.services:
+        _, bad = parse_ports(context.resolved(service).get("ports"))
+        for index, text in bad:
+            yield Finding(
+                "ports.invalid",
+                Severity.ERROR,
+                f"ports entry {text!r} is not [IP:]HOST:CONTAINER[/PROTOCOL]",
+                service.file,
+                context.line(service, "ports", index),
+                service.id,
+                'Write it as "${BIND_ADDRESS:-127.0.0.1}:8080:80" (quoted).',
+            )
+
+
+@rule("ports.conflict", "no host port is published twice, across all stacks, enabled or not")
+def ports_conflict(context: LintContext) -> Iterator[Finding]:
+    by_port: dict[tuple[str, int], list[Published]] = {}
+    for item in _published(context):
+        for port in item.binding.published:
+            by_port.setdefault((item.binding.protocol, port), []).append(item)
+    for (protocol, port), items in by_port.items():
+        if len(items) < 2:
+            continue
+        for item in items:
+            scope = _scope(item.binding.host_ip)
+            others = [
+                o for o in items if o is not item and _overlap(scope, _scope(o.binding.host_ip))
+            ]
+            if not others:
+                continue
+            both_on = item.service.enabled and all(o.service.enabled for o in others)
+            names = ", ".join(
+                f"{o.service.id} ({o.where}{'' if o.service.enabled else ', disabled'})"
+                for o in others
+            )
+            yield Finding(
+                "ports.conflict",
+                Severity.ERROR if both_on else Severity.WARNING,
+                f"host port {port}/{protocol} of {item.service.id}"
+                f"{'' if item.service.enabled else ' (disabled)'} is also published by {names}",
+                item.service.file,
+                item.line,
+                item.service.id,
+                "Give one of them another host port (its *_PORT variable in the service's "
+                ".env), so both can run at once.",
+            )
+
+
+@rule("ports.in-use", "published host ports are free on this machine", Severity.WARNING)
+def ports_in_use(context: LintContext) -> Iterator[Finding]:
+    if not context.host_ports:
+        return
+    listening = context.listening
+    proxied: set[tuple[str, int]] | None = None
+    for item in _published(context):
+        scope = _scope(item.binding.host_ip)
+        for port in item.binding.published:
+            holders = listening.get((item.binding.protocol, port), set())
+            if not any(_overlap(scope, _scope(ip)) for ip in holders):
+                continue
+            if proxied is None:
+                proxied = _docker_proxy_ports()
+            by_container = (item.binding.protocol, port) in proxied
+            severity = (
+                Severity.INFO if by_container or not item.service.enabled else Severity.WARNING
+            )
+            owner = (
+                f"a running container holds it (fine if that is {item.service.id} itself)"
+                if by_container
+                else "another program on this machine listens on it"
+            )
+            yield Finding(
+                "ports.in-use",
+                severity,
+                f"host port {port}/{item.binding.protocol} of {item.service.id} is in use: "
+                f"{owner} ({', '.join(sorted(holders))})",
+                item.service.file,
+                item.line,
+                item.service.id,
+                "Stop what holds it (`ss -ltnup`) or give the service another host port.",
+            )
+
+
+@rule("ports.all-interfaces", "ports bind to ${BIND_ADDRESS:-127.0.0.1}, not every interface")
+def ports_all_interfaces(context: LintContext) -> Iterator[Finding]:
+    for item in _published(context):
+        if _scope(item.binding.host_ip) != _ANY:
+            continue
+        raw_list = item.service.compose.get("ports")
+        raw = raw_list[item.binding.index] if isinstance(raw_list, list) else ""
+        raw_text = str(raw.get("host_ip", "")) if isinstance(raw, dict) else str(raw)
+        if "BIND_ADDRESS" in raw_text:
+            continue  # the user chose it in .env (e.g. BIND_ADDRESS=0.0.0.0 for the LAN)
+        from_variable = (
+            "$" in raw_text.split(":")[0] if not isinstance(raw, dict) else ("$" in raw_text)
+        )
+        yield Finding(
+            "ports.all-interfaces",
+            Severity.WARNING if from_variable else Severity.ERROR,
+            f"{item.binding.label()} of {item.service.id} is published on every interface",
+            item.service.file,
+            item.line,
+            item.service.id,
+            'Prefix the host ip: "${BIND_ADDRESS:-127.0.0.1}:HOST:CONTAINER" (long syntax: '
+            "host_ip: ${BIND_ADDRESS:-127.0.0.1}).",
+        )
