@@ -1,0 +1,170 @@
+"""Host commands: `install docker|drivers|all` (on the `install` group) and `gpu`."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .app import JsonOption, app, console, emit, state
+from .install_cmds import install_app
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rich.console import Console
+
+STANDIN_DEFAULT = "default"
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Print the whole plan; change nothing on the host.")
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Carry out the driver plan (no prompts).")]
+
+
+def _echo(as_json: bool) -> Callable[[str], None]:
+    """Progress lines: stdout, or stderr when stdout carries JSON."""
+    out = console(stderr=as_json)
+
+    def echo(line: str) -> None:
+        from rich.markup import escape
+
+        out.print(escape(line))
+
+    return echo
+
+
+def _standin_image() -> str | None:
+    """The offline stand-in image, for the check container (None when Docker is missing)."""
+    from ..errors import HomestackError
+    from ..standin_image import ensure_image
+
+    try:
+        return ensure_image()
+    except (HomestackError, OSError):
+        return None
+
+
+@install_app.command("docker")
+def docker_command(
+    repo: Annotated[
+        str,
+        typer.Option(
+            "--repo",
+            help="Where packages come from: auto (the distribution when it has Compose v2, "
+            "else Docker's repository), distro, docker.",
+        ),
+    ] = "auto",
+    dry_run: DryRun = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Docker Engine and Compose v2, started at boot, you in the docker group. Idempotent."""
+    from ..host.docker_install import install_docker
+    from ..host.probe import HostProbe
+
+    result = install_docker(HostProbe(), _echo(as_json), repo=repo, dry_run=dry_run)
+    emit(result, as_json, _render_nothing)
+
+
+@install_app.command("drivers")
+def drivers_command(
+    yes: Yes = False,
+    dry_run: DryRun = False,
+    as_json: JsonOption = False,
+) -> None:
+    """What the GPU needs so containers can use it; installs it only with --yes, then checks
+    that a container sees the GPU."""
+    from ..host.drivers import install_drivers
+    from ..host.probe import HostProbe
+
+    image = _standin_image() if yes and not dry_run else None
+    result = install_drivers(HostProbe(), _echo(as_json), yes=yes, dry_run=dry_run, image=image)
+    emit(result, as_json, _render_nothing)
+
+
+@install_app.command("all")
+def all_command(
+    stack: Annotated[
+        str | None, typer.Option("--stack", help="Only this stack (and what it depends on).")
+    ] = None,
+    stand_in: Annotated[
+        str | None,
+        typer.Option(
+            "--stand-in",
+            is_flag=False,
+            flag_value=STANDIN_DEFAULT,
+            metavar="[IMAGE]",
+            help="Rehearse with IMAGE (default: the busybox stand-in built offline) in place "
+            "of every service image.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The whole install: .env, drivers (check; --yes installs), Docker, networks, secrets,
+    DATA, then every enabled stack up. Non-interactive; a second run changes nothing."""
+    from ..catalog import find_root
+    from ..deploy.up import raise_for
+    from ..host.install_all import install_all
+
+    root = state.site_path.resolve() if state.site_path else find_root()
+    image = None if stand_in is None else ("" if stand_in == STANDIN_DEFAULT else stand_in)
+    echo = _echo(as_json)
+    if dry_run:
+        result = install_all(root, echo, stack=stack, stand_in=image, dry_run=True, yes=yes)
+    else:
+        from ..deploy.progress import UpProgress
+
+        with UpProgress(console(stderr=True)) as progress:
+            result = install_all(
+                root, echo, stack=stack, stand_in=image, yes=yes, listener=progress
+            )
+    if as_json:
+        emit(result, True, _render_nothing)
+    if result.up is not None:
+        raise_for(result.up)
+
+
+@app.command("gpu")
+def gpu_command(as_json: JsonOption = False) -> None:
+    """GPUs found, what containers can use, and the fix for the rest (GPU= in .env forces)."""
+    import os
+
+    from ..gpu import detect
+
+    setting = os.environ.get("GPU")
+    if setting is None:
+        try:
+            setting = state.site().root_env.get("GPU")
+        except Exception:
+            setting = None
+    emit(detect(setting=setting or "auto"), as_json, _render_gpu)
+
+
+def _render_nothing(result: Any, out: Console) -> None:
+    return None
+
+
+def _render_gpu(report: Any, out: Console) -> None:
+    from rich.markup import escape
+
+    if not report.devices and not report.present_vendors:
+        out.print("no GPU found: GPU services run on the CPU")
+    for device in report.devices:
+        memory = f", {device.memory_mb} MiB" if device.memory_mb else ""
+        driver = f", driver {device.driver}" if device.driver else ""
+        out.print(f"{device.vendor}: {escape(device.model)}{memory}{driver} ({device.pci or '-'})")
+    for vendor in report.present_vendors:
+        mark = "[green]usable[/]" if vendor in report.usable_vendors else "[red]not usable[/]"
+        out.print(f"{vendor}: {mark}: {escape(report.reasons.get(vendor, ''))}")
+        if vendor in report.fixes and vendor not in report.usable_vendors:
+            out.print(f"  [bold]fix:[/] {escape(report.fixes[vendor])}")
+    docker = report.docker
+    runtimes = ", ".join(docker.runtimes) or "-"
+    out.print(
+        f"[dim]docker: {docker.version or 'not answering'}; runtimes: {runtimes}; "
+        f"CDI: {', '.join(docker.cdi_kinds) or '-'}; GPU={report.setting}[/]"
+    )
+    sys.stdout.flush()

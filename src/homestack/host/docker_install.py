@@ -1,0 +1,209 @@
+"""`homestack install docker`: Docker Engine and Compose v2, enabled at boot, user in `docker`.
+
+Where the packages come from (`--repo auto`): the distribution when it ships Compose v2
+(Debian 13: docker.io + docker-compose; Ubuntu 22.04/24.04: docker.io + docker-compose-v2),
+else Docker's own apt repository (Debian 12: docker-ce + docker-compose-plugin). A working
+engine with Compose v2 is left alone, whatever its origin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import BadInput, OperationFailed
+from .osinfo import OsRelease, read_os, refuse_unsupported
+from .probe import HostProbe
+from .steps import (
+    Echo,
+    HostPlan,
+    HostResult,
+    Step,
+    apt_install,
+    apt_update,
+    describe,
+    execute,
+    group_members,
+    invoking_user,
+)
+
+REPOS = ("auto", "distro", "docker")
+DOCKER_REPO_PACKAGES = (
+    "docker-ce",
+    "docker-ce-cli",
+    "containerd.io",
+    "docker-buildx-plugin",
+    "docker-compose-plugin",
+)
+#: distribution packages: (engine, Compose v2) per (ID, VERSION_ID); None: no Compose v2 there
+DISTRO_PACKAGES: dict[tuple[str, str], tuple[str, str | None]] = {
+    ("debian", "12"): ("docker.io", None),
+    ("debian", "13"): ("docker.io", "docker-compose"),
+    ("ubuntu", "22.04"): ("docker.io", "docker-compose-v2"),
+    ("ubuntu", "24.04"): ("docker.io", "docker-compose-v2"),
+}
+KEYRING = "/etc/apt/keyrings/docker.asc"
+SOURCES = "/etc/apt/sources.list.d/docker.list"
+
+
+@dataclass(frozen=True)
+class DockerState:
+    cli: str | None
+    engine: str | None  # server version when it answers
+    compose: str | None  # Compose v2 version
+    dockerd: bool
+
+    @property
+    def working(self) -> bool:
+        return bool(self.engine and self.compose)
+
+
+def docker_state(probe: HostProbe) -> DockerState:
+    cli = probe.which("docker")
+    engine = compose = None
+    if cli:
+        done = probe.run([cli, "version", "--format", "{{.Server.Version}}"], timeout=30)
+        engine = done.stdout.strip() if done.ok and done.stdout.strip() else None
+        done = probe.run([cli, "compose", "version", "--short"], timeout=30)
+        version = done.stdout.strip().lstrip("v")
+        if done.ok and version[:1].isdigit() and int(version.split(".")[0]) >= 2:
+            compose = version
+    return DockerState(cli, engine, compose, bool(probe.which("dockerd")))
+
+
+def _docker_repo_steps(
+    probe: HostProbe, release: OsRelease, packages: tuple[str, ...]
+) -> list[Step]:
+    arch = probe.run(["dpkg", "--print-architecture"], timeout=10).stdout.strip() or "amd64"
+    url = f"https://download.docker.com/linux/{release.id}"
+    source = f"deb [arch={arch} signed-by={KEYRING}] {url} {release.codename or 'stable'} stable\n"
+    return [
+        Step("install apt's HTTPS prerequisites", apt_install("ca-certificates", "curl")),
+        Step(
+            "add Docker's signing key",
+            ("curl", "-fsSL", f"{url}/gpg", "-o", KEYRING),
+            done=probe.exists(KEYRING),
+            hint="Check this machine's internet access, then run it again.",
+        ),
+        Step(
+            "add Docker's apt repository",
+            write=(SOURCES, source),
+            done=probe.read(SOURCES) == source,
+        ),
+        Step("refresh the package lists", apt_update()),
+        Step(f"install {' '.join(packages)} from Docker's repository", apt_install(*packages)),
+    ]
+
+
+def _package_steps(
+    probe: HostProbe, release: OsRelease, state: DockerState, repo: str
+) -> tuple[list[Step], str]:
+    engine_pkg, compose_pkg = DISTRO_PACKAGES[(release.id, release.version_id)]
+    need_engine = not state.dockerd
+    if repo == "distro" and compose_pkg is None and not state.compose:
+        raise OperationFailed(
+            f"{release.pretty} ships no Compose v2 package",
+            "Use Docker's repository: `homestack install docker --repo docker` (the default).",
+        )
+    if repo == "docker" or (compose_pkg is None and not state.compose):
+        if need_engine:
+            return _docker_repo_steps(probe, release, DOCKER_REPO_PACKAGES), "Docker's repository"
+        # an engine from the distribution is here: add only the Compose plugin
+        return _docker_repo_steps(probe, release, ("docker-compose-plugin",)), (
+            "Docker's repository (Compose plugin only)"
+        )
+    packages = [engine_pkg] if need_engine else []
+    if not state.compose and compose_pkg:
+        packages.append(compose_pkg)
+    steps = [
+        Step("refresh the package lists", apt_update()),
+        Step(f"install {' '.join(packages)} from {release.pretty}", apt_install(*packages)),
+    ]
+    return steps, "the distribution"
+
+
+def _service_steps(probe: HostProbe, state: DockerState) -> tuple[list[Step], list[str]]:
+    steps: list[Step] = []
+    notes: list[str] = []
+    if probe.systemd:
+        enabled = probe.run(["systemctl", "is-enabled", "docker"], timeout=10)
+        steps.append(
+            Step(
+                "start Docker now and at every boot",
+                ("systemctl", "enable", "--now", "docker"),
+                done=bool(state.engine) and enabled.stdout.strip() == "enabled",
+            )
+        )
+    else:
+        notes.append(
+            "systemd is not PID 1 here, so nothing starts Docker at boot: start the engine "
+            "yourself (`service docker start`, or `dockerd > /var/log/dockerd.log 2>&1 &`)."
+        )
+        if not state.engine and probe.exists("/etc/init.d/docker"):
+            steps.append(Step("start Docker now", ("service", "docker", "start")))
+    return steps, notes
+
+
+def plan_docker(probe: HostProbe, repo: str = "auto") -> HostPlan:
+    """What `install docker` would do on this host (nothing when Docker already works)."""
+    if repo not in REPOS:
+        raise BadInput(f"--repo {repo} is not one of {', '.join(REPOS)}", "Use auto.")
+    release = read_os(probe)
+    state = docker_state(probe)
+    steps: list[Step] = []
+    notes: list[str] = []
+    facts = {"os": release.to_data(), "engine": state.engine, "compose": state.compose}
+    if state.working:
+        summary = f"Docker Engine {state.engine} and Compose {state.compose} work"
+    else:
+        if not release.supported:
+            raise refuse_unsupported(release, "install Docker")
+        packages, source = _package_steps(probe, release, state, repo)
+        if state.dockerd and not state.compose:
+            summary = "the engine is installed but Compose v2 is missing"
+        elif state.dockerd:
+            summary = "Docker is installed but the engine does not answer"
+            packages = []
+        else:
+            summary = "Docker is not installed"
+        steps += packages
+        facts["source"] = source
+        summary += f"; packages from {source}" if packages else ""
+    service_steps, service_notes = _service_steps(probe, state)
+    steps += service_steps
+    notes += service_notes
+    user = invoking_user(probe)
+    if user:
+        members = group_members(probe, "docker") or set()
+        steps.append(
+            Step(
+                f"add {user} to the docker group",
+                ("usermod", "-aG", "docker", user),
+                done=user in members,
+            )
+        )
+        if user not in members:
+            notes.append(f"{user} must log out and in again (or run `newgrp docker`) to use it.")
+    return HostPlan("docker", summary, tuple(steps), tuple(notes), facts)
+
+
+def install_docker(
+    probe: HostProbe, echo: Echo, *, repo: str = "auto", dry_run: bool = False
+) -> HostResult:
+    """Plan, print, run (unless dry_run), then check that the engine and Compose v2 answer."""
+    plan = plan_docker(probe, repo)
+    describe(plan, echo, dry_run=dry_run)
+    if dry_run or not plan.pending:
+        if not plan.pending:
+            echo("docker: nothing to change")
+        return HostResult(plan, dry_run=dry_run, verified=plan.summary)
+    ran = execute(plan, probe, echo)
+    state = docker_state(probe)
+    if not state.working:
+        missing = "the engine does not answer" if not state.engine else "Compose v2 is missing"
+        raise OperationFailed(
+            f"Docker was installed but {missing}",
+            "Check `systemctl status docker` (or start `dockerd`), then run this again.",
+        )
+    verified = f"Docker Engine {state.engine} and Compose {state.compose} work"
+    echo(f"docker: {verified}")
+    return HostResult(plan, executed=True, ran=ran, verified=verified)

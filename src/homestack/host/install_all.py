@@ -1,0 +1,183 @@
+"""`homestack install all`: the seed's sequence, non-interactive and idempotent.
+
+settings (.env from .env.example) → drivers (checked; installed only with --yes) → Docker →
+networks → secrets → DATA → up. Each part prints what it changes (or would, with --dry-run)
+and says when there was nothing to change; a second run changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .docker_install import install_docker
+from .drivers import install_drivers
+from .envfile import ensure_env
+from .probe import HostProbe
+from .steps import Echo
+
+
+@dataclass(frozen=True)
+class PartResult:
+    name: str  # settings, drivers, docker, networks, secrets, data, up
+    changed: bool
+    summary: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "changed": self.changed,
+            "summary": self.summary,
+            "data": self.data,
+        }
+
+
+@dataclass
+class InstallAllResult:
+    stack: str | None
+    dry_run: bool
+    parts: list[PartResult] = field(default_factory=list)
+    up: Any = None  # the UpResult, when up ran
+
+    @property
+    def changed(self) -> bool:
+        return any(part.changed for part in self.parts)
+
+    @property
+    def ok(self) -> bool:
+        return self.up is None or bool(self.up.ok)
+
+    def summary(self) -> str:
+        if self.dry_run:
+            return "dry run: nothing was changed"
+        if not self.changed:
+            return (
+                "nothing changed: settings, drivers, Docker, networks, secrets, DATA and every "
+                "service were already in place"
+            )
+        changed = [part.name for part in self.parts if part.changed]
+        return "changed: " + ", ".join(changed)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "dry_run": self.dry_run,
+            "changed": self.changed,
+            "ok": self.ok,
+            "summary": self.summary(),
+            "parts": [part.to_data() for part in self.parts],
+        }
+
+
+def _names(changes: list[str], verb: str, dry_run: bool) -> str:
+    if not changes:
+        return "nothing to change"
+    shown = ", ".join(changes[:6]) + (f" and {len(changes) - 6} more" if len(changes) > 6 else "")
+    return f"{'would ' if dry_run else ''}{verb} {shown}"
+
+
+def install_all(
+    root: Path,
+    echo: Echo,
+    *,
+    probe: HostProbe | None = None,
+    stack: str | None = None,
+    stand_in: str | None = None,
+    dry_run: bool = False,
+    yes: bool = False,
+    listener: Any = None,
+) -> InstallAllResult:
+    """Run every part in order; raises at the first part that fails (the parts before it
+    stay done, and a rerun continues from there)."""
+    probe = probe or HostProbe()
+    result = InstallAllResult(stack, dry_run)
+
+    env = ensure_env(root, probe, dry_run=dry_run)
+    if env.created:
+        filled = ", ".join(f"{k}={v}" for k, v in env.filled.items())
+        summary = f"{'would create' if dry_run else 'created'} .env from .env.example ({filled})"
+    else:
+        summary = ".env exists: nothing to change"
+    echo(f"settings: {summary}")
+    for note in env.notes:
+        echo(f"  note: {note}")
+    result.parts.append(PartResult("settings", env.changed, summary, env.to_data()))
+
+    drivers = install_drivers(probe, echo, yes=yes, dry_run=dry_run)
+    result.parts.append(
+        PartResult("drivers", drivers.changed, drivers.verified or drivers.plan.summary,
+                   drivers.to_data())
+    )  # fmt: skip
+
+    docker = install_docker(probe, echo, dry_run=dry_run)
+    result.parts.append(
+        PartResult("docker", docker.changed, docker.verified or docker.plan.summary,
+                   docker.to_data())
+    )  # fmt: skip
+    working = docker.plan.facts.get("engine") and docker.plan.facts.get("compose")
+    if dry_run and not working:
+        echo("networks, secrets, data, up: would follow once Docker is installed")
+        return result
+
+    _deploy(root, echo, result, stack=stack, stand_in=stand_in, dry_run=dry_run, listener=listener)
+    echo(result.summary())
+    return result
+
+
+def _deploy(
+    root: Path,
+    echo: Echo,
+    result: InstallAllResult,
+    *,
+    stack: str | None,
+    stand_in: str | None,
+    dry_run: bool,
+    listener: Any,
+) -> None:
+    from ..catalog import Site
+    from ..deploy.data import ensure_data
+    from ..deploy.networks import ensure_networks
+    from ..deploy.projects import select
+    from ..deploy.secrets import ensure_secrets
+
+    site = Site.load(root)
+    names = [stack] if stack else None
+    selection = select(site, names)
+    services = selection.services
+
+    networks = ensure_networks(site, services, dry_run=dry_run)
+    line = _names(list(networks.created), "create network", dry_run)
+    echo(f"networks: {line}")
+    result.parts.append(PartResult("networks", networks.changed, line, networks.to_data()))
+
+    secrets = ensure_secrets(site, services, dry_run=dry_run)
+    line = _names(list(secrets.created) + list(secrets.fixed), "write secret", dry_run)
+    echo(f"secrets: {line}")
+    result.parts.append(PartResult("secrets", secrets.changed, line, secrets.to_data()))
+
+    data = ensure_data(site, services, dry_run=dry_run)
+    line = _names(list(data.created), "create", dry_run)
+    echo(f"data: {line}")
+    for note in data.notes:
+        echo(f"  note: {note}")
+    result.parts.append(PartResult("data", data.changed, line, data.to_data()))
+
+    ids = [s.id for s in services]
+    if dry_run:
+        line = f"would bring up {len(ids)} services: {', '.join(ids) or 'none enabled'}"
+        echo(f"up: {line}")
+        result.parts.append(PartResult("up", False, line, {"services": ids}))
+        return
+    from ..deploy.up import up
+
+    echo(f"up: {len(ids)} services" + (" (stand-in image)" if stand_in is not None else ""))
+    outcome = up(site, names, stand_in=stand_in, **({"listener": listener} if listener else {}))
+    result.up = outcome
+    touched = [run.service for run in outcome.touched]
+    line = outcome.summary()
+    echo(f"up: {line}")
+    result.parts.append(
+        PartResult("up", bool(touched), line, {"touched": touched, "ok": outcome.ok})
+    )

@@ -1,0 +1,160 @@
+"""A plan of host changes: steps that say what they will do, run through the HostProbe."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import CommandFailed, OperationFailed
+from .probe import HostProbe
+
+APT = ("env", "DEBIAN_FRONTEND=noninteractive", "apt-get")
+Echo = Callable[[str], None]
+
+
+def apt_install(*packages: str) -> tuple[str, ...]:
+    return (*APT, "install", "-y", "--no-install-recommends", *packages)
+
+
+def apt_update() -> tuple[str, ...]:
+    return (*APT, "update")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change: a command to run, or a file to write. `done`: already so, skipped."""
+
+    title: str
+    argv: tuple[str, ...] = ()
+    write: tuple[str, str] | None = None  # (host path, content)
+    done: bool = False
+    hint: str | None = None  # what to do when it fails
+
+    def command(self) -> str:
+        if self.write:
+            return f"write {self.write[0]}"
+        return " ".join(self.argv)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"title": self.title, "command": self.command(), "done": self.done}
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    """What one install part found and what it would change."""
+
+    name: str  # docker, drivers
+    summary: str
+    steps: tuple[Step, ...] = ()
+    notes: tuple[str, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> list[Step]:
+        return [step for step in self.steps if not step.done]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "steps": [s.to_data() for s in self.steps],
+            "pending": len(self.pending),
+            "notes": list(self.notes),
+            "facts": self.facts,
+        }
+
+
+@dataclass(frozen=True)
+class HostResult:
+    """A plan, whether it ran, and how the check afterwards went."""
+
+    plan: HostPlan
+    executed: bool = False
+    dry_run: bool = False
+    ran: tuple[str, ...] = ()
+    verified: str | None = None  # what the check afterwards saw
+    ok: bool = True
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.ran)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            **self.plan.to_data(),
+            "executed": self.executed,
+            "dry_run": self.dry_run,
+            "ran": list(self.ran),
+            "changed": self.changed,
+            "verified": self.verified,
+            "ok": self.ok,
+        }
+
+
+def describe(plan: HostPlan, echo: Echo, *, dry_run: bool) -> None:
+    """Print the plan: each pending step with its command."""
+    echo(f"{plan.name}: {plan.summary}")
+    for step in plan.pending:
+        verb = "would" if dry_run else "will"
+        echo(f"  {verb} {step.title}: {step.command()}")
+    for note in plan.notes:
+        echo(f"  note: {note}")
+
+
+def _write(probe: HostProbe, target: str, content: str) -> None:
+    path = probe.path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def execute(plan: HostPlan, probe: HostProbe, echo: Echo) -> tuple[str, ...]:
+    """Run the pending steps in order; stop at the first failure (raising CommandFailed)."""
+    pending = plan.pending
+    if pending and probe.euid != 0:
+        raise OperationFailed(
+            f"{plan.name}: {len(pending)} step(s) change the host and need root",
+            "Run it with sudo (e.g. `sudo ./install-stack.sh`), or see the plan with --dry-run.",
+        )
+    ran: list[str] = []
+    for step in pending:
+        echo(f"→ {step.title}: {step.command()}")
+        if step.write:
+            _write(probe, *step.write)
+        else:
+            done = probe.run(step.argv, timeout=1800)
+            if not done.ok:
+                raise CommandFailed(
+                    list(step.argv),
+                    done.returncode,
+                    done.stderr or done.stdout,
+                    step.hint or f"Fix the cause, then run the same command again ({plan.name}).",
+                )
+        ran.append(step.title)
+    return tuple(ran)
+
+
+def group_members(probe: HostProbe, group: str) -> set[str] | None:
+    """Members of a group from /etc/group (None when the group does not exist)."""
+    for line in (probe.read("/etc/group") or "").splitlines():
+        parts = line.split(":")
+        if len(parts) >= 4 and parts[0] == group:
+            return {name for name in parts[3].split(",") if name}
+    return None
+
+
+def invoking_user(probe: HostProbe) -> str | None:
+    """The user who ran sudo (not root), if any."""
+    user = probe.env.get("SUDO_USER", "").strip()
+    return user if user and user != "root" else None
