@@ -33,7 +33,11 @@ app.add_typer(secrets_app, name="secrets")
 
 Names = Annotated[
     list[str] | None,
-    typer.Argument(help="Stacks or services (default: every enabled service).", show_default=False),
+    typer.Argument(
+        help="Stacks or services (default: every enabled service).",
+        show_default=False,
+        metavar="NAME",
+    ),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")]
 

@@ -200,7 +200,8 @@ def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -
                 continue
             info = path.stat()
             have = f"{info.st_uid}:{info.st_gid}"
-            if (info.st_uid, info.st_gid) != (uid, gid):
+            fine = {(uid, gid)} if root else {(uid, gid), (os.geteuid(), os.getegid())}
+            if (info.st_uid, info.st_gid) not in fine:
                 foreign.append(str(path))
                 folders.append(
                     FolderChange(

@@ -269,16 +269,18 @@ def ensure_networks(
         if found is None:
             missing.append(spec)
             continue
-        found = engine.get_network(spec.name) or found
         differs = drift(spec, found)
-        if differs:
-            raise _drift_error(spec, found, differs)
+        if differs:  # inspect once more: the list does not say who uses the network
+            raise _drift_error(spec, engine.get_network(spec.name) or found, differs)
         unchanged.append(spec.name)
         changes.append(
             NetworkChange(spec.name, "unchanged", found.driver, ", ".join(found.subnets) or None)
         )
+        owner_site = found.labels.get(engine.SITE_LABEL)
         if found.labels.get(engine.MANAGED_LABEL) != "1":
             notes.append(f"{spec.name} was not created by homestack; it matches and is used")
+        elif owner_site and owner_site != str(site.root):
+            notes.append(f"{spec.name} was created for the site at {owner_site}; it is shared")
     _overlaps(missing, existing)
     created: list[str] = []
     labels = {engine.MANAGED_LABEL: "1", engine.SITE_LABEL: str(site.root)}

@@ -26,6 +26,7 @@ ENGINE_HINT = (
 )
 MANAGED_LABEL = "org.homestack.managed"
 SITE_LABEL = "org.homestack.site"
+PING_TIMEOUT = 15
 
 _lock = threading.Lock()
 _client: Any = None
@@ -42,7 +43,9 @@ def client() -> Any:
         if _client is None:
             try:
                 made = docker.from_env(timeout=120)
+                made.api.timeout = PING_TIMEOUT  # a hung socket fails fast, not in 2 min
                 made.ping()
+                made.api.timeout = 120
             except docker.errors.DockerException as exc:
                 raise EngineUnavailable(
                     f"no Docker engine answers at {_where()}: {_short(exc)}", ENGINE_HINT
