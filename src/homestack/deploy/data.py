@@ -12,11 +12,14 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import Service, Site
 from ..errors import BadInput, EngineUnavailable, OperationFailed
 from ..settings import interpolate_tree
+
+if TYPE_CHECKING:
+    from ..engine.docker import VolumeInfo
 
 DATA_MODE = 0o755
 BACKUP_MODE = 0o700
@@ -113,7 +116,26 @@ def declared_volume(site: Site, service: Service) -> tuple[str, dict[str, Any]] 
     return name, resolved
 
 
-def _check_volume(site: Site, service: Service, engine_ok: list[bool]) -> VolumeCheck | None:
+class _Volumes:
+    """The engine's volumes, listed once per run (None: no engine answered)."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, VolumeInfo] | None = None
+        self.reachable = True
+
+    def get(self, name: str) -> VolumeInfo | None:
+        if self._by_name is None:
+            from ..engine import docker as engine
+
+            try:
+                self._by_name = {v.name: v for v in engine.list_volumes()}
+            except EngineUnavailable:
+                self.reachable = False
+                self._by_name = {}
+        return self._by_name.get(name)
+
+
+def _check_volume(site: Site, service: Service, volumes: _Volumes) -> VolumeCheck | None:
     declared = declared_volume(site, service)
     expected = str(site.data_root / service.id)
     if declared is None:
@@ -130,14 +152,8 @@ def _check_volume(site: Site, service: Service, engine_ok: list[bool]) -> Volume
             "not-bind",
             f"the compose file does not bind it to {expected}",
         )
-    if not engine_ok[0]:
-        return VolumeCheck(name, service.id, device, "unchecked", "no Docker engine answered")
-    from ..engine import docker as engine
-
-    try:
-        found = engine.get_volume(name)
-    except EngineUnavailable:
-        engine_ok[0] = False
+    found = volumes.get(name)
+    if not volumes.reachable:
         return VolumeCheck(name, service.id, device, "unchecked", "no Docker engine answered")
     if found is None:
         return VolumeCheck(name, service.id, device, "absent", "compose creates it on up")
@@ -165,8 +181,10 @@ def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -
             f"{uid}:{gid}"
         )
     # the volumes first: a drifted volume stops the run before any folder is made
-    engine_ok = [True]
-    volumes = [v for s in services if (v := _check_volume(site, s, engine_ok)) is not None]
+    engine_volumes = _Volumes()
+    volumes = [v for s in services if (v := _check_volume(site, s, engine_volumes)) is not None]
+    if not engine_volumes.reachable:
+        notes.append("no Docker engine answered: the volumes' bindings were not checked")
     for check in volumes:
         if check.state == "not-bind":
             notes.append(f"{check.name}: {check.detail} (see `homestack validate`)")

@@ -357,6 +357,15 @@ def container_logs(name_or_id: str, tail: int = 20) -> str:
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
 
 
+def image_id(image: str) -> str | None:
+    """The local id of an image name (None when this machine does not have it)."""
+    with engine_errors(f"inspect image {image}"):
+        try:
+            return str(_dict(client().api.inspect_image(image)).get("Id") or "") or None
+        except docker.errors.NotFound:
+            return None
+
+
 def engine_version() -> str:
     with engine_errors("read the engine version"):
         return str(_dict(client().version()).get("Version") or "")
