@@ -124,10 +124,11 @@ def _render_data(report: Any, out: Console) -> None:
             out.print(f"{_verb(report.dry_run, 'create')} {folder.path} ({folder.owner}{mode})")
         elif folder.action == "foreign-owner":
             out.print(f"[yellow]{folder.path} is owned by {folder.owner}:[/] {folder.detail}")
-        else:
-            out.print(f"[dim]{folder.path} exists ({folder.owner})[/]")
-    for volume in report.volumes:
-        out.print(f"[dim]volume {volume.name}: {volume.state} ({volume.detail})[/]")
+    if report.unchanged:
+        out.print(f"[dim]{len(report.unchanged)} folders exist with the right owner[/]")
+    bound = [v.name for v in report.volumes if v.state == "ok"]
+    if bound:
+        out.print(f"[dim]{len(bound)} volumes bound to their DATA folders[/]")
     for note in report.notes:
         out.print(f"[yellow]note:[/] {note}")
     if not report.changed:
