@@ -13,7 +13,8 @@ A recording is one or more `host.txt`-style files: sections headed `## name`:
 Files beside the first host.txt are recorded outputs too: `nvml.json` (NVML),
 `nvidia-smi-query.csv` (`nvidia-smi --query-gpu=… --format=csv`), `nvidia-smi-q.xml`
 (`nvidia-smi -q -x`), `nvidia-smi.txt`. Later files override earlier sections, so a test can
-put a GPU recording on an OS recording. Sections it does not know are kept, unused.
+put a GPU recording on an OS recording (`tools`, `env` and `/dev` are merged line by line).
+Sections it does not know are kept, unused.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 from .probe import CommandResult, HostProbe
 
 _SECTION = re.compile(r"^## (.+?)\s*$")
+_MERGED = ("tools", "env", "/dev")
 _COMMAND = re.compile(r"^command(?:\[rc=(\d+)\])?\s+(.+)$")
 
 
@@ -86,6 +88,7 @@ class RecordedHost:
     init: str = "systemd"
     euid: int = 0
     succeed_unrecorded: bool = False
+    missing: set[str] = field(default_factory=set)  # tools recorded as missing
     calls: list[tuple[str, ...]] = field(default_factory=list)
 
     @classmethod
@@ -96,7 +99,9 @@ class RecordedHost:
         for path in files:
             folder = path.parent if path.is_file() else path
             text_file = path if path.is_file() else path / "host.txt"
-            sections.update(parse_sections(text_file.read_text(encoding="utf-8")))
+            for name, body in parse_sections(text_file.read_text(encoding="utf-8")).items():
+                earlier = sections.get(name, "") if name in _MERGED else ""
+                sections[name] = earlier + body  # merged ones line-wise: later lines win
             for name in ("nvml.json", "nvidia-smi-query.csv", "nvidia-smi-q.xml", "nvidia-smi.txt"):
                 if (folder / name).is_file():
                     extras[name] = (folder / name).read_text(encoding="utf-8")
@@ -117,8 +122,12 @@ class RecordedHost:
         for line in self.sections.get("tools", "").splitlines():
             name, _, where = line.partition(":")
             where = where.strip()
-            if name.strip() and where and where != "missing":
+            if name.strip() and where == "missing":
+                self.tools.pop(name.strip(), None)
+                self.missing.add(name.strip())
+            elif name.strip() and where:
                 self.tools[name.strip()] = where
+                self.missing.discard(name.strip())
         for line in self.sections.get("env", "").splitlines():
             key, sep, value = line.partition("=")
             if sep and key.strip():
@@ -165,8 +174,11 @@ class RecordedHost:
         if key in self.outputs:
             found = self.outputs[key]
             return CommandResult(args, found.returncode, found.stdout, found.stderr)
-        program = Path(args[0]).name
-        if not args[0].startswith("/") and program not in self.tools and program != "sh":
+        words = [w for w in args if "=" not in w or w.startswith("-")]
+        program = Path(words[1] if words[0] == "env" and len(words) > 1 else words[0]).name
+        if program in self.missing or (
+            not self.succeed_unrecorded and program not in self.tools and program != "sh"
+        ):
             return CommandResult(args, 127, "", f"{program}: command not found")
         if self.succeed_unrecorded:
             return CommandResult(args, 0, "", "")
