@@ -111,6 +111,8 @@ class LintContext:
         self._service_env: dict[tuple[str, str], dict[str, str]] = {}
         self._resolved: dict[tuple[str, str], dict[str, Any]] = {}
         self._overlays: dict[Path, yamlio.YamlDoc | Finding] = {}
+        #: for rules that share a computation (key: "<rule module>.<what>")
+        self.cache: dict[str, object] = {}
 
     # ---- services ---------------------------------------------------------------------
     @cached_property

@@ -51,19 +51,31 @@ def _stack_gate(context: LintContext, stack_id: str) -> list[str]:
     return critical or [s.id for s in enabled]
 
 
+def _gate_node(stack_id: str) -> str:
+    # one node per stack gate keeps the graph small: service → @stack → its gate services
+    return f"@{stack_id}"
+
+
 def _graph(context: LintContext) -> dict[str, list[Edge]]:
     known = {s.id for s in context.services}
     graph: dict[str, list[Edge]] = {s.id: [] for s in context.services}
+    stacks = context.site.stacks
+    for stack_id, stack in stacks.items():
+        graph[_gate_node(stack_id)] = [
+            Edge(_gate_node(stack_id), gate, "stack", stack.file, None)
+            for gate in _stack_gate(context, stack_id)
+            if gate in known
+        ]
     for service in context.services:
         for edge in _own_edges(context, service):
             if edge.target in known:
                 graph[service.id].append(edge)
-        stack = context.site.stacks[service.stack]
+        stack = stacks[service.stack]
         for other in stack.meta.depends_on:
-            if other in context.site.stacks and other != stack.id:
-                for gate in _stack_gate(context, other):
-                    if gate in known:
-                        graph[service.id].append(Edge(service.id, gate, "stack", stack.file, None))
+            if other in stacks and other != stack.id:
+                graph[service.id].append(
+                    Edge(service.id, _gate_node(other), "stack", stack.file, None)
+                )
     return graph
 
 
@@ -137,12 +149,16 @@ def depends_cycle(context: LintContext) -> Iterator[Finding]:
     by_id = {s.id: s for s in context.services}
     for component in strongly_connected(simple):
         members = set(component)
-        severity = Severity.ERROR if all(by_id[m].enabled for m in component) else Severity.WARNING
+        on = all(by_id[m].enabled for m in component if m in by_id)
+        severity = Severity.ERROR if on else Severity.WARNING
         for name in component:
             for edge in edges[name]:
                 if edge.kind == "stack" or edge.target not in members:
                     continue  # stack-only loops are reported on stack.yaml
-                loop = _loop(name, edge.target, simple, members)
+                loop = [
+                    f"stack {n[1:]}" if n.startswith("@") else n
+                    for n in _loop(name, edge.target, simple, members)
+                ]
                 yield Finding(
                     "depends.cycle",
                     severity,

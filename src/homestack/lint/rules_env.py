@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .. import settings, yamlio
 from ..catalog import Service
@@ -44,6 +44,23 @@ def _documents(
                 yield overlay, env, service
 
 
+Use = tuple[yamlio.YamlDoc, KeyPath, str, str | None, Mapping[str, str], Service | None]
+
+
+def _uses(context: LintContext) -> list[Use]:
+    """Every variable reference in every file, once per lint run (two rules read them)."""
+    cached = context.cache.get("env.uses")
+    if cached is None:
+        cached = [
+            (doc, path, name, op, env, service)
+            for doc, env, service in _documents(context)
+            for path, text in _strings(doc.data)
+            for name, op in settings.variables_in(text)
+        ]
+        context.cache["env.uses"] = cached
+    return cast(list[Use], cached)
+
+
 def _missing(name: str, op: str | None, env: Mapping[str, str]) -> bool:
     if op is not None and op.startswith(":"):
         return env.get(name, "") == ""
@@ -57,20 +74,18 @@ def _layer_hint(service: Service | None, name: str) -> str:
 
 @rule("env.required", "required variables (${VAR:?…}, .env.example entries) are set")
 def env_required(context: LintContext) -> Iterator[Finding]:
-    for doc, env, service in _documents(context):
-        for path, text in _strings(doc.data):
-            for name, op in settings.variables_in(text):
-                if op in (":?", "?") and _missing(name, op, env):
-                    yield Finding(
-                        "env.required",
-                        Severity.ERROR,
-                        f"{name} is required here but no env layer sets it"
-                        + (" (or it is empty)" if op == ":?" else ""),
-                        doc.path,
-                        doc.line(*path),
-                        service.id if service else None,
-                        _layer_hint(service, name),
-                    )
+    for doc, path, name, op, env, service in _uses(context):
+        if op in (":?", "?") and _missing(name, op, env):
+            yield Finding(
+                "env.required",
+                Severity.ERROR,
+                f"{name} is required here but no env layer sets it"
+                + (" (or it is empty)" if op == ":?" else ""),
+                doc.path,
+                doc.line(*path),
+                service.id if service else None,
+                _layer_hint(service, name),
+            )
     yield from _examples(context)
 
 
@@ -110,18 +125,15 @@ def _examples(context: LintContext) -> Iterator[Finding]:
 
 @rule("env.unset", "every ${VAR} without a default is set somewhere", Severity.WARNING)
 def env_unset(context: LintContext) -> Iterator[Finding]:
-    for doc, env, service in _documents(context):
-        for path, text in _strings(doc.data):
-            for name, op in settings.variables_in(text):
-                if op is None and name not in env:
-                    yield Finding(
-                        "env.unset",
-                        Severity.WARNING,
-                        f"{name} is not set in any env layer; Compose substitutes an empty string",
-                        doc.path,
-                        doc.line(*path),
-                        service.id if service else None,
-                        f"Give it a default (${{{name}:-value}}) or "
-                        + _layer_hint(service, name)[0].lower()
-                        + _layer_hint(service, name)[1:],
-                    )
+    for doc, path, name, op, env, service in _uses(context):
+        if op is None and name not in env:
+            hint = _layer_hint(service, name)
+            yield Finding(
+                "env.unset",
+                Severity.WARNING,
+                f"{name} is not set in any env layer; Compose substitutes an empty string",
+                doc.path,
+                doc.line(*path),
+                service.id if service else None,
+                f"Give it a default (${{{name}:-value}}) or {hint[0].lower()}{hint[1:]}",
+            )

@@ -133,3 +133,34 @@ class Case:
 
 def lint(root: Path, *, host_ports: bool = False) -> list[Finding]:
     return lint_site(Site.load(root), host_ports=host_ports)
+
+
+def generate_site(root: Path, count: int = 200) -> Path:
+    """A clean site of `count` services spread over the four stacks (for scale tests)."""
+    stacks = ("ai", "essentials", "management", "media")
+    networks = {"ai": "ai-services", "essentials": "essential-services"}
+    networks |= {"management": "management-services", "media": "media-services"}
+    files: dict[str, str] = {
+        "base.docker-compose.yaml": BASE,
+        ".env.example": "BIND_ADDRESS=127.0.0.1\nDATA_ROOT=./DATA\n",
+    }
+    names: dict[str, list[str]] = {s: [] for s in stacks}
+    for number in range(count):
+        stack = stacks[number % len(stacks)]
+        name = f"svc{number:03d}"
+        names[stack].append(name)
+        text = service(name, stack, 20000 + number).replace("ai-services", networks[stack])
+        files[f"{stack}-stack/services/{name}.docker-compose.yaml"] = text
+        files[f"{stack}-stack/services/{name}/.env.example"] = (
+            f"{name.upper()}_PORT={20000 + number}\n"
+        )
+    for index, stack in enumerate(stacks):
+        files[f"{stack}-stack/stack.yaml"] = stack_yaml(
+            names[stack], depends_on=list(stacks[:index][-1:])
+        )
+        files[f"{stack}-stack/.env.example"] = f"# {stack}\n"
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root

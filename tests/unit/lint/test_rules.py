@@ -338,6 +338,16 @@ FAILING = [
         "ai-stack/stack.yaml",
         id="stacks",
     ),
+    Case(
+        "depends.cycle",
+        {
+            W: add_meta(f"      depends_on:\n        - tv  {MARK}\n"),
+            "media-stack/stack.yaml": stack_yaml(["tv"], depends_on=["ai"]),
+            "media-stack/services/tv.docker-compose.yaml": service("tv", "media", 18081),
+        },
+        W,
+        id="service-to-stack-that-waits-for-it",
+    ),
     Case("depends.unknown", {W: add_meta(f"      depends_on:\n        - nope  {MARK}\n")}, W),
     Case(
         "depends.unknown",
@@ -626,3 +636,10 @@ def test_every_rule_has_a_failing_and_a_passing_fixture() -> None:
     lint(Path(__file__).resolve().parents[3])  # registers the rules
     assert set(RULES) == {c.rule for c in FAILING} | {"ports.in-use"}
     assert set(RULES) == {c.rule for c in PASSING}
+
+
+def test_generated_200_service_site_is_clean(tmp_path: Path) -> None:
+    from lintkit import generate_site
+
+    root = generate_site(tmp_path, 200)
+    assert lint(root) == []
