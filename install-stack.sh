@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The one command: from a fresh clone to every enabled stack up.
+#
+#   ./install-stack.sh [--stack ID] [--stand-in [IMAGE]] [--dry-run] [--yes] [--json]
+#
+# Creates the virtual environment .venv if it is missing (installing python3-venv with apt
+# when run as root and needed), installs homestack into it, then runs
+# `homestack install all "$@"`: .env, GPU drivers (checked; installed with --yes), Docker,
+# networks, secrets, DATA, up. Safe to run again: it changes only what is missing.
+#
+# HOMESTACK_VENV=/path/to/venv uses that environment instead of .venv (it is installed into
+# only when homestack is missing there). See docs/install.md.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+venv="${HOMESTACK_VENV:-$here/.venv}"
+
+say() { printf 'install-stack: %s\n' "$*" >&2; }
+die() { say "error: $1"; [ -n "${2:-}" ] && say "fix: $2"; exit "${3:-1}"; }
+
+apt_install() {
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        return 1
+    fi
+    say "installing $* with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+python=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+        "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        python="$candidate"
+        break
+    fi
+done
+if [ -z "$python" ]; then
+    apt_install python3 python3-venv || true
+    command -v python3 >/dev/null 2>&1 && python=python3
+fi
+[ -n "$python" ] || die "Python 3.11 or newer is needed" \
+    "install it (Debian/Ubuntu: sudo apt-get install python3 python3-venv), then run this again"
+
+if [ ! -x "$venv/bin/python" ]; then
+    say "creating the virtual environment $venv"
+    if ! "$python" -m venv "$venv" >/dev/null 2>&1; then
+        rm -rf "$venv"
+        pyver="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+        apt_install "python${pyver}-venv" || apt_install python3-venv ||
+            die "cannot create a virtual environment: the venv module is missing" \
+                "sudo apt-get install python3-venv, then run this again"
+        "$python" -m venv "$venv" || die "cannot create the virtual environment $venv"
+    fi
+fi
+
+stamp="$venv/.homestack-install"
+wanted="$here $(cksum <"$here/pyproject.toml")"
+installed=false
+"$venv/bin/python" -c 'import homestack' >/dev/null 2>&1 && installed=true
+if [ -n "${HOMESTACK_VENV:-}" ] && $installed; then
+    : # a venv the caller chose and that has homestack: use it as it is
+elif ! $installed || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+    say "installing homestack into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$here" >&2 ||
+        die "pip could not install homestack" \
+            "check the internet access to the Python package index, then run this again"
+    printf '%s\n' "$wanted" >"$stamp"
+fi
+
+exec "$venv/bin/homestack" --site "$here" install all "$@"
