@@ -68,4 +68,16 @@ elif ! $installed || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; th
     printf '%s\n' "$wanted" >"$stamp"
 fi
 
-exec "$venv/bin/homestack" --site "$here" install all "$@"
+# `--stand-in IMAGE` (an optional value) becomes `--stand-in --stand-in-image IMAGE`
+args=()
+while [ $# -gt 0 ]; do
+    if [ "$1" = "--stand-in" ] && [ $# -gt 1 ] && [ "${2#-}" = "$2" ]; then
+        args+=(--stand-in --stand-in-image "$2")
+        shift 2
+    else
+        args+=("$1")
+        shift
+    fi
+done
+
+exec "$venv/bin/homestack" --site "$here" install all ${args[@]+"${args[@]}"}

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-STANDIN_DEFAULT = "default"
 DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Print the whole plan; change nothing on the host.")
 ]
@@ -88,16 +87,17 @@ def all_command(
         str | None, typer.Option("--stack", help="Only this stack (and what it depends on).")
     ] = None,
     stand_in: Annotated[
-        str | None,
+        bool,
         typer.Option(
             "--stand-in",
-            is_flag=False,
-            flag_value=STANDIN_DEFAULT,
-            metavar="[IMAGE]",
-            help="Rehearse with IMAGE (default: the busybox stand-in built offline) in place "
-            "of every service image.",
-            show_default=False,
+            help="Rehearse with a stand-in image (default: the busybox one built offline) in "
+            "place of every service image; networks, secrets, volumes, order and health stay "
+            "real.",
         ),
+    ] = False,
+    stand_in_image: Annotated[
+        str | None,
+        typer.Option("--stand-in-image", metavar="IMAGE", help="The image --stand-in runs."),
     ] = None,
     dry_run: DryRun = False,
     yes: Yes = False,
@@ -110,7 +110,7 @@ def all_command(
     from ..host.install_all import install_all
 
     root = state.site_path.resolve() if state.site_path else find_root()
-    image = None if stand_in is None else ("" if stand_in == STANDIN_DEFAULT else stand_in)
+    image = stand_in_image if stand_in_image is not None else ("" if stand_in else None)
     echo = _echo(as_json)
     if dry_run:
         result = install_all(root, echo, stack=stack, stand_in=image, dry_run=True, yes=yes)
