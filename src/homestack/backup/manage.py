@@ -57,6 +57,7 @@ def verify(
             continue
         try:
             with ServiceLock(config.state_dir(site), service.id, "verify"):
+                restic.unlock()
                 output = restic.check(read_data=read_data, subset=subset)
             results.append(CheckResult(service.id, True, mode, output.strip()[-2000:]))
         except ResticFailed as error:
@@ -85,6 +86,7 @@ def prune(site: Site, services: list[Service], *, dry_run: bool = False) -> Many
             continue
         try:
             with ServiceLock(config.state_dir(site), service.id, "prune"):
+                restic.unlock()
                 results.append(_prune_one(restic, service.id, policy, dry_run))
         except HomestackError as error:
             results.append(

@@ -95,15 +95,26 @@ def restore(
                 f"Run `homestack backup {service.id}` first.",
                 service=service.id,
             )
-        restic.unlock()
+        if recovered:
+            restic.unlock()
         chosen = _pick(restic.snapshots(), snapshot, service.id)
         _require_space(site, restic, chosen, service.id)
         result = _restore_locked(site, service, restic, chosen, keep_previous, health_timeout)
     return dataclasses.replace(result, recovered=recovered, duration_s=time.monotonic() - started)
 
 
+def chosen_size(restic: Restic, chosen: Snapshot) -> int:
+    """The snapshot's file bytes (asked once per snapshot and process)."""
+    if chosen.id not in _SIZES:
+        _SIZES[chosen.id] = restic.stats(chosen.id).total_size
+    return _SIZES[chosen.id]
+
+
+_SIZES: dict[str, int] = {}
+
+
 def _require_space(site: Site, restic: Restic, chosen: Snapshot, service: str) -> None:
-    need = restic.stats(chosen.id).total_size + SPACE_MARGIN
+    need = chosen_size(restic, chosen) + SPACE_MARGIN
     free = shutil.disk_usage(site.data_root).free
     if free < need:
         raise OperationFailed(
@@ -212,7 +223,7 @@ def _check_staging(restic: Restic, chosen: Snapshot, staging: Path, service: str
                 "The snapshot looks damaged.",
                 service=service,
             )
-    expected = restic.stats(chosen.id).total_size
+    expected = chosen_size(restic, chosen)
     size, _count = _tree_size(staging)
     if size != expected:
         raise OperationFailed(

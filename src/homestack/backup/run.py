@@ -42,15 +42,22 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def open_repository(site: Site, service: str) -> Restic:
-    """The service's repository, created on first use (the password must exist)."""
+def open_repository(site: Site, service: str, *, unlock: bool) -> Restic:
+    """The service's repository, created on first use (the password must exist).
+
+    With unlock, stale restic locks (left by a killed run) are removed first."""
     restic_binary()
     restic = config.restic_for(site, service)
     if config.is_local(restic.repository):
-        Path(restic.repository).parent.mkdir(parents=True, exist_ok=True)
-    if not restic.is_initialized():
+        folder = Path(restic.repository)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        initialized = (folder / "config").is_file()
+    else:
+        initialized = restic.is_initialized()
+    if not initialized:
         restic.init()
-    restic.unlock()
+    elif unlock:
+        restic.unlock()
     return restic
 
 
@@ -75,7 +82,7 @@ def backup_service(site: Site, service: Service) -> BackupResult:
     try:
         with ServiceLock(config.state_dir(site), service.id, "backup"):
             recovered = recover(site, service)
-            result = _backup_locked(site, service, spec, stamp)
+            result = _backup_locked(site, service, spec, stamp, unlock=bool(recovered))
     except HomestackError as error:
         result = BackupResult(
             service.id,
@@ -92,9 +99,11 @@ def backup_service(site: Site, service: Service) -> BackupResult:
     return result
 
 
-def _backup_locked(site: Site, service: Service, spec: BackupSpec, stamp: str) -> BackupResult:
+def _backup_locked(
+    site: Site, service: Service, spec: BackupSpec, stamp: str, *, unlock: bool
+) -> BackupResult:
     folder = config.state_dir(site)
-    restic = open_repository(site, service.id)
+    restic = open_repository(site, service.id, unlock=unlock)
     consistency = spec.consistency
     current = backup_ops.state(site, service) if consistency != "none" else None
     journal = Journal(
@@ -180,6 +189,7 @@ def _dump(site: Site, service: Service, spec: BackupSpec, journal: Journal, fold
     _phase(journal, folder, "dumping")
     try:
         size = backup_ops.dump(site, service, spec.dump_command, temp)
+        hold_point("dumped")
         if size == 0:
             raise OperationFailed(
                 f"the dump command of {service.id} printed nothing: refusing an empty dump",

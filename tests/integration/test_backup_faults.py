@@ -1,0 +1,151 @@
+"""kill -9 at each phase, a full disk, a concurrent backup, a flipped byte: real engine, restic."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_backup_kit import BackupSite, backup_site, fill_files, manifest
+
+from homestack.backup import backup, restore, verify
+from homestack.backup.journal import Journal
+from homestack.cli.app import run
+from homestack.errors import OperationFailed
+
+pytestmark = pytest.mark.integration
+__all__ = ["backup_site"]
+
+
+def _assert_recovers(site_: BackupSite, service: str) -> None:
+    """The next backup succeeds (recovering first), the repository checks, it runs."""
+    site = site_.load()
+    done = backup(site, [site.service(service)])
+    assert done.ok, done.results[0].error
+    check = site_.restic(service, "check")
+    assert check.returncode == 0, check.stderr
+    assert site_.running(service)
+    assert not Journal.path(site.data_root / ".homestack/backup", service).exists()
+
+
+def test_kill_9_during_restic_backup_leaves_nothing_broken(backup_site: BackupSite) -> None:
+    fill_files(backup_site.data / "files")
+    (backup_site.data / "files" / "big.bin").write_bytes(os.urandom(8 << 20))
+    backup_site.up("files")
+    backup_site.spawn_and_kill("backup", "files", hold_at="restic")
+    assert not backup_site.running("files"), "the killed backup had stopped the service"
+    _assert_recovers(backup_site, "files")
+
+
+def test_second_concurrent_backup_is_refused_then_kill_9_while_stopped_recovers(
+    backup_site: BackupSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first backup holds the lock with its service stopped; it is then killed -9."""
+    backup_site.up("files", "db")
+    child, marker = backup_site.spawn("backup", "files", hold_at="stopped")
+    try:
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+        assert run(["--site", str(backup_site.root), "backup", "files"]) == 1
+        out = capsys.readouterr()
+        assert "busy" in out.out and "another homestack process" in out.out
+        # another service backs up meanwhile
+        site = backup_site.load()
+        assert backup(site, [site.service("db")]).ok
+    finally:
+        os.killpg(child.pid, 9)
+        child.communicate()
+    assert not backup_site.running("files"), "the killed backup had stopped the service"
+    _assert_recovers(backup_site, "files")
+
+
+def test_kill_9_while_dumping_never_leaves_a_torn_dump(backup_site: BackupSite) -> None:
+    backup_site.up("db")
+    (backup_site.data / "db" / "db" / "rows").write_text("one\n")
+    site = backup_site.load()
+    assert backup(site, [site.service("db")]).ok
+    (backup_site.data / "db" / "db" / "rows").write_text("two\n")
+    backup_site.spawn_and_kill("backup", "db", hold_at="dumped")
+    assert (backup_site.data / "db" / "dump.txt").read_text() == "one\n"
+    _assert_recovers(backup_site, "db")
+    assert (backup_site.data / "db" / "dump.txt").read_text() == "two\n"
+    assert not [p for p in os.listdir(backup_site.data / "db") if "partial" in p]
+
+
+def test_kill_9_while_swapping_in_a_restore_puts_the_live_data_back(
+    backup_site: BackupSite,
+) -> None:
+    data = backup_site.data / "files"
+    fill_files(data)
+    (backup_site.data / "config" / "files" / "app.conf").write_text("v1\n")
+    backup_site.up("files")
+    site = backup_site.load()
+    assert backup(site, [site.service("files")]).ok
+    (data / "text.txt").write_text("newer")
+    (backup_site.data / "config" / "files" / "app.conf").write_text("v2\n")
+    live = manifest(data, backup_site.data / "config" / "files")
+
+    backup_site.spawn_and_kill("restore", "files", hold_at="swapping")
+    config = backup_site.data / "config" / "files"
+    assert not (data.exists() and config.exists()), "killed between two renames"
+    _assert_recovers(backup_site, "files")
+    assert manifest(data, backup_site.data / "config" / "files") == live
+    assert not list(backup_site.data.glob("files.before-restore-*"))
+    assert not list(backup_site.data.glob(".files.restore-incoming"))
+
+
+def test_full_disk_during_backup_fails_keeps_old_snapshots_and_service(
+    backup_site: BackupSite,
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    target = backup_site.data / "backups"
+    target.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(target)], check=True)
+    try:
+        (backup_site.data / "files" / "small.txt").write_text("small\n")
+        backup_site.up("files")
+        assert run(["--site", str(backup_site.root), "backup", "files"]) == 0
+        (backup_site.data / "files" / "huge.bin").write_bytes(os.urandom(40 << 20))
+        assert run(["--site", str(backup_site.root), "backup", "files"]) == 1
+        assert backup_site.snapshot_count("files") == 1
+        assert backup_site.running("files")
+        subprocess.run(["mount", "-o", "remount,size=128m", str(target)], check=True)
+        assert backup_site.restic("files", "check").returncode == 0
+        _assert_recovers(backup_site, "files")
+        assert backup_site.snapshot_count("files") == 2
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+def _largest_pack(repository: Path) -> Path:
+    packs = [p for p in (repository / "data").rglob("*") if p.is_file()]
+    return max(packs, key=lambda p: p.stat().st_size)
+
+
+def test_flipped_byte_fails_verify_and_restore_refuses_that_snapshot(
+    backup_site: BackupSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = backup_site.data / "files"
+    fill_files(data)
+    backup_site.up("files")
+    site = backup_site.load()
+    assert backup(site, [site.service("files")]).ok
+    assert verify(site, [site.service("files")], read_data=True).ok
+
+    pack = _largest_pack(backup_site.data / "backups" / "files")
+    pack.chmod(0o644)
+    raw = bytearray(pack.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    pack.write_bytes(bytes(raw))
+
+    assert run(["--site", str(backup_site.root), "verify", "files", "--read-data"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+    (data / "text.txt").write_text("current")
+    live = manifest(data)
+    with pytest.raises(OperationFailed, match="FAILED") as failure:
+        restore(site, site.service("files"))
+    assert "put back" in failure.value.message
+    assert manifest(data) == live
+    assert backup_site.running("files")
