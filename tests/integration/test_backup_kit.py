@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
-
 from homestack.catalog import Site
 from homestack.engine import backup_ops
 from homestack.engine.compose import ComposeProject
+
+pytestmark = pytest.mark.integration
 
 BASE = """networks:
   backup-test:
