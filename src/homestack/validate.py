@@ -58,7 +58,9 @@ def all_overlays(stack: Stack) -> dict[str, list[str]]:
 
 def validate(site: Site, stack_name: str | None = None, *, offline: bool = False) -> Validation:
     stacks = [site.stack(stack_name)] if stack_name else list(site.stacks.values())
-    findings = lint_site(site, stacks=[s.id for s in stacks] if stack_name else None)
+    findings = lint_site(
+        site, stacks=[s.id for s in stacks] if stack_name else None, engine=not offline
+    )
     result = Validation(site.root, findings, offline=offline)
     broken = {f.service for f in findings if f.rule in ("yaml.syntax",)}
     if offline:

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -375,3 +376,50 @@ def test_human_output_names_severity_rule_place_service_and_fix(
     assert "ai-stack/services/planted.docker-compose.yaml:8" in line
     assert "[planted]" in line
     assert "fix:" in out
+
+
+@pytest.mark.integration
+def test_port_held_by_the_services_own_container_is_not_reported(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    standin_image: str,
+    engine_cleanup: str,
+) -> None:
+    """A running `planted` container of this site holds its port: online validate is quiet
+    about it; offline (no engine asked) it is only info."""
+    prefix = engine_cleanup
+    monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
+    root = copy_catalog(tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (root / PLANTED).write_text(
+        edit(PORT, f'      - "${{BIND_ADDRESS:-127.0.0.1}}:{port}:80"\n'), encoding="utf-8"
+    )
+    enable(root, ["planted"])
+    labels = {
+        "com.docker.compose.project": f"{prefix}ai",
+        "com.docker.compose.service": "planted",
+        "homestack.test": "1",
+    }
+    subprocess.run(
+        ["docker", "run", "-d", "--name", f"{prefix}ai-planted-1", "-p", f"127.0.0.1:{port}:80"]
+        + [arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")]
+        + [standin_image, "httpd", "-f", "-p", "80"],
+        check=True,
+        capture_output=True,
+    )
+
+    def in_use(*flags: str) -> list[str]:
+        capsys.readouterr()
+        run(["--site", str(root), "validate", *flags, "--json"])
+        data = json.loads(capsys.readouterr().out)
+        return [
+            f["severity"]
+            for f in data["findings"]
+            if f["rule"] == "ports.in-use" and f["service"] == "planted"
+        ]
+
+    assert in_use() == []
+    assert in_use("--offline") in ([], ["info"])  # [] where the engine runs without docker-proxy

@@ -42,7 +42,7 @@ def client() -> Any:
     with _lock:
         if _client is None:
             try:
-                made = docker.from_env(timeout=120)
+                made = docker.from_env(timeout=120, max_pool_size=64)  # concurrent status calls
                 made.api.timeout = PING_TIMEOUT  # a hung socket fails fast, not in 2 min
                 made.ping()
                 made.api.timeout = 120
@@ -346,6 +346,24 @@ def inspect_container_raw(name_or_id: str) -> dict[str, Any] | None:
 def project_containers(project: str) -> list[ContainerInfo]:
     """The containers of one compose project (all states)."""
     return list_containers(labels={"com.docker.compose.project": project})
+
+
+def published_ports() -> dict[tuple[str, int], set[tuple[str, str]]]:
+    """(protocol, host port) → {(compose project, service)} of running containers' ports."""
+    with engine_errors("list containers"):
+        rows = client().api.containers()
+    held: dict[tuple[str, int], set[tuple[str, str]]] = {}
+    for row in _list(rows):
+        labels = _str_map(_dict(row).get("Labels"))
+        owner = (
+            labels.get("com.docker.compose.project", ""),
+            labels.get("com.docker.compose.service", ""),
+        )
+        for port in _list(_dict(row).get("Ports")):
+            public = _dict(port).get("PublicPort")
+            if isinstance(public, int):
+                held.setdefault((str(_dict(port).get("Type") or "tcp"), public), set()).add(owner)
+    return held
 
 
 def container_logs(name_or_id: str, tail: int = 20) -> str:

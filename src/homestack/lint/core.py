@@ -101,10 +101,12 @@ for _id, _summary in SITE_PROBLEMS.items():
 class LintContext:
     """What rules share: the site plus caches computed at most once per lint run."""
 
-    def __init__(self, site: Site, host_ports: bool = True) -> None:
+    def __init__(self, site: Site, host_ports: bool = True, engine: bool = False) -> None:
         self.site = site
         #: check host ports against sockets open on this machine
         self.host_ports = host_ports
+        #: may ask the Docker engine who holds a busy port (never with `validate --offline`)
+        self.engine = engine
         self.env_problems: list[Finding] = []
         self._env_files: dict[Path, settings.EnvFile | None] = {}
         self._stack_env: dict[str, dict[str, str]] = {}
@@ -224,6 +226,19 @@ class LintContext:
 
         return listening_sockets()
 
+    @cached_property
+    def container_ports(self) -> dict[tuple[str, int], set[tuple[str, str]]] | None:
+        """(protocol, port) → {(project, service)} of running containers; None if unknown."""
+        if not self.engine:
+            return None
+        from ..engine.docker import published_ports
+        from ..errors import HomestackError
+
+        try:
+            return published_ports()
+        except HomestackError:
+            return None  # no engine: the port check falls back to what /proc shows
+
 
 def problem_findings(site: Site) -> Iterator[Finding]:
     for problem in site.all_problems():
@@ -242,12 +257,20 @@ _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 def lint_site(
-    site: Site, *, host_ports: bool = True, stacks: list[str] | None = None
+    site: Site,
+    *,
+    host_ports: bool = True,
+    stacks: list[str] | None = None,
+    engine: bool = False,
 ) -> list[Finding]:
-    """Every finding on the site (optionally only those in the named stacks), sorted."""
+    """Every finding on the site (optionally only those in the named stacks), sorted.
+
+    With `engine`, a busy host port is checked against the running containers, so a
+    service's own running container is not reported; the engine is asked only then.
+    """
     from . import rules as _rules  # noqa: F401  (registers the rules)
 
-    context = LintContext(site, host_ports)
+    context = LintContext(site, host_ports, engine)
     findings = list(problem_findings(site))
     for registered in RULES.values():
         if registered.check is not None:

@@ -154,26 +154,41 @@ def ports_in_use(context: LintContext) -> Iterator[Finding]:
     proxied: set[tuple[str, int]] | None = None
     for item in _published(context):
         scope = _scope(item.binding.host_ip)
+        protocol = item.binding.protocol
         for port in item.binding.published:
-            holders = listening.get((item.binding.protocol, port), set())
+            holders = listening.get((protocol, port), set())
             if not any(_overlap(scope, _scope(ip)) for ip in holders):
                 continue
-            if proxied is None:
-                proxied = _docker_proxy_ports()
-            by_container = (item.binding.protocol, port) in proxied
-            severity = (
-                Severity.INFO if by_container or not item.service.enabled else Severity.WARNING
-            )
-            owner = (
-                f"a running container holds it (fine if that is {item.service.id} itself)"
-                if by_container
-                else "another program on this machine listens on it"
-            )
+            severity = Severity.WARNING if item.service.enabled else Severity.INFO
+            containers = context.container_ports
+            if containers is not None:
+                owners = containers.get((protocol, port), set())
+                stack = context.site.stacks[item.service.stack]
+                if (context.site.project_name(stack), item.service.id) in owners:
+                    continue  # its own running container
+                owner = (
+                    "container " + ", ".join(sorted(f"{p}/{s}" for p, s in owners))
+                    if owners
+                    else "another program on this machine"
+                )
+            else:
+                if proxied is None:
+                    proxied = _docker_proxy_ports()
+                if (protocol, port) in proxied:
+                    # without the engine we cannot tell whose container it is; most often
+                    # the service's own, already running
+                    severity = Severity.INFO
+                    owner = (
+                        f"a running container (fine if it is {item.service.id} itself; "
+                        "`homestack validate` without --offline checks)"
+                    )
+                else:
+                    owner = "another program on this machine"
             yield Finding(
                 "ports.in-use",
                 severity,
-                f"host port {port}/{item.binding.protocol} of {item.service.id} is in use: "
-                f"{owner} ({', '.join(sorted(holders))})",
+                f"host port {port}/{protocol} of {item.service.id} is in use by {owner} "
+                f"(listening on {', '.join(sorted(holders))})",
                 item.service.file,
                 item.line,
                 item.service.id,
