@@ -1,0 +1,245 @@
+"""Pure parts of backups: locks, the restore journal, restic output, settings, timers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from homestack.backup import config, restic
+from homestack.backup.journal import Journal, Swap, write_atomic
+from homestack.backup.lock import ServiceBusy, ServiceLock
+from homestack.backup.manage import _prune_one
+from homestack.backup.timer import install_timer
+from homestack.catalog import Site
+
+
+def _site(tmp_path: Path, env: str = "") -> Site:
+    (tmp_path / "base.docker-compose.yaml").write_text("networks: {}\n")
+    (tmp_path / ".env").write_text("DATA_ROOT=./DATA\nSECRETS_DIR=./secrets\n" + env)
+    return Site.load(tmp_path)
+
+
+# ---- lock -----------------------------------------------------------------------------
+def test_lock_refuses_a_second_holder_and_frees_on_release(tmp_path: Path) -> None:
+    with ServiceLock(tmp_path, "db", "backup"):
+        with pytest.raises(ServiceBusy, match=f"pid {os.getpid()}, backup"):
+            ServiceLock(tmp_path, "db", "backup").acquire()
+        with ServiceLock(tmp_path, "files", "backup"):
+            pass  # other services are independent
+    with ServiceLock(tmp_path, "db", "restore"):
+        pass
+
+
+def test_lock_of_a_killed_process_is_recovered(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        f"""
+        import sys, time
+        from pathlib import Path
+        from homestack.backup.lock import ServiceLock
+        ServiceLock(Path({str(tmp_path)!r}), "db", "backup").acquire()
+        print("locked", flush=True)
+        time.sleep(600)
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "locked"
+    with pytest.raises(ServiceBusy, match=f"pid {child.pid}"):
+        ServiceLock(tmp_path, "db", "backup").acquire()
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    ServiceLock(tmp_path, "db", "backup").acquire().release()
+
+
+# ---- journal: undo at every step of a swap ----------------------------------------------
+def _swap(tmp_path: Path, had_live: bool = True) -> Swap:
+    live = tmp_path / "svc"
+    if had_live:
+        live.mkdir()
+        (live / "f").write_text("old")
+    incoming = tmp_path / ".svc.restore-incoming"
+    incoming.mkdir()
+    (incoming / "f").write_text("new")
+    return Swap(str(live), str(incoming), str(tmp_path / "svc.before-restore-x"), had_live)
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2])
+def test_swap_undo_puts_the_old_data_back_after_any_step(tmp_path: Path, steps: int) -> None:
+    swap = _swap(tmp_path)
+    if steps >= 1:
+        swap.swap_out()
+    if steps >= 2:
+        swap.swap_in()
+    swap.undo()
+    swap.undo()  # idempotent: recovery itself may be interrupted
+    assert (tmp_path / "svc" / "f").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["svc"]
+
+
+def test_swap_undo_removes_what_was_restored_where_nothing_was(tmp_path: Path) -> None:
+    swap = _swap(tmp_path, had_live=False)
+    swap.swap_out()
+    swap.swap_in()
+    swap.undo()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_journal_round_trips_and_tolerates_a_torn_file(tmp_path: Path) -> None:
+    journal = Journal("db", "restore", phase="swapping", was_running=True)
+    journal.swaps = [Swap("/a", "/b", "/c", True)]
+    journal.save(tmp_path)
+    loaded = Journal.load(tmp_path, "db")
+    assert loaded is not None and loaded.swaps[0].previous == "/c" and loaded.was_running
+    Journal.path(tmp_path, "db").write_text('{"service": "db", "op": "rest')
+    torn = Journal.load(tmp_path, "db")
+    assert torn is not None and torn.phase == "unreadable" and not torn.swaps
+    Journal.clear(tmp_path, "db")
+    assert Journal.load(tmp_path, "db") is None
+
+
+def test_write_atomic_leaves_no_temp_file(tmp_path: Path) -> None:
+    write_atomic(tmp_path / "x.json", b"{}", 0o600)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+    assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o600
+
+
+# ---- restic runner --------------------------------------------------------------------
+def test_backup_output_status_lines_then_summary_parse_tolerantly() -> None:
+    text = (
+        '{"message_type":"status","percent_done":0.5}\n'
+        '{"message_type":"summary","files_new":2,"data_added":10,"snapshot_id":"ab12",'
+        '"a_field_from_a_newer_restic":1}\n'
+    )
+    items = restic._parse_json_lines(text)
+    summary = restic.BackupSummary.model_validate(items[-1])
+    assert summary.files_new == 2 and summary.snapshot_id == "ab12"
+    snap = restic.Snapshot.model_validate({"id": "x", "tags": ["service=db"], "extra": {}})
+    assert snap.tag("service") == "db" and snap.tag("stack") is None
+
+
+def test_restic_errors_are_classified_with_a_fix() -> None:
+    locked = restic._error_for(
+        ["restic", "check"], 1, "repository is already locked by PID 3", "db"
+    )
+    assert isinstance(locked, restic.RepositoryLocked) and locked.hint
+    wrong = restic._error_for(["restic", "snapshots"], 1, "Fatal: wrong password or no key", None)
+    assert isinstance(wrong, restic.WrongPassword) and "password" in (wrong.hint or "")
+    full = restic._error_for(["restic", "backup"], 1, "write: no space left on device", "db")
+    assert "full" in (full.hint or "") and full.returncode == 1 and full.command[0] == "restic"
+
+
+def test_missing_restic_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    restic.restic_binary.cache_clear()
+    try:
+        with pytest.raises(restic.ResticUnavailable) as missing:
+            restic.restic_binary()
+        assert "apt-get install restic" in (missing.value.hint or "")
+        assert "homestack install" in (missing.value.hint or "")
+    finally:
+        restic.restic_binary.cache_clear()
+
+
+def test_password_reaches_restic_only_as_a_file(tmp_path: Path) -> None:
+    runner = restic.Restic("/repo", tmp_path / "pw")
+    os.environ["RESTIC_PASSWORD"] = "leak"
+    try:
+        env = runner.environment()
+    finally:
+        del os.environ["RESTIC_PASSWORD"]
+    assert "RESTIC_PASSWORD" not in env and env["RESTIC_PASSWORD_FILE"] == str(tmp_path / "pw")
+    assert not any("pw" in arg for arg in runner.command(["snapshots"]))
+
+
+def test_retention_args_skip_zero_rules() -> None:
+    assert restic.Retention(3, 0, 2, 0).args() == ["--keep-last", "3", "--keep-weekly", "2"]
+    assert restic.Retention(0, 0, 0, 0).keeps_nothing_specified
+
+
+class _FakeRestic:
+    """restic cannot be made to plan 'keep nothing'; this fake stands in for that plan."""
+
+    def __init__(self, keep: list[str], remove: list[str]) -> None:
+        self.plan = keep, remove
+        self.forgotten: list[str] = []
+
+    def snapshots(self) -> list[restic.Snapshot]:
+        return [restic.Snapshot(id=i) for i in (*self.plan[0], *self.plan[1])]
+
+    def forget_plan(self, _policy: object) -> tuple[list[restic.Snapshot], list[restic.Snapshot]]:
+        return [restic.Snapshot(id=i) for i in self.plan[0]], [
+            restic.Snapshot(id=i) for i in self.plan[1]
+        ]
+
+    def forget(self, ids: list[str]) -> None:
+        self.forgotten += ids
+
+
+def test_prune_fake_plan_keeping_nothing_deletes_nothing() -> None:
+    fake = _FakeRestic([], ["a", "b"])
+    result = _prune_one(fake, "db", restic.Retention(), False)  # type: ignore[arg-type]
+    assert not result.ok and fake.forgotten == []
+    fake = _FakeRestic(["b"], ["a"])
+    assert _prune_one(fake, "db", restic.Retention(), False).ok  # type: ignore[arg-type]
+    assert fake.forgotten == ["a"]
+
+
+# ---- settings -------------------------------------------------------------------------
+def test_repository_default_and_remote_template(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    assert config.repository(site, "db") == str(tmp_path / "DATA" / "backups" / "db")
+    remote = _site(tmp_path, "BACKUP_REPOSITORY=sftp:nas:/backups/{service}\n")
+    assert config.repository(remote, "db") == "sftp:nas:/backups/db"
+    relative = _site(tmp_path, "BACKUP_REPOSITORY=../offsite/{service}\n")
+    assert config.repository(relative, "db") == str((tmp_path / "../offsite/db").resolve())
+
+
+def test_retention_from_settings_and_bad_values(tmp_path: Path) -> None:
+    site = _site(tmp_path, "BACKUP_KEEP_LAST=2\nBACKUP_KEEP_MONTHLY=0\n")
+    policy = config.retention(site)
+    assert policy.keep_last == 2 and policy.keep_monthly == 0 and policy.keep_daily == 7
+    from homestack.errors import BadInput
+
+    with pytest.raises(BadInput, match="BACKUP_KEEP_DAILY"):
+        config.retention(_site(tmp_path, "BACKUP_KEEP_DAILY=-1\n"))
+
+
+def test_password_is_generated_once_0600_outside_the_repository(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    path, created = config.ensure_password(site)
+    assert created and path == tmp_path / "secrets" / "homestack_backup_password"
+    assert path.stat().st_mode & 0o777 == 0o600 and len(path.read_text().strip()) >= 40
+    first = path.read_text()
+    again, created_again = config.ensure_password(site)
+    assert again == path and not created_again and path.read_text() == first
+    assert "KEEP A COPY" in config.password_notice(path)
+
+
+# ---- timer ----------------------------------------------------------------------------
+def test_install_timer_writes_systemd_units_into_a_target(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    site = _site(tmp_path / "site")
+    target = tmp_path / "units"
+    dry = install_timer(site, target=target, dry_run=True, scheduler="systemd")
+    assert not dry.written and not target.exists()
+    done = install_timer(site, target=target, scheduler="systemd")
+    service = (target / "homestack-backup.service").read_text()
+    timer = (target / "homestack-backup.timer").read_text()
+    assert "backup --all" in service and "prune --all" in service
+    assert service.index("backup --all") < service.index("prune --all")
+    assert "OnCalendar=*-*-* 03:30:00" in timer and "Persistent=true" in timer
+    assert done.written and done.activated == []
+
+
+def test_install_timer_cron_entry_without_systemd(tmp_path: Path) -> None:
+    site = _site(tmp_path, "BACKUP_CRON=15 2 * * *\n")
+    done = install_timer(site, target=tmp_path / "cron.d", scheduler="cron")
+    line = (tmp_path / "cron.d" / "homestack-backup").read_text().splitlines()[-1]
+    assert line.startswith("15 2 * * * root ")
+    assert "backup --all &&" in line and "prune --all" in line
+    assert done.scheduler == "cron"
