@@ -162,8 +162,11 @@ class LintContext:
         return self._env_files[path]
 
     def _derive(self, env: dict[str, str]) -> dict[str, str]:
-        # the site adds the process environment and the absolute DATA_ROOT / SECRETS_DIR
-        return self.site._derived(env)
+        # the site adds the process environment and the absolute DATA_ROOT / SECRETS_DIR;
+        # ComposeProject.environment() always passes HOMESTACK_PREFIX, empty on a real site
+        derived = self.site._derived(env)
+        derived.setdefault("HOMESTACK_PREFIX", "")
+        return derived
 
     @cached_property
     def root_env(self) -> dict[str, str]:
