@@ -167,7 +167,8 @@ def iot_spec(site: Site) -> NetworkSpec | None:
 def wanted_specs(site: Site, services: list[Service] | None) -> list[NetworkSpec]:
     """The networks these services join (all four bridges when services is None)."""
     keys = list(NETWORKS.values()) if services is None else networks_for(site, services)
-    iot = iot_spec(site)
+    # IOT_* is read only when needed: a stale IOT_PARENT does not block the other networks
+    iot = iot_spec(site) if services is None or IOT_NETWORK in keys else None
     if services is None and iot is not None:
         keys.append(IOT_NETWORK)
     specs: list[NetworkSpec] = []

@@ -11,6 +11,7 @@ file's metadata only, and writes new values straight from memory into the file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets as random
 import stat
@@ -75,10 +76,11 @@ class SecretsReport:
     notes: list[str] = field(default_factory=list)
     folder: str = ""
     dry_run: bool = False
+    folder_changed: bool = False  # SECRETS_DIR created or tightened to 0700
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.fixed)
+        return bool(self.created or self.fixed or self.folder_changed)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -141,6 +143,12 @@ def check_file(path: Path, folder: Path) -> str | None:
     return None
 
 
+def acceptable_mode(have: int, want: int) -> bool:
+    """The file's mode grants nothing beyond `want` and the owner can read: a mode
+    stricter than homestack's (0400 for 0600) is the user's choice, kept as is."""
+    return have & ~want == 0 and bool(have & stat.S_IRUSR)
+
+
 def _problem(path: Path, problem: str) -> BadInput:
     if "directory" in problem or "symlink" in problem or "not a regular" in problem:
         fix = f"Move {path} away; `homestack install secrets` then generates a new file."
@@ -178,7 +186,7 @@ def write_new(path: Path, value: str, mode: int, uid: int | None, gid: int | Non
             os.fchmod(fd, mode)
         finally:
             os.close(fd)
-        os.link(tmp, path)  # fails if the name exists: a secret is never overwritten
+        _publish(tmp, path)
     except FileExistsError:
         raise OperationFailed(
             f"secret file {path} appeared while homestack was writing it",
@@ -197,6 +205,19 @@ def write_new(path: Path, value: str, mode: int, uid: int | None, gid: int | Non
     _fsync_dir(path.parent)
 
 
+def _publish(tmp: Path, path: Path) -> None:
+    """Give the finished temp file its name. A hard link fails when the name exists, so a
+    secret is never replaced; where links are not supported, rename after a check."""
+    try:
+        os.link(tmp, path)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        if path.exists() or path.is_symlink():
+            raise FileExistsError(str(path)) from None
+        tmp.rename(path)
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -207,7 +228,7 @@ def _fsync_dir(folder: Path) -> None:
 
 def _ensure_folder(folder: Path, dry_run: bool, notes: list[str]) -> bool:
     """Create SECRETS_DIR 0700 or tighten it; True when something changed."""
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+    if folder.exists() and not folder.is_dir():  # a symlink to a folder is fine
         raise BadInput(
             f"SECRETS_DIR {folder} is not a folder",
             "Point SECRETS_DIR in .env at a folder, or move the file away.",
@@ -242,7 +263,7 @@ def ensure_secrets(site: Site, services: list[Service], *, dry_run: bool = False
         if problem:
             raise _problem(item.path, problem)
     root = os.geteuid() == 0
-    _ensure_folder(folder, dry_run, notes)
+    folder_changed = _ensure_folder(folder, dry_run, notes)
     created: list[str] = []
     unchanged: list[str] = []
     fixed: list[str] = []
@@ -279,7 +300,7 @@ def ensure_secrets(site: Site, services: list[Service], *, dry_run: bool = False
             actions.append(f"owner {_owner(info)} → {uid}:{gid}")
             if not dry_run:
                 os.chown(item.path, uid, -1 if gid is None else gid)
-        if have_mode != mode:
+        if not acceptable_mode(have_mode, mode):
             actions.append(f"mode {have_mode:04o} → {mode:04o}")
             if not dry_run:
                 item.path.chmod(mode)
@@ -298,7 +319,9 @@ def ensure_secrets(site: Site, services: list[Service], *, dry_run: bool = False
                 "; ".join(actions),
             )
         )
-    return SecretsReport(created, unchanged, fixed, changes, notes, str(folder), dry_run)
+    return SecretsReport(
+        created, unchanged, fixed, changes, notes, str(folder), dry_run, folder_changed
+    )
 
 
 # ---- secrets ls ---------------------------------------------------------------------------
@@ -354,7 +377,7 @@ def list_secrets(site: Site, services: list[Service] | None = None) -> SecretsLi
         owner_of = declared.get(name) or everything.get(name)
         if problem is None and owner_of is not None:
             want = owner_of.mode if os.geteuid() == 0 else PRIVATE_MODE
-            if stat.S_IMODE(info.st_mode) != want:
+            if not acceptable_mode(stat.S_IMODE(info.st_mode), want):
                 problem = f"mode {stat.S_IMODE(info.st_mode):04o}, expected {want:04o}"
         rows.append(
             SecretRow(

@@ -153,3 +153,12 @@ def test_overlap_with_an_existing_network_or_between_requests_is_refused() -> No
     _overlaps([one, apart], existing)  # no error
     v6 = NetworkSpec("media-services", "x_media", subnet="2001:db8::/64", setting="B")
     _overlaps([one, v6], existing)
+
+
+def test_a_stale_iot_parent_does_not_block_networks_no_service_needs(tmp_path: Path) -> None:
+    env = "IOT_PARENT=hstnosuch0\nIOT_SUBNET=198.51.100.0/24\nIOT_GATEWAY=198.51.100.1\n"
+    site = _site(tmp_path, env=env)
+    specs = wanted_specs(site, site.services(enabled_only=True))
+    assert [s.key for s in specs] == ["ai-services"]
+    with pytest.raises(BadInput, match="IOT_PARENT=hstnosuch0"):
+        wanted_specs(site, None)

@@ -208,3 +208,31 @@ def test_secrets_ls_exits_1_on_a_bad_file(site: Site, capsys: pytest.CaptureFixt
     (site.secrets_dir / "app_db_password").write_text("")
     assert run(["--site", str(site.root), "secrets", "ls"]) == 1
     assert "is empty" in capsys.readouterr().out
+
+
+def test_a_stricter_mode_is_kept_and_a_loose_folder_counts_as_a_change(site: Site) -> None:
+    ensure_secrets(site, site.services(enabled_only=True))
+    private = site.secrets_dir / "app_db_password"
+    private.chmod(0o400)
+    site.secrets_dir.chmod(0o750)
+    report = ensure_secrets(site, site.services(enabled_only=True))
+    assert "app_db_password" in report.unchanged
+    assert _mode(private) == 0o400
+    assert report.changed and report.folder_changed
+    assert _mode(site.secrets_dir) == 0o700
+    assert not ensure_secrets(site, site.services(enabled_only=True)).changed
+
+
+def test_secrets_dir_may_be_a_symlink_to_a_folder(tmp_path: Path) -> None:
+    real = tmp_path / "vault"
+    real.mkdir(mode=0o700)
+    root = tiny_site(
+        tmp_path / "site",
+        {"app": service_file("app", meta=META)},
+        env="SECRETS_DIR=./linked\n",
+    )
+    (root / "linked").symlink_to(real)
+    site = Site.load(root)
+    report = ensure_secrets(site, site.services(enabled_only=True), dry_run=False)
+    assert "app_db_password" in report.created
+    assert (real / "app_db_password").is_file()
