@@ -260,6 +260,19 @@ PLANTS = [
         {PLANTED: edit(SERVICE_LINE, MARKED, edit("    networks:\n      - ai-services\n", ""))},
     ),
     Plant(
+        "service.container-name",
+        {PLANTED: edit("    restart:", f"    container_name: planted  {MARK}\n    restart:")},
+    ),
+    Plant(
+        "secret.literal",
+        {
+            PLANTED: edit(
+                "    restart:",
+                f"    environment:\n      ADMIN_PASSWORD: hunter2  {MARK}\n    restart:",
+            )
+        },
+    ),
+    Plant(
         "network.iot-outside-overlay",
         {
             PLANTED: edit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -307,3 +308,62 @@ def restart_missing(context: LintContext) -> Iterator[Finding]:
             f"{service.id} has no restart policy: it stays down after a crash or a reboot",
             "Add `restart: unless-stopped`.",
         )
+
+
+@rule(
+    "service.container-name",
+    "no fixed container_name (it defeats HOMESTACK_PREFIX and clashes across sites)",
+    Severity.WARNING,
+)
+def container_name(context: LintContext) -> Iterator[Finding]:
+    for service in context.services:
+        if service.compose.get("container_name"):
+            yield _finding(
+                context,
+                "service.container-name",
+                Severity.WARNING,
+                service,
+                ("container_name",),
+                f"{service.id} sets container_name, so its container ignores the site prefix "
+                "and a second site (or a test) on this host collides with it",
+                "Remove container_name; Compose names it {prefix}{stack}-{service}-1 and "
+                "other services reach it by its service name.",
+            )
+
+
+_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|PASS|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY)$")
+
+
+def _environment(compose: dict[str, Any]) -> Iterator[tuple[str | int, str, str]]:
+    """(key in the file, variable name, value) of each environment entry."""
+    env = compose.get("environment")
+    if isinstance(env, dict):
+        for name, value in env.items():
+            yield str(name), str(name), "" if value is None else str(value)
+    elif isinstance(env, list):
+        for index, entry in enumerate(env):
+            name, _, value = str(entry).partition("=")
+            yield index, name, value
+
+
+@rule("secret.literal", "no password or token is written into a compose file", Severity.WARNING)
+def secret_literal(context: LintContext) -> Iterator[Finding]:
+    for service in context.services:
+        for key, name, value in _environment(service.compose):
+            if not _SECRET_NAME.search(name.upper()) or "$" in value:
+                continue
+            if value.strip() == "" or value.lower() in ("true", "false") or value.isdigit():
+                continue
+            if value.startswith("/"):
+                continue  # a path, e.g. /run/secrets/{service}_{name}
+            yield _finding(
+                context,
+                "secret.literal",
+                Severity.WARNING,
+                service,
+                ("environment", key),
+                f"{service.id} has {name} written in its compose file: the value is in git "
+                "and in `docker inspect`",
+                f"List it in x-homestack secrets and pass the file (e.g. {name}_FILE: "
+                f"/run/secrets/{service.id}_<name>), or read it from .env as ${{{name}}}.",
+            )

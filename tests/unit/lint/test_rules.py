@@ -277,6 +277,25 @@ FAILING = [
     ),
     Case("ports.invalid", web(PORT_LINE, f'      - "abc:def"  {MARK}\n'), W),
     Case(
+        "service.container-name",
+        web("    restart:", f"    container_name: web  {MARK}\n    restart:"),
+        W,
+        severity="warning",
+    ),
+    Case(
+        "secret.literal",
+        web("    restart:", f"    environment:\n      DB_PASSWORD: hunter2  {MARK}\n    restart:"),
+        W,
+        severity="warning",
+    ),
+    Case(
+        "secret.literal",
+        web("    restart:", f"    environment:\n      - API_TOKEN=abc123  {MARK}\n    restart:"),
+        W,
+        severity="warning",
+        id="list",
+    ),
+    Case(
         "ports.conflict",
         {
             "ai-stack/stack.yaml": TWO,
@@ -517,6 +536,14 @@ PASSING = [
         },
     ),
     Case("secret.name"),
+    Case("service.container-name"),
+    Case(
+        "secret.literal",
+        web(
+            "    restart:",
+            "    environment:\n      DB_PASSWORD_FILE: /run/secrets/web_password\n      API_TOKEN: ${WEB_API_TOKEN:-}\n      DISABLE_TOKEN: 'true'\n    restart:",
+        ),
+    ),
     Case(
         "ports.invalid",
         web(
