@@ -7,6 +7,7 @@ has on the host are what the container sees; no value ever reaches the environme
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,10 @@ from homestack.deploy import ensure_networks, ensure_secrets
 from homestack.engine import docker as engine
 from homestack.engine.compose import ComposeProject
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="giving a secret to uid 1234 needs root"),
+]
 
 META = """
 secrets:
