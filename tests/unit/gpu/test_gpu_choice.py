@@ -134,3 +134,22 @@ def test_no_detection_when_no_service_wants_a_gpu(tmp_path: Path, monkeypatch) -
 
     monkeypatch.setattr(gpu_choice, "cached_report", boom)
     assert gpu_choice.overlays_for(site, site.stack("ai")) == {"web": []}
+
+
+def test_fake_hosts_on_the_shipped_catalog(gpu_host: Load) -> None:
+    """The shipped ai stack: ollama has nvidia and amd overlays and is gpu: optional."""
+    site = Site.load(Path(__file__).resolve().parents[3])
+    stack = site.stack("ai")
+    if "ollama" not in {s.id for s in stack.enabled}:
+        pytest.skip("ollama is not enabled in the shipped ai stack")
+    for host, expected in (
+        ("fake-amd-rx7900", ["amd"]),
+        ("fake-nvidia-toolkit", ["nvidia"]),
+        ("nvidia-h100-no-toolkit", []),
+        ("fake-none", []),
+    ):
+        report = gpu.detect(gpu_host(host).probe())
+        choice = gpu_choice.choose_overlays(site, stack, report)
+        assert choice.overlays["ollama"] == expected, host
+        if not expected:
+            assert choice.gpu["ollama"] == "cpu" and choice.reasons["ollama"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,9 +17,11 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 def host(tmp_path: Path) -> Callable[..., RecordedHost]:
     """host("gpu/fake-none", "hosts/fake-os-debian-13.txt", ...): merged, later files win."""
 
+    count = itertools.count()
+
     def load(*names: str, **overrides: object) -> RecordedHost:
         return RecordedHost.load(
-            *(FIXTURES / n for n in names), root=tmp_path / "root", **overrides
+            *(FIXTURES / n for n in names), root=tmp_path / f"root{next(count)}", **overrides
         )
 
     return load
