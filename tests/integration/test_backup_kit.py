@@ -72,7 +72,7 @@ FILES = _service(
       backup:
         consistency: stop""",
     SERVE,
-    "test -d /data",
+    "test -d /data && test ! -e /data/poison",
 )
 DB_START = (
     "mkdir -p /data/db; "

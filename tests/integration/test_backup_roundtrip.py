@@ -10,6 +10,7 @@ from test_backup_kit import BackupSite, backup_site, fill_files, manifest
 
 from homestack.backup import backup, last_backup, list_backups, restore
 from homestack.cli.app import run
+from homestack.errors import OperationFailed
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]
@@ -99,3 +100,23 @@ def test_empty_dump_is_refused_and_recorded(backup_site: BackupSite) -> None:
     last = last_backup(site, "db")
     assert last is not None and not last.ok
     assert backup_site.running("db")
+
+
+def test_restore_that_never_gets_healthy_puts_the_previous_data_back(
+    backup_site: BackupSite,
+) -> None:
+    data = backup_site.data / "files"
+    (data / "poison").write_text("this snapshot makes the service unhealthy\n")
+    site = backup_site.load()
+    assert backup(site, [site.service("files")]).ok  # not running: nothing to stop
+    (data / "poison").unlink()
+    (data / "good.txt").write_text("current data\n")
+    backup_site.up("files")
+    live = manifest(data)
+
+    with pytest.raises(OperationFailed, match="put back") as failure:
+        restore(site, site.service("files"), health_timeout=60)
+    assert "did not become healthy" in failure.value.message
+    assert manifest(data) == live
+    assert not list(backup_site.data.glob("files.before-restore-*"))
+    backup_site.wait_healthy("files")

@@ -134,7 +134,8 @@ def parts(site: Site, service: Service) -> list[Part]:
     if "secrets" in wanted:
         names = {f"{service.id}_{s.name}" for s in (service.meta.secrets if service.meta else [])}
         if site.secrets_dir.is_dir():
-            names |= {p.name for p in site.secrets_dir.glob(f"{service.id}_*")}
+            own = re.compile(rf"^{re.escape(service.id)}_[a-z0-9_]+$")
+            names |= {p.name for p in site.secrets_dir.iterdir() if own.match(p.name)}
         names.discard(PASSWORD_FILE)
         for name in sorted(names):
             found.append(Part("secret", site.secrets_dir / name))

@@ -24,6 +24,9 @@ def recover(site: Site, service: Service) -> list[str]:
                     remove_path(Path(swap.previous))
             done.append("finished an interrupted restore (it had come back healthy)")
         elif journal.swaps:
+            # the container may already run on the restored data: stop it before the renames
+            if backup_ops.state(site, service).running:
+                backup_ops.stop(site, service)
             for swap in reversed(journal.swaps):
                 swap.undo()
             done.append(

@@ -259,6 +259,13 @@ def _prepare_swaps(chosen: Snapshot, staging: Path, stamp: str) -> list[Swap]:
 
 def _roll_back(site: Site, service: Service, journal: Journal) -> list[str]:
     problems: list[str] = []
+    if journal.swaps:
+        try:  # it may already run on the restored data: stop it before the renames
+            if backup_ops.state(site, service).running:
+                backup_ops.stop(site, service)
+        except HomestackError as exc:
+            problems.append(f"stopping {service.id}: {exc.message}")
+            return problems  # renaming under a running container would be worse
     for swap in reversed(journal.swaps):
         try:
             swap.undo()
