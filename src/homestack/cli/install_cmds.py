@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..catalog import Service
 
 install_app = typer.Typer(
-    help="Prepare the host: networks, secrets, DATA folders.",
+    help="Prepare the host: Docker, drivers, networks, secrets, DATA folders.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
