@@ -17,11 +17,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from . import settings, yamlio
 from .errors import BadInput, UnknownName
-from .models import GPU_VENDORS, HomestackMeta, StackMeta
+from .models import GPU_VENDORS, HomestackMeta, SchemaError, StackMeta, parse
 
 BASE_FILE = "base.docker-compose.yaml"
 SERVICE_SUFFIX = ".docker-compose.yaml"
@@ -150,8 +148,8 @@ def _load_stack(folder: Path) -> Stack:
         listed = parse_listed(text)
         raw = doc.data if isinstance(doc.data, dict) else {}
         try:
-            meta = StackMeta.model_validate(raw)
-        except ValidationError as exc:
+            meta = parse(StackMeta, raw)
+        except SchemaError as exc:
             problems.append(_validation_problem("stack.schema", exc, doc, stack_file, None, ()))
         enabled_from_yaml = [str(name) for name in raw.get("services") or []]
         if enabled_from_yaml != [s.name for s in listed if s.enabled]:
@@ -225,7 +223,7 @@ def _load_stack(folder: Path) -> Stack:
 
 def _validation_problem(
     rule: str,
-    exc: ValidationError,
+    exc: SchemaError,
     doc: yamlio.YamlDoc,
     path: Path,
     service: str | None,
@@ -266,8 +264,8 @@ def _load_service(name: str, stack: str, path: Path, enabled: bool) -> Service:
             )
         return service
     try:
-        service.meta = HomestackMeta.model_validate(raw)
-    except ValidationError as exc:
+        service.meta = parse(HomestackMeta, raw)
+    except SchemaError as exc:
         service.problems.append(
             _validation_problem(
                 "meta.schema", exc, service.doc, path, name, ("services", name, "x-homestack")

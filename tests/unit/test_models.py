@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from homestack.models import BackupSpec, HomestackMeta, StackMeta, json_schema
+from homestack import models
+from homestack.models import (
+    BackupSpec,
+    HomestackMeta,
+    SchemaError,
+    SecretSpec,
+    StackMeta,
+    WebSpec,
+    json_schema,
+    parse,
+)
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "src/homestack/schema/x-homestack.schema.json"
 
 
 def test_minimal_meta_gets_safe_defaults() -> None:
-    meta = HomestackMeta.model_validate({"title": "Ollama", "description": "LLM server"})
+    meta = parse(HomestackMeta, {"title": "Ollama", "description": "LLM server"})
     assert meta.gpu == "none"
     assert meta.critical is False
     assert meta.web is None
@@ -27,7 +37,8 @@ def test_minimal_meta_gets_safe_defaults() -> None:
 
 
 def test_full_meta_parses_every_part() -> None:
-    meta = HomestackMeta.model_validate(
+    meta = parse(
+        HomestackMeta,
         {
             "title": "Paperless",
             "description": "Documents",
@@ -43,7 +54,7 @@ def test_full_meta_parses_every_part() -> None:
             },
             "depends_on": ["postgres"],
             "oneshot": False,
-        }
+        },
     )
     assert meta.web is not None
     assert (meta.web.port, meta.web.path, meta.web.auth) == (8000, "/ui", False)
@@ -55,7 +66,7 @@ def test_full_meta_parses_every_part() -> None:
 
 
 def test_backup_may_be_switched_off() -> None:
-    meta = HomestackMeta.model_validate({"title": "t", "description": "d", "backup": None})
+    meta = parse(HomestackMeta, {"title": "t", "description": "d", "backup": None})
     assert meta.backup is None
 
 
@@ -77,30 +88,106 @@ def test_backup_may_be_switched_off() -> None:
 )
 def test_invalid_meta_names_the_field(patch: dict[str, Any], where: str) -> None:
     data = {"title": "t", "description": "d", **patch}
-    with pytest.raises(ValidationError) as caught:
-        HomestackMeta.model_validate(data)
+    with pytest.raises(SchemaError) as caught:
+        parse(HomestackMeta, data)
     locations = {".".join(str(p) for p in error["loc"]) for error in caught.value.errors()}
     assert where in locations
 
 
 def test_missing_required_fields() -> None:
-    with pytest.raises(ValidationError) as caught:
-        HomestackMeta.model_validate({})
+    with pytest.raises(SchemaError) as caught:
+        parse(HomestackMeta, {})
     assert {e["loc"][0] for e in caught.value.errors()} == {"title", "description"}
 
 
 def test_meta_is_frozen() -> None:
-    meta = HomestackMeta.model_validate({"title": "t", "description": "d"})
-    with pytest.raises(ValidationError):
+    meta = parse(HomestackMeta, {"title": "t", "description": "d"})
+    with pytest.raises(dataclasses.FrozenInstanceError):
         meta.title = "other"  # type: ignore[misc]
 
 
 def test_stack_meta_defaults_and_rejects_unknown_keys() -> None:
-    assert StackMeta.model_validate({}) == StackMeta(description="", depends_on=[], services=[])
-    parsed = StackMeta.model_validate({"depends_on": ["essentials"], "services": ["a"]})
+    assert parse(StackMeta, {}) == StackMeta(description="", depends_on=[], services=[])
+    parsed = parse(StackMeta, {"depends_on": ["essentials"], "services": ["a"]})
     assert parsed.depends_on == ["essentials"]
-    with pytest.raises(ValidationError):
-        StackMeta.model_validate({"servics": ["a"]})
+    with pytest.raises(SchemaError):
+        parse(StackMeta, {"servics": ["a"]})
+
+
+VALID: list[dict[str, Any]] = [
+    {"title": "t", "description": "d"},
+    {"title": "t", "description": "d", "backup": None, "web": None, "gpu_memory_mb": None},
+    {
+        "title": "Paperless",
+        "description": "Documents",
+        "critical": True,
+        "gpu": "required",
+        "gpu_memory_mb": 0,
+        "web": {"port": 65535, "path": "/", "subdomain": "docs", "health_path": "/health"},
+        "secrets": [{"name": "a_b", "length": 8, "alphabet": "ascii", "uid": 0, "gid": 1}],
+        "backup": {"consistency": "none", "paths": [], "exclude": ["*.tmp"]},
+        "depends_on": ["postgres", "redis"],
+        "oneshot": True,
+        "uid": 1000,
+        "gid": 1000,
+    },
+]
+
+
+@pytest.mark.parametrize("data", VALID)
+def test_fast_checker_builds_what_pydantic_builds(data: dict[str, Any]) -> None:
+    fast = models._build(HomestackMeta, data)
+    assert fast == models._adapter(HomestackMeta).validate_python(data)
+    assert parse(HomestackMeta, data) == fast
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"title": "t", "description": "d", "critical": "yes"},
+        {"title": "t", "description": "d", "web": {"port": "8080"}},
+        {"title": "t", "description": "d", "gpu_memory_mb": True},
+        {"title": "t", "description": "d", "secrets": "db"},
+        {"title": "t", "description": "d", "backup": {"paths": "data"}},
+        {"title": "", "description": "d"},
+        {"title": "t", "description": "d", "web": {"port": 80, "path": "ui"}},
+        {"title": "t", "description": "d", "secrets": [{"name": "UPPER"}]},
+        {"title": "t", "description": "d", "extra": 1},
+        {"title": "t"},
+        ["not", "a", "mapping"],
+    ],
+)
+def test_fast_checker_leaves_anything_unusual_to_pydantic(data: Any) -> None:
+    with pytest.raises(models._Refused):
+        models._build(HomestackMeta, data)
+
+
+def test_pydantic_still_coerces_what_the_fast_checker_refuses() -> None:
+    meta = parse(HomestackMeta, {"title": "t", "description": "d", "web": {"port": "8080"}})
+    assert meta.web == WebSpec(port=8080)
+
+
+def test_models_are_plain_dataclasses_built_by_keyword() -> None:
+    spec = SecretSpec(name="db", length=64, alphabet="hex")
+    assert (spec.length, spec.alphabet, spec.uid) == (64, "hex", None)
+    assert BackupSpec().paths == ["data", "config", "secrets"]
+    assert BackupSpec().paths is not BackupSpec().paths
+    meta = HomestackMeta(title="t", description="d")
+    assert meta.to_data()["backup"]["consistency"] == "stop"
+
+
+def test_reading_the_catalog_does_not_import_pydantic() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from homestack.catalog import Site; "
+        f"site = Site.load(Path({str(SCHEMA_FILE.parents[3])!r})); "
+        "assert all(s.meta for s in site.services()); "
+        "print('pydantic' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_json_schema_describes_the_block() -> None:

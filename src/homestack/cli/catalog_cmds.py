@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -25,24 +26,50 @@ def ls_command(names: Names = None, as_json: JsonOption = False) -> None:
 
 
 def _render_inventory(result: Any, out: Console) -> None:
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("STACK", "SERVICE", "ON", "GPU", "PORTS", "WEB", "IMAGE"):
-        table.add_column(column)
-    for row in result.services:
-        table.add_row(
+    headers = ("STACK", "SERVICE", "ON", "GPU", "PORTS", "WEB", "IMAGE")
+    rows = [
+        (
             row.stack,
             row.service + (" *" if row.critical else ""),
-            "[green]yes[/]" if row.enabled else "[dim]no[/]",
+            "yes" if row.enabled else "no",
             row.gpu if row.gpu != "none" else "-",
             ", ".join(row.ports) or "-",
             row.web or "-",
             row.image or "-",
         )
-    out.print(table)
+        for row in result.services
+    ]
+    styles = {"yes": "green", "no": "dim"}
+    lines = _columns(headers, rows, lambda column, cell: styles.get(cell) if column == 2 else None)
     enabled = sum(1 for r in result.services if r.enabled)
-    out.print(f"[dim]{enabled} of {len(result.services)} services enabled; * critical[/]")
+    lines.append(f"[dim]{enabled} of {len(result.services)} services enabled; * critical[/]")
+    out.print("\n".join(lines), soft_wrap=True)
+
+
+def _columns(
+    headers: tuple[str, ...],
+    rows: list[tuple[str, ...]],
+    style: Callable[[int, str], str | None],
+) -> list[str]:
+    """Aligned columns as Rich markup lines. One print of plain lines is ~10x faster than a
+    rich Table for a few hundred rows, and `ls` must stay instant on a big catalog."""
+    from rich.markup import escape
+
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    last = len(headers) - 1
+    lines = [
+        "[bold]"
+        + escape("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+        + "[/]"
+    ]
+    for row in rows:
+        cells = []
+        for index, (cell, width) in enumerate(zip(row, widths, strict=True)):
+            text = escape(cell) + " " * (0 if index == last else width - len(cell))
+            colour = style(index, cell)
+            cells.append(f"[{colour}]{text}[/]" if colour else text)
+        lines.append("  ".join(cells).rstrip())
+    return lines
 
 
 def _toggle(names: list[str], enable: bool, as_json: bool) -> None:
@@ -151,18 +178,19 @@ def plan_command(names: Names = None, as_json: JsonOption = False) -> None:
 
 
 def _render_plan(result: Any, out: Console) -> None:
-    out.print("[bold]Stacks, in waves[/] (a wave starts when the one before is healthy)")
-    for number, wave in enumerate(result.stack_waves, start=1):
-        out.print(f"  {number}. " + ", ".join(wave))
-    out.print("[bold]Services, in waves[/]")
-    for number, wave in enumerate(result.service_waves, start=1):
-        out.print(f"  {number}. " + ", ".join(wave))
-    out.print("[bold]Would create[/]")
+    from rich.markup import escape
+
+    lines = ["[bold]Stacks, in waves[/] (a wave starts when the one before is healthy)"]
+    lines += [f"  {n}. " + ", ".join(w) for n, w in enumerate(result.stack_waves, start=1)]
+    lines.append("[bold]Services, in waves[/]")
+    lines += [f"  {n}. " + ", ".join(w) for n, w in enumerate(result.service_waves, start=1)]
+    lines.append("[bold]Would create[/]")
     for item in result.creates:
         state_word = "[dim]exists[/]" if item.exists else "[green]create[/]"
         if item.detail == "ensure":
             state_word = "[cyan]ensure[/]"
-        out.print(f"  {state_word} {item.kind:8} {item.name}")
+        lines.append(f"  {state_word} {item.kind:8} {escape(item.name)}")
+    out.print("\n".join(lines), soft_wrap=True)  # one print: hundreds of lines stay fast
 
 
 @app.command("schema")
