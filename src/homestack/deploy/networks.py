@@ -215,7 +215,7 @@ def drift(spec: NetworkSpec, found: NetworkInfo) -> list[str]:
 
 def _drift_error(spec: NetworkSpec, found: NetworkInfo, differs: list[str]) -> BadInput:
     users = f" (used by {', '.join(found.containers)})" if found.containers else ""
-    setting = f" or change {spec.setting} in .env to match" if spec.setting else ""
+    setting = f", or change {spec.setting} in .env to match" if spec.setting else ""
     return BadInput(
         f"network {spec.name} exists but differs: {'; '.join(differs)}{users}",
         f"homestack never replaces a network: stop what uses it, remove it with "
