@@ -243,3 +243,28 @@ def test_install_timer_cron_entry_without_systemd(tmp_path: Path) -> None:
     assert line.startswith("15 2 * * * root ")
     assert "backup --all &&" in line and "prune --all" in line
     assert done.scheduler == "cron"
+
+
+def test_cli_install_timer_dry_run_prints_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from homestack.cli.app import run
+
+    _site(tmp_path)
+    target = tmp_path / "units"
+    argv = ["--site", str(tmp_path), "backup", "--install-timer", "--dry-run"]
+    code = run([*argv, "--scheduler", "cron", "--target", str(target), "--json"])
+    assert code == 0 and not target.exists()
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["scheduler"] == "cron" and not printed["written"]
+    assert run([*argv, "--scheduler", "weekly"]) == 2
+
+
+def test_cli_backup_needs_a_service_or_all(tmp_path: Path) -> None:
+    from homestack.cli.app import run
+
+    _site(tmp_path)
+    assert run(["--site", str(tmp_path), "backup"]) == 2
+    assert run(["--site", str(tmp_path), "backup", "x", "--all"]) == 2
