@@ -154,7 +154,7 @@ def _gpu_places(compose: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...]
 @rule("gpu.outside-overlay", "GPU access lives in {service}.{vendor} overlays, not the base file")
 def gpu_outside_overlay(context: LintContext) -> Iterator[Finding]:
     for service in context.services:
-        for keys, what in _gpu_places(service.compose):
+        for keys, what in _gpu_places(context.resolved(service)):
             yield _finding(
                 context,
                 "gpu.outside-overlay",

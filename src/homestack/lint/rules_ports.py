@@ -206,9 +206,10 @@ def ports_all_interfaces(context: LintContext) -> Iterator[Finding]:
         raw_text = str(raw.get("host_ip", "")) if isinstance(raw, dict) else str(raw)
         if "BIND_ADDRESS" in raw_text:
             continue  # the user chose it in .env (e.g. BIND_ADDRESS=0.0.0.0 for the LAN)
-        from_variable = (
-            "$" in raw_text.split(":")[0] if not isinstance(raw, dict) else ("$" in raw_text)
-        )
+        host_ip = item.binding.host_ip
+        # no address at all, or 0.0.0.0 / :: written out: an error; set by another variable
+        # (resolved only through the env): a warning
+        from_variable = bool(host_ip) and host_ip.strip("[]") not in raw_text
         yield Finding(
             "ports.all-interfaces",
             Severity.WARNING if from_variable else Severity.ERROR,

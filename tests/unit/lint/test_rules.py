@@ -335,6 +335,20 @@ FAILING = [
         id="any-address",
     ),
     Case(
+        "ports.all-interfaces",
+        web(PORT_LINE, f'      - "${{WEB_PORT:-18080}}:80"  {MARK}\n'),
+        W,
+        id="port-from-variable",
+    ),
+    Case(
+        "ports.all-interfaces",
+        web(PORT_LINE, f'      - "${{WEB_HOST_IP}}:18080:80"  {MARK}\n')
+        | {"ai-stack/.env.example": "WEB_HOST_IP=0.0.0.0\n"},
+        W,
+        severity="warning",
+        id="address-from-other-variable",
+    ),
+    Case(
         "depends.cycle",
         {
             "ai-stack/stack.yaml": TWO,
