@@ -156,7 +156,7 @@ def _restore_locked(
         _set_phase(journal, folder, "staging")
         restic.restore(chosen.id, staging)
         _check_staging(restic, chosen, staging, service.id)
-        journal.swaps = _prepare_swaps(chosen, staging, stamp)
+        journal.swaps = _prepare_swaps(site, service.id, chosen, staging, stamp)
         _set_phase(journal, folder, "swapping")
         for swap in journal.swaps:
             swap.swap_out()
@@ -234,10 +234,24 @@ def _check_staging(restic: Restic, chosen: Snapshot, staging: Path, service: str
         )
 
 
-def _prepare_swaps(chosen: Snapshot, staging: Path, stamp: str) -> list[Swap]:
+def live_path(site: Site, service: str, original: str) -> Path:
+    """Where a snapshot path goes now: the site may have moved since (a new machine)."""
+    path = Path(original)
+    if path.name == service and path.parent.name == "config":
+        return site.data_root / "config" / service
+    if path.name == service:
+        return site.data_root / service
+    if path.name.startswith(f"{service}_"):
+        return site.secrets_dir / path.name
+    return path
+
+
+def _prepare_swaps(
+    site: Site, service: str, chosen: Snapshot, staging: Path, stamp: str
+) -> list[Swap]:
     swaps: list[Swap] = []
     for original in chosen.paths:
-        live = Path(original)
+        live = live_path(site, service, original)
         staged = staging / original.lstrip("/")
         live.parent.mkdir(parents=True, exist_ok=True)
         incoming = live.with_name(f".{live.name}.restore-incoming")

@@ -268,3 +268,13 @@ def test_cli_backup_needs_a_service_or_all(tmp_path: Path) -> None:
     _site(tmp_path)
     assert run(["--site", str(tmp_path), "backup"]) == 2
     assert run(["--site", str(tmp_path), "backup", "x", "--all"]) == 2
+
+
+def test_snapshot_paths_map_to_the_current_site(tmp_path: Path) -> None:
+    from homestack.backup.restore import live_path
+
+    site = _site(tmp_path)
+    old = "/old/home/site/DATA"
+    assert live_path(site, "db", f"{old}/db") == tmp_path / "DATA" / "db"
+    assert live_path(site, "db", f"{old}/config/db") == tmp_path / "DATA" / "config" / "db"
+    assert live_path(site, "db", "/old/secrets/db_pw") == tmp_path / "secrets" / "db_pw"
