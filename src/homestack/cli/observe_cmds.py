@@ -1,0 +1,116 @@
+"""Operate commands: status, top, logs, doctor."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import BadInput, ExitStatus
+from .app import JsonOption, app, console, emit, fail, state
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+Names = Annotated[list[str] | None, typer.Argument(help="Stacks or services (default: all).")]
+
+
+@app.command("status")
+def status_command(names: Names = None, as_json: JsonOption = False) -> None:
+    """Every service: state, health, uptime, restarts, CPU, memory, URL, ports, last backup."""
+    from ..observe.status import collect_status
+
+    emit(collect_status(state.site(), names), as_json, _render_status)
+
+
+def _render_status(result: Any, out: Console) -> None:
+    from ..observe.render import status_table
+
+    if not result.rows:
+        out.print("[dim]no services selected[/]")
+        return
+    out.print(status_table(result.rows, backups_known=result.backups_known))
+    flagged = [row for row in result.rows if row.flag]
+    if flagged:
+        out.print(
+            f"[bold red]{len(flagged)} flagged:[/] "
+            + ", ".join(f"{row.service} ({row.flag})" for row in flagged)
+        )
+
+
+@app.command("top")
+def top_command(
+    names: Names = None,
+    sort: Annotated[
+        str, typer.Option("--sort", "-s", help="Order rows by cpu, mem or name.")
+    ] = "cpu",
+    interval: Annotated[
+        float, typer.Option("--interval", "-n", help="Seconds between refreshes.", min=0.2)
+    ] = 2.0,
+) -> None:
+    """Live status, refreshing in place, sorted by CPU or memory; Ctrl-C quits."""
+    if sort not in ("cpu", "mem", "memory", "name"):
+        raise BadInput(f"--sort {sort!r} is not one of cpu, mem, name", "Use --sort cpu|mem|name.")
+    from ..observe.top import run_top
+
+    run_top(state.site(), names, sort=sort, interval=interval, out=console())
+
+
+@app.command("logs")
+def logs_command(
+    names: Names = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep following; survives restarts.")
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only lines since: 10m, 2h, 1d, or an ISO time."),
+    ] = None,
+    grep: Annotated[
+        str | None, typer.Option("--grep", "-g", help="Only lines matching this regex.")
+    ] = None,
+    level: Annotated[
+        str | None,
+        typer.Option(
+            "--level", "-l", help="Only lines at this level or worse: error|warn|info|debug."
+        ),
+    ] = None,
+    tail: Annotated[
+        int | None, typer.Option("--tail", "-t", help="Last N lines of each container.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Logs of the chosen services merged in time order, with a coloured service prefix."""
+    from ..observe.logs import LogQuery, print_logs
+
+    query = LogQuery.build(names, since=since, grep=grep, level=level, tail=tail)
+    try:
+        print_logs(state.site(), query, follow=follow, as_json=as_json, out=console())
+    except KeyboardInterrupt:
+        return
+
+
+@app.command("doctor")
+def doctor_command(as_json: JsonOption = False) -> None:
+    """Check the host and the site; every check a line ok/warn/fail with its fix."""
+    from ..observe.doctor import run_doctor
+
+    result = run_doctor(state.site())
+    emit(result, as_json, _render_doctor)
+    if result.failed:
+        raise fail(ExitStatus.FAILED)
+
+
+def _render_doctor(result: Any, out: Console) -> None:
+    from rich.markup import escape
+
+    colours = {"ok": "green", "warn": "yellow", "fail": "red"}
+    for check in result.checks:
+        colour = colours[check.status]
+        out.print(
+            f"[{colour}]{check.status:4}[/] [bold]{escape(check.name)}[/]: {escape(check.detail)}"
+        )
+        if check.fix and check.status != "ok":
+            out.print(f"     [dim]fix: {escape(check.fix)}[/]")
+    counts = {s: sum(1 for c in result.checks if c.status == s) for s in ("ok", "warn", "fail")}
+    out.print(f"{counts['ok']} ok, {counts['warn']} warning(s), {counts['fail']} failure(s)")

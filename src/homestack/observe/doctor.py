@@ -1,0 +1,132 @@
+"""`homestack doctor`: every check a line, ok / warn / fail, with the fix.
+
+Host tools and files are checked without the engine; when the engine does not answer its
+line fails with the fix and the checks that need it say they were skipped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from ..catalog import Site
+from ..errors import HomestackError
+from .checks import Check, DoctorResult, fail, ok, warn
+from .doctor_files import check_backups, check_data, check_gpu, check_secrets
+from .doctor_net import check_networks, check_ports, check_segregation
+
+GIB = 1024**3
+DISK_FAIL = (1 * GIB, 0.03)  # free bytes, free fraction
+DISK_WARN = (5 * GIB, 0.10)
+
+
+def check_engine() -> tuple[Check, Any]:
+    from ..engine import observe_api as engine
+
+    try:
+        api = engine.api_client()
+        version = engine.engine_version(api)
+    except HomestackError as exc:
+        return fail("engine", "engine", exc.message, exc.hint), None
+    return (
+        ok(
+            "engine", "engine", f"Docker {version.get('Version')} (API {version.get('ApiVersion')})"
+        ),
+        api,
+    )
+
+
+def check_compose() -> Check:
+    from ..engine.compose import compose_version
+
+    try:
+        return ok("tools", "compose", f"Docker Compose {compose_version()}")
+    except HomestackError as exc:
+        return fail("tools", "compose", exc.message, exc.hint)
+
+
+def check_restic() -> Check:
+    fix = "Install restic: `apt-get install restic` (or `homestack install all`)."
+    found = shutil.which("restic")
+    if not found:
+        return fail("tools", "restic", "restic is not installed; backups cannot run", fix)
+    try:
+        done = subprocess.run(
+            [found, "version"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return fail("tools", "restic", f"restic does not run: {exc}", fix)
+    words = done.stdout.split()
+    version = words[1] if len(words) > 1 and done.returncode == 0 else None
+    if version is None:
+        return fail("tools", "restic", f"`restic version` failed: {done.stderr.strip()}", fix)
+    return ok("tools", "restic", f"restic {version}")
+
+
+def check_disk(site: Site) -> Check:
+    folder: Path = site.data_root
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    usage = shutil.disk_usage(folder)
+    fraction = usage.free / usage.total if usage.total else 0.0
+    detail = (
+        f"{usage.free / GIB:.1f} GiB free of {usage.total / GIB:.1f} GiB "
+        f"({fraction:.0%}) where DATA lives ({site.data_root})"
+    )
+    fix = (
+        "Free space there (old images: `docker image prune`; old backups: "
+        "`homestack backup prune`), or move DATA_ROOT to a bigger disk."
+    )
+    if usage.free < DISK_FAIL[0] or fraction < DISK_FAIL[1]:
+        return fail("disk", "disk", detail, fix)
+    if usage.free < DISK_WARN[0] or fraction < DISK_WARN[1]:
+        return warn("disk", "disk", detail, fix)
+    return ok("disk", "disk", detail)
+
+
+def run_doctor(site: Site) -> DoctorResult:
+    """All checks, in a stable order; the slow ones run at the same time."""
+    site.require_valid()
+    services = site.services(enabled_only=True)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        engine_job = pool.submit(check_engine)
+        compose_job = pool.submit(check_compose)
+        restic_job = pool.submit(check_restic)
+        gpu_job = pool.submit(check_gpu, site, services)
+        engine_check, api = engine_job.result()
+        result = DoctorResult([engine_check, compose_job.result(), restic_job.result()])
+        result.checks.append(check_disk(site))
+        result.checks += check_ports(site, services, api)
+        if api is None:
+            result.checks.append(
+                warn(
+                    "networks",
+                    "networks",
+                    "not checked: the engine does not answer",
+                    engine_check.fix,
+                )
+            )
+        else:
+            network_checks, good = check_networks(site, services, api)
+            result.checks += network_checks
+            try:
+                result.checks += check_segregation(site, good, api)
+            except HomestackError as exc:
+                result.checks.append(warn("segregation", "segregation", exc.message, exc.hint))
+            except Exception as exc:  # a probe that hung or vanished: say so, keep going
+                result.checks.append(
+                    warn(
+                        "segregation",
+                        "segregation",
+                        f"the probe failed: {exc}",
+                        "Run `homestack doctor` again; see `docker ps -a` for probes left.",
+                    )
+                )
+        result.checks += check_secrets(site, services)
+        result.checks += check_data(site, services)
+        result.checks += check_backups(site, services)
+        result.checks += gpu_job.result()
+    return result

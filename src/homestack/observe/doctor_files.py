@@ -1,0 +1,260 @@
+"""Doctor checks on the host's files and hardware: secrets, DATA, backups, GPU."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import UTC, datetime, timedelta
+
+from ..catalog import Service, Site
+from ..errors import HomestackError
+from . import hooks
+from .checks import Check, fail, ok, warn
+
+BACKUP_WARN_AGE = timedelta(days=2)
+BACKUP_FAIL_AGE = timedelta(days=7)
+
+
+def _mode(info: os.stat_result) -> str:
+    return f"{stat.S_IMODE(info.st_mode):04o}"
+
+
+def check_secrets(site: Site, services: list[Service]) -> list[Check]:
+    """Each secret file: present, not readable by others, owned by who must read it."""
+    from ..deploy.secrets import FOLDER_MODE, acceptable_mode, check_file, wanted_secrets
+
+    checks: list[Check] = []
+    folder = site.secrets_dir
+    wanted = wanted_secrets(site, services)
+    if not wanted:
+        return checks
+    install = "Run `homestack install secrets`."
+    if folder.is_dir():
+        mode = stat.S_IMODE(folder.stat().st_mode)
+        if mode & 0o007:
+            checks.append(
+                fail(
+                    "secrets",
+                    "secrets folder",
+                    f"{folder} is open to others (mode {mode:04o})",
+                    f"Run `chmod {FOLDER_MODE:o} {folder}`.",
+                )
+            )
+    for item in wanted:
+        name = f"secret {item.name}"
+        if not item.path.exists():
+            checks.append(fail("secrets", name, f"{item.path} is missing", install))
+            continue
+        problem = check_file(item.path, folder)
+        if problem:
+            fix = (
+                f"Run `chmod {item.mode:o} {item.path}`, and change that secret if others read it."
+            )
+            if "empty" in problem or "directory" in problem or "symlink" in problem:
+                fix = f"Move {item.path} away, then {install[0].lower()}{install[1:]}"
+            checks.append(fail("secrets", name, f"{item.path} {problem}", fix))
+            continue
+        info = item.path.stat()
+        if not acceptable_mode(stat.S_IMODE(info.st_mode), item.mode):
+            checks.append(
+                warn(
+                    "secrets",
+                    name,
+                    f"mode {_mode(info)}, expected {item.mode:04o}",
+                    f"Run `chmod {item.mode:o} {item.path}`.",
+                )
+            )
+            continue
+        if item.uid is not None and (info.st_uid, info.st_gid) != (item.uid, item.gid):
+            checks.append(
+                fail(
+                    "secrets",
+                    name,
+                    f"owned by {info.st_uid}:{info.st_gid}; the container reads it as "
+                    f"{item.uid}:{item.gid}",
+                    f"Run `chown {item.uid}:{item.gid} {item.path}` (or `homestack install "
+                    "secrets` as root).",
+                )
+            )
+            continue
+        if item.uid is None and info.st_uid not in (os.geteuid(), 0):
+            checks.append(
+                warn(
+                    "secrets",
+                    name,
+                    f"owned by uid {info.st_uid}, not by you or root",
+                    f"Run `chown {os.geteuid()} {item.path}`.",
+                )
+            )
+            continue
+        checks.append(ok("secrets", name, f"mode {_mode(info)}, owner {info.st_uid}:{info.st_gid}"))
+    return checks
+
+
+def check_data(site: Site, services: list[Service]) -> list[Check]:
+    """DATA folders exist and belong to the user the service runs as (PUID:PGID by default)."""
+    from ..deploy.data import owner_ids, service_folders
+
+    try:
+        default = owner_ids(site)
+    except HomestackError as exc:
+        return [fail("data", "DATA owners", exc.message, exc.hint)]
+    checks: list[Check] = []
+    for service in services:
+        meta = service.meta
+        uid = meta.uid if meta and meta.uid is not None else default[0]
+        gid = (
+            meta.gid
+            if meta and meta.gid is not None
+            else (uid if meta and meta.uid else default[1])
+        )
+        missing: list[str] = []
+        wrong: list[str] = []
+        for folder, _ in service_folders(site, service):
+            try:
+                info = folder.stat()
+            except FileNotFoundError:
+                missing.append(str(folder))
+                continue
+            if (info.st_uid, info.st_gid) != (uid, gid):
+                wrong.append(f"{folder} is {info.st_uid}:{info.st_gid}")
+        name = f"data {service.id}"
+        if wrong:
+            checks.append(
+                warn(
+                    "data",
+                    name,
+                    f"expected owner {uid}:{gid}: " + "; ".join(wrong),
+                    f"Run `chown -R {uid}:{gid} {site.data_root / service.id}` (and its "
+                    "config folder), or `homestack install data` as root.",
+                )
+            )
+        elif missing:
+            checks.append(
+                warn(
+                    "data",
+                    name,
+                    "not created yet: " + ", ".join(missing),
+                    "Run `homestack install data` (homestack up does it too).",
+                )
+            )
+        else:
+            checks.append(ok("data", name, f"owned by {uid}:{gid}"))
+    return checks
+
+
+def check_backups(site: Site, services: list[Service]) -> list[Check]:
+    """Age of each service's last successful backup."""
+    wanted = [s for s in services if s.meta is None or s.meta.backup is not None]
+    if not wanted:
+        return []
+    now = datetime.now(UTC)
+    checks: list[Check] = []
+    for service in wanted:
+        state = hooks.last_backup(site, service.id)
+        name = f"backup {service.id}"
+        run = f"Run `homestack backup {service.id}`."
+        if not state.known:
+            return [
+                warn(
+                    "backup",
+                    "backups",
+                    "the backup module is not installed",
+                    "Reinstall homestack.",
+                )
+            ]
+        if state.failed:
+            checks.append(
+                fail(
+                    "backup",
+                    name,
+                    f"the latest backup failed: {state.error or 'see homestack backup ls'}",
+                    f"Fix the error, then {run[0].lower()}{run[1:]}",
+                )
+            )
+        elif state.last_success is None:
+            checks.append(warn("backup", name, "never backed up", run))
+        else:
+            age = now - state.last_success
+            text = f"last backup {_age(age)} ago ({state.last_success:%Y-%m-%d %H:%M} UTC)"
+            if age > BACKUP_FAIL_AGE:
+                checks.append(
+                    fail(
+                        "backup",
+                        name,
+                        text,
+                        run + " Install the daily timer: `homestack backup timer`.",
+                    )
+                )
+            elif age > BACKUP_WARN_AGE:
+                checks.append(warn("backup", name, text, run))
+            else:
+                checks.append(ok("backup", name, text))
+    return checks
+
+
+def _age(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
+
+
+def check_gpu(site: Site, services: list[Service]) -> list[Check]:
+    """The GPU verdict, and the GPU memory enabled services ask for against the card's."""
+    gpu = hooks.optional_module("gpu")
+    if gpu is None:
+        return [warn("gpu", "gpu", "GPU detection is not installed", "Reinstall homestack.")]
+    try:
+        report = gpu.cached_report(site.root_env.get("GPU") or "auto")
+    except HomestackError as exc:
+        return [fail("gpu", "gpu", exc.message, exc.hint)]
+    checks: list[Check] = []
+    wanting = [s for s in services if s.meta and s.meta.gpu != "none"]
+    required = [s.id for s in wanting if s.meta and s.meta.gpu == "required"]
+    for device in report.devices:
+        memory = f", {device.memory_mb} MiB" if device.memory_mb else ""
+        driver = f", driver {device.driver}" if device.driver else ""
+        checks.append(ok("gpu", f"gpu {device.vendor}", f"{device.model}{memory}{driver}"))
+    for vendor in report.present_vendors:
+        reason = report.reasons.get(vendor, "")
+        if vendor in report.usable_vendors:
+            checks.append(ok("gpu", f"gpu {vendor} in Docker", reason))
+        else:
+            make = fail if required else warn
+            checks.append(make("gpu", f"gpu {vendor} in Docker", reason, report.fixes.get(vendor)))
+    if not report.usable_vendors:
+        if required:
+            checks.append(
+                fail(
+                    "gpu",
+                    "gpu",
+                    f"{', '.join(required)} require a GPU; {report.why_not()}",
+                    report.fix(),
+                )
+            )
+        elif not report.present_vendors:
+            detail = "no GPU; " + (
+                f"{', '.join(s.id for s in wanting)} run on the CPU" if wanting else "none needed"
+            )
+            checks.append(ok("gpu", "gpu", detail))
+    asked = sum(s.meta.gpu_memory_mb or 0 for s in wanting if s.meta)
+    usable = [d for d in report.devices if d.vendor in report.usable_vendors]
+    have = sum(d.memory_mb or 0 for d in usable)
+    if asked and usable and have:
+        detail = f"enabled services ask for {asked} MiB; the GPU(s) have {have} MiB"
+        if asked > have:
+            checks.append(
+                warn(
+                    "gpu",
+                    "gpu memory",
+                    detail,
+                    "They cannot all be loaded at once: disable one, or pick smaller models "
+                    "and lower their x-homestack gpu_memory_mb.",
+                )
+            )
+        else:
+            checks.append(ok("gpu", "gpu memory", detail))
+    elif asked and not usable:
+        checks.append(
+            ok("gpu", "gpu memory", f"enabled services ask for {asked} MiB; they run on the CPU")
+        )
+    return checks

@@ -1,0 +1,342 @@
+"""Doctor checks that need the network: host ports, networks, segregation, name resolution."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..catalog import Service, Site
+from ..engine import observe_api as engine
+from ..errors import HomestackError
+from ..ports import PortBinding, parse_ports
+from ..settings import interpolate_tree, variables_in
+from .checks import Check, fail, ok, warn
+
+PROBE_TIMEOUT_S = 1
+
+
+# ---- ports --------------------------------------------------------------------------------
+
+
+def _listening_inodes(protocol: str, port: int) -> set[str]:
+    inodes: set[str] = set()
+    for name in (protocol, protocol + "6"):
+        try:
+            lines = Path(f"/proc/net/{name}").read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10:
+                continue
+            if protocol == "tcp" and fields[3] != "0A":  # LISTEN
+                continue
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def port_holder(protocol: str, port: int) -> str | None:
+    """`name (pid N)` of the process listening on a host port, when /proc tells."""
+    inodes = {f"socket:[{inode}]" for inode in _listening_inodes(protocol, port)}
+    if not inodes:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if str(fd.readlink()) in inodes:
+                    comm = (proc / "comm").read_text().strip()
+                    return f"{comm} (pid {proc.name})"
+        except OSError:
+            continue
+    return None
+
+
+def _bind_error(host_ip: str, port: int, protocol: str) -> int | None:
+    """None when the port could be bound now (it is free), else the errno."""
+    address = host_ip or "0.0.0.0"  # noqa: S104 - a test bind, closed at once
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    kind = socket.SOCK_DGRAM if protocol == "udp" else socket.SOCK_STREAM
+    with socket.socket(family, kind) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError as exc:
+            return exc.errno
+    return None
+
+
+def _port_variable(raw: Any) -> str | None:
+    text = str(raw.get("published", "")) if isinstance(raw, dict) else str(raw)
+    names = [name for name, _ in variables_in(text) if name != "BIND_ADDRESS"]
+    return names[0] if names else None
+
+
+def service_bindings(site: Site, service: Service) -> list[tuple[PortBinding, Any]]:
+    raw = service.compose.get("ports") or []
+    env = site.stack_env(site.stacks[service.stack])
+    bindings, _ = parse_ports(interpolate_tree(raw, env))
+    return [(b, raw[b.index] if b.index < len(raw) else None) for b in bindings]
+
+
+def check_ports(site: Site, services: list[Service], api: Any) -> list[Check]:
+    """Each enabled service's host ports: free, or held by that same service."""
+    held: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
+    if api is not None:
+        for summary in engine.call(api.containers):
+            labels = summary.get("Labels") or {}
+            owner = (
+                labels.get(engine.PROJECT_LABEL, ""),
+                labels.get(engine.SERVICE_LABEL, ""),
+                (summary.get("Names") or ["/?"])[0].lstrip("/"),
+            )
+            for port in summary.get("Ports") or []:
+                if port.get("PublicPort"):
+                    key = (str(port.get("Type") or "tcp"), int(port["PublicPort"]))
+                    held.setdefault(key, []).append(owner)
+    checks: list[Check] = []
+    for service in services:
+        project = site.project_name(site.stacks[service.stack])
+        notes: list[str] = []
+        problems: list[tuple[str, str]] = []
+        for binding, raw in service_bindings(site, service):
+            variable = _port_variable(raw)
+            move = (
+                f"set {variable} to a free port in .env"
+                if variable
+                else f"change the published port in {service.file.name}"
+            )
+            for port in binding.published:
+                label = f"{binding.host_ip or '*'}:{port}/{binding.protocol}"
+                owners = held.get((binding.protocol, port), [])
+                if any(o[0] == project and o[1] == service.id for o in owners):
+                    notes.append(f"{label} held by {service.id}")
+                    continue
+                if owners:
+                    problems.append(
+                        (
+                            f"{label} is taken by container {owners[0][2]}",
+                            f"Stop {owners[0][2]}, or {move}.",
+                        )
+                    )
+                    continue
+                error = _bind_error(binding.host_ip, port, binding.protocol)
+                if error is None:
+                    notes.append(f"{label} free")
+                elif error == errno.EADDRINUSE:
+                    who = port_holder(binding.protocol, port) or "another process"
+                    problems.append((f"{label} is taken by {who}", f"Stop {who}, or {move}."))
+                elif error == errno.EADDRNOTAVAIL:
+                    problems.append(
+                        (
+                            f"{binding.host_ip} is not an address of this host",
+                            "Set BIND_ADDRESS in .env to 127.0.0.1 or this host's LAN address.",
+                        )
+                    )
+                else:
+                    notes.append(f"{label} not tested ({os.strerror(error)})")
+        if problems:
+            checks.append(
+                fail(
+                    "ports",
+                    f"ports {service.id}",
+                    "; ".join(p[0] for p in problems),
+                    " ".join(dict.fromkeys(p[1] for p in problems)),
+                )
+            )
+        elif notes:
+            checks.append(ok("ports", f"ports {service.id}", ", ".join(notes)))
+    return checks
+
+
+# ---- networks -----------------------------------------------------------------------------
+
+
+def check_networks(site: Site, services: list[Service], api: Any) -> tuple[list[Check], list[str]]:
+    """The networks the enabled services join: present, right driver and subnet.
+
+    Returns the checks and the engine names of the bridge networks that are present and right.
+    """
+    from ..deploy.networks import drift, wanted_specs
+    from ..engine.docker import NetworkInfo
+
+    try:
+        specs = wanted_specs(site, services)
+    except HomestackError as exc:
+        return [fail("networks", "networks", exc.message, exc.hint)], []
+    checks: list[Check] = []
+    good: list[str] = []
+    for spec in specs:
+        raw = engine.network(api, spec.name)
+        if raw is None:
+            checks.append(
+                fail(
+                    "networks",
+                    f"network {spec.name}",
+                    "missing",
+                    "Run `homestack install networks`.",
+                )
+            )
+            continue
+        found = NetworkInfo.parse(raw)
+        differs = drift(spec, found)
+        if differs:
+            setting = f", or set {spec.setting} in .env to match" if spec.setting else ""
+            checks.append(
+                fail(
+                    "networks",
+                    f"network {spec.name}",
+                    "; ".join(differs),
+                    f"Stop the services on it, `docker network rm {spec.name}`, then "
+                    f"`homestack install networks`{setting}.",
+                )
+            )
+            continue
+        subnets = ", ".join(found.subnets) or "no subnet"
+        checks.append(ok("networks", f"network {spec.name}", f"{found.driver}, {subnets}"))
+        if found.driver == "bridge":
+            good.append(spec.name)
+    return checks, good
+
+
+# ---- segregation and name resolution ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    container: str
+    service: str
+    networks: dict[str, str]  # network name → IPv4 address
+
+
+def site_members(site: Site, api: Any) -> list[Member]:
+    """Running containers of the site's projects with their addresses."""
+    projects = {site.project_name(stack) for stack in site.stacks.values()}
+    summaries = [s for s in engine.project_containers(api, projects) if s.get("State") == "running"]
+    members = []
+    for summary in summaries:
+        settings = (summary.get("NetworkSettings") or {}).get("Networks") or {}
+        members.append(
+            Member(
+                (summary.get("Names") or ["/?"])[0].lstrip("/"),
+                (summary.get("Labels") or {}).get(engine.SERVICE_LABEL, "?"),
+                {
+                    name: v.get("IPAddress", "")
+                    for name, v in settings.items()
+                    if v.get("IPAddress")
+                },
+            )
+        )
+    return members
+
+
+def probe_script(reach: list[tuple[str, str]], names: list[str]) -> str:
+    """Shell for the probe: ping each (key, ip) and look up each name, all at once."""
+    limit = PROBE_TIMEOUT_S
+    parts = [
+        f"(ping -c1 -W{limit} {ip} >/dev/null 2>&1 && echo 'REACH {key}' || echo 'BLOCK {key}') &"
+        for key, ip in reach
+    ]
+    parts += [
+        f"(timeout {limit + 1} nslookup {name} >/dev/null 2>&1 && echo 'NAME-OK {name}' "
+        f"|| echo 'NAME-FAIL {name}') &"
+        for name in names
+    ]
+    return " ".join([*parts, "wait"])
+
+
+def _probe_network(
+    api: Any, image: str, network: str, members: list[Member], prefix: str
+) -> list[Check]:
+    inside = [m for m in members if network in m.networks]
+    outside = [m for m in members if network not in m.networks]
+    reach: list[tuple[str, str]] = []
+    if inside:
+        reach.append(("control", inside[0].networks[network]))
+    for member in outside:
+        other_net, ip = next(iter(sorted(member.networks.items())))
+        reach.append((f"{member.container}@{other_net}", ip))
+    names = sorted({m.service for m in inside})
+    if not reach and not names:
+        return []
+    name = f"{prefix}homestack-probe-{uuid.uuid4().hex[:8]}"
+    _, output = engine.run_probe(api, image, network, probe_script(reach, names), name=name)
+    seen: dict[str, str] = {}
+    for line in output.splitlines():
+        verdict, _, key = line.strip().partition(" ")
+        if key:
+            seen[key] = verdict
+    checks: list[Check] = []
+    if outside:
+        reached = [key for key, _ in reach if key != "control" and seen.get(key) == "REACH"]
+        if inside and seen.get("control") != "REACH":
+            checks.append(
+                warn(
+                    "segregation",
+                    f"segregation {network}",
+                    "cannot judge: the probe could not ping a container on its own network",
+                    "Allow ICMP inside Docker networks (NET_RAW for the probe) and run again.",
+                )
+            )
+        elif reached:
+            checks.append(
+                fail(
+                    "segregation",
+                    f"segregation {network}",
+                    "from this network a probe reached " + ", ".join(reached),
+                    'Keep Docker\'s network isolation on (no `"iptables": false` in '
+                    "/etc/docker/daemon.json; restart dockerd) and make sure those services "
+                    "join only the networks their compose files declare.",
+                )
+            )
+        else:
+            checks.append(
+                ok(
+                    "segregation",
+                    f"segregation {network}",
+                    f"cannot reach the {len(outside)} container(s) of other networks",
+                )
+            )
+    if names:
+        failed = [n for n in names if seen.get(n) != "NAME-OK"]
+        if failed:
+            checks.append(
+                fail(
+                    "dns",
+                    f"names on {network}",
+                    "do not resolve: " + ", ".join(failed),
+                    "Recreate them with `homestack up` so Compose attaches them with their "
+                    "service name; check their `networks:` in the compose file.",
+                )
+            )
+        else:
+            checks.append(ok("dns", f"names on {network}", "resolve: " + ", ".join(names)))
+    return checks
+
+
+def check_segregation(site: Site, networks: list[str], api: Any) -> list[Check]:
+    """A probe container per stack network: others' services unreachable, own ones named."""
+    if not networks:
+        return []
+    members = site_members(site, api)
+    if not members:
+        return [ok("segregation", "segregation", "nothing is running; nothing to probe")]
+    try:
+        from ..standin_image import ensure_image
+
+        image = ensure_image()
+    except HomestackError as exc:
+        return [warn("segregation", "segregation", f"no probe image: {exc.message}", exc.hint)]
+    with ThreadPoolExecutor(max_workers=len(networks)) as pool:
+        parts = pool.map(
+            lambda net: _probe_network(api, image, net, members, site.prefix), networks
+        )
+        return [check for part in parts for check in part]

@@ -1,0 +1,358 @@
+"""`homestack logs`: every chosen service's logs merged in time order.
+
+History is read per container and stream (stdout, stderr), parsed on Docker's timestamps and
+merged. Following keeps one reader thread per container stream and a watcher that re-attaches
+when a container restarts or is recreated, from the last timestamp seen, so nothing repeats.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..catalog import Site
+from ..engine import observe_api as engine
+from ..errors import BadInput
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+LEVELS = ("error", "warn", "info", "debug")
+_LEVEL_WORDS = {
+    "fatal": "error",
+    "panic": "error",
+    "emerg": "error",
+    "emergency": "error",
+    "alert": "error",
+    "crit": "error",
+    "critical": "error",
+    "err": "error",
+    "error": "error",
+    "severe": "error",
+    "warn": "warn",
+    "warning": "warn",
+    "notice": "info",
+    "info": "info",
+    "information": "info",
+    "log": "info",
+    "debug": "debug",
+    "trace": "debug",
+    "verbose": "debug",
+}
+_WORDS = "|".join(sorted(_LEVEL_WORDS, key=len, reverse=True))
+_LEVEL_PATTERNS = (
+    # JSON logs: {"level":"error"} {"severity":"WARNING"} {"lvl":"info"}
+    re.compile(r'"(?:level|severity|lvl|loglevel|log_level)"\s*:\s*"(?P<word>\w+)"', re.I),
+    # logfmt: level=error lvl=warn
+    re.compile(r"\b(?:level|lvl|severity)=\"?(?P<word>\w+)", re.I),
+    # [ERROR] [warn] <error>
+    re.compile(rf"[\[<](?P<word>{_WORDS})[\]>]", re.I),
+    # a level word near the start: "ERROR: x", "2024-01-01 12:00:00 WARN x", "INFO  main ..."
+    re.compile(rf"^(?:\S+\s+){{0,3}}?(?P<word>{_WORDS.upper()}|{_WORDS.title()})\b[\s:|-]"),
+    # PostgreSQL and friends: "LOG:  database system is ready"
+    re.compile(rf"\b(?P<word>{_WORDS.upper()}):\s"),
+)
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_level(text: str) -> str | None:
+    """error, warn, info or debug when the line says so in a common format; else None."""
+    for pattern in _LEVEL_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            level = _LEVEL_WORDS.get(match.group("word").lower())
+            if level:
+                return level
+    return None
+
+
+def parse_since(text: str, now: datetime | None = None) -> float:
+    """`10m`, `2h`, `1d`, a unix time or an ISO time → unix seconds."""
+    now = now or datetime.now(UTC)
+    value = text.strip()
+    match = _DURATION.match(value)
+    if match:
+        delta = timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+        return (now - delta).timestamp()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(
+            f"--since {text!r} is not a duration or a time",
+            "Use a duration like 10m, 2h, 1d, or an ISO time like 2024-05-01T12:00.",
+        ) from None
+    if when.tzinfo is None:
+        when = when.astimezone()  # a local time, as the user typed it
+    return when.timestamp()
+
+
+def timestamp_seconds(stamp: str) -> float:
+    """Docker's RFC 3339 nano timestamp → unix seconds (sub-microsecond digits dropped)."""
+    head, _, rest = stamp.rstrip("Z").partition(".")
+    whole = datetime.fromisoformat(head).replace(tzinfo=UTC).timestamp()
+    digits = "".join(ch for ch in rest if ch.isdigit())
+    return whole + (int(digits[:9].ljust(9, "0")) / 1e9 if digits else 0.0)
+
+
+@dataclass(frozen=True, order=True)
+class LogLine:
+    time: str  # Docker's RFC 3339 timestamp, fixed width, so it sorts as text
+    service: str
+    stack: str
+    container: str
+    stream: str
+    line: str
+    level: str | None = field(default=None, compare=False)
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    names: list[str] | None
+    since: float | None = None
+    grep: re.Pattern[str] | None = None
+    level: str | None = None
+    tail: int | None = None
+
+    @classmethod
+    def build(
+        cls,
+        names: list[str] | None,
+        *,
+        since: str | None = None,
+        grep: str | None = None,
+        level: str | None = None,
+        tail: int | None = None,
+    ) -> LogQuery:
+        pattern = None
+        if grep:
+            try:
+                pattern = re.compile(grep)
+            except re.error as exc:
+                raise BadInput(f"--grep {grep!r} is not a valid regex: {exc}") from None
+        chosen = None
+        if level:
+            chosen = _LEVEL_WORDS.get(level.lower())
+            if chosen is None:
+                raise BadInput(f"--level {level!r} is unknown", "Use error, warn, info or debug.")
+        if tail is not None and tail < 0:
+            raise BadInput("--tail must be 0 or more")
+        return cls(names, parse_since(since) if since else None, pattern, chosen, tail)
+
+    def keeps(self, line: LogLine) -> bool:
+        if self.grep is not None and not self.grep.search(line.line):
+            return False
+        if self.level is not None:
+            if line.level is None:
+                return False
+            return LEVELS.index(line.level) <= LEVELS.index(self.level)
+        return True
+
+
+@dataclass(frozen=True)
+class Target:
+    """One container of a chosen service."""
+
+    id: str
+    name: str
+    service: str
+    stack: str
+    running: bool
+
+
+def targets(site: Site, names: list[str] | None, api: Any) -> list[Target]:
+    stacks, only = site.select(names)
+    only_ids = {s.id for s in only} if only is not None else None
+    by_project = {site.project_name(stack): stack.id for stack in stacks}
+    found = []
+    for summary in engine.project_containers(api, set(by_project)):
+        labels = summary.get("Labels") or {}
+        service = labels.get(engine.SERVICE_LABEL, "?")
+        if only_ids is not None and service not in only_ids:
+            continue
+        found.append(
+            Target(
+                summary["Id"],
+                (summary.get("Names") or ["/?"])[0].lstrip("/"),
+                service,
+                by_project[labels[engine.PROJECT_LABEL]],
+                summary.get("State") == "running",
+            )
+        )
+    return sorted(found, key=lambda t: (t.stack, t.service, t.name))
+
+
+def _lines(
+    api: Any,
+    target: Target,
+    stream: str,
+    *,
+    follow: bool,
+    since: float | None,
+    tail: int | None = None,
+) -> Iterator[LogLine]:
+    for raw in engine.log_stream(
+        api, target.id, stream=stream, follow=follow, since=since, tail=tail
+    ):
+        stamp, _, text = raw.partition(" ")
+        if not stamp[:4].isdigit():
+            continue
+        yield LogLine(
+            stamp, target.service, target.stack, target.name, stream, text, parse_level(text)
+        )
+
+
+def _read_all(api: Any, chosen: list[Target], query: LogQuery) -> list[LogLine]:
+    """Every line so far of these containers (filters not applied), in time order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(pair: tuple[Target, str]) -> list[LogLine]:
+        target, stream = pair
+        return list(_lines(api, target, stream, follow=False, since=query.since, tail=query.tail))
+
+    jobs = [(t, s) for t in chosen for s in ("stdout", "stderr")]
+    if not jobs:
+        return []
+    with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
+        parts = list(pool.map(read, jobs))
+    return list(heapq.merge(*parts))
+
+
+def history(site: Site, query: LogQuery, *, api: Any = None) -> list[LogLine]:
+    """Every matching line so far, merged in time order."""
+    api = api or engine.api_client()
+    return [
+        line for line in _read_all(api, targets(site, query.names, api), query) if query.keeps(line)
+    ]
+
+
+class _Follower:
+    """Reader threads per container stream, fed into one queue; re-attached by a watcher."""
+
+    def __init__(self, api: Any, query: LogQuery, stop: threading.Event) -> None:
+        self.api = api
+        self.query = query
+        self.stop = stop
+        self.started = time.time() - 1.0  # overlaps the history; repeats are dropped
+        #: container id/stream -> newest timestamp seen, filtered out or not
+        self.last: dict[str, str] = {}
+        self.at_start: set[str] = set()
+        self.inbox: queue.Queue[LogLine] = queue.Queue()
+        self.readers: dict[str, threading.Thread] = {}
+        self.lock = threading.Lock()
+
+    def saw(self, cid: str, line: LogLine) -> None:
+        key = f"{cid}/{line.stream}"
+        self.last[key] = max(self.last.get(key, ""), line.time)
+
+    def _read(self, target: Target, stream: str, since: float) -> None:
+        key = f"{target.id}/{stream}"
+        try:
+            for line in _lines(self.api, target, stream, follow=True, since=since):
+                if self.stop.is_set():
+                    return
+                with self.lock:
+                    if line.time <= self.last.get(key, ""):
+                        continue  # seen before this (re-)attach
+                    self.last[key] = line.time
+                self.inbox.put(line)
+        except Exception:  # noqa: S110 - the container went away; the watcher re-attaches
+            pass
+
+    def attach(self, target: Target) -> None:
+        for stream in ("stdout", "stderr"):
+            key = f"{target.id}/{stream}"
+            thread = self.readers.get(key)
+            if thread is not None and thread.is_alive():
+                continue
+            with self.lock:
+                seen = self.last.get(key, "")
+            if seen:
+                since = timestamp_seconds(seen)
+            elif target.id in self.at_start:
+                since = self.started  # the history covered what came before
+            else:
+                since = self.query.since or 0.0  # a container created since: all of it
+            thread = threading.Thread(target=self._read, args=(target, stream, since), daemon=True)
+            self.readers[key] = thread
+            thread.start()
+
+
+def follow_logs(
+    site: Site,
+    query: LogQuery,
+    *,
+    stop: threading.Event | None = None,
+    poll: float = 0.5,
+) -> Iterator[LogLine]:
+    """History, then new lines as they come; re-attaches across restarts and recreations."""
+    follower = _Follower(engine.api_client(), query, stop or threading.Event())
+    chosen = targets(site, query.names, follower.api)
+    by_name = {t.name: t.id for t in chosen}
+    follower.at_start = set(by_name.values())
+    for line in _read_all(follower.api, chosen, query):
+        follower.saw(by_name[line.container], line)
+        if query.keeps(line):
+            yield line
+    attached_once: set[str] = set()
+    next_poll = 0.0
+    while not follower.stop.is_set():
+        now = time.monotonic()
+        if now >= next_poll:
+            next_poll = now + poll
+            try:
+                current = targets(site, query.names, follower.api)
+            except Exception:  # the engine is restarting: keep trying
+                current = []
+            for target in current:
+                if target.running or target.id not in attached_once:
+                    follower.attach(target)
+                    attached_once.add(target.id)
+        try:
+            line = follower.inbox.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if query.keeps(line):
+            yield line
+
+
+PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan")
+LEVEL_STYLE = {"error": "red", "warn": "yellow", "debug": "dim"}
+
+
+def print_logs(site: Site, query: LogQuery, *, follow: bool, as_json: bool, out: Console) -> None:
+    """Print merged logs; with follow, until Ctrl-C."""
+    from rich.markup import escape
+
+    source = follow_logs(site, query) if follow else history(site, query)
+    colours: dict[str, str] = {}
+    width = 0
+    for line in source:
+        if as_json:
+            sys.stdout.write(json.dumps(line.to_data()) + "\n")
+            sys.stdout.flush()
+            continue
+        colour = colours.setdefault(line.service, PALETTE[len(colours) % len(PALETTE)])
+        width = max(width, len(line.service))
+        text = escape(line.line)
+        style = LEVEL_STYLE.get(line.level or "")
+        if style:
+            text = f"[{style}]{text}[/]"
+        stamp = line.time[:23].replace("T", " ")
+        out.print(f"[{colour}]{line.service:<{width}}[/] [dim]{stamp}[/] {text}")

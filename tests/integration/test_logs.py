@@ -1,0 +1,138 @@
+"""`homestack logs` against a real engine: merged order, --grep, --level, following a restart."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from observe_site import container_state, create_networks, start, wait_for, write_site
+
+from conftest import remove_everything_named
+from homestack.catalog import Site
+from homestack.cli.app import run
+from homestack.observe.logs import LogLine, LogQuery, follow_logs, history
+
+pytestmark = pytest.mark.integration
+
+
+def ticker(name: str, count: int, step: str, sync: Path) -> str:
+    """A service that prints numbered lines once `sync/go` exists (so two services' lines
+    interleave), errors on stderr, then idles."""
+    script = (
+        "while [ ! -f /sync/go ]; do sleep 0.1; done; "
+        f"i=0; while [ $i -lt {count} ]; do i=$((i+1)); "
+        f'if [ $((i % 3)) -eq 0 ]; then echo "ERROR {name} line $i" >&2; '
+        f'else echo "level=info {name} line $i"; fi; sleep {step}; done; '
+        "while true; do sleep 1; done"
+    )
+    escaped = script.replace("$", "$$")  # for the shell, not for Compose
+    return f"command: ['sh', '-c', '{escaped}']\nvolumes: ['{sync}:/sync:ro']"
+
+
+@pytest.fixture(scope="module")
+def logs_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) -> Iterator[Site]:
+    prefix = f"hst{uuid.uuid4().hex[:6]}_"
+    folder = tmp_path_factory.mktemp("logs")
+    sync = folder / "sync"
+    sync.mkdir()
+    site = write_site(
+        folder / "site",
+        prefix,
+        {
+            "ai": {"alpha": (True, ticker("alpha", 6, "0.2", sync), "")},
+            "media": {
+                "beta": (True, ticker("beta", 6, "0.3", sync), ""),
+                "echoer": (
+                    True,
+                    "command: ['sh', '-c', 'echo boot $$(date +%s%N); "
+                    "while true; do sleep 1; done']",
+                    "",
+                ),
+            },
+        },
+    )
+    create_networks(prefix, ["ai-services", "media-services"])
+    start(site, "ai", ["alpha"])
+    start(site, "media", ["beta", "echoer"])
+    (sync / "go").write_text("go")
+    yield site
+    remove_everything_named(prefix)
+
+
+def _all_printed(site: Site) -> bool:
+    lines = history(site, LogQuery.build(["alpha", "beta"]))
+    return len(lines) >= 12
+
+
+def test_merged_in_time_order_from_several_containers(logs_site: Site) -> None:
+    assert wait_for(lambda: _all_printed(logs_site), timeout=30)
+    lines = history(logs_site, LogQuery.build(["alpha", "beta"]))
+    assert [line.time for line in lines] == sorted(line.time for line in lines)
+    assert {line.service for line in lines} == {"alpha", "beta"}
+    # the two containers' lines interleave rather than come one container after the other
+    services = [line.service for line in lines]
+    switches = sum(1 for a, b in itertools.pairwise(services) if a != b)
+    assert switches >= 3
+    errors = [line for line in lines if line.stream == "stderr"]
+    assert errors and all(line.level == "error" for line in errors)
+    assert all(line.level == "info" for line in lines if line.stream == "stdout")
+    assert {line.stack for line in lines} == {"ai", "media"}
+
+
+def test_grep_level_and_json(logs_site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    assert wait_for(lambda: _all_printed(logs_site), timeout=30)
+    only_three = history(logs_site, LogQuery.build(["ai"], grep=r"line [36]$"))
+    assert [line.line for line in only_three] == ["ERROR alpha line 3", "ERROR alpha line 6"]
+    errors = history(logs_site, LogQuery.build(None, level="error"))
+    assert errors and {line.level for line in errors} == {"error"}
+    root = str(logs_site.root)
+    assert run(["--site", root, "logs", "beta", "--json", "--grep", "line 1$"]) == 0
+    objects = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert len(objects) == 1
+    assert objects[0]["service"] == "beta" and objects[0]["stack"] == "media"
+    assert objects[0]["stream"] == "stdout" and objects[0]["level"] == "info"
+    assert set(objects[0]) >= {"time", "service", "stack", "stream", "line", "level"}
+    assert run(["--site", root, "logs", "alpha", "--level", "warn"]) == 0
+    printed = capsys.readouterr().out
+    assert "ERROR alpha line 3" in printed and "level=info" not in printed
+
+
+def test_follow_survives_a_restart(logs_site: Site) -> None:
+    container = f"{logs_site.prefix}media-echoer-1"
+    assert wait_for(lambda: container_state(container) == "running")
+    stop = threading.Event()
+    seen: list[LogLine] = []
+    got_two = threading.Event()
+
+    def consume() -> None:
+        for line in follow_logs(logs_site, LogQuery.build(["echoer"]), stop=stop, poll=0.2):
+            seen.append(line)
+            if sum(1 for s in seen if s.line.startswith("boot")) >= 2:
+                got_two.set()
+                return
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    assert wait_for(lambda: len(seen) >= 1, timeout=15)
+    subprocess.run(["docker", "restart", "-t", "0", container], check=True, capture_output=True)
+    assert got_two.wait(timeout=20), [s.line for s in seen]
+    stop.set()
+    boots = [s.line for s in seen if s.line.startswith("boot")]
+    assert len(boots) == 2 and boots[0] != boots[1]  # nothing repeated, the new boot came
+
+
+def test_logs_without_engine_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = write_site(tmp_path / "site", "hstdead_", {"ai": {"x": (True, "", "")}})
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
+    # the process-wide client would still talk to the live engine; restored afterwards
+    monkeypatch.setattr("homestack.engine.docker._client", None)
+    assert run(["--site", str(site.root), "logs"]) == 1
+    assert "fix:" in capsys.readouterr().err
