@@ -50,7 +50,7 @@ def docker_command(
         str,
         typer.Option(
             "--repo",
-            help="Where packages come from: auto (the distribution when it has Compose v2, "
+            help="Where packages come from: auto (the distribution when it packages Compose v2, "
             "else Docker's repository), distro, docker.",
         ),
     ] = "auto",

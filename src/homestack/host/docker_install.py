@@ -9,6 +9,7 @@ engine with Compose v2 is left alone, whatever its origin.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import BadInput, OperationFailed
 from .osinfo import OsRelease, read_os, refuse_unsupported
@@ -99,12 +100,7 @@ def _package_steps(
 ) -> tuple[list[Step], str]:
     engine_pkg, compose_pkg = DISTRO_PACKAGES[(release.id, release.version_id)]
     need_engine = not state.dockerd
-    if repo == "distro" and compose_pkg is None and not state.compose:
-        raise OperationFailed(
-            f"{release.pretty} ships no Compose v2 package",
-            "Use Docker's repository: `homestack install docker --repo docker` (the default).",
-        )
-    if repo == "docker" or (compose_pkg is None and not state.compose):
+    if repo == "docker" or (repo == "auto" and compose_pkg is None and not state.compose):
         if need_engine:
             return _docker_repo_steps(probe, release, DOCKER_REPO_PACKAGES), "Docker's repository"
         # an engine from the distribution is here: add only the Compose plugin
@@ -151,7 +147,11 @@ def plan_docker(probe: HostProbe, repo: str = "auto") -> HostPlan:
     state = docker_state(probe)
     steps: list[Step] = []
     notes: list[str] = []
-    facts = {"os": release.to_data(), "engine": state.engine, "compose": state.compose}
+    facts: dict[str, Any] = {
+        "os": release.to_data(),
+        "engine": state.engine,
+        "compose": state.compose,
+    }
     if state.working:
         summary = f"Docker Engine {state.engine} and Compose {state.compose} work"
     else:
@@ -167,6 +167,13 @@ def plan_docker(probe: HostProbe, repo: str = "auto") -> HostPlan:
             summary = "Docker is not installed"
         steps += packages
         facts["source"] = source
+        if DISTRO_PACKAGES[(release.id, release.version_id)][1] is None and repo == "distro":
+            facts["compose_packaged"] = False
+            notes.append(
+                f"{release.pretty} packages no Compose v2: link a Compose v2 binary as the "
+                "docker CLI plugin (/usr/local/lib/docker/cli-plugins/docker-compose), or use "
+                "Docker's repository (--repo auto)"
+            )
         summary += f"; packages from {source}" if packages else ""
     service_steps, service_notes = _service_steps(probe, state)
     steps += service_steps
@@ -198,12 +205,23 @@ def install_docker(
         return HostResult(plan, dry_run=dry_run, verified=plan.summary)
     ran = execute(plan, probe, echo)
     state = docker_state(probe)
-    if not state.working:
-        missing = "the engine does not answer" if not state.engine else "Compose v2 is missing"
+    missing: list[str] = []
+    waiting: list[str] = []
+    if not state.engine:
+        started = probe.systemd or any(step.argv[:1] == ("service",) for step in plan.pending)
+        (missing if started else waiting).append("the engine is not running")
+    if not state.compose:
+        packaged = plan.facts.get("compose_packaged", True)
+        (missing if packaged else waiting).append("Compose v2 is not installed")
+    if missing:
         raise OperationFailed(
-            f"Docker was installed but {missing}",
-            "Check `systemctl status docker` (or start `dockerd`), then run this again.",
+            f"Docker was installed but {' and '.join(missing)}",
+            "Check `systemctl status docker` (or start `dockerd`) and `docker compose version`, "
+            "then run this again.",
         )
-    verified = f"Docker Engine {state.engine} and Compose {state.compose} work"
+    verified = f"Docker Engine {state.engine or '(not running)'} and Compose "
+    verified += f"{state.compose or '(missing)'}" + (" work" if not waiting else "")
+    if waiting:
+        verified += ": " + "; ".join(waiting) + " yet (see the notes)"
     echo(f"docker: {verified}")
     return HostResult(plan, executed=True, ran=ran, verified=verified)

@@ -88,9 +88,20 @@ def test_fake_debian12_engine_without_compose_adds_only_the_plugin(host: Load) -
     assert not any(c.endswith("docker-ce") for c in installs)
 
 
-def test_fake_forcing_the_distro_on_debian12_is_refused(host: Load) -> None:
-    with pytest.raises(OperationFailed, match="ships no Compose v2"):
-        plan_docker(host(NONE, "hosts/fake-os-debian-12.txt").probe(), repo="distro")
+def test_fake_debian12_distro_only_installs_the_engine_and_says_compose_is_missing(
+    host: Load,
+) -> None:
+    """What CI does (`install docker --repo distro`): Debian's docker.io, Compose linked later."""
+    recorded = host(NONE, "hosts/fake-os-debian-12.txt", succeed_unrecorded=True, init="bash")
+    plan = plan_docker(recorded.probe(), repo="distro")
+    assert [c for c in commands(plan) if " install " in c] == [
+        "env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io"
+    ]
+    assert any("packages no Compose v2" in note for note in plan.notes)
+    assert any("systemd is not PID 1" in note for note in plan.notes)
+    result = install_docker(recorded.probe(), lambda _: None, repo="distro")
+    assert result.executed and result.verified
+    assert "the engine is not running; Compose v2 is not installed yet" in result.verified
 
 
 def test_fake_fedora_is_refused_naming_what_to_do(host: Load) -> None:
