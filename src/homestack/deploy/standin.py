@@ -14,10 +14,11 @@ would collide with a live server): GPU and resource reservations (`deploy`, `run
 ports (a rehearsal must not take the live server's ports; container ports stay open on the
 networks).
 
-The stand-in process: busybox `httpd` on every declared TCP container port (and the web
-port), which answers any TCP client and HTTP probes alike; a `nc` listener loop on each UDP
-port; an optional start-up delay first. Its healthcheck fetches the first port with wget.
-A `oneshot` service sleeps for its delay and exits 0.
+The stand-in process: busybox `httpd` (serving /etc, read-only) on every declared TCP
+container port and the web port, which accepts any TCP client and answers HTTP probes alike;
+a `nc` listener loop on each UDP port; an optional start-up delay first. Its healthcheck
+fetches /hostname from the first port with wget every second. A `oneshot` service sleeps for
+its delay and exits 0. TERM ends it at once, so `down` does not wait out a stop timeout.
 """
 
 from __future__ import annotations

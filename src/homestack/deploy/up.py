@@ -291,6 +291,7 @@ class _Scheduler:
         self.timeout = timeout
         self.pool = ThreadPoolExecutor(max_workers=8)
         self.calls: dict[Future[None], list[str]] = {}
+        self.precreated: set[str] = set()
 
     def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
         run.state = state
@@ -304,6 +305,50 @@ class _Scheduler:
 
     def _compose_up(self, project: Project, names: list[str]) -> None:
         project.run("up", "-d", "--no-deps", "--pull", "never", "--quiet-pull", *names)
+
+    def _start(self, container: str) -> None:
+        """Start a container compose already created (`up --no-start`): one Engine API call
+        instead of a compose run, so a service starts the moment its needs are healthy."""
+        from ..engine import docker as engine
+
+        with engine.engine_errors(f"start container {container}"):
+            engine.client().api.start(container)
+
+    def precreate(self) -> None:
+        """Create (not start) every service that has no container yet, one compose call per
+        stack, all stacks in parallel, so starting each later costs one API call."""
+        fresh: dict[str, list[str]] = {}
+        for name, run in self.runs.items():
+            if run.action == "create":
+                fresh.setdefault(run.stack, []).append(name)
+
+        def create(stack_id: str) -> None:
+            project = self.selection.projects[stack_id]
+            args = ("up", "--no-start", "--no-deps", "--pull", "never", "--quiet-pull")
+            project.run(*args, *fresh[stack_id])
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = {stack_id: pool.submit(create, stack_id) for stack_id in fresh}
+        made = [stack_id for stack_id, future in futures.items() if future.exception() is None]
+        if not made:
+            return  # the compose up at start time reports what went wrong
+        current = _current(self.selection)
+        for stack_id in made:
+            project = self.selection.projects[stack_id]
+            for name in fresh[stack_id]:
+                info = current.get((project.name, name))
+                if info is not None and info.state == "created":
+                    self.runs[name].container = info.id[:12]
+                    self.precreated.add(name)
+
+    def discard_unstarted(self) -> None:
+        """Remove containers made ahead that never started (their needs failed)."""
+        unstarted: dict[str, list[str]] = {}
+        for name in self.precreated:
+            if self.runs[name].state == "blocked":
+                unstarted.setdefault(self.runs[name].stack, []).append(name)
+        for stack_id, names in unstarted.items():
+            self.selection.projects[stack_id].run("rm", "--force", *names, check=False)
 
     def _launch_ready(self) -> None:
         graph = self.selection.graph
@@ -325,7 +370,11 @@ class _Scheduler:
                 run = self.runs[name]
                 run.launched_at = time.monotonic()
                 self._set(run, "creating")
-            self.calls[self.pool.submit(self._compose_up, project, names)] = names
+                if name in self.precreated and run.container:
+                    self.calls[self.pool.submit(self._start, run.container)] = [name]
+            rest = [n for n in names if n not in self.precreated]
+            if rest:
+                self.calls[self.pool.submit(self._compose_up, project, rest)] = rest
 
     def _collect_calls(self) -> None:
         for future in [f for f in self.calls if f.done()]:
@@ -404,15 +453,17 @@ class _Scheduler:
 
     def run(self) -> None:
         try:
+            self.precreate()
             while True:
                 self._collect_calls()
                 self._watch()
                 self._launch_ready()
                 if all(r.finished for r in self.runs.values()) and not self.calls:
-                    return
+                    break
                 time.sleep(POLL_S)
         finally:
             self.pool.shutdown(wait=True)
+        self.discard_unstarted()
 
 
 def _service_of(raw: Mapping[str, Any]) -> tuple[str, str]:

@@ -1,0 +1,273 @@
+"""Bring-up benchmark: `homestack up` vs the seed's way vs the critical path, in one run.
+
+Generates a site of 4 stacks x 8 stand-in services (32) with start-up delays and a
+dependency chain across the stacks (essentials -> ai -> media -> management), then measures
+on the real engine, side by side:
+
+  seed      each stack's `docker compose up -d` one after another, then wait until all are
+            healthy (what compose-up.sh did; it does not honour cross-stack order)
+  homestack `homestack up --stand-in` (health-gated, service-level scheduling)
+  no-op     a second `homestack up` with nothing changed
+  critical  the longest dependency chain of per-service (start -> healthy) times, taken from
+            the engine's events of the homestack run (so it excludes all orchestration overhead)
+
+Usage: .venv/bin/python benchmarks/bringup.py [--keep]   (needs a Docker engine; ~2-3 min)
+Everything is created under a unique HOMESTACK_PREFIX and removed at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+STACKS = ("essentials", "ai", "media", "management")
+NETWORK = {
+    "ai": "ai-services",
+    "media": "media-services",
+    "management": "management-services",
+    "essentials": "essential-services",
+}
+PER_STACK = 8
+HOMESTACK = [str(Path(sys.executable).with_name("homestack"))]
+
+
+def delay_of(index: int) -> float:
+    return 3.0 if index == 0 else 1.0 + index % 4
+
+
+def needs_of(stack_no: int, index: int) -> list[str]:
+    if index == 0:
+        return [f"{STACKS[stack_no - 1][:2]}0"] if stack_no > 0 else []
+    if index <= 3:
+        return [f"{STACKS[stack_no][:2]}0"]
+    return []
+
+
+def write_site(root: Path) -> dict[str, list[str]]:
+    """The benchmark site; returns service -> what it needs."""
+    shutil.copy(REPO / "base.docker-compose.yaml", root / "base.docker-compose.yaml")
+    (root / ".env").write_text("TZ=Etc/UTC\nDATA_ROOT=./DATA\nSECRETS_DIR=./secrets\n")
+    graph: dict[str, list[str]] = {}
+    for stack_no, stack in enumerate(STACKS):
+        folder = root / f"{stack}-stack" / "services"
+        folder.mkdir(parents=True)
+        names = []
+        for index in range(PER_STACK):
+            name = f"{stack[:2]}{index}"
+            names.append(name)
+            graph[name] = needs_of(stack_no, index)
+            service = {
+                "x-homestack": {
+                    "title": name,
+                    "description": "benchmark service",
+                    "critical": index == 0,
+                    "depends_on": graph[name],
+                    "web": {"port": 8080},
+                },
+                "image": f"bench/{name}:1.0",  # never pulled: the stand-in replaces it
+                "healthcheck": {"test": ["CMD", "true"], "interval": "30s"},
+                "networks": [NETWORK[stack]],
+                "volumes": [f"{stack}_{name}_data:/data"],
+            }
+            doc = {
+                "services": {name: service},
+                "volumes": {
+                    f"{stack}_{name}_data": {
+                        "name": "${HOMESTACK_PREFIX:-}" + f"{stack}_{name}_data",
+                        "driver": "local",
+                        "driver_opts": {
+                            "type": "none",
+                            "o": "bind",
+                            "device": "${DATA_ROOT}/" + name,
+                        },
+                    }
+                },
+            }
+            (folder / f"{name}.docker-compose.yaml").write_text(json.dumps(doc, indent=1))
+        listing = "".join(f"  - {n}\n" for n in names)
+        (root / f"{stack}-stack" / "stack.yaml").write_text(
+            f"description: {stack} benchmark stack\ndepends_on: []\nservices:\n{listing}"
+        )
+    return graph
+
+
+def delay_args(graph: dict[str, list[str]]) -> list[str]:
+    args: list[str] = []
+    for name in graph:
+        args += ["--stand-in-delay", f"{name}={delay_of(int(name[2:])):g}"]
+    return args
+
+
+def events(since: float, until: float, prefix: str) -> dict[str, dict[str, float]]:
+    """service -> {"start": t, "healthy": t}: the engine's own timestamps (first of each)."""
+    done = subprocess.run(
+        [
+            "docker",
+            "events",
+            "--since",
+            f"{since:.3f}",
+            "--until",
+            f"{until:.3f}",
+            "--filter",
+            "type=container",
+            "--format",
+            "{{json .}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    times: dict[str, dict[str, float]] = {}
+    for line in done.stdout.splitlines():
+        event = json.loads(line)
+        attributes = event.get("Actor", {}).get("Attributes", {})
+        if not str(attributes.get("name", "")).startswith(prefix):
+            continue
+        service = attributes.get("com.docker.compose.service", "")
+        status = event.get("status") or event.get("Action") or ""
+        kind = "healthy" if status.endswith("healthy") and "unhealthy" not in status else status
+        if kind in ("start", "healthy"):
+            times.setdefault(service, {}).setdefault(kind, event["timeNano"] / 1e9)
+    return times
+
+
+def all_healthy(prefix: str, count: int) -> bool:
+    done = subprocess.run(
+        ["docker", "ps", "--filter", f"name=^/?{prefix}", "--format", "{{.Status}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = done.stdout.splitlines()
+    return len(rows) == count and all("(healthy)" in row for row in rows)
+
+
+def critical_path(
+    graph: dict[str, list[str]], times: dict[str, dict[str, float]]
+) -> tuple[float, list[str]]:
+    """The longest chain of (start -> healthy) times along the dependency graph."""
+    own = {name: t["healthy"] - t["start"] for name, t in times.items() if len(t) == 2}
+    missing = sorted(set(graph) - set(own))
+    if missing:
+        sys.exit(f"no start/healthy events for {', '.join(missing)}")
+    best: dict[str, tuple[float, list[str]]] = {}
+
+    def longest(name: str) -> tuple[float, list[str]]:
+        if name not in best:
+            before = max((longest(n) for n in graph[name]), default=(0.0, []))
+            best[name] = (before[0] + own[name], [*before[1], name])
+        return best[name]
+
+    return max((longest(n) for n in graph), key=lambda item: item[0])
+
+
+def homestack(site: Path, *args: str, env: dict[str, str]) -> tuple[float, dict]:  # type: ignore[type-arg]
+    started = time.monotonic()
+    done = subprocess.run(
+        [*HOMESTACK, "--site", str(site), *args, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    wall = time.monotonic() - started
+    if done.returncode != 0:
+        sys.exit(
+            f"homestack {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        )
+    return wall, json.loads(done.stdout)
+
+
+def prepare(site: Path) -> None:
+    """Networks, secrets, DATA folders and stand-in overrides, before anything is timed."""
+    from homestack.catalog import Site
+    from homestack.deploy.up import ensure_prerequisites
+
+    loaded = Site.load(site)
+    ensure_prerequisites(loaded, loaded.services(enabled_only=True))
+
+
+def seed_way(site: Path, graph: dict[str, list[str]], count: int) -> float:
+    """Each stack's compose up -d in turn (same files, same overrides), then wait for health."""
+    from homestack.catalog import Site
+    from homestack.deploy.projects import select
+    from homestack.deploy.standin import resolve_image, write_override
+
+    loaded = Site.load(site)
+    selection = select(loaded, None)
+    image = resolve_image("")
+    delays = {name: delay_of(int(name[2:])) for name in graph}
+    for stack in STACKS:
+        project = selection.projects[stack]
+        services = project.services or []
+        project.extra_files = (write_override(loaded, project.stack, services, image, delays),)
+    started = time.monotonic()
+    for stack in STACKS:
+        selection.projects[stack].run("up", "-d")
+    while not all_healthy(loaded.prefix, count):
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+def main() -> None:
+    keep = "--keep" in sys.argv
+    prefix = f"hsb{uuid.uuid4().hex[:5]}_"
+    env = {**os.environ, "HOMESTACK_PREFIX": prefix}
+    os.environ["HOMESTACK_PREFIX"] = prefix
+    folder = Path(tempfile.mkdtemp(prefix="homestack-bench-"))
+    site = folder / "site"
+    site.mkdir()
+    graph = write_site(site)
+    count = len(graph)
+    delays = delay_args(graph)
+    try:
+        prepare(site)
+        seed = seed_way(site, graph, count)
+        homestack(site, "down", env=env)
+
+        since = time.time()
+        wall, result = homestack(site, "up", "--stand-in", *delays, env=env)
+        critical, chain = critical_path(graph, events(since - 1, time.time() + 1, prefix))
+        noop, again = homestack(site, "up", "--stand-in", *delays, env=env)
+        assert result["ok"] and not again["changed"], again["summary"]
+        homestack(site, "down", env=env)
+    finally:
+        if not keep:
+            subprocess.run(
+                [*HOMESTACK, "--site", str(site), "down"], env=env, capture_output=True, check=False
+            )
+            sys.path.insert(0, str(REPO / "tests"))
+            from conftest import remove_everything_named
+
+            remove_everything_named(prefix)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    print(
+        f"bring-up of {count} stand-in services in {len(STACKS)} stacks, delays 1-4 s; "
+        f"critical chain {' -> '.join(chain)}"
+    )
+    print(f"{'way':<34}{'wall s':>8}{'vs critical':>13}")
+    rows = [
+        ("critical path (start->healthy)", critical),
+        ("homestack up", wall),
+        ("seed: stacks up -d in turn, wait", seed),
+    ]
+    for label, seconds in rows:
+        print(f"{label:<34}{seconds:>8.1f}{seconds / critical:>12.2f}x")
+    print(f"{'homestack up, no-op second run':<34}{noop:>8.2f}")
+    print(
+        f"homestack / seed: {wall / seed:.2f}x. The seed's way ignores cross-stack order: "
+        "dependents start before what they need is healthy."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""The whole CLI on a real engine: up, a no-op second up, failure output, down, pull."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from homestack.cli.app import run
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from up_sitegen import write_site
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+
+@pytest.fixture
+def site_root(tmp_path: Path, engine_cleanup: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
+    return write_site(
+        tmp_path / "site",
+        {
+            "essentials": {"services": {"db": {"secret": True}}},
+            "media": {
+                "services": {
+                    "crashes": {"script": "echo about to fail; exit 3"},
+                    "player": {"needs": ["crashes"]},
+                }
+            },
+        },
+    )
+
+
+def _names(prefix: str) -> list[str]:
+    done = subprocess.run(
+        ["docker", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^/?{prefix}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.split()
+
+
+def test_up_cli_says_what_it_did_and_never_prints_secrets(
+    site_root: Path,
+    standin_image: str,
+    engine_cleanup: str,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    site = ["--site", str(site_root)]
+    assert run([*site, "up", "essentials"]) == 0
+    first = capfd.readouterr()
+    secret = (site_root / "secrets" / "db_password").read_text().strip()
+    assert "essentials/db: healthy" in first.err
+    assert secret not in first.out + first.err
+
+    assert run([*site, "up", "essentials", "--json"]) == 0
+    second = capfd.readouterr()
+    data = json.loads(second.out)
+    assert data["ok"] is True
+    assert data["changed"] is False
+    assert "nothing to do" in data["summary"]
+    assert secret not in second.out + second.err
+
+    assert run([*site, "up", "media"]) == 1
+    failed = capfd.readouterr()
+    text = failed.out + failed.err
+    assert "crashes" in text
+    assert "exited with code 3" in text
+    assert "about to fail" in text  # its last log lines
+    assert "player: not started: crashes failed" in text
+    assert "Traceback" not in text
+    assert secret not in text
+    assert f"{engine_cleanup}media-player-1" not in _names(engine_cleanup)
+
+    # --volumes needs a confirmation; without a terminal and without --yes: refused
+    assert run([*site, "down", "--volumes"]) == 2
+    assert "--yes" in capfd.readouterr().err
+    assert run([*site, "down", "--volumes", "--yes"]) == 0
+    assert _names(engine_cleanup) == []
+    volumes = subprocess.run(
+        ["docker", "volume", "ls", "-q", "--filter", f"name={engine_cleanup}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert volumes == []
+    assert (site_root / "DATA" / "db").is_dir()  # DATA stays on disk
+
+
+def test_pull_without_registry_is_a_clear_message(
+    tmp_path: Path,
+    docker_engine: str,
+    engine_cleanup: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
+    image = "127.0.0.1:5999/homestack/not-here:1.0"  # loopback: nothing leaves this machine
+    root = write_site(tmp_path / "site", {"media": {"services": {"x": {"image": image}}}})
+    assert run(["--site", str(root), "pull"]) == 1
+    err = capfd.readouterr().err
+    assert "cannot pull" in err
+    assert "goroutine" not in err
+    assert "Traceback" not in err
