@@ -50,8 +50,9 @@ def docker_command(
         str,
         typer.Option(
             "--repo",
-            help="Where packages come from: auto (the distribution when it packages Compose v2, "
-            "else Docker's repository), distro, docker.",
+            help="Where packages come from: auto (the distribution when it packages Compose "
+            "v2, else Docker's repository), distro (the distribution's engine, and its Compose "
+            "v2 where packaged), docker (Docker's repository).",
         ),
     ] = "auto",
     dry_run: DryRun = False,

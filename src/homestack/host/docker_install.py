@@ -8,6 +8,7 @@ engine with Compose v2 is left alone, whatever its origin.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,8 +194,23 @@ def plan_docker(probe: HostProbe, repo: str = "auto") -> HostPlan:
     return HostPlan("docker", summary, tuple(steps), tuple(notes), facts)
 
 
+def _wait_for_engine(probe: HostProbe, wait_s: float) -> DockerState:
+    """The state after a start: dockerd takes a few seconds to answer."""
+    deadline = time.monotonic() + wait_s
+    state = docker_state(probe)
+    while not state.engine and time.monotonic() < deadline:
+        time.sleep(1)
+        state = docker_state(probe)
+    return state
+
+
 def install_docker(
-    probe: HostProbe, echo: Echo, *, repo: str = "auto", dry_run: bool = False
+    probe: HostProbe,
+    echo: Echo,
+    *,
+    repo: str = "auto",
+    dry_run: bool = False,
+    wait_s: float = 60.0,
 ) -> HostResult:
     """Plan, print, run (unless dry_run), then check that the engine and Compose v2 answer."""
     plan = plan_docker(probe, repo)
@@ -204,11 +220,11 @@ def install_docker(
             echo("docker: nothing to change")
         return HostResult(plan, dry_run=dry_run, verified=plan.summary)
     ran = execute(plan, probe, echo)
-    state = docker_state(probe)
+    started = probe.systemd or any(step.argv[:1] == ("service",) for step in plan.pending)
+    state = _wait_for_engine(probe, wait_s if started else 0)
     missing: list[str] = []
     waiting: list[str] = []
     if not state.engine:
-        started = probe.systemd or any(step.argv[:1] == ("service",) for step in plan.pending)
         (missing if started else waiting).append("the engine is not running")
     if not state.compose:
         packaged = plan.facts.get("compose_packaged", True)

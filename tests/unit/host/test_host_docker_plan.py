@@ -177,3 +177,37 @@ def test_fake_failed_apt_stops_with_its_output(host: Load) -> None:
 
     with pytest.raises(CommandFailed, match="Could not resolve host"):
         install_docker(recorded.probe(), lambda _: None)
+
+
+def _stopped_engine(host: Load) -> RecordedHost:
+    """This machine as CI finds it: docker.io installed, dockerd stopped, no systemd."""
+    recorded = host("hosts/debian12-docker-20.10", succeed_unrecorded=True)
+    recorded.outputs["docker version --format {{.Server.Version}}"] = CommandResult(
+        (), 1, "", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock."
+    )
+    (recorded.root / "etc/init.d").mkdir(parents=True)
+    (recorded.root / "etc/init.d/docker").write_text("#!/bin/sh\n")
+    return recorded
+
+
+def test_recorded_host_debian12_with_a_stopped_engine_starts_it(host: Load) -> None:
+    recorded = _stopped_engine(host)
+    plan = plan_docker(recorded.probe(), repo="distro")
+    assert commands(plan) == ["service docker start"]
+    replay = recorded.run
+
+    def service(argv: Sequence[str], *, timeout: float = 60.0) -> CommandResult:
+        if list(argv) == ["service", "docker", "start"]:
+            key = "docker version --format {{.Server.Version}}"
+            recorded.outputs[key] = CommandResult((), 0, "20.10.24+dfsg1\n")
+        return replay(argv, timeout=timeout)
+
+    recorded.run = service  # type: ignore[method-assign]
+    result = install_docker(recorded.probe(), lambda _: None, repo="distro", wait_s=0)
+    assert result.verified == "Docker Engine 20.10.24+dfsg1 and Compose 2.40.3 work"
+
+
+def test_recorded_host_debian12_engine_that_never_answers_fails(host: Load) -> None:
+    recorded = _stopped_engine(host)
+    with pytest.raises(OperationFailed, match="the engine is not running"):
+        install_docker(recorded.probe(), lambda _: None, wait_s=0)
