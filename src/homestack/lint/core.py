@@ -52,6 +52,30 @@ RuleFunc = Callable[["LintContext"], Iterable[Finding]]
 
 
 @dataclass(frozen=True)
+class View:
+    """One service as one file shows it: its base file, or one of its overlays."""
+
+    service: Service
+    doc: yamlio.YamlDoc
+    compose: dict[str, Any]  # services.<id> in this file, as written
+    resolved: dict[str, Any]  # the same, interpolated with the service's env
+    overlay: str | None = None  # the overlay kind (nvidia, amd, intel, iot); None: base file
+
+    @property
+    def file(self) -> Path:
+        return self.doc.path
+
+    def line(self, *keys: str | int) -> int | None:
+        return self.doc.line("services", self.service.id, *keys)
+
+    def top(self, key: str) -> dict[str, Any]:
+        """A top-level mapping of this file (networks, volumes, secrets)."""
+        data = self.doc.data if isinstance(self.doc.data, dict) else {}
+        value = data.get(key)
+        return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     severity: Severity  # the usual severity; a rule may lower it case by case (see docs)
@@ -138,6 +162,27 @@ class LintContext:
             value = settings.interpolate_tree(service.compose, env)
             self._resolved[key] = value if isinstance(value, dict) else {}
         return self._resolved[key]
+
+    @cached_property
+    def views(self) -> list[View]:
+        """Each service's base file, then its overlays: for rules an overlay can break."""
+        out: list[View] = []
+        for service in self.services:
+            if service.doc is None:  # pragma: no cover - self.services are the parsed ones
+                continue
+            out.append(View(service, service.doc, service.compose, self.resolved(service)))
+            for kind, path in sorted(service.overlays.items()):
+                doc = self.overlay(path)
+                if isinstance(doc, Finding):
+                    continue
+                data = doc.data if isinstance(doc.data, dict) else {}
+                services = data.get("services")
+                entry = services.get(service.id) if isinstance(services, dict) else None
+                compose = entry if isinstance(entry, dict) else {}
+                env = self.service_env(service)
+                resolved = settings.interpolate_tree(compose, env)
+                out.append(View(service, doc, compose, resolved, kind))
+        return out
 
     # ---- env layers -------------------------------------------------------------------
     def env_file(self, path: Path | None) -> settings.EnvFile | None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..catalog import Service
-from .core import Finding, LintContext, Severity, rule
+from .core import Finding, LintContext, Severity, View, rule
 
 _FLOATING_TAGS = ("", "latest", "main", "master", "stable", "edge", "nightly", "dev", "develop")
 SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
@@ -28,24 +28,38 @@ def _finding(
     )
 
 
+def _at(
+    rule_id: str,
+    severity: Severity,
+    view: View,
+    keys: tuple[str | int, ...],
+    message: str,
+    hint: str,
+) -> Finding:
+    """A finding in the file the view shows (an overlay says so in the message)."""
+    where = f" (in its {view.overlay} overlay)" if view.overlay else ""
+    return Finding(
+        rule_id, severity, message + where, view.file, view.line(*keys), view.service.id, hint
+    )
+
+
 def _oneshot(service: Service) -> bool:
     return bool(service.meta and service.meta.oneshot)
 
 
 @rule("image.unpinned", "images carry a release tag or digest, never `latest` or none")
 def image_unpinned(context: LintContext) -> Iterator[Finding]:
-    for service in context.services:
-        image = context.resolved(service).get("image")
+    for view in context.views:
+        image = view.resolved.get("image")
         if not isinstance(image, str) or not image or "@sha256:" in image:
             continue
         last = image.rsplit("/", 1)[-1]
         tag = last.rsplit(":", 1)[1] if ":" in last else ""
         if tag in _FLOATING_TAGS:
-            yield _finding(
-                context,
+            yield _at(
                 "image.unpinned",
                 Severity.ERROR,
-                service,
+                view,
                 ("image",),
                 f"image {image!r} is not pinned to a release",
                 "Pin a release tag (e.g. name:1.2.3) or a digest, so `up` is repeatable.",
@@ -190,17 +204,21 @@ def service_networks(compose: dict[str, Any]) -> list[str]:
     return []
 
 
-def file_networks(service: Service) -> dict[str, Any]:
-    data = service.doc.data if service.doc else None
-    networks = data.get("networks") if isinstance(data, dict) else None
-    return networks if isinstance(networks, dict) else {}
+def file_networks(view: View, base: View | None = None) -> dict[str, Any]:
+    """Networks the view's file defines (an overlay also sees its base file's)."""
+    return {**(base.top("networks") if base else {}), **view.top("networks")}
 
 
-def _internal_only(service: Service, compose: dict[str, Any]) -> bool:
+def base_views(context: LintContext) -> dict[str, View]:
+    return {v.service.id: v for v in context.views if v.overlay is None}
+
+
+def _internal_only(view: View, base: View | None) -> bool:
+    compose = {**(base.resolved if base else {}), **view.resolved}
     if compose.get("network_mode"):
         return False
     names = service_networks(compose)
-    defined = file_networks(service)
+    defined = file_networks(view, base)
     return bool(names) and all(
         isinstance(defined.get(name), dict) and defined[name].get("internal") is True
         for name in names
@@ -209,23 +227,24 @@ def _internal_only(service: Service, compose: dict[str, Any]) -> bool:
 
 @rule("socket.mount", "only a read-only socket proxy on an internal network mounts docker.sock")
 def socket_mount(context: LintContext) -> Iterator[Finding]:
-    for service in context.services:
-        compose = context.resolved(service)
-        for index, read_only in _socket_mounts(compose):
-            if read_only and _internal_only(service, compose):
+    bases = base_views(context)
+    for view in context.views:
+        base = bases.get(view.service.id) if view.overlay else None
+        internal = _internal_only(view, base)
+        for index, read_only in _socket_mounts(view.resolved):
+            if read_only and internal:
                 continue
             why = []
             if not read_only:
                 why.append("read-write")
-            if not _internal_only(service, compose):
+            if not internal:
                 why.append("on a network that is not internal")
-            yield _finding(
-                context,
+            yield _at(
                 "socket.mount",
                 Severity.ERROR,
-                service,
+                view,
                 ("volumes", index),
-                f"{service.id} mounts the Docker socket ({', '.join(why)}): that is root on "
+                f"{view.service.id} mounts the Docker socket ({', '.join(why)}): that is root on "
                 "the host",
                 "Talk to a socket proxy instead (e.g. the essentials socket proxy). Only the "
                 "proxy itself mounts it, `:ro`, and joins only networks its file defines with "
@@ -235,30 +254,28 @@ def socket_mount(context: LintContext) -> Iterator[Finding]:
 
 @rule("security.privileged", "no service runs privileged", Severity.WARNING)
 def privileged(context: LintContext) -> Iterator[Finding]:
-    for service in context.services:
-        if context.resolved(service).get("privileged") in (True, "true"):
-            yield _finding(
-                context,
+    for view in context.views:
+        if view.resolved.get("privileged") in (True, "true"):
+            yield _at(
                 "security.privileged",
                 Severity.WARNING,
-                service,
+                view,
                 ("privileged",),
-                f"{service.id} runs privileged: every device and capability of the host",
+                f"{view.service.id} runs privileged: every device and capability of the host",
                 "Grant only what it needs: `devices:` for hardware, `cap_add:` for a capability.",
             )
 
 
 @rule("network.host-mode", "services use the stack networks, not the host's", Severity.WARNING)
 def host_mode(context: LintContext) -> Iterator[Finding]:
-    for service in context.services:
-        if str(context.resolved(service).get("network_mode", "")) == "host":
-            yield _finding(
-                context,
+    for view in context.views:
+        if str(view.resolved.get("network_mode", "")) == "host":
+            yield _at(
                 "network.host-mode",
                 Severity.WARNING,
-                service,
+                view,
                 ("network_mode",),
-                f"{service.id} uses the host's network: every port it opens is on the LAN",
+                f"{view.service.id} uses the host's network: every port it opens is on the LAN",
                 "Join the stack network and publish ports on ${BIND_ADDRESS:-127.0.0.1}; for "
                 "LAN discovery use the iot_macvlan overlay.",
             )
@@ -316,15 +333,14 @@ def restart_missing(context: LintContext) -> Iterator[Finding]:
     Severity.WARNING,
 )
 def container_name(context: LintContext) -> Iterator[Finding]:
-    for service in context.services:
-        if service.compose.get("container_name"):
-            yield _finding(
-                context,
+    for view in context.views:
+        if view.compose.get("container_name"):
+            yield _at(
                 "service.container-name",
                 Severity.WARNING,
-                service,
+                view,
                 ("container_name",),
-                f"{service.id} sets container_name, so its container ignores the site prefix "
+                f"{view.service.id} sets container_name, so its container ignores the site prefix "
                 "and a second site (or a test) on this host collides with it",
                 "Remove container_name; Compose names it {prefix}{stack}-{service}-1 and "
                 "other services reach it by its service name.",
@@ -348,19 +364,19 @@ def _environment(compose: dict[str, Any]) -> Iterator[tuple[str | int, str, str]
 
 @rule("secret.literal", "no password or token is written into a compose file", Severity.WARNING)
 def secret_literal(context: LintContext) -> Iterator[Finding]:
-    for service in context.services:
-        for key, name, value in _environment(service.compose):
+    for view in context.views:
+        service = view.service
+        for key, name, value in _environment(view.compose):
             if not _SECRET_NAME.search(name.upper()) or "$" in value:
                 continue
             if value.strip() == "" or value.lower() in ("true", "false") or value.isdigit():
                 continue
             if value.startswith("/"):
                 continue  # a path, e.g. /run/secrets/{service}_{name}
-            yield _finding(
-                context,
+            yield _at(
                 "secret.literal",
                 Severity.WARNING,
-                service,
+                view,
                 ("environment", key),
                 f"{service.id} has {name} written in its compose file: the value is in git "
                 "and in `docker inspect`",

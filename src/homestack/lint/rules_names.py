@@ -9,21 +9,22 @@ from typing import Any
 
 from ..catalog import IOT_NETWORK, SEED_NETWORKS, Service
 from .core import Finding, LintContext, Severity, rule
-from .rules_compose import file_networks, service_networks
+from .rules_compose import base_views, file_networks, service_networks
 
 PREFIX = "${HOMESTACK_PREFIX:-}"
 
 
-def _network_keys(service: Service, name: str, index: int) -> tuple[str | int, ...]:
-    networks = service.compose.get("networks")
+def _network_keys(compose: dict[str, Any], name: str, index: int) -> tuple[str | int, ...]:
+    networks = compose.get("networks")
     return ("networks", name) if isinstance(networks, dict) else ("networks", index)
 
 
 @rule("network.unknown", "services join only the seed networks or internal ones their file defines")
 def network_unknown(context: LintContext) -> Iterator[Finding]:
-    for service in context.services:
-        defined = file_networks(service)
-        for index, name in enumerate(service_networks(service.compose)):
+    bases = base_views(context)
+    for view in context.views:
+        defined = file_networks(view, bases.get(view.service.id) if view.overlay else None)
+        for index, name in enumerate(service_networks(view.compose)):
             if name in SEED_NETWORKS:
                 continue
             spec = defined.get(name)
@@ -49,9 +50,9 @@ def network_unknown(context: LintContext) -> Iterator[Finding]:
                 "network.unknown",
                 Severity.ERROR,
                 message,
-                service.file,
-                context.line(service, *_network_keys(service, name, index)),
-                service.id,
+                view.file,
+                view.line(*_network_keys(view.compose, name, index)),
+                view.service.id,
                 hint,
             )
 
@@ -88,7 +89,7 @@ def iot_outside_overlay(context: LintContext) -> Iterator[Finding]:
                     f"{service.id} joins {IOT_NETWORK} in its base file; that network exists "
                     "only when IOT_PARENT/IOT_SUBNET are set, so `up` fails without it",
                     service.file,
-                    context.line(service, *_network_keys(service, name, index)),
+                    context.line(service, *_network_keys(service.compose, name, index)),
                     service.id,
                     f"Move the {IOT_NETWORK} network to {service.id}.iot.docker-compose.yaml.",
                 )

@@ -139,6 +139,30 @@ FAILING = [
         W,
         id="no-tag",
     ),
+    Case(
+        "image.unpinned",
+        {
+            "ai-stack/services/web.amd.docker-compose.yaml": f"services:\n  web:\n    image: example/web:latest  {MARK}\n"
+        },
+        "ai-stack/services/web.amd.docker-compose.yaml",
+        id="overlay",
+    ),
+    Case(
+        "socket.mount",
+        {
+            "ai-stack/services/web.nvidia.docker-compose.yaml": f"services:\n  web:\n    volumes:\n      - /run/docker.sock:/var/run/docker.sock:ro  {MARK}\n"
+        },
+        "ai-stack/services/web.nvidia.docker-compose.yaml",
+        id="overlay",
+    ),
+    Case(
+        "network.unknown",
+        {
+            "ai-stack/services/web.iot.docker-compose.yaml": f"services:\n  web:\n    networks:\n      - iot-macvlan  {MARK}\n"
+        },
+        "ai-stack/services/web.iot.docker-compose.yaml",
+        id="overlay",
+    ),
     Case("image.missing", drop("    image: example/web:1.2.3\n"), W),
     Case(
         "health.missing",
