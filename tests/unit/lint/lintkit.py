@@ -5,6 +5,7 @@ A planted line carries the marker `# <-`; the test expects the finding on that l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,7 +77,9 @@ secrets:
 """
 
 
-def stack_yaml(enabled: list[str], disabled: list[str] = (), depends_on: list[str] = ()) -> str:  # type: ignore[assignment]
+def stack_yaml(
+    enabled: Sequence[str], disabled: Sequence[str] = (), depends_on: Sequence[str] = ()
+) -> str:
     lines = ["description: lint test stack"]
     if depends_on:
         lines += ["depends_on:", *[f"  - {d}" for d in depends_on]]
