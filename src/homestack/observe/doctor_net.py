@@ -51,12 +51,16 @@ def port_holder(protocol: str, port: int) -> str | None:
         if not proc.name.isdigit():
             continue
         try:
-            for fd in (proc / "fd").iterdir():
+            fds = list((proc / "fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
                 if str(fd.readlink()) in inodes:
                     comm = (proc / "comm").read_text().strip()
                     return f"{comm} (pid {proc.name})"
-        except OSError:
-            continue
+            except OSError:
+                continue  # closed meanwhile
     return None
 
 
