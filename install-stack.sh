@@ -42,6 +42,10 @@ fi
 [ -n "$python" ] || die "Python 3.11 or newer is needed" \
     "install it (Debian/Ubuntu: sudo apt-get install python3 python3-venv), then run this again"
 
+if [ -n "${HOMESTACK_VENV:-}" ] && [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ]; then
+    die "HOMESTACK_VENV=$venv is not a virtual environment" \
+        "point it at one (python3 -m venv DIR makes one), or unset it to use .venv"
+fi
 if [ ! -x "$venv/bin/python" ]; then
     say "creating the virtual environment $venv"
     if ! "$python" -m venv "$venv" >/dev/null 2>&1; then
