@@ -106,7 +106,7 @@ def standin_script(ports: StandinPorts, delay: float, oneshot: bool) -> str:
         return "; ".join(parts)
     parts += [f"httpd -p {port} -h /etc" for port in ports.tcp]
     parts += [
-        f"(while :; do nc -l -u -p {port} </dev/null >/dev/null; done) &" for port in ports.udp
+        f"(while :; do nc -l -u -p {port} </dev/null >/dev/null; done) & :" for port in ports.udp
     ]
     parts.append("while :; do sleep 1 & wait $!; done")
     return "; ".join(parts)
