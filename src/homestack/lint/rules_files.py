@@ -43,6 +43,18 @@ def yaml_syntax(context: LintContext) -> Iterator[Finding]:
 )
 def file_naming(context: LintContext) -> Iterator[Finding]:
     # wrong suffixes and orphan overlays are reported by the site loader (catalog.Problem)
+    for stack in context.site.stacks.values():
+        for path in sorted(stack.dir.glob("*compose*.y*ml")):
+            yield Finding(
+                "file.naming",
+                Severity.ERROR,
+                f"{path.name} is in {stack.dir.name}/, where homestack does not look for "
+                "service files",
+                path,
+                1,
+                path.name.split(".", 1)[0],
+                f"Move it to {stack.dir.name}/services/.",
+            )
     pattern = re.compile(NAME_PATTERN)
     for service in context.site.services():
         if not pattern.match(service.id):

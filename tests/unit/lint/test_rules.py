@@ -69,6 +69,12 @@ FAILING = [
         id="unknown-overlay-kind",
     ),
     Case(
+        "file.naming",
+        {"ai-stack/api.docker-compose.yaml": f"{MARK}\nservices: {{}}\n"},
+        "ai-stack/api.docker-compose.yaml",
+        id="outside-services",
+    ),
+    Case(
         "meta.missing",
         {
             W: replace(
