@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
+import signal
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -130,3 +136,41 @@ def test_status_without_engine_says_how_to_fix(
     assert run(["--site", str(site.root), "status"]) == 1
     err = capsys.readouterr().err
     assert "no Docker engine answers" in err and "fix:" in err
+
+
+def test_top_refreshes_in_place_and_quits_cleanly_on_ctrl_c(status_site) -> None:  # type: ignore[no-untyped-def]
+    """`homestack top` in a real pseudo-terminal: frames, sort, SIGINT → exit 0, cursor back."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the console script, as a user runs it
+        os.environ.update({"COLUMNS": "220", "LINES": "40", "TERM": "xterm"})
+        root = str(status_site.root)
+        argv = ["homestack", "--site", root, "top", "--sort", "mem", "--interval", "0.5"]
+        os.execv(str(Path(sys.executable).parent / "homestack"), argv)  # noqa: S606
+    output = b""
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline and output.count(b"homestack top") < 2:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                output += os.read(fd, 65536)
+        os.kill(pid, signal.SIGINT)
+        while True:
+            ready, _, _ = select.select([fd], [], [], 5)
+            if not ready:
+                break
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = output.decode("utf-8", "replace")
+    assert text.count("homestack top") >= 2, text[-2000:]
+    assert "sorted by mem" in text and "web" in text and "flappy" in text
+    # the cursor Live hid is shown again: the terminal is restored
+    assert "\x1b[?25l" in text and text.rindex("\x1b[?25h") > text.rindex("\x1b[?25l")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
