@@ -47,6 +47,14 @@ _LEVEL_WORDS = {
     "debug": "debug",
     "trace": "debug",
     "verbose": "debug",
+    # short forms: logrus/zerolog/zap consoles (ERRO, WARN, INF, DBG, DBUG)
+    "erro": "error",
+    "eror": "error",
+    "wrn": "warn",
+    "inf": "info",
+    "dbg": "debug",
+    "dbug": "debug",
+    "trc": "debug",
 }
 _WORDS = "|".join(sorted(_LEVEL_WORDS, key=len, reverse=True))
 _LEVEL_PATTERNS = (
@@ -68,8 +76,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 def parse_level(text: str) -> str | None:
     """error, warn, info or debug when the line says so in a common format; else None."""
     for pattern in _LEVEL_PATTERNS:
-        match = pattern.search(text)
-        if match:
+        for match in pattern.finditer(text):
             level = _LEVEL_WORDS.get(match.group("word").lower())
             if level:
                 return level

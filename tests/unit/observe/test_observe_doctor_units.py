@@ -1,0 +1,175 @@
+"""Doctor checks that need no engine: secrets, DATA owners, backups, disk, GPU (faked)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import namedtuple
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from homestack.catalog import Site
+from homestack.gpu import GpuDevice, GpuReport
+from homestack.observe import doctor, doctor_files, hooks
+
+SERVICE = """services:
+  {name}:
+    x-homestack:
+      title: {name}
+      description: d
+{extra}
+    image: x:1
+"""
+
+
+def _site(tmp_path: Path, extras: dict[str, str]) -> Site:
+    (tmp_path / "base.docker-compose.yaml").write_text("networks: {}\n")
+    uid, gid = os.geteuid(), os.getegid()
+    (tmp_path / ".env").write_text(f"PUID={uid}\nPGID={gid}\n")
+    folder = tmp_path / "ai-stack" / "services"
+    folder.mkdir(parents=True)
+    (tmp_path / "ai-stack" / "stack.yaml").write_text(
+        "services:\n" + "".join(f"  - {n}\n" for n in extras)
+    )
+    for name, extra in extras.items():
+        text = SERVICE.format(name=name, extra="\n".join("      " + x for x in extra.splitlines()))
+        (folder / f"{name}.docker-compose.yaml").write_text(text)
+    site = Site.load(tmp_path)
+    site.require_valid()
+    return site
+
+
+def test_secrets_missing_open_and_fine(tmp_path: Path) -> None:
+    site = _site(tmp_path, {"app": "secrets: [{name: key}, {name: token}, {name: gone}]"})
+    secrets = tmp_path / "secrets"
+    secrets.mkdir(mode=0o700)
+    (secrets / "app_key").write_text("x" * 32)
+    (secrets / "app_key").chmod(0o600)
+    (secrets / "app_token").write_text("y" * 32)
+    (secrets / "app_token").chmod(0o644)
+    checks = {c.name: c for c in doctor_files.check_secrets(site, site.services(enabled_only=True))}
+    assert checks["secret app_key"].status == "ok"
+    assert checks["secret app_token"].status == "fail"
+    assert "world-accessible" in checks["secret app_token"].detail
+    assert checks["secret app_token"].fix == (
+        f"Run `chmod 600 {secrets / 'app_token'}`, and change that secret if others read it."
+    )
+    assert checks["secret app_gone"].status == "fail"
+    assert "homestack install secrets" in (checks["secret app_gone"].fix or "")
+
+
+def test_secrets_folder_open_to_others(tmp_path: Path) -> None:
+    site = _site(tmp_path, {"app": "secrets: [{name: key}]"})
+    (tmp_path / "secrets").mkdir(mode=0o755)
+    (tmp_path / "secrets").chmod(0o755)
+    checks = {c.name: c for c in doctor_files.check_secrets(site, site.services(enabled_only=True))}
+    assert checks["secrets folder"].status == "fail"
+    assert "chmod 700" in (checks["secrets folder"].fix or "")
+
+
+def test_data_owners(tmp_path: Path) -> None:
+    site = _site(tmp_path, {"mine": "", "theirs": "uid: 4242\ngid: 4242", "new": ""})
+    for name in ("mine", "theirs"):
+        for folder in (name, f"config/{name}", f"backups/{name}"):
+            (tmp_path / "DATA" / folder).mkdir(parents=True)
+    checks = {c.name: c for c in doctor_files.check_data(site, site.services(enabled_only=True))}
+    assert checks["data mine"].status == "ok"
+    assert checks["data theirs"].status == "warn"
+    assert "chown -R 4242:4242" in (checks["data theirs"].fix or "")
+    assert checks["data new"].status == "warn" and "not created" in checks["data new"].detail
+
+
+def test_backup_ages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _site(tmp_path, {"fresh": "", "stale": "", "old": "", "never": "", "broken": ""})
+    now = datetime.now(UTC)
+    states = {
+        "fresh": hooks.BackupState(True, now - timedelta(hours=3)),
+        "stale": hooks.BackupState(True, now - timedelta(days=3)),
+        "old": hooks.BackupState(True, now - timedelta(days=30)),
+        "never": hooks.BackupState(True, None),
+        "broken": hooks.BackupState(True, now, failed=True, error="repository locked"),
+    }
+    monkeypatch.setattr(hooks, "last_backup", lambda _site, name: states[name])
+    checks = {c.name: c for c in doctor_files.check_backups(site, site.services(enabled_only=True))}
+    assert [checks[f"backup {n}"].status for n in states] == ["ok", "warn", "fail", "warn", "fail"]
+    assert "repository locked" in checks["backup broken"].detail
+    assert "homestack backup old" in (checks["backup old"].fix or "")
+
+
+def test_last_backup_reads_the_backup_modules_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    record = SimpleNamespace(
+        ok=False,
+        time="2024-05-02T00:00:00+00:00",
+        last_success="2024-05-01T00:00:00+00:00",
+        error="disk full",
+    )
+    fake = SimpleNamespace(last_backup=lambda site, service: record)
+    monkeypatch.setattr(hooks, "optional_module", lambda name: fake)
+    state = hooks.last_backup(None, "x")  # type: ignore[arg-type]
+    assert state.known and state.failed and state.error == "disk full"
+    assert state.last_success == datetime(2024, 5, 1, tzinfo=UTC)
+    monkeypatch.setattr(hooks, "optional_module", lambda name: None)
+    assert hooks.last_backup(None, "x") == hooks.BackupState(False)  # type: ignore[arg-type]
+
+
+Usage = namedtuple("Usage", "total used free")
+
+
+@pytest.mark.parametrize(("free_gib", "status"), [(500, "ok"), (40, "warn"), (0.5, "fail")])
+def test_disk_thresholds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free_gib: float, status: str
+) -> None:
+    site = _site(tmp_path, {"a": ""})
+    total = 1000 * doctor.GIB
+    free = int(free_gib * doctor.GIB)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: Usage(total, total - free, free))
+    check = doctor.check_disk(site)
+    assert check.status == status
+    assert str(site.data_root) in check.detail
+
+
+def _fake_report(usable: bool, memory: int = 16384) -> GpuReport:
+    device = GpuDevice("nvidia", "NVIDIA RTX 4080", memory, "550.54", source="nvidia-smi-csv")
+    return GpuReport(
+        devices=(device,),
+        present_vendors=("nvidia",),
+        usable_vendors=("nvidia",) if usable else (),
+        reasons={
+            "nvidia": "NVIDIA RTX 4080: containers can use it (nvidia runtime)"
+            if usable
+            else "NVIDIA RTX 4080 is present but the toolkit is missing"
+        },
+        fixes={} if usable else {"nvidia": "Run `homestack install drivers --yes`."},
+    )
+
+
+def test_gpu_lines_fake_nvidia_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from homestack import gpu
+
+    site = _site(
+        tmp_path,
+        {"llm": "gpu: optional\ngpu_memory_mb: 12000", "tts": "gpu: required\ngpu_memory_mb: 8000"},
+    )
+    monkeypatch.setattr(gpu, "cached_report", lambda setting: _fake_report(True))
+    checks = {c.name: c for c in doctor_files.check_gpu(site, site.services(enabled_only=True))}
+    assert checks["gpu nvidia"].detail == "NVIDIA RTX 4080, 16384 MiB, driver 550.54"
+    assert checks["gpu nvidia in Docker"].status == "ok"
+    memory = checks["gpu memory"]
+    assert memory.status == "warn" and "20000 MiB" in memory.detail and "16384 MiB" in memory.detail
+    monkeypatch.setattr(gpu, "cached_report", lambda setting: _fake_report(False))
+    checks = {c.name: c for c in doctor_files.check_gpu(site, site.services(enabled_only=True))}
+    assert checks["gpu nvidia in Docker"].status == "fail"  # tts requires it
+    assert "install drivers" in (checks["gpu nvidia in Docker"].fix or "")
+    assert checks["gpu"].status == "fail" and "tts" in checks["gpu"].detail
+
+
+def test_gpu_none_needed_fake_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from homestack import gpu
+
+    site = _site(tmp_path, {"llm": "gpu: optional\ngpu_memory_mb: 4000"})
+    monkeypatch.setattr(gpu, "cached_report", lambda setting: GpuReport())
+    checks = {c.name: c for c in doctor_files.check_gpu(site, site.services(enabled_only=True))}
+    assert checks["gpu"].status == "ok" and "llm run on the CPU" in checks["gpu"].detail

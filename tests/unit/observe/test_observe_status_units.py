@@ -1,0 +1,169 @@
+"""Status pieces without an engine: stats arithmetic, rows, URLs, rendering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from homestack.catalog import Site
+from homestack.engine.observe_api import usage_from_stats
+from homestack.observe import status as st
+from homestack.observe.doctor_net import probe_script
+from homestack.observe.render import human_bytes, human_duration, status_table
+
+# recorded from Docker 20.10 (cgroup v1), `GET /containers/{id}/stats?stream=false`
+RECORDED_STATS_V1 = {
+    "cpu_stats": {
+        "cpu_usage": {"total_usage": 2_500_000_000, "percpu_usage": [1, 2]},
+        "system_cpu_usage": 1_471_060_000_000,
+        "online_cpus": 2,
+    },
+    "precpu_stats": {
+        "cpu_usage": {"total_usage": 2_000_000_000},
+        "system_cpu_usage": 1_469_060_000_000,
+    },
+    "memory_stats": {
+        "usage": 700_416,
+        "stats": {"total_inactive_file": 100_416, "cache": 8192},
+        "limit": 25_276_514_304,
+    },
+}
+
+
+def test_usage_from_recorded_stats_matches_the_docker_cli_formula() -> None:
+    usage = usage_from_stats(RECORDED_STATS_V1)
+    # 0.5 s of CPU over 2 s of system time on 2 CPUs = 50 %
+    assert usage.cpu_percent == 50.0
+    assert usage.mem_used == 600_000  # page cache (inactive files) left out, as docker does
+    assert usage.mem_limit == 25_276_514_304
+
+
+def test_usage_from_a_one_shot_sample_has_no_cpu_percent() -> None:
+    one_shot = dict(RECORDED_STATS_V1, precpu_stats={"cpu_usage": {"total_usage": 0}})
+    assert usage_from_stats(one_shot).cpu_percent is None
+
+
+def test_cgroup_v2_memory_key() -> None:
+    stats = {"memory_stats": {"usage": 1000, "stats": {"inactive_file": 400}, "limit": 5000}}
+    assert usage_from_stats(stats).mem_used == 600
+
+
+def _site(tmp_path: Path) -> Site:
+    (tmp_path / "base.docker-compose.yaml").write_text("networks: {}\n")
+    (tmp_path / ".env").write_text("DOMAIN=home.test\n")
+    services = tmp_path / "ai-stack" / "services"
+    services.mkdir(parents=True)
+    (tmp_path / "ai-stack" / "stack.yaml").write_text("services:\n  - ui\n  - api\n")
+    for name, web in (("ui", "web: {port: 80, subdomain: chat, path: /app/}"), ("api", "")):
+        (services / f"{name}.docker-compose.yaml").write_text(
+            f"services:\n  {name}:\n    x-homestack:\n      title: {name}\n"
+            f"      description: d\n      {web}\n    image: x:1\n"
+        )
+    return Site.load(tmp_path)
+
+
+def test_service_url_uses_subdomain_domain_and_path(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    env = site.stack_env(site.stacks["ai"])
+    assert st.service_url(site.service("ui"), env) == "https://chat.home.test/app/"
+    assert st.service_url(site.service("api"), env) is None
+    assert st.service_url(site.service("ui"), {}) is None  # no DOMAIN, no URL
+
+
+def test_ports_are_deduplicated_across_ip_families() -> None:
+    summary = {
+        "Ports": [
+            {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+            {"IP": "::", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+            {"PrivatePort": 9000, "Type": "tcp"},  # exposed, not published
+        ]
+    }
+    assert st._ports(summary) == ["0.0.0.0:8080->80/tcp"]
+
+
+def test_health_keeps_the_last_probe_output_only_when_unhealthy() -> None:
+    log = [{"Output": "old"}, {"Output": "  connection\nrefused  "}]
+    assert st._health({"State": {"Health": {"Status": "unhealthy", "Log": log}}}) == (
+        "unhealthy",
+        "connection refused",
+    )
+    assert st._health({"State": {"Health": {"Status": "healthy", "Log": log}}}) == (
+        "healthy",
+        None,
+    )
+    assert st._health({"State": {}}) == (None, None)
+
+
+def test_docker_times_parse_and_zero_time_is_none() -> None:
+    parsed = st._parse_time("2024-05-01T12:00:00.123456789Z")
+    assert parsed is not None and parsed.microsecond == 123456
+    assert st._parse_time("0001-01-01T00:00:00Z") is None
+
+
+def _row(name: str, cpu: float | None, mem: int | None, **extra: object) -> st.StatusRow:
+    fields: dict[str, object] = {
+        "service": name,
+        "stack": "ai",
+        "container": f"ai-{name}-1",
+        "enabled": True,
+        "state": "running",
+        "health": None,
+        "health_output": None,
+        "exit_code": None,
+        "started_at": None,
+        "uptime_s": 3725.0,
+        "restarts": 0,
+        "cpu_percent": cpu,
+        "mem_used": mem,
+        "mem_limit": 2 * 1024**3,
+        "url": None,
+        "ports": [],
+        "last_backup": None,
+        "backup_failed": False,
+        "flag": None,
+    }
+    fields.update(extra)
+    return st.StatusRow(**fields)  # type: ignore[arg-type]
+
+
+def test_sort_rows_for_top() -> None:
+    rows = [_row("a", 1.0, 300), _row("b", 50.0, 100), _row("c", None, None)]
+    assert [r.service for r in st.sort_rows(rows, "cpu")] == ["b", "a", "c"]
+    assert [r.service for r in st.sort_rows(rows, "mem")] == ["a", "b", "c"]
+    assert [r.service for r in st.sort_rows(rows, "name")] == ["a", "b", "c"]
+
+
+def test_problem_rows() -> None:
+    assert not _row("a", 1, 1).problem
+    assert _row("a", 1, 1, health="unhealthy").problem
+    assert _row("a", None, None, state="exited", exit_code=3).problem
+    assert not _row("a", None, None, state="exited", exit_code=0).problem
+    assert _row("a", None, None, state="missing", flag=st.MISSING).problem
+
+
+def test_table_shows_flags_health_output_and_memory() -> None:
+    rows = [
+        _row("ok", 12.345, 512 * 1024**2),
+        _row("sick", 0.0, 1024, health="unhealthy", health_output="db down"),
+        _row("gone", None, None, state="missing", flag=st.MISSING, uptime_s=None),
+    ]
+    console = Console(width=250, record=True, color_system=None)
+    console.print(status_table(rows, backups_known=True))
+    text = console.export_text()
+    assert "12.3%" in text and "512.0MiB / 2.0GiB" in text and "1h2m" in text
+    assert "unhealthy db down" in text
+    assert "missing enabled-but-missing" in text and "never" in text
+
+
+def test_human_units() -> None:
+    assert human_bytes(None) == "-" and human_bytes(512) == "512B"
+    assert human_bytes(3 * 1024**3) == "3.0GiB"
+    assert human_duration(59) == "59s" and human_duration(61) == "1m1s"
+    assert human_duration(86400 * 2 + 3600) == "2d1h" and human_duration(None) == "-"
+
+
+def test_probe_script_runs_every_probe_at_once_with_timeouts() -> None:
+    script = probe_script([("control", "10.0.0.2"), ("x@net", "10.1.0.2")], ["web"])
+    assert script.count("ping -c1 -W1") == 2 and "timeout 2 nslookup web" in script
+    assert script.count(") &") == 3 and script.endswith("wait")
