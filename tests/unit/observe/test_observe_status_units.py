@@ -74,7 +74,7 @@ def test_service_url_uses_subdomain_domain_and_path(tmp_path: Path) -> None:
 def test_ports_are_deduplicated_across_ip_families() -> None:
     summary = {
         "Ports": [
-            {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+            {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},  # noqa: S104
             {"IP": "::", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
             {"PrivatePort": 9000, "Type": "tcp"},  # exposed, not published
         ]
