@@ -106,37 +106,48 @@ def delay_args(graph: dict[str, list[str]]) -> list[str]:
     return args
 
 
-def events(since: float, until: float, prefix: str) -> dict[str, dict[str, float]]:
-    """service -> {"start": t, "healthy": t}: the engine's own timestamps (first of each)."""
-    done = subprocess.run(
-        [
-            "docker",
-            "events",
-            "--since",
-            f"{since:.3f}",
-            "--until",
-            f"{until:.3f}",
-            "--filter",
-            "type=container",
-            "--format",
-            "{{json .}}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    times: dict[str, dict[str, float]] = {}
-    for line in done.stdout.splitlines():
-        event = json.loads(line)
-        attributes = event.get("Actor", {}).get("Attributes", {})
-        if not str(attributes.get("name", "")).startswith(prefix):
-            continue
-        service = attributes.get("com.docker.compose.service", "")
-        status = event.get("status") or event.get("Action") or ""
-        kind = "healthy" if status.endswith("healthy") and "unhealthy" not in status else status
-        if kind in ("start", "healthy"):
-            times.setdefault(service, {}).setdefault(kind, event["timeNano"] / 1e9)
-    return times
+class EventLog:
+    """Streams the engine's start and health events while a run happens (the daemon keeps only
+    its last 256 events, and health checks' exec events push the older ones out)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.process = subprocess.Popen(
+            [
+                "docker",
+                "events",
+                "--since",
+                f"{time.time() - 1:.3f}",  # replays what happened before it subscribed
+                "--filter",
+                "type=container",
+                "--filter",
+                "event=start",
+                "--filter",
+                "event=health_status",
+                "--format",
+                "{{json .}}",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def stop(self) -> dict[str, dict[str, float]]:
+        """service -> {"start": t, "healthy": t}: the first of each, in engine time."""
+        time.sleep(2)  # the stream may lag on a busy machine
+        self.process.terminate()
+        out, _ = self.process.communicate()
+        times: dict[str, dict[str, float]] = {}
+        for line in out.splitlines():
+            event = json.loads(line)
+            attributes = event.get("Actor", {}).get("Attributes", {})
+            if not str(attributes.get("name", "")).startswith(self.prefix):
+                continue
+            service = attributes.get("com.docker.compose.service", "")
+            status = event.get("status") or event.get("Action") or ""
+            kind = "healthy" if status == "health_status: healthy" else status
+            if kind in ("start", "healthy"):
+                times.setdefault(service, {}).setdefault(kind, event["timeNano"] / 1e9)
+        return times
 
 
 def all_healthy(prefix: str, count: int) -> bool:
@@ -233,9 +244,9 @@ def main() -> None:
         seed = seed_way(site, graph, count)
         homestack(site, "down", env=env)
 
-        since = time.time()
+        log = EventLog(prefix)
         wall, result = homestack(site, "up", "--stand-in", *delays, env=env)
-        critical, chain = critical_path(graph, events(since - 1, time.time() + 1, prefix))
+        critical, chain = critical_path(graph, log.stop())
         noop, again = homestack(site, "up", "--stand-in", *delays, env=env)
         assert result["ok"] and not again["changed"], again["summary"]
         homestack(site, "down", env=env)

@@ -17,7 +17,8 @@ networks).
 The stand-in process: busybox `httpd` (serving /etc, read-only) on every declared TCP
 container port and the web port, which accepts any TCP client and answers HTTP probes alike;
 a `nc` listener loop on each UDP port; an optional start-up delay first. Its healthcheck
-fetches /hostname from the first port with wget every second. A `oneshot` service sleeps for
+fetches /hostname from the first port with wget every 2 s (each check is an exec, and
+dozens of them per second load a small machine). A `oneshot` service sleeps for
 its delay and exits 0. TERM ends it at once, so `down` does not wait out a stop timeout.
 """
 
@@ -117,7 +118,7 @@ def _healthcheck(ports: StandinPorts, oneshot: bool) -> str:
         return "!override {disable: true}"
     url = f"http://127.0.0.1:{ports.tcp[0]}/hostname"
     test = json.dumps(["CMD", "wget", "-q", "-O", "/dev/null", url])
-    return f"!override {{test: {test}, interval: 1s, timeout: 3s, retries: 120, start_period: 0s}}"
+    return f"!override {{test: {test}, interval: 2s, timeout: 3s, retries: 60, start_period: 0s}}"
 
 
 def override_text(

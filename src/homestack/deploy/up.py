@@ -392,44 +392,52 @@ class _Scheduler:
                 self._set(run, "failed", self.redact(message))
 
     def _watch(self) -> None:
+        """One container listing per tick; an inspect only for a container that changed to
+        something other than starting/healthy (to read its exit code and health log)."""
         from ..engine import docker as engine
 
-        for run in self.runs.values():
-            if run.state != "starting":
-                continue
+        starting = [r for r in self.runs.values() if r.state == "starting"]
+        if not starting:
+            return
+        rows = _current(self.selection)
+        for run in starting:
             project = self.selection.projects[run.stack]
-            raw = None
-            if run.container:
-                raw = engine.inspect_container_raw(run.container)
-            if raw is None or _service_of(raw) != (project.name, run.service):
-                found = engine.list_containers(
-                    labels={PROJECT_LABEL: project.name, SERVICE_LABEL: run.service}
-                )
-                run.container = found[0].id[:12] if found else None
-                raw = engine.inspect_container_raw(found[0].id) if found else None
-            if raw is None:
+            row = rows.get((project.name, run.service))
+            if row is None:
                 self._tick_timeout(run)
                 continue
-            state = raw.get("State") or {}
-            status = str(state.get("Status") or "")
-            health = (state.get("Health") or {}).get("Status")
-            code = state.get("ExitCode")
-            oneshot = bool(
-                self.selection.graph.services[run.service].meta
-                and self.selection.graph.services[run.service].meta.oneshot  # type: ignore[union-attr]
-            )
-            if status in ("exited", "dead") and oneshot and code == 0:
-                self._set(run, "completed")
-            elif status in ("exited", "dead") or (status == "restarting" and code):
-                self._fail(run, raw, "exited", f"exited with code {code}")
-            elif int(state.get("RestartCount") or raw.get("RestartCount") or 0) > 0 and code:
-                self._fail(run, raw, "exited", f"exited with code {code} and was restarted")
-            elif health == "unhealthy":
-                self._fail(run, raw, "unhealthy", "health check failed")
-            elif status == "running" and health in (None, "healthy"):
-                self._set(run, "healthy" if health else "running")
+            run.container = row.id[:12]
+            if row.state == "running" and row.health == "healthy":
+                self._set(run, "healthy")
+            elif (row.state == "running" and row.health == "starting") or row.state == "created":
+                over = time.monotonic() - (run.launched_at or 0.0) > self.timeout
+                self._tick_timeout(run, engine.inspect_container_raw(row.id) if over else None)
             else:
-                self._tick_timeout(run, raw)
+                raw = engine.inspect_container_raw(row.id)
+                if raw is None:
+                    self._tick_timeout(run)
+                else:
+                    self._classify(run, raw)
+
+    def _classify(self, run: ServiceRun, raw: dict[str, Any]) -> None:
+        state = raw.get("State") or {}
+        status = str(state.get("Status") or "")
+        health = (state.get("Health") or {}).get("Status")
+        code = state.get("ExitCode")
+        meta = self.selection.graph.services[run.service].meta
+        oneshot = bool(meta and meta.oneshot)
+        if status in ("exited", "dead") and oneshot and code == 0:
+            self._set(run, "completed")
+        elif status in ("exited", "dead") or (status == "restarting" and code):
+            self._fail(run, raw, "exited", f"exited with code {code}")
+        elif int(raw.get("RestartCount") or 0) > 0 and code:
+            self._fail(run, raw, "exited", f"exited with code {code} and was restarted")
+        elif health == "unhealthy":
+            self._fail(run, raw, "unhealthy", "health check failed")
+        elif status == "running" and health in (None, "healthy"):
+            self._set(run, "healthy" if health else "running")
+        else:
+            self._tick_timeout(run, raw)
 
     def _tick_timeout(self, run: ServiceRun, raw: dict[str, Any] | None = None) -> None:
         run.elapsed = time.monotonic() - (run.launched_at or time.monotonic())
@@ -464,11 +472,6 @@ class _Scheduler:
         finally:
             self.pool.shutdown(wait=True)
         self.discard_unstarted()
-
-
-def _service_of(raw: Mapping[str, Any]) -> tuple[str, str]:
-    labels = (raw.get("Config") or {}).get("Labels") or {}
-    return str(labels.get(PROJECT_LABEL, "")), str(labels.get(SERVICE_LABEL, ""))
 
 
 def up(
