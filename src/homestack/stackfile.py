@@ -59,8 +59,10 @@ def _edit(text: str, stack: Stack, name: str, enable: bool) -> str | None:
             lines.append("services:\n")
             anchor = len(lines)
     else:
-        indent = re.match(r"^(\s*)", lines[anchor - 1].replace("#", " ")).group(1)  # type: ignore[union-attr]
-        indent = indent or "  "
+        # the indentation of an enabled entry, else the one before a commented entry's `#`
+        enabled = [item.line for item in stack.listed if item.enabled]
+        model = lines[(enabled[-1] if enabled else anchor) - 1]
+        indent = model[: len(model) - len(model.lstrip(" \t"))] or "  "
     if not lines[anchor - 1].endswith("\n"):
         lines[anchor - 1] += "\n"
     lines.insert(anchor, f"{indent}- {name}\n")
