@@ -102,12 +102,12 @@ def test_full_disk_during_backup_fails_keeps_old_snapshots_and_service(
         pytest.skip("mounting a small tmpfs needs root")
     target = backup_site.data / "backups"
     target.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(target)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(target)], check=True)
     try:
         (backup_site.data / "files" / "small.txt").write_text("small\n")
         backup_site.up("files")
         assert run(["--site", str(backup_site.root), "backup", "files"]) == 0
-        (backup_site.data / "files" / "huge.bin").write_bytes(os.urandom(40 << 20))
+        (backup_site.data / "files" / "huge.bin").write_bytes(os.urandom(16 << 20))
         assert run(["--site", str(backup_site.root), "backup", "files"]) == 1
         assert backup_site.snapshot_count("files") == 1
         assert backup_site.running("files")

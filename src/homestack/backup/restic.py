@@ -6,6 +6,7 @@ file named by RESTIC_PASSWORD_FILE. Errors carry the command, exit code and stde
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -277,14 +278,30 @@ class Restic:
         for pattern in excludes:
             args += ["--exclude", pattern]
         args += [str(p) for p in paths]
-        done = self.run(args, on_started=on_started)
+        done = self.run(args, on_started=on_started, ok_codes=(0, PARTIAL_SNAPSHOT))
+        summary = None
         for item in reversed(_parse_json_lines(done.stdout)):
             if item.get("message_type") == "summary":
-                try:
-                    return BackupSummary.model_validate(item)
-                except ValidationError:
-                    break
-        raise ResticFailed(done.args, 0, "restic backup printed no summary", service=self.service)
+                with contextlib.suppress(ValidationError):
+                    summary = BackupSummary.model_validate(item)
+                break
+        if done.returncode == PARTIAL_SNAPSHOT:
+            # never leave an incomplete snapshot where a restore would take it as the latest
+            if summary is not None and summary.snapshot_id:
+                self.run(["forget", summary.snapshot_id], json_output=False)
+            raise ResticFailed(
+                done.args,
+                done.returncode,
+                done.stderr,
+                "Some files could not be read, so the incomplete snapshot was removed; fix "
+                "the files' permissions (see above) and back up again.",
+                service=self.service,
+            )
+        if summary is None:
+            raise ResticFailed(
+                done.args, 0, "restic backup printed no summary", service=self.service
+            )
+        return summary
 
     def snapshots(self) -> list[Snapshot]:
         done = self.run(["snapshots", "--no-lock"])

@@ -129,7 +129,7 @@ def wait_healthy(site: Site, service: Service, timeout: float = 180) -> ServiceS
             return current
         if current.state in ("exited", "dead") or current.health == "unhealthy":
             break
-        time.sleep(1)
+        time.sleep(0.5)
     raise OperationFailed(
         f"{service.id} did not become healthy (state {current.state or 'missing'}, "
         f"health {current.health or 'none'})",
