@@ -12,6 +12,7 @@ from test_backup_kit import BackupSite, backup_site, fill_files, manifest
 from homestack.backup import backup, restore, verify
 from homestack.backup.journal import Journal
 from homestack.cli.app import run
+from homestack.engine import backup_ops
 from homestack.errors import OperationFailed
 
 pytestmark = pytest.mark.integration
@@ -149,3 +150,22 @@ def test_flipped_byte_fails_verify_and_restore_refuses_that_snapshot(
     assert "put back" in failure.value.message
     assert manifest(data) == live
     assert backup_site.running("files")
+
+
+def test_pause_backup_killed_9_while_paused_is_unpaused_by_the_next_run(
+    backup_site: BackupSite,
+) -> None:
+    compose = backup_site.root / "tst-stack" / "services" / "files.docker-compose.yaml"
+    compose.write_text(compose.read_text().replace("consistency: stop", "consistency: pause"))
+    (backup_site.data / "files" / "a.txt").write_text("a\n")
+    backup_site.up("files")
+    child, marker = backup_site.spawn("backup", "files", hold_at="restic")
+    try:
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+        site = backup_site.load()
+        assert backup_ops.state(site, site.service("files")).paused
+    finally:
+        os.killpg(child.pid, 9)
+        child.communicate()
+    _assert_recovers(backup_site, "files")
