@@ -315,10 +315,11 @@ class Site:
                 "Run inside the repository or pass --site PATH.",
             )
         stacks = {}
-        for folder in sorted(root.glob(f"*{STACK_SUFFIX}")):
-            if (folder / "stack.yaml").is_file() or (folder / "services").is_dir():
-                stack = _load_stack(folder)
-                stacks[stack.id] = stack
+        with yamlio.cached(root / ".homestack" / "cache" / "yaml.marshal"):
+            for folder in sorted(root.glob(f"*{STACK_SUFFIX}")):
+                if (folder / "stack.yaml").is_file() or (folder / "services").is_dir():
+                    stack = _load_stack(folder)
+                    stacks[stack.id] = stack
         site = cls(root, stacks)
         seen: dict[str, Service] = {}
         for service in site.services():

@@ -3,10 +3,21 @@
 Read-only commands must be instant, so files are composed with libyaml's C parser into
 nodes, then turned into plain Python values while every key path's line is recorded.
 Round-trip edits (keeping comments) are done elsewhere with ruamel.yaml.
+
+Parsing is still the largest cost of `homestack ls` on a big catalog, so `Site.load` keeps
+what it parsed in `.homestack/cache/` (git-ignored), keyed by a hash of each file's text: a
+file that changed in any way is parsed again. HOMESTACK_NO_CACHE=1 turns the cache off.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,8 +93,81 @@ def _walk(node: yaml.Node, path: KeyPath, doc: YamlDoc, anchors: dict[int, Any])
     return _scalar(node)  # type: ignore[arg-type]
 
 
+class _Cache:
+    """Parsed documents by the hash of their text, stored with marshal (plain values only:
+    no code runs when it is read, and a document marshal cannot hold is simply not kept)."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.used: dict[bytes, tuple[Any, Any, Any]] = {}
+        self.stored: dict[bytes, tuple[Any, Any, Any]] = {}
+        self.changed = False
+        with contextlib.suppress(Exception):  # missing, unreadable or from another Python
+            stored = marshal.loads(file.read_bytes())  # noqa: S302 - plain values we wrote
+            if isinstance(stored, dict) and stored.get("version") == _CACHE_VERSION:
+                self.stored = stored["docs"]
+
+    def get(self, key: bytes, path: Path) -> YamlDoc | None:
+        entry = self.stored.get(key) or self.used.get(key)
+        if entry is None:
+            return None
+        self.used[key] = entry
+        data, lines, duplicates = marshal.loads(marshal.dumps(entry))  # noqa: S302 - a copy
+        return YamlDoc(path, data, lines, duplicates)
+
+    def put(self, key: bytes, doc: YamlDoc) -> None:
+        entry = (doc.data, doc.lines, doc.duplicates)
+        try:
+            self.used[key] = marshal.loads(marshal.dumps(entry))  # noqa: S302 - a copy
+        except ValueError:  # e.g. a YAML timestamp: parse that file every time
+            return
+        self.changed = True
+
+    def save(self) -> None:
+        if not self.changed and self.used.keys() == self.stored.keys():
+            return
+        with contextlib.suppress(OSError):  # a read-only checkout just goes uncached
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".yaml-cache.", dir=self.file.parent)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(marshal.dumps({"version": _CACHE_VERSION, "docs": self.used}))
+            Path(tmp).replace(self.file)
+
+
+_CACHE_VERSION = f"homestack-yaml-1 {sys.version} {yaml.__version__}"
+_cache: _Cache | None = None
+
+
+@contextlib.contextmanager
+def cached(file: Path) -> Iterator[None]:
+    """Within this block, parse() reuses documents stored in `file` and stores new ones."""
+    global _cache  # noqa: PLW0603 - one cache per command run, set by Site.load
+    if os.environ.get("HOMESTACK_NO_CACHE") == "1" or _cache is not None:
+        yield
+        return
+    _cache = _Cache(file)
+    try:
+        yield
+        _cache.save()
+    finally:
+        _cache = None
+
+
 def parse(text: str, path: Path) -> YamlDoc:
     """Parse one YAML document, raising BadInput with file and line on a syntax error."""
+    cache, key = _cache, b""
+    if cache is not None:
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+        hit = cache.get(key, path)
+        if hit is not None:
+            return hit
+    doc = _parse(text, path)
+    if cache is not None:
+        cache.put(key, doc)
+    return doc
+
+
+def _parse(text: str, path: Path) -> YamlDoc:
     doc = YamlDoc(path=path, data=None)
     try:
         node = yaml.compose(text, Loader=_Loader)

@@ -95,3 +95,83 @@ def test_load_reads_files_and_reports_a_missing_one(tmp_path: Path) -> None:
     with pytest.raises(BadInput) as caught:
         yamlio.load(tmp_path / "missing.yaml")
     assert caught.value.file == str(tmp_path / "missing.yaml")
+
+
+# ---- the parse cache Site.load uses ----------------------------------------------------------
+
+
+def test_cache_returns_the_same_document_and_stores_it(tmp_path: Path) -> None:
+    store = tmp_path / "cache" / "yaml.marshal"
+    with yamlio.cached(store):
+        first = yamlio.parse(TEXT, Path("a.yaml"))
+    assert store.is_file()
+    with yamlio.cached(store):
+        again = yamlio.parse(TEXT, Path("b.yaml"))
+    assert (again.data, again.lines, again.duplicates) == (
+        first.data,
+        first.lines,
+        first.duplicates,
+    )
+    assert again.path == Path("b.yaml")
+
+
+def test_cache_hands_out_private_copies(tmp_path: Path) -> None:
+    store = tmp_path / "yaml.marshal"
+    with yamlio.cached(store):
+        doc = yamlio.parse(TEXT, Path("a.yaml"))
+        doc.data["services"]["web"]["image"] = "changed:1"
+        other = yamlio.parse(TEXT, Path("a.yaml"))
+    assert other.data["services"]["web"]["image"] == "nginx:1.27"
+    with yamlio.cached(store):
+        assert yamlio.parse(TEXT, Path("a.yaml")).data["services"]["web"]["image"] == "nginx:1.27"
+
+
+def test_changed_text_is_parsed_again(tmp_path: Path) -> None:
+    store = tmp_path / "yaml.marshal"
+    with yamlio.cached(store):
+        yamlio.parse("a: 1\n", Path("a.yaml"))
+    with yamlio.cached(store):
+        assert yamlio.parse("a: 2\n", Path("a.yaml")).data == {"a": 2}
+        with pytest.raises(BadInput):
+            yamlio.parse("a: [\n", Path("a.yaml"))  # errors are never cached away
+
+
+def test_values_marshal_cannot_keep_are_parsed_every_time(tmp_path: Path) -> None:
+    store = tmp_path / "yaml.marshal"
+    with yamlio.cached(store):
+        doc = yamlio.parse("when: 2024-01-01\n", Path("a.yaml"))
+    assert str(doc.data["when"]) == "2024-01-01"
+    assert not store.exists()
+
+
+def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
+    store = tmp_path / "yaml.marshal"
+    store.write_bytes(b"\x00not marshal")
+    with yamlio.cached(store):
+        assert yamlio.parse("a: 1\n", Path("a.yaml")).data == {"a": 1}
+    with yamlio.cached(store):
+        assert yamlio.parse("a: 1\n", Path("a.yaml")).data == {"a": 1}
+
+
+def test_no_cache_when_switched_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOMESTACK_NO_CACHE", "1")
+    store = tmp_path / "yaml.marshal"
+    with yamlio.cached(store):
+        yamlio.parse("a: 1\n", Path("a.yaml"))
+    assert not store.exists()
+
+
+def test_site_load_reads_the_same_catalog_from_the_cache(tmp_path: Path) -> None:
+    from homestack.catalog import Site
+    from sitekit import make_site
+
+    root = make_site(tmp_path)
+    cold = Site.load(root)
+    assert (root / ".homestack/cache/yaml.marshal").is_file()
+    warm = Site.load(root)
+    for name, service in cold.stacks["ai"].services.items():
+        assert warm.stacks["ai"].services[name].compose == service.compose
+        assert warm.stacks["ai"].services[name].meta == service.meta
+    path = root / "ai-stack/services/webui.docker-compose.yaml"
+    path.write_text(path.read_text("utf-8").replace("example/app:1.2.3", "example/app:9.9.9"))
+    assert Site.load(root).service("webui").compose["image"] == "example/app:9.9.9"
