@@ -69,6 +69,7 @@ class DockerGpuSupport:
     cdi_kinds: tuple[str, ...] = ()  # e.g. nvidia.com/gpu, from specs in /etc/cdi, /var/run/cdi
     cdi_files: tuple[str, ...] = ()
     toolkit: tuple[str, ...] = ()  # NVIDIA Container Toolkit tools found on PATH
+    asked: bool = True  # False: no GPU, so `docker info` (slow on a busy engine) was skipped
 
     def to_data(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -282,7 +283,7 @@ def pci_display_vendors(probe: HostProbe) -> set[str]:
 # ---- Docker's side ----------------------------------------------------------------------
 
 
-def docker_support(probe: HostProbe) -> DockerGpuSupport:
+def docker_support(probe: HostProbe, *, ask_engine: bool = True) -> DockerGpuSupport:
     toolkit = tuple(tool for tool in TOOLKIT_TOOLS if probe.which(tool))
     cdi_files: list[str] = []
     kinds: set[str] = set()
@@ -293,6 +294,14 @@ def docker_support(probe: HostProbe) -> DockerGpuSupport:
             cdi_files.append(path)
             kinds.update(m.group("kind") for m in _CDI_KIND.finditer(probe.read(path) or ""))
     docker = probe.which("docker")
+    if docker and not ask_engine:
+        return DockerGpuSupport(
+            installed=True,
+            cdi_kinds=tuple(sorted(kinds)),
+            cdi_files=tuple(cdi_files),
+            toolkit=toolkit,
+            asked=False,
+        )
     if not docker:
         return DockerGpuSupport(
             cdi_kinds=tuple(sorted(kinds)), cdi_files=tuple(cdi_files), toolkit=toolkit
@@ -389,7 +398,8 @@ def _dri_verdict(vendor: str, name: str, docker: DockerGpuSupport, kfd: bool) ->
 def assess(probe: HostProbe) -> GpuReport:
     """Detect devices and Docker's support; the verdict for GPU=auto."""
     devices = nvidia_devices(probe) + dri_devices(probe)
-    docker = docker_support(probe)
+    on_pci = pci_display_vendors(probe)
+    docker = docker_support(probe, ask_engine=bool(devices or on_pci))
     kfd = probe.exists("/dev/kfd")
     nodes = tuple(
         probe.glob("/dev", "nvidia*")
@@ -401,7 +411,7 @@ def assess(probe: HostProbe) -> GpuReport:
     reasons: dict[str, str] = {}
     fixes: dict[str, str] = {}
     usable: list[str] = []
-    for vendor in sorted(pci_display_vendors(probe) - with_driver):
+    for vendor in sorted(on_pci - with_driver):
         reasons[vendor] = f"a {vendor} GPU is on the PCI bus but its driver is not loaded"
         fixes[vendor] = "Run `homestack install drivers --yes`, then reboot."
     for vendor in with_driver:

@@ -164,8 +164,9 @@ def _render_gpu(report: Any, out: Console) -> None:
             out.print(f"  [bold]fix:[/] {escape(report.fixes[vendor])}")
     docker = report.docker
     runtimes = ", ".join(docker.runtimes) or "-"
+    engine = docker.version or ("not asked (no GPU)" if not docker.asked else "not answering")
     out.print(
-        f"[dim]docker: {docker.version or 'not answering'}; runtimes: {runtimes}; "
+        f"[dim]docker: {engine}; runtimes: {runtimes}; "
         f"CDI: {', '.join(docker.cdi_kinds) or '-'}; GPU={report.setting}[/]"
     )
     sys.stdout.flush()

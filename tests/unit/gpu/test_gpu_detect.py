@@ -165,3 +165,11 @@ def test_report_to_data_is_plain(gpu_host: Load) -> None:
 
     data = gpu.detect(gpu_host(H100).probe()).to_data()
     assert json.loads(json.dumps(data))["devices"][0]["memory_mb"] == 81559
+
+
+def test_fake_none_does_not_ask_the_engine(gpu_host: Load) -> None:
+    """`docker info` is slow on a busy engine; without a GPU its answer changes nothing."""
+    host = gpu_host("fake-none")
+    report = gpu.detect(host.probe())
+    assert report.docker.installed and not report.docker.asked
+    assert not host.ran("docker", "info")
