@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,18 +58,24 @@ def all_overlays(stack: Stack) -> dict[str, list[str]]:
 
 def validate(site: Site, stack_name: str | None = None, *, offline: bool = False) -> Validation:
     stacks = [site.stack(stack_name)] if stack_name else list(site.stacks.values())
-    findings = lint_site(
-        site, stacks=[s.id for s in stacks] if stack_name else None, engine=not offline
-    )
-    result = Validation(site.root, findings, offline=offline)
-    broken = {f.service for f in findings if f.rule in ("yaml.syntax",)}
-    if offline:
-        return result
-    require_compose()
-    checkable = [s for s in stacks if s.enabled and not broken & set(s.services)]
-    with ThreadPoolExecutor(max_workers=max(1, len(checkable))) as pool:
-        statuses = pool.map(lambda s: _compose_check(site, s), checkable)
-        result.compose = dict(zip((s.id for s in checkable), statuses, strict=True))
+    pool: ThreadPoolExecutor | None = None
+    checks: dict[str, Future[str]] = {}
+    if not offline:
+        # Compose's own check runs while we lint: the wait is the longer of the two, not both
+        require_compose()
+        broken = {p.service for p in site.all_problems() if p.rule == "yaml.syntax"}
+        checkable = [s for s in stacks if s.enabled and not broken & set(s.services)]
+        pool = ThreadPoolExecutor(max_workers=max(1, len(checkable)))
+        checks = {s.id: pool.submit(_compose_check, site, s) for s in checkable}
+    try:
+        findings = lint_site(
+            site, stacks=[s.id for s in stacks] if stack_name else None, engine=not offline
+        )
+        result = Validation(site.root, findings, offline=offline)
+        result.compose = {name: check.result() for name, check in checks.items()}
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return result
 
 
