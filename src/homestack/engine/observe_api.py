@@ -113,27 +113,30 @@ class _Cgroup:
 
     def __init__(self, pid: int, cid: str) -> None:
         self.cpu: Path | None = None
-        self.v2 = False
         self.memory: Path | None = None
-        text = Path(f"/proc/{pid}/cgroup").read_text()
-        for line in text.splitlines():
+        self.v2 = False
+        unified: str | None = None
+        root = Path("/sys/fs/cgroup")
+        for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
             _, controllers, path = line.split(":", 2)
             if cid[:12] not in path:
                 continue
             rel = path.lstrip("/")
             if controllers == "":
-                self.v2 = True
-                self.cpu = self.memory = Path("/sys/fs/cgroup") / rel
+                unified = rel
             for name in controllers.split(","):
                 if name == "cpuacct":
-                    folder = Path("/sys/fs/cgroup") / controllers / rel
-                    if not folder.is_dir():
-                        folder = Path("/sys/fs/cgroup/cpuacct") / rel
-                    self.cpu = folder
+                    folder = root / controllers / rel
+                    self.cpu = folder if folder.is_dir() else root / "cpuacct" / rel
                 elif name == "memory":
-                    self.memory = Path("/sys/fs/cgroup/memory") / rel
+                    self.memory = root / "memory" / rel
+        # pure cgroup v2 only: a hybrid host's "0::" line points at the unused unified tree
+        pure_v2 = (root / "cgroup.controllers").is_file()
+        if (self.cpu is None or self.memory is None) and unified is not None and pure_v2:
+            self.v2 = True
+            self.cpu = self.memory = root / unified
         if self.cpu is None or self.memory is None:
-            raise FileNotFoundError(f"no cgroup of {cid[:12]} under /sys/fs/cgroup")
+            raise FileNotFoundError(f"no cgroup of {cid[:12]} under {root}")
 
     def cpu_ns(self) -> int:
         if self.cpu is None:
