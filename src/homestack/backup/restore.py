@@ -85,6 +85,24 @@ def restore(
 ) -> RestoreResult:
     started = time.monotonic()
     restic_binary()
+    try:
+        result = _restore(site, service, snapshot, keep_previous, health_timeout)
+    except OSError as error:
+        raise OperationFailed(
+            f"restore of {service.id}: {error.strerror or error} ({error.filename or 'file'})",
+            "Check the free space and permissions of DATA; nothing was swapped in.",
+            service=service.id,
+        ) from error
+    return dataclasses.replace(result, duration_s=time.monotonic() - started)
+
+
+def _restore(
+    site: Site,
+    service: Service,
+    snapshot: str | None,
+    keep_previous: bool,
+    health_timeout: float,
+) -> RestoreResult:
     folder = config.state_dir(site)
     with ServiceLock(folder, service.id, "restore"):
         recovered = recover(site, service)
@@ -100,7 +118,7 @@ def restore(
         chosen = _pick(restic.snapshots(), snapshot, service.id)
         _require_space(site, restic, chosen, service.id)
         result = _restore_locked(site, service, restic, chosen, keep_previous, health_timeout)
-    return dataclasses.replace(result, recovered=recovered, duration_s=time.monotonic() - started)
+    return dataclasses.replace(result, recovered=recovered)
 
 
 def chosen_size(restic: Restic, chosen: Snapshot) -> int:

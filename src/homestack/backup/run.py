@@ -83,7 +83,12 @@ def backup_service(site: Site, service: Service) -> BackupResult:
         with ServiceLock(config.state_dir(site), service.id, "backup"):
             recovered = recover(site, service)
             result = _backup_locked(site, service, spec, stamp, unlock=bool(recovered))
-    except HomestackError as error:
+    except (HomestackError, OSError) as error:
+        if isinstance(error, OSError):
+            error = OperationFailed(
+                f"{service.id}: {error.strerror or error} ({error.filename or 'file'})",
+                "Check the free space and permissions of DATA and the backup target.",
+            )
         result = BackupResult(
             service.id,
             service.stack,
