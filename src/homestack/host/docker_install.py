@@ -131,12 +131,11 @@ def _service_steps(probe: HostProbe, state: DockerState) -> tuple[list[Step], li
             )
         )
     else:
+        running = "" if state.engine else "the engine is not running; "
         notes.append(
-            "systemd is not PID 1 here, so nothing starts Docker at boot: start the engine "
+            f"systemd is not PID 1 here, so nothing starts Docker at boot: {running}start it "
             "yourself (`service docker start`, or `dockerd > /var/log/dockerd.log 2>&1 &`)."
         )
-        if not state.engine and probe.exists("/etc/init.d/docker"):
-            steps.append(Step("start Docker now", ("service", "docker", "start")))
     return steps, notes
 
 
@@ -220,7 +219,7 @@ def install_docker(
             echo("docker: nothing to change")
         return HostResult(plan, dry_run=dry_run, verified=plan.summary)
     ran = execute(plan, probe, echo)
-    started = probe.systemd or any(step.argv[:1] == ("service",) for step in plan.pending)
+    started = probe.systemd  # without systemd, the notes say how to start dockerd
     state = _wait_for_engine(probe, wait_s if started else 0)
     missing: list[str] = []
     waiting: list[str] = []

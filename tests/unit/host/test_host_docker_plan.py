@@ -185,29 +185,39 @@ def _stopped_engine(host: Load) -> RecordedHost:
     recorded.outputs["docker version --format {{.Server.Version}}"] = CommandResult(
         (), 1, "", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock."
     )
-    (recorded.root / "etc/init.d").mkdir(parents=True)
-    (recorded.root / "etc/init.d/docker").write_text("#!/bin/sh\n")
     return recorded
 
 
-def test_recorded_host_debian12_with_a_stopped_engine_starts_it(host: Load) -> None:
+def test_recorded_host_debian12_with_a_stopped_engine_says_how_to_start_it(host: Load) -> None:
     recorded = _stopped_engine(host)
     plan = plan_docker(recorded.probe(), repo="distro")
-    assert commands(plan) == ["service docker start"]
+    assert plan.pending == []
+    assert plan.summary == "Docker is installed but the engine does not answer"
+    assert any("the engine is not running; start it yourself" in n for n in plan.notes)
+    install_docker(recorded.probe(), lambda _: None, repo="distro")
+    assert not recorded.ran("apt-get") and not recorded.ran("service")
+
+
+def test_fake_systemd_host_with_a_stopped_engine_starts_it_and_waits(host: Load) -> None:
+    recorded = _stopped_engine(host)
+    recorded.init = "systemd"
+    plan = plan_docker(recorded.probe())
+    assert commands(plan) == ["systemctl enable --now docker"]
     replay = recorded.run
 
-    def service(argv: Sequence[str], *, timeout: float = 60.0) -> CommandResult:
-        if list(argv) == ["service", "docker", "start"]:
+    def systemctl(argv: Sequence[str], *, timeout: float = 60.0) -> CommandResult:
+        if list(argv) == ["systemctl", "enable", "--now", "docker"]:
             key = "docker version --format {{.Server.Version}}"
             recorded.outputs[key] = CommandResult((), 0, "20.10.24+dfsg1\n")
         return replay(argv, timeout=timeout)
 
-    recorded.run = service  # type: ignore[method-assign]
-    result = install_docker(recorded.probe(), lambda _: None, repo="distro", wait_s=0)
+    recorded.run = systemctl  # type: ignore[method-assign]
+    result = install_docker(recorded.probe(), lambda _: None, wait_s=0)
     assert result.verified == "Docker Engine 20.10.24+dfsg1 and Compose 2.40.3 work"
 
 
-def test_recorded_host_debian12_engine_that_never_answers_fails(host: Load) -> None:
+def test_fake_systemd_engine_that_never_answers_fails(host: Load) -> None:
     recorded = _stopped_engine(host)
+    recorded.init = "systemd"
     with pytest.raises(OperationFailed, match="the engine is not running"):
         install_docker(recorded.probe(), lambda _: None, wait_s=0)
