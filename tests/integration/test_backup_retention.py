@@ -3,10 +3,13 @@ when nothing would be left (real restic)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from test_backup_kit import BackupSite, backup_site
 
 from homestack.backup import backup, prune
+from homestack.cli.app import run
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]
@@ -22,9 +25,17 @@ def _three_snapshots(site_: BackupSite) -> None:
 
 
 def test_retention_zero_or_failing_listing_deletes_nothing_and_policy_applies(
-    backup_site: BackupSite,
+    backup_site: BackupSite, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _three_snapshots(backup_site)
+    root = str(backup_site.root)
+    capsys.readouterr()
+    assert run(["--site", root, "backups", "plain", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["services"][0]["snapshots"]
+    assert len(listed) == 3 and all(s["size"] == 10 for s in listed)
+    assert run(["--site", root, "backups", "plain"]) == 0
+    table = capsys.readouterr().out
+    assert "service=plain" in table and "10 B" in table
 
     zero = {f"BACKUP_KEEP_{k}": "0" for k in ("LAST", "DAILY", "WEEKLY", "MONTHLY")}
     backup_site.set_env(**zero)
@@ -53,3 +64,4 @@ def test_retention_zero_or_failing_listing_deletes_nothing_and_policy_applies(
     assert done.ok and done.kept == planned.kept
     assert backup_site.snapshot_count("plain") == 1
     assert backup_site.restic("plain", "check").returncode == 0
+    assert run(["--site", root, "verify", "plain", "--read-data-subset", "50%"]) == 0
