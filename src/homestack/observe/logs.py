@@ -7,6 +7,7 @@ when a container restarts or is recreated, from the last timestamp seen, so noth
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import queue
@@ -70,6 +71,7 @@ _LEVEL_PATTERNS = (
     re.compile(rf"\b(?P<word>{_WORDS.upper()}):\s"),
 )
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
+REORDER_S = 0.2
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -319,6 +321,9 @@ def follow_logs(
             yield line
     attached_once: set[str] = set()
     next_poll = 0.0
+    # lines wait REORDER_S after arriving, so lines of several containers that arrive close
+    # together still come out in time order
+    pending: list[tuple[float, LogLine]] = []
     while not follower.stop.is_set():
         now = time.monotonic()
         if now >= next_poll:
@@ -331,12 +336,17 @@ def follow_logs(
                 if target.running or target.id not in attached_once:
                     follower.attach(target)
                     attached_once.add(target.id)
-        try:
-            line = follower.inbox.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        if query.keeps(line):
-            yield line
+        with contextlib.suppress(queue.Empty):
+            pending.append((time.monotonic(), follower.inbox.get(timeout=REORDER_S / 2)))
+            while True:  # and whatever else has come
+                pending.append((time.monotonic(), follower.inbox.get_nowait()))
+        ripe = time.monotonic() - REORDER_S
+        ready = sorted((item for item in pending if item[0] <= ripe), key=lambda i: i[1])
+        if ready:
+            pending = [item for item in pending if item[0] > ripe]
+            for _, line in ready:
+                if query.keeps(line):
+                    yield line
 
 
 PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan")
