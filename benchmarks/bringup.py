@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -130,14 +131,24 @@ class EventLog:
             stdout=subprocess.PIPE,
             text=True,
         )
+        self.lines: list[str] = []
+        # read as it comes: a subscriber that falls behind gets events dropped by the daemon
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
 
     def stop(self) -> dict[str, dict[str, float]]:
         """service -> {"start": t, "healthy": t}: the first of each, in engine time."""
         time.sleep(2)  # the stream may lag on a busy machine
         self.process.terminate()
-        out, _ = self.process.communicate()
+        self.process.wait()
+        self.reader.join(timeout=5)
         times: dict[str, dict[str, float]] = {}
-        for line in out.splitlines():
+        for line in self.lines:
             event = json.loads(line)
             attributes = event.get("Actor", {}).get("Attributes", {})
             if not str(attributes.get("name", "")).startswith(self.prefix):

@@ -23,6 +23,8 @@ never touched).
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -46,7 +48,7 @@ from .projects import (
 
 GOOD = ("unchanged", "healthy", "running", "completed")
 BAD = ("unhealthy", "exited", "timeout", "failed", "blocked")
-POLL_S = 0.25
+POLL_S = 0.5  # the loop also wakes on every engine event
 
 
 @dataclass
@@ -290,8 +292,13 @@ class _Scheduler:
         self.listener = listener
         self.timeout = timeout
         self.pool = ThreadPoolExecutor(max_workers=8)
-        self.calls: dict[Future[None], list[str]] = {}
+        self.calls: dict[Future[Any], list[str]] = {}
         self.precreated: set[str] = set()
+        self.to_create: dict[str, list[str]] = {}
+        self.creating: dict[str, Future[Any]] = {}
+        self.wake = threading.Event()
+        self.stream: Any = None
+        self.stopped = False
 
     def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
         run.state = state
@@ -314,32 +321,54 @@ class _Scheduler:
         with engine.engine_errors(f"start container {container}"):
             engine.client().api.start(container)
 
+    def _ready(self, name: str) -> bool:
+        needs = self.selection.graph.needs.get(name, set())
+        return all(self.runs[n].state in GOOD for n in needs if n in self.runs)
+
     def precreate(self) -> None:
-        """Create (not start) every service that has no container yet, one compose call per
-        stack, all stacks in parallel, so starting each later costs one API call."""
-        fresh: dict[str, list[str]] = {}
+        """Create (not start) in the background every service that has no container yet and
+        must wait for others: one compose call per stack, stacks in parallel. Starting each
+        later costs one API call. Services ready at once go straight to `compose up`."""
         for name, run in self.runs.items():
-            if run.action == "create":
-                fresh.setdefault(run.stack, []).append(name)
-
-        def create(stack_id: str) -> None:
+            if run.action == "create" and not self._ready(name):
+                self.to_create.setdefault(run.stack, []).append(name)
+        for stack_id, names in self.to_create.items():
             project = self.selection.projects[stack_id]
-            args = ("up", "--no-start", "--no-deps", "--pull", "never", "--quiet-pull")
-            project.run(*args, *fresh[stack_id])
+            args = ("up", "--no-start", "--no-deps", "--pull", "never", "--quiet-pull", *names)
+            self.creating[stack_id] = self.pool.submit(project.run, *args)
 
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            futures = {stack_id: pool.submit(create, stack_id) for stack_id in fresh}
-        made = [stack_id for stack_id, future in futures.items() if future.exception() is None]
-        if not made:
-            return  # the compose up at start time reports what went wrong
-        current = _current(self.selection)
-        for stack_id in made:
+    def _collect_precreated(self) -> None:
+        done = [stack_id for stack_id, future in self.creating.items() if future.done()]
+        if not done:
+            return
+        rows = _current(self.selection)
+        for stack_id in done:
+            future = self.creating.pop(stack_id)
+            if future.exception() is not None:
+                continue  # the compose up at start time reports what went wrong
             project = self.selection.projects[stack_id]
-            for name in fresh[stack_id]:
-                info = current.get((project.name, name))
+            for name in self.to_create[stack_id]:
+                info = rows.get((project.name, name))
                 if info is not None and info.state == "created":
                     self.runs[name].container = info.id[:12]
                     self.precreated.add(name)
+
+    def _follow_events(self) -> None:
+        """Wake the loop the moment a container starts, dies or changes health."""
+        from ..engine import docker as engine
+
+        try:
+            self.stream = engine.client().api.events(
+                decode=True,
+                filters={"type": "container", "event": ["start", "die", "health_status"]},
+            )
+            if self.stopped:
+                self.stream.close()
+                return
+            for _ in self.stream:
+                self.wake.set()
+        except Exception:  # noqa: S110 - without events the loop still polls
+            pass
 
     def discard_unstarted(self) -> None:
         """Remove containers made ahead that never started (their needs failed)."""
@@ -362,7 +391,8 @@ class _Scheduler:
                 run.blocked_by = bad[0]
                 self._set(run, "blocked", f"not started: {bad[0]} failed")
                 continue
-            if all(self.runs[n].state in GOOD for n in needs if n in self.runs):
+            held = run.stack in self.creating and name in self.to_create[run.stack]
+            if not held and all(self.runs[n].state in GOOD for n in needs if n in self.runs):
                 ready.setdefault(run.stack, []).append(name)
         for stack_id, names in ready.items():
             project = self.selection.projects[stack_id]
@@ -460,16 +490,27 @@ class _Scheduler:
         self._set(run, state, detail)
 
     def run(self) -> None:
+        threading.Thread(target=self._follow_events, daemon=True).start()
         try:
             self.precreate()
             while True:
+                self._collect_precreated()
                 self._collect_calls()
                 self._watch()
                 self._launch_ready()
-                if all(r.finished for r in self.runs.values()) and not self.calls:
+                if (
+                    all(r.finished for r in self.runs.values())
+                    and not self.calls
+                    and not self.creating
+                ):
                     break
-                time.sleep(POLL_S)
+                self.wake.wait(POLL_S)
+                self.wake.clear()
         finally:
+            self.stopped = True
+            if self.stream is not None:
+                with contextlib.suppress(Exception):
+                    self.stream.close()
             self.pool.shutdown(wait=True)
         self.discard_unstarted()
 
@@ -498,8 +539,11 @@ def up(
             project.extra_files = (path,)
             overrides.append(str(path))
     services = selection.services
-    networks, secrets, data = ensure_prerequisites(site, services)
-    hashes = parallel(selection.projects, config_hashes)
+    with ThreadPoolExecutor(max_workers=1) as side:
+        # Compose's hashes (one process per stack) while networks, secrets and DATA are checked
+        hashing = side.submit(parallel, selection.projects, config_hashes)
+        networks, secrets, data = ensure_prerequisites(site, services)
+        hashes = hashing.result()
     current = _current(selection)
     images: dict[str, str] = {}
     for service in services:
