@@ -13,7 +13,7 @@ import pytest
 
 from homestack.catalog import Site
 from homestack.gpu import GpuDevice, GpuReport
-from homestack.observe import doctor, doctor_files, hooks
+from homestack.observe import doctor, doctor_files, doctor_net, hooks
 
 SERVICE = """services:
   {name}:
@@ -173,3 +173,42 @@ def test_gpu_none_needed_fake_host(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(gpu, "cached_report", lambda setting: GpuReport())
     checks = {c.name: c for c in doctor_files.check_gpu(site, site.services(enabled_only=True))}
     assert checks["gpu"].status == "ok" and "llm run on the CPU" in checks["gpu"].detail
+
+
+def _members() -> list[doctor_net.Member]:
+    return [
+        doctor_net.Member("p_ai-web-1", "web", {"p_ai-services": "10.1.0.2"}),
+        doctor_net.Member("p_media-tv-1", "tv", {"p_media-services": "10.2.0.2"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answers", "segregation", "names"),
+    [
+        ("REACH control\nBLOCK p_media-tv-1@p_media-services\nNAME-OK web\n", "ok", "ok"),
+        ("REACH control\nREACH p_media-tv-1@p_media-services\nNAME-FAIL web\n", "fail", "fail"),
+        ("BLOCK control\nBLOCK p_media-tv-1@p_media-services\nNAME-OK web\n", "warn", "ok"),
+    ],
+)
+def test_probe_verdicts_fake_probe_output(
+    monkeypatch: pytest.MonkeyPatch, answers: str, segregation: str, names: str
+) -> None:
+    seen: dict[str, str] = {}
+
+    def fake_probe(
+        api: object, image: str, network: str, script: str, *, name: str
+    ) -> tuple[int, str]:
+        seen.update(network=network, script=script, name=name)
+        return 0, answers
+
+    monkeypatch.setattr(doctor_net.engine, "run_probe", fake_probe)
+    checks = {
+        c.name: c for c in doctor_net._probe_network(None, "img", "p_ai-services", _members(), "p_")
+    }
+    assert checks["segregation p_ai-services"].status == segregation
+    assert checks["names on p_ai-services"].status == names
+    assert seen["name"].startswith("p_homestack-probe-")
+    assert "10.2.0.2" in seen["script"] and "nslookup web" in seen["script"]
+    if segregation == "fail":
+        assert "p_media-tv-1" in checks["segregation p_ai-services"].detail
+        assert "iptables" in (checks["segregation p_ai-services"].fix or "")
