@@ -27,7 +27,7 @@ def ls_command(names: Names = None, as_json: JsonOption = False) -> None:
 
 def _render_inventory(result: Any, out: Console) -> None:
     headers = ("STACK", "SERVICE", "ON", "GPU", "PORTS", "WEB", "IMAGE")
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             row.stack,
             row.service + (" *" if row.critical else ""),
