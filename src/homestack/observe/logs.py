@@ -358,15 +358,17 @@ def print_logs(site: Site, query: LogQuery, *, follow: bool, as_json: bool, out:
     from rich.markup import escape
 
     source = follow_logs(site, query) if follow else history(site, query)
-    colours: dict[str, str] = {}
-    width = 0
+    stacks, only = site.select(query.names)
+    names = sorted(s.id for s in (only or [s for st in stacks for s in st.services.values()]))
+    # a colour per service, the same in every run; prefixes padded to line up
+    colours = {name: PALETTE[index % len(PALETTE)] for index, name in enumerate(names)}
+    width = max((len(name) for name in names), default=0)
     for line in source:
         if as_json:
             sys.stdout.write(json.dumps(line.to_data()) + "\n")
             sys.stdout.flush()
             continue
         colour = colours.setdefault(line.service, PALETTE[len(colours) % len(PALETTE)])
-        width = max(width, len(line.service))
         text = escape(line.line)
         style = LEVEL_STYLE.get(line.level or "")
         if style:
