@@ -175,25 +175,30 @@ class _Cgroup:
 
 
 def _cgroup_usage(pids: dict[str, int], interval: float) -> dict[str, Usage] | None:
-    """Usage of running containers read from their cgroups; None when they are not local."""
+    """Usage of running containers read from their cgroups; None when they are not local.
+
+    A container that stops while it is read is left out (it has no usage any more).
+    """
     host_memory = _host_memory()
-    groups: dict[str, _Cgroup] = {}
-    try:
-        for cid, pid in pids.items():
-            groups[cid] = _Cgroup(pid, cid)
-        first = {cid: (time.monotonic_ns(), g.cpu_ns()) for cid, g in groups.items()}
-    except (OSError, ValueError, IndexError):
-        return None
+    first: dict[str, tuple[_Cgroup, int, int]] = {}
+    for cid, pid in pids.items():
+        try:
+            group = _Cgroup(pid, cid)
+            first[cid] = (group, time.monotonic_ns(), group.cpu_ns())
+        except (OSError, ValueError, IndexError):
+            continue
+    if not first:
+        return None  # not one container's cgroup is visible: the engine is not local
     time.sleep(interval)
     out: dict[str, Usage] = {}
-    for cid, group in groups.items():
+    for cid, (group, then, cpu_then) in first.items():
         try:
             now, cpu = time.monotonic_ns(), group.cpu_ns()
             used, limit = group.memory_usage(host_memory)
         except (OSError, ValueError):
             continue  # stopped in between
-        wall = now - first[cid][0]
-        percent = max(0.0, (cpu - first[cid][1]) / wall * 100) if wall > 0 else None
+        wall = now - then
+        percent = max(0.0, (cpu - cpu_then) / wall * 100) if wall > 0 else None
         out[cid] = Usage(percent, used, limit)
     return out
 

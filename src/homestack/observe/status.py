@@ -64,7 +64,7 @@ class StatusResult:
         return {
             "taken_at": self.taken_at,
             "backups_known": self.backups_known,
-            "services": [asdict(row) for row in self.rows],
+            "services": [asdict(row) | {"problem": row.problem} for row in self.rows],
         }
 
 
