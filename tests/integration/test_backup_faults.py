@@ -169,3 +169,23 @@ def test_pause_backup_killed_9_while_paused_is_unpaused_by_the_next_run(
         os.killpg(child.pid, 9)
         child.communicate()
     _assert_recovers(backup_site, "files")
+
+
+def test_restore_is_refused_without_enough_free_space(backup_site: BackupSite) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    data = backup_site.data
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(data)], check=True)
+    try:
+        backup_site.set_env(BACKUP_REPOSITORY=str(backup_site.root / "repos" / "{service}"))
+        (data / "plain").mkdir()
+        (data / "plain" / "big.bin").write_bytes(os.urandom(4 << 20))
+        site = backup_site.load()
+        assert backup(site, [site.service("plain")]).ok
+        (data / "plain" / "big.bin").write_bytes(b"changed")
+        with pytest.raises(OperationFailed, match="not enough free space"):
+            restore(site, site.service("plain"))
+        assert (data / "plain" / "big.bin").read_bytes() == b"changed"
+        assert sorted(p.name for p in (data / "plain").iterdir()) == ["big.bin"]
+    finally:
+        subprocess.run(["umount", "-l", str(data)], check=False)

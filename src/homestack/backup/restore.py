@@ -132,16 +132,28 @@ _SIZES: dict[str, int] = {}
 
 
 def _require_space(site: Site, restic: Restic, chosen: Snapshot, service: str) -> None:
+    """The staging filesystem (DATA), and each other filesystem a restored path lands on,
+    must hold the whole snapshot plus a margin: the current data stays until the end."""
     need = chosen_size(restic, chosen) + SPACE_MARGIN
-    free = shutil.disk_usage(site.data_root).free
-    if free < need:
-        raise OperationFailed(
-            f"not enough free space to restore {service}: the snapshot needs "
-            f"{need // 2**20} MiB in {site.data_root}, {free // 2**20} MiB are free",
-            "Free some space (the restore keeps the current data until the service is "
-            "healthy again), then run it again.",
-            service=service,
-        )
+    places = [site.data_root] + [live_path(site, service, p).parent for p in chosen.paths]
+    seen: set[int] = set()
+    for wanted in places:
+        place = wanted
+        while not place.exists() and place != place.parent:
+            place = place.parent
+        device = place.stat().st_dev
+        if device in seen:
+            continue
+        seen.add(device)
+        free = shutil.disk_usage(place).free
+        if free < need:
+            raise OperationFailed(
+                f"not enough free space to restore {service}: the snapshot needs "
+                f"{need // 2**20} MiB in {place}, {free // 2**20} MiB are free",
+                "Free some space (the restore keeps the current data until the service is "
+                "healthy again), then run it again.",
+                service=service,
+            )
 
 
 def _restore_locked(
@@ -156,6 +168,7 @@ def _restore_locked(
     current = backup_ops.state(site, service)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     staging = folder / f"restore-{service.id}"
+    planned = _plan_swaps(site, service.id, chosen, stamp)
     journal = Journal(
         service.id,
         "restore",
@@ -174,7 +187,10 @@ def _restore_locked(
         _set_phase(journal, folder, "staging")
         restic.restore(chosen.id, staging)
         _check_staging(restic, chosen, staging, service.id)
-        journal.swaps = _prepare_swaps(site, service.id, chosen, staging, stamp)
+        journal.swaps = planned  # saved before any incoming copy exists: undo removes them
+        journal.save(folder)
+        for swap, original in zip(planned, chosen.paths, strict=True):
+            _stage_incoming(swap, staging / original.lstrip("/"), staging)
         _set_phase(journal, folder, "swapping")
         for swap in journal.swaps:
             swap.swap_out()
@@ -198,7 +214,8 @@ def _restore_locked(
             f"restore of {service.id} from snapshot {chosen.short_id or chosen.id[:8]} FAILED: "
             f"{cause}\n"
             + (
-                "The previous data was put back and the service restarted."
+                "The previous data was put back"
+                + (" and the service restarted." if journal.was_running else ".")
                 if not problems
                 else "Putting the previous data back ALSO failed: " + "; ".join(problems)
             ),
@@ -264,29 +281,39 @@ def live_path(site: Site, service: str, original: str) -> Path:
     return path
 
 
-def _prepare_swaps(
-    site: Site, service: str, chosen: Snapshot, staging: Path, stamp: str
-) -> list[Swap]:
+def _plan_swaps(site: Site, service: str, chosen: Snapshot, stamp: str) -> list[Swap]:
+    """Where each snapshot path goes; refuses mount points before anything is touched."""
     swaps: list[Swap] = []
     for original in chosen.paths:
         live = live_path(site, service, original)
-        staged = staging / original.lstrip("/")
-        live.parent.mkdir(parents=True, exist_ok=True)
-        incoming = live.with_name(f".{live.name}.restore-incoming")
-        remove_path(incoming)
-        if staging.stat().st_dev == live.parent.stat().st_dev:
-            staged.rename(incoming)
-        else:
-            _copy_across(staged, incoming)
+        if live.is_mount():
+            raise OperationFailed(
+                f"{live} is a mount point: homestack restores by renaming folders, which a "
+                "mount point cannot be",
+                f"Restore by hand: `restic restore {chosen.short_id} --target /some/folder` with "
+                f"RESTIC_REPOSITORY and RESTIC_PASSWORD_FILE set, then copy into {live}.",
+                service=service,
+            )
         swaps.append(
             Swap(
                 live=str(live),
-                incoming=str(incoming),
+                incoming=str(live.with_name(f".{live.name}.restore-incoming")),
                 previous=str(live.with_name(f"{live.name}.before-restore-{stamp}")),
                 had_live=live.exists() or live.is_symlink(),
             )
         )
     return swaps
+
+
+def _stage_incoming(swap: Swap, staged: Path, staging: Path) -> None:
+    """Put the restored copy next to the live path (same filesystem, so renames are atomic)."""
+    live, incoming = Path(swap.live), Path(swap.incoming)
+    live.parent.mkdir(parents=True, exist_ok=True)
+    remove_path(incoming)
+    if staging.stat().st_dev == live.parent.stat().st_dev:
+        staged.rename(incoming)
+    else:
+        _copy_across(staged, incoming)
 
 
 def _roll_back(site: Site, service: Service, journal: Journal) -> list[str]:
