@@ -278,3 +278,34 @@ def test_snapshot_paths_map_to_the_current_site(tmp_path: Path) -> None:
     assert live_path(site, "db", f"{old}/db") == tmp_path / "DATA" / "db"
     assert live_path(site, "db", f"{old}/config/db") == tmp_path / "DATA" / "config" / "db"
     assert live_path(site, "db", "/old/secrets/db_pw") == tmp_path / "secrets" / "db_pw"
+
+
+def test_staging_on_another_filesystem_is_copied_with_owners_modes_links(tmp_path: Path) -> None:
+    import tempfile
+
+    from homestack.backup.restic import Snapshot
+    from homestack.backup.restore import _plan_swaps, _stage_incoming
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on another filesystem than the temp folder")
+    site = _site(tmp_path)
+    with tempfile.TemporaryDirectory(dir=shm) as other:
+        staging = Path(other)
+        live = tmp_path / "DATA" / "db"
+        staged = staging / str(live).lstrip("/")
+        (staged / "sub").mkdir(parents=True)
+        (staged / "sub" / "f").write_text("x")
+        os.chmod(staged / "sub" / "f", 0o604)
+        os.chown(staged / "sub" / "f", 1234, 4321)
+        os.symlink("sub/f", staged / "link")
+        swap = _plan_swaps(site, "db", Snapshot(id="s", paths=[str(live)]), "T")[0]
+        assert not swap.had_live
+        _stage_incoming(swap, staged, staging)
+        incoming = Path(swap.incoming)
+        info = (incoming / "sub" / "f").lstat()
+        assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (1234, 4321, 0o604)
+        assert os.readlink(incoming / "link") == "sub/f"
+        swap.swap_out()
+        swap.swap_in()
+        assert (live / "sub" / "f").read_text() == "x"
