@@ -29,6 +29,7 @@ SERVICE_LABEL = "com.docker.compose.service"
 ONEOFF_LABEL = "com.docker.compose.oneoff"
 PROBE_LABEL = "homestack.probe"
 SAMPLE_INTERVAL_S = 0.25
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 _POOL = 64  # the shared client's connection pool (engine.docker.client)
 _INSPECT_WORKERS = 16  # inspects answer in a millisecond; more threads only cost CPU
 
@@ -112,13 +113,14 @@ def _host_memory() -> int | None:
 class _Cgroup:
     """The cgroup files of one container process, v1 or v2."""
 
-    def __init__(self, pid: int, cid: str) -> None:
+    def __init__(
+        self, pid: int, cid: str, *, proc: Path = Path("/proc"), root: Path = CGROUP_ROOT
+    ) -> None:
         self.cpu: Path | None = None
         self.memory: Path | None = None
         self.v2 = False
         unified: str | None = None
-        root = Path("/sys/fs/cgroup")
-        for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        for line in (proc / str(pid) / "cgroup").read_text().splitlines():
             _, controllers, path = line.split(":", 2)
             if cid[:12] not in path:
                 continue
