@@ -89,8 +89,9 @@ def check_disk(site: Site) -> Check:
 
 def run_doctor(site: Site) -> DoctorResult:
     """All checks, in a stable order; the slow ones run at the same time."""
-    site.require_valid()
-    services = site.services(enabled_only=True)
+    problems = site.all_problems()
+    broken = {p.service for p in problems if p.service}
+    services = [s for s in site.services(enabled_only=True) if s.id not in broken]
     with ThreadPoolExecutor(max_workers=4) as pool:
         engine_job = pool.submit(check_engine)
         compose_job = pool.submit(check_compose)
@@ -98,6 +99,11 @@ def run_doctor(site: Site) -> DoctorResult:
         gpu_job = pool.submit(check_gpu, site, services)
         engine_check, api = engine_job.result()
         result = DoctorResult([engine_check, compose_job.result(), restic_job.result()])
+        for problem in problems:  # the files themselves (`homestack validate` says more)
+            where = f"{problem.file}:{problem.line}" if problem.line else str(problem.file)
+            result.checks.append(
+                fail("site", problem.rule, f"{where}: {problem.message}", problem.hint)
+            )
         result.checks.append(check_disk(site))
         result.checks += check_ports(site, services, api)
         if api is None:

@@ -212,3 +212,18 @@ def test_probe_verdicts_fake_probe_output(
     if segregation == "fail":
         assert "p_media-tv-1" in checks["segregation p_ai-services"].detail
         assert "iptables" in (checks["segregation p_ai-services"].fix or "")
+
+
+def test_broken_files_are_fail_lines_and_the_rest_is_still_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path, {"good": "", "bad": ""})
+    (tmp_path / "ai-stack" / "services" / "bad.docker-compose.yaml").write_text("services: [\n")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    monkeypatch.setattr("homestack.engine.docker._client", None)
+    result = doctor.run_doctor(Site.load(site.root))
+    checks = {c.name: c for c in result.checks}
+    assert result.failed
+    assert checks["yaml.syntax"].status == "fail" and "bad" in checks["yaml.syntax"].detail
+    assert checks["engine"].status == "fail" and "no-engine.sock" in checks["engine"].detail
+    assert "data good" in checks and "data bad" not in checks
