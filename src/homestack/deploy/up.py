@@ -235,7 +235,7 @@ def _plan_actions(
         image_id = image_ids.get(images.get(service.id, ""))
         if info is None:
             run.action = "create"
-        elif info.labels.get(HASH_LABEL) != hashes[service.stack].get(service.id) or (
+        elif info.labels.get(HASH_LABEL) != hashes.get(service.stack, {}).get(service.id) or (
             image_id and info.labels.get(IMAGE_LABEL) not in (None, image_id)
         ):
             run.action = "recreate"
@@ -292,6 +292,10 @@ class _Scheduler:
         self.listener = listener
         self.timeout = timeout
         self.pool = ThreadPoolExecutor(max_workers=8)
+        # precreation and services nothing waits for: few compose processes at a time, so
+        # they do not slow the start of what others wait for
+        self.background = ThreadPoolExecutor(max_workers=2)
+        self.depth = _depths(selection.graph.needs)
         self.calls: dict[Future[Any], list[str]] = {}
         self.precreated: set[str] = set()
         self.to_create: dict[str, list[str]] = {}
@@ -332,10 +336,12 @@ class _Scheduler:
         for name, run in self.runs.items():
             if run.action == "create" and not self._ready(name):
                 self.to_create.setdefault(run.stack, []).append(name)
-        for stack_id, names in self.to_create.items():
+        urgency = {k: max(self.depth[n] for n in v) for k, v in self.to_create.items()}
+        for stack_id in sorted(self.to_create, key=lambda k: -urgency[k]):
             project = self.selection.projects[stack_id]
+            names = self.to_create[stack_id]
             args = ("up", "--no-start", "--no-deps", "--pull", "never", "--quiet-pull", *names)
-            self.creating[stack_id] = self.pool.submit(project.run, *args)
+            self.creating[stack_id] = self.background.submit(project.run, *args)
 
     def _collect_precreated(self) -> None:
         done = [stack_id for stack_id, future in self.creating.items() if future.done()]
@@ -396,15 +402,19 @@ class _Scheduler:
                 ready.setdefault(run.stack, []).append(name)
         for stack_id, names in ready.items():
             project = self.selection.projects[stack_id]
-            for name in names:
+            leaves: list[str] = []
+            for name in sorted(names, key=lambda n: -self.depth[n]):
                 run = self.runs[name]
                 run.launched_at = time.monotonic()
                 self._set(run, "creating")
                 if name in self.precreated and run.container:
                     self.calls[self.pool.submit(self._start, run.container)] = [name]
-            rest = [n for n in names if n not in self.precreated]
-            if rest:
-                self.calls[self.pool.submit(self._compose_up, project, rest)] = rest
+                elif self.depth[name] > 0:  # others wait for it: its own call, right now
+                    self.calls[self.pool.submit(self._compose_up, project, [name])] = [name]
+                else:
+                    leaves.append(name)
+            if leaves:  # nothing waits for these: one call per stack, behind urgent work
+                self.calls[self.background.submit(self._compose_up, project, leaves)] = leaves
 
     def _collect_calls(self) -> None:
         for future in [f for f in self.calls if f.done()]:
@@ -512,7 +522,26 @@ class _Scheduler:
                 with contextlib.suppress(Exception):
                     self.stream.close()
             self.pool.shutdown(wait=True)
+            self.background.shutdown(wait=True)
         self.discard_unstarted()
+
+
+def _depths(needs: Mapping[str, set[str]]) -> dict[str, int]:
+    """For each service, the longest chain of services that wait for it (0: none do)."""
+    dependents: dict[str, set[str]] = {name: set() for name in needs}
+    for name, wanted in needs.items():
+        for dep in wanted:
+            dependents.setdefault(dep, set()).add(name)
+    depth: dict[str, int] = {}
+
+    def walk(name: str) -> int:
+        if name not in depth:
+            depth[name] = 1 + max((walk(d) for d in dependents[name]), default=-1)
+        return depth[name]
+
+    for name in dependents:
+        walk(name)
+    return depth
 
 
 def up(
@@ -539,12 +568,15 @@ def up(
             project.extra_files = (path,)
             overrides.append(str(path))
     services = selection.services
+    current = _current(selection)
+    existing = {project for project, _ in current}
+    # a project with no container yet has nothing to compare: no Compose run for its hashes
+    compare = {k: p for k, p in selection.projects.items() if p.name in existing}
     with ThreadPoolExecutor(max_workers=1) as side:
         # Compose's hashes (one process per stack) while networks, secrets and DATA are checked
-        hashing = side.submit(parallel, selection.projects, config_hashes)
+        hashing = side.submit(parallel, compare, config_hashes)
         networks, secrets, data = ensure_prerequisites(site, services)
         hashes = hashing.result()
-    current = _current(selection)
     images: dict[str, str] = {}
     for service in services:
         env = site.stack_env(site.stacks[service.stack])
