@@ -228,12 +228,51 @@ def _capabilities(site: Site) -> str:
     return head + "".join(rows)
 
 
+_URL = re.compile(r"\b(?:https?|tcp)://([a-z0-9][a-z0-9-]*):(\d+)")
+
+
+def _talks_to(service: Service, known: set[str]) -> list[str]:
+    """Services this one is pointed at by URL (environment, command, inline configs);
+    the x-homestack prose is left out, so only real configuration counts."""
+    compose = {k: v for k, v in service.compose.items() if k != "x-homestack"}
+    data = service.doc.data if service.doc else None
+    configs = data.get("configs") if isinstance(data, dict) else None
+    text = f"{compose} {configs or ''}"
+    found = {
+        f"{name}:{port}"
+        for name, port in _URL.findall(text)
+        if name in known and name != service.id
+    }
+    return sorted(found)
+
+
+def _wiring(site: Site) -> str:
+    head = (
+        "## Networks and wiring\n\n"
+        "Each service joins its stack's network and only the others it names; the `docker-api` "
+        "network is internal (no route out). *talks to* lists the services it is pointed at "
+        "by URL in its file, found by homestack, not typed by a person.\n\n"
+        "| service | networks | talks to |\n| --- | --- | --- |\n"
+    )
+    known = {s.id for s in site.services()}
+    rows = []
+    for service in _ordered(site):
+        networks = service.compose.get("networks") or []
+        names = ", ".join(f"`{n}`" for n in networks) or "—"
+        overlays = " (+ `iot_macvlan` with the iot overlay)" if "iot" in service.overlays else ""
+        talks = ", ".join(f"`{t}`" for t in _talks_to(service, known)) or "—"
+        rows.append(f"| {service.id} | {names}{overlays} | {talks} |\n")
+    return head + "".join(rows)
+
+
 def render_catalog_doc(site: Site) -> str:
     """The whole of docs/catalog.md."""
     return (
         _HEADER
         + "\n## Services\n\n"
         + render_catalog_table(site)
+        + "\n"
+        + _wiring(site)
         + "\n"
         + _capabilities(site)
         + "\n"

@@ -50,3 +50,14 @@ def test_secrets_and_dump_backups_are_listed(site: Site) -> None:
     assert "pause: data, config, secrets" in authelia
     homeassistant = next(r for r in table.splitlines() if "(`homeassistant`)" in r)
     assert "dump `python3 …` → homestack-dump.sql" in homeassistant
+
+
+def test_wiring_comes_from_configuration_not_prose(site: Site) -> None:
+    page = render_catalog_doc(site)
+    assert "| open-webui | `ai-services` | `ollama:11434` |" in page
+    assert (
+        "| alloy | `management-services`, `docker-api` | `loki:3100`, `socket-proxy:2375` |" in page
+    )
+    # Home Assistant's description names its peers, but nothing in its file points at them
+    homeassistant = next(line for line in page.splitlines() if line.startswith("| homeassistant |"))
+    assert homeassistant.endswith("| — |")
