@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sitekit import make_site, service_yaml, write_tree
 
 from homestack.catalog import Site, find_root, parse_listed
 from homestack.errors import BadInput, UnknownName
+from sitekit import make_site, service_yaml, write_tree
 
 
 @pytest.fixture(autouse=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sitekit import make_site
 
 from homestack.catalog import Site
 from homestack.errors import UnknownName
 from homestack.inventory import inventory
+from sitekit import make_site
 
 
 @pytest.fixture(autouse=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sitekit import make_site, service_yaml, stack_yaml
 
 from homestack.catalog import Site
 from homestack.errors import BadInput
 from homestack.plan import build_graph, make_plan, waves
+from sitekit import make_site, service_yaml, stack_yaml
 
 
 @pytest.fixture(autouse=True)

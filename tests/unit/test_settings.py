@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sitekit import make_site, write_tree
 
 from homestack import settings
 from homestack.catalog import Site
 from homestack.errors import BadInput
 from homestack.settings import MissingVariable, interpolate, parse_env
+from sitekit import make_site, write_tree
 
 # ---- dotenv parsing ------------------------------------------------------------------------
 

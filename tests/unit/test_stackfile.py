@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sitekit import make_site, service_yaml
 
 from homestack.catalog import Site
 from homestack.errors import BadInput, UnknownName
 from homestack.stackfile import toggle
+from sitekit import make_site, service_yaml
 
 STACK = (
     "# The AI stack.\n"
