@@ -95,8 +95,9 @@ step() {
     "$@" || failed+=("$name")
 }
 
-step "ruff check" "$VENV/bin/ruff" check src tests benchmarks
-step "ruff format --check" "$VENV/bin/ruff" format --check src tests benchmarks
+# --no-cache: a stale cache can hide findings that a clean CI checkout reports
+step "ruff check" "$VENV/bin/ruff" check --no-cache src tests benchmarks
+step "ruff format --check" "$VENV/bin/ruff" format --no-cache --check src tests benchmarks
 step "mypy" "$VENV/bin/mypy"
 
 pytest_args=(-q --durations=10)
