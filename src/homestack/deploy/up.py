@@ -24,6 +24,7 @@ never touched).
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -65,8 +66,10 @@ class ServiceRun:
     container: str | None = None
     health_log: list[str] = field(default_factory=list)
     log_tail: list[str] = field(default_factory=list)
-    launched_at: float | None = None
-    ready_at: float | None = None  # monotonic time it became healthy/running/completed
+    launched_at: float | None = None  # monotonic: when homestack asked for it to start
+    ready_at: float | None = None  # monotonic: when homestack saw it healthy/running/done
+    launched: float | None = None  # the same moments as epoch seconds, for reports
+    ready: float | None = None
 
     @property
     def finished(self) -> bool:
@@ -301,6 +304,9 @@ class _Scheduler:
         self.to_create: dict[str, list[str]] = {}
         self.creating: dict[str, Future[Any]] = {}
         self.wake = threading.Event()
+        self.events: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self.polled = 0.0
+        self.by_key = {(selection.projects[r.stack].name, name): r for name, r in runs.items()}
         self.stream: Any = None
         self.stopped = False
 
@@ -312,6 +318,7 @@ class _Scheduler:
             run.elapsed = time.monotonic() - run.launched_at
         if state in GOOD and run.ready_at is None:
             run.ready_at = time.monotonic()
+            run.ready = time.time()
         self.listener(run)
 
     def _compose_up(self, project: Project, names: list[str]) -> None:
@@ -371,10 +378,32 @@ class _Scheduler:
             if self.stopped:
                 self.stream.close()
                 return
-            for _ in self.stream:
+            for event in self.stream:
+                self.events.put(event)
                 self.wake.set()
         except Exception:  # noqa: S110 - without events the loop still polls
             pass
+
+    def _take_events(self) -> bool:
+        """Apply `healthy` events at once (no listing); True when something else happened
+        that needs a look (a container died or turned unhealthy)."""
+        look = False
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                return look
+            labels = (event.get("Actor") or {}).get("Attributes") or {}
+            key = (str(labels.get(PROJECT_LABEL)), str(labels.get(SERVICE_LABEL)))
+            run = self.by_key.get(key)
+            if run is None or run.state != "starting":
+                continue
+            status = str(event.get("status") or event.get("Action") or "")
+            if status == "health_status: healthy":
+                run.container = str(event.get("id") or "")[:12] or run.container
+                self._set(run, "healthy")
+            elif status != "start":
+                look = True
 
     def discard_unstarted(self) -> None:
         """Remove containers made ahead that never started (their needs failed)."""
@@ -406,6 +435,7 @@ class _Scheduler:
             for name in sorted(names, key=lambda n: -self.depth[n]):
                 run = self.runs[name]
                 run.launched_at = time.monotonic()
+                run.launched = time.time()
                 self._set(run, "creating")
                 if name in self.precreated and run.container:
                     self.calls[self.pool.submit(self._start, run.container)] = [name]
@@ -506,7 +536,9 @@ class _Scheduler:
             while True:
                 self._collect_precreated()
                 self._collect_calls()
-                self._watch()
+                if self._take_events() or time.monotonic() - self.polled >= POLL_S:
+                    self.polled = time.monotonic()
+                    self._watch()
                 self._launch_ready()
                 if (
                     all(r.finished for r in self.runs.values())
