@@ -136,6 +136,7 @@ def test_gpu_overlays_exist_for_every_gpu_capable_service() -> None:
         "faster-whisper": {"nvidia"},
         "libretranslate": {"nvidia"},
         "jellyfin": {"nvidia", "intel", "amd"},
+        "dcgm-exporter": {"nvidia"},
     }
     for service in SERVICES:
         gpu = service.meta.gpu if service.meta else "none"
@@ -171,4 +172,4 @@ def test_services_that_trust_the_sign_on_header_publish_no_port() -> None:
 
 def test_disabled_by_default_as_the_issue_says() -> None:
     off = {s.id for s in SERVICES if not s.enabled}
-    assert off == {"piper", "blocky", "diun"}
+    assert off == {"piper", "blocky", "diun", "dcgm-exporter"}
