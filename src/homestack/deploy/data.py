@@ -91,6 +91,17 @@ def owner_ids(site: Site) -> tuple[int, int]:
     return values[0], values[1]
 
 
+def service_owner(site: Site, service: Service) -> tuple[int, int]:
+    """Who owns a service's data and config: the user its container runs as
+    (x-homestack uid/gid), else PUID:PGID. A root container with every capability dropped
+    cannot write into a folder another user owns, so the owner must follow the container."""
+    uid, gid = owner_ids(site)
+    meta = service.meta
+    if meta is not None and meta.uid is not None:
+        return meta.uid, meta.gid if meta.gid is not None else meta.uid
+    return uid, gid
+
+
 def service_folders(site: Site, service: Service) -> list[tuple[Path, int]]:
     root = site.data_root
     return [
@@ -172,7 +183,7 @@ def _check_volume(site: Site, service: Service, volumes: _Volumes) -> VolumeChec
 
 def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -> DataReport:
     """Create the services' DATA folders owned by PUID:PGID; check their volumes."""
-    uid, gid = owner_ids(site)
+    uid, gid = puid, pgid = owner_ids(site)
     root = os.geteuid() == 0
     notes: list[str] = []
     if not root and (uid, gid) != (os.geteuid(), os.getegid()):
@@ -200,7 +211,12 @@ def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -
             created.append(str(parent))
             folders.append(FolderChange(str(parent), "", "create", f"{uid}:{gid}"))
     for service in services:
+        owner = service_owner(site, service)
+        backups = site.data_root / "backups" / service.id
         for path, mode in service_folders(site, service):
+            # DATA/backups/{service} belongs to homestack's PUID; data and config follow the
+            # container's user
+            uid, gid = (puid, pgid) if path == backups else owner
             if path.is_symlink() or (path.exists() and not path.is_dir()):
                 raise BadInput(
                     f"{path} exists and is not a folder",
@@ -234,7 +250,9 @@ def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -
             else:
                 unchanged.append(str(path))
                 folders.append(FolderChange(str(path), service.id, "unchanged", have))
-    return DataReport(created, unchanged, foreign, folders, volumes, notes, f"{uid}:{gid}", dry_run)
+    return DataReport(
+        created, unchanged, foreign, folders, volumes, notes, f"{puid}:{pgid}", dry_run
+    )
 
 
 def _make(path: Path, mode: int, uid: int, gid: int, root: bool) -> None:

@@ -93,3 +93,26 @@ def test_declared_volume_resolves_prefix_and_device(
     name, definition = found
     assert name == "hstunit_ai_app_data"
     assert definition["driver_opts"]["device"] == str(site.data_root / "app")
+
+
+@root_only
+def test_data_and_config_follow_the_containers_user_backups_stay_puid(tmp_path: Path) -> None:
+    tiny_site(
+        tmp_path / "site",
+        {
+            "rootapp": service_file("rootapp", meta="uid: 0", volume=False),
+            "nobody": service_file("nobody", meta="uid: 65534\ngid: 65533", volume=False),
+        },
+        env="PUID=4321\nPGID=4322\n",
+    )
+    site = Site.load(tmp_path / "site")
+    ensure_data(site, site.services(enabled_only=True))
+    data = site.data_root
+
+    def owner(path: Path) -> tuple[int, int]:
+        return path.stat().st_uid, path.stat().st_gid
+
+    assert owner(data / "rootapp") == (0, 0)
+    assert owner(data / "config" / "rootapp") == (0, 0)
+    assert owner(data / "nobody") == (65534, 65533)
+    assert owner(data / "backups" / "nobody") == (4321, 4322)
