@@ -434,6 +434,21 @@ class Site:
         files = [settings.read_env(path) for path in self.env_files(stack)]
         return self._derived(settings.merge_layers(files))
 
+    def container_user(self, service: Service) -> tuple[int, int] | None:
+        """The uid:gid the service's container runs as, when the files say: x-homestack
+        uid/gid, else a numeric compose `user:` after interpolation (e.g. ${PUID}:${PGID})."""
+        meta = service.meta
+        if meta is not None and meta.uid is not None:
+            return meta.uid, meta.gid if meta.gid is not None else meta.uid
+        user = service.compose.get("user")
+        if user is None:
+            return None
+        text = settings.interpolate(str(user), self.stack_env(self.stacks[service.stack]))
+        uid, _, gid = text.partition(":")
+        if uid.isdigit() and (gid == "" or gid.isdigit()):
+            return int(uid), int(gid or uid)
+        return None
+
     @property
     def prefix(self) -> str:
         """A site-wide name prefix for projects, networks and volumes (tests use it)."""

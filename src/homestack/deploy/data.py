@@ -92,14 +92,10 @@ def owner_ids(site: Site) -> tuple[int, int]:
 
 
 def service_owner(site: Site, service: Service) -> tuple[int, int]:
-    """Who owns a service's data and config: the user its container runs as
-    (x-homestack uid/gid), else PUID:PGID. A root container with every capability dropped
-    cannot write into a folder another user owns, so the owner must follow the container."""
-    uid, gid = owner_ids(site)
-    meta = service.meta
-    if meta is not None and meta.uid is not None:
-        return meta.uid, meta.gid if meta.gid is not None else meta.uid
-    return uid, gid
+    """Who owns a service's data and config: the user its container runs as, else PUID:PGID.
+    A root container with every capability dropped cannot write into a folder another user
+    owns, so the owner must follow the container."""
+    return site.container_user(service) or owner_ids(site)
 
 
 def service_folders(site: Site, service: Service) -> list[tuple[Path, int]]:

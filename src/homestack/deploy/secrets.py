@@ -104,9 +104,11 @@ def wanted_secrets(site: Site, services: list[Service]) -> list[Wanted]:
     out: list[Wanted] = []
     for service in services:
         meta = service.meta
+        # a secret is readable by the user the container runs as (spec, else the service's)
+        runs_as = site.container_user(service)
         for spec in meta.secrets if meta else []:
-            uid = spec.uid if spec.uid is not None else (meta.uid if meta else None)
-            gid = spec.gid if spec.gid is not None else (meta.gid if meta else None)
+            uid = spec.uid if spec.uid is not None else (runs_as[0] if runs_as else None)
+            gid = spec.gid if spec.gid is not None else (runs_as[1] if runs_as else None)
             if uid is not None and gid is None:
                 gid = uid
             if gid is not None and uid is None:

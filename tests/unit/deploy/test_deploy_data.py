@@ -116,3 +116,17 @@ def test_data_and_config_follow_the_containers_user_backups_stay_puid(tmp_path: 
     assert owner(data / "config" / "rootapp") == (0, 0)
     assert owner(data / "nobody") == (65534, 65533)
     assert owner(data / "backups" / "nobody") == (4321, 4322)
+
+
+@root_only
+def test_owner_follows_a_numeric_compose_user_after_interpolation(tmp_path: Path) -> None:
+    tiny_site(
+        tmp_path / "site",
+        {"app": service_file("app", body='user: "${PUID:-1000}:${PGID:-1000}"', volume=False)},
+        env="PUID=4321\nPGID=4322\n",
+    )
+    site = Site.load(tmp_path / "site")
+    service = site.service("app")
+    assert site.container_user(service) == (4321, 4322)
+    ensure_data(site, [service])
+    assert (site.data_root / "config" / "app").stat().st_uid == 4321

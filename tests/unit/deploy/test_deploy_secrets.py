@@ -236,3 +236,23 @@ def test_secrets_dir_may_be_a_symlink_to_a_folder(tmp_path: Path) -> None:
     report = ensure_secrets(site, site.services(enabled_only=True), dry_run=False)
     assert "app_db_password" in report.created
     assert (real / "app_db_password").is_file()
+
+
+@root_only
+def test_secret_of_a_service_running_as_puid_is_readable_by_that_user(tmp_path: Path) -> None:
+    tiny_site(
+        tmp_path / "site",
+        {
+            "app": service_file(
+                "app",
+                meta="secrets:\n  - name: jwt",
+                body='user: "${PUID:-1000}:${PGID:-1000}"',
+            )
+        },
+        env="PUID=4321\nPGID=4322\n",
+    )
+    site = Site.load(tmp_path / "site")
+    ensure_secrets(site, site.services(enabled_only=True))
+    path = site.secrets_dir / "app_jwt"
+    assert (path.stat().st_uid, path.stat().st_gid) == (4321, 4322)
+    assert _mode(path) == 0o440
