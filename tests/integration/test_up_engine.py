@@ -99,6 +99,22 @@ def test_up_orders_by_health_is_idempotent_and_down_leaves_nothing(
     assert _containers(prefix) == before
     assert hashlib.sha256(secret.read_bytes()).hexdigest() == secret_hash
 
+    # change one service: only it is recreated (Compose's config hash, not a guess)
+    web_file = site.root / "media-stack" / "services" / "web.docker-compose.yaml"
+    doc = json.loads(web_file.read_text())
+    doc["services"]["web"]["environment"] = {"GREETING": "hello"}
+    web_file.write_text(json.dumps(doc))
+    third = up(Site.load(site.root))
+    assert {r.service: r.action for r in third.services} == {
+        "db": "none",
+        "app": "none",
+        "worker": "none",
+        "web": "recreate",
+    }
+    after = _containers(prefix)
+    assert after[f"{prefix}media-web-1"] != before[f"{prefix}media-web-1"]
+    assert after[f"{prefix}ai-app-1"] == before[f"{prefix}ai-app-1"]
+
     gone = down(Site.load(site.root))
     assert gone.left == []
     assert _containers(prefix) == {}

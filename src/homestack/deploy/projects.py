@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,6 +19,7 @@ from ..catalog import Service, Site, Stack
 from ..engine.compose import ComposeProject
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..plan import Graph, build_graph, waves
+from ..settings import variables_in
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -122,6 +128,58 @@ def config_hashes(project: Project) -> dict[str, str]:
         parts = line.split()
         if len(parts) == 2:
             hashes[parts[0]] = parts[1]
+    return hashes
+
+
+PLUGIN_PATHS = (
+    "/usr/local/lib/docker/cli-plugins/docker-compose",
+    "/usr/local/libexec/docker/cli-plugins/docker-compose",
+    "/usr/lib/docker/cli-plugins/docker-compose",
+    "/usr/libexec/docker/cli-plugins/docker-compose",
+    "~/.docker/cli-plugins/docker-compose",
+)
+
+
+def fingerprint(project: Project) -> str:
+    """Everything Compose's config hashes are made from: the files' bytes, the values of the
+    variables they use, COMPOSE_*/DOCKER_* settings, and which Compose binary is installed."""
+    digest = hashlib.sha256()
+    env = project.environment()
+    names: set[str] = set()
+    for path in [*project.files, *project.site.env_files(project.stack)]:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b"\0missing"
+        digest.update(f"\0{path}\0".encode() + data)
+        names.update(name for name, _ in variables_in(data.decode("utf-8", "replace")))
+    names.update(k for k in env if k.startswith(("COMPOSE_", "DOCKER_")))
+    for name in sorted(names):
+        digest.update(f"\0{name}={env.get(name)}".encode())
+    for candidate in PLUGIN_PATHS:
+        with contextlib.suppress(OSError):
+            info = Path(candidate).expanduser().stat()
+            digest.update(f"\0{candidate}:{info.st_size}:{info.st_mtime_ns}".encode())
+    digest.update(f"\0{project.name}".encode())
+    return digest.hexdigest()
+
+
+def cached_config_hashes(project: Project) -> dict[str, str]:
+    """config_hashes(), remembered under DATA/.homestack/ against the fingerprint of its
+    inputs, so a no-op `up` does not start one Compose process per stack."""
+    cache = project.site.data_root / ".homestack" / "config-hashes"
+    path = cache / f"{project.name}.json"
+    key = fingerprint(project)
+    with contextlib.suppress(OSError, ValueError):
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("fingerprint") == key and isinstance(saved.get("hashes"), dict):
+            return {str(k): str(v) for k, v in saved["hashes"].items()}
+    hashes = config_hashes(project)
+    with contextlib.suppress(OSError):
+        cache.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        temp.write_text(json.dumps({"fingerprint": key, "hashes": hashes}), encoding="utf-8")
+        temp.replace(path)
     return hashes
 
 

@@ -41,7 +41,7 @@ from .projects import (
     SERVICE_LABEL,
     Project,
     Selection,
-    config_hashes,
+    cached_config_hashes,
     parallel,
     registry_error,
     select,
@@ -606,7 +606,7 @@ def up(
     compare = {k: p for k, p in selection.projects.items() if p.name in existing}
     with ThreadPoolExecutor(max_workers=1) as side:
         # Compose's hashes (one process per stack) while networks, secrets and DATA are checked
-        hashing = side.submit(parallel, compare, config_hashes)
+        hashing = side.submit(parallel, compare, cached_config_hashes)
         networks, secrets, data = ensure_prerequisites(site, services)
         hashes = hashing.result()
     images: dict[str, str] = {}
