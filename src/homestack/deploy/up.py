@@ -181,6 +181,7 @@ def ensure_prerequisites(
     site: Site, services: list[Service]
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Networks, secrets and DATA folders the services need (each step idempotent)."""
+    from ..generate import generate_all
     from .data import ensure_data
     from .networks import ensure_networks
     from .secrets import ensure_secrets
@@ -188,6 +189,7 @@ def ensure_prerequisites(
     networks = ensure_networks(site, services)
     secrets = ensure_secrets(site, services)
     data = ensure_data(site, services)
+    generate_all(site, services)  # configs the services mount, from the enabled catalog
     return networks.to_data(), secrets.to_data(), data.to_data()
 
 

@@ -1,0 +1,122 @@
+"""The smaller generated files: Grafana datasources, Samba users and share, Blocky, Home
+Assistant's reverse-proxy settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .files import GeneratedFile
+from .view import CatalogView, dump_yaml
+
+#: Home Assistant accepts X-Forwarded-For only from these: the private ranges Docker's
+#: address pools take networks from (the proxy reaches it over ai-services)
+PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+
+
+def grafana(view: CatalogView) -> list[GeneratedFile]:
+    sources: list[dict[str, Any]] = []
+    if view.is_on("prometheus"):
+        sources.append(
+            {
+                "name": "Prometheus",
+                "type": "prometheus",
+                "uid": "prometheus",
+                "access": "proxy",
+                "url": "http://prometheus:9090",
+                "isDefault": True,
+                "editable": False,
+            }
+        )
+    if view.is_on("loki"):
+        sources.append(
+            {
+                "name": "Loki",
+                "type": "loki",
+                "uid": "loki",
+                "access": "proxy",
+                "url": "http://loki:3100",
+                "isDefault": not sources,
+                "editable": False,
+            }
+        )
+    data = {"apiVersion": 1, "datasources": sources}
+    path = view.config_dir("grafana") / "datasources" / "homestack.yaml"
+    return [GeneratedFile("grafana", path, dump_yaml(data, "datasources"))]
+
+
+def samba(view: CatalogView, uid: int, gid: int) -> list[GeneratedFile]:
+    user = view.env.get("SAMBA_USER") or "homestack"
+    data = {
+        "auth": [
+            {
+                "user": user,
+                "group": user,
+                "uid": uid,
+                "gid": gid,
+                "password_file": "/run/secrets/samba_password",
+            }
+        ],
+        "global": ["force user = " + user, "force group = " + user],
+        "share": [
+            {
+                "name": "shared",
+                "path": "/samba/shared",
+                "browsable": "yes",
+                "readonly": "no",
+                "guestok": "no",
+                "validusers": user,
+                "writelist": user,
+                "veto": "no",
+            }
+        ],
+    }
+    path = view.config_dir("samba") / "config.yml"
+    return [GeneratedFile("samba", path, dump_yaml(data, "users and shares"))]
+
+
+def blocky(view: CatalogView) -> list[GeneratedFile]:
+    data: dict[str, Any] = {
+        "upstreams": {
+            "groups": {
+                "default": [
+                    "https://dns.quad9.net/dns-query",
+                    "https://cloudflare-dns.com/dns-query",
+                ]
+            }
+        },
+        "bootstrapDns": ["tcp+udp:9.9.9.9", "tcp+udp:1.1.1.1"],
+        "blocking": {
+            "denylists": {
+                "ads": ["https://raw.githubusercontent.com/StevenBlack/hosts/master/hosts"]
+            },
+            "clientGroupsBlock": {"default": ["ads"]},
+        },
+        "ports": {"dns": 53, "http": 4000},
+        "prometheus": {"enable": True},
+        "log": {"level": "info"},
+    }
+    address = view.env.get("LAN_IP") or view.env.get("BIND_ADDRESS") or ""
+    if address and address not in ("127.0.0.1", "0.0.0.0", "::", "::1"):  # noqa: S104
+        # every *.DOMAIN name answers with this server's LAN address
+        data["customDNS"] = {"mapping": {view.domain: address}}
+    path = view.config_dir("blocky") / "config.yml"
+    return [GeneratedFile("blocky", path, dump_yaml(data, "LAN DNS"))]
+
+
+def homeassistant(view: CatalogView) -> list[GeneratedFile]:
+    """Home Assistant keeps its configuration in its data folder (it edits it itself), so
+    homestack writes a first configuration.yaml there once; Wyoming and Ollama are set up in
+    its UI (they are config-flow integrations with no YAML form)."""
+    data = {
+        "default_config": None,
+        "http": {"use_x_forwarded_for": True, "trusted_proxies": PRIVATE_RANGES},
+    }
+    path = view.data_root / "homeassistant" / "configuration.yaml"
+    return [
+        GeneratedFile(
+            "homeassistant",
+            path,
+            dump_yaml(data, "first configuration", once=True),
+            once=True,
+        )
+    ]

@@ -1,0 +1,38 @@
+"""Homepage: services.yaml (every enabled web UI, grouped by stack) and settings.yaml."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .files import GeneratedFile
+from .view import STACK_TITLES, CatalogView, dump_yaml
+
+
+def services(view: CatalogView) -> list[dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for route in view.routes():
+        # no siteMonitor: Homepage sits on essential-services only; Prometheus does health
+        entry: dict[str, Any] = {"href": route.url, "description": route.summary}
+        group = STACK_TITLES.get(route.stack, route.stack.title())
+        groups.setdefault(group, []).append({route.title: entry})
+    return [{group: entries} for group, entries in groups.items()]
+
+
+def settings(view: CatalogView) -> dict[str, Any]:
+    return {
+        "title": view.env.get("HOMEPAGE_TITLE") or "homestack",
+        "headerStyle": "clean",
+        "layout": {group: {"style": "row", "columns": 3} for group in STACK_TITLES.values()},
+    }
+
+
+def generate(view: CatalogView) -> list[GeneratedFile]:
+    folder = view.config_dir("homepage")
+    return [
+        GeneratedFile(
+            "homepage",
+            folder / "services.yaml",
+            dump_yaml(services(view), "every enabled web UI"),
+        ),
+        GeneratedFile("homepage", folder / "settings.yaml", dump_yaml(settings(view), "settings")),
+    ]

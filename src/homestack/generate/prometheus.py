@@ -1,0 +1,110 @@
+"""Prometheus: scrape jobs, blackbox probes for every enabled service, alert rules.
+
+The blackbox exporter's built-in modules (`http_2xx`, `tcp_connect`) are all the probes
+need, so it gets no file of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .files import GeneratedFile
+from .view import CatalogView, container_ports, dump_yaml
+
+BLACKBOX = "blackbox-exporter:9115"
+#: services whose own /metrics Prometheus scrapes: service → port
+METRICS = {"cadvisor": 8080, "dcgm-exporter": 9400, "blackbox-exporter": 9115, "loki": 3100}
+
+
+def _probe_job(name: str, module: str, targets: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "job_name": name,
+        "metrics_path": "/probe",
+        "params": {"module": [module]},
+        "static_configs": targets,
+        "relabel_configs": [
+            {"source_labels": ["__address__"], "target_label": "__param_target"},
+            {"source_labels": ["__param_target"], "target_label": "instance"},
+            {"target_label": "__address__", "replacement": BLACKBOX},
+        ],
+    }
+
+
+def config(view: CatalogView) -> dict[str, Any]:
+    jobs: list[dict[str, Any]] = [
+        {"job_name": "prometheus", "static_configs": [{"targets": ["localhost:9090"]}]}
+    ]
+    for name, port in METRICS.items():
+        if view.is_on(name):
+            jobs.append({"job_name": name, "static_configs": [{"targets": [f"{name}:{port}"]}]})
+    http_targets = [
+        {"targets": [route.health_url], "labels": {"service": route.service, "stack": route.stack}}
+        for route in view.routes()
+    ]
+    with_web = {route.service for route in view.routes()}
+    tcp_targets = []
+    for service in view.enabled:
+        if service.id in with_web:
+            continue
+        tcp = [port for port, protocol in container_ports(service) if protocol == "tcp"]
+        if tcp:
+            tcp_targets.append(
+                {
+                    "targets": [f"{service.id}:{tcp[0]}"],
+                    "labels": {"service": service.id, "stack": service.stack},
+                }
+            )
+    if view.is_on("blackbox-exporter"):
+        if http_targets:
+            jobs.append(_probe_job("health-http", "http_2xx", http_targets))
+        if tcp_targets:
+            jobs.append(_probe_job("health-tcp", "tcp_connect", tcp_targets))
+    return {
+        "global": {"scrape_interval": "30s", "evaluation_interval": "30s"},
+        "rule_files": ["alerts.yml"],
+        "scrape_configs": jobs,
+    }
+
+
+def alerts() -> dict[str, Any]:
+    return {
+        "groups": [
+            {
+                "name": "homestack",
+                "rules": [
+                    {
+                        "alert": "ServiceDown",
+                        "expr": "probe_success == 0",
+                        "for": "5m",
+                        "labels": {"severity": "critical"},
+                        "annotations": {
+                            "summary": "{{ $labels.service }} ({{ $labels.stack }}) is down",
+                            "description": "The health probe of {{ $labels.instance }} has "
+                            "failed for 5 minutes.",
+                        },
+                    },
+                    {
+                        "alert": "ScrapeTargetDown",
+                        "expr": "up == 0",
+                        "for": "5m",
+                        "labels": {"severity": "warning"},
+                        "annotations": {
+                            "summary": "{{ $labels.job }} does not answer Prometheus",
+                        },
+                    },
+                ],
+            }
+        ]
+    }
+
+
+def generate(view: CatalogView) -> list[GeneratedFile]:
+    folder = view.config_dir("prometheus")
+    return [
+        GeneratedFile(
+            "prometheus",
+            folder / "prometheus.yml",
+            dump_yaml(config(view), "scrape jobs and health probes"),
+        ),
+        GeneratedFile("prometheus", folder / "alerts.yml", dump_yaml(alerts(), "alert rules")),
+    ]

@@ -1,0 +1,79 @@
+"""Run every generator whose service is enabled (or selected) and write what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..catalog import Service, Site
+from . import authelia, caddy, extras, homepage, prometheus
+from .files import GeneratedFile, state_of, write_atomic
+from .view import CatalogView
+
+
+@dataclass(frozen=True)
+class FileChange:
+    service: str
+    path: str
+    action: str  # create, update, unchanged, kept
+
+
+@dataclass(frozen=True)
+class GenerateReport:
+    files: list[FileChange] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return any(f.action in ("create", "update") for f in self.files)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "dry_run": self.dry_run,
+            "files": [asdict(f) for f in self.files],
+        }
+
+
+def _generators(
+    site: Site, view: CatalogView, dry_run: bool
+) -> dict[str, Callable[[], list[GeneratedFile]]]:
+    from ..deploy.data import owner_ids
+
+    return {
+        "caddy": lambda: caddy.generate(view),
+        "authelia": lambda: authelia.generate(view, site.secrets_dir, dry_run=dry_run),
+        "prometheus": lambda: prometheus.generate(view),
+        "homepage": lambda: homepage.generate(view),
+        "grafana": lambda: extras.grafana(view),
+        "samba": lambda: extras.samba(view, *owner_ids(site)),
+        "blocky": lambda: extras.blocky(view),
+        "homeassistant": lambda: extras.homeassistant(view),
+    }
+
+
+def planned(
+    site: Site, services: list[Service] | None = None, *, dry_run: bool = True
+) -> list[GeneratedFile]:
+    """The files for every enabled service that has a generator, plus the selected ones."""
+    view = CatalogView.of(site)
+    owners = {s.id for s in view.enabled} | {s.id for s in services or []}
+    out: list[GeneratedFile] = []
+    for owner, make in _generators(site, view, dry_run).items():
+        if owner in owners:
+            out.extend(make())
+    return out
+
+
+def generate_all(
+    site: Site, services: list[Service] | None = None, *, dry_run: bool = False
+) -> GenerateReport:
+    """Write (or, dry run, only report) every generated config; idempotent."""
+    changes: list[FileChange] = []
+    for wanted in planned(site, services, dry_run=dry_run):
+        action = state_of(wanted)
+        if action in ("create", "update") and not dry_run:
+            write_atomic(wanted)
+        changes.append(FileChange(wanted.service, str(wanted.path), action))
+    return GenerateReport(changes, dry_run)
