@@ -16,7 +16,6 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +125,8 @@ class _Cache:
     def save(self) -> None:
         if not self.changed and self.used.keys() == self.stored.keys():
             return
+        import tempfile  # only when writing: it costs `ls` ~10 ms of imports
+
         with contextlib.suppress(OSError):  # a read-only checkout just goes uncached
             self.file.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".yaml-cache.", dir=self.file.parent)
