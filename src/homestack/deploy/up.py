@@ -311,6 +311,7 @@ class _Scheduler:
         self.by_key = {(selection.projects[r.stack].name, name): r for name, r in runs.items()}
         self.stream: Any = None
         self.stopped = False
+        self.warm: list[Project] = []
 
     def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
         run.state = state
@@ -535,6 +536,8 @@ class _Scheduler:
         threading.Thread(target=self._follow_events, daemon=True).start()
         try:
             self.precreate()
+            for project in self.warm:
+                self.background.submit(_quietly, cached_config_hashes, project)
             while True:
                 self._collect_precreated()
                 self._collect_calls()
@@ -558,6 +561,11 @@ class _Scheduler:
             self.pool.shutdown(wait=True)
             self.background.shutdown(wait=True)
         self.discard_unstarted()
+
+
+def _quietly(work: Callable[[Project], object], project: Project) -> None:
+    with contextlib.suppress(HomestackError):
+        work(project)
 
 
 def _depths(needs: Mapping[str, set[str]]) -> dict[str, int]:
@@ -624,7 +632,11 @@ def up(
         listener(run)
     if any(r.action != "none" for r in runs.values()):
         _check_images(selection, runs, images)
-        _Scheduler(selection, runs, redact, listener, timeout).run()
+        scheduler = _Scheduler(selection, runs, redact, listener, timeout)
+        # stacks that had no container were not hashed: remember their hashes now, in the
+        # background, so the next (no-op) `up` runs no Compose process
+        scheduler.warm = [p for k, p in selection.projects.items() if k not in compare]
+        scheduler.run()
     result = UpResult(
         list(runs.values()),
         networks,
