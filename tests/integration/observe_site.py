@@ -73,10 +73,10 @@ def create_networks(prefix: str, names: list[str]) -> None:
         )
 
 
-def start(site: Site, stack_id: str, services: list[str]) -> None:
+def start(site: Site, stack_id: str, services: list[str], *flags: str) -> None:
     stack = site.stacks[stack_id]
     chosen = [stack.services[name] for name in services]
-    ComposeProject(site, stack, services=chosen).run("up", "-d", "--no-build", timeout=120)
+    ComposeProject(site, stack, services=chosen).run("up", "-d", *flags, timeout=120)
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 30, step: float = 0.3) -> bool:

@@ -103,28 +103,36 @@ def test_grep_level_and_json(logs_site: Site, capsys: pytest.CaptureFixture[str]
     assert "ERROR alpha line 3" in printed and "level=info" not in printed
 
 
-def test_follow_survives_a_restart(logs_site: Site) -> None:
+def test_follow_survives_a_restart_and_a_recreation(logs_site: Site) -> None:
     container = f"{logs_site.prefix}media-echoer-1"
     assert wait_for(lambda: container_state(container) == "running")
+    first_id = container_state(container, "{{.Id}}")
     stop = threading.Event()
     seen: list[LogLine] = []
-    got_two = threading.Event()
+    boots = {2: threading.Event(), 3: threading.Event()}
 
     def consume() -> None:
         for line in follow_logs(logs_site, LogQuery.build(["echoer"]), stop=stop, poll=0.2):
             seen.append(line)
-            if sum(1 for s in seen if s.line.startswith("boot")) >= 2:
-                got_two.set()
+            count = sum(1 for s in seen if s.line.startswith("boot"))
+            if count in boots:
+                boots[count].set()
+            if count >= 3:
                 return
 
     thread = threading.Thread(target=consume, daemon=True)
     thread.start()
     assert wait_for(lambda: len(seen) >= 1, timeout=15)
+    # the same container restarts: re-attached from the last line seen
     subprocess.run(["docker", "restart", "-t", "0", container], check=True, capture_output=True)
-    assert got_two.wait(timeout=20), [s.line for s in seen]
+    assert boots[2].wait(timeout=20), [s.line for s in seen]
+    # Compose recreates it: a new container under the same name, attached from its start
+    start(logs_site, "media", ["echoer"], "--force-recreate")
+    assert container_state(container, "{{.Id}}") != first_id
+    assert boots[3].wait(timeout=30), [s.line for s in seen]
     stop.set()
-    boots = [s.line for s in seen if s.line.startswith("boot")]
-    assert len(boots) == 2 and boots[0] != boots[1]  # nothing repeated, the new boot came
+    lines = [s.line for s in seen if s.line.startswith("boot")]
+    assert len(lines) == 3 and len(set(lines)) == 3  # nothing repeated, every boot came
 
 
 def test_logs_without_engine_is_a_clear_error(
