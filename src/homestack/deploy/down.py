@@ -15,6 +15,7 @@ from typing import Any
 from ..catalog import Site
 from ..errors import CommandFailed
 from .projects import PROJECT_LABEL, Selection, parallel, registry_error, select
+from .standin import image_of
 
 
 @dataclass
@@ -137,7 +138,11 @@ def pull(site: Site, names: list[str] | None = None) -> PullResult:
         project = selection.projects[stack_id]
         done = project.run("pull", "--quiet", *services, check=False, timeout=3600)
         if done.returncode != 0:
-            images = [f"{stack_id}: {', '.join(services)}"]
+            env = site.stack_env(project.stack)
+            images = [
+                f"{image_of(selection.graph.services[name], env) or '?'} (service {name})"
+                for name in services
+            ]
             raise registry_error(images, done.stderr or done.stdout, standin_hint=False)
 
     try:
