@@ -1,0 +1,133 @@
+"""What each generator writes for the shipped catalog: routes, sign-on, probes, start page."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from homestack.catalog import Site
+from homestack.generate import authelia, caddy, homepage, prometheus
+from homestack.generate.view import CatalogView
+
+
+def _web_services(site: Site) -> dict[str, Any]:
+    return {s.id: s.meta.web for s in site.services(enabled_only=True) if s.meta and s.meta.web}
+
+
+def _sites(caddyfile: str) -> dict[str, str]:
+    """Caddyfile site address → its block."""
+    found = re.findall(r"(?m)^(\S+) \{\n(.*?)^\}", caddyfile, re.S)
+    return {address: block for address, block in found if not address.startswith("(")}
+
+
+def test_caddyfile_routes_every_enabled_web_ui_and_signs_on_where_asked(site: Site) -> None:
+    view = CatalogView.of(site)
+    blocks = _sites(caddy.generate(view)[0].content)
+    web = _web_services(site)
+    assert len(blocks) == len(web)
+    for service, spec in web.items():
+        block = blocks[f"{spec.subdomain or service}.home.arpa"]
+        assert f"reverse_proxy {service}:{spec.port}" in block
+        assert "tls internal" in block
+        assert ("import sign_on" in block) == spec.auth
+    assert "dns.home.arpa" not in blocks  # blocky is off in the shipped catalog
+    text = caddy.generate(view)[0].content
+    assert "admin localhost:2019" in text
+    assert "forward_auth authelia:9091" in text
+    assert "uri /api/authz/forward-auth" in text
+    assert "copy_headers Remote-User Remote-Groups Remote-Email Remote-Name" in text
+
+
+def test_a_public_domain_gets_acme_not_the_local_ca(make_site: Callable[..., Site]) -> None:
+    site = make_site(DOMAIN="example.org", ACME_EMAIL="me@example.org")
+    text = caddy.generate(CatalogView.of(site))[0].content
+    assert "tls internal" not in text
+    assert "email me@example.org" in text
+    assert "chat.example.org {" in text
+
+
+def test_authelia_denies_by_default_and_signs_on_for_the_domain(site: Site, tmp_path: Path) -> None:
+    files = authelia.generate(CatalogView.of(site), tmp_path / "secrets", dry_run=False)
+    config = yaml.safe_load(files[0].content)
+    assert config["access_control"]["default_policy"] == "deny"
+    assert config["access_control"]["rules"] == [
+        {"domain": ["home.arpa", "*.home.arpa"], "policy": "one_factor"}
+    ]
+    cookie = config["session"]["cookies"][0]
+    assert cookie["domain"] == "home.arpa"
+    assert cookie["authelia_url"] == "https://auth.home.arpa"
+    assert config["authentication_backend"]["file"]["path"] == "/config/users_database.yml"
+    assert "secret" not in files[0].content.replace("_FILE", "")  # secrets come from files
+
+
+def test_the_first_user_has_a_pbkdf2_hash_of_the_generated_password(
+    site: Site, tmp_path: Path
+) -> None:
+    secrets_dir = tmp_path / "secrets"
+    files = authelia.generate(CatalogView.of(site), secrets_dir, dry_run=False)
+    users = yaml.safe_load(files[1].content)["users"]
+    digest = users["admin"]["password"]
+    assert re.fullmatch(r"\$pbkdf2-sha512\$310000\$[A-Za-z0-9./]{22}\$[A-Za-z0-9./]{86}", digest)
+    secret = secrets_dir / authelia.ADMIN_SECRET
+    assert secret.stat().st_mode & 0o777 == 0o600
+    password = secret.read_text(encoding="utf-8")
+    assert authelia.verify_password(password, digest)
+    assert not authelia.verify_password(password + "x", digest)
+    assert password not in files[1].content
+    assert files[1].once
+
+
+def test_pbkdf2_hash_uses_adapted_base64() -> None:
+    # passlib's (and Authelia's) ab64: standard base64, '+' written as '.', no padding
+    digest = authelia.hash_password("password", salt=b"\xfb" * 16)
+    _, scheme, rounds, salt, key = digest.split("$")
+    assert (scheme, rounds) == ("pbkdf2-sha512", "310000")
+    assert salt == "./v7./v7./v7./v7./v7.w"
+    expected = hashlib.pbkdf2_hmac("sha512", b"password", b"\xfb" * 16, 310_000)
+    assert base64.b64decode(key.replace(".", "+") + "==") == expected
+    assert authelia.verify_password("password", digest)
+
+
+def test_prometheus_probes_every_enabled_web_ui_and_tcp_service(site: Site) -> None:
+    config = prometheus.config(CatalogView.of(site))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert {"prometheus", "cadvisor", "blackbox-exporter", "health-http"} <= set(jobs)
+    probed = {
+        group["labels"]["service"]: group["targets"][0]
+        for group in jobs["health-http"]["static_configs"]
+    }
+    web = _web_services(site)
+    assert set(probed) == set(web)
+    assert probed["open-webui"] == "http://open-webui:8080/health"
+    tcp = {g["labels"]["service"]: g["targets"][0] for g in jobs["health-tcp"]["static_configs"]}
+    assert tcp["faster-whisper"] == "faster-whisper:10300"
+    assert "piper" not in tcp  # off in the shipped catalog
+    assert jobs["health-http"]["relabel_configs"][-1]["replacement"] == "blackbox-exporter:9115"
+    assert config["rule_files"] == ["alerts.yml"]
+
+
+def test_homepage_lists_every_enabled_web_ui_by_stack(site: Site) -> None:
+    groups = homepage.services(CatalogView.of(site))
+    listed = {
+        title: (group, entry["href"])
+        for block in groups
+        for group, entries in block.items()
+        for item in entries
+        for title, entry in item.items()
+    }
+    assert listed["Open WebUI"] == ("AI", "https://chat.home.arpa")
+    assert listed["Grafana"] == ("Management", "https://grafana.home.arpa")
+    assert len(listed) == len(_web_services(site))
+    assert "Blocky" not in listed
+
+
+def test_urls_carry_a_non_default_https_port(make_site: Callable[..., Site]) -> None:
+    site = make_site(CADDY_HTTPS_PORT="8443")
+    groups = homepage.services(CatalogView.of(site))
+    assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.home.arpa:8443"

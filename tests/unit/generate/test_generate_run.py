@@ -1,0 +1,100 @@
+"""generate_all: every file once, atomically, rewritten only when its content changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from homestack.catalog import Site
+from homestack.cli.app import run
+from homestack.generate import generate_all
+from homestack.stackfile import toggle
+
+EXPECTED = {
+    "config/caddy/Caddyfile",
+    "config/authelia/configuration.yml",
+    "config/authelia/users_database.yml",
+    "config/prometheus/prometheus.yml",
+    "config/prometheus/alerts.yml",
+    "config/homepage/services.yaml",
+    "config/homepage/settings.yaml",
+    "config/grafana/datasources/homestack.yaml",
+    "config/samba/config.yml",
+    "homeassistant/configuration.yaml",
+}
+
+
+def _files(data: Path) -> set[str]:
+    return {str(p.relative_to(data)) for p in data.rglob("*") if p.is_file()}
+
+
+def test_first_run_writes_every_config_then_nothing_changes(site: Site) -> None:
+    first = generate_all(site)
+    assert {f.action for f in first.files} == {"create"}
+    assert _files(site.data_root) == EXPECTED  # no temp file left behind
+    for path in site.data_root.rglob("*.y*ml"):
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+    stamps = {p: p.stat().st_mtime_ns for p in site.data_root.rglob("*") if p.is_file()}
+    again = generate_all(Site.load(site.root))
+    assert not again.changed
+    assert {f.action for f in again.files} <= {"unchanged", "kept"}
+    assert stamps == {p: p.stat().st_mtime_ns for p in stamps}
+
+
+def test_enabling_a_service_updates_the_files_that_list_it(site: Site) -> None:
+    generate_all(site)
+    users_before = (site.data_root / "config/authelia/users_database.yml").read_text()
+    toggle(site, ["blocky"], enable=True)
+    report = generate_all(Site.load(site.root))
+    actions = {Path(f.path).relative_to(site.data_root).as_posix(): f.action for f in report.files}
+    assert actions["config/caddy/Caddyfile"] == "update"
+    assert actions["config/prometheus/prometheus.yml"] == "update"
+    assert actions["config/homepage/services.yaml"] == "update"
+    assert actions["config/blocky/config.yml"] == "create"
+    assert actions["config/authelia/users_database.yml"] == "kept"
+    assert actions["config/authelia/configuration.yml"] == "unchanged"
+    assert "dns.home.arpa {" in (site.data_root / "config/caddy/Caddyfile").read_text()
+    assert (site.data_root / "config/authelia/users_database.yml").read_text() == users_before
+
+
+def test_a_user_edited_users_file_is_kept(site: Site) -> None:
+    users = site.data_root / "config/authelia/users_database.yml"
+    users.parent.mkdir(parents=True)
+    users.write_text("users: {}\n", encoding="utf-8")
+    generate_all(site)
+    assert users.read_text(encoding="utf-8") == "users: {}\n"
+
+
+def test_a_hand_edit_of_a_generated_file_is_replaced(site: Site) -> None:
+    generate_all(site)
+    caddyfile = site.data_root / "config/caddy/Caddyfile"
+    text = caddyfile.read_text(encoding="utf-8")
+    caddyfile.write_text("broken", encoding="utf-8")
+    report = generate_all(site)
+    assert [f.action for f in report.files if f.service == "caddy"] == ["update"]
+    assert caddyfile.read_text(encoding="utf-8") == text
+
+
+def test_dry_run_writes_nothing(site: Site) -> None:
+    report = generate_all(site, dry_run=True)
+    assert report.dry_run and report.changed
+    assert not site.data_root.exists()
+    assert not (site.secrets_dir / "authelia_admin_password").exists()
+
+
+def test_cli_generate_json(
+    make_site: Callable[..., Site], capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site()
+    assert run(["--site", str(site.root), "generate", "--json", "--dry-run"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["dry_run"] is True
+    assert {f["action"] for f in data["files"]} == {"create"}
+    assert run(["--site", str(site.root), "generate"]) == 0
+    assert "10 of 10 files changed" in capsys.readouterr().out
+    assert run(["--site", str(site.root), "generate", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["changed"] is False
