@@ -44,6 +44,16 @@ def _names(prefix: str) -> list[str]:
     return done.stdout.split()
 
 
+def _ids(prefix: str) -> list[str]:
+    done = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"name=^/?{prefix}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return sorted(done.stdout.split())
+
+
 def test_up_cli_says_what_it_did_and_never_prints_secrets(
     site_root: Path,
     standin_image: str,
@@ -64,6 +74,11 @@ def test_up_cli_says_what_it_did_and_never_prints_secrets(
     assert data["changed"] is False
     assert "nothing to do" in data["summary"]
     assert secret not in second.out + second.err
+
+    ids = _ids(engine_cleanup)
+    assert run([*site, "restart", "essentials"]) == 0
+    assert "restarted db" in capfd.readouterr().out
+    assert _ids(engine_cleanup) == ids  # restarted in place, not recreated
 
     assert run([*site, "up", "media"]) == 1
     failed = capfd.readouterr()
