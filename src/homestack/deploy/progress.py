@@ -7,6 +7,7 @@ each change of state is one plain line, so logs stay readable.
 from __future__ import annotations
 
 import threading
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +46,8 @@ class UpProgress:
         if self.out.is_terminal:
             from rich.live import Live
 
-            self.live = Live(self._table(), console=self.out, refresh_per_second=8)
+            # Live redraws this object (its __rich__) 8 times a second: elapsed times tick
+            self.live = Live(self, console=self.out, refresh_per_second=8)
             self.live.__enter__()
         return self
 
@@ -56,15 +58,13 @@ class UpProgress:
         trace: TracebackType | None,
     ) -> None:
         if self.live is not None:
-            self.live.update(self._table())
+            self.live.refresh()
             self.live.__exit__(kind, value, trace)
 
     def __call__(self, run: ServiceRun) -> None:
         with self.lock:
             self.rows[run.service] = run
-            if self.live is not None:
-                self.live.update(self._table())
-            elif self.last.get(run.service) != run.state:
+            if self.live is None and self.last.get(run.service) != run.state:
                 self.last[run.service] = run.state
                 if run.state != "waiting":
                     self.out.print(
@@ -73,19 +73,30 @@ class UpProgress:
                         markup=False,
                     )
 
+    def __rich__(self) -> Any:
+        return self._table()
+
     def _table(self) -> Any:
         from rich.table import Table
 
         table = Table(box=None, pad_edge=False, header_style="bold")
         for column in ("STACK", "SERVICE", "ACTION", "STATE", "ELAPSED"):
             table.add_column(column)
-        for run in self.rows.values():
+        with self.lock:
+            rows = list(self.rows.values())
+        for run in rows:
             style = STYLE.get(run.state, "")
             table.add_row(
                 run.stack,
                 run.service,
                 run.action,
                 f"[{style}]{run.state}[/]" if style else run.state,
-                f"{run.elapsed:.1f}s" if run.elapsed else "-",
+                f"{_elapsed(run):.1f}s" if run.launched_at else "-",
             )
         return table
+
+
+def _elapsed(run: ServiceRun) -> float:
+    if run.finished or run.launched_at is None:
+        return run.elapsed
+    return time.monotonic() - run.launched_at
