@@ -16,18 +16,44 @@ BLACKBOX = "blackbox-exporter:9115"
 METRICS = {"cadvisor": 8080, "dcgm-exporter": 9400, "blackbox-exporter": 9115, "loki": 3100}
 
 
-def _probe_job(name: str, module: str, targets: list[dict[str, Any]]) -> dict[str, Any]:
+def _probe_job(name: str, module: str) -> dict[str, Any]:
     return {
         "job_name": name,
         "metrics_path": "/probe",
         "params": {"module": [module]},
-        "static_configs": targets,
+        # Prometheus rereads these files when they change: no reload after `up`
+        "file_sd_configs": [{"files": [f"targets/{name}.yml"]}],
         "relabel_configs": [
             {"source_labels": ["__address__"], "target_label": "__param_target"},
             {"source_labels": ["__param_target"], "target_label": "instance"},
             {"target_label": "__address__", "replacement": BLACKBOX},
         ],
     }
+
+
+def http_targets(view: CatalogView) -> list[dict[str, Any]]:
+    return [
+        {"targets": [route.health_url], "labels": {"service": route.service, "stack": route.stack}}
+        for route in view.routes()
+    ]
+
+
+def tcp_targets(view: CatalogView) -> list[dict[str, Any]]:
+    """Services without a web UI that listen on TCP (Wyoming, RTSP, SMB): can it connect?"""
+    with_web = {route.service for route in view.routes()}
+    out = []
+    for service in view.enabled:
+        if service.id in with_web:
+            continue
+        tcp = [port for port, protocol in container_ports(service) if protocol == "tcp"]
+        if tcp:
+            out.append(
+                {
+                    "targets": [f"{service.id}:{tcp[0]}"],
+                    "labels": {"service": service.id, "stack": service.stack},
+                }
+            )
+    return out
 
 
 def config(view: CatalogView) -> dict[str, Any]:
@@ -37,28 +63,9 @@ def config(view: CatalogView) -> dict[str, Any]:
     for name, port in METRICS.items():
         if view.is_on(name):
             jobs.append({"job_name": name, "static_configs": [{"targets": [f"{name}:{port}"]}]})
-    http_targets = [
-        {"targets": [route.health_url], "labels": {"service": route.service, "stack": route.stack}}
-        for route in view.routes()
-    ]
-    with_web = {route.service for route in view.routes()}
-    tcp_targets = []
-    for service in view.enabled:
-        if service.id in with_web:
-            continue
-        tcp = [port for port, protocol in container_ports(service) if protocol == "tcp"]
-        if tcp:
-            tcp_targets.append(
-                {
-                    "targets": [f"{service.id}:{tcp[0]}"],
-                    "labels": {"service": service.id, "stack": service.stack},
-                }
-            )
     if view.is_on("blackbox-exporter"):
-        if http_targets:
-            jobs.append(_probe_job("health-http", "http_2xx", http_targets))
-        if tcp_targets:
-            jobs.append(_probe_job("health-tcp", "tcp_connect", tcp_targets))
+        jobs.append(_probe_job("health-http", "http_2xx"))
+        jobs.append(_probe_job("health-tcp", "tcp_connect"))
     return {
         "global": {"scrape_interval": "30s", "evaluation_interval": "30s"},
         "rule_files": ["alerts.yml"],
@@ -107,4 +114,14 @@ def generate(view: CatalogView) -> list[GeneratedFile]:
             dump_yaml(config(view), "scrape jobs and health probes"),
         ),
         GeneratedFile("prometheus", folder / "alerts.yml", dump_yaml(alerts(), "alert rules")),
+        GeneratedFile(
+            "prometheus",
+            folder / "targets" / "health-http.yml",
+            dump_yaml(http_targets(view), "web UIs the blackbox exporter probes"),
+        ),
+        GeneratedFile(
+            "prometheus",
+            folder / "targets" / "health-tcp.yml",
+            dump_yaml(tcp_targets(view), "TCP services the blackbox exporter probes"),
+        ),
     ]

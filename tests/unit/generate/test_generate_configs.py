@@ -95,21 +95,22 @@ def test_pbkdf2_hash_uses_adapted_base64() -> None:
 
 
 def test_prometheus_probes_every_enabled_web_ui_and_tcp_service(site: Site) -> None:
-    config = prometheus.config(CatalogView.of(site))
+    view = CatalogView.of(site)
+    config = prometheus.config(view)
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert {"prometheus", "cadvisor", "blackbox-exporter", "health-http"} <= set(jobs)
-    probed = {
-        group["labels"]["service"]: group["targets"][0]
-        for group in jobs["health-http"]["static_configs"]
-    }
-    web = _web_services(site)
-    assert set(probed) == set(web)
-    assert probed["open-webui"] == "http://open-webui:8080/health"
-    tcp = {g["labels"]["service"]: g["targets"][0] for g in jobs["health-tcp"]["static_configs"]}
-    assert tcp["faster-whisper"] == "faster-whisper:10300"
-    assert "piper" not in tcp  # off in the shipped catalog
+    assert {"prometheus", "cadvisor", "blackbox-exporter", "health-http", "health-tcp"} <= set(jobs)
+    assert "dcgm-exporter" not in jobs  # off in the shipped catalog
+    assert jobs["health-http"]["file_sd_configs"] == [{"files": ["targets/health-http.yml"]}]
     assert jobs["health-http"]["relabel_configs"][-1]["replacement"] == "blackbox-exporter:9115"
     assert config["rule_files"] == ["alerts.yml"]
+    probed = {g["labels"]["service"]: g["targets"][0] for g in prometheus.http_targets(view)}
+    assert set(probed) == set(_web_services(site))
+    assert probed["open-webui"] == "http://open-webui:8080/health"
+    tcp = {g["labels"]["service"]: g["targets"][0] for g in prometheus.tcp_targets(view)}
+    assert tcp["faster-whisper"] == "faster-whisper:10300"
+    assert tcp["samba"] == "samba:445"
+    assert "piper" not in tcp  # off in the shipped catalog
+    assert not set(tcp) & set(probed)
 
 
 def test_homepage_lists_every_enabled_web_ui_by_stack(site: Site) -> None:

@@ -20,6 +20,8 @@ EXPECTED = {
     "config/authelia/users_database.yml",
     "config/prometheus/prometheus.yml",
     "config/prometheus/alerts.yml",
+    "config/prometheus/targets/health-http.yml",
+    "config/prometheus/targets/health-tcp.yml",
     "config/homepage/services.yaml",
     "config/homepage/settings.yaml",
     "config/grafana/datasources/homestack.yaml",
@@ -52,7 +54,8 @@ def test_enabling_a_service_updates_the_files_that_list_it(site: Site) -> None:
     report = generate_all(Site.load(site.root))
     actions = {Path(f.path).relative_to(site.data_root).as_posix(): f.action for f in report.files}
     assert actions["config/caddy/Caddyfile"] == "update"
-    assert actions["config/prometheus/prometheus.yml"] == "update"
+    assert actions["config/prometheus/prometheus.yml"] == "unchanged"  # targets are files
+    assert actions["config/prometheus/targets/health-http.yml"] == "update"
     assert actions["config/homepage/services.yaml"] == "update"
     assert actions["config/blocky/config.yml"] == "create"
     assert actions["config/authelia/users_database.yml"] == "kept"
@@ -95,6 +98,6 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "10 of 10 files changed" in capsys.readouterr().out
+    assert "12 of 12 files changed" in capsys.readouterr().out
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
