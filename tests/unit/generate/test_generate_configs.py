@@ -113,6 +113,17 @@ def test_prometheus_probes_every_enabled_web_ui_and_tcp_service(site: Site) -> N
     assert not set(tcp) & set(probed)
 
 
+def test_probe_target_files_are_file_sd_groups(site: Site) -> None:
+    files = {f.path.name: f for f in prometheus.generate(CatalogView.of(site))}
+    for name in ("health-http.yml", "health-tcp.yml"):
+        groups = yaml.safe_load(files[name].content)
+        assert groups, name
+        for group in groups:
+            assert set(group) == {"targets", "labels"}
+            assert all(isinstance(t, str) for t in group["targets"])
+            assert all(isinstance(v, str) for v in group["labels"].values())
+
+
 def test_homepage_lists_every_enabled_web_ui_by_stack(site: Site) -> None:
     groups = homepage.services(CatalogView.of(site))
     listed = {
