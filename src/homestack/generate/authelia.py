@@ -62,7 +62,9 @@ def admin_password(secrets_dir: Path, *, create: bool) -> str | None:
 def configuration(view: CatalogView) -> dict[str, Any]:
     domain = view.domain
     portal = view.url(f"auth.{domain}")
-    start = view.url(f"start.{domain}") if view.is_on("homepage") else portal
+    cookie = {"domain": domain, "authelia_url": portal}
+    if view.is_on("homepage"):  # Authelia refuses a default equal to its own URL
+        cookie["default_redirection_url"] = view.url(f"start.{domain}")
     return {
         "theme": "auto",
         "server": {"address": "tcp://:9091/"},
@@ -80,13 +82,7 @@ def configuration(view: CatalogView) -> dict[str, Any]:
         },
         "session": {
             # the secret comes from AUTHELIA_SESSION_SECRET_FILE (a Docker secret)
-            "cookies": [
-                {
-                    "domain": domain,
-                    "authelia_url": portal,
-                    "default_redirection_url": start,
-                }
-            ],
+            "cookies": [cookie],
         },
         "regulation": {"max_retries": 5, "find_time": "2m", "ban_time": "10m"},
         # the encryption key comes from AUTHELIA_STORAGE_ENCRYPTION_KEY_FILE

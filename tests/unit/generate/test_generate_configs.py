@@ -62,6 +62,7 @@ def test_authelia_denies_by_default_and_signs_on_for_the_domain(site: Site, tmp_
     cookie = config["session"]["cookies"][0]
     assert cookie["domain"] == "home.arpa"
     assert cookie["authelia_url"] == "https://auth.home.arpa"
+    assert cookie["default_redirection_url"] == "https://start.home.arpa"
     assert config["authentication_backend"]["file"]["path"] == "/config/users_database.yml"
     assert "secret" not in files[0].content.replace("_FILE", "")  # secrets come from files
 
