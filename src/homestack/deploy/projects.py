@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from ..catalog import Service, Site, Stack
 from ..engine.compose import ComposeProject
-from ..errors import BadInput, CommandFailed, OperationFailed
+from ..errors import BadInput, OperationFailed
 from ..plan import Graph, build_graph, waves
 from ..settings import variables_in
 
@@ -223,13 +223,3 @@ def registry_error(images: list[str], stderr: str, *, standin_hint: bool) -> Ope
             "(a tiny image built offline stands in for each service)."
         )
     return OperationFailed(message, hint)
-
-
-def run_compose(project: Project, *args: str, timeout: float | None = None) -> str:
-    """Run compose; on failure raise CommandFailed with the project named."""
-    try:
-        done = project.run(*args, timeout=timeout)
-    except CommandFailed as failed:
-        failed.service = project.stack.id
-        raise
-    return done.stdout

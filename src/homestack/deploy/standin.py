@@ -29,7 +29,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..catalog import Service, Site, Stack
 from ..ports import parse_ports
@@ -186,11 +185,6 @@ def resolve_image(image: str) -> str:
     if image in ("", "default", DEFAULT_TAG):
         return ensure_image()
     return image
-
-
-def interpolated(service: Service, env: Mapping[str, str]) -> Any:
-    """The service mapping with variables expanded (for reading its image name)."""
-    return interpolate_tree(service.compose, env)
 
 
 def image_of(service: Service, env: Mapping[str, str]) -> str:
