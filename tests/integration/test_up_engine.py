@@ -168,6 +168,27 @@ def test_failed_dependency_blocks_dependents_and_rollback_removes_this_run(
     assert _containers(prefix) == {}
 
 
+def test_a_service_never_healthy_times_out_and_blocks_its_dependents(
+    tmp_path: Path,
+    standin_image: str,
+    engine_cleanup: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # failing checks inside start_period do not count: the container stays "starting"
+    stuck = {"test": ["CMD", "false"], "interval": "1s", "start_period": "120s", "retries": 1}
+    stacks = {
+        "media": {"services": {"stuck": {"healthcheck": stuck}, "after": {"needs": ["stuck"]}}}
+    }
+    site = _site(tmp_path, engine_cleanup, monkeypatch, stacks)
+    result = up(site, timeout=4)
+    runs = {r.service: r for r in result.services}
+    assert runs["stuck"].state == "timeout"
+    assert "not healthy after 4s" in runs["stuck"].detail
+    assert runs["after"].state == "blocked"
+    assert f"{engine_cleanup}media-after-1" not in _containers(engine_cleanup)
+    assert f"{engine_cleanup}media-stuck-1" in _containers(engine_cleanup)  # left to inspect
+
+
 def test_up_without_image_and_registry_names_the_image(
     tmp_path: Path,
     docker_engine: str,

@@ -84,7 +84,10 @@ def up_command(
     """Start services in dependency order, each once what it needs is healthy.
 
     Creates missing networks, secrets and DATA folders first. A second run with nothing
-    changed touches nothing. On failure, what came up is left running (see --rollback).
+    changed touches nothing and says so. On failure (exit 1) the failed service is named with
+    its health-check output and last log lines; nothing that depends on it is started;
+    everything that came up, and the failed container, is left running for inspection;
+    --rollback removes instead what this run created, recreated or started.
     """
     from ..deploy.progress import UpProgress
     from ..deploy.up import raise_for, up
