@@ -85,6 +85,7 @@ def _free_port() -> int:
 class Proxy:
     port: int
     seen: list[dict[str, str]]
+    domain: str  # DOMAIN of the repository's settings (home.arpa as shipped)
 
     def get(self, host: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -107,9 +108,10 @@ def proxy(tmp_path: Path) -> Iterator[Proxy]:
     auth = _serve(ForwardAuth)
     port, admin = _free_port(), _free_port()
     # the generated routes for the shipped catalog, every upstream swapped for the stand-in
+    view = CatalogView.of(Site.load(REPO))
     routes = [
         dataclasses.replace(route, upstream=f"127.0.0.1:{backend.server_address[1]}")
-        for route in CatalogView.of(Site.load(REPO)).routes()
+        for route in view.routes()
     ]
     options = caddy.Options(
         auth_upstream=f"127.0.0.1:{auth.server_address[1]}",
@@ -136,7 +138,7 @@ def proxy(tmp_path: Path) -> Iterator[Proxy]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail("caddy did not start: " + (tmp_path / "caddy.log").read_text())
                 time.sleep(0.1)
-        yield Proxy(port, seen)
+        yield Proxy(port, seen, view.domain)
     finally:
         process.terminate()
         try:
@@ -149,25 +151,27 @@ def proxy(tmp_path: Path) -> Iterator[Proxy]:
 
 
 def test_without_sign_on_the_request_never_reaches_the_service(proxy: Proxy) -> None:
-    response = proxy.get("chat.home.arpa")
+    chat = f"chat.{proxy.domain}"
+    response = proxy.get(chat)
     assert response.status == 302
-    assert response.getheader("Location") == "https://auth.home.arpa/?rd=https://chat.home.arpa/"
-    forged = proxy.get("chat.home.arpa", {"Remote-User": "mallory", "Cookie": "other=1"})
+    assert response.getheader("Location") == f"https://auth.home.arpa/?rd=https://{chat}/"
+    forged = proxy.get(chat, {"Remote-User": "mallory", "Cookie": "other=1"})
     assert forged.status == 302
     assert proxy.seen == []
 
 
 def test_after_sign_on_the_request_reaches_the_service_as_the_user(proxy: Proxy) -> None:
-    response = proxy.get("chat.home.arpa", {"Cookie": GOOD_COOKIE, "Remote-User": "mallory"})
+    chat = f"chat.{proxy.domain}"
+    response = proxy.get(chat, {"Cookie": GOOD_COOKIE, "Remote-User": "mallory"})
     assert response.status == 200
     (request,) = proxy.seen
     assert request["remote-user"] == "alice"  # Authelia's answer, not the client's header
     assert request["remote-groups"] == "admins"
-    assert request["host"] == "chat.home.arpa"
+    assert request["host"] == chat
 
 
 def test_a_ui_without_sign_on_is_passed_straight_through(proxy: Proxy) -> None:
     # Home Assistant keeps its own accounts (web.auth: false)
-    assert proxy.get("home.home.arpa").status == 200
+    assert proxy.get(f"home.{proxy.domain}").status == 200
     assert len(proxy.seen) == 1
     assert "remote-user" not in proxy.seen[0]
