@@ -68,3 +68,13 @@ def test_fingerprint_changes_with_a_file_or_a_variable_it_uses(
     doc["services"]["db"]["environment"] = {"X": "1"}
     service.write_text(json.dumps(doc))
     assert fingerprint(project) != first
+
+
+def test_stand_in_takes_an_optional_image_among_the_names() -> None:
+    from homestack.cli.deploy_cmds import _delays, _split_image
+
+    assert _split_image(["media"], False, None) == (["media"], None)
+    assert _split_image(["media"], True, None) == (["media"], "")
+    assert _split_image(["busybox:1.36", "media"], True, None) == (["media"], "busybox:1.36")
+    assert _split_image(None, True, "me/img:2") == (None, "me/img:2")
+    assert _delays(["2", "ollama=5"]) == {"*": 2.0, "ollama": 5.0}
