@@ -18,6 +18,7 @@ STATE_COLOURS = {
     "paused": "yellow",
     "created": "yellow",
     "missing": "red",
+    "disabled": "dim",
 }
 
 

@@ -230,7 +230,9 @@ def collect_status(
         when = backup_times.get(service_id)
         rows.append(_with_backup(row, when))
     for service in chosen:
-        if service.enabled and service.id not in seen:
+        # enabled services with no container; disabled ones only when asked for by name
+        named = only_ids is not None and service.id in only_ids
+        if service.id not in seen and (service.enabled or named):
             env = envs[service.stack]
             backup = backup_times.get(service.id)
             rows.append(
@@ -238,8 +240,8 @@ def collect_status(
                     service=service.id,
                     stack=service.stack,
                     container=None,
-                    enabled=True,
-                    state="missing",
+                    enabled=service.enabled,
+                    state="missing" if service.enabled else "disabled",
                     health=None,
                     health_output=None,
                     exit_code=None,
@@ -253,7 +255,7 @@ def collect_status(
                     ports=service_ports(service, env),
                     last_backup=_iso(backup.last_success) if backup else None,
                     backup_failed=bool(backup and backup.failed),
-                    flag=MISSING,
+                    flag=MISSING if service.enabled else None,
                 )
             )
     order = {stack.id: index for index, stack in enumerate(stacks)}

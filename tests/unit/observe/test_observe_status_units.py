@@ -167,3 +167,23 @@ def test_probe_script_runs_every_probe_at_once_with_timeouts() -> None:
     script = probe_script([("control", "10.0.0.2"), ("x@net", "10.1.0.2")], ["web"])
     assert script.count("ping -c1 -W1") == 2 and "timeout 2 nslookup web" in script
     assert script.count(") &") == 3 and script.endswith("wait")
+
+
+class _FakeEmptyEngine:
+    """An Engine API with no containers (the fake stands for an empty engine)."""
+
+    def containers(self, **_: object) -> list[dict[str, object]]:
+        return []
+
+
+def test_missing_and_named_disabled_rows_fake_empty_engine(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    (tmp_path / "ai-stack" / "stack.yaml").write_text("services:\n  - ui\n  # - api\n")
+    site = Site.load(tmp_path)
+    rows = st.collect_status(site, api=_FakeEmptyEngine(), with_backups=False).rows
+    assert [(r.service, r.state, r.flag) for r in rows] == [("ui", "missing", st.MISSING)]
+    assert rows[0].url == "https://chat.home.test/app/"
+    named = st.collect_status(site, ["api"], api=_FakeEmptyEngine(), with_backups=False).rows
+    assert [(r.service, r.state, r.flag, r.enabled) for r in named] == [
+        ("api", "disabled", None, False)
+    ]
