@@ -136,6 +136,7 @@ def test_gpu_overlays_exist_for_every_gpu_capable_service() -> None:
         "faster-whisper": {"nvidia"},
         "libretranslate": {"nvidia"},
         "jellyfin": {"nvidia", "intel", "amd"},
+        "tdarr": {"nvidia", "intel", "amd"},
         "dcgm-exporter": {"nvidia"},
     }
     for service in SERVICES:
