@@ -1,18 +1,39 @@
 """The `homestack` command: parse, call one operation, render its result.
 
-Each command module registers its commands on `app`; commands import their operation lazily so
-`homestack ls` starts fast. Every error is a HomestackError, turned into text and an exit code
-here and nowhere else.
+Each command module registers its commands on `app` when imported; commands import their
+operation lazily so `homestack ls` starts fast. Every error is a HomestackError, turned into
+text and an exit code in `app.run` and nowhere else.
 """
 
 from __future__ import annotations
 
 import sys
 
-from . import catalog_cmds, optional_cmds
+# imported for their side effect: each registers its commands on `app`, in help order
+# isort: off
+from . import catalog_cmds
+from . import deploy_cmds
+from . import generate_cmds
+from . import observe_cmds
+from . import backup_cmds
+from . import install_cmds
+from . import host_cmds
+
+# isort: on
 from .app import app, state
 
-__all__ = ["app", "catalog_cmds", "main", "optional_cmds", "state"]
+__all__ = [
+    "app",
+    "backup_cmds",
+    "catalog_cmds",
+    "deploy_cmds",
+    "generate_cmds",
+    "host_cmds",
+    "install_cmds",
+    "main",
+    "observe_cmds",
+    "state",
+]
 
 
 def main() -> None:
