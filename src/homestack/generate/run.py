@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..catalog import Service, Site
-from . import authelia, caddy, extras, homepage, prometheus
+from . import authelia, caddy, extras, homeassistant, homepage, prometheus
 from .files import GeneratedFile, state_of, write_atomic
 from .view import CatalogView
 
@@ -49,7 +49,7 @@ def _generators(
         "grafana": lambda: extras.grafana(view),
         "samba": lambda: extras.samba(view, *owner_ids(site)),
         "blocky": lambda: extras.blocky(view),
-        "homeassistant": lambda: extras.homeassistant(view),
+        "homeassistant": lambda: extras.homeassistant(view) + homeassistant.generate(view, site),
     }
 
 

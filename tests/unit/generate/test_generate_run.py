@@ -27,6 +27,7 @@ EXPECTED = {
     "config/grafana/datasources/homestack.yaml",
     "config/samba/config.yml",
     "homeassistant/configuration.yaml",
+    "homeassistant/.storage/core.config_entries",
 }
 
 
@@ -98,6 +99,6 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "12 of 12 files changed" in capsys.readouterr().out
+    assert "13 of 13 files changed" in capsys.readouterr().out
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
