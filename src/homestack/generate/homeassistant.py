@@ -81,7 +81,7 @@ def config_entries(view: CatalogView, model: str, now: datetime | None = None) -
                 "ollama",
                 OLLAMA_URL,
                 OLLAMA_URL,
-                {"url": OLLAMA_URL, "model": model},
+                {"url": OLLAMA_URL},
                 {"model": model},
                 stamp,
             )

@@ -57,7 +57,7 @@ def test_seed_names_the_enabled_speech_service_and_ollama(site: Site) -> None:
     assert [e["data"] for e in wyoming] == [{"host": "faster-whisper", "port": 10300}]
     assert wyoming[0]["title"] == "faster-whisper"
     (ollama,) = _by_domain(store, "ollama")
-    assert ollama["data"]["url"] == "http://ollama:11434"
+    assert ollama["data"] == {"url": "http://ollama:11434"}
     # the model the ai stack's .env names for every ollama client
     assert ollama["options"] == {"model": "llama3.2:3b"}
     assert ollama["version"] == 1  # Home Assistant migrates it to its current form
