@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..backup_record import LastBackup, last_backup
 from .manage import list_backups, prune, verify
 from .restore import restore
-from .results import LastBackup, last_backup
 from .run import backup, backup_service, select
 from .timer import install_timer
 

@@ -18,7 +18,6 @@ from ..errors import BadInput
 from .restic import Restic, Retention
 
 PASSWORD_FILE = "homestack_backup_password"
-STATE_DIR = ".homestack/backup"
 _SCHEME = re.compile(r"^[a-z][a-z0-9+]*:")
 DEFAULT_RETENTION = Retention()
 
@@ -82,10 +81,6 @@ def password_notice(path: Path) -> str:
 
 def restic_for(site: Site, service: str) -> Restic:
     return Restic(repository(site, service), password_path(site), service)
-
-
-def state_dir(site: Site) -> Path:
-    return site.data_root / STATE_DIR
 
 
 def retention(site: Site) -> Retention:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..backup_record import state_dir
 from ..catalog import Service, Site
 from ..errors import HomestackError
 from . import config
@@ -56,7 +57,7 @@ def verify(
             results.append(CheckResult(service.id, True, mode, error=None, output="no backups yet"))
             continue
         try:
-            with ServiceLock(config.state_dir(site), service.id, "verify"):
+            with ServiceLock(state_dir(site), service.id, "verify"):
                 restic.unlock()
                 output = restic.check(read_data=read_data, subset=subset)
             results.append(CheckResult(service.id, True, mode, output.strip()[-2000:]))
@@ -85,7 +86,7 @@ def prune(site: Site, services: list[Service], *, dry_run: bool = False) -> Many
             results.append(PruneResult(service.id, True, note="no backups yet"))
             continue
         try:
-            with ServiceLock(config.state_dir(site), service.id, "prune"):
+            with ServiceLock(state_dir(site), service.id, "prune"):
                 restic.unlock()
                 results.append(_prune_one(restic, service.id, policy, dry_run))
         except HomestackError as error:

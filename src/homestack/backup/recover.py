@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..backup_record import state_dir
 from ..catalog import Service, Site
 from ..engine import backup_ops
-from .config import state_dir
 from .journal import Journal, remove_path
 
 

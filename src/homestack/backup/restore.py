@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..backup_record import state_dir
 from ..catalog import Service, Site
 from ..engine import backup_ops
 from ..errors import BadInput, HomestackError, OperationFailed
@@ -103,7 +104,7 @@ def _restore(
     keep_previous: bool,
     health_timeout: float,
 ) -> RestoreResult:
-    folder = config.state_dir(site)
+    folder = state_dir(site)
     with ServiceLock(folder, service.id, "restore"):
         recovered = recover(site, service)
         restic = config.restic_for(site, service.id)
@@ -164,7 +165,7 @@ def _restore_locked(
     keep_previous: bool,
     health_timeout: float,
 ) -> RestoreResult:
-    folder = config.state_dir(site)
+    folder = state_dir(site)
     current = backup_ops.state(site, service)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     staging = folder / f"restore-{service.id}"

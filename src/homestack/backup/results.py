@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
+from ..backup_record import LastBackup, last_backup, last_path
 from ..catalog import Site
-from .config import state_dir
 from .journal import write_atomic
 
 
@@ -144,25 +143,6 @@ class RestoreResult:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class LastBackup:
-    """The last backup attempt of a service, as `status` and `doctor` show it."""
-
-    service: str
-    ok: bool
-    time: str
-    snapshot: str | None = None
-    error: str | None = None
-    last_success: str | None = None
-
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _last_path(site: Site, service: str) -> Path:
-    return state_dir(site) / f"{service}.last.json"
-
-
 def record_last(site: Site, result: BackupResult) -> str | None:
     """Remember the outcome; returns a warning when it cannot be written."""
     previous = last_backup(site, result.service)
@@ -171,25 +151,7 @@ def record_last(site: Site, result: BackupResult) -> str | None:
         result.service, result.ok, result.time, result.snapshot, result.error, last_success
     )
     try:
-        write_atomic(_last_path(site, result.service), json.dumps(entry.to_data()).encode())
+        write_atomic(last_path(site, result.service), json.dumps(entry.to_data()).encode())
     except OSError as exc:
         return f"could not record the last backup of {result.service}: {exc}"
     return None
-
-
-def last_backup(site: Site, service: str) -> LastBackup | None:
-    """The last recorded backup of `service`, or None when it was never backed up."""
-    try:
-        raw = json.loads(_last_path(site, service).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(raw, dict):
-        return None
-    return LastBackup(
-        service=str(raw.get("service", service)),
-        ok=bool(raw.get("ok")),
-        time=str(raw.get("time", "")),
-        snapshot=raw.get("snapshot"),
-        error=raw.get("error"),
-        last_success=raw.get("last_success"),
-    )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import __version__
+from ..backup_record import state_dir
 from ..catalog import Service, Site
 from ..engine import backup_ops
 from ..errors import BadInput, HomestackError, OperationFailed
@@ -80,7 +81,7 @@ def backup_service(site: Site, service: Service) -> BackupResult:
         )
     recovered: list[str] = []
     try:
-        with ServiceLock(config.state_dir(site), service.id, "backup"):
+        with ServiceLock(state_dir(site), service.id, "backup"):
             recovered = recover(site, service)
             result = _backup_locked(site, service, spec, stamp, unlock=bool(recovered))
     except (HomestackError, OSError) as error:
@@ -107,7 +108,7 @@ def backup_service(site: Site, service: Service) -> BackupResult:
 def _backup_locked(
     site: Site, service: Service, spec: BackupSpec, stamp: str, *, unlock: bool
 ) -> BackupResult:
-    folder = config.state_dir(site)
+    folder = state_dir(site)
     restic = open_repository(site, service.id, unlock=unlock)
     consistency = spec.consistency
     current = backup_ops.state(site, service) if consistency != "none" else None

@@ -51,7 +51,7 @@ class BackupState:
 
 def last_backup(site: Site, service: str) -> BackupState:
     """The service's last successful backup and whether the latest attempt failed."""
-    module = optional_module("backup")
+    module = optional_module("backup_record")
     fn = getattr(module, "last_backup", None) if module else None
     if fn is None:
         return BackupState(False)
