@@ -111,6 +111,8 @@ def _package_steps(
     packages = [engine_pkg] if need_engine else []
     if not state.compose and compose_pkg:
         packages.append(compose_pkg)
+    if not packages:  # nothing the distribution has would help (the notes say what would)
+        return [], "the distribution"
     steps = [
         Step("refresh the package lists", apt_update()),
         Step(f"install {' '.join(packages)} from {release.pretty}", apt_install(*packages)),
