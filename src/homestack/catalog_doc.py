@@ -149,7 +149,7 @@ def _secrets(service: Service) -> str:
 
 def _backup(service: Service) -> str:
     backup = service.meta.backup if service.meta else None
-    if backup is None or (backup.consistency == "none" and not backup.paths):
+    if backup is None or (service.meta and service.meta.stateless):
         return "nothing (stateless)"
     what = ", ".join(backup.paths) or "nothing"
     if backup.consistency == "dump" and backup.dump_command:

@@ -135,6 +135,11 @@ class HomestackMeta:
     uid: Annotated[int | None, Field(ge=0, description="User the container runs as.")] = None
     gid: Annotated[int | None, Field(ge=0)] = None
 
+    @property
+    def stateless(self) -> bool:
+        """Nothing to back up: no backup block, or `consistency: none` with no paths."""
+        return self.backup is None or (self.backup.consistency == "none" and not self.backup.paths)
+
     def to_data(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -92,22 +92,18 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
 
 
 def check_data(site: Site, services: list[Service]) -> list[Check]:
-    """DATA folders exist and belong to the user the service runs as (PUID:PGID by default)."""
-    from ..deploy.data import owner_ids, service_folders
+    """DATA folders exist and belong to whom `install data` gives them: data and config to the
+    user the container runs as (else PUID:PGID), backups to PUID:PGID."""
+    from ..deploy.data import owner_ids, service_folders, service_owner
 
     try:
-        default = owner_ids(site)
+        puid = owner_ids(site)
     except HomestackError as exc:
         return [fail("data", "DATA owners", exc.message, exc.hint)]
     checks: list[Check] = []
     for service in services:
-        meta = service.meta
-        uid = meta.uid if meta and meta.uid is not None else default[0]
-        gid = (
-            meta.gid
-            if meta and meta.gid is not None
-            else (uid if meta and meta.uid else default[1])
-        )
+        uid, gid = service_owner(site, service)
+        backups = site.data_root / "backups" / service.id
         missing: list[str] = []
         wrong: list[str] = []
         for folder, _ in service_folders(site, service):
@@ -116,15 +112,18 @@ def check_data(site: Site, services: list[Service]) -> list[Check]:
             except FileNotFoundError:
                 missing.append(str(folder))
                 continue
-            if (info.st_uid, info.st_gid) != (uid, gid):
-                wrong.append(f"{folder} is {info.st_uid}:{info.st_gid}")
+            expected = puid if folder == backups else (uid, gid)
+            if (info.st_uid, info.st_gid) != expected:
+                wrong.append(
+                    f"{folder} is {info.st_uid}:{info.st_gid}, not {expected[0]}:{expected[1]}"
+                )
         name = f"data {service.id}"
         if wrong:
             checks.append(
                 warn(
                     "data",
                     name,
-                    f"expected owner {uid}:{gid}: " + "; ".join(wrong),
+                    "; ".join(wrong),
                     f"Run `chown -R {uid}:{gid} {site.data_root / service.id}` (and its "
                     "config folder), or `homestack install data` as root.",
                 )
@@ -145,7 +144,7 @@ def check_data(site: Site, services: list[Service]) -> list[Check]:
 
 def check_backups(site: Site, services: list[Service]) -> list[Check]:
     """Age of each service's last successful backup."""
-    wanted = [s for s in services if s.meta is None or s.meta.backup is not None]
+    wanted = [s for s in services if s.meta is None or not s.meta.stateless]
     if not wanted:
         return []
     now = datetime.now(UTC)
@@ -183,7 +182,7 @@ def check_backups(site: Site, services: list[Service]) -> list[Check]:
                         "backup",
                         name,
                         text,
-                        run + " Install the daily timer: `homestack backup timer`.",
+                        run + " Install the daily timer: `homestack backup --install-timer`.",
                     )
                 )
             elif age > BACKUP_WARN_AGE:

@@ -82,6 +82,32 @@ def test_data_owners(tmp_path: Path) -> None:
     assert checks["data new"].status == "warn" and "not created" in checks["data new"].detail
 
 
+def test_data_owner_of_a_root_service_matches_install_data(tmp_path: Path) -> None:
+    """A root container's data and config belong to root, its backups folder to PUID:PGID."""
+    if os.geteuid() != 0:
+        pytest.skip("chown needs root")
+    site = _site(tmp_path, {"rooted": "uid: 0"})
+    from homestack.deploy import ensure_data
+
+    ensure_data(site, site.services(enabled_only=True))
+    for folder in ("backups/rooted",):
+        os.chown(tmp_path / "DATA" / folder, 4321, 4322)
+    (tmp_path / ".env").write_text("PUID=4321\nPGID=4322\n")
+    site = Site.load(tmp_path)
+    checks = {c.name: c for c in doctor_files.check_data(site, site.services(enabled_only=True))}
+    assert checks["data rooted"].status == "ok", checks["data rooted"].detail
+
+
+def test_stateless_services_need_no_backup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _site(
+        tmp_path,
+        {"proxy": "backup: {consistency: none, paths: []}", "skipped": "backup: null", "db": ""},
+    )
+    monkeypatch.setattr(hooks, "last_backup", lambda _site, _name: hooks.BackupState(True, None))
+    checks = {c.name for c in doctor_files.check_backups(site, site.services(enabled_only=True))}
+    assert checks == {"backup db"}
+
+
 def test_backup_ages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = _site(tmp_path, {"fresh": "", "stale": "", "old": "", "never": "", "broken": ""})
     now = datetime.now(UTC)
