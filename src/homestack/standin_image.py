@@ -8,11 +8,11 @@ tests can deploy every shipped stack with no registry. It has `sh`, `httpd`, `nc
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import CommandFailed, OperationFailed
+from .engine.images import build_image, image_exists
+from .errors import OperationFailed
 
 DEFAULT_TAG = "homestack/standin:local"
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox", "/usr/lib/busybox/busybox")
@@ -37,13 +37,6 @@ def find_static_busybox() -> Path:
     )
 
 
-def image_exists(tag: str) -> bool:
-    done = subprocess.run(
-        ["docker", "image", "inspect", tag], capture_output=True, text=True, check=False
-    )
-    return done.returncode == 0
-
-
 def ensure_image(tag: str = DEFAULT_TAG) -> str:
     """Build the stand-in image unless it exists; returns its tag."""
     if image_exists(tag):
@@ -53,14 +46,5 @@ def ensure_image(tag: str = DEFAULT_TAG) -> str:
         context = Path(folder)
         shutil.copy2(busybox, context / "busybox")
         (context / "Dockerfile").write_text(DOCKERFILE, encoding="utf-8")
-        command = ["docker", "build", "-q", "-t", tag, str(context)]
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            check=False,
-            env={"DOCKER_BUILDKIT": "0", "PATH": "/usr/local/bin:/usr/bin:/bin"},
-        )
-    if done.returncode != 0:
-        raise CommandFailed(command, done.returncode, done.stderr)
+        build_image(context, tag)
     return tag

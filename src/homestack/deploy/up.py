@@ -210,18 +210,7 @@ def _image_ids(images: set[str]) -> dict[str, str | None]:
     """Local image id of each name (None when the image is not on this machine)."""
     from ..engine import docker as engine
 
-    ids: dict[str, str | None] = {}
-    for image in images:
-        with engine.engine_errors(f"inspect image {image}"):
-            import docker.errors
-
-            try:
-                ids[image] = str(engine.client().api.inspect_image(image).get("Id"))
-            except docker.errors.ImageNotFound:
-                ids[image] = None
-            except docker.errors.NotFound:
-                ids[image] = None
-    return ids
+    return {image: engine.image_id(image) for image in images}
 
 
 def _plan_actions(
@@ -332,8 +321,7 @@ class _Scheduler:
         instead of a compose run, so a service starts the moment its needs are healthy."""
         from ..engine import docker as engine
 
-        with engine.engine_errors(f"start container {container}"):
-            engine.client().api.start(container)
+        engine.start_container(container)
 
     def _ready(self, name: str) -> bool:
         needs = self.selection.graph.needs.get(name, set())
@@ -374,10 +362,7 @@ class _Scheduler:
         from ..engine import docker as engine
 
         try:
-            self.stream = engine.client().api.events(
-                decode=True,
-                filters={"type": "container", "event": ["start", "die", "health_status"]},
-            )
+            self.stream = engine.container_events(["start", "die", "health_status"])
             if self.stopped:
                 self.stream.close()
                 return

@@ -366,6 +366,17 @@ def published_ports() -> dict[tuple[str, int], set[tuple[str, str]]]:
     return held
 
 
+def start_container(name_or_id: str) -> None:
+    with engine_errors(f"start container {name_or_id}"):
+        client().api.start(name_or_id)
+
+
+def container_events(events: list[str]) -> Any:
+    """A decoded stream of these container events (close() it to stop reading)."""
+    with engine_errors("follow container events"):
+        return client().api.events(decode=True, filters={"type": "container", "event": events})
+
+
 def container_logs(name_or_id: str, tail: int = 20) -> str:
     with engine_errors(f"read the logs of {name_or_id}"):
         try:

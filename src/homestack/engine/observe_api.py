@@ -77,6 +77,12 @@ def project_containers(api: Any, projects: set[str]) -> list[dict[str, Any]]:
     return out
 
 
+def running_containers(api: Any) -> list[dict[str, Any]]:
+    """The list rows of every running container."""
+    rows: list[dict[str, Any]] = call(api.containers)
+    return rows
+
+
 def inspect_many(api: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     """Inspect containers concurrently; ones that vanished meanwhile are left out."""
     import docker.errors

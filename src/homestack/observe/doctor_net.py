@@ -95,7 +95,7 @@ def check_ports(site: Site, services: list[Service], api: Any) -> list[Check]:
     """Each enabled service's host ports: free, or held by that same service."""
     held: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
     if api is not None:
-        for summary in engine.call(api.containers):
+        for summary in engine.running_containers(api):
             labels = summary.get("Labels") or {}
             owner = (
                 labels.get(engine.PROJECT_LABEL, ""),
