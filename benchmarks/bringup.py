@@ -30,14 +30,10 @@ import time
 import uuid
 from pathlib import Path
 
+from homestack.catalog import NETWORKS
+
 REPO = Path(__file__).resolve().parents[1]
 STACKS = ("essentials", "ai", "media", "management")
-NETWORK = {
-    "ai": "ai-services",
-    "media": "media-services",
-    "management": "management-services",
-    "essentials": "essential-services",
-}
 PER_STACK = 8
 HOMESTACK = [str(Path(sys.executable).with_name("homestack"))]
 
@@ -77,7 +73,7 @@ def write_site(root: Path) -> dict[str, list[str]]:
                 },
                 "image": f"bench/{name}:1.0",  # never pulled: the stand-in replaces it
                 "healthcheck": {"test": ["CMD", "true"], "interval": "30s"},
-                "networks": [NETWORK[stack]],
+                "networks": [NETWORKS[stack]],
                 "volumes": [f"{stack}_{name}_data:/data"],
             }
             doc = {

@@ -23,14 +23,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from homestack.catalog import NETWORKS
+
 REPO = Path(__file__).resolve().parents[1]
 STACK_IDS = ("ai", "essentials", "management", "media")
-NETWORKS = {
-    "ai": "ai-services",
-    "essentials": "essential-services",
-    "management": "management-services",
-    "media": "media-services",
-}
 HOMESTACK = Path(sys.executable).parent / "homestack"
 
 SERVICE = """\

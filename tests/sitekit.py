@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from homestack.catalog import NETWORKS
+
 REPO = Path(__file__).resolve().parents[1]
 BASE = (REPO / "base.docker-compose.yaml").read_text(encoding="utf-8")
 
@@ -15,9 +17,6 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
-
-
-NETWORKS = {"ai": "ai-services", "essentials": "essential-services", "media": "media-services"}
 
 
 def service_yaml(

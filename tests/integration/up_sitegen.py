@@ -7,13 +7,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from homestack.catalog import NETWORKS
+
 REPO = Path(__file__).resolve().parents[2]
-NETWORK = {
-    "ai": "ai-services",
-    "media": "media-services",
-    "management": "management-services",
-    "essentials": "essential-services",
-}
 HTTPD = "trap 'exit 0' TERM; httpd -p 8080 -h /etc; while :; do sleep 1 & wait $!; done"
 HEALTH = {
     "test": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/hostname"],
@@ -37,7 +33,7 @@ def service_file(stack: str, name: str, spec: dict[str, Any]) -> str:
         "image": spec.get("image", "homestack/standin:local"),
         "entrypoint": ["sh", "-c", spec.get("script", HTTPD)],
         "healthcheck": spec.get("healthcheck", HEALTH),
-        "networks": [NETWORK[stack]],
+        "networks": [NETWORKS[stack]],
         "volumes": [f"{stack}_{name}_data:/data"],
         "security_opt": ["no-new-privileges:true"],
         "restart": spec.get("restart", "no"),
