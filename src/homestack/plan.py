@@ -147,11 +147,13 @@ def networks_for(site: Site, services: list[Service]) -> list[str]:
     return [n for n in wanted if n in (*NETWORKS.values(), "iot_macvlan")]
 
 
-def make_plan(site: Site, names: list[str] | None = None) -> PlanResult:
+def selected_graph(site: Site, names: list[str] | None) -> tuple[list[Service] | None, Graph]:
+    """Resolve STACK|SERVICE… into (the services named, or None for all; their dependency
+    graph). BadInput when a service depends on one that is not enabled."""
     site.require_valid()
-    _, chosen = site.select(names)
+    stacks, chosen = site.select(names)
     if names and chosen is None:
-        chosen = [s for stack in site.select(names)[0] for s in stack.enabled]
+        chosen = [s for stack in stacks for s in stack.enabled]
     graph = build_graph(site, chosen)
     if graph.unknown:
         service, name = graph.unknown[0]
@@ -161,6 +163,11 @@ def make_plan(site: Site, names: list[str] | None = None) -> PlanResult:
             file=service.file,
             service=service.id,
         )
+    return chosen, graph
+
+
+def make_plan(site: Site, names: list[str] | None = None) -> PlanResult:
+    _, graph = selected_graph(site, names)
     service_waves = waves(graph.needs)
     stack_waves = waves(graph.stack_needs())
     stacks: dict[str, list[str]] = {}

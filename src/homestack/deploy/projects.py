@@ -17,8 +17,8 @@ from typing import TypeVar
 
 from ..catalog import Service, Site, Stack
 from ..engine.compose import ComposeProject
-from ..errors import BadInput, OperationFailed
-from ..plan import Graph, build_graph, waves
+from ..errors import OperationFailed
+from ..plan import Graph, selected_graph, waves
 from ..settings import variables_in
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -64,19 +64,7 @@ def select(
     overlays: bool = True,
 ) -> Selection:
     """Resolve STACK|SERVICE… into the dependency graph (and, for `up`, what they need)."""
-    site.require_valid()
-    stacks, chosen = site.select(names)
-    if names and chosen is None:
-        chosen = [s for stack in stacks for s in stack.enabled]
-    graph = build_graph(site, chosen)
-    if graph.unknown:
-        service, name = graph.unknown[0]
-        raise BadInput(
-            f"{service.id} depends on {name!r}, which is not an enabled service",
-            f"Enable it (`homestack enable {name}`) or remove the dependency.",
-            file=service.file,
-            service=service.id,
-        )
+    chosen, graph = selected_graph(site, names)
     if not with_dependencies and chosen is not None:
         keep = {s.id for s in chosen}
         graph.services = {k: v for k, v in graph.services.items() if k in keep}
