@@ -100,6 +100,25 @@ def _str_map(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in _dict(value).items()}
 
 
+def _inspect(kind: str, name: str) -> dict[str, Any] | None:
+    """`inspect_{kind}` (network, volume, container, image); None when it does not exist."""
+    with engine_errors(f"inspect {kind} {name}"):
+        try:
+            return _dict(getattr(client().api, f"inspect_{kind}")(name))
+        except docker.errors.NotFound:
+            return None
+
+
+def _remove(kind: str, name: str) -> bool:
+    """`remove_{kind}` (network, volume); False when it did not exist."""
+    with engine_errors(f"remove {kind} {name}"):
+        try:
+            getattr(client().api, f"remove_{kind}")(name)
+        except docker.errors.NotFound:
+            return False
+    return True
+
+
 # ---- networks ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class IpamPool:
@@ -204,12 +223,7 @@ def create_network(
 
 def remove_network(name_or_id: str) -> bool:
     """Remove a network; False when it did not exist."""
-    with engine_errors(f"remove network {name_or_id}"):
-        try:
-            client().api.remove_network(name_or_id)
-        except docker.errors.NotFound:
-            return False
-    return True
+    return _remove("network", name_or_id)
 
 
 # ---- volumes -----------------------------------------------------------------------------
@@ -241,11 +255,8 @@ class VolumeInfo:
 
 
 def get_volume(name: str) -> VolumeInfo | None:
-    with engine_errors(f"inspect volume {name}"):
-        try:
-            return VolumeInfo.parse(_dict(client().api.inspect_volume(name)))
-        except docker.errors.NotFound:
-            return None
+    raw = _inspect("volume", name)
+    return VolumeInfo.parse(raw) if raw is not None else None
 
 
 def list_volumes(prefix: str = "") -> list[VolumeInfo]:
@@ -256,12 +267,7 @@ def list_volumes(prefix: str = "") -> list[VolumeInfo]:
 
 
 def remove_volume(name: str) -> bool:
-    with engine_errors(f"remove volume {name}"):
-        try:
-            client().api.remove_volume(name)
-        except docker.errors.NotFound:
-            return False
-    return True
+    return _remove("volume", name)
 
 
 # ---- containers --------------------------------------------------------------------------
@@ -336,11 +342,7 @@ def inspect_container(name_or_id: str) -> ContainerInfo | None:
 
 
 def inspect_container_raw(name_or_id: str) -> dict[str, Any] | None:
-    with engine_errors(f"inspect container {name_or_id}"):
-        try:
-            return _dict(client().api.inspect_container(name_or_id))
-        except docker.errors.NotFound:
-            return None
+    return _inspect("container", name_or_id)
 
 
 def project_containers(project: str) -> list[ContainerInfo]:
@@ -388,11 +390,8 @@ def container_logs(name_or_id: str, tail: int = 20) -> str:
 
 def image_id(image: str) -> str | None:
     """The local id of an image name (None when this machine does not have it)."""
-    with engine_errors(f"inspect image {image}"):
-        try:
-            return str(_dict(client().api.inspect_image(image)).get("Id") or "") or None
-        except docker.errors.NotFound:
-            return None
+    raw = _inspect("image", image)
+    return (str(raw.get("Id") or "") or None) if raw is not None else None
 
 
 def engine_version() -> str:
