@@ -52,9 +52,6 @@ class Selection:
     def services(self) -> list[Service]:
         return [self.graph.services[name] for wave in self.order for name in wave]
 
-    def project_of(self, service: str) -> Project:
-        return self.projects[self.graph.services[service].stack]
-
 
 def select(
     site: Site,

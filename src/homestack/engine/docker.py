@@ -101,22 +101,12 @@ def _str_map(value: Any) -> dict[str, str]:
 
 
 def _inspect(kind: str, name: str) -> dict[str, Any] | None:
-    """`inspect_{kind}` (network, volume, container, image); None when it does not exist."""
+    """`inspect_{kind}` (volume, container, image); None when it does not exist."""
     with engine_errors(f"inspect {kind} {name}"):
         try:
             return _dict(getattr(client().api, f"inspect_{kind}")(name))
         except docker.errors.NotFound:
             return None
-
-
-def _remove(kind: str, name: str) -> bool:
-    """`remove_{kind}` (network, volume); False when it did not exist."""
-    with engine_errors(f"remove {kind} {name}"):
-        try:
-            getattr(client().api, f"remove_{kind}")(name)
-        except docker.errors.NotFound:
-            return False
-    return True
 
 
 # ---- networks ----------------------------------------------------------------------------
@@ -221,11 +211,6 @@ def create_network(
         return NetworkInfo.parse(_dict(client().api.inspect_network(_dict(made).get("Id"))))
 
 
-def remove_network(name_or_id: str) -> bool:
-    """Remove a network; False when it did not exist."""
-    return _remove("network", name_or_id)
-
-
 # ---- volumes -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class VolumeInfo:
@@ -264,10 +249,6 @@ def list_volumes(prefix: str = "") -> list[VolumeInfo]:
         answer = _dict(client().api.volumes())
     found = [VolumeInfo.parse(_dict(raw)) for raw in _list(answer.get("Volumes"))]
     return [v for v in found if v.name.startswith(prefix)]
-
-
-def remove_volume(name: str) -> bool:
-    return _remove("volume", name)
 
 
 # ---- containers --------------------------------------------------------------------------

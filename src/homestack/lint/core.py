@@ -146,10 +146,6 @@ class LintContext:
         """Every service whose file parsed, enabled or not, in a stable order."""
         return [s for s in self.site.services() if s.doc is not None]
 
-    @cached_property
-    def enabled_ids(self) -> set[str]:
-        return {s.id for s in self.site.services(enabled_only=True)}
-
     def line(self, service: Service, *keys: str | int) -> int | None:
         """Line of `services.<id>.<keys…>` in the service's file."""
         return service.doc.line("services", service.id, *keys) if service.doc else 1
