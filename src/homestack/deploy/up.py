@@ -604,10 +604,11 @@ def up(
         hashing = side.submit(parallel, compare, cached_config_hashes)
         networks, secrets, data = ensure_prerequisites(site, services)
         hashes = hashing.result()
-    images: dict[str, str] = {}
-    for service in services:
-        env = site.stack_env(site.stacks[service.stack])
-        images[service.id] = image or standin_mod.image_of(service, env)
+    if image is not None:
+        images = {s.id: image for s in services}
+    else:  # each stack's env read once, not once per service
+        envs = {k: site.stack_env(site.stacks[k]) for k in {s.stack for s in services}}
+        images = {s.id: standin_mod.image_of(s, envs[s.stack]) for s in services}
     running = {
         images[s.id] for s in services if (selection.projects[s.stack].name, s.id) in current
     }

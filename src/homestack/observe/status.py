@@ -203,11 +203,11 @@ def collect_status(
         usage_job = pool.submit(engine.usage_many, api, pids, interval)
         backup_jobs = {}
         if with_backups:
+            with_container = {(x.get("Labels") or {}).get(engine.SERVICE_LABEL) for x in summaries}
             backup_jobs = {
                 s.id: pool.submit(hooks.last_backup, site, s.id)
                 for s in chosen
-                if s.enabled
-                or any((x.get("Labels") or {}).get(engine.SERVICE_LABEL) == s.id for x in summaries)
+                if s.enabled or s.id in with_container
             }
         usage = usage_job.result()
         for service_id, job in backup_jobs.items():
