@@ -81,3 +81,10 @@ def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["docker", *args], capture_output=True, text=True, check=check, timeout=120
     )
+
+
+def container_names(prefix: str) -> list[str]:
+    """Names of the containers (any state) whose name starts with `prefix`."""
+    return docker(
+        "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^/?{prefix}"
+    ).stdout.split()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -9,6 +10,16 @@ from homestack.catalog import NETWORKS
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = (REPO / "base.docker-compose.yaml").read_text(encoding="utf-8")
+
+
+def copy_catalog(target: Path) -> Path:
+    """The shipped site (base file, .env.example, every stack, no local .env) in `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "base.docker-compose.yaml", target / "base.docker-compose.yaml")
+    shutil.copy2(REPO / ".env.example", target / ".env.example")
+    for folder in sorted(REPO.glob("*-stack")):
+        shutil.copytree(folder, target / folder.name, ignore=shutil.ignore_patterns(".env"))
+    return target
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:

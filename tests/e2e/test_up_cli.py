@@ -14,6 +14,8 @@ from homestack.cli.app import run
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from up_sitegen import write_site
 
+from deploykit import container_names
+
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
@@ -32,16 +34,6 @@ def site_root(tmp_path: Path, engine_cleanup: str, monkeypatch: pytest.MonkeyPat
             },
         },
     )
-
-
-def _names(prefix: str) -> list[str]:
-    done = subprocess.run(
-        ["docker", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^/?{prefix}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.split()
 
 
 def _ids(prefix: str) -> list[str]:
@@ -89,13 +81,13 @@ def test_up_cli_says_what_it_did_and_never_prints_secrets(
     assert "player: not started: crashes failed" in text
     assert "Traceback" not in text
     assert secret not in text
-    assert f"{engine_cleanup}media-player-1" not in _names(engine_cleanup)
+    assert f"{engine_cleanup}media-player-1" not in container_names(engine_cleanup)
 
     # --volumes needs a confirmation; without a terminal and without --yes: refused
     assert run([*site, "down", "--volumes"]) == 2
     assert "--yes" in capfd.readouterr().err
     assert run([*site, "down", "--volumes", "--yes"]) == 0
-    assert _names(engine_cleanup) == []
+    assert container_names(engine_cleanup) == []
     volumes = subprocess.run(
         ["docker", "volume", "ls", "-q", "--filter", f"name={engine_cleanup}"],
         capture_output=True,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 from collections.abc import Callable
@@ -17,8 +16,8 @@ from typing import Any
 import pytest
 
 from homestack.cli.app import run
+from sitekit import copy_catalog
 
-REPO = Path(__file__).resolve().parents[2]
 MARK = "# <-"
 PLANTED = "ai-stack/services/planted.docker-compose.yaml"
 OTHER = "ai-stack/services/planted2.docker-compose.yaml"
@@ -291,14 +290,6 @@ def enable(root: Path, names: list[str] | tuple[str, ...]) -> None:
     at = next(n for n, line in enumerate(lines) if line.startswith("services:"))
     lines[at + 1 : at + 1] = [f"  - {name}\n" for name in names]
     path.write_text("".join(lines), encoding="utf-8")
-
-
-def copy_catalog(target: Path) -> Path:
-    shutil.copy2(REPO / "base.docker-compose.yaml", target / "base.docker-compose.yaml")
-    shutil.copy2(REPO / ".env.example", target / ".env.example")
-    for folder in sorted(REPO.glob("*-stack")):
-        shutil.copytree(folder, target / folder.name, ignore=shutil.ignore_patterns(".env"))
-    return target
 
 
 def validate_json(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:

@@ -16,8 +16,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.generate import generate_all
 from homestack.stackfile import toggle
-
-REPO = Path(__file__).resolve().parents[2]
+from sitekit import copy_catalog
 
 
 def tool(name: str) -> str:
@@ -33,12 +32,7 @@ def tool(name: str) -> str:
 def generated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
     for key in ("DATA_ROOT", "SECRETS_DIR", "DOMAIN", "HOMESTACK_SITE"):
         monkeypatch.delenv(key, raising=False)
-    root = tmp_path / "site"
-    root.mkdir()
-    shutil.copy(REPO / "base.docker-compose.yaml", root)
-    shutil.copy(REPO / ".env.example", root)
-    for stack in REPO.glob("*-stack"):
-        shutil.copytree(stack, root / stack.name, ignore=shutil.ignore_patterns(".env"))
+    root = copy_catalog(tmp_path / "site")
 
     def make(*enable: str, **env: str) -> Path:
         if env:

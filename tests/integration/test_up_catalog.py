@@ -3,37 +3,17 @@ under `--stand-in`, a second `up` changes nothing, and `down` leaves no containe
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from deploykit import container_names
 from homestack.catalog import Site
 from homestack.deploy.down import down
 from homestack.deploy.up import GOOD, up
+from sitekit import copy_catalog
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _copy_catalog(target: Path) -> Path:
-    target.mkdir()
-    for name in ("base.docker-compose.yaml", ".env.example"):
-        shutil.copy(REPO / name, target / name)
-    for folder in REPO.glob("*-stack"):
-        shutil.copytree(folder, target / folder.name, ignore=shutil.ignore_patterns(".env"))
-    return target
-
-
-def _names(prefix: str) -> list[str]:
-    done = subprocess.run(
-        ["docker", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^/?{prefix}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.split()
 
 
 def test_shipped_catalog_comes_up_under_stand_in_and_down_leaves_nothing(
@@ -43,7 +23,7 @@ def test_shipped_catalog_comes_up_under_stand_in_and_down_leaves_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
-    site = Site.load(_copy_catalog(tmp_path / "site"))
+    site = Site.load(copy_catalog(tmp_path / "site"))
     assert set(site.stacks) == {"ai", "essentials", "management", "media"}
 
     result = up(site, stand_in="", timeout=180)
@@ -66,4 +46,4 @@ def test_shipped_catalog_comes_up_under_stand_in_and_down_leaves_nothing(
 
     gone = down(Site.load(site.root))
     assert gone.left == []
-    assert _names(engine_cleanup) == []
+    assert container_names(engine_cleanup) == []
