@@ -27,13 +27,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from homestack.catalog import NETWORKS
+
 REPO = Path(__file__).resolve().parent.parent
-STACKS = {
-    "ai": "ai-services",
-    "media": "media-services",
-    "management": "management-services",
-    "essentials": "essential-services",
-}
+STACKS = NETWORKS  # stack -> its network
 LABEL = "homestack.test"
 
 

@@ -22,6 +22,13 @@ def copy_catalog(target: Path) -> Path:
     return target
 
 
+def external_networks(*names: str) -> str:
+    """A base file declaring these networks as external, named with the test prefix."""
+    return "networks:\n" + "".join(
+        f"  {n}:\n    name: ${{HOMESTACK_PREFIX:-}}{n}\n    external: true\n" for n in names
+    )
+
+
 def write_tree(root: Path, files: dict[str, str]) -> Path:
     for relative, text in files.items():
         path = root / relative

@@ -11,16 +11,9 @@ from pathlib import Path
 from conftest import TEST_LABEL
 from homestack.catalog import Site
 from homestack.engine.compose import ComposeProject
+from sitekit import external_networks
 
-BASE = """\
-networks:
-  ai-services:
-    name: ${HOMESTACK_PREFIX:-}ai-services
-    external: true
-  media-services:
-    name: ${HOMESTACK_PREFIX:-}media-services
-    external: true
-"""
+BASE = external_networks("ai-services", "media-services")
 
 
 def service_file(name: str, network: str, body: str, meta: str = "") -> str:

@@ -9,29 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from homestack.catalog import Site
+from homestack.catalog import SEED_NETWORKS, Site
 from homestack.lint import Finding, lint_site
+from sitekit import external_networks
 
 MARK = "# <-"
 
-BASE = """\
-networks:
-  ai-services:
-    name: ${HOMESTACK_PREFIX:-}ai-services
-    external: true
-  media-services:
-    name: ${HOMESTACK_PREFIX:-}media-services
-    external: true
-  management-services:
-    name: ${HOMESTACK_PREFIX:-}management-services
-    external: true
-  essential-services:
-    name: ${HOMESTACK_PREFIX:-}essential-services
-    external: true
-  iot_macvlan:
-    name: ${HOMESTACK_PREFIX:-}iot_macvlan
-    external: true
-"""
+BASE = external_networks(*SEED_NETWORKS)
 
 
 def service(name: str = "web", stack: str = "ai", port: int = 18080) -> str:
