@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import textwrap
 from pathlib import Path
+
+from sitekit import indented
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,8 +25,8 @@ def service_file(
     volume: bool = True,
 ) -> str:
     """One service in the shipped layout; `meta` goes into x-homestack, `body` into the service."""
-    meta_lines = textwrap.indent(textwrap.dedent(meta).strip("\n"), " " * 6) if meta else ""
-    body_lines = textwrap.indent(textwrap.dedent(body).strip("\n"), " " * 4) if body else ""
+    meta_lines = indented(meta, 6) if meta else ""
+    body_lines = indented(body, 4) if body else ""
     text = (
         "services:\n"
         f"  {name}:\n"

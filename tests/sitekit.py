@@ -22,6 +22,11 @@ def copy_catalog(target: Path) -> Path:
     return target
 
 
+def indented(text: str, spaces: int) -> str:
+    """A YAML snippet written in a test, dedented, then indented to sit `spaces` deep."""
+    return textwrap.indent(textwrap.dedent(text).strip("\n"), " " * spaces)
+
+
 def external_networks(*names: str) -> str:
     """A base file declaring these networks as external, named with the test prefix."""
     return "networks:\n" + "".join(
@@ -51,7 +56,7 @@ def service_yaml(
     `body` into the service mapping and `tail` at the top level (extra YAML lines)."""
 
     def block(text: str, indent: int) -> str:
-        return textwrap.indent(textwrap.dedent(text).strip("\n"), " " * indent) + "\n"
+        return indented(text, indent) + "\n"
 
     volume = f"{stack}_{name}_data"
     return (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,14 +10,14 @@ from pathlib import Path
 from conftest import TEST_LABEL
 from homestack.catalog import Site
 from homestack.engine.compose import ComposeProject
-from sitekit import external_networks
+from sitekit import external_networks, indented
 
 BASE = external_networks("ai-services", "media-services")
 
 
 def service_file(name: str, network: str, body: str, meta: str = "") -> str:
-    block = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
-    extra = textwrap.indent(textwrap.dedent(meta).strip("\n"), "      ") if meta else ""
+    block = indented(body, 4)
+    extra = indented(meta, 6) if meta else ""
     return (
         f"services:\n  {name}:\n    x-homestack:\n      title: {name}\n"
         f"      description: stand-in {name}\n"
