@@ -73,6 +73,11 @@ def console(stderr: bool = False) -> Console:
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+Names = Annotated[list[str] | None, typer.Argument(help="Stacks or services (default: all).")]
+StandInImage = Annotated[
+    str | None,
+    typer.Option("--stand-in-image", metavar="IMAGE", help="The image --stand-in runs."),
+]
 
 
 def emit(result: Any, as_json: bool, render: Callable[[Any, Console], None]) -> None:

@@ -9,12 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitStatus
-from .app import JsonOption, app, emit, fail, state
+from .app import JsonOption, Names, app, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-Names = Annotated[list[str] | None, typer.Argument(help="Stacks or services (default: all).")]
 
 
 @app.command("ls")

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import BadInput, ExitStatus
-from .app import JsonOption, app, console, emit, fail, state
+from .app import JsonOption, Names, StandInImage, app, console, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-Names = Annotated[list[str] | None, typer.Argument(help="Stacks or services (default: all).")]
 IMAGE_MARKS = ("/", ":", "@")
 
 
@@ -60,10 +59,7 @@ def up_command(
             "real. `--stand-in IMAGE` works when IMAGE has a tag or a slash (e.g. busybox:1.36).",
         ),
     ] = False,
-    stand_in_image: Annotated[
-        str | None,
-        typer.Option("--stand-in-image", metavar="IMAGE", help="The image --stand-in runs."),
-    ] = None,
+    stand_in_image: StandInImage = None,
     stand_in_delay: Annotated[
         list[str] | None,
         typer.Option(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .app import JsonOption, app, console, emit, state
+from .app import JsonOption, StandInImage, app, console, emit, state
 from .install_cmds import install_app
 
 if TYPE_CHECKING:
@@ -96,10 +96,7 @@ def all_command(
             "real.",
         ),
     ] = False,
-    stand_in_image: Annotated[
-        str | None,
-        typer.Option("--stand-in-image", metavar="IMAGE", help="The image --stand-in runs."),
-    ] = None,
+    stand_in_image: StandInImage = None,
     dry_run: DryRun = False,
     yes: Yes = False,
     as_json: JsonOption = False,

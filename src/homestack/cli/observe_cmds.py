@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import BadInput, ExitStatus
-from .app import JsonOption, app, console, emit, fail, state
+from .app import JsonOption, Names, app, console, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-Names = Annotated[list[str] | None, typer.Argument(help="Stacks or services (default: all).")]
 
 
 @app.command("status")
