@@ -326,11 +326,6 @@ def inspect_container_raw(name_or_id: str) -> dict[str, Any] | None:
     return _inspect("container", name_or_id)
 
 
-def project_containers(project: str) -> list[ContainerInfo]:
-    """The containers of one compose project (all states)."""
-    return list_containers(labels={"com.docker.compose.project": project})
-
-
 def published_ports() -> dict[tuple[str, int], set[tuple[str, str]]]:
     """(protocol, host port) → {(compose project, service)} of running containers' ports."""
     with engine_errors("list containers"):
@@ -373,8 +368,3 @@ def image_id(image: str) -> str | None:
     """The local id of an image name (None when this machine does not have it)."""
     raw = _inspect("image", image)
     return (str(raw.get("Id") or "") or None) if raw is not None else None
-
-
-def engine_version() -> str:
-    with engine_errors("read the engine version"):
-        return str(_dict(client().version()).get("Version") or "")
