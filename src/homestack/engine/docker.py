@@ -32,7 +32,8 @@ _lock = threading.Lock()
 _client: Any = None
 
 
-def _where() -> str:
+def engine_address() -> str:
+    """Where the engine is asked (DOCKER_HOST, else the default socket)."""
     return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
 
@@ -48,11 +49,11 @@ def client() -> Any:
                 made.api.timeout = 120
             except docker.errors.DockerException as exc:
                 raise EngineUnavailable(
-                    f"no Docker engine answers at {_where()}: {_short(exc)}", ENGINE_HINT
+                    f"no Docker engine answers at {engine_address()}: {_short(exc)}", ENGINE_HINT
                 ) from None
             except OSError as exc:  # a socket that refuses before the SDK wraps it
                 raise EngineUnavailable(
-                    f"no Docker engine answers at {_where()}: {exc}", ENGINE_HINT
+                    f"no Docker engine answers at {engine_address()}: {exc}", ENGINE_HINT
                 ) from None
             _client = made
         return _client

@@ -49,17 +49,16 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     import docker.errors
     import requests
 
-    from .docker import ENGINE_HINT
+    from .docker import ENGINE_HINT, engine_address
 
     try:
         return fn(*args, **kwargs)
     except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
         if isinstance(exc, docker.errors.APIError):
             raise
-        where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise EngineUnavailable(
-            f"the Docker engine at {where} stopped answering: {reason}", ENGINE_HINT
+            f"the Docker engine at {engine_address()} stopped answering: {reason}", ENGINE_HINT
         ) from None
 
 
