@@ -25,7 +25,6 @@ its delay and exits 0. TERM ends it at once, so `down` does not wait out a stop 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from pathlib import Path
 from ..catalog import Service, Site, Stack
 from ..ports import parse_ports
 from ..settings import interpolate, interpolate_tree
+from ..stackfile import write_atomic
 
 DEFAULT_PORT = 8080
 #: keys the stand-in cannot honour, reset to nothing (`!reset`, Compose ≥ 2.24)
@@ -171,9 +171,7 @@ def write_override(
     text = override_text(site, stack, services, image, delays)
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return path
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    temp.replace(path)
+    write_atomic(path, text)
     return path
 
 
