@@ -76,10 +76,14 @@ def _render_networks(report: Any, out: Console) -> None:
             out.print(f"{verb} network {change.name} ({change.driver}{subnet}){extra}")
         else:
             out.print(f"[dim]network {change.name} exists ({change.driver}{subnet})[/]")
+    _notes_and_outcome(report, out, "networks")
+
+
+def _notes_and_outcome(report: Any, out: Console, what: str) -> None:
     for note in report.notes:
         out.print(f"[yellow]note:[/] {note}")
     if not report.changed:
-        out.print("networks: nothing to change")
+        out.print(f"{what}: nothing to change")
 
 
 @install_app.command("secrets")
@@ -129,10 +133,7 @@ def _render_data(report: Any, out: Console) -> None:
     bound = [v.name for v in report.volumes if v.state == "ok"]
     if bound:
         out.print(f"[dim]{len(bound)} volumes bound to their DATA folders[/]")
-    for note in report.notes:
-        out.print(f"[yellow]note:[/] {note}")
-    if not report.changed:
-        out.print("data: nothing to change")
+    _notes_and_outcome(report, out, "data")
 
 
 @secrets_app.command("ls")
