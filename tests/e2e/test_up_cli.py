@@ -69,8 +69,16 @@ def test_up_cli_says_what_it_did_and_never_prints_secrets(
 
     ids = _ids(engine_cleanup)
     assert run([*site, "restart", "essentials"]) == 0
-    assert "restarted db" in capfd.readouterr().out
+    restarted = capfd.readouterr().out
+    assert "restarted db" in restarted and "all healthy" in restarted
     assert _ids(engine_cleanup) == ids  # restarted in place, not recreated
+    health = subprocess.run(
+        ["docker", "inspect", "--format", "{{.State.Health.Status}}", *ids],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert set(health.stdout.split()) == {"healthy"}  # restart returned only once healthy
 
     assert run([*site, "up", "media"]) == 1
     failed = capfd.readouterr()

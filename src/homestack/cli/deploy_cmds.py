@@ -179,14 +179,17 @@ def down_command(
 
 @app.command("restart")
 def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
-    """Restart containers in dependency order."""
+    """Restart containers in dependency order, each wave once the one before is healthy."""
     from ..deploy.down import restart
 
     result = restart(state.site(), names)
     emit(
         result,
         as_json,
-        lambda res, out: out.print(f"restarted {', '.join(res.restarted)}", markup=False),
+        lambda res, out: out.print(
+            f"restarted {', '.join(res.restarted)}; all healthy in {res.elapsed:.1f}s",
+            markup=False,
+        ),
     )
 
 

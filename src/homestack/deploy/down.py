@@ -101,8 +101,11 @@ class RestartResult:
         return {"restarted": self.restarted, "elapsed": round(self.elapsed, 2)}
 
 
-def restart(site: Site, names: list[str] | None = None) -> RestartResult:
-    """Restart existing containers in dependency order (what they need first)."""
+def restart(site: Site, names: list[str] | None = None, *, timeout: float = 300) -> RestartResult:
+    """Restart existing containers in dependency order: a wave is restarted only once the
+    wave before it is running and healthy again (as `up` gates a first start)."""
+    from ..engine.backup_ops import wait_healthy
+
     started = time.monotonic()
     selection = select(site, names, with_dependencies=False, overlays=False)
     done: list[str] = []
@@ -113,6 +116,10 @@ def restart(site: Site, names: list[str] | None = None) -> RestartResult:
         parallel(
             {k: (k, v) for k, v in batch.items()},
             lambda item: selection.projects[item[0]].run("restart", *item[1]),
+        )
+        parallel(
+            {name: selection.graph.services[name] for name in wave},
+            lambda service: wait_healthy(site, service, timeout),
         )
         done += wave
     return RestartResult(done, time.monotonic() - started)
