@@ -53,7 +53,13 @@ class YamlDoc:
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _scalar(node: yaml.ScalarNode) -> Any:
+    # most scalars in compose files are plain strings: skip the constructor's dispatch
+    if node.tag == _STR_TAG:
+        return node.value
     return _CONSTRUCTOR.construct_object(node, deep=True)
 
 
