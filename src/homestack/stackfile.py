@@ -9,12 +9,11 @@ with ruamel.yaml before it replaces the file, atomically.
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import fsutil
 from .catalog import Site, Stack
 from .errors import BadInput
 
@@ -83,19 +82,9 @@ def _check(text: str, path: Path, name: str, enable: bool) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace a file so that a crash leaves either the old or the new content."""
+    """Replace a file atomically, keeping its mode (0644 for a new one)."""
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(mode)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fsutil.write_atomic(path, text, mode=mode)
 
 
 def toggle(site: Site, names: list[str], *, enable: bool) -> ToggleResult:

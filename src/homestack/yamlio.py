@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from . import fsutil
 from .errors import BadInput
 
 try:
@@ -131,14 +132,10 @@ class _Cache:
     def save(self) -> None:
         if not self.changed and self.used.keys() == self.stored.keys():
             return
-        import tempfile  # only when writing: it costs `ls` ~10 ms of imports
-
         with contextlib.suppress(OSError):  # a read-only checkout just goes uncached
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".yaml-cache.", dir=self.file.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(marshal.dumps({"version": _CACHE_VERSION, "docs": self.used}))
-            Path(tmp).replace(self.file)
+            payload = marshal.dumps({"version": _CACHE_VERSION, "docs": self.used})
+            fsutil.write_atomic(self.file, payload, durable=False)  # a cache
 
 
 _CACHE_VERSION = f"homestack-yaml-1 {sys.version} {yaml.__version__}"

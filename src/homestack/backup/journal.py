@@ -16,27 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import fsutil
+
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write a file under its final name only once it is whole."""
+    """Write a file under its final name only once it is whole (creating its folder)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    temp.replace(path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsutil.write_atomic(path, data, mode=mode)
 
 
 def remove_path(path: Path) -> None:

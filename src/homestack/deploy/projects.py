@@ -6,15 +6,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from .. import fsutil
 from ..catalog import Service, Site, Stack
 from ..engine.compose import ComposeProject
 from ..errors import OperationFailed
@@ -162,9 +161,8 @@ def cached_config_hashes(project: Project) -> dict[str, str]:
     hashes = config_hashes(project)
     with contextlib.suppress(OSError):
         cache.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        temp.write_text(json.dumps({"fingerprint": key, "hashes": hashes}), encoding="utf-8")
-        temp.replace(path)
+        payload = json.dumps({"fingerprint": key, "hashes": hashes})
+        fsutil.write_atomic(path, payload, durable=False)  # a cache: losing it costs a rerun
     return hashes
 
 

@@ -8,12 +8,11 @@ Files marked `once` (a users database the user edits afterwards) are written onl
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets as random
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import fsutil
 from ..errors import OperationFailed
 
 
@@ -46,22 +45,10 @@ def write_atomic(wanted: GeneratedFile) -> None:
     folder = wanted.path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        owner = folder.stat()
-        tmp = folder / f".{wanted.path.name}.{random.token_hex(4)}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            try:
-                os.write(fd, wanted.content.encode("utf-8"))
-                os.fsync(fd)
-                if os.geteuid() == 0:  # the container's user owns DATA/config/{service}
-                    os.fchown(fd, owner.st_uid, owner.st_gid)
-                os.fchmod(fd, wanted.mode)
-            finally:
-                os.close(fd)
-            tmp.replace(wanted.path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+        info = folder.stat()
+        # the container's user owns DATA/config/{service}; the file follows the folder
+        owner = (info.st_uid, info.st_gid) if os.geteuid() == 0 else None
+        fsutil.write_atomic(wanted.path, wanted.content, mode=wanted.mode, owner=owner)
     except OSError as exc:
         raise OperationFailed(
             f"cannot write generated config {wanted.path} for {wanted.service}: "

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import fsutil
 from .probe import HostProbe
 
 
@@ -96,16 +96,6 @@ def ensure_env(root: Path, probe: HostProbe, *, dry_run: bool = False) -> EnvRes
         text = re.sub(r"^#\s*IOT_PARENT=.*$", f"# IOT_PARENT={iface}", text, flags=re.MULTILINE)
         notes.append(f"IOT_* left commented; the LAN interface looks like {iface}")
     if not dry_run:
-        fd, tmp = tempfile.mkstemp(dir=root, prefix=".env.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            Path(tmp).chmod(0o644)
-            uid, gid = int(filled["PUID"]), int(filled["PGID"])
-            if os.geteuid() == 0:
-                os.chown(tmp, uid, gid)
-            Path(tmp).replace(target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        owner = (int(filled["PUID"]), int(filled["PGID"])) if os.geteuid() == 0 else None
+        fsutil.write_atomic(target, text, mode=0o644, owner=owner)
     return EnvResult(str(target), created=True, dry_run=dry_run, filled=filled, notes=tuple(notes))

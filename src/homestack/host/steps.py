@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from .. import fsutil
 from ..errors import CommandFailed, OperationFailed
 from .probe import HostProbe
 
@@ -108,15 +106,7 @@ def describe(plan: HostPlan, echo: Echo, *, dry_run: bool) -> None:
 def _write(probe: HostProbe, target: str, content: str) -> None:
     path = probe.path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fsutil.write_atomic(path, content, mode=0o644)
 
 
 def execute(plan: HostPlan, probe: HostProbe, echo: Echo) -> tuple[str, ...]:
