@@ -15,13 +15,14 @@ class Check:
     status: Status
     detail: str
     fix: str | None = None
+    data: dict[str, Any] | None = None  # the finding's fields, for --json readers
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def ok(area: str, name: str, detail: str) -> Check:
-    return Check(area, name, "ok", detail)
+def ok(area: str, name: str, detail: str, data: dict[str, Any] | None = None) -> Check:
+    return Check(area, name, "ok", detail, None, data)
 
 
 def warn(area: str, name: str, detail: str, fix: str | None) -> Check:

@@ -212,7 +212,13 @@ def check_gpu(site: Site, services: list[Service]) -> list[Check]:
     for device in report.devices:
         memory = f", {device.memory_mb} MiB" if device.memory_mb else ""
         driver = f", driver {device.driver}" if device.driver else ""
-        checks.append(ok("gpu", f"gpu {device.vendor}", f"{device.model}{memory}{driver}"))
+        fields = {
+            key: value
+            for key, value in device.to_data().items()
+            if key in ("vendor", "model", "memory_mb", "driver", "uuid", "pci", "source")
+        }
+        fields["usable"] = device.vendor in report.usable_vendors
+        checks.append(ok("gpu", f"gpu {device.vendor}", f"{device.model}{memory}{driver}", fields))
     for vendor in report.present_vendors:
         reason = report.reasons.get(vendor, "")
         if vendor in report.usable_vendors:

@@ -173,3 +173,35 @@ def test_fake_none_does_not_ask_the_engine(gpu_host: Load) -> None:
     report = gpu.detect(host.probe())
     assert report.docker.installed and not report.docker.asked
     assert not host.ran("docker", "info")
+
+
+def test_recorded_h100_doctor_json_names_model_memory_driver(
+    gpu_host: Load, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The doctor's JSON carries the card's fields, not only a sentence (shipped catalog)."""
+    from homestack.catalog import Site
+    from homestack.observe import doctor_files
+
+    report = gpu.assess(gpu_host(H100).probe())
+    monkeypatch.setattr(gpu, "cached_report", lambda setting: gpu.apply_setting(report, setting))
+    site = Site.load(Path(__file__).resolve().parents[3])
+    checks = doctor_files.check_gpu(site, site.services(enabled_only=True))
+    data = {c.name: c.to_data() for c in checks}
+    card = data["gpu nvidia"]
+    assert card["status"] == "ok"
+    assert card["data"] == {
+        "vendor": "nvidia",
+        "model": "NVIDIA H100 80GB HBM3",
+        "memory_mb": 81559,
+        "driver": "580.159.04",
+        "uuid": "GPU-4a0ef425-2feb-7e80-c7f0-7f78aeaef378",
+        "pci": "00000000:00:06.0",
+        "source": "nvml",
+        "usable": False,
+    }
+    docker = data["gpu nvidia in Docker"]
+    # the shipped catalog has no service that requires a GPU: they fall back to the CPU
+    assert docker["status"] == "warn"
+    assert "NVIDIA Container Toolkit is not installed" in docker["detail"]
+    assert "nvidia-ctk runtime configure" in docker["fix"]
+    assert "run on the CPU" in data["gpu memory"]["detail"]
