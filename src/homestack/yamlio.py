@@ -15,11 +15,12 @@ import contextlib
 import hashlib
 import marshal
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -27,9 +28,45 @@ from . import fsutil
 from .errors import BadInput
 
 try:
-    _Loader: type = yaml.CSafeLoader
+    _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml is in every wheel we install
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """libyaml with the YAML 1.2 core schema's plain scalars, as Docker Compose reads them.
+
+    PyYAML resolves plain scalars by YAML 1.1: `on`/`yes`/`off`/`no` become booleans,
+    `53:53` the base-60 integer 3233, `2024-01-01` a date. Compose's parser (YAML 1.2)
+    reads all of those as strings, so a service named `on` or an unquoted port mapping
+    `53:53` must reach homestack as Compose sees it.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {}
+
+
+def _core_schema() -> None:
+    resolvers = (
+        ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        (
+            "tag:yaml.org,2002:int",
+            r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$",
+            "-+0123456789",
+        ),
+        (
+            "tag:yaml.org,2002:float",
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+            "-+.0123456789",
+        ),
+        ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+        ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+    )
+    for tag, pattern, first in resolvers:
+        _Loader.add_implicit_resolver(tag, re.compile(pattern), list(first))
+
+
+_core_schema()
 
 KeyPath = tuple[str | int, ...]
 
@@ -138,7 +175,7 @@ class _Cache:
             fsutil.write_atomic(self.file, payload, durable=False)  # a cache
 
 
-_CACHE_VERSION = f"homestack-yaml-1 {sys.version} {yaml.__version__}"
+_CACHE_VERSION = f"homestack-yaml-2 (core schema) {sys.version} {yaml.__version__}"
 _cache: _Cache | None = None
 
 

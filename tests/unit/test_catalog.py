@@ -228,3 +228,28 @@ def test_the_shipped_catalog_loads_without_problems() -> None:
     assert "ai" in site.stacks
     for service in site.services():
         assert service.meta is not None, service.id
+
+
+def test_yaml_1_1_lookalikes_read_as_compose_reads_them(tmp_path: Path) -> None:
+    """A service named `on` and unquoted `5353:53` ports: strings to Compose (YAML 1.2),
+    not True and the base-60 integer 321233 (YAML 1.1, PyYAML's default)."""
+    from homestack.lint import lint_site
+
+    site_root = make_site(
+        tmp_path,
+        {
+            "essentials-stack/stack.yaml": "description: t\nservices:\n  - proxy\n  - on\n",
+            "essentials-stack/services/on.docker-compose.yaml": service_yaml(
+                "on", "essentials", body="ports:\n  - 5353:53"
+            ),
+            "ai-stack/services/ollama.docker-compose.yaml": service_yaml(
+                "ollama", body="ports:\n  - 5353:53"
+            ),
+        },
+    )
+    site = Site.load(site_root)
+    service = site.stack("essentials").services["on"]
+    assert service.enabled and service.id == "on"
+    assert service.compose["ports"] == ["5353:53"]
+    conflicts = [f for f in lint_site(site) if f.rule == "ports.conflict"]
+    assert conflicts and any("5353" in f.message for f in conflicts)

@@ -84,6 +84,36 @@ def test_scalars_keep_yaml_types() -> None:
     assert doc.data == {"a": 1, "b": True, "c": None, "d": "1", "e": 1.5}
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("on", "on"),
+        ("yes", "yes"),
+        ("Off", "Off"),
+        ("NO", "NO"),
+        ("53:53", "53:53"),  # YAML 1.1: the base-60 integer 3233
+        ("22:22/tcp", "22:22/tcp"),
+        ("2024-01-01", "2024-01-01"),
+        ("1_000", "1_000"),
+        ("true", True),
+        ("False", False),
+        ("~", None),
+        ("-3", -3),
+        ("0x1f", 31),
+        ("0o17", 15),
+        ("1e3", 1000.0),
+        (".5", 0.5),
+        ("'on'", "on"),
+    ],
+)
+def test_plain_scalars_resolve_as_compose_reads_them(text: str, value: object) -> None:
+    """The YAML 1.2 core schema (Compose's), not PyYAML's YAML 1.1 defaults."""
+    doc = yamlio.parse(f"v: {text}\n{text}: key\n", Path("f.yaml"))
+    assert doc.data["v"] == value
+    assert type(doc.data["v"]) is type(value)
+    assert list(doc.data)[1] == value
+
+
 def test_empty_document_has_no_data() -> None:
     assert yamlio.parse("# only a comment\n", Path("f.yaml")).data is None
 
@@ -139,7 +169,7 @@ def test_changed_text_is_parsed_again(tmp_path: Path) -> None:
 def test_values_marshal_cannot_keep_are_parsed_every_time(tmp_path: Path) -> None:
     store = tmp_path / "yaml.marshal"
     with yamlio.cached(store):
-        doc = yamlio.parse("when: 2024-01-01\n", Path("a.yaml"))
+        doc = yamlio.parse("when: !!timestamp 2024-01-01\n", Path("a.yaml"))
     assert str(doc.data["when"]) == "2024-01-01"
     assert not store.exists()
 
