@@ -98,6 +98,10 @@ def test_grep_level_and_json(logs_site: Site, capsys: pytest.CaptureFixture[str]
     assert objects[0]["service"] == "beta" and objects[0]["stack"] == "media"
     assert objects[0]["stream"] == "stdout" and objects[0]["level"] == "info"
     assert set(objects[0]) >= {"time", "service", "stack", "stream", "line", "level"}
+    assert run(["--site", root, "logs", "alpha", "--grep", "no such line", "--since", "1h"]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.out == ""
+    assert "no log lines since " in quiet.err and "matching 'no such line' from alpha" in quiet.err
     assert run(["--site", root, "logs", "alpha", "--level", "warn"]) == 0
     printed = capsys.readouterr().out
     assert "ERROR alpha line 3" in printed and "level=info" not in printed

@@ -164,6 +164,20 @@ class LogQuery:
             raise BadInput("--tail must be 0 or more")
         return cls(names, parse_since(since) if since else None, pattern, chosen, tail)
 
+    def describe(self) -> str:
+        """The filters in words, for the line that says nothing matched."""
+        words = []
+        if self.since is not None:
+            when = datetime.fromtimestamp(self.since, UTC)
+            words.append(f"since {when:%Y-%m-%d %H:%M:%S} UTC")
+        if self.grep is not None:
+            words.append(f"matching {self.grep.pattern!r}")
+        if self.level is not None:
+            words.append(f"at level {self.level} or worse")
+        if self.tail is not None:
+            words.append(f"in the last {self.tail} of each container")
+        return " ".join(words)
+
     def keeps(self, line: LogLine) -> bool:
         if self.grep is not None and not self.grep.search(line.line):
             return False
@@ -363,7 +377,9 @@ def print_logs(site: Site, query: LogQuery, *, follow: bool, as_json: bool, out:
     # a colour per service, the same in every run; prefixes padded to line up
     colours = {name: PALETTE[index % len(PALETTE)] for index, name in enumerate(names)}
     width = max((len(name) for name in names), default=0)
+    shown = 0
     for line in source:
+        shown += 1
         if as_json:
             sys.stdout.write(json.dumps(line.to_data()) + "\n")
             sys.stdout.flush()
@@ -375,3 +391,10 @@ def print_logs(site: Site, query: LogQuery, *, follow: bool, as_json: bool, out:
             text = f"[{style}]{text}[/]"
         stamp = line.time[:23].replace("T", " ")
         out.print(f"[{colour}]{line.service:<{width}}[/] [dim]{stamp}[/] {text}")
+    if not shown and not as_json:
+        # silence would look like a hang or a broken pipe: say what was asked and found
+        wanted = query.describe()
+        sys.stderr.write(
+            f"no log lines{' ' + wanted if wanted else ''} "
+            f"from {', '.join(names) or 'any service'}\n"
+        )
