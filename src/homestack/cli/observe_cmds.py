@@ -46,7 +46,7 @@ def top_command(
         float, typer.Option("--interval", "-n", help="Seconds between refreshes.", min=0.2)
     ] = 2.0,
 ) -> None:
-    """Live status, refreshing in place, sorted by CPU or memory; Ctrl-C quits."""
+    """Live status, refreshing in place; keys c/m/n sort by CPU, memory, name; q or Ctrl-C quits."""
     if sort not in ("cpu", "mem", "memory", "name"):
         raise BadInput(f"--sort {sort!r} is not one of cpu, mem, name", "Use --sort cpu|mem|name.")
     from ..observe.top import run_top

@@ -1,0 +1,106 @@
+"""`homestack top` keys without an engine: key → action, escape sequences, the sampler."""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+import termios
+
+import pytest
+
+from homestack.observe import top
+from homestack.observe.status import StatusResult
+
+
+def test_keys_map_to_sort_orders_quit_and_refresh() -> None:
+    assert top.key_action("c") == "cpu"
+    assert top.key_action("P") == "cpu"  # as in top and htop
+    assert top.key_action("m") == "mem"
+    assert top.key_action("M") == "mem"
+    assert top.key_action("n") == "name"
+    assert top.key_action("q") == top.QUIT
+    assert top.key_action("Q") == top.QUIT
+    assert top.key_action("r") == top.REFRESH
+    assert top.key_action(" ") == top.REFRESH
+    for other in ("x", "\n", "\t", "1", "\x04"):
+        assert top.key_action(other) is None
+
+
+def test_escape_sequences_are_not_keys() -> None:
+    # right arrow ends in C, F1 in P, Alt+m is ESC m: none of them sorts
+    assert top.keys_in("\x1b[C") == []
+    assert top.keys_in("\x1bOP") == []
+    assert top.keys_in("\x1bm") == []
+    assert top.keys_in("\x1b[15~m") == ["m"]
+    assert top.keys_in("m\x1b[Aq") == ["m", "q"]
+    assert top.keys_in("\x1b") == []
+    assert top.keys_in("cmn") == ["c", "m", "n"]
+
+
+def _sampler(results: list[StatusResult]) -> top._Sampler:
+    def collect() -> StatusResult:
+        if not results:
+            raise RuntimeError("engine went away")
+        return results.pop(0)
+
+    return top._Sampler(collect, pause=60)
+
+
+def test_a_sort_key_redraws_the_last_sample_and_q_quits() -> None:
+    sampler = _sampler([])
+    view = top._View(StatusResult(), "cpu", 2.0, keys=True)
+    try:
+        assert view.press(b"m", sampler) == (False, True)
+        assert view.sort == "mem"
+        assert view.press(b"\x1b[C", sampler) == (False, False)  # an arrow: nothing
+        assert view.sort == "mem"
+        assert view.press(b"nq", sampler) == (True, False)  # quit wins within one read
+        assert view.press(b"x", sampler) == (False, False)
+    finally:
+        sampler.close()
+
+
+def test_sampler_hands_over_samples_then_its_error() -> None:
+    first, second = StatusResult(taken_at="1"), StatusResult(taken_at="2")
+    sampler = _sampler([first, second])
+    try:
+        sampler.start()
+        assert select.select([sampler.wake_fd], [], [], 10)[0]
+        assert sampler.take() is first
+        sampler.refresh_now()  # r: sample again now, not after the 60 s pause
+        assert select.select([sampler.wake_fd], [], [], 10)[0]
+        assert sampler.take() is second
+        sampler.refresh_now()  # the third collect raises: the main thread gets the error
+        assert select.select([sampler.wake_fd], [], [], 10)[0]
+        with pytest.raises(RuntimeError, match="engine went away"):
+            sampler.take()
+    finally:
+        sampler.close()
+
+
+def test_keyboard_mode_is_undone_when_an_error_escapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cbreak on a real pseudo-terminal as stdin; an exception inside still restores it."""
+    master, slave = os.openpty()
+    try:
+        before = termios.tcgetattr(slave)
+        monkeypatch.setattr(sys, "stdin", open(slave, closefd=False))  # noqa: SIM115
+        with pytest.raises(RuntimeError), top._keyboard() as fd:
+            assert fd == slave
+            assert not termios.tcgetattr(slave)[3] & (termios.ECHO | termios.ICANON)
+            raise RuntimeError("boom")
+        assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_no_keyboard_without_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    read, write = os.pipe()
+    try:
+        monkeypatch.setattr(sys, "stdin", open(read, closefd=False))  # noqa: SIM115
+        with top._keyboard() as fd:
+            assert fd is None
+    finally:
+        os.close(read)
+        os.close(write)
