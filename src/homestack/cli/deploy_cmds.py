@@ -144,12 +144,30 @@ def down_command(
             help="Also remove the named volumes (asks first; DATA/ folders stay on disk).",
         ),
     ] = False,
+    no_dependents: Annotated[
+        bool,
+        typer.Option(
+            "--no-dependents",
+            help="Refuse (exit 2, nothing changed) when running services elsewhere need what "
+            "goes down, instead of taking them down first.",
+        ),
+    ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (for scripts).")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Stop and remove containers, dependents first. Volumes and DATA are kept."""
-    from ..deploy.down import down
+    """Stop and remove containers, dependents first. Volumes and DATA are kept.
 
+    `down STACK|SERVICE…` also stops and removes the running services in other stacks (or
+    the same one) that need what goes down, directly or through others (depends_on in
+    compose, x-homestack or stack.yaml), as `docker compose stop` does; it names each one
+    and why. Their volumes are always kept; `homestack up` brings them back.
+    """
+    from ..deploy.down import down, plan_down, refusal
+
+    site = state.site()
+    plan = plan_down(site, names)
+    if no_dependents and plan.dependents:
+        raise refusal(plan)
     if volumes and not yes:
         if not sys.stdin.isatty():
             raise BadInput(
@@ -157,24 +175,40 @@ def down_command(
                 "Add --yes to confirm non-interactively.",
             )
         what = " ".join(names or ["every stack"])
-        if not typer.confirm(f"Remove the named volumes of {what}? (DATA/ folders stay)"):
-            raise fail(ExitStatus.USAGE)
-    result = down(state.site(), names, volumes=volumes)
-
-    def render(res: Any, out: Console) -> None:
-        out.print(
-            f"removed {len(res.removed)} services"
-            + (f" (stacks: {', '.join(res.stacks)})" if res.stacks else "")
-            + ("; volumes removed" if res.volumes_removed else "; volumes and DATA kept")
-            + f" in {res.elapsed:.1f}s",
-            markup=False,
+        also = (
+            f"; {len(plan.dependents)} services that need it go down too, volumes kept"
+            if plan.dependents
+            else ""
         )
-        for name in res.left:
-            out.print(f"[red]still there:[/] {name}")
-
-    emit(result, as_json, render)
+        if not typer.confirm(f"Remove the named volumes of {what}? (DATA/ folders stay{also})"):
+            raise fail(ExitStatus.USAGE)
+    result = down(site, names, volumes=volumes, dependents=not no_dependents, plan=plan)
+    emit(result, as_json, _render_down)
     if result.left:
         raise fail(ExitStatus.FAILED)
+
+
+def _render_down(result: Any, out: Console) -> None:
+    from rich.markup import escape
+
+    if result.dependents:
+        out.print(
+            f"first stopped and removed {len(result.dependents)} running services that need "
+            "what goes down (volumes kept):"
+        )
+        for dependent in result.dependents:
+            out.print("  " + escape(dependent.reason()))
+        ids = " ".join(d.service for d in result.dependents)
+        out.print(f"[dim]bring them back with: homestack up {escape(ids)}[/]")
+    out.print(
+        f"removed {len(result.removed)} services"
+        + (f" (stacks: {', '.join(result.stacks)})" if result.stacks else "")
+        + ("; volumes removed" if result.volumes_removed else "; volumes and DATA kept")
+        + f" in {result.elapsed:.1f}s",
+        markup=False,
+    )
+    for name in result.left:
+        out.print(f"[red]still there:[/] {escape(name)}")
 
 
 @app.command("restart")

@@ -4,6 +4,13 @@ down stops and removes containers in reverse dependency order (dependents first;
 one wave in parallel). Named volumes are kept unless `volumes=True`; even then the folders
 under DATA/ stay on disk: our volumes are bind mounts of DATA/{service}, so removing a volume
 never deletes data. The seed networks are external and shared, so down never removes them.
+
+`down STACK|SERVICE…` also takes down the running services, in any stack, that need what
+it removes (directly or through others: compose depends_on, x-homestack depends_on,
+stack.yaml depends_on), as `docker compose stop X` stops X's dependents. They go first and
+are treated like the named services (container stopped and removed) except that their
+volumes are always kept. With `dependents=False` it refuses instead (BadInput) and changes
+nothing. `down` of everything has nothing else to find.
 """
 
 from __future__ import annotations
@@ -12,28 +19,97 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import Site
-from ..errors import CommandFailed
-from .projects import PROJECT_LABEL, Selection, parallel, registry_error, select
+from ..catalog import STACK_SUFFIX, Site
+from ..errors import BadInput, CommandFailed
+from ..plan import build_graph
+from .dependents import Dependent, find_dependents, is_running
+from .projects import PROJECT_LABEL, SERVICE_LABEL, Selection, parallel, registry_error, select
 from .standin import image_of
+
+REFUSAL_LINES = 15  # dependents named in a refusal before "… and N more"
 
 
 @dataclass
 class DownResult:
-    removed: list[str]  # services whose containers were stopped and removed
+    removed: list[str]  # named services whose containers were stopped and removed
     stacks: list[str]  # whole stacks taken down (orphans included)
     volumes_removed: bool
     elapsed: float
     left: list[str] = field(default_factory=list)  # containers still there afterwards
+    dependents: list[Dependent] = field(default_factory=list)  # taken down first
 
     def to_data(self) -> dict[str, Any]:
         return {
             "removed": self.removed,
             "stacks": self.stacks,
+            "dependents": [d.to_data() for d in self.dependents],
             "volumes_removed": self.volumes_removed,
             "elapsed": round(self.elapsed, 2),
             "left": self.left,
         }
+
+
+@dataclass
+class DownPlan:
+    """What `down` acts on, read before anything changes."""
+
+    names: list[str] | None
+    targets: list[str]  # services: the named ones and every enabled one of a named stack
+    whole: list[str]  # stacks named whole (all of them when no name is given)
+    dependents: list[Dependent] = field(default_factory=list)
+
+
+def plan_down(site: Site, names: list[str] | None = None) -> DownPlan:
+    """Resolve STACK|SERVICE… and find the running services elsewhere that need them."""
+    site.require_valid()
+    if not names:
+        everything = [s.id for s in site.services(enabled_only=True)]
+        return DownPlan(None, everything, list(site.stacks))
+    targets: list[str] = []
+    whole: list[str] = []
+    for name in names:
+        key = name.removesuffix(STACK_SUFFIX)
+        if key in site.stacks:
+            whole.append(key)
+            targets += [s.id for s in site.stacks[key].enabled]
+        else:
+            targets.append(site.service(name).id)
+    targets = list(dict.fromkeys(targets))
+    graph = build_graph(site)
+    candidates = find_dependents(graph, targets, graph.services)
+    if candidates:  # only then ask the engine which of them run
+        running = _running(site, {d.stack for d in candidates})
+        candidates = [d for d in candidates if d.service in running]
+    return DownPlan(list(names), targets, whole, candidates)
+
+
+def _running(site: Site, stacks: set[str]) -> set[str]:
+    """Services of these stacks that have a running (or paused, restarting) container."""
+    from ..engine import docker as engine
+
+    projects = {site.project_name(site.stacks[s]): s for s in stacks}
+    return {
+        c.labels.get(SERVICE_LABEL, "")
+        for c in engine.list_containers(labels={PROJECT_LABEL: None})
+        if c.labels.get(PROJECT_LABEL) in projects and is_running(c.state)
+    }
+
+
+def refusal(plan: DownPlan) -> BadInput:
+    """The one-screen error of `down --no-dependents` when something running needs it."""
+    what = " ".join(plan.names or [])
+    count = len(plan.dependents)
+    lines = [d.reason() for d in plan.dependents[:REFUSAL_LINES]]
+    if count > REFUSAL_LINES:
+        lines.append(f"… and {count - REFUSAL_LINES} more")
+    ids = " ".join(d.service for d in plan.dependents)
+    return BadInput(
+        f"`down {what}` would leave {count} running service{'s' if count != 1 else ''} "
+        "without something they need:\n  " + "\n  ".join(lines),
+        "Drop --no-dependents to stop and remove them first (their volumes are kept), or "
+        f"take them down yourself first: `homestack down {ids}`. Afterwards "
+        f"`homestack up {ids}` brings them back with everything they need.",
+    )
 
 
 def remove_services(selection: Selection, names: list[str], *, volumes: bool = False) -> None:
@@ -55,28 +131,38 @@ def remove_services(selection: Selection, names: list[str], *, volumes: bool = F
         parallel({k: (k, v) for k, v in batch.items()}, stop)
 
 
-def down(site: Site, names: list[str] | None = None, *, volumes: bool = False) -> DownResult:
-    """Take services (or whole stacks, orphans included) down, dependents first."""
+def down(
+    site: Site,
+    names: list[str] | None = None,
+    *,
+    volumes: bool = False,
+    dependents: bool = True,
+    plan: DownPlan | None = None,
+) -> DownResult:
+    """Take services (or whole stacks, orphans included) down, dependents first: also the
+    running services elsewhere that need them (or, with dependents=False, refuse)."""
     started = time.monotonic()
-    selection = select(site, names, with_dependencies=False, overlays=False)
-    whole = _whole_stacks(site, names)
-    services = [s.id for s in selection.services]
+    plan = plan or plan_down(site, names)
+    if plan.dependents and not dependents:
+        raise refusal(plan)
+    extra = [d.service for d in plan.dependents]
+    if names and not plan.targets + extra:  # only stacks with nothing enabled
+        return DownResult([], plan.whole, volumes, time.monotonic() - started)
+    chosen = [*plan.targets, *extra] if names else None
+    selection = select(site, chosen, with_dependencies=False, overlays=False)
+    services = [s.id for s in selection.services if s.id not in set(extra)]
+    remove_services(selection, extra)  # dependents first, their volumes kept
     remove_services(selection, services, volumes=volumes)
     # a whole stack: also containers of services no longer enabled, and its named volumes
     stack_args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
     parallel(
-        {s: selection.projects[s] for s in whole if s in selection.projects},
+        {s: selection.projects[s] for s in plan.whole if s in selection.projects},
         lambda project: project.run(*stack_args),
     )
-    left = _left(selection, services)
-    return DownResult(services, whole, volumes, time.monotonic() - started, left)
-
-
-def _whole_stacks(site: Site, names: list[str] | None) -> list[str]:
-    if not names:
-        return list(site.stacks)
-    stacks, chosen = site.select(names)
-    return [s.id for s in stacks] if chosen is None else []
+    left = _left(selection, [*services, *extra])
+    return DownResult(
+        services, plan.whole, volumes, time.monotonic() - started, left, plan.dependents
+    )
 
 
 def _left(selection: Selection, services: list[str]) -> list[str]:

@@ -1,0 +1,82 @@
+"""`down STACK` on a real engine also takes down what other stacks run on top of it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from up_sitegen import write_site
+
+from homestack.catalog import Site
+from homestack.cli.app import run
+from homestack.deploy.up import up
+
+pytestmark = pytest.mark.integration
+
+STACKS = {
+    "essentials": {"services": {"auth": {}}},
+    # no stack depends_on: only `app` needs essentials (a cross-stack x-homestack need)
+    "ai": {"services": {"app": {"needs": ["auth"]}, "solo": {"critical": False}}},
+}
+
+
+def _running(prefix: str) -> dict[str, str]:
+    """name → id of the running containers under the prefix."""
+    done = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "--no-trunc",
+            "--format",
+            "{{.Names}} {{.ID}}",
+            "--filter",
+            f"name=^/?{prefix}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(line.split() for line in done.stdout.splitlines())
+
+
+def test_down_a_stack_takes_down_its_dependents_elsewhere_and_no_dependents_refuses(
+    tmp_path: Path,
+    standin_image: str,
+    engine_cleanup: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    prefix = engine_cleanup
+    monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
+    root = write_site(tmp_path / "site", STACKS)
+    assert up(Site.load(root)).ok
+    before = _running(prefix)
+    assert set(before) == {f"{prefix}essentials-auth-1", f"{prefix}ai-app-1", f"{prefix}ai-solo-1"}
+    capfd.readouterr()
+
+    # --no-dependents: refused (exit 2), naming the dependent and the fix; nothing changed
+    assert run(["--site", str(root), "down", "essentials", "--no-dependents"]) == 2
+    err = capfd.readouterr().err
+    assert "ai/app needs essentials/auth (x-homestack depends_on)" in err
+    assert "homestack down app" in err
+    assert _running(prefix) == before
+
+    # default: the dependent goes first, the unrelated service of its stack keeps running
+    assert run(["--site", str(root), "down", "essentials", "--json"]) == 0
+    data = json.loads(capfd.readouterr().out)
+    assert data["removed"] == ["auth"]
+    assert data["stacks"] == ["essentials"]
+    assert [(d["service"], d["needs"], d["stack"]) for d in data["dependents"]] == [
+        ("app", "auth", "ai")
+    ]
+    assert data["left"] == []
+    assert _running(prefix) == {f"{prefix}ai-solo-1": before[f"{prefix}ai-solo-1"]}
+    all_left = subprocess.run(
+        ["docker", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^/?{prefix}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert all_left == [f"{prefix}ai-solo-1"]  # dependents are removed, like the targets
