@@ -18,7 +18,7 @@ from observe_site import create_networks, start, wait_for, write_site
 
 from conftest import remove_everything_named
 from homestack.cli.app import run
-from homestack.engine import observe_api
+from homestack.engine import usage
 from homestack.observe.status import DISABLED_RUNNING, MISSING, collect_status
 
 pytestmark = pytest.mark.integration
@@ -114,7 +114,7 @@ def test_status_reports_every_state(status_site, monkeypatch: pytest.MonkeyPatch
     )[0]
     cgroup_file = Path(f"/proc/{info['State']['Pid']}/cgroup")
     if cgroup_file.exists() and info["Id"][:12] in cgroup_file.read_text():
-        local = observe_api._cgroup_usage({info["Id"]: info["State"]["Pid"]}, 0.05)
+        local = usage.cgroup_usage({info["Id"]: info["State"]["Pid"]}, 0.05)
         assert local is not None and local[info["Id"]].mem_used
 
     # the Engine API path (no cgroup reading) gives the same rows

@@ -1,9 +1,17 @@
-"""The Engine API through the docker SDK: one lazily created client, tolerant parsing.
+"""The Engine API through the docker SDK: the one client every command uses.
 
-Everything Docker answers is read with `.get()` into small frozen dataclasses, so any
-daemon version parses; fields a daemon does not send come back empty. Errors from the SDK
-become EngineUnavailable (nothing answers) or OperationFailed (the engine said no), each
-with a hint. Import this module only inside commands that need it: the SDK is slow to load.
+One lazily created, pinged client per process (`client()`; its low-level `api_client()`).
+Deploy and backup read the engine through typed views: everything Docker answers is read
+with `.get()` into small frozen dataclasses, so any daemon version parses; fields a daemon
+does not send come back empty. Observe (status, top, logs, doctor) reads Docker's own dicts
+through the same client: one container list filtered by Compose's project label, inspects
+and resource usage fetched concurrently, log streams, and a short-lived probe container.
+No subprocess per container.
+
+Errors: `engine_errors` turns SDK exceptions into EngineUnavailable (nothing answers) or
+OperationFailed (the engine said no), each with a hint; `call` makes the same
+EngineUnavailable of a lost engine but lets Docker's refusals (NotFound …) reach the caller.
+Import this module only inside commands that need it: the SDK is slow to load.
 """
 
 from __future__ import annotations
@@ -12,13 +20,16 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import docker
 import docker.errors
+import requests
 
 from ..errors import EngineUnavailable, OperationFailed
+from .usage import Usage, cgroup_usage, usage_from_stats
 
 ENGINE_HINT = (
     "Start the Docker engine (`systemctl start docker`, or run `dockerd` as root), check "
@@ -26,7 +37,14 @@ ENGINE_HINT = (
 )
 MANAGED_LABEL = "org.homestack.managed"
 SITE_LABEL = "org.homestack.site"
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+ONEOFF_LABEL = "com.docker.compose.oneoff"
+PROBE_LABEL = "homestack.probe"
 PING_TIMEOUT = 15
+POOL_SIZE = 64  # connections: status asks for many containers' stats at once
+SAMPLE_INTERVAL_S = 0.25  # between the two cgroup readings of a CPU percentage
+_INSPECT_WORKERS = 16  # inspects answer in a millisecond; more threads only cost CPU
 
 _lock = threading.Lock()
 _client: Any = None
@@ -43,20 +61,25 @@ def client() -> Any:
     with _lock:
         if _client is None:
             try:
-                made = docker.from_env(timeout=120, max_pool_size=64)  # concurrent status calls
+                made = docker.from_env(timeout=120, max_pool_size=POOL_SIZE)
                 made.api.timeout = PING_TIMEOUT  # a hung socket fails fast, not in 2 min
                 made.ping()
                 made.api.timeout = 120
-            except docker.errors.DockerException as exc:
-                raise EngineUnavailable(
-                    f"no Docker engine answers at {engine_address()}: {_short(exc)}", ENGINE_HINT
-                ) from None
-            except OSError as exc:  # a socket that refuses before the SDK wraps it
-                raise EngineUnavailable(
-                    f"no Docker engine answers at {engine_address()}: {exc}", ENGINE_HINT
-                ) from None
+            except (docker.errors.DockerException, OSError) as exc:
+                # OSError: a socket that refuses before the SDK wraps it
+                raise _unavailable(f"no Docker engine answers at {engine_address()}", exc) from None
             _client = made
         return _client
+
+
+def api_client() -> Any:
+    """The low-level APIClient of the shared client (EngineUnavailable when none answers)."""
+    return client().api
+
+
+def _api(api: Any) -> Any:
+    """The low-level client a caller holds, else the shared one's."""
+    return api if api is not None else api_client()
 
 
 def reset_client() -> None:
@@ -74,6 +97,10 @@ def _short(exc: BaseException) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
+def _unavailable(what: str, exc: BaseException) -> EngineUnavailable:
+    return EngineUnavailable(f"{what}: {_short(exc)}", ENGINE_HINT)
+
+
 @contextlib.contextmanager
 def engine_errors(what: str, hint: str | None = None) -> Iterator[None]:
     """Turn SDK exceptions raised while doing `what` into homestack errors."""
@@ -83,10 +110,20 @@ def engine_errors(what: str, hint: str | None = None) -> Iterator[None]:
         raise OperationFailed(
             f"Docker refused to {what}: {_short(exc)}", hint or "See `docker info` and the log."
         ) from None
-    except docker.errors.DockerException as exc:
-        raise EngineUnavailable(f"cannot {what}: {_short(exc)}", ENGINE_HINT) from None
-    except OSError as exc:
-        raise EngineUnavailable(f"cannot {what}: {exc}", ENGINE_HINT) from None
+    except (docker.errors.DockerException, OSError) as exc:
+        raise _unavailable(f"cannot {what}", exc) from None
+
+
+def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """One API call: a vanished engine becomes EngineUnavailable, Docker's refusals pass."""
+    try:
+        return fn(*args, **kwargs)
+    except docker.errors.APIError:
+        raise
+    except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
+        raise _unavailable(
+            f"the Docker engine at {engine_address()} stopped answering", exc
+        ) from None
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -101,11 +138,11 @@ def _str_map(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in _dict(value).items()}
 
 
-def _inspect(kind: str, name: str) -> dict[str, Any] | None:
-    """`inspect_{kind}` (volume, container, image); None when it does not exist."""
+def _inspect(kind: str, name: str, api: Any = None) -> dict[str, Any] | None:
+    """`inspect_{kind}` (volume, container, image, network); None when it does not exist."""
     with engine_errors(f"inspect {kind} {name}"):
         try:
-            return _dict(getattr(client().api, f"inspect_{kind}")(name))
+            return _dict(getattr(_api(api), f"inspect_{kind}")(name))
         except docker.errors.NotFound:
             return None
 
@@ -165,19 +202,24 @@ class NetworkInfo:
 
 def list_networks() -> list[NetworkInfo]:
     with engine_errors("list networks"):
-        return [NetworkInfo.parse(_dict(raw)) for raw in client().api.networks()]
+        return [NetworkInfo.parse(_dict(raw)) for raw in api_client().networks()]
 
 
 def get_network(name: str) -> NetworkInfo | None:
-    """The network with exactly this name (never an id prefix or substring match)."""
-    for network in list_networks():
-        if network.name == name:
-            with engine_errors(f"inspect network {name}"):
-                try:
-                    return NetworkInfo.parse(_dict(client().api.inspect_network(network.id)))
-                except docker.errors.NotFound:
-                    return None
-    return None
+    """The network with exactly this name (never an id prefix match): one inspect."""
+    with engine_errors(f"inspect network {name}"):
+        api = api_client()
+        try:
+            raw = _dict(api.inspect_network(name))
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError:  # ambiguous: several networks have this name
+            same = [n for n in _list(api.networks(names=[name])) if _dict(n).get("Name") == name]
+            if not same:
+                raise
+            raw = _dict(api.inspect_network(_dict(same[0]).get("Id")))
+    # the engine also answers to an id prefix; only the exact name counts
+    return NetworkInfo.parse(raw) if raw.get("Name") == name else None
 
 
 def create_network(
@@ -200,7 +242,7 @@ def create_network(
         f"create network {name}",
         "Check the network settings in .env; `docker network ls` shows what exists.",
     ):
-        made = client().api.create_network(
+        made = api_client().create_network(
             name,
             driver=driver,
             options=dict(options or {}),
@@ -209,7 +251,7 @@ def create_network(
             internal=internal,
             check_duplicate=True,
         )
-        return NetworkInfo.parse(_dict(client().api.inspect_network(_dict(made).get("Id"))))
+        return NetworkInfo.parse(_dict(api_client().inspect_network(_dict(made).get("Id"))))
 
 
 # ---- volumes -----------------------------------------------------------------------------
@@ -247,7 +289,7 @@ def get_volume(name: str) -> VolumeInfo | None:
 
 def list_volumes(prefix: str = "") -> list[VolumeInfo]:
     with engine_errors("list volumes"):
-        answer = _dict(client().api.volumes())
+        answer = _dict(api_client().volumes())
     found = [VolumeInfo.parse(_dict(raw)) for raw in _list(answer.get("Volumes"))]
     return [v for v in found if v.name.startswith(prefix)]
 
@@ -306,16 +348,56 @@ class ContainerInfo:
         )
 
 
+def _container_rows(
+    api: Any, *, labels: list[str] | None = None, include_stopped: bool = True
+) -> list[dict[str, Any]]:
+    """`docker ps` rows (Docker's own dicts) of containers carrying every label filter."""
+    with engine_errors("list containers"):
+        rows = api.containers(all=include_stopped, filters={"label": labels} if labels else None)
+    return [_dict(row) for row in _list(rows)]
+
+
 def list_containers(
     *, labels: Mapping[str, str | None] | None = None, include_stopped: bool = True
 ) -> list[ContainerInfo]:
     """Containers carrying every given label (value None: any value)."""
     wanted = [k if v is None else f"{k}={v}" for k, v in (labels or {}).items()]
-    with engine_errors("list containers"):
-        rows = client().api.containers(
-            all=include_stopped, filters={"label": wanted} if wanted else None
-        )
-    return [ContainerInfo.parse(_dict(row)) for row in _list(rows)]
+    rows = _container_rows(api_client(), labels=wanted, include_stopped=include_stopped)
+    return [ContainerInfo.parse(row) for row in rows]
+
+
+def project_containers(api: Any, projects: set[str]) -> list[dict[str, Any]]:
+    """The rows of every container (any state) of these compose projects, one-offs left out."""
+    return [
+        row
+        for row in _container_rows(api, labels=[PROJECT_LABEL])
+        if _dict(row.get("Labels")).get(PROJECT_LABEL) in projects
+        and _dict(row.get("Labels")).get(ONEOFF_LABEL) != "True"
+    ]
+
+
+def _row_name(row: Mapping[str, Any]) -> str:
+    """A `docker ps` row's container name, without Docker's leading slash."""
+    names = _list(row.get("Names"))
+    return str(names[0] if names else "/?").lstrip("/")
+
+
+def port_holders(api: Any = None) -> dict[tuple[str, int], list[tuple[str, str, str]]]:
+    """(protocol, host port) → [(compose project, service, container)] of running containers."""
+    held: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
+    for row in _container_rows(_api(api), include_stopped=False):
+        labels = _str_map(row.get("Labels"))
+        owner = (labels.get(PROJECT_LABEL, ""), labels.get(SERVICE_LABEL, ""), _row_name(row))
+        for port in _list(row.get("Ports")):
+            public = _dict(port).get("PublicPort")
+            if isinstance(public, int) and public:
+                held.setdefault((str(_dict(port).get("Type") or "tcp"), public), []).append(owner)
+    return held
+
+
+def published_ports() -> dict[tuple[str, int], set[tuple[str, str]]]:
+    """(protocol, host port) → {(compose project, service)} of running containers' ports."""
+    return {key: {(p, s) for p, s, _ in owners} for key, owners in port_holders().items()}
 
 
 def inspect_container(name_or_id: str) -> ContainerInfo | None:
@@ -323,49 +405,131 @@ def inspect_container(name_or_id: str) -> ContainerInfo | None:
     return ContainerInfo.parse(raw) if raw is not None else None
 
 
-def inspect_container_raw(name_or_id: str) -> dict[str, Any] | None:
-    return _inspect("container", name_or_id)
+def inspect_container_raw(name_or_id: str, api: Any = None) -> dict[str, Any] | None:
+    return _inspect("container", name_or_id, api)
 
 
-def published_ports() -> dict[tuple[str, int], set[tuple[str, str]]]:
-    """(protocol, host port) → {(compose project, service)} of running containers' ports."""
-    with engine_errors("list containers"):
-        rows = client().api.containers()
-    held: dict[tuple[str, int], set[tuple[str, str]]] = {}
-    for row in _list(rows):
-        labels = _str_map(_dict(row).get("Labels"))
-        owner = (
-            labels.get("com.docker.compose.project", ""),
-            labels.get("com.docker.compose.service", ""),
-        )
-        for port in _list(_dict(row).get("Ports")):
-            public = _dict(port).get("PublicPort")
-            if isinstance(public, int):
-                held.setdefault((str(_dict(port).get("Type") or "tcp"), public), set()).add(owner)
-    return held
+def inspect_many(api: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Inspect containers concurrently; ones that vanished meanwhile are left out."""
+    if not ids:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(_INSPECT_WORKERS, len(ids))) as pool:
+        found = pool.map(lambda cid: (cid, inspect_container_raw(cid, api)), ids)
+        return {cid: info for cid, info in found if info is not None}
 
 
 def start_container(name_or_id: str) -> None:
     with engine_errors(f"start container {name_or_id}"):
-        client().api.start(name_or_id)
+        api_client().start(name_or_id)
 
 
 def container_events(events: list[str]) -> Any:
     """A decoded stream of these container events (close() it to stop reading)."""
     with engine_errors("follow container events"):
-        return client().api.events(decode=True, filters={"type": "container", "event": events})
+        return api_client().events(decode=True, filters={"type": "container", "event": events})
 
 
+# ---- logs, probes, version -------------------------------------------------------------
 def container_logs(name_or_id: str, tail: int = 20) -> str:
+    """The last lines of a container's stdout and stderr together ("" when it is gone)."""
     with engine_errors(f"read the logs of {name_or_id}"):
         try:
-            data = client().api.logs(name_or_id, stdout=True, stderr=True, tail=tail)
+            data = api_client().logs(name_or_id, stdout=True, stderr=True, tail=tail)
         except docker.errors.NotFound:
             return ""
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+
+
+def log_stream(
+    api: Any,
+    cid: str,
+    *,
+    stream: str,
+    follow: bool,
+    since: float | None = None,
+    tail: int | None = None,
+) -> Iterator[str]:
+    """Lines of one container's stdout or stderr, each starting with Docker's timestamp."""
+    kwargs: dict[str, Any] = {
+        "stdout": stream == "stdout",
+        "stderr": stream == "stderr",
+        "stream": True,
+        "follow": follow,
+        "timestamps": True,
+    }
+    if since:
+        kwargs["since"] = since
+    if tail is not None:
+        kwargs["tail"] = tail
+    chunks = call(api.logs, cid, **kwargs)
+    pending = b""
+    try:
+        for chunk in chunks:
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line.decode("utf-8", "replace").rstrip("\r")
+    except (requests.exceptions.RequestException, OSError):
+        pass  # the connection dropped: the container went away
+    if pending:
+        yield pending.decode("utf-8", "replace").rstrip("\r")
+
+
+def run_probe(
+    api: Any, image: str, network_name: str, script: str, *, name: str, timeout: float = 20
+) -> tuple[int, str]:
+    """Run `sh -c script` in a throwaway container on one network; (exit code, output)."""
+    container = call(
+        api.create_container,
+        image,
+        command=["sh", "-c", script],
+        name=name,
+        labels={PROBE_LABEL: "1"},
+        host_config=api.create_host_config(network_mode=network_name),
+    )
+    cid = container["Id"]
+    try:
+        call(api.start, cid)
+        result = call(api.wait, cid, timeout=timeout)
+        output = call(api.logs, cid, stdout=True, stderr=True)
+        return int(result.get("StatusCode", 1)), output.decode("utf-8", "replace")
+    finally:
+        with contextlib.suppress(Exception):
+            api.remove_container(cid, force=True)
 
 
 def image_id(image: str) -> str | None:
     """The local id of an image name (None when this machine does not have it)."""
     raw = _inspect("image", image)
     return (str(raw.get("Id") or "") or None) if raw is not None else None
+
+
+def engine_version(api: Any = None) -> dict[str, Any]:
+    """`docker version`'s server part: Version, ApiVersion, Os, Arch …"""
+    return _dict(call((_api(api)).version))
+
+
+# ---- resource usage ----------------------------------------------------------------------
+def _stats_usage(api: Any, cid: str) -> Usage | None:
+    try:
+        return usage_from_stats(_dict(call(api.stats, cid, stream=False)))
+    except docker.errors.APIError:
+        return None
+
+
+def usage_many(
+    api: Any, pids: dict[str, int], interval: float = SAMPLE_INTERVAL_S
+) -> dict[str, Usage]:
+    """CPU and memory of running containers (container id → its main pid), concurrently.
+
+    From their cgroups when the engine is local (engine.usage), else one stats call each.
+    """
+    if not pids:
+        return {}
+    if os.environ.get("HOMESTACK_STATS", "").lower() != "api":
+        local = cgroup_usage(pids, interval)
+        if local is not None:
+            return local
+    with ThreadPoolExecutor(max_workers=min(POOL_SIZE, len(pids))) as pool:
+        results = pool.map(lambda cid: (cid, _stats_usage(api, cid)), list(pids))
+        return {cid: usage for cid, usage in results if usage is not None}

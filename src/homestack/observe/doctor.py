@@ -24,7 +24,7 @@ DISK_WARN = (5 * GIB, 0.10)
 
 
 def check_engine() -> tuple[Check, Any]:
-    from ..engine import observe_api as engine
+    from ..engine import docker as engine
 
     try:
         api = engine.api_client()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import Service, Site
-from ..engine import observe_api as engine
+from ..engine import docker as engine
 from ..errors import HomestackError
 from ..ports import PortBinding, parse_ports
 from ..settings import interpolate_tree, variables_in
@@ -93,19 +93,7 @@ def service_bindings(site: Site, service: Service) -> list[tuple[PortBinding, An
 
 def check_ports(site: Site, services: list[Service], api: Any) -> list[Check]:
     """Each enabled service's host ports: free, or held by that same service."""
-    held: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
-    if api is not None:
-        for summary in engine.running_containers(api):
-            labels = summary.get("Labels") or {}
-            owner = (
-                labels.get(engine.PROJECT_LABEL, ""),
-                labels.get(engine.SERVICE_LABEL, ""),
-                (summary.get("Names") or ["/?"])[0].lstrip("/"),
-            )
-            for port in summary.get("Ports") or []:
-                if port.get("PublicPort"):
-                    key = (str(port.get("Type") or "tcp"), int(port["PublicPort"]))
-                    held.setdefault(key, []).append(owner)
+    held = engine.port_holders(api) if api is not None else {}
     checks: list[Check] = []
     for service in services:
         project = site.project_name(site.stacks[service.stack])
@@ -170,7 +158,6 @@ def check_networks(site: Site, services: list[Service], api: Any) -> tuple[list[
     Returns the checks and the engine names of the bridge networks that are present and right.
     """
     from ..deploy.networks import drift, wanted_specs
-    from ..engine.docker import NetworkInfo
 
     try:
         specs = wanted_specs(site, services)
@@ -179,8 +166,8 @@ def check_networks(site: Site, services: list[Service], api: Any) -> tuple[list[
     checks: list[Check] = []
     good: list[str] = []
     for spec in specs:
-        raw = engine.network(api, spec.name)
-        if raw is None:
+        found = engine.get_network(spec.name)
+        if found is None:
             checks.append(
                 fail(
                     "networks",
@@ -190,7 +177,6 @@ def check_networks(site: Site, services: list[Service], api: Any) -> tuple[list[
                 )
             )
             continue
-        found = NetworkInfo.parse(raw)
         differs = drift(spec, found)
         if differs:
             setting = f", or set {spec.setting} in .env to match" if spec.setting else ""

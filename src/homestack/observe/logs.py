@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import Site
-from ..engine import observe_api as engine
+from ..engine import docker as engine
 from ..errors import BadInput
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..catalog import Service, Site, Stack
-from ..engine import observe_api as engine
+from ..engine import docker as engine
+from ..engine.usage import Usage
 from ..inventory import service_ports
 from . import hooks
 
@@ -124,7 +125,7 @@ def _row(
     service: Service | None,
     summary: dict[str, Any],
     info: dict[str, Any],
-    usage: engine.Usage | None,
+    usage: Usage | None,
     url: str | None,
     now: datetime,
 ) -> StatusRow:

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import Site
-from ..engine import observe_api as engine
+from ..engine import docker as engine
 from .render import human_bytes, status_table
 from .status import StatusResult, collect_status, sort_rows
 

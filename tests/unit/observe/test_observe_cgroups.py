@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from homestack.engine.observe_api import _Cgroup
+from homestack.engine.usage import _Cgroup
 
 CID = "e91e36cbd3a2820c2ca3079b11ef80c6a13c7eb3d53370900a2b349c37cb53ae"
 # /proc/PID/cgroup recorded on this Debian 12 host: cgroupfs driver, v1 with a unified line

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from homestack.catalog import Site
-from homestack.engine.observe_api import usage_from_stats
+from homestack.engine.usage import usage_from_stats
 from homestack.observe import status as st
 from homestack.observe.doctor_net import probe_script
 from homestack.observe.render import human_bytes, human_duration, status_table
