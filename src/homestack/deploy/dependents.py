@@ -9,11 +9,11 @@ depends_on); this module only walks them backwards. Pure: the caller says what r
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..plan import Graph
+from ..plan import Graph, waves
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,26 @@ def find_dependents(
         stacks = tuple(_stack(graph, step) for step in path)
         found.append(Dependent(name, stacks[0], tuple(path), stacks, ", ".join(whys)))
     return sorted(found, key=lambda d: (d.stack, d.service))
+
+
+def order_within(
+    full: Mapping[str, Collection[str]], chosen: Mapping[str, Collection[str]]
+) -> list[list[str]]:
+    """Waves of the chosen services (keys of `chosen`, with their own needs) where one also
+    counts as needing another it reaches only through services left out of the choice
+    (C needs B needs A, B not chosen: C still goes before A when taken down)."""
+    keep = set(chosen)
+    needs: dict[str, set[str]] = {}
+    for name, own in chosen.items():
+        reached: set[str] = set()
+        stack = list(full.get(name, ()))
+        while stack:
+            step = stack.pop()
+            if step not in reached:
+                reached.add(step)
+                stack.extend(full.get(step, ()))
+        needs[name] = (reached & keep) | set(own)
+    return waves(needs)
 
 
 def _stack(graph: Graph, name: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 from ..catalog import STACK_SUFFIX, Site
 from ..errors import BadInput, CommandFailed
 from ..plan import build_graph
-from .dependents import Dependent, find_dependents, is_running
+from .dependents import Dependent, find_dependents, is_running, order_within
 from .projects import PROJECT_LABEL, SERVICE_LABEL, Selection, parallel, registry_error, select
 from .standin import image_of
 
@@ -57,6 +57,7 @@ class DownPlan:
     targets: list[str]  # services: the named ones and every enabled one of a named stack
     whole: list[str]  # stacks named whole (all of them when no name is given)
     dependents: list[Dependent] = field(default_factory=list)
+    needs: dict[str, set[str]] = field(default_factory=dict)  # every enabled service's
 
 
 def plan_down(site: Site, names: list[str] | None = None) -> DownPlan:
@@ -80,7 +81,7 @@ def plan_down(site: Site, names: list[str] | None = None) -> DownPlan:
     if candidates:  # only then ask the engine which of them run
         running = _running(site, {d.stack for d in candidates})
         candidates = [d for d in candidates if d.service in running]
-    return DownPlan(list(names), targets, whole, candidates)
+    return DownPlan(list(names), targets, whole, candidates, graph.needs)
 
 
 def _running(site: Site, stacks: set[str]) -> set[str]:
@@ -150,6 +151,8 @@ def down(
         return DownResult([], plan.whole, volumes, time.monotonic() - started)
     chosen = [*plan.targets, *extra] if names else None
     selection = select(site, chosen, with_dependencies=False, overlays=False)
+    if extra:  # dependents may need a target only through services that are not running
+        selection.order = order_within(plan.needs, selection.graph.needs)
     services = [s.id for s in selection.services if s.id not in set(extra)]
     remove_services(selection, extra)  # dependents first, their volumes kept
     remove_services(selection, services, volumes=volumes)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from homestack.catalog import Site
-from homestack.deploy.dependents import find_dependents, is_running
+from homestack.deploy.dependents import find_dependents, is_running, order_within
 from homestack.deploy.down import DownPlan, DownResult, plan_down, refusal
 from homestack.errors import ExitStatus
 from homestack.plan import build_graph
@@ -149,3 +149,11 @@ def test_down_result_json_lists_the_dependents(tmp_path: Path) -> None:
 def test_running_states() -> None:
     assert all(is_running(s) for s in ("running", "restarting", "paused"))
     assert not any(is_running(s) for s in ("created", "exited", "dead", ""))
+
+
+def test_removal_order_keeps_needs_that_pass_through_services_left_out() -> None:
+    full = {"a": set(), "b": {"a"}, "c": {"b"}, "d": set()}
+    # b is not chosen (not running): c still comes after a, so down removes c before a
+    assert order_within(full, {"a": set(), "c": set(), "d": set()}) == [["a", "d"], ["c"]]
+    # a service outside the full graph (a disabled one named) keeps its own needs
+    assert order_within(full, {"a": set(), "x": {"a"}}) == [["a"], ["x"]]
