@@ -18,17 +18,6 @@ StackOpt = Annotated[str | None, typer.Option("--stack", help="Every enabled ser
 AllOpt = Annotated[bool, typer.Option("--all", help="Every enabled service.")]
 
 
-def _size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
-
-
 def _services(service: str | None, stack: str | None, every: bool, default_all: bool) -> Any:
     from ..backup import select
 
@@ -91,6 +80,8 @@ def backup_command(
 def _render_backup(run: Any, out: Console) -> None:
     from rich.markup import escape
 
+    from ..observe.render import human_bytes
+
     for r in run.results:
         for line in r.recovered:
             out.print(f"[yellow]{r.service}: recovered: {escape(line)}[/]")
@@ -100,7 +91,7 @@ def _render_backup(run: Any, out: Console) -> None:
             out.print(
                 f"{r.service}: snapshot {r.snapshot} ({r.consistency}); "
                 f"{r.files_new} new, {r.files_changed} changed files, "
-                f"{_size(r.bytes_added)} added of {_size(r.bytes_processed)}, "
+                f"{human_bytes(r.bytes_added)} added of {human_bytes(r.bytes_processed)}, "
                 f"{r.duration_s:.1f}s"
             )
         else:
@@ -146,6 +137,8 @@ def backups_command(
     def render(res: Any, out: Console) -> None:
         from rich.table import Table
 
+        from ..observe.render import human_bytes
+
         table = Table(box=None, pad_edge=False, header_style="bold")
         for column in ("SERVICE", "SNAPSHOT", "TIME", "SIZE", "TAGS"):
             table.add_column(column)
@@ -156,7 +149,11 @@ def backups_command(
                 table.add_row(svc.service, "[dim]none[/]", "", "", "")
             for snap in svc.snapshots:
                 table.add_row(
-                    svc.service, snap.id[:8], snap.time[:19], _size(snap.size), ",".join(snap.tags)
+                    svc.service,
+                    snap.id[:8],
+                    snap.time[:19],
+                    human_bytes(snap.size),
+                    ",".join(snap.tags),
                 )
         out.print(table)
 

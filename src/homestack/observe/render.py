@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .status import StatusRow
-
 if TYPE_CHECKING:
     from rich.table import Table
+
+    from .status import StatusRow
 
 STATE_COLOURS = {
     "running": "green",
@@ -23,14 +23,18 @@ STATE_COLOURS = {
 
 
 def human_bytes(value: int | None) -> str:
+    """A byte count in binary units, as every command prints sizes: `512 B`, `1.5 MiB`, `-`.
+
+    The one formatter for memory (status, top) and backup sizes; cheap to import (no engine).
+    """
     if value is None:
         return "-"
     size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
-    return f"{size:.1f}TiB"  # pragma: no cover
+    return f"{size:.1f} TiB"
 
 
 def human_duration(seconds: float | None) -> str:

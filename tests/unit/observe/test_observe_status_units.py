@@ -151,14 +151,15 @@ def test_table_shows_flags_health_output_and_memory() -> None:
     console = Console(width=250, record=True, color_system=None)
     console.print(status_table(rows, backups_known=True))
     text = console.export_text()
-    assert "12.3%" in text and "512.0MiB / 2.0GiB" in text and "1h2m" in text
+    assert "12.3%" in text and "512.0 MiB / 2.0 GiB" in text and "1h2m" in text
     assert "unhealthy db down" in text
     assert "missing enabled-but-missing" in text and "never" in text
 
 
 def test_human_units() -> None:
-    assert human_bytes(None) == "-" and human_bytes(512) == "512B"
-    assert human_bytes(3 * 1024**3) == "3.0GiB"
+    assert human_bytes(None) == "-" and human_bytes(512) == "512 B"
+    assert human_bytes(3 * 1024**3) == "3.0 GiB" and human_bytes(1536) == "1.5 KiB"
+    assert human_bytes(5 * 1024**4) == "5.0 TiB" and human_bytes(0) == "0 B"
     assert human_duration(59) == "59s" and human_duration(61) == "1m1s"
     assert human_duration(86400 * 2 + 3600) == "2d1h" and human_duration(None) == "-"
 
@@ -187,3 +188,13 @@ def test_missing_and_named_disabled_rows_fake_empty_engine(tmp_path: Path) -> No
     assert [(r.service, r.state, r.flag, r.enabled) for r in named] == [
         ("api", "disabled", None, False)
     ]
+
+
+def test_the_byte_formatter_loads_without_the_docker_sdk() -> None:
+    """`backup` and `backups` print sizes with it; they must not pay for the SDK import."""
+    import subprocess
+    import sys
+
+    code = "import sys; import homestack.observe.render; print('docker' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
