@@ -57,7 +57,7 @@ class DownPlan:
     targets: list[str]  # services: the named ones and every enabled one of a named stack
     whole: list[str]  # stacks named whole (all of them when no name is given)
     dependents: list[Dependent] = field(default_factory=list)
-    needs: dict[str, set[str]] = field(default_factory=dict)  # every enabled service's
+    needs: dict[str, set[str]] = field(default_factory=dict)  # enabled graph: removal order
 
 
 def plan_down(site: Site, names: list[str] | None = None) -> DownPlan:
