@@ -21,11 +21,13 @@ from .steps import (
     HostResult,
     Step,
     apt_install,
+    apt_repository,
     apt_update,
     describe,
     execute,
     group_members,
     invoking_user,
+    join_group,
 )
 
 REPOS = ("auto", "distro", "docker")
@@ -79,19 +81,15 @@ def _docker_repo_steps(
     url = f"https://download.docker.com/linux/{release.id}"
     source = f"deb [arch={arch} signed-by={KEYRING}] {url} {release.codename or 'stable'} stable\n"
     return [
-        Step("install apt's HTTPS prerequisites", apt_install("ca-certificates", "curl")),
-        Step(
-            "add Docker's signing key",
-            ("curl", "-fsSL", f"{url}/gpg", "-o", KEYRING),
-            done=probe.exists(KEYRING),
-            hint="Check this machine's internet access, then run it again.",
+        *apt_repository(
+            probe,
+            "Docker's",
+            key_url=f"{url}/gpg",
+            keyring=KEYRING,
+            sources=SOURCES,
+            line=source,
+            key_hint="Check this machine's internet access, then run it again.",
         ),
-        Step(
-            "add Docker's apt repository",
-            write=(SOURCES, source),
-            done=probe.read(SOURCES) == source,
-        ),
-        Step("refresh the package lists", apt_update()),
         Step(f"install {' '.join(packages)} from Docker's repository", apt_install(*packages)),
     ]
 
@@ -183,13 +181,7 @@ def plan_docker(probe: HostProbe, repo: str = "auto") -> HostPlan:
     user = invoking_user(probe)
     if user:
         members = group_members(probe, "docker") or set()
-        steps.append(
-            Step(
-                f"add {user} to the docker group",
-                ("usermod", "-aG", "docker", user),
-                done=user in members,
-            )
-        )
+        steps.append(join_group(user, "docker", members))
         if user not in members:
             notes.append(f"{user} must log out and in again (or run `newgrp docker`) to use it.")
     return HostPlan("docker", summary, tuple(steps), tuple(notes), facts)

@@ -18,11 +18,13 @@ from .steps import (
     HostResult,
     Step,
     apt_install,
+    apt_repository,
     apt_update,
     describe,
     execute,
     group_members,
     invoking_user,
+    join_group,
 )
 
 TOOLKIT_URL = "https://nvidia.github.io/libnvidia-container"
@@ -57,21 +59,17 @@ def _nvidia_steps(
         notes.append("reboot after the driver is installed, then run this again")
     toolkit = bool(report.docker.toolkit)
     if not toolkit:
-        steps += [
-            Step("install apt's HTTPS prerequisites", apt_install("ca-certificates", "curl")),
-            Step(
-                "add NVIDIA's container toolkit signing key",
-                ("curl", "-fsSL", f"{TOOLKIT_URL}/gpgkey", "-o", TOOLKIT_KEY),
-                done=probe.exists(TOOLKIT_KEY),
-            ),
-            Step(
-                "add NVIDIA's container toolkit apt repository",
-                write=(TOOLKIT_SOURCES, TOOLKIT_LIST),
-                done=probe.read(TOOLKIT_SOURCES) == TOOLKIT_LIST,
-            ),
-            Step("refresh the package lists", apt_update()),
-            Step("install the NVIDIA Container Toolkit", apt_install("nvidia-container-toolkit")),
-        ]
+        steps += apt_repository(
+            probe,
+            "NVIDIA's container toolkit",
+            key_url=f"{TOOLKIT_URL}/gpgkey",
+            keyring=TOOLKIT_KEY,
+            sources=TOOLKIT_SOURCES,
+            line=TOOLKIT_LIST,
+        )
+        steps.append(
+            Step("install the NVIDIA Container Toolkit", apt_install("nvidia-container-toolkit"))
+        )
     configured = "nvidia" in report.docker.runtimes
     steps.append(
         Step(
@@ -112,13 +110,7 @@ def _group_steps(probe: HostProbe) -> list[Step]:
         members = group_members(probe, group)
         if members is None:
             continue
-        steps.append(
-            Step(
-                f"add {user} to the {group} group",
-                ("usermod", "-aG", group, user),
-                done=user in members,
-            )
-        )
+        steps.append(join_group(user, group, members))
     return steps
 
 

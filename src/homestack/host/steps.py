@@ -148,3 +148,36 @@ def invoking_user(probe: HostProbe) -> str | None:
     """The user who ran sudo (not root), if any."""
     user = probe.env.get("SUDO_USER", "").strip()
     return user if user and user != "root" else None
+
+
+def apt_repository(
+    probe: HostProbe,
+    owner: str,
+    *,
+    key_url: str,
+    keyring: str,
+    sources: str,
+    line: str,
+    key_hint: str | None = None,
+) -> list[Step]:
+    """Steps that add `owner`'s signed apt repository and refresh the package lists."""
+    return [
+        Step("install apt's HTTPS prerequisites", apt_install("ca-certificates", "curl")),
+        Step(
+            f"add {owner} signing key",
+            ("curl", "-fsSL", key_url, "-o", keyring),
+            done=probe.exists(keyring),
+            hint=key_hint,
+        ),
+        Step(
+            f"add {owner} apt repository", write=(sources, line), done=probe.read(sources) == line
+        ),
+        Step("refresh the package lists", apt_update()),
+    ]
+
+
+def join_group(user: str, group: str, members: set[str]) -> Step:
+    """Add `user` to a group (done when /etc/group already lists them)."""
+    return Step(
+        f"add {user} to the {group} group", ("usermod", "-aG", group, user), done=user in members
+    )
