@@ -1,7 +1,7 @@
 """The Engine API through the docker SDK: the one client every command uses.
 
 One lazily created, pinged client per process (`client()`; its low-level `api_client()`).
-Deploy and backup read the engine through typed views: everything Docker answers is read
+Deploy and lint read the engine through typed views: everything Docker answers is read
 with `.get()` into small frozen dataclasses, so any daemon version parses; fields a daemon
 does not send come back empty. Observe (status, top, logs, doctor) reads Docker's own dicts
 through the same client: one container list filtered by Compose's project label, inspects
@@ -429,6 +429,12 @@ def container_events(events: list[str]) -> Any:
         return api_client().events(decode=True, filters={"type": "container", "event": events})
 
 
+def image_id(image: str) -> str | None:
+    """The local id of an image name (None when this machine does not have it)."""
+    raw = _inspect("image", image)
+    return (str(raw.get("Id") or "") or None) if raw is not None else None
+
+
 # ---- logs, probes, version -------------------------------------------------------------
 def container_logs(name_or_id: str, tail: int = 20) -> str:
     """The last lines of a container's stdout and stderr together ("" when it is gone)."""
@@ -498,15 +504,9 @@ def run_probe(
             api.remove_container(cid, force=True)
 
 
-def image_id(image: str) -> str | None:
-    """The local id of an image name (None when this machine does not have it)."""
-    raw = _inspect("image", image)
-    return (str(raw.get("Id") or "") or None) if raw is not None else None
-
-
 def engine_version(api: Any = None) -> dict[str, Any]:
     """`docker version`'s server part: Version, ApiVersion, Os, Arch …"""
-    return _dict(call((_api(api)).version))
+    return _dict(call(_api(api).version))
 
 
 # ---- resource usage ----------------------------------------------------------------------
