@@ -98,6 +98,14 @@ class Terminal:
         """Each screenful drawn, from its header line to the next one."""
         return [HEADER + chunk for chunk in self.text.split(HEADER)[1:]]
 
+    def tail(self) -> str:
+        return self.text[-3000:]
+
+    def shows(self, *words: str) -> bool:
+        """Whether the last screenful drawn so far holds all these words (rows come in chunks)."""
+        frames = self.frames()
+        return bool(frames) and all(word in frames[-1] for word in words)
+
     def read_until(self, done: Callable[[], bool], timeout: float = 20) -> bool:
         deadline = time.monotonic() + timeout
         while not done() and time.monotonic() < deadline:
@@ -145,7 +153,7 @@ def test_keys_resort_at_once_and_q_restores_the_terminal(
 ) -> None:
     # a 30 s interval: every frame after the first within this test comes from a key
     term = terminal("--sort", "cpu", "--interval", "30")
-    assert term.read_until(lambda: "hoarder" in term.text), term.text[-2000:]
+    assert term.read_until(lambda: term.shows("spinner", "hoarder")), term.tail()
     first = term.frames()[-1]
     assert "sorted by cpu" in first and "m mem" in first and "q quit" in first
     assert _order(first) == ["spinner", "hoarder"]
@@ -154,14 +162,17 @@ def test_keys_resort_at_once_and_q_restores_the_terminal(
     assert during[3] & termios.ISIG  # Ctrl-C still interrupts
 
     term.send(b"m")
-    assert term.read_until(lambda: "sorted by mem" in term.text), term.text[-2000:]
+    assert term.read_until(lambda: term.shows("sorted by mem", "spinner", "hoarder")), term.tail()
     by_memory = term.frames()[-1]
     assert _order(by_memory) == ["hoarder", "spinner"]
 
     count = len(term.frames())
     term.send(b" ")  # refresh now: a new sample, still sorted by memory
-    assert term.read_until(lambda: len(term.frames()) > count), term.text[-2000:]
+    assert term.read_until(
+        lambda: len(term.frames()) > count and term.shows("spinner", "hoarder")
+    ), term.tail()
     assert "sorted by mem" in term.frames()[-1]
+    assert _order(term.frames()[-1]) == ["hoarder", "spinner"]
 
     term.send(b"q")
     assert term.read_until(term.exited, timeout=10), "q did not end top"
@@ -175,7 +186,7 @@ def test_ctrl_c_and_sigterm_quit_with_the_terminal_restored(
     terminal: Callable[..., Terminal], how: str
 ) -> None:
     term = terminal("--interval", "30")
-    assert term.read_until(lambda: "hoarder" in term.text), term.text[-2000:]
+    assert term.read_until(lambda: term.shows("spinner", "hoarder")), term.tail()
     assert termios.tcgetattr(term.slave) != term.before
     if how == "ctrl-c":
         term.send(b"\x03")  # the terminal turns it into SIGINT for top's process group
