@@ -64,20 +64,21 @@ def top_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) -> It
         remove_everything_named(prefix)
 
 
+HOMESTACK = str(Path(sys.executable).parent / "homestack")
+
+
 class Terminal:
-    """`homestack top` with a pseudo-terminal as its controlling terminal, as a user runs it.
+    """A program with a pseudo-terminal as its controlling terminal, as a user runs it.
 
     The test keeps the terminal's slave end open, so its attributes can be read after the
     process is gone (the kernel resets them when the last user closes it).
     """
 
-    def __init__(self, site: Site, *args: str) -> None:
+    def __init__(self, script: str, argv: list[str]) -> None:
         self.master, self.slave = os.openpty()
         self.before = termios.tcgetattr(self.slave)
         self.output = b""
-        script = str(Path(sys.executable).parent / "homestack")
-        argv = ["homestack", "--site", str(site.root), "top", *args]
-        env = os.environ | {"COLUMNS": "200", "LINES": "40", "TERM": "xterm"}
+        env = os.environ | {"COLUMNS": "200", "LINES": "40", "TERM": "xterm", "PS1": "PROMPT> "}
         self.pid = os.fork()
         if self.pid == 0:  # the child: a new session whose controlling terminal is the pty
             try:
@@ -136,7 +137,8 @@ def terminal(top_site: Site) -> Iterator[Callable[..., Terminal]]:
     opened: list[Terminal] = []
 
     def open_top(*args: str) -> Terminal:
-        opened.append(Terminal(top_site, *args))
+        argv = ["homestack", "--site", str(top_site.root), "top", *args]
+        opened.append(Terminal(HOMESTACK, argv))
         return opened[-1]
 
     yield open_top
@@ -195,6 +197,48 @@ def test_ctrl_c_and_sigterm_quit_with_the_terminal_restored(
     assert term.read_until(term.exited, timeout=10), f"{how} did not end top"
     assert term.status is not None and os.waitstatus_to_exitcode(term.status) == 0
     assert termios.tcgetattr(term.slave) == term.before
+
+
+def test_ctrl_z_hands_the_shell_its_terminal_and_fg_takes_it_back(top_site: Site) -> None:
+    """Under a job-control shell (bash -i on the pty): Ctrl-Z stops top with the cursor shown
+    and the terminal as the shell had it; after `fg` keys act at once again; q exits 0."""
+    shell = Terminal("/bin/bash", ["bash", "--norc", "--noprofile", "-i"])
+    try:
+        assert shell.read_until(lambda: "PROMPT> " in shell.text), shell.tail()
+
+        def run(line: str, until: str) -> str:
+            start = len(shell.text)
+            shell.send(line.encode() + b"\n")
+            assert shell.read_until(lambda: until in shell.text[start:]), shell.tail()
+            return shell.text[start:]
+
+        def stty() -> str:  # the shell's view of the terminal, as `stty -g` prints it
+            said = run("stty -g; echo done-$((6*7))", "done-42")
+            return [word for word in said.split() if word.count(":") > 20][-1]
+
+        sane = stty()
+        shell.send(f"{HOMESTACK} --site {top_site.root} top --interval 30\n".encode())
+        assert shell.read_until(lambda: shell.shows("spinner", "hoarder")), shell.tail()
+
+        shell.send(b"\x1a")  # Ctrl-Z
+        assert shell.read_until(lambda: "Stopped" in shell.text), shell.tail()
+        raw = shell.output.decode("utf-8", "replace")
+        assert raw.rindex("\x1b[?25h") > raw.rindex("\x1b[?25l")  # the cursor is back
+        assert stty() == sane
+
+        frames = len(shell.frames())
+        shell.send(b"fg\n")
+        assert shell.read_until(lambda: len(shell.frames()) > frames), shell.tail()
+        shell.send(b"n")  # no Enter: only a terminal in cbreak mode hands it over now
+        assert shell.read_until(lambda: shell.shows("sorted by name")), shell.tail()
+        shell.send(b"q")  # what is typed along with q goes to top: wait for the prompt
+        assert shell.read_until(lambda: shell.text.split(HEADER)[-1].endswith("PROMPT> "))
+        assert "exit0=0" in run('echo "exit$((1-1))=$?"', "exit0=")  # (not in the echoed line)
+        assert stty() == sane
+    finally:
+        shell.send(b"exit\n")
+        shell.read_until(shell.exited, timeout=5)
+        shell.close()
 
 
 def test_without_a_terminal_top_just_refreshes(top_site: Site) -> None:

@@ -77,11 +77,20 @@ def _frame(result: StatusResult, sort: str, interval: float, *, keys: bool) -> R
     return Group(header, status_table(rows, backups_known=False))
 
 
+@dataclass(frozen=True)
+class _Keyboard:
+    """stdin in cbreak mode: its descriptor, the attributes it had and the ones top set."""
+
+    fd: int
+    saved: list[Any]
+    keys: list[Any]
+
+
 @contextlib.contextmanager
-def _keyboard() -> Iterator[int | None]:
+def _keyboard() -> Iterator[_Keyboard | None]:
     """stdin in cbreak mode (keys one at a time, no echo; Ctrl-C still interrupts) when it is
-    the foreground terminal, yielding its descriptor; else None. The saved attributes are set
-    back however the block ends."""
+    the foreground terminal; else None. The saved attributes are set back however the block
+    ends."""
     try:
         fd = sys.stdin.fileno()
     except (AttributeError, OSError, ValueError):  # replaced or closed stdin (tests, daemons)
@@ -96,9 +105,39 @@ def _keyboard() -> Iterator[int | None]:
     saved = termios.tcgetattr(fd)
     try:
         tty.setcbreak(fd, termios.TCSANOW)
-        yield fd
+        yield _Keyboard(fd, saved, termios.tcgetattr(fd))
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+@contextlib.contextmanager
+def _suspendable(
+    keyboard: _Keyboard, out: Console, on_resume: Callable[[], None]
+) -> Iterator[None]:
+    """Ctrl-Z hands the shell its terminal back as it was (attributes, cursor) before stopping;
+    `fg` takes it again and asks for a redraw."""
+    import termios
+
+    def show_cursor(show: bool) -> None:
+        if out.is_terminal:
+            with contextlib.suppress(OSError, ValueError):
+                os.write(out.file.fileno(), b"\x1b[?25h" if show else b"\x1b[?25l")
+
+    def on_tstp(*_: Any) -> None:
+        termios.tcsetattr(keyboard.fd, termios.TCSADRAIN, keyboard.saved)
+        show_cursor(True)
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTSTP)  # stopped here until `fg`
+        signal.signal(signal.SIGTSTP, on_tstp)
+        termios.tcsetattr(keyboard.fd, termios.TCSANOW, keyboard.keys)
+        show_cursor(False)
+        on_resume()
+
+    previous: Any = signal.signal(signal.SIGTSTP, on_tstp)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTSTP, previous)
 
 
 def _foreground(fd: int) -> bool:
@@ -216,17 +255,16 @@ def run_top(
         return collect_status(site, names, api=api, with_backups=False)
 
     sampler = _Sampler(collect, max(0.0, interval - engine.SAMPLE_INTERVAL_S))
-    stopping = threading.Event()
-
-    def on_sigterm(*_: Any) -> None:  # SIGTERM quits as cleanly as Ctrl-C
-        stopping.set()
-        sampler.wake()
-
-    previous: Any = signal.signal(signal.SIGTERM, on_sigterm)
+    events = _Events(sampler)
+    previous: Any = signal.signal(signal.SIGTERM, events.on_sigterm)
     try:
-        with _keyboard() as keys_fd:
-            view = _View(collect(), sort, interval, keys=keys_fd is not None)
-            _show(view, sampler, keys_fd, stopping, out, frames)
+        with _keyboard() as keyboard:
+            view = _View(collect(), sort, interval, keys=keyboard is not None)
+            if keyboard is None:
+                _show(view, sampler, None, events, out, frames)
+            else:
+                with _suspendable(keyboard, out, events.on_resume):
+                    _show(view, sampler, keyboard.fd, events, out, frames)
     except KeyboardInterrupt:
         pass  # Ctrl-C is how top is meant to end; Live has restored the cursor
     finally:
@@ -234,15 +272,32 @@ def run_top(
         sampler.close()
 
 
+class _Events:
+    """What signal handlers tell the main loop (they only set a flag and wake it)."""
+
+    def __init__(self, sampler: _Sampler) -> None:
+        self._sampler = sampler
+        self.stopping = threading.Event()
+        self.resumed = threading.Event()
+
+    def on_sigterm(self, *_: Any) -> None:  # SIGTERM quits as cleanly as Ctrl-C
+        self.stopping.set()
+        self._sampler.wake()
+
+    def on_resume(self) -> None:
+        self.resumed.set()
+        self._sampler.wake()
+
+
 def _show(
     view: _View,
     sampler: _Sampler,
     keys_fd: int | None,
-    stopping: threading.Event,
+    events: _Events,
     out: Console,
     frames: int | None,
 ) -> None:
-    """Redraw on each sample and each sorting key, until a quit key, `stopping` or `frames`."""
+    """Redraw on each sample and each sorting key, until a quit key, SIGTERM or `frames`."""
     from rich.live import Live
 
     live = Live(
@@ -256,12 +311,16 @@ def _show(
     with live:
         sampler.start()
         shown = 1
-        while not stopping.is_set() and (frames is None or shown < frames):
+        while not events.stopping.is_set() and (frames is None or shown < frames):
             watched = [sampler.wake_fd] + ([keys_fd] if keys_fd is not None else [])
             ready, _, _ = select.select(watched, [], [])
-            if stopping.is_set():
+            if events.stopping.is_set():
                 return
             redraw = False
+            if events.resumed.is_set():  # back from Ctrl-Z: the shell wrote over the table
+                events.resumed.clear()
+                out.clear()
+                redraw = True
             if sampler.wake_fd in ready:
                 sample = sampler.take()
                 if sample is not None:

@@ -85,8 +85,9 @@ def test_keyboard_mode_is_undone_when_an_error_escapes(monkeypatch: pytest.Monke
     try:
         before = termios.tcgetattr(slave)
         monkeypatch.setattr(sys, "stdin", open(slave, closefd=False))  # noqa: SIM115
-        with pytest.raises(RuntimeError), top._keyboard() as fd:
-            assert fd == slave
+        with pytest.raises(RuntimeError), top._keyboard() as keyboard:
+            assert keyboard is not None and keyboard.fd == slave
+            assert keyboard.saved == before
             assert not termios.tcgetattr(slave)[3] & (termios.ECHO | termios.ICANON)
             raise RuntimeError("boom")
         assert termios.tcgetattr(slave) == before
@@ -99,8 +100,8 @@ def test_no_keyboard_without_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None
     read, write = os.pipe()
     try:
         monkeypatch.setattr(sys, "stdin", open(read, closefd=False))  # noqa: SIM115
-        with top._keyboard() as fd:
-            assert fd is None
+        with top._keyboard() as keyboard:
+            assert keyboard is None
     finally:
         os.close(read)
         os.close(write)
