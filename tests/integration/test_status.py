@@ -19,7 +19,7 @@ from observe_site import create_networks, start, wait_for, write_site
 from conftest import remove_everything_named
 from homestack.cli.app import run
 from homestack.engine import usage
-from homestack.observe.status import DISABLED_RUNNING, MISSING, collect_status
+from homestack.observe.status import DISABLED_RUNNING, MISSING, STOPPED, collect_status
 
 pytestmark = pytest.mark.integration
 
@@ -100,6 +100,7 @@ def test_status_reports_every_state(status_site, monkeypatch: pytest.MonkeyPatch
     assert rows["sick"].health == "unhealthy"
     assert "database down" in (rows["sick"].health_output or "")
     assert rows["done"].exit_code == 3
+    assert rows["done"].flag == STOPPED and rows["done"].health is None
     assert rows["flappy"].restarts is not None
     assert rows["ghost"].state == "missing"
     assert rows["ghost"].flag == MISSING

@@ -21,6 +21,7 @@ from . import hooks
 MISSING = "enabled-but-missing"
 DISABLED_RUNNING = "disabled-but-running"
 UNKNOWN = "not-in-catalog"
+STOPPED = "enabled-but-stopped"
 
 
 @dataclass(frozen=True)
@@ -132,13 +133,21 @@ def _row(
     state = info.get("State") or {}
     status = str(state.get("Status") or summary.get("State") or "unknown")
     started = _parse_time(state.get("StartedAt")) if status in ("running", "paused") else None
-    health, output = _health(info)
+    # a stopped container keeps its last probe's verdict; it says nothing about now
+    live = status in ("running", "restarting", "paused")
+    health, output = _health(info) if live else (None, None)
     enabled = bool(service and service.enabled)
     flag = None
     if service is None:
         flag = UNKNOWN
-    elif not enabled and status in ("running", "restarting", "paused"):
+    elif not enabled and live:
         flag = DISABLED_RUNNING
+    elif (
+        enabled
+        and status in ("exited", "created", "dead")
+        and not (service.meta and service.meta.oneshot)  # a job that ran to completion is fine
+    ):
+        flag = STOPPED
     name = (summary.get("Names") or ["/?"])[0].lstrip("/")
     return StatusRow(
         service=service_id,

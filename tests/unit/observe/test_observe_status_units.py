@@ -198,3 +198,51 @@ def test_the_byte_formatter_loads_without_the_docker_sdk() -> None:
     code = "import sys; import homestack.observe.render; print('docker' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+class _FakeStoppedEngine:
+    """An Engine API (fake) holding stopped containers of `ui` (unhealthy when it stopped)
+    and of `job`, a oneshot that ran to completion."""
+
+    def containers(self, **_: object) -> list[dict[str, object]]:
+        return [
+            {"Id": cid, "Names": [f"/ai-{svc}-1"], "State": "exited", "Labels": labels}
+            for cid, svc, labels in (
+                (
+                    "c1",
+                    "ui",
+                    {"com.docker.compose.project": "ai", "com.docker.compose.service": "ui"},
+                ),
+                (
+                    "c2",
+                    "job",
+                    {"com.docker.compose.project": "ai", "com.docker.compose.service": "job"},
+                ),
+            )
+        ]
+
+    def inspect_container(self, cid: str) -> dict[str, object]:
+        health = {"Status": "unhealthy", "Log": [{"Output": "stale"}]}
+        return {"State": {"Status": "exited", "ExitCode": 0, "Health": health}, "RestartCount": 0}
+
+
+def test_stopped_enabled_service_is_flagged_and_its_old_health_hidden_fake_engine(
+    tmp_path: Path,
+) -> None:
+    site = _site(tmp_path)
+    services = tmp_path / "ai-stack" / "services"
+    (services / "job.docker-compose.yaml").write_text(
+        "services:\n  job:\n    x-homestack:\n      title: job\n      description: d\n"
+        "      oneshot: true\n    image: x:1\n"
+    )
+    (tmp_path / "ai-stack" / "stack.yaml").write_text("services:\n  - ui\n  - job\n")
+    site = Site.load(tmp_path)
+    rows = {
+        r.service: r
+        for r in st.collect_status(site, api=_FakeStoppedEngine(), with_backups=False).rows
+    }
+    ui = rows["ui"]
+    assert (ui.state, ui.exit_code, ui.flag) == ("exited", 0, st.STOPPED)
+    assert ui.health is None and ui.health_output is None  # the last probe before it stopped
+    assert ui.problem
+    assert rows["job"].flag is None and not rows["job"].problem  # a finished oneshot is fine
