@@ -86,6 +86,11 @@ def test_healthy_site_passes(doctor_site: Site) -> None:
     assert checks["backup web"].status == "warn"  # never backed up: a warning, with the fix
     assert "homestack backup web" in (checks["backup web"].fix or "")
     assert any(c.area == "gpu" for c in result.checks)
+    # enabled but never started: a warning (api is not critical) with the fix
+    missing = checks["service api"]
+    assert missing.status == "warn" and "media/api enabled-but-missing" in missing.detail
+    assert "homestack up api" in (missing.fix or "")
+    assert "service web" not in checks and "service player" not in checks
     # no probe container is left behind
     listed = subprocess.run(
         ["docker", "ps", "-aq", "--filter", f"name={prefix}homestack-probe"],
@@ -102,6 +107,9 @@ def test_planted_faults_each_reported_with_the_fix(doctor_site: Site) -> None:
     token = root / "secrets" / "web_token"
     env_file = root / ".env"
     original_env = env_file.read_text()
+    # a critical service that is not running
+    api_file = root / "media-stack" / "services" / "api.docker-compose.yaml"
+    original_api = api_file.read_text()
     api_port = int(next(line for line in original_env.splitlines() if "API_PORT" in line)[9:])
     squatter = socket.socket()
     try:
@@ -112,11 +120,15 @@ def test_planted_faults_each_reported_with_the_fix(doctor_site: Site) -> None:
         token.chmod(0o644)
         # a network with the wrong subnet: the site now expects another one
         env_file.write_text(original_env + "AI_SERVICES_SUBNET=10.213.77.0/24\n")
+        api_file.write_text(
+            original_api.replace("      description:", "      critical: true\n      description:")
+        )
         result = run_doctor(Site.load(root))
     finally:
         squatter.close()
         token.chmod(0o600)
         env_file.write_text(original_env)
+        api_file.write_text(original_api)
     checks = by_name(result.checks)
     assert result.failed
     port = checks["ports api"]
@@ -130,6 +142,9 @@ def test_planted_faults_each_reported_with_the_fix(doctor_site: Site) -> None:
     assert network.status == "fail" and "expected 10.213.77.0/24" in network.detail
     assert "homestack install networks" in (network.fix or "")
     assert "AI_SERVICES_SUBNET" in (network.fix or "")
+    down = checks["service api"]
+    assert down.status == "fail" and "enabled-but-missing" in down.detail
+    assert "homestack up api" in (down.fix or "")
 
 
 def test_stopped_engine_is_a_fail_line_not_a_crash(

@@ -87,6 +87,69 @@ def check_disk(site: Site) -> Check:
     return ok("disk", "disk", detail)
 
 
+def _service_fix(row: Any) -> str:
+    name = row.service
+    if row.flag == "disabled-but-running":
+        return f"It is commented out in stack.yaml: `homestack down {name}` (or enable it)."
+    if row.flag == "not-in-catalog":
+        return f"No compose file describes it: `docker rm -f {row.container}`."
+    if row.state == "missing":
+        return f"Start it: `homestack up {name}`."
+    if row.state == "restarting":
+        return f"It keeps crashing: `homestack logs {name} --tail 50` shows why."
+    if row.health == "unhealthy":
+        return (
+            f"Its health probe fails: `homestack logs {name} --tail 50` shows why; "
+            f"`homestack restart {name}` once it is fixed."
+        )
+    return (
+        f"See why it stopped: `homestack logs {name} --tail 50`; "
+        f"start it again: `homestack up {name}`."
+    )
+
+
+def check_services(site: Site, api: Any) -> list[Check]:
+    """Each enabled service that is not up and healthy, as `status` flags it: a failure for
+    a critical service, a warning for the rest; one ok line when all are fine."""
+    from .status import collect_status
+
+    try:
+        rows = collect_status(site, api=api, with_backups=False, with_usage=False).rows
+    except HomestackError as exc:
+        return [warn("services", "services", exc.message, exc.hint)]
+    critical = {s.id for s in site.services(enabled_only=True) if s.meta and s.meta.critical}
+    checks = []
+    for row in rows:
+        if not row.problem:
+            continue
+        what = row.flag or row.state
+        if row.state == "exited" and row.exit_code is not None:
+            what = f"exited ({row.exit_code})"
+        if row.health == "unhealthy":
+            what = "unhealthy" + (f": {row.health_output}" if row.health_output else "")
+        make = fail if row.service in critical and row.enabled else warn
+        checks.append(
+            make(
+                "services",
+                f"service {row.service}",
+                f"{row.stack}/{row.service} {what}",
+                _service_fix(row),
+            )
+        )
+    if not checks:
+        running = [r for r in rows if r.state == "running"]
+        healthy = sum(1 for r in running if r.health == "healthy")
+        checks.append(
+            ok(
+                "services",
+                "services",
+                f"{len(running)} running, {healthy} of them healthy "
+                f"({len(running) - healthy} starting or without a health check)",
+            )
+        )
+    return checks
+
+
 def run_doctor(site: Site) -> DoctorResult:
     """All checks, in a stable order; the slow ones run at the same time."""
     problems = site.all_problems()
@@ -116,6 +179,7 @@ def run_doctor(site: Site) -> DoctorResult:
                 )
             )
         else:
+            result.checks += check_services(site, api)
             network_checks, good = check_networks(site, services, api)
             result.checks += network_checks
             try:

@@ -181,8 +181,10 @@ def collect_status(
     api: Any = None,
     interval: float = engine.SAMPLE_INTERVAL_S,
     with_backups: bool = True,
+    with_usage: bool = True,
 ) -> StatusResult:
-    """Status of the chosen stacks/services (all by default)."""
+    """Status of the chosen stacks/services (all by default); `with_usage=False` skips the
+    CPU and memory sample (the doctor needs states, not load)."""
     stacks, only = site.select(names)
     only_ids = {s.id for s in only} if only is not None else None
     api = api or engine.api_client()
@@ -200,7 +202,7 @@ def collect_status(
         for cid, info in infos.items()
         if (info.get("State") or {}).get("Running")
     }
-    pids = {cid: pid for cid, pid in pids.items() if pid > 0}
+    pids = {cid: pid for cid, pid in pids.items() if pid > 0 and with_usage}
 
     chosen: list[Service] = []
     for stack in stacks:
