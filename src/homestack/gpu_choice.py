@@ -83,3 +83,36 @@ def choose_overlays(site: Site, stack: Stack, report: GpuReport | None = None) -
 def overlays_for(site: Site, stack: Stack) -> dict[str, list[str]]:
     """Overlay kinds per enabled service: a GPU vendor the host can serve, `iot` when set."""
     return choose_overlays(site, stack).overlays
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one enabled GPU-capable service runs on this host, and why."""
+
+    service: str
+    stack: str
+    need: str  # optional or required
+    runs_on: str  # a vendor, "cpu", or "refused" (required, and no usable GPU)
+    overlay: str | None  # the overlay file applied, relative to the site
+    reason: str | None  # why not on a GPU
+
+    def to_data(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def placements(site: Site, report: GpuReport) -> list[Placement]:
+    """Each enabled service that wants a GPU: the vendor overlay it gets, or the CPU, or a
+    refusal for `gpu: required` — the same choice `up` makes."""
+    found = []
+    for stack in site.stacks.values():
+        for service in stack.enabled:
+            need = service.meta.gpu if service.meta else "none"
+            if need == "none":
+                continue
+            vendor, reason = _gpu_for(service, report)
+            overlay = None
+            if vendor:
+                overlay = str(service.overlays[vendor].relative_to(site.root))
+            runs_on = vendor or ("refused" if need == "required" else "cpu")
+            found.append(Placement(service.id, stack.id, need, runs_on, overlay, reason))
+    return found

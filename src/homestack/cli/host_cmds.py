@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -130,23 +131,47 @@ def gpu_command(as_json: JsonOption = False) -> None:
     """GPUs found, what containers can use, and the fix for the rest (GPU= in .env forces)."""
     import os
 
+    from ..errors import HomestackError
     from ..gpu import detect
+    from ..gpu_choice import placements
 
+    try:
+        site = state.site()
+    except HomestackError:
+        site = None  # outside a site: the host's GPUs alone
     setting = os.environ.get("GPU")
-    if setting is None:
-        try:
-            setting = state.site().root_env.get("GPU")
-        except Exception:
-            setting = None
-    emit(detect(setting=setting or "auto"), as_json, _render_gpu)
+    if setting is None and site is not None:
+        setting = site.root_env.get("GPU")
+    report = detect(setting=setting or "auto")
+    emit(
+        GpuView(report, placements(site, report) if site is not None else None),
+        as_json,
+        _render_gpu,
+    )
+
+
+@dataclass(frozen=True)
+class GpuView:
+    """The host's GPU verdict and, inside a site, where each GPU service would run."""
+
+    report: Any
+    services: list[Any] | None
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.report.to_data()
+        if self.services is not None:
+            data["services"] = [p.to_data() for p in self.services]
+        return data
 
 
 def _render_nothing(result: Any, out: Console) -> None:
     return None
 
 
-def _render_gpu(report: Any, out: Console) -> None:
+def _render_gpu(view: Any, out: Console) -> None:
     from rich.markup import escape
+
+    report = view.report
 
     if not report.devices and not report.present_vendors:
         out.print("no GPU found: GPU services run on the CPU")
@@ -166,4 +191,13 @@ def _render_gpu(report: Any, out: Console) -> None:
         f"[dim]docker: {engine}; runtimes: {runtimes}; "
         f"CDI: {', '.join(docker.cdi_kinds) or '-'}; GPU={report.setting}[/]"
     )
+    if view.services:
+        out.print("services that can use a GPU, and where they run:")
+    for place in view.services or []:
+        where = {
+            "cpu": "[yellow]CPU[/]",
+            "refused": "[red]refused[/] (gpu: required)",
+        }.get(place.runs_on, f"[green]{place.runs_on}[/] ({escape(place.overlay or '')})")
+        why = f" [dim]— {escape(place.reason)}[/]" if place.reason else ""
+        out.print(f"  {place.stack}/{place.service}: {where}{why}")
     sys.stdout.flush()

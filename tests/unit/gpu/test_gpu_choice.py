@@ -153,3 +153,47 @@ def test_fake_hosts_on_the_shipped_catalog(gpu_host: Load) -> None:
         assert choice.overlays["ollama"] == expected, host
         if not expected:
             assert choice.gpu["ollama"] == "cpu" and choice.reasons["ollama"]
+
+
+def test_placements_say_where_each_gpu_service_runs_recorded_h100_and_fake_toolkit(
+    site: Site, gpu_host: Load
+) -> None:
+    h100 = gpu.detect(gpu_host("nvidia-h100-no-toolkit").probe())
+    placed = {p.service: p for p in gpu_choice.placements(site, h100)}
+    assert set(placed) == {"llm", "whisper"}  # web needs no GPU
+    assert (placed["llm"].runs_on, placed["llm"].overlay) == ("cpu", None)
+    assert "NVIDIA Container Toolkit is not installed" in (placed["llm"].reason or "")
+    assert placed["whisper"].runs_on == "refused" and placed["whisper"].need == "required"
+    usable = gpu.detect(gpu_host("fake-nvidia-toolkit").probe())
+    placed = {p.service: p for p in gpu_choice.placements(site, usable)}
+    assert placed["llm"].to_data() == {
+        "service": "llm",
+        "stack": "ai",
+        "need": "optional",
+        "runs_on": "nvidia",
+        "overlay": "ai-stack/services/llm.nvidia.docker-compose.yaml",
+        "reason": None,
+    }
+
+
+def test_gpu_command_lists_services_inside_a_site_only(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from homestack.cli.app import run
+
+    monkeypatch.setenv("GPU", "cpu")  # the verdict is forced; the placements follow it
+    monkeypatch.delenv("HOMESTACK_SITE", raising=False)
+    assert run(["--site", str(site.root), "gpu", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(p["service"], p["runs_on"]) for p in data["services"]] == [
+        ("llm", "cpu"),
+        ("whisper", "refused"),
+    ]
+    assert run(["--site", str(site.root), "gpu"]) == 0
+    text = capsys.readouterr().out
+    assert "ai/llm: CPU" in text and "ai/whisper: refused" in text
+    monkeypatch.chdir(tmp_path)  # no site here or above
+    assert run(["gpu", "--json"]) == 0
+    assert "services" not in json.loads(capsys.readouterr().out)
