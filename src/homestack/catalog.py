@@ -381,6 +381,9 @@ class Site:
             else:
                 services.append(self.service(name))
         if services:
+            # a stack named beside a service still means its enabled services
+            for stack in stacks:
+                services.extend(s for s in stack.enabled if s not in services)
             for service in services:
                 owner = self.stacks[service.stack]
                 if owner not in stacks:

@@ -175,7 +175,7 @@ def test_lookup_by_stack_and_service_names(tmp_path: Path) -> None:
     stacks, services = site.select(["essentials", "webui"])
     assert [s.id for s in stacks] == ["essentials", "ai"]
     assert services is not None
-    assert [s.id for s in services] == ["webui"]
+    assert [s.id for s in services] == ["webui", "proxy"]  # essentials keeps its services
     assert site.select(None)[1] is None
     with pytest.raises(UnknownName) as caught:
         site.stack("media")
