@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
     from rich.table import Table
 
     from .status import StatusRow
@@ -64,48 +65,121 @@ def backup_age(text: str | None) -> str:
     return human_duration((datetime.now(UTC) - when).total_seconds()) + " ago"
 
 
-def status_table(rows: list[StatusRow], *, backups_known: bool = True) -> Table:
-    from rich.markup import escape
-    from rich.table import Table
+# left out in this order, least needed first, until the table fits the terminal; the last
+# step shows memory used without the limit
+NARROW_DROPS = ("BACKUP", "PORTS", "URL", "RESTARTS", "UP", "MEMORY")
+# columns that may wrap, and the width each needs to stay readable (the first given more
+# when there is room); the others never wrap
+WRAP_WIDTHS = {"STATE": 20, "HEALTH": 12, "PORTS": 26}
+WRAP_FLOORS = {"STATE": 12, "HEALTH": 9, "PORTS": 12}  # the least, on a narrow terminal
 
-    table = Table(box=None, pad_edge=False, header_style="bold")
+
+def status_table(rows: list[StatusRow], *, backups_known: bool = True) -> FittedTable:
+    """The status table; at render time it leaves out the columns a narrow terminal cannot
+    hold (NARROW_DROPS) instead of wrapping names and memory over several lines."""
     columns = ["SERVICE", "STACK", "STATE", "HEALTH", "UP", "RESTARTS", "CPU", "MEMORY", "URL"]
     columns += ["PORTS"] + (["BACKUP"] if backups_known else [])
-    for column in columns:
-        table.add_column(column, justify="right" if column in ("CPU", "RESTARTS") else "left")
-    for row in rows:
-        colour = STATE_COLOURS.get(row.state, "white")
-        state = f"[{colour}]{row.state}[/]"
-        if row.exit_code is not None:
-            state += f" ({row.exit_code})"
-        if row.flag:
-            state += f" [bold red]{row.flag}[/]"
-        health = row.health or "-"
-        if row.health == "healthy":
-            health = "[green]healthy[/]"
-        elif row.health == "unhealthy":
-            health = "[red]unhealthy[/]" + (
-                f" [dim]{escape(row.health_output)}[/]" if row.health_output else ""
+    return FittedTable([_cells(row, backups_known) for row in rows], columns)
+
+
+class FittedTable:
+    """Status rows as a Rich renderable that fits its columns to the width it is given."""
+
+    def __init__(self, cells: list[dict[str, str]], columns: list[str]) -> None:
+        from rich.text import Text
+
+        self.cells = cells
+        self.columns = columns
+        # each column's widest cell (or header) in terminal cells
+        self.natural = {
+            column: max(
+                [len(column.partition("_")[0])]
+                + [Text.from_markup(row[column]).cell_len for row in cells]
             )
-        elif row.health == "starting":
-            health = "[yellow]starting[/]"
-        memory = "-"
-        if row.mem_used is not None:
-            memory = human_bytes(row.mem_used) + " / " + human_bytes(row.mem_limit)
-        cells = [
-            escape(row.service) + ("" if row.enabled else " [dim](off)[/]"),
-            row.stack,
-            state,
-            health,
-            human_duration(row.uptime_s),
-            "-" if row.restarts is None else str(row.restarts),
-            "-" if row.cpu_percent is None else f"{row.cpu_percent:.1f}%",
-            memory,
-            escape(row.url or "-"),
-            escape(", ".join(row.ports) or "-"),
-        ]
-        if backups_known:
-            age = backup_age(row.last_backup)
-            cells.append(f"[red]failed[/], ok {age}" if row.backup_failed else age)
-        table.add_row(*cells)
-    return table
+            for column in (*columns, "MEMORY_USED")
+        }
+
+    def widths(self, columns: list[str], room: int, *, shrink: bool) -> dict[str, int] | None:
+        """Each column's width within room: whole cells where a column does not wrap; where
+        it does, WRAP_WIDTHS, grown into the room left or (shrink) down to WRAP_FLOORS.
+        None when the columns do not fit, unless shrink (then Rich cuts every column)."""
+        widths = {c: min(self.natural[c], WRAP_WIDTHS.get(c, self.natural[c])) for c in columns}
+        spare = room - sum(widths.values()) - 2 * (len(columns) - 1)
+        wrapping = [c for c in WRAP_WIDTHS if c in widths]
+        for column in wrapping if spare > 0 else reversed(wrapping) if shrink else []:
+            floor = min(widths[column], WRAP_FLOORS[column])
+            change = max(min(spare, self.natural[column] - widths[column]), floor - widths[column])
+            widths[column] += change
+            spare -= change
+        return widths if spare >= 0 or shrink else None
+
+    def table(self, columns: list[str], widths: dict[str, int] | None) -> Table:
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for column in columns:
+            table.add_column(
+                column.partition("_")[0],  # MEMORY_USED is headed MEMORY
+                justify="right" if column in ("CPU", "RESTARTS") else "left",
+                no_wrap=column not in WRAP_WIDTHS,
+                overflow="fold" if column in WRAP_WIDTHS else "ellipsis",
+                width=widths[column] if widths and column in WRAP_WIDTHS else None,
+            )
+        for row in self.cells:
+            table.add_row(*(row[column] for column in columns))
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns = list(self.columns)
+        widths = self.widths(columns, options.max_width, shrink=False)
+        for column in NARROW_DROPS:
+            if widths is not None:
+                break
+            if column == "MEMORY":
+                columns[columns.index("MEMORY")] = "MEMORY_USED"
+            elif column in columns:
+                columns.remove(column)
+            widths = self.widths(columns, options.max_width, shrink=False)
+        if widths is None:
+            widths = self.widths(columns, options.max_width, shrink=True)
+        yield self.table(columns, widths)
+
+
+def _cells(row: StatusRow, backups_known: bool) -> dict[str, str]:
+    from rich.markup import escape
+
+    colour = STATE_COLOURS.get(row.state, "white")
+    state = f"[{colour}]{row.state}[/]"
+    if row.exit_code is not None:
+        state += f" ({row.exit_code})"
+    if row.flag:
+        state += f" [bold red]{row.flag}[/]"
+    health = row.health or "-"
+    if row.health == "healthy":
+        health = "[green]healthy[/]"
+    elif row.health == "unhealthy":
+        health = "[red]unhealthy[/]" + (
+            f" [dim]{escape(row.health_output)}[/]" if row.health_output else ""
+        )
+    elif row.health == "starting":
+        health = "[yellow]starting[/]"
+    memory = "-"
+    if row.mem_used is not None:
+        memory = human_bytes(row.mem_used) + " / " + human_bytes(row.mem_limit)
+    cells = {
+        "SERVICE": escape(row.service) + ("" if row.enabled else " [dim](off)[/]"),
+        "STACK": row.stack,
+        "STATE": state,
+        "HEALTH": health,
+        "UP": human_duration(row.uptime_s),
+        "RESTARTS": "-" if row.restarts is None else str(row.restarts),
+        "CPU": "-" if row.cpu_percent is None else f"{row.cpu_percent:.1f}%",
+        "MEMORY": memory,
+        "MEMORY_USED": human_bytes(row.mem_used),
+        "URL": escape(row.url or "-"),
+        "PORTS": escape(", ".join(row.ports) or "-"),
+    }
+    if backups_known:
+        age = backup_age(row.last_backup)
+        cells["BACKUP"] = f"[red]failed[/], ok {age}" if row.backup_failed else age
+    return cells

@@ -246,3 +246,25 @@ def test_stopped_enabled_service_is_flagged_and_its_old_health_hidden_fake_engin
     assert ui.health is None and ui.health_output is None  # the last probe before it stopped
     assert ui.problem
     assert rows["job"].flag is None and not rows["job"].problem  # a finished oneshot is fine
+
+
+def test_table_on_an_80_column_terminal_keeps_names_and_memory_whole() -> None:
+    rows = [
+        _row("blackbox-exporter", 2.5, 600 * 1024, url="https://metrics.home.arpa/"),
+        _row("jellyfin", None, None, state="exited", exit_code=137, flag=st.STOPPED),
+        _row("sick", 0.0, 1024, health="unhealthy", health_output="wget: connection refused"),
+    ]
+    console = Console(width=80, record=True, color_system=None)
+    console.print(status_table(rows, backups_known=True))
+    text = console.export_text()
+    lines = text.splitlines()
+    assert all(len(line.rstrip()) <= 80 for line in lines)
+    assert lines[0].split() == ["SERVICE", "STACK", "STATE", "HEALTH", "CPU", "MEMORY"]
+    assert lines[1].split()[:2] == ["blackbox-exporter", "ai"]
+    assert "2.5%" in lines[1] and "600.0 KiB" in lines[1]  # used memory, on its row
+    assert "enabled-but-stopped" in text and "refused" in text  # wrapped, not cut
+    # where there is room, every column is there
+    wide = Console(width=250, record=True, color_system=None)
+    wide.print(status_table(rows, backups_known=True))
+    header = wide.export_text().splitlines()[0].split()
+    assert header[-4:] == ["MEMORY", "URL", "PORTS", "BACKUP"]
