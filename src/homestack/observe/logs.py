@@ -154,14 +154,18 @@ class LogQuery:
             try:
                 pattern = re.compile(grep)
             except re.error as exc:
-                raise BadInput(f"--grep {grep!r} is not a valid regex: {exc}") from None
+                raise BadInput(
+                    f"--grep {grep!r} is not a valid regex: {exc}",
+                    "Use a Python regular expression; put a backslash before a literal "
+                    "( [ { . * + ? | or \\, or quote the pattern for the shell.",
+                ) from None
         chosen = None
         if level:
             chosen = _LEVEL_WORDS.get(level.lower())
             if chosen is None:
                 raise BadInput(f"--level {level!r} is unknown", "Use error, warn, info or debug.")
         if tail is not None and tail < 0:
-            raise BadInput("--tail must be 0 or more")
+            raise BadInput(f"--tail must be 0 or more, not {tail}", "Use --tail N, e.g. --tail 50.")
         return cls(names, parse_since(since) if since else None, pattern, chosen, tail)
 
     def describe(self) -> str:

@@ -77,6 +77,7 @@ def test_query_rejects_bad_input(kwargs: dict[str, object], word: str) -> None:
     with pytest.raises(BadInput) as caught:
         LogQuery.build(None, **kwargs)  # type: ignore[arg-type]
     assert word in caught.value.message
+    assert caught.value.hint  # every bad input says the fix
 
 
 def test_json_fields() -> None:
