@@ -123,8 +123,11 @@ def test_planted_faults_each_reported_with_the_fix(doctor_site: Site) -> None:
         api_file.write_text(
             original_api.replace("      description:", "      critical: true\n      description:")
         )
+        # a service left paused
+        subprocess.run(["docker", "pause", f"{doctor_site.prefix}media-player-1"], check=True)
         result = run_doctor(Site.load(root))
     finally:
+        subprocess.run(["docker", "unpause", f"{doctor_site.prefix}media-player-1"], check=False)
         squatter.close()
         token.chmod(0o600)
         env_file.write_text(original_env)
@@ -142,6 +145,9 @@ def test_planted_faults_each_reported_with_the_fix(doctor_site: Site) -> None:
     assert network.status == "fail" and "expected 10.213.77.0/24" in network.detail
     assert "homestack install networks" in (network.fix or "")
     assert "AI_SERVICES_SUBNET" in (network.fix or "")
+    paused = checks["service player"]
+    assert paused.status == "warn" and "media/player paused" in paused.detail
+    assert f"docker unpause {doctor_site.prefix}media-player-1" in (paused.fix or "")
     down = checks["service api"]
     assert down.status == "fail" and "enabled-but-missing" in down.detail
     assert "homestack up api" in (down.fix or "")

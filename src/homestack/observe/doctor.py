@@ -97,6 +97,11 @@ def _service_fix(row: Any) -> str:
         return f"Start it: `homestack up {name}`."
     if row.state == "restarting":
         return f"It keeps crashing: `homestack logs {name} --tail 50` shows why."
+    if row.state == "paused":
+        return (
+            f"It is frozen (a backup pauses it while it runs); if no backup runs: "
+            f"`docker unpause {row.container}`."
+        )
     if row.health == "unhealthy":
         return (
             f"Its health probe fails: `homestack logs {name} --tail 50` shows why; "
@@ -125,7 +130,7 @@ def check_services(site: Site, api: Any) -> list[Check]:
         what = row.flag or row.state
         if row.state == "exited" and row.exit_code is not None:
             what = f"exited ({row.exit_code})"
-        if row.health == "unhealthy":
+        if row.health == "unhealthy" and row.state != "paused":  # paused: the probe cannot run
             what = "unhealthy" + (f": {row.health_output}" if row.health_output else "")
         make = fail if row.service in critical and row.enabled else warn
         checks.append(

@@ -51,7 +51,7 @@ class StatusRow:
         return (
             self.flag is not None
             or self.health == "unhealthy"
-            or self.state in ("restarting", "dead")
+            or self.state in ("restarting", "dead", "paused")
             or (self.state == "exited" and self.exit_code not in (0, None))
         )
 
