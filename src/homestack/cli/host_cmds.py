@@ -174,7 +174,10 @@ def _render_gpu(view: Any, out: Console) -> None:
     report = view.report
 
     if not report.devices and not report.present_vendors:
-        out.print("no GPU found: GPU services run on the CPU")
+        if report.usable_vendors:  # GPU=vendor in .env forces it
+            out.print(f"no GPU found; GPU={report.setting} gives GPU services its overlays anyway")
+        else:
+            out.print("no GPU found: GPU services run on the CPU")
     for device in report.devices:
         memory = f", {device.memory_mb} MiB" if device.memory_mb else ""
         driver = f", driver {device.driver}" if device.driver else ""

@@ -226,6 +226,18 @@ def check_gpu(site: Site, services: list[Service]) -> list[Check]:
         else:
             make = fail if required else warn
             checks.append(make("gpu", f"gpu {vendor} in Docker", reason, report.fixes.get(vendor)))
+    forced = report.setting if report.setting in report.usable_vendors else None
+    if forced and forced not in report.present_vendors and wanting:
+        checks.append(
+            warn(
+                "gpu",
+                "gpu",
+                f"GPU={forced} gives {', '.join(s.id for s in wanting)} the {forced} overlays, "
+                f"but no {forced} GPU was detected here: they fail to start if there is none",
+                f"Set GPU=auto in .env to use what is detected, or install the {forced} "
+                "driver so it is found (`homestack install drivers`).",
+            )
+        )
     if not report.usable_vendors:
         if required:
             checks.append(
@@ -258,7 +270,7 @@ def check_gpu(site: Site, services: list[Service]) -> list[Check]:
             )
         else:
             checks.append(ok("gpu", "gpu memory", detail))
-    elif asked and not usable:
+    elif asked and not report.usable_vendors:
         checks.append(
             ok("gpu", "gpu memory", f"enabled services ask for {asked} MiB; they run on the CPU")
         )

@@ -197,3 +197,17 @@ def test_gpu_command_lists_services_inside_a_site_only(
     monkeypatch.chdir(tmp_path)  # no site here or above
     assert run(["gpu", "--json"]) == 0
     assert "services" not in json.loads(capsys.readouterr().out)
+
+
+def test_gpu_command_forced_vendor_without_a_gpu_fake_host(
+    site: Site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from homestack.cli.app import run
+
+    # GPU=nvidia where nothing was detected: services get the nvidia overlay, not the CPU
+    monkeypatch.setenv("GPU", "nvidia")
+    monkeypatch.setattr(gpu, "assess", lambda probe: gpu.GpuReport())
+    assert run(["--site", str(site.root), "gpu"]) == 0
+    text = capsys.readouterr().out
+    assert "run on the CPU" not in text and "GPU=nvidia gives GPU services" in text
+    assert "ai/llm: nvidia" in text

@@ -201,6 +201,23 @@ def test_gpu_none_needed_fake_host(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert checks["gpu"].status == "ok" and "llm run on the CPU" in checks["gpu"].detail
 
 
+def test_gpu_forced_without_that_gpu_fake_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from homestack import gpu
+
+    site = _site(tmp_path, {"llm": "gpu: optional\ngpu_memory_mb: 4000"})
+    # GPU=nvidia on a host where nothing was detected: up gives llm the nvidia overlay
+    forced = gpu.apply_setting(GpuReport(), "nvidia")
+    monkeypatch.setattr(gpu, "cached_report", lambda setting: forced)
+    checks = doctor_files.check_gpu(site, site.services(enabled_only=True))
+    by_name = {c.name: c for c in checks}
+    assert by_name["gpu"].status == "warn"
+    assert "GPU=nvidia" in by_name["gpu"].detail and "no nvidia GPU" in by_name["gpu"].detail
+    assert "GPU=auto" in (by_name["gpu"].fix or "")
+    assert not any("run on the CPU" in c.detail for c in checks)
+
+
 def _members() -> list[doctor_net.Member]:
     return [
         doctor_net.Member("p_ai-web-1", "web", {"p_ai-services": "10.1.0.2"}),
