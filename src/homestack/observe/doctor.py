@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ..catalog import Site
+from ..catalog import Problem, Site
 from ..errors import HomestackError
 from .checks import Check, DoctorResult, fail, ok, warn
 from .doctor_files import check_backups, check_data, check_gpu, check_secrets
@@ -155,6 +155,13 @@ def check_services(site: Site, api: Any) -> list[Check]:
     return checks
 
 
+def site_problem(problem: Problem) -> Check:
+    """A problem in the site's files as a failed check, its file (and line) named once."""
+    where = f"{problem.file}:{problem.line}" if problem.line else str(problem.file)
+    message = problem.message.removeprefix(f"{problem.file}: ")
+    return fail("site", problem.rule, f"{where}: {message}", problem.hint)
+
+
 def run_doctor(site: Site) -> DoctorResult:
     """All checks, in a stable order; the slow ones run at the same time."""
     problems = site.all_problems()
@@ -167,11 +174,8 @@ def run_doctor(site: Site) -> DoctorResult:
         gpu_job = pool.submit(check_gpu, site, services)
         engine_check, api = engine_job.result()
         result = DoctorResult([engine_check, compose_job.result(), restic_job.result()])
-        for problem in problems:  # the files themselves (`homestack validate` says more)
-            where = f"{problem.file}:{problem.line}" if problem.line else str(problem.file)
-            result.checks.append(
-                fail("site", problem.rule, f"{where}: {problem.message}", problem.hint)
-            )
+        # the files themselves (`homestack validate` says more)
+        result.checks += [site_problem(problem) for problem in problems]
         result.checks.append(check_disk(site))
         result.checks += check_ports(site, services, api)
         if api is None:
