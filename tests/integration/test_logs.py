@@ -45,7 +45,11 @@ def logs_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) -> I
         folder / "site",
         prefix,
         {
-            "ai": {"alpha": (True, ticker("alpha", 6, "0.2", sync), "")},
+            "ai": {
+                "alpha": (True, ticker("alpha", 6, "0.2", sync), ""),
+                "gamma": (True, "command: ['sh', '-c', 'sleep 1']", ""),  # never started
+                "delta": (False, "command: ['sh', '-c', 'sleep 1']", ""),  # disabled
+            },
             "media": {
                 "beta": (True, ticker("beta", 6, "0.3", sync), ""),
                 "echoer": (
@@ -102,6 +106,11 @@ def test_grep_level_and_json(logs_site: Site, capsys: pytest.CaptureFixture[str]
     quiet = capsys.readouterr()
     assert quiet.out == ""
     assert "no log lines since " in quiet.err and "matching 'no such line' from alpha" in quiet.err
+    # a service with no container is named as such, with the fix; a disabled one not at all
+    assert run(["--site", root, "logs", "ai", "--grep", "no such line"]) == 0
+    missing = capsys.readouterr().err
+    assert "from alpha; gamma has no container (`homestack up gamma` starts it)" in missing
+    assert "delta" not in missing
     assert run(["--site", root, "logs", "alpha", "--level", "warn"]) == 0
     printed = capsys.readouterr().out
     assert "ERROR alpha line 3" in printed and "level=info" not in printed

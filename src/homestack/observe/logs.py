@@ -398,7 +398,15 @@ def print_logs(site: Site, query: LogQuery, *, follow: bool, as_json: bool, out:
     if not shown and not as_json:
         # silence would look like a hang or a broken pipe: say what was asked and found
         wanted = query.describe()
-        sys.stderr.write(
-            f"no log lines{' ' + wanted if wanted else ''} "
-            f"from {', '.join(names) or 'any service'}\n"
-        )
+        have = sorted({t.service for t in targets(site, query.names, engine.api_client())})
+        chosen = only or [s for stack in stacks for s in stack.services.values()]
+        absent = sorted(s.id for s in chosen if s.enabled and s.id not in have)
+        found = ", ".join(have) or "any container"
+        message = f"no log lines{' ' + wanted if wanted else ''} from {found}"
+        if absent:
+            one = len(absent) == 1
+            message += (
+                f"; {', '.join(absent)} {'has' if one else 'have'} no container "
+                f"(`homestack up {' '.join(absent)}` starts {'it' if one else 'them'})"
+            )
+        sys.stderr.write(message + "\n")
