@@ -377,9 +377,11 @@ class Site:
         for name in names:
             key = name.removesuffix(STACK_SUFFIX)
             if key in self.stacks:
-                stacks.append(self.stacks[key])
-            else:
-                services.append(self.service(name))
+                chosen = self.stacks[key]
+                if chosen not in stacks:  # a name given twice counts once
+                    stacks.append(chosen)
+            elif (service := self.service(name)) not in services:
+                services.append(service)
         if services:
             # a stack named beside a service still means its enabled services
             for stack in stacks:

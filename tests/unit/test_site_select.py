@@ -32,3 +32,12 @@ def test_stack_alone_and_service_alone_are_unchanged(tmp_path: Path) -> None:
     stacks, only = site.select(["webui", "ollama"])
     assert [s.id for s in stacks] == ["ai"]
     assert [s.id for s in only or []] == ["webui", "ollama"]
+
+
+def test_a_name_given_twice_counts_once(tmp_path: Path) -> None:
+    site = Site.load(make_site(tmp_path))
+    stacks, only = site.select(["ai", "ai-stack", "ai"])
+    assert [s.id for s in stacks] == ["ai"] and only is None
+    stacks, only = site.select(["proxy", "proxy", "essentials"])
+    assert [s.id for s in stacks] == ["essentials"]
+    assert [s.id for s in only or []] == ["proxy"]
