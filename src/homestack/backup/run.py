@@ -36,7 +36,7 @@ def select(site: Site, service: str | None, stack: str | None, every: bool) -> l
         chosen = site.services(enabled_only=True)
     else:
         raise BadInput("name a service, or --stack STACK, or --all", "e.g. homestack backup --all")
-    return [s for s in chosen if s.meta is None or s.meta.backup is not None]
+    return [s for s in chosen if s.meta is None or not s.meta.stateless]
 
 
 def now_iso() -> str:
@@ -78,6 +78,14 @@ def backup_service(site: Site, service: Service) -> BackupResult:
     if spec is None:
         return BackupResult(
             service.id, service.stack, ok=True, time=stamp, skipped="x-homestack.backup is off"
+        )
+    if service.meta and service.meta.stateless:
+        return BackupResult(
+            service.id,
+            service.stack,
+            ok=True,
+            time=stamp,
+            skipped="stateless: x-homestack.backup has consistency none and no paths",
         )
     recovered: list[str] = []
     try:

@@ -309,3 +309,38 @@ def test_staging_on_another_filesystem_is_copied_with_owners_modes_links(tmp_pat
         swap.swap_out()
         swap.swap_in()
         assert (live / "sub" / "f").read_text() == "x"
+
+
+def _stack_site(tmp_path: Path, services: dict[str, str]) -> Site:
+    """_site plus one stack `tst` whose services carry these x-homestack.backup blocks."""
+    folder = tmp_path / "tst-stack" / "services"
+    folder.mkdir(parents=True)
+    listed = "".join(f"  - {name}\n" for name in services)
+    (folder.parent / "stack.yaml").write_text(f"description: t\nservices:\n{listed}")
+    for name, backup in services.items():
+        (folder / f"{name}.docker-compose.yaml").write_text(
+            f"services:\n  {name}:\n    x-homestack:\n      title: {name}\n"
+            f"      description: a test service\n      backup: {backup}\n"
+            "    image: homestack/standin:local\n"
+        )
+    return _site(tmp_path)
+
+
+def test_backup_all_skips_stateless_services_instead_of_failing(tmp_path: Path) -> None:
+    """The shipped catalog has services with `consistency: none, paths: []` (socket-proxy,
+    cadvisor …): `backup --all` (and the nightly timer's `&& prune`) must not fail on them."""
+    from homestack.backup import backup, select
+
+    site = _stack_site(
+        tmp_path,
+        {
+            "proxy": "{consistency: none, paths: []}",
+            "off": "null",
+            "files": "{consistency: none, paths: [data]}",
+        },
+    )
+    assert [s.id for s in select(site, None, None, True)] == ["files"]
+    assert [s.id for s in select(site, None, "tst", False)] == ["files"]
+    run = backup(site, [site.service("proxy")])  # named on its own: skipped, not a failure
+    assert run.ok and run.results[0].skipped and "stateless" in run.results[0].skipped
+    assert not (tmp_path / "DATA" / "backups" / "proxy").exists()
