@@ -213,7 +213,11 @@ def _render_down(result: Any, out: Console) -> None:
 
 @app.command("restart")
 def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
-    """Restart containers in dependency order, each wave once the one before is healthy."""
+    """Restart containers in dependency order, each wave once the one before is healthy.
+
+    A chosen service without a container is refused (exit 1, nothing restarted): start it
+    with `homestack up`.
+    """
     from ..deploy.down import restart
 
     result = restart(state.site(), names)

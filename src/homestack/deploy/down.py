@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import STACK_SUFFIX, Site
-from ..errors import BadInput, CommandFailed
+from ..errors import BadInput, CommandFailed, OperationFailed
 from ..plan import build_graph
 from .dependents import Dependent, find_dependents, is_running, order_within
 from .projects import PROJECT_LABEL, SERVICE_LABEL, Selection, parallel, registry_error, select
@@ -84,15 +84,16 @@ def plan_down(site: Site, names: list[str] | None = None) -> DownPlan:
     return DownPlan(list(names), targets, whole, candidates, graph.needs)
 
 
-def _running(site: Site, stacks: set[str]) -> set[str]:
-    """Services of these stacks that have a running (or paused, restarting) container."""
+def _running(site: Site, stacks: set[str], *, any_state: bool = False) -> set[str]:
+    """Services of these stacks that have a running (or paused, restarting) container;
+    with any_state, a container in any state."""
     from ..engine import docker as engine
 
     projects = {site.project_name(site.stacks[s]): s for s in stacks}
     return {
         c.labels.get(SERVICE_LABEL, "")
         for c in engine.list_containers(labels={PROJECT_LABEL: None})
-        if c.labels.get(PROJECT_LABEL) in projects and is_running(c.state)
+        if c.labels.get(PROJECT_LABEL) in projects and (any_state or is_running(c.state))
     }
 
 
@@ -197,6 +198,18 @@ def restart(site: Site, names: list[str] | None = None, *, timeout: float = 300)
 
     started = time.monotonic()
     selection = select(site, names, with_dependencies=False, overlays=False)
+    # compose restarts nothing where there is no container: refuse before anything restarts,
+    # rather than wait out the health timeout for a container that will never appear
+    present = _running(site, {s.stack for s in selection.services}, any_state=True)
+    missing = [s.id for s in selection.services if s.id not in present]
+    if missing:
+        raise OperationFailed(
+            f"cannot restart {', '.join(missing)}: no container (never started, or taken "
+            "down); nothing was restarted",
+            f"Start {'it' if len(missing) == 1 else 'them'} with "
+            f"`homestack up {' '.join(missing)}`"
+            + (", or name only the services to restart." if names is None else "."),
+        )
     done: list[str] = []
     for wave in selection.order:
         batch: dict[str, list[str]] = {}

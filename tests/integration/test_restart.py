@@ -1,0 +1,47 @@
+"""`restart` on a real engine when a chosen service has no container."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from up_sitegen import write_site
+
+from homestack.catalog import Site
+from homestack.deploy.down import down, restart
+from homestack.deploy.up import up
+from homestack.errors import OperationFailed
+
+pytestmark = pytest.mark.integration
+
+
+def _started_at(name: str) -> str:
+    done = subprocess.run(
+        ["docker", "inspect", "--format", "{{.State.StartedAt}}", name],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_restart_of_a_service_without_container_is_refused_at_once_restarting_nothing(
+    tmp_path: Path, standin_image: str, engine_cleanup: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = engine_cleanup
+    monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
+    root = write_site(tmp_path / "site", {"ai": {"services": {"app": {}, "solo": {}}}})
+    assert up(Site.load(root)).ok
+    down(Site.load(root), ["solo"])
+    started = _started_at(f"{prefix}ai-app-1")
+
+    # compose restarts nothing without a container; this used to wait out the whole timeout
+    with pytest.raises(OperationFailed) as refused:
+        restart(Site.load(root), ["app", "solo"], timeout=20)
+    assert "cannot restart solo: no container" in refused.value.message
+    assert refused.value.hint and "homestack up solo" in refused.value.hint
+    assert _started_at(f"{prefix}ai-app-1") == started  # refused before anything restarted
+
+    assert restart(Site.load(root), ["app"]).restarted == ["app"]
+    assert _started_at(f"{prefix}ai-app-1") != started
