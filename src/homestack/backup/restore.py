@@ -108,10 +108,15 @@ def _restore(
     with ServiceLock(folder, service.id, "restore"):
         recovered = recover(site, service)
         restic = config.restic_for(site, service.id)
-        if config.is_local(restic.repository) and not Path(restic.repository).is_dir():
+        # `install data` creates DATA/backups/{service} empty: a repository has its config
+        if (
+            config.is_local(restic.repository)
+            and not (Path(restic.repository) / "config").is_file()
+        ):
             raise OperationFailed(
-                f"{service.id} has no backup repository at {restic.repository}",
-                f"Run `homestack backup {service.id}` first.",
+                f"{service.id} has no backups to restore: no backup repository at "
+                f"{restic.repository}",
+                f"Run `homestack backup {service.id}` first, or check BACKUP_REPOSITORY.",
                 service=service.id,
             )
         if recovered:

@@ -344,3 +344,17 @@ def test_backup_all_skips_stateless_services_instead_of_failing(tmp_path: Path) 
     run = backup(site, [site.service("proxy")])  # named on its own: skipped, not a failure
     assert run.ok and run.results[0].skipped and "stateless" in run.results[0].skipped
     assert not (tmp_path / "DATA" / "backups" / "proxy").exists()
+
+
+def test_restore_without_a_repository_says_no_backups_yet(tmp_path: Path) -> None:
+    """DATA/backups/{service} exists empty after `install data`; restic's own error
+    ('unable to open config file … Is there a repository') is not the message."""
+    from homestack.backup import restore
+    from homestack.errors import OperationFailed
+
+    site = _stack_site(tmp_path, {"files": "{consistency: none, paths: [data]}"})
+    (tmp_path / "DATA" / "backups" / "files").mkdir(parents=True)
+    with pytest.raises(OperationFailed) as failed:
+        restore(site, site.service("files"))
+    assert failed.value.message.startswith("files has no backups to restore")
+    assert failed.value.hint and "homestack backup files" in failed.value.hint
