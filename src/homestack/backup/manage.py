@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..backup_record import state_dir
 from ..catalog import Service, Site
-from ..errors import HomestackError
+from ..errors import BadInput, HomestackError
 from . import config
 from .lock import ServiceLock
 from .restic import Restic, ResticFailed, Retention, restic_binary
@@ -45,9 +46,35 @@ def list_backups(site: Site, services: list[Service], *, sizes: bool = True) -> 
     return Listing(found)
 
 
+_SUBSET = re.compile(r"^(?:(\d+(?:\.\d+)?)%|(\d+)/(\d+)|\d+[kKmMgGtT])$")
+
+
+def check_subset(subset: str, read_data: bool) -> None:
+    """Refuse a --read-data-subset restic would refuse, before any repository is opened."""
+    if read_data:
+        raise BadInput(
+            "--read-data and --read-data-subset cannot be used together",
+            "Pick one: --read-data reads every byte, --read-data-subset a part.",
+        )
+    match = _SUBSET.match(subset)
+    valid = match is not None and (
+        (match[1] is None or 0 < float(match[1]) <= 100)
+        and (match[2] is None or 0 < int(match[2]) <= int(match[3]))
+        and subset.rstrip("kKmMgGtT") != "0"
+    )
+    if not valid:
+        raise BadInput(
+            f"--read-data-subset {subset!r} is not a part restic can read",
+            "Use a percentage (10%, above 0 and at most 100), n/t (1/5: the first of five "
+            "parts; 1 <= n <= t) or a size (500M, 2G).",
+        )
+
+
 def verify(
     site: Site, services: list[Service], *, read_data: bool = False, subset: str | None = None
 ) -> ManyResults:
+    if subset is not None:
+        check_subset(subset, read_data)
     restic_binary()
     mode = "read-data" if read_data else (f"read-data-subset={subset}" if subset else "structure")
     results: list[CheckResult] = []

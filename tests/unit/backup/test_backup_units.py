@@ -358,3 +358,23 @@ def test_restore_without_a_repository_says_no_backups_yet(tmp_path: Path) -> Non
         restore(site, site.service("files"))
     assert failed.value.message.startswith("files has no backups to restore")
     assert failed.value.hint and "homestack backup files" in failed.value.hint
+
+
+def test_verify_refuses_a_subset_restic_cannot_read_as_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from homestack.backup.manage import check_subset
+    from homestack.cli.app import run
+    from homestack.errors import BadInput
+
+    for good in ("10%", "2.5%", "100%", "1/5", "5/5", "500M", "2g"):
+        check_subset(good, read_data=False)
+    for bad in ("bogus", "0%", "101%", "0/5", "6/5", "500", "1.5G", "-1", "0M"):
+        with pytest.raises(BadInput):
+            check_subset(bad, read_data=False)
+    with pytest.raises(BadInput, match="cannot be used together"):
+        check_subset("10%", read_data=True)
+    _stack_site(tmp_path, {"files": "{consistency: none, paths: [data]}"})
+    assert run(["--site", str(tmp_path), "verify", "--read-data-subset", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "'bogus' is not a part restic can read" in err and "10%" in err
