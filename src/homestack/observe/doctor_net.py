@@ -73,6 +73,8 @@ def _bind_error(host_ip: str, port: int, protocol: str) -> int | None:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((address, port))
+        except socket.gaierror:  # not an IP address at all: a typo in BIND_ADDRESS
+            return errno.EADDRNOTAVAIL
         except OSError as exc:
             return exc.errno
     return None

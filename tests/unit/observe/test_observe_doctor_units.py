@@ -280,3 +280,16 @@ def test_a_broken_file_is_named_once(tmp_path: Path) -> None:
     check = doctor.site_problem(problem)
     assert check.status == "fail" and check.detail.count(str(broken)) == 1
     assert check.detail == f"{broken}:4: not valid YAML: did not find ','"
+
+
+def test_a_bind_address_that_is_no_ip_address_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitekit import make_site
+
+    site = Site.load(make_site(tmp_path))
+    monkeypatch.setenv("BIND_ADDRESS", "999.1.1.1")  # a typo: no such address anywhere
+    checks = doctor_net.check_ports(site, site.services(enabled_only=True), None)
+    proxy = next(c for c in checks if c.name == "ports proxy")
+    assert proxy.status == "fail" and "999.1.1.1 is not an address of this host" in proxy.detail
+    assert "BIND_ADDRESS" in (proxy.fix or "")
