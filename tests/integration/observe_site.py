@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -35,6 +36,9 @@ def write_site(
     env: str = "",
 ) -> Site:
     """stacks: stack id → service → (enabled, compose body, x-homestack extras)."""
+    # the .env below names the test prefix; a HOMESTACK_PREFIX exported in the shell that
+    # runs pytest would win over it and put the test's containers into that real site
+    os.environ.pop("HOMESTACK_PREFIX", None)
     root.mkdir(parents=True, exist_ok=True)
     (root / "base.docker-compose.yaml").write_text(BASE)
     (root / ".env").write_text(
