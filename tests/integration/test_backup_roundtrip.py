@@ -120,3 +120,20 @@ def test_restore_that_never_gets_healthy_puts_the_previous_data_back(
     assert manifest(data) == live
     assert not list(backup_site.data.glob("files.before-restore-*"))
     backup_site.wait_healthy("files")
+
+
+def test_dump_command_missing_from_the_image_says_why(backup_site: BackupSite) -> None:
+    """Docker prints 'executable file not found' on stdout, which is the dump file: the
+    reason must reach the user instead of a bare 'exited 126'."""
+    service_file = backup_site.root / "tst-stack" / "services" / "db.docker-compose.yaml"
+    text = service_file.read_text()
+    service_file.write_text(text.replace('["sh", "-c", "cat /data/db/rows"]', '["pg_dumpall"]'))
+    backup_site.up("db")
+    site = backup_site.load()
+    done = backup(site, [site.service("db")])
+    error = done.results[0].error or ""
+    assert not done.ok and "could not start in its container" in error
+    assert '"pg_dumpall": executable file not found' in error
+    assert "(pg_dumpall) must exist in the image" in (done.results[0].hint or "")
+    assert not [p for p in os.listdir(backup_site.data / "db") if "partial" in p]
+    assert backup_site.running("db")

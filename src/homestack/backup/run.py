@@ -14,7 +14,7 @@ from .. import __version__
 from ..backup_record import state_dir
 from ..catalog import Service, Site
 from ..engine import backup_ops
-from ..errors import BadInput, HomestackError, OperationFailed
+from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..models import BackupSpec
 from . import config
 from .journal import Journal, hold_point
@@ -202,7 +202,19 @@ def _dump(site: Site, service: Service, spec: BackupSpec, journal: Journal, fold
     journal.dump_temp = str(temp)
     _phase(journal, folder, "dumping")
     try:
-        size = backup_ops.dump(site, service, spec.dump_command, temp)
+        try:
+            size = backup_ops.dump(site, service, spec.dump_command, temp)
+        except CommandFailed as failed:
+            reason = _exec_failure(temp)
+            if reason is None:
+                raise
+            raise OperationFailed(
+                f"the dump command of {service.id} could not start in its container "
+                f"(exit {failed.returncode}): {reason}",
+                f"Check x-homestack.backup.dump_command in {service.file.name}: its program "
+                f"({spec.dump_command[0]}) must exist in the image.",
+                service=service.id,
+            ) from None
         hold_point("dumped")
         if size == 0:
             raise OperationFailed(
@@ -218,6 +230,19 @@ def _dump(site: Site, service: Service, spec: BackupSpec, journal: Journal, fold
             os.close(dir_fd)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _exec_failure(output: Path) -> str | None:
+    """The engine's own message when it could not start the command: Docker prints it on
+    stdout, which went into the dump file (only this line is read back, never dump data)."""
+    try:
+        with output.open("rb") as dumped:
+            first = dumped.read(1000).decode(errors="replace").splitlines()
+    except OSError:
+        return None
+    if first and first[0].startswith("OCI runtime exec failed"):
+        return first[0].strip()
+    return None
 
 
 def _put_back(site: Site, service: Service, journal: Journal, consistency: str) -> None:
