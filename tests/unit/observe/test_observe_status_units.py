@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from homestack.catalog import Site
@@ -11,6 +12,13 @@ from homestack.engine.usage import usage_from_stats
 from homestack.observe import status as st
 from homestack.observe.doctor_net import probe_script
 from homestack.observe.render import human_bytes, human_duration, status_table
+
+
+@pytest.fixture(autouse=True)
+def _no_prefix_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the fake engines answer for the projects of the sites written here, with no prefix
+    monkeypatch.delenv("HOMESTACK_PREFIX", raising=False)
+
 
 # recorded from Docker 20.10 (cgroup v1), `GET /containers/{id}/stats?stream=false`
 RECORDED_STATS_V1 = {
