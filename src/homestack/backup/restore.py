@@ -25,6 +25,7 @@ from .lock import ServiceLock
 from .recover import recover
 from .restic import Restic, Snapshot, restic_binary
 from .results import RestoreResult
+from .run import require_readable
 
 #: free space asked for beyond the snapshot's size
 SPACE_MARGIN = 64 * 1024 * 1024
@@ -84,6 +85,7 @@ def restore(
     keep_previous: bool = False,
     health_timeout: float = 180,
 ) -> RestoreResult:
+    require_readable(service)
     started = time.monotonic()
     restic_binary()
     try:

@@ -39,6 +39,20 @@ def select(site: Site, service: str | None, stack: str | None, every: bool) -> l
     return [s for s in chosen if s.meta is None or not s.meta.stateless]
 
 
+def require_readable(service: Service) -> None:
+    """Refuse a service whose file homestack cannot read: its backup settings (consistency,
+    paths, dump command) are unknown, and compose would fail on it half-way anyway."""
+    for problem in service.problems:
+        where = f" (line {problem.line})" if problem.line else ""
+        raise BadInput(
+            f"{problem.message}{where}",
+            problem.hint or f"Fix {problem.file.name}; `homestack validate` shows every problem.",
+            file=problem.file,
+            line=problem.line,
+            service=service.id,
+        )
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -89,6 +103,7 @@ def backup_service(site: Site, service: Service) -> BackupResult:
         )
     recovered: list[str] = []
     try:
+        require_readable(service)
         with ServiceLock(state_dir(site), service.id, "backup"):
             recovered = recover(site, service)
             result = _backup_locked(site, service, spec, stamp, unlock=bool(recovered))

@@ -61,8 +61,11 @@ def backup_command(
         _install_timer(dry_run, target, scheduler, as_json)
         return
     from ..backup import backup
+    from ..backup.run import require_readable
 
     services = _services(service, stack, every, default_all=False)
+    if service is not None:  # one service named: its unreadable file is bad input (exit 2)
+        require_readable(services[0])
     err = console(stderr=True)
 
     def progress(result: Any) -> None:

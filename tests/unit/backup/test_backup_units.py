@@ -378,3 +378,27 @@ def test_verify_refuses_a_subset_restic_cannot_read_as_bad_input(
     assert run(["--site", str(tmp_path), "verify", "--read-data-subset", "bogus"]) == 2
     err = capsys.readouterr().err
     assert "'bogus' is not a part restic can read" in err and "10%" in err
+
+
+def test_a_service_file_homestack_cannot_read_is_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its backup settings are unknown: no default `stop` backup, no compose error half-way."""
+    from homestack.backup import backup, restore
+    from homestack.cli.app import run
+    from homestack.errors import BadInput
+
+    site = _stack_site(tmp_path, {"files": "{consistency: none, paths: [data]}", "db": "{}"})
+    broken = tmp_path / "tst-stack" / "services" / "db.docker-compose.yaml"
+    broken.write_text(broken.read_text() + "  bad: [unclosed\n")
+    (tmp_path / "DATA" / "db").mkdir(parents=True)
+    site = Site.load(tmp_path)
+
+    assert run(["--site", str(tmp_path), "backup", "db"]) == 2
+    err = capsys.readouterr().err
+    assert "not valid YAML" in err and "db.docker-compose.yaml:" in err
+    done = backup(site, [site.service("db")])
+    assert not done.ok and "not valid YAML" in (done.results[0].error or "")
+    assert not (tmp_path / "DATA" / "backups" / "db").exists()  # no repository made
+    with pytest.raises(BadInput, match="not valid YAML"):
+        restore(site, site.service("db"))
