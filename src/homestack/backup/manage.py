@@ -81,7 +81,7 @@ def verify(
     for service in services:
         restic = config.restic_for(site, service.id)
         if not _has_repository(restic):
-            results.append(CheckResult(service.id, True, mode, error=None, output="no backups yet"))
+            results.append(CheckResult(service.id, True, mode, "no backups yet", checked=False))
             continue
         try:
             with ServiceLock(state_dir(site), service.id, "verify"):

@@ -95,6 +95,7 @@ class CheckResult:
     mode: str
     output: str = ""
     error: str | None = None
+    checked: bool = True  # False: no repository yet, so nothing was checked
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)

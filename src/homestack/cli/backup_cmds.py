@@ -192,7 +192,9 @@ def verify_command(
         from rich.markup import escape
 
         for r in res.results:
-            if r.ok:
+            if not r.checked:
+                out.print(f"[dim]{r.service}: no backups yet (nothing to check)[/]")
+            elif r.ok:
                 out.print(f"{r.service}: [green]ok[/] ({r.mode})")
             else:
                 out.print(f"[bold red]{r.service}: FAILED[/] ({r.mode}): {escape(r.error or '')}")

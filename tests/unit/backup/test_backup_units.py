@@ -402,3 +402,16 @@ def test_a_service_file_homestack_cannot_read_is_refused_before_anything_runs(
     assert not (tmp_path / "DATA" / "backups" / "db").exists()  # no repository made
     with pytest.raises(BadInput, match="not valid YAML"):
         restore(site, site.service("db"))
+
+
+def test_verify_of_a_service_never_backed_up_does_not_say_ok(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from homestack.cli.app import run
+
+    _stack_site(tmp_path, {"files": "{consistency: none, paths: [data]}"})
+    assert run(["--site", str(tmp_path), "verify", "files"]) == 0
+    out = capsys.readouterr().out
+    assert "files: no backups yet (nothing to check)" in out and "ok" not in out
+    assert run(["--site", str(tmp_path), "verify", "files", "--json"]) == 0
+    assert '"checked": false' in capsys.readouterr().out
