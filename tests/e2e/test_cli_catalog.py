@@ -204,6 +204,19 @@ def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str], site: Pat
     assert "error: stack.yaml lists 'olama'" in loud.err
 
 
+def test_global_options_work_after_the_command(
+    capsys: pytest.CaptureFixture[str], site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no site here: only --site can find it
+    after = cli(capsys, "ls", "--json", "--site", str(site))
+    assert after.code == 0, after.err
+    assert {s["service"] for s in after.json()["services"]} >= {"ollama", "webui", "whisper"}
+    assert cli(capsys, "ls", f"--site={site}").code == 0
+    (site / "ai-stack/stack.yaml").write_text("services:\n  - olama\n", "utf-8")
+    loud = cli(capsys, "plan", "--site", str(site), "--debug")
+    assert loud.code == 2 and "Traceback (most recent call last)" in loud.err
+
+
 def test_no_site_here_is_exit_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -110,8 +110,32 @@ def render_error(error: HomestackError) -> None:
     out.print("\n".join(lines))
 
 
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """`homestack status --site X --debug` means `homestack --site X --debug status`: the
+    global options are moved in front of the command wherever they were typed (not after
+    `--`), since Click only takes them there."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word == "--":
+            rest += argv[index:]
+            break
+        if word == "--debug" or word.startswith("--site="):
+            front.append(word)
+        elif word == "--site" and index + 1 < len(argv):
+            front += [word, argv[index + 1]]
+            index += 1
+        else:
+            rest.append(word)
+        index += 1
+    return front + rest
+
+
 def run(argv: list[str]) -> int:
     """Run the CLI and return the exit code; used by main() and by tests."""
+    argv = hoist_global_options(list(argv))
     debug = "--debug" in argv or os.environ.get("HOMESTACK_DEBUG") == "1"
     try:
         # standalone mode: Typer prints usage errors itself and exits 2 through SystemExit
