@@ -121,3 +121,15 @@ def test_pull_without_registry_is_a_clear_message(
     assert "cannot pull" in err
     assert "goroutine" not in err
     assert "Traceback" not in err
+
+
+def test_stand_in_delay_for_an_unknown_service_is_refused_before_anything_starts(
+    site_root: Path, engine_cleanup: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--site", str(site_root), "up", "--stand-in", "db"]
+    assert run([*argv, "--stand-in-delay", "dbb=3"]) == 2
+    err = capfd.readouterr().err
+    assert "no service named 'dbb'" in err and "db" in err
+    assert run([*argv, "--stand-in-delay", "db=-2"]) == 2
+    assert "is not SECONDS or SERVICE=SECONDS" in capfd.readouterr().err
+    assert container_names(engine_cleanup) == []

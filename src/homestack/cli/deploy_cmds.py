@@ -38,12 +38,17 @@ def _delays(values: list[str] | None) -> dict[str, float]:
     for value in values or []:
         name, _, seconds = value.rpartition("=")
         try:
-            delays[name or "*"] = float(seconds)
+            delay = float(seconds)
         except ValueError:
+            delay = -1.0
+        if not 0 <= delay < float("inf"):
             raise BadInput(
                 f"--stand-in-delay {value!r} is not SECONDS or SERVICE=SECONDS",
                 "For example: --stand-in-delay 2 or --stand-in-delay ollama=5.",
-            ) from None
+            )
+        if name:
+            state.site().service(name)  # a typo is refused with the names, not ignored
+        delays[name or "*"] = delay
     return delays
 
 
