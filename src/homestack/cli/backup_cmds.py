@@ -71,6 +71,7 @@ def backup_command(
     def progress(result: Any) -> None:
         if not as_json:
             mark = "[green]ok[/]" if result.ok else "[bold red]FAILED[/]"
+            mark = "[dim]skipped[/]" if result.skipped else mark
             err.print(f"{result.service}: {mark}")
 
     run = backup(state.site(), services, jobs=jobs, progress=progress)

@@ -346,6 +346,18 @@ def test_backup_all_skips_stateless_services_instead_of_failing(tmp_path: Path) 
     assert not (tmp_path / "DATA" / "backups" / "proxy").exists()
 
 
+def test_cli_progress_says_skipped_not_ok_for_a_stateless_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from homestack.cli.app import run
+
+    _stack_site(tmp_path, {"proxy": "{consistency: none, paths: []}"})
+    assert run(["--site", str(tmp_path), "backup", "proxy"]) == 0
+    captured = capsys.readouterr()
+    assert "proxy: skipped" in captured.err and "proxy: ok" not in captured.err
+    assert "proxy: skipped (stateless" in captured.out
+
+
 def test_restore_without_a_repository_says_no_backups_yet(tmp_path: Path) -> None:
     """DATA/backups/{service} exists empty after `install data`; restic's own error
     ('unable to open config file … Is there a repository') is not the message."""
