@@ -57,9 +57,32 @@ def backup_command(
     as_json: JsonOption = False,
 ) -> None:
     """Back up services: consistent (stop, pause or dump), encrypted, with restic."""
+    from ..errors import BadInput
+
     if install_timer:
+        if service is not None or stack is not None or every or jobs != 1:
+            raise BadInput(
+                "--install-timer schedules `backup --all`; it takes no service, --stack, "
+                "--all or --jobs",
+                "Run `homestack backup --install-timer` on its own.",
+            )
         _install_timer(dry_run, target, scheduler, as_json)
         return
+    timer_only = [
+        flag
+        for flag, given in (
+            ("--dry-run", dry_run),
+            ("--target", target is not None),
+            ("--scheduler", scheduler != "auto"),
+        )
+        if given
+    ]
+    if timer_only:  # never back up for real when the user asked for a dry run
+        raise BadInput(
+            f"{', '.join(timer_only)} only works with --install-timer; nothing was backed up",
+            "Add --install-timer to schedule backups, or drop "
+            f"{', '.join(timer_only)} to back up now.",
+        )
     from ..backup import backup
     from ..backup.run import require_readable
 

@@ -427,3 +427,21 @@ def test_verify_of_a_service_never_backed_up_does_not_say_ok(
     assert "files: no backups yet (nothing to check)" in out and "ok" not in out
     assert run(["--site", str(tmp_path), "verify", "files", "--json"]) == 0
     assert '"checked": false' in capsys.readouterr().out
+
+
+def test_cli_timer_flags_without_install_timer_back_up_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`backup SERVICE --dry-run` used to stop the service and take a real snapshot."""
+    from homestack.cli.app import run
+
+    _stack_site(tmp_path, {"files": "{consistency: none, paths: [data]}"})
+    (tmp_path / "DATA" / "files").mkdir(parents=True)
+    site = ["--site", str(tmp_path)]
+    assert run([*site, "backup", "files", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "--dry-run only works with --install-timer; nothing was backed up" in err
+    assert run([*site, "backup", "--all", "--target", str(tmp_path / "t")]) == 2
+    assert run([*site, "backup", "--install-timer", "--dry-run", "files"]) == 2
+    assert not (tmp_path / "DATA" / "backups" / "files").exists()
+    assert not (tmp_path / "secrets" / "homestack_backup_password").exists()
