@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 Service = Annotated[str | None, typer.Argument(help="One service (default: see --stack/--all).")]
+AnyService = Annotated[
+    str | None, typer.Argument(help="One service (default: every enabled service).")
+]
 StackOpt = Annotated[str | None, typer.Option("--stack", help="Every enabled service of a stack.")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every enabled service.")]
 
@@ -152,7 +155,7 @@ def _install_timer(dry_run: bool, target: Path | None, scheduler: str, as_json: 
 
 @app.command("backups")
 def backups_command(
-    service: Service = None,
+    service: AnyService = None,
     stack: StackOpt = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -191,7 +194,7 @@ def backups_command(
 
 @app.command("verify")
 def verify_command(
-    service: Service = None,
+    service: AnyService = None,
     stack: StackOpt = None,
     read_data: Annotated[
         bool, typer.Option("--read-data", help="Read and check every byte.")

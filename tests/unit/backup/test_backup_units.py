@@ -445,3 +445,14 @@ def test_cli_timer_flags_without_install_timer_back_up_nothing(
     assert run([*site, "backup", "--install-timer", "--dry-run", "files"]) == 2
     assert not (tmp_path / "DATA" / "backups" / "files").exists()
     assert not (tmp_path / "secrets" / "homestack_backup_password").exists()
+
+
+def test_cli_help_of_backups_and_verify_offers_no_all_they_do_not_have(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from homestack.cli.app import run
+
+    for command in ("backups", "verify"):
+        assert run([command, "--help"]) == 0
+        text = capsys.readouterr().out
+        assert "--all" not in text and "every enabled service" in text
