@@ -72,6 +72,7 @@ def select(
         by_stack.setdefault(service.stack, []).append(service)
     for stack_id, members in by_stack.items():
         stack = site.stacks[stack_id]
+        site.stack_env(stack)  # a broken .env layer: bad input now, not compose failing later
         selection.projects[stack_id] = Project(
             site,
             stack,

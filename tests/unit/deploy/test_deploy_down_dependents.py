@@ -157,3 +157,22 @@ def test_removal_order_keeps_needs_that_pass_through_services_left_out() -> None
     assert order_within(full, {"a": set(), "c": set(), "d": set()}) == [["a", "d"], ["c"]]
     # a service outside the full graph (a disabled one named) keeps its own needs
     assert order_within(full, {"a": set(), "x": {"a"}}) == [["a"], ["x"]]
+
+
+@pytest.mark.parametrize("command", ["down", "restart", "pull"])
+def test_a_broken_env_layer_is_bad_input_before_compose_runs(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    """`up` said which .env line is wrong (exit 2); down/restart/pull let compose fail
+    half-way with its own words (exit 1)."""
+    from homestack.cli.app import run
+
+    monkeypatch.setenv("HOMESTACK_PREFIX", "hsunitenv_")  # never the unprefixed projects
+    root = make_site(tmp_path, {"ai-stack/services/ollama/.env": "not a setting\n"})
+    assert run(["--site", str(root), command, "webui"]) == 2
+    err = capfd.readouterr().err
+    assert "ollama/.env:1: not a KEY=value line" in err
+    assert "docker compose" not in err
