@@ -46,8 +46,6 @@ def _delays(values: list[str] | None) -> dict[str, float]:
                 f"--stand-in-delay {value!r} is not SECONDS or SERVICE=SECONDS",
                 "For example: --stand-in-delay 2 or --stand-in-delay ollama=5.",
             )
-        if name:
-            state.site().service(name)  # a typo is refused with the names, not ignored
         delays[name or "*"] = delay
     return delays
 
@@ -96,12 +94,15 @@ def up_command(
     names, image = _split_image(names, stand_in, stand_in_image)
     if stand_in_delay and image is None:
         raise BadInput("--stand-in-delay needs --stand-in", "Add --stand-in.")
+    delays = _delays(stand_in_delay)
+    for name in delays.keys() - {"*"}:
+        state.site().service(name)  # a typo is refused with the names, not ignored
     with UpProgress(console(stderr=True)) as progress:
         result = up(
             state.site(),
             names,
             stand_in=image,
-            delays=_delays(stand_in_delay),
+            delays=delays,
             rollback=rollback,
             timeout=timeout,
             listener=progress,
