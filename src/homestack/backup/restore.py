@@ -85,7 +85,7 @@ def restore(
     keep_previous: bool = False,
     health_timeout: float = 180,
 ) -> RestoreResult:
-    require_readable(service)
+    require_readable(site, service)
     started = time.monotonic()
     restic_binary()
     try:

@@ -39,9 +39,10 @@ def select(site: Site, service: str | None, stack: str | None, every: bool) -> l
     return [s for s in chosen if s.meta is None or not s.meta.stateless]
 
 
-def require_readable(service: Service) -> None:
-    """Refuse a service whose file homestack cannot read: its backup settings (consistency,
-    paths, dump command) are unknown, and compose would fail on it half-way anyway."""
+def require_readable(site: Site, service: Service) -> None:
+    """Refuse a service whose file or settings homestack cannot read: its backup settings
+    (consistency, paths, dump command) are unknown, and compose would fail half-way anyway."""
+    site.stack_env(site.stacks[service.stack])  # raises on a broken .env layer, naming it
     for problem in service.problems:
         where = f" (line {problem.line})" if problem.line else ""
         raise BadInput(
@@ -103,7 +104,7 @@ def backup_service(site: Site, service: Service) -> BackupResult:
         )
     recovered: list[str] = []
     try:
-        require_readable(service)
+        require_readable(site, service)
         with ServiceLock(state_dir(site), service.id, "backup"):
             recovered = recover(site, service)
             result = _backup_locked(site, service, spec, stamp, unlock=bool(recovered))

@@ -91,7 +91,7 @@ def backup_command(
 
     services = _services(service, stack, every, default_all=False)
     if service is not None:  # one service named: its unreadable file is bad input (exit 2)
-        require_readable(services[0])
+        require_readable(state.site(), services[0])
     err = console(stderr=True)
 
     def progress(result: Any) -> None:

@@ -416,6 +416,26 @@ def test_a_service_file_homestack_cannot_read_is_refused_before_anything_runs(
         restore(site, site.service("db"))
 
 
+def test_a_broken_env_layer_is_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from homestack.backup import backup, restore
+    from homestack.cli.app import run
+    from homestack.errors import BadInput
+
+    site = _stack_site(tmp_path, {"files": "{consistency: stop, paths: [data]}"})
+    (tmp_path / "tst-stack" / "services" / "files").mkdir()
+    (tmp_path / "tst-stack" / "services" / "files" / ".env").write_text("not a setting\n")
+    (tmp_path / "DATA" / "files").mkdir(parents=True)
+    assert run(["--site", str(tmp_path), "backup", "files"]) == 2
+    assert "files/.env:1: not a KEY=value line" in capsys.readouterr().err
+    done = backup(site, [site.service("files")])
+    assert not done.ok and "not a KEY=value line" in (done.results[0].error or "")
+    assert not (tmp_path / "DATA" / "backups" / "files").exists()
+    with pytest.raises(BadInput, match="not a KEY=value line"):
+        restore(site, site.service("files"))
+
+
 def test_verify_of_a_service_never_backed_up_does_not_say_ok(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
