@@ -45,3 +45,25 @@ def test_restart_of_a_service_without_container_is_refused_at_once_restarting_no
 
     assert restart(Site.load(root), ["app"]).restarted == ["app"]
     assert _started_at(f"{prefix}ai-app-1") != started
+
+
+def test_restart_runs_a_oneshot_job_again_and_succeeds_when_it_exits_0(
+    tmp_path: Path, standin_image: str, engine_cleanup: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    prefix = engine_cleanup
+    monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
+    root = write_site(tmp_path / "site", {"ai": {"services": {"job": {"script": "true"}}}})
+    path = root / "ai-stack" / "services" / "job.docker-compose.yaml"
+    doc = json.loads(path.read_text())
+    doc["services"]["job"]["x-homestack"]["oneshot"] = True
+    del doc["services"]["job"]["x-homestack"]["web"]
+    del doc["services"]["job"]["healthcheck"]
+    path.write_text(json.dumps(doc))
+    assert up(Site.load(root)).ok
+    finished = _started_at(f"{prefix}ai-job-1")
+
+    # a job that ran to completion is not "unhealthy": restart runs it again and waits for exit 0
+    assert restart(Site.load(root), ["job"], timeout=60).restarted == ["job"]
+    assert _started_at(f"{prefix}ai-job-1") != finished

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import STACK_SUFFIX, Site
+from ..catalog import STACK_SUFFIX, Service, Site
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..plan import build_graph
 from .dependents import Dependent, find_dependents, is_running, order_within
@@ -193,7 +193,8 @@ class RestartResult:
 
 def restart(site: Site, names: list[str] | None = None, *, timeout: float = 300) -> RestartResult:
     """Restart existing containers in dependency order: a wave is restarted only once the
-    wave before it is running and healthy again (as `up` gates a first start)."""
+    wave before it is running and healthy again (as `up` gates a first start); a oneshot
+    job runs again and counts once it exits 0."""
     from ..engine.backup_ops import wait_healthy
 
     started = time.monotonic()
@@ -221,10 +222,43 @@ def restart(site: Site, names: list[str] | None = None, *, timeout: float = 300)
         )
         parallel(
             {name: selection.graph.services[name] for name in wave},
-            lambda service: wait_healthy(site, service, timeout),
+            lambda service: (
+                _wait_finished(site, service, timeout)
+                if service.meta and service.meta.oneshot
+                else wait_healthy(site, service, timeout)
+            ),
         )
         done += wave
     return RestartResult(done, time.monotonic() - started)
+
+
+def _wait_finished(site: Site, service: Service, timeout: float) -> None:
+    """A oneshot job restarted runs to completion: done when it exits 0 (as `up` counts it)."""
+    from ..engine import docker as engine
+
+    labels = {
+        PROJECT_LABEL: site.project_name(site.stacks[service.stack]),
+        SERVICE_LABEL: service.id,
+    }
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = engine.list_containers(labels=labels)
+        found = engine.inspect_container(rows[0].id) if rows else None  # rows lack ExitCode
+        if found and found.state in ("exited", "dead"):
+            if found.exit_code == 0:
+                return
+            raise OperationFailed(
+                f"{service.id} (a oneshot job) exited {found.exit_code} after the restart",
+                f"`homestack logs {service.id}` says why.",
+                service=service.id,
+            )
+        if time.monotonic() > deadline:
+            raise OperationFailed(
+                f"{service.id} (a oneshot job) did not finish within {timeout:.0f}s of the restart",
+                f"`homestack logs {service.id}` shows where it is.",
+                service=service.id,
+            )
+        time.sleep(0.5)
 
 
 @dataclass
