@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from .. import __version__
 from ..backup_record import state_dir
@@ -133,6 +134,8 @@ def _backup_locked(
     site: Site, service: Service, spec: BackupSpec, stamp: str, *, unlock: bool
 ) -> BackupResult:
     folder = state_dir(site)
+    if not config.parts(site, service):  # before a repository is made or the service stopped
+        _nothing_to_back_up(service)
     restic = open_repository(site, service.id, unlock=unlock)
     consistency = spec.consistency
     current = backup_ops.state(site, service) if consistency != "none" else None
@@ -157,12 +160,7 @@ def _backup_locked(
         _phase(journal, folder, "restic")
         paths = [part.path for part in config.parts(site, service)]
         if not paths:
-            raise OperationFailed(
-                f"{service.id} has nothing to back up: none of its folders exist",
-                f"Deploy it first (`homestack up {service.stack}`), or turn backups off with "
-                "x-homestack.backup: null.",
-                service=service.id,
-            )
+            _nothing_to_back_up(service)
         tags = [
             _tag(f"stack={service.stack}"),
             _tag(f"service={service.id}"),
@@ -190,6 +188,15 @@ def _backup_locked(
         bytes_added=summary.data_added,
         bytes_processed=summary.total_bytes_processed,
         time=stamp,
+    )
+
+
+def _nothing_to_back_up(service: Service) -> NoReturn:
+    raise OperationFailed(
+        f"{service.id} has nothing to back up: none of its folders exist",
+        f"Deploy it first (`homestack up {service.stack}`), or turn backups off with "
+        "x-homestack.backup: null.",
+        service=service.id,
     )
 
 

@@ -476,3 +476,12 @@ def test_cli_help_of_backups_and_verify_offers_no_all_they_do_not_have(
         assert run([command, "--help"]) == 0
         text = capsys.readouterr().out
         assert "--all" not in text and "every enabled service" in text
+
+
+def test_nothing_to_back_up_fails_before_a_repository_is_made(tmp_path: Path) -> None:
+    from homestack.backup import backup
+
+    site = _stack_site(tmp_path, {"files": "{consistency: none, paths: [data]}"})
+    done = backup(site, [site.service("files")])  # DATA/files does not exist
+    assert not done.ok and "nothing to back up" in (done.results[0].error or "")
+    assert not (tmp_path / "DATA" / "backups" / "files").exists()
