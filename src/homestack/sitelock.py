@@ -1,16 +1,16 @@
 """One command at a time changes a site's containers: an flock on `.homestack/site.lock`.
 
-`up`, `down`, `restart`, `install` and `restore` hold it for their whole run; `backup` holds it
-for each service from the moment it stops (or pauses) the service until it has started it
-again. Without it a nightly `backup --all` and a `homestack up` could race: `up` starting a
-service that backup had stopped for a consistent copy, or backup starting a service that
-`down` had just removed.
+`up`, `down`, `restart`, `install` and `restore` hold it exclusively for their whole run;
+`backup` holds it shared, per service, while it stops, pauses or dumps that service and
+starts it again: backups of different services may run side by side (each service has its
+own backup lock), but not beside a command that deploys. Without it a nightly
+`backup --all` and a `homestack up` could race: `up` starting a service that backup had
+stopped for a consistent copy, or backup starting one that `down` had just removed.
 
-A second command waits for the first (saying once, on stderr, who holds the site) up to
-HOMESTACK_LOCK_TIMEOUT seconds (default 900), then fails with exit 1 naming the holder. The
-kernel drops an flock when its process dies, so a killed command never leaves the site
-locked. The lock is re-entrant within one process (`install all` runs `up`, `restore` runs
-the health wait of `up`).
+A command that finds the site busy says once, on stderr, who holds it, and waits up to
+HOMESTACK_LOCK_TIMEOUT seconds (default 900; 0: do not wait), then fails with exit 1 naming
+the holder. The kernel drops an flock when its process dies, so a killed command never
+leaves the site locked. The lock is re-entrant within one process (`install all` runs `up`).
 """
 
 from __future__ import annotations
@@ -22,16 +22,28 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import BadInput, OperationFailed
 
 LOCK_FILE = Path(".homestack") / "site.lock"
+HOLDERS = Path(".homestack") / "site.holders"  # one file per holding process: who and since
 DEFAULT_TIMEOUT_S = 900.0
 POLL_S = 0.2
 
-_held: dict[Path, int] = {}  # lock file → depth, in this process
+
+@dataclass
+class _Hold:
+    """This process's hold on one site's lock."""
+
+    fd: int
+    shared: bool
+    depth: int = 1
+
+
+_held: dict[Path, _Hold] = {}  # lock file → this process's hold
 _guard = threading.Lock()
 
 
@@ -55,67 +67,93 @@ def _timeout() -> float:
     return value
 
 
-def holder(path: Path) -> str:
-    """Who holds the lock, as its holder wrote it: `pid N, homestack up, since …`."""
+def _alive(pid: int) -> bool:
     try:
-        return path.read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
-        return ""
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def holders(root: Path) -> list[str]:
+    """Who holds the site now, as each holder wrote it (`pid N, homestack up, since …`)."""
+    found = []
+    folder = root / HOLDERS
+    for entry in sorted(folder.glob("*")) if folder.is_dir() else []:
+        if not entry.name.isdigit() or not _alive(int(entry.name)):
+            with contextlib.suppress(OSError):
+                entry.unlink()  # a holder killed -9 left its note; its flock is long gone
+            continue
+        with contextlib.suppress(OSError):
+            found.append(entry.read_text(encoding="utf-8", errors="replace").strip())
+    return [text for text in found if text]
 
 
 @contextlib.contextmanager
-def site_lock(root: Path, action: str) -> Iterator[None]:
-    """Hold the site's lock for `action` (`up`, `backup jellyfin` …); waits for another
-    holder up to HOMESTACK_LOCK_TIMEOUT seconds, then raises SiteBusy."""
-    path = (root / LOCK_FILE).resolve()
+def site_lock(root: Path, action: str, *, shared: bool = False) -> Iterator[None]:
+    """Hold the site's lock for `action` (`up`, `backup jellyfin` …), exclusively or shared;
+    waits for other holders up to HOMESTACK_LOCK_TIMEOUT seconds, then raises SiteBusy."""
+    root = root.resolve()
+    path = root / LOCK_FILE
     with _guard:
-        if _held.get(path):
-            _held[path] += 1
-            reentered = True
-        else:
-            reentered = False
-    if reentered:
+        mine = _held.get(path)
+        if mine is not None:
+            if mine.shared and not shared:
+                raise RuntimeError(f"{action}: the site lock is held shared, not exclusively")
+            mine.depth += 1
+    if mine is not None:
         try:
             yield
         finally:
-            with _guard:
-                _held[path] -= 1
+            _leave(path, root)
         return
-    fd = _acquire(path, action, _timeout())
+    timeout = _timeout()
+    fd = _acquire(root, path, action, timeout, shared)
     with _guard:
-        _held[path] = 1
+        _held[path] = _Hold(fd, shared)
     try:
         yield
     finally:
-        with _guard:
-            _held.pop(path, None)
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        _leave(path, root)
 
 
-def _acquire(path: Path, action: str, timeout: float) -> int:
+def _leave(path: Path, root: Path) -> None:
+    with _guard:
+        mine = _held[path]
+        mine.depth -= 1
+        if mine.depth:
+            return
+        del _held[path]
+    with contextlib.suppress(OSError):
+        (root / HOLDERS / str(os.getpid())).unlink()
+    fcntl.flock(mine.fd, fcntl.LOCK_UN)
+    os.close(mine.fd)
+
+
+def _acquire(root: Path, path: Path, action: str, timeout: float, shared: bool) -> int:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        (root / HOLDERS).mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise OperationFailed(
             f"cannot open the site lock {path}: {exc.strerror}",
             "Run homestack as the user who owns the site folder (or as root).",
         ) from None
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     deadline = time.monotonic() + timeout
     said = False
     while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
             break
         except BlockingIOError:
-            who = holder(path) or "another homestack command"
+            who = "; ".join(holders(root)) or "another homestack command"
             if time.monotonic() >= deadline:
                 os.close(fd)
                 raise SiteBusy(
-                    f"the site is busy: {who}; `homestack {action}` waited {timeout:g} s",
+                    f"the site is busy ({who}); `homestack {action}` waited {timeout:g} s",
                     "Wait for that command to finish, then run this again (or raise "
                     "HOMESTACK_LOCK_TIMEOUT). A command that died frees the site at once.",
                 ) from None
@@ -125,6 +163,7 @@ def _acquire(path: Path, action: str, timeout: float) -> int:
                 said = True
             time.sleep(POLL_S)
     since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"pid {os.getpid()}, homestack {action}, since {since}\n".encode(), 0)
+    note = f"pid {os.getpid()}, homestack {action}, since {since}\n"
+    with contextlib.suppress(OSError):
+        (root / HOLDERS / str(os.getpid())).write_text(note, encoding="utf-8")
     return fd

@@ -19,17 +19,19 @@ HOLDER = """
 import sys, time
 from pathlib import Path
 from homestack.sitelock import site_lock
-with site_lock(Path(sys.argv[1]), "backup jellyfin"):
+with site_lock(Path(sys.argv[1]), sys.argv[3], shared=sys.argv[4] == "shared"):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))
 """
 
 
-def hold(root: Path, seconds: float) -> subprocess.Popen[str]:
+def hold(
+    root: Path, seconds: float, action: str = "up", mode: str = "exclusive"
+) -> subprocess.Popen[str]:
     """Another process that holds the site's lock for `seconds` (once it printed 'held')."""
     env = dict(os.environ, PYTHONPATH=str(SRC))
     process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(root), str(seconds)],
+        [sys.executable, "-c", HOLDER, str(root), str(seconds), action, mode],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -40,19 +42,19 @@ def hold(root: Path, seconds: float) -> subprocess.Popen[str]:
 
 
 def test_reentrant_in_one_process_and_says_who_holds_it(tmp_path: Path) -> None:
-    lock_file = tmp_path / ".homestack" / "site.lock"
     with sitelock.site_lock(tmp_path, "install all"):
         with sitelock.site_lock(tmp_path, "up"):  # install all runs up: no self-deadlock
-            assert sitelock.holder(lock_file).startswith(f"pid {os.getpid()}, homestack install")
-        assert "install all" in sitelock.holder(lock_file)
-    assert sitelock.holder(lock_file) == ""  # released and wiped
+            (held,) = sitelock.holders(tmp_path)
+            assert held.startswith(f"pid {os.getpid()}, homestack install all, since ")
+        assert len(sitelock.holders(tmp_path)) == 1
+    assert sitelock.holders(tmp_path) == []  # released, its note removed
 
 
 def test_another_holder_makes_it_wait_then_fail_naming_the_holder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("HOMESTACK_LOCK_TIMEOUT", "0.6")
-    other = hold(tmp_path, 30)
+    other = hold(tmp_path, 30, "backup jellyfin", "shared")
     try:
         with pytest.raises(sitelock.SiteBusy) as busy, sitelock.site_lock(tmp_path, "up"):
             pytest.fail("the lock was taken while another process held it")
@@ -73,7 +75,7 @@ def test_it_goes_ahead_once_the_holder_finishes(
     other = hold(tmp_path, 0.5)
     with sitelock.site_lock(tmp_path, "up"):
         assert other.poll() is not None  # it only got the lock after the holder was done
-        assert "homestack up" in sitelock.holder(tmp_path / ".homestack" / "site.lock")
+        assert [h.split(", ")[1] for h in sitelock.holders(tmp_path)] == ["homestack up"]
     assert "waiting for the site" in capsys.readouterr().err
     assert other.wait() == 0
 
@@ -95,6 +97,41 @@ def test_a_bad_timeout_setting_is_bad_input(
     monkeypatch.setenv("HOMESTACK_LOCK_TIMEOUT", "soon")
     with (
         pytest.raises(BadInput, match="HOMESTACK_LOCK_TIMEOUT=soon"),
+        sitelock.site_lock(tmp_path, "up"),
+    ):
+        pass
+
+
+def test_backups_share_the_site_but_not_with_a_deploy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMESTACK_LOCK_TIMEOUT", "0")
+    other = hold(tmp_path, 30, "backup jellyfin", "shared")
+    try:
+        with sitelock.site_lock(tmp_path, "backup ollama", shared=True):
+            assert len(sitelock.holders(tmp_path)) == 2  # two backups side by side
+        with pytest.raises(sitelock.SiteBusy), sitelock.site_lock(tmp_path, "down"):
+            pass
+    finally:
+        other.kill()
+        other.wait()
+    deploying = hold(tmp_path, 30, "up")
+    try:
+        with (
+            pytest.raises(sitelock.SiteBusy, match="homestack up, since"),
+            sitelock.site_lock(tmp_path, "backup ollama", shared=True),
+        ):
+            pass
+    finally:
+        deploying.kill()
+        deploying.wait()
+    assert sitelock.holders(tmp_path) == []  # the killed holders' notes are cleared
+
+
+def test_an_exclusive_request_inside_a_shared_hold_is_a_bug(tmp_path: Path) -> None:
+    with (
+        sitelock.site_lock(tmp_path, "backup a", shared=True),
+        pytest.raises(RuntimeError),
         sitelock.site_lock(tmp_path, "up"),
     ):
         pass
