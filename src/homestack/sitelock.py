@@ -133,9 +133,11 @@ def _leave(path: Path, root: Path) -> None:
 
 
 def _acquire(root: Path, path: Path, action: str, timeout: float, shared: bool) -> int:
-    try:
+    with contextlib.suppress(OSError):  # the notes are only for messages
         (root / HOLDERS).mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        # read-only is enough for flock: a site installed with sudo stays usable by its owner
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
     except OSError as exc:
         raise OperationFailed(
             f"cannot open the site lock {path}: {exc.strerror}",

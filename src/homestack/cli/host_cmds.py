@@ -115,8 +115,9 @@ def all_command(
         result = install_all(root, echo, stack=stack, stand_in=image, dry_run=True, yes=yes)
     else:
         from ..deploy.progress import UpProgress
+        from ..sitelock import site_lock
 
-        with UpProgress(console(stderr=True)) as progress:
+        with site_lock(root, "install all"), UpProgress(console(stderr=True)) as progress:
             result = install_all(
                 root, echo, stack=stack, stand_in=image, yes=yes, listener=progress
             )

@@ -5,6 +5,8 @@ Other command modules add their own steps to `install_app` (e.g. `install docker
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -51,6 +53,15 @@ def _selected(names: list[str] | None) -> list[Service]:
     return [service for stack in stacks for service in stack.enabled]
 
 
+def _changing(root: Path, action: str, dry_run: bool) -> contextlib.AbstractContextManager[None]:
+    """The site lock for a command that changes the host, none for a dry run."""
+    if dry_run:
+        return contextlib.nullcontext()
+    from ..sitelock import site_lock
+
+    return site_lock(root, action)
+
+
 def _verb(dry_run: bool, verb: str) -> str:
     return f"would {verb}" if dry_run else verb + ("d" if verb.endswith("e") else "ed")
 
@@ -64,7 +75,9 @@ def networks_command(
 
     site = state.site()
     services = _selected(names) if names else None
-    emit(ensure_networks(site, services, dry_run=dry_run), as_json, _render_networks)
+    with _changing(site.root, "install networks", dry_run):
+        report = ensure_networks(site, services, dry_run=dry_run)
+    emit(report, as_json, _render_networks)
 
 
 def _render_networks(report: Any, out: Console) -> None:
@@ -94,7 +107,9 @@ def secrets_command(
     from ..deploy.secrets import ensure_secrets
 
     site = state.site()
-    emit(ensure_secrets(site, _selected(names), dry_run=dry_run), as_json, _render_secrets)
+    with _changing(site.root, "install secrets", dry_run):
+        report = ensure_secrets(site, _selected(names), dry_run=dry_run)
+    emit(report, as_json, _render_secrets)
 
 
 def _render_secrets(report: Any, out: Console) -> None:
@@ -118,7 +133,9 @@ def data_command(names: Names = None, dry_run: DryRun = False, as_json: JsonOpti
     from ..deploy.data import ensure_data
 
     site = state.site()
-    emit(ensure_data(site, _selected(names), dry_run=dry_run), as_json, _render_data)
+    with _changing(site.root, "install data", dry_run):
+        report = ensure_data(site, _selected(names), dry_run=dry_run)
+    emit(report, as_json, _render_data)
 
 
 def _render_data(report: Any, out: Console) -> None:
