@@ -80,3 +80,30 @@ def test_down_a_stack_takes_down_its_dependents_elsewhere_and_no_dependents_refu
         check=True,
     ).stdout.split()
     assert all_left == [f"{prefix}ai-solo-1"]  # dependents are removed, like the targets
+
+
+def test_down_volumes_also_removes_what_a_service_disabled_since_left(
+    tmp_path: Path, standin_image: str, engine_cleanup: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compose removes orphan containers but only the volumes of the files it reads."""
+    from homestack.deploy.down import down
+
+    prefix = engine_cleanup
+    monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
+    root = write_site(tmp_path / "site", {"ai": {"services": {"app": {}, "solo": {}}}})
+    assert up(Site.load(root)).ok
+    stack_file = root / "ai-stack" / "stack.yaml"
+    stack_file.write_text(stack_file.read_text().replace("  - solo", "  # - solo"))
+    down(Site.load(root), volumes=True)
+
+    def left(*what: str) -> list[str]:
+        done = subprocess.run(
+            ["docker", *what, "--format", "{{.Name}}" if what[0] == "volume" else "{{.Names}}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return [n for n in done.stdout.split() if n.startswith(prefix)]
+
+    assert left("ps", "-a") == []
+    assert left("volume", "ls") == []

@@ -24,7 +24,15 @@ from ..catalog import STACK_SUFFIX, Service, Site
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..plan import build_graph
 from .dependents import Dependent, find_dependents, is_running, order_within
-from .projects import PROJECT_LABEL, SERVICE_LABEL, Selection, parallel, registry_error, select
+from .projects import (
+    PROJECT_LABEL,
+    SERVICE_LABEL,
+    Project,
+    Selection,
+    parallel,
+    registry_error,
+    select,
+)
 from .standin import image_of
 
 REFUSAL_LINES = 15  # dependents named in a refusal before "… and N more"
@@ -150,6 +158,7 @@ def down(
         raise refusal(plan)
     extra = [d.service for d in plan.dependents]
     if names and not plan.targets + extra:  # only stacks with nothing enabled
+        _down_stacks(site, plan.whole, volumes)
         return DownResult([], plan.whole, volumes, time.monotonic() - started)
     chosen = [*plan.targets, *extra] if names else None
     selection = select(site, chosen, with_dependencies=False, overlays=False)
@@ -158,16 +167,24 @@ def down(
     services = [s.id for s in selection.services if s.id not in set(extra)]
     remove_services(selection, extra)  # dependents first, their volumes kept
     remove_services(selection, services, volumes=volumes)
-    # a whole stack: also containers of services no longer enabled, and its named volumes
-    stack_args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
-    parallel(
-        {s: selection.projects[s] for s in plan.whole if s in selection.projects},
-        lambda project: project.run(*stack_args),
-    )
+    _down_stacks(site, plan.whole, volumes)
     left = _left(selection, [*services, *extra])
     return DownResult(
         services, plan.whole, volumes, time.monotonic() - started, left, plan.dependents
     )
+
+
+def _down_stacks(site: Site, stacks: list[str], volumes: bool) -> None:
+    """A whole stack: also the containers of services no longer enabled and, with volumes,
+    every named volume. Compose is given every service file of the stack, disabled ones
+    too, since it removes only the volumes of the files it reads (orphans' stay)."""
+    args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
+    projects = {
+        s: Project(site, site.stacks[s], list(site.stacks[s].services.values()))
+        for s in stacks
+        if site.stacks[s].services
+    }
+    parallel(projects, lambda project: project.run(*args))
 
 
 def _left(selection: Selection, services: list[str]) -> list[str]:
