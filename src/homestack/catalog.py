@@ -147,6 +147,8 @@ def _load_stack(folder: Path) -> Stack:
         doc = yamlio.parse(text, stack_file)
         listed = parse_listed(text)
         raw = doc.data if isinstance(doc.data, dict) else {}
+        if "services" in raw and raw["services"] is None:  # every line commented: disabled
+            raw = {**raw, "services": []}
         try:
             meta = parse(StackMeta, raw)
         except SchemaError as exc:

@@ -176,3 +176,15 @@ def test_a_broken_env_layer_is_bad_input_before_compose_runs(
     err = capfd.readouterr().err
     assert "ollama/.env:1: not a KEY=value line" in err
     assert "docker compose" not in err
+
+
+def test_a_stack_with_every_service_disabled_is_valid_and_can_go_down(tmp_path: Path) -> None:
+    """`homestack disable` of a stack's last service leaves `services:` with only commented
+    lines (YAML null): up, down and plan refused the whole site as invalid."""
+    root = make_site(tmp_path)
+    stack_file = root / "essentials-stack" / "stack.yaml"
+    stack_file.write_text(stack_file.read_text().replace("  - proxy", "  # - proxy"))
+    site = Site.load(root)
+    site.require_valid()
+    assert site.stacks["essentials"].enabled == []
+    assert plan_down(site, ["essentials"]).whole == ["essentials"]
