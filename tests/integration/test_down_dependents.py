@@ -90,10 +90,16 @@ def test_down_volumes_also_removes_what_a_service_disabled_since_left(
 
     prefix = engine_cleanup
     monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
-    root = write_site(tmp_path / "site", {"ai": {"services": {"app": {}, "solo": {}}}})
+    root = write_site(
+        tmp_path / "site",
+        {"ai": {"services": {"app": {}, "solo": {}}}, "media": {"services": {"player": {}}}},
+    )
     assert up(Site.load(root)).ok
-    stack_file = root / "ai-stack" / "stack.yaml"
-    stack_file.write_text(stack_file.read_text().replace("  - solo", "  # - solo"))
+    for stack, name in (("ai", "solo"), ("media", "player")):
+        stack_file = root / f"{stack}-stack" / "stack.yaml"
+        stack_file.write_text(stack_file.read_text().replace(f"  - {name}", f"  # - {name}"))
+    down(Site.load(root), ["media"])  # a named stack with nothing enabled is still taken down
+    assert _running(prefix).keys() == {f"{prefix}ai-app-1", f"{prefix}ai-solo-1"}
     down(Site.load(root), volumes=True)
 
     def left(*what: str) -> list[str]:
