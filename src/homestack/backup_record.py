@@ -5,9 +5,7 @@ Light on purpose (no restic, engine or catalog loading): `homestack status` impo
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,42 +18,6 @@ STATE_DIR = ".homestack/backup"
 
 def state_dir(site: Site) -> Path:
     return site.data_root / STATE_DIR
-
-
-def lock_holder(site: Site, service: str) -> str | None:
-    """Who holds the service's backup lock ('pid N, backup'), or None when it is free.
-
-    Makes no file. `up` and `restart` ask, so they never start a service that a backup or
-    restore (backup.lock.ServiceLock) holds stopped or paused on purpose."""
-    try:
-        fd = os.open(state_dir(site) / f"{service}.lock", os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
-
-
-def refuse_busy(site: Site, services: list[str], what: str) -> None:
-    """Refuse (OperationFailed) when a backup or restore holds any of these services."""
-    from .errors import OperationFailed
-
-    busy = {name: who for name in services if (who := lock_holder(site, name))}
-    if busy:
-        raise OperationFailed(
-            "a backup or restore holds "
-            + ", ".join(f"{name} ({who})" for name, who in busy.items())
-            + f": `homestack {what}` would start it in the middle; nothing was started",
-            "Wait for it to finish (it starts the service again itself), then run "
-            f"`homestack {what}` again.",
-            service=next(iter(busy)),
-        )
 
 
 @dataclass(frozen=True)

@@ -67,31 +67,3 @@ def test_restart_runs_a_oneshot_job_again_and_succeeds_when_it_exits_0(
     # a job that ran to completion is not "unhealthy": restart runs it again and waits for exit 0
     assert restart(Site.load(root), ["job"], timeout=60).restarted == ["job"]
     assert _started_at(f"{prefix}ai-job-1") != finished
-
-
-def test_up_and_restart_never_start_a_service_a_backup_holds_stopped(
-    tmp_path: Path, standin_image: str, engine_cleanup: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from homestack.backup.lock import ServiceLock
-    from homestack.backup_record import state_dir
-
-    prefix = engine_cleanup
-    monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
-    root = write_site(tmp_path / "site", {"ai": {"services": {"app": {}}}})
-    site = Site.load(root)
-    assert up(site).ok
-    name = f"{prefix}ai-app-1"
-    subprocess.run(["docker", "stop", "-t", "1", name], check=True, capture_output=True)
-    with ServiceLock(state_dir(site), "app", "backup"):  # as a stop-consistency backup does
-        for attempt in (lambda: up(Site.load(root)), lambda: restart(Site.load(root), ["app"])):
-            with pytest.raises(OperationFailed) as refused:
-                attempt()
-            assert "a backup or restore holds app (pid" in refused.value.message
-            state = subprocess.run(
-                ["docker", "inspect", "--format", "{{.State.Status}}", name],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            assert state.stdout.strip() == "exited"
-    assert up(Site.load(root)).ok  # the lock gone, up starts it as before

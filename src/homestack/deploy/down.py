@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..backup_record import refuse_busy
 from ..catalog import STACK_SUFFIX, Service, Site
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..plan import build_graph
@@ -229,7 +228,6 @@ def restart(site: Site, names: list[str] | None = None, *, timeout: float = 300)
             f"`homestack up {' '.join(missing)}`"
             + (", or name only the services to restart." if names is None else "."),
         )
-    refuse_busy(site, [s.id for s in selection.services], "restart")
     done: list[str] = []
     for wave in selection.order:
         batch: dict[str, list[str]] = {}

@@ -32,7 +32,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..backup_record import refuse_busy
 from ..catalog import Service, Site
 from ..errors import CommandFailed, HomestackError, OperationFailed
 from .projects import (
@@ -614,8 +613,6 @@ def up(
         images[s.id] for s in services if (selection.projects[s.stack].name, s.id) in current
     }
     runs = _plan_actions(selection, hashes, current, images, _image_ids(running))
-    # a backup or restore may hold a service stopped or paused on purpose: never start it
-    refuse_busy(site, [r.service for r in runs.values() if r.action != "none"], "up")
     redact = Redactor(site, services)
     for run in runs.values():
         listener(run)
