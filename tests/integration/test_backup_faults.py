@@ -61,6 +61,31 @@ def test_second_concurrent_backup_is_refused_then_kill_9_while_stopped_recovers(
     _assert_recovers(backup_site, "files")
 
 
+def test_no_deploy_acts_on_a_service_a_backup_holds_stopped(
+    backup_site: BackupSite, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While `backup files` holds files stopped, `up` and `restart` wait for the site lock
+    and give up naming the backup; when the backup is gone, `up` goes ahead."""
+    backup_site.up("files", "db")
+    child, marker = backup_site.spawn("backup", "files", hold_at="stopped")
+    monkeypatch.setenv("HOMESTACK_LOCK_TIMEOUT", "1")
+    try:
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+        root = str(backup_site.root)
+        for command in (["up", "files"], ["restart", "db"], ["down", "db"]):
+            assert run(["--site", root, *command]) == 1, command
+            err = capsys.readouterr().err
+            assert f"pid {child.pid}, homestack backup files" in err, err
+            assert "HOMESTACK_LOCK_TIMEOUT" in err
+        assert not backup_site.running("files"), "up started what the backup had stopped"
+        assert backup_site.running("db")
+    finally:
+        os.killpg(child.pid, 9)
+        child.communicate()
+    _assert_recovers(backup_site, "files")
+
+
 def test_kill_9_while_dumping_never_leaves_a_torn_dump(backup_site: BackupSite) -> None:
     backup_site.up("db")
     (backup_site.data / "db" / "db" / "rows").write_text("one\n")

@@ -19,6 +19,7 @@ from ..backup_record import state_dir
 from ..catalog import Service, Site
 from ..engine import backup_ops
 from ..errors import BadInput, HomestackError, OperationFailed
+from ..sitelock import site_lock
 from . import config
 from .journal import Journal, Swap, hold_point, remove_path
 from .lock import ServiceLock
@@ -107,7 +108,10 @@ def _restore(
     health_timeout: float,
 ) -> RestoreResult:
     folder = state_dir(site)
-    with ServiceLock(folder, service.id, "restore"):
+    with (
+        ServiceLock(folder, service.id, "restore"),
+        site_lock(site.root, f"restore {service.id}"),
+    ):
         recovered = recover(site, service)
         restic = config.restic_for(site, service.id)
         # `install data` creates DATA/backups/{service} empty: a repository has its config

@@ -22,6 +22,7 @@ from typing import Any
 from ..catalog import STACK_SUFFIX, Service, Site
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..plan import build_graph
+from ..sitelock import site_lock
 from .dependents import Dependent, find_dependents, is_running, order_within
 from .projects import (
     PROJECT_LABEL,
@@ -151,6 +152,18 @@ def down(
 ) -> DownResult:
     """Take services (or whole stacks, orphans included) down, dependents first: also the
     running services elsewhere that need them (or, with dependents=False, refuse)."""
+    with site_lock(site.root, "down"):
+        return _down(site, names, volumes=volumes, dependents=dependents, plan=plan)
+
+
+def _down(
+    site: Site,
+    names: list[str] | None,
+    *,
+    volumes: bool,
+    dependents: bool,
+    plan: DownPlan | None,
+) -> DownResult:
     started = time.monotonic()
     plan = plan or plan_down(site, names)
     if plan.dependents and not dependents:
@@ -212,6 +225,11 @@ def restart(site: Site, names: list[str] | None = None, *, timeout: float = 300)
     """Restart existing containers in dependency order: a wave is restarted only once the
     wave before it is running and healthy again (as `up` gates a first start); a oneshot
     job runs again and counts once it exits 0."""
+    with site_lock(site.root, "restart"):
+        return _restart(site, names, timeout=timeout)
+
+
+def _restart(site: Site, names: list[str] | None, *, timeout: float) -> RestartResult:
     from ..engine.backup_ops import wait_healthy
 
     started = time.monotonic()

@@ -34,6 +34,7 @@ from typing import Any
 
 from ..catalog import Service, Site
 from ..errors import CommandFailed, HomestackError, OperationFailed
+from ..sitelock import site_lock
 from .projects import (
     HASH_LABEL,
     IMAGE_LABEL,
@@ -581,7 +582,30 @@ def up(
     timeout: float = 300.0,
     listener: Listener = _noop,
 ) -> UpResult:
-    """Bring the selected services (and what they need) up, healthy, in dependency order."""
+    """Bring the selected services (and what they need) up, healthy, in dependency order;
+    one deploy at a time per site, never while a backup holds a service stopped."""
+    with site_lock(site.root, "up"):
+        return _up(
+            site,
+            names,
+            stand_in=stand_in,
+            delays=delays,
+            rollback=rollback,
+            timeout=timeout,
+            listener=listener,
+        )
+
+
+def _up(
+    site: Site,
+    names: list[str] | None,
+    *,
+    stand_in: str | None,
+    delays: Mapping[str, float] | None,
+    rollback: bool,
+    timeout: float,
+    listener: Listener,
+) -> UpResult:
     from . import standin as standin_mod
 
     started = time.monotonic()
