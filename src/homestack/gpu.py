@@ -103,7 +103,7 @@ class GpuReport:
         if self.setting == "cpu":
             return "Set GPU=auto in .env to use a GPU."
         fixes = [self.fixes[v] for v in self.present_vendors if v in self.fixes]
-        return " ".join(fixes) or "Add a GPU that Docker can use, or disable the service."
+        return " ".join(fixes) or "Add a GPU that Docker can use."
 
     def to_data(self) -> dict[str, Any]:
         return {
