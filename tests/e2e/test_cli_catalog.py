@@ -404,3 +404,18 @@ def test_shipped_catalog_validates_offline_without_errors(
     data = cli(capsys, "--site", str(REPO), "validate", "--offline", "--json").json()
     errors = [f for f in data["findings"] if f["severity"] == "error"]  # type: ignore[union-attr,index]
     assert errors == []
+
+
+def test_ctrl_c_says_interrupted_and_exits_130(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    app_module = importlib.import_module("homestack.cli.app")
+
+    def interrupted(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(app_module, "app", interrupted)
+    result = cli(capsys, "up")
+    assert (result.code, result.err, result.out) == (130, "interrupted\n", "")

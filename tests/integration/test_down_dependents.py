@@ -81,6 +81,10 @@ def test_down_a_stack_takes_down_its_dependents_elsewhere_and_no_dependents_refu
     ).stdout.split()
     assert all_left == [f"{prefix}ai-solo-1"]  # dependents are removed, like the targets
 
+    # again: nothing of essentials is left, and the count says so
+    assert run(["--site", str(root), "down", "essentials"]) == 0
+    assert "no container to remove" in capfd.readouterr().out
+
 
 def test_down_volumes_also_removes_what_a_service_disabled_since_left(
     tmp_path: Path, standin_image: str, engine_cleanup: str, monkeypatch: pytest.MonkeyPatch

@@ -149,6 +149,8 @@ def run(argv: list[str]) -> int:
         render_error(error)
         return int(error.exit_status)
     except KeyboardInterrupt:
+        # commands that must tidy up (up, backup, restore) have done so on their way out
+        sys.stderr.write("interrupted\n")
         return 130
     except Exception as unexpected:  # a bug: say so plainly
         if debug:

@@ -76,7 +76,8 @@ def up_command(
         typer.Option("--rollback", help="On failure, remove the containers this run started."),
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds each service has to become healthy.")
+        float,
+        typer.Option("--timeout", help="Seconds each service has to become healthy.", min=1.0),
     ] = 300.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -206,8 +207,13 @@ def _render_down(result: Any, out: Console) -> None:
             out.print("  " + escape(dependent.reason()))
         ids = " ".join(d.service for d in result.dependents)
         out.print(f"[dim]bring them back with: homestack up {escape(ids)}[/]")
+    count = len(result.removed)
     out.print(
-        f"removed {len(result.removed)} services"
+        (
+            f"removed {count} service{'s' if count != 1 else ''}"
+            if count
+            else "no container to remove"
+        )
         + (f" (stacks: {', '.join(result.stacks)})" if result.stacks else "")
         + ("; volumes removed" if result.volumes_removed else "; volumes and DATA kept")
         + f" in {result.elapsed:.1f}s",

@@ -40,7 +40,7 @@ REFUSAL_LINES = 15  # dependents named in a refusal before "… and N more"
 
 @dataclass
 class DownResult:
-    removed: list[str]  # named services whose containers were stopped and removed
+    removed: list[str]  # named services that had a container, now stopped and removed
     stacks: list[str]  # whole stacks taken down (orphans included)
     volumes_removed: bool
     elapsed: float
@@ -177,12 +177,15 @@ def _down(
     if extra:  # dependents may need a target only through services that are not running
         selection.order = order_within(plan.needs, selection.graph.needs)
     services = [s.id for s in selection.services if s.id not in set(extra)]
+    # what had a container, so the result counts what was removed, not what was asked
+    present = _running(site, {s.stack for s in selection.services}, any_state=True)
     remove_services(selection, extra)  # dependents first, their volumes kept
     remove_services(selection, services, volumes=volumes)
     _down_stacks(site, plan.whole, volumes)
     left = _left(selection, [*services, *extra])
+    removed = [s for s in services if s in present]
     return DownResult(
-        services, plan.whole, volumes, time.monotonic() - started, left, plan.dependents
+        removed, plan.whole, volumes, time.monotonic() - started, left, plan.dependents
     )
 
 
