@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -403,8 +403,16 @@ class Site:
                 found.extend(service.problems)
         return found
 
-    def require_valid(self) -> None:
-        for problem in self.all_problems():
+    def require_valid(self, stacks: Collection[str] | None = None) -> None:
+        """BadInput for the first problem of the site, or only of these stacks: a broken
+        file in one stack does not hold back commands on the others."""
+        problems = list(self.problems)
+        for stack in self.stacks.values():
+            if stacks is None or stack.id in stacks:
+                problems += stack.problems
+                for service in stack.services.values():
+                    problems += service.problems
+        for problem in problems:
             raise BadInput(
                 problem.message,
                 problem.hint,

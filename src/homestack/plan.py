@@ -149,12 +149,16 @@ def networks_for(site: Site, services: list[Service]) -> list[str]:
 
 def selected_graph(site: Site, names: list[str] | None) -> tuple[list[Service] | None, Graph]:
     """Resolve STACK|SERVICE… into (the services named, or None for all; their dependency
-    graph). BadInput when a service depends on one that is not enabled."""
-    site.require_valid()
+    graph). BadInput when a service depends on one that is not enabled, or when a file of a
+    stack involved (named, or holding something they need) cannot be read."""
+    if not names:
+        site.require_valid()
     stacks, chosen = site.select(names)
     if names and chosen is None:
         chosen = [s for stack in stacks for s in stack.enabled]
     graph = build_graph(site, chosen)
+    if names:
+        site.require_valid({s.id for s in stacks} | {s.stack for s in graph.services.values()})
     if graph.unknown:
         service, name = graph.unknown[0]
         raise BadInput(

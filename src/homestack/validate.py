@@ -88,8 +88,8 @@ class MergedConfig:
 
 
 def merged_config(site: Site, stack_name: str | None = None) -> MergedConfig:
-    site.require_valid()
     stacks = [site.stack(stack_name)] if stack_name else list(site.stacks.values())
+    site.require_valid([s.id for s in stacks])  # another stack's broken file does not matter
     from .gpu_choice import overlays_for
 
     models = {}

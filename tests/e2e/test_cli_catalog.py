@@ -16,6 +16,7 @@ import typer
 
 from homestack.cli import app
 from homestack.cli.app import run
+from homestack.errors import BadInput
 from homestack.models import json_schema
 from sitekit import REPO, make_site, write_tree
 
@@ -191,6 +192,36 @@ def test_broken_yaml_is_exit_2_naming_the_file(
     for command in (["plan"], ["enable", "whisper"], ["config"]):
         result = hs(capsys, site, *command)
         assert_one_screen_error(result, "stack.yaml")
+
+
+def test_a_broken_file_blocks_only_the_stacks_that_involve_it(
+    capsys: pytest.CaptureFixture[str], site: Path, compose_cli: None
+) -> None:
+    """Editing one service into bad YAML must not lock the owner out of the other stacks."""
+    from homestack.catalog import Site
+    from homestack.deploy.down import plan_down
+
+    write_tree(
+        site,
+        {
+            "media-stack/stack.yaml": "description: media\nservices:\n  - tv\n",
+            "media-stack/services/tv.docker-compose.yaml": "services:\n  tv: [\n",
+        },
+    )
+    ok = hs(capsys, site, "plan", "ai", "--json")
+    assert ok.code == 0, ok.err
+    assert "tv" not in ok.out
+    config = hs(capsys, site, "config", "ai")
+    assert config.code == 0, config.err
+    for command in (["plan", "media"], ["plan", "tv"], ["plan"], ["plan", "ai", "tv"]):
+        assert_one_screen_error(hs(capsys, site, *command), "tv.docker-compose.yaml")
+    loaded = Site.load(site)
+    assert plan_down(loaded, ["ai"]).targets == ["ollama", "webui"]
+    with pytest.raises(BadInput, match=r"tv\.docker-compose\.yaml"):
+        plan_down(loaded, ["media"])
+    # what a named stack needs counts: ai depends on essentials
+    (site / "essentials-stack/services/proxy.docker-compose.yaml").write_text("x: [\n")
+    assert_one_screen_error(hs(capsys, site, "plan", "ai"), "proxy.docker-compose.yaml")
 
 
 def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str], site: Path) -> None:

@@ -46,8 +46,8 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change;
 
 def _selected(names: list[str] | None) -> list[Service]:
     site = state.site()
-    site.require_valid()
     stacks, only = site.select(names)
+    site.require_valid([s.id for s in stacks] if names else None)
     if only is not None:
         return only
     return [service for stack in stacks for service in stack.enabled]

@@ -70,9 +70,10 @@ class DownPlan:
 
 
 def plan_down(site: Site, names: list[str] | None = None) -> DownPlan:
-    """Resolve STACK|SERVICE… and find the running services elsewhere that need them."""
-    site.require_valid()
+    """Resolve STACK|SERVICE… and find the running services elsewhere that need them. Only
+    the stacks that go down must be readable: a broken file elsewhere does not block it."""
     if not names:
+        site.require_valid()
         everything = [s.id for s in site.services(enabled_only=True)]
         return DownPlan(None, everything, list(site.stacks))
     targets: list[str] = []
@@ -85,6 +86,7 @@ def plan_down(site: Site, names: list[str] | None = None) -> DownPlan:
         else:
             targets.append(site.service(name).id)
     targets = list(dict.fromkeys(targets))
+    site.require_valid({*whole, *(site.service(t).stack for t in targets)})
     graph = build_graph(site)
     candidates = find_dependents(graph, targets, graph.services)
     if candidates:  # only then ask the engine which of them run
