@@ -114,7 +114,8 @@ class Stack:
 
     @property
     def enabled(self) -> list[Service]:
-        return [self.services[s.name] for s in self.listed if s.enabled and s.name in self.services]
+        names = dict.fromkeys(s.name for s in self.listed if s.enabled)  # listed twice: once
+        return [self.services[name] for name in names if name in self.services]
 
 
 def parse_listed(text: str) -> list[ListedService]:
@@ -220,7 +221,32 @@ def _load_stack(folder: Path) -> Stack:
                     hint=_did_you_mean(entry.name, list(services)) or "Remove the line.",
                 )
             )
+    problems += _listed_twice(listed, stack_file)
     return Stack(stack_id, folder, meta, listed, services, problems)
+
+
+def _listed_twice(listed: list[ListedService], stack_file: Path) -> list[Problem]:
+    """A second enabled line of one name (a commented copy beside it is just a note)."""
+    problems: list[Problem] = []
+    first_line: dict[str, int] = {}
+    for entry in listed:
+        if not entry.enabled:
+            continue
+        if entry.name not in first_line:
+            first_line[entry.name] = entry.line
+            continue
+        problems.append(
+            Problem(
+                "stack.listed-twice",
+                f"stack.yaml lists {entry.name!r} twice (lines {first_line[entry.name]} "
+                f"and {entry.line})",
+                stack_file,
+                entry.line,
+                service=entry.name,
+                hint=f"Delete line {entry.line}: each service is listed once.",
+            )
+        )
+    return problems
 
 
 def _validation_problem(

@@ -31,15 +31,17 @@ class ToggleResult:
 def _edit(text: str, stack: Stack, name: str, enable: bool) -> str | None:
     """The new text, or None when the service is already in the wanted state."""
     lines = text.splitlines(keepends=True)
-    entry = next((item for item in stack.listed if item.name == name), None)
-    if entry is not None:
-        if entry.enabled == enable:
+    entries = [item for item in stack.listed if item.name == name]
+    if entries:
+        if any(item.enabled for item in entries) == enable:
             return None
-        line = lines[entry.line - 1]
-        if enable:
-            lines[entry.line - 1] = re.sub(r"^(\s*)#\s?(\s*-\s)", r"\1\2", line, count=1)
-        else:
-            lines[entry.line - 1] = re.sub(r"^(\s*)(-\s)", r"\1# \2", line, count=1)
+        # enable the first line; disable every enabled one (a name listed twice)
+        for entry in [entries[0]] if enable else [e for e in entries if e.enabled]:
+            line = lines[entry.line - 1]
+            if enable:
+                lines[entry.line - 1] = re.sub(r"^(\s*)#\s?(\s*-\s)", r"\1\2", line, count=1)
+            else:
+                lines[entry.line - 1] = re.sub(r"^(\s*)(-\s)", r"\1# \2", line, count=1)
         return "".join(lines)
     if not enable:
         return None  # not listed means disabled already

@@ -253,3 +253,15 @@ def test_yaml_1_1_lookalikes_read_as_compose_reads_them(tmp_path: Path) -> None:
     assert service.compose["ports"] == ["5353:53"]
     conflicts = [f for f in lint_site(site) if f.rule == "ports.conflict"]
     assert conflicts and any("5353" in f.message for f in conflicts)
+
+
+def test_a_service_listed_twice_is_a_problem_and_enabled_once(tmp_path: Path) -> None:
+    make_site(tmp_path, {"ai-stack/stack.yaml": "services:\n  - ollama\n  - webui\n  - ollama\n"})
+    site = Site.load(tmp_path)
+    ai = site.stack("ai")
+    assert [s.id for s in ai.enabled] == ["ollama", "webui"]
+    (problem,) = site.all_problems()
+    assert problem.rule == "stack.listed-twice"
+    assert (problem.line, problem.service) == (4, "ollama")
+    assert "lines 2 and 4" in problem.message
+    assert problem.hint == "Delete line 4: each service is listed once."

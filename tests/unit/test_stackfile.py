@@ -181,3 +181,15 @@ def test_file_mode_is_kept_and_no_temp_files_remain(site_root: Path) -> None:
     disable(site_root, "ollama")
     assert stack_file(site_root).stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in (site_root / "ai-stack").iterdir()) == before
+
+
+def test_a_service_listed_twice_is_disabled_on_every_line(tmp_path: Path) -> None:
+    text = "services:\n  - ollama\n  - webui\n  - ollama\n"
+    root = make_site(tmp_path, {"ai-stack/stack.yaml": text})
+    assert disable(root, "ollama") == ["ollama"]
+    after = stack_file(root).read_text(encoding="utf-8")
+    assert after == "services:\n  # - ollama\n  - webui\n  # - ollama\n"
+    assert enable(root, "ollama") == ["ollama"]
+    assert stack_file(root).read_text(encoding="utf-8") == (
+        "services:\n  - ollama\n  - webui\n  # - ollama\n"
+    )

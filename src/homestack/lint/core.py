@@ -109,6 +109,7 @@ SITE_PROBLEMS: dict[str, str] = {
     "stack.schema": "stack.yaml does not match its schema",
     "stack.services": "the services list of stack.yaml is not a plain list of names",
     "stack.unknown-service": "stack.yaml lists a service that has no file",
+    "stack.listed-twice": "stack.yaml lists an enabled service twice",
     "service.duplicate": "two stacks define a service of the same name",
     # read by the lint context itself, while rules ask for env layers
     "env.syntax": "an .env / .env.example line is not KEY=value, a comment or empty",

@@ -105,6 +105,11 @@ FAILING = [
         "ai-stack/stack.yaml",
     ),
     Case(
+        "stack.listed-twice",
+        {"ai-stack/stack.yaml": f"services:\n  - web\n  - api\n  - web  {MARK}\n"},
+        "ai-stack/stack.yaml",
+    ),
+    Case(
         "service.duplicate",
         {
             "media-stack/stack.yaml": stack_yaml(["web"]),
@@ -474,6 +479,7 @@ PASSING = [
         "stack.services", {"ai-stack/stack.yaml": "# c\nservices:\n  - web  # the web\n  # - old\n"}
     ),
     Case("stack.unknown-service"),
+    Case("stack.listed-twice", {"ai-stack/stack.yaml": "services:\n  - web\n  # - web\n"}),
     Case(
         "service.duplicate",
         {
