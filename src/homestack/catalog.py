@@ -144,7 +144,7 @@ def _load_stack(folder: Path) -> Stack:
     meta = StackMeta()
     listed: list[ListedService] = []
     try:
-        text = stack_file.read_text(encoding="utf-8")
+        text = yamlio.read_text(stack_file)
         doc = yamlio.parse(text, stack_file)
         listed = parse_listed(text)
         raw = doc.data if isinstance(doc.data, dict) else {}

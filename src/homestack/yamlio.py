@@ -229,11 +229,38 @@ def _parse(text: str, path: Path) -> YamlDoc:
     return doc
 
 
+def read_text(path: Path) -> str:
+    """A file's UTF-8 text; BadInput with the fix when it cannot be read (a missing file
+    raises FileNotFoundError: callers tell what it should contain)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise BadInput(
+            f"{path}: is a folder, not a file",
+            f"Replace the folder with the file {path.name} (move the folder away).",
+            file=path,
+        ) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise BadInput(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} on line {line})",
+            "Save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`).",
+            file=path,
+            line=line,
+        ) from None
+    except OSError as exc:
+        raise BadInput(
+            f"{path}: cannot read: {exc.strerror}",
+            "Make it readable by this user (check its owner and mode).",
+            file=path,
+        ) from None
+
+
 def load(path: Path) -> YamlDoc:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise BadInput(f"{path}: file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path}: cannot read: {exc}", file=path) from None
     return parse(text, path)

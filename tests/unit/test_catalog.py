@@ -265,3 +265,30 @@ def test_a_service_listed_twice_is_a_problem_and_enabled_once(tmp_path: Path) ->
     assert (problem.line, problem.service) == (4, "ollama")
     assert "lines 2 and 4" in problem.message
     assert problem.hint == "Delete line 4: each service is listed once."
+
+
+@pytest.mark.parametrize(
+    ("make_bad", "words", "hint"),
+    [
+        (lambda p: p.mkdir(), "is a folder", "Replace the folder with the file"),
+        (lambda p: p.write_bytes(b"services:\n  - caf\xe9\n"), "not UTF-8", "Save it as UTF-8"),
+    ],
+    ids=["folder", "latin-1"],
+)
+def test_an_unreadable_stack_yaml_or_service_file_is_a_problem_with_its_fix(
+    tmp_path: Path, make_bad: object, words: str, hint: str
+) -> None:
+    make_site(tmp_path)
+    for name in ("ai-stack/stack.yaml", "ai-stack/services/webui.docker-compose.yaml"):
+        path = tmp_path / name
+        path.unlink()
+        make_bad(path)  # type: ignore[operator]
+    site = Site.load(tmp_path)  # raised IsADirectoryError / UnicodeDecodeError for stack.yaml
+    problems = {p.file.name: p for p in site.all_problems()}
+    assert set(problems) == {"stack.yaml", "webui.docker-compose.yaml"}
+    for problem in problems.values():
+        assert problem.rule == "yaml.syntax"
+        assert words in problem.message
+        assert problem.hint is not None
+        assert problem.hint.startswith(hint)
+    assert site.stack("essentials").enabled  # the other stack still loads
