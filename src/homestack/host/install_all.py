@@ -7,10 +7,12 @@ and says when there was nothing to change; a second run changes nothing and says
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import BadInput
 from .docker_install import install_docker
 from .drivers import install_drivers
 from .envfile import ensure_env
@@ -104,6 +106,7 @@ def install_all(
     for note in env.notes:
         echo(f"  note: {note}")
     result.parts.append(PartResult("settings", env.changed, summary, env.to_data()))
+    check_site(root, stack)
 
     drivers = install_drivers(probe, echo, yes=yes, dry_run=dry_run)
     result.parts.append(
@@ -124,6 +127,28 @@ def install_all(
     _deploy(root, echo, result, stack=stack, stand_in=stand_in, dry_run=dry_run, listener=listener)
     echo(result.summary())
     return result
+
+
+def check_site(root: Path, stack: str | None) -> None:
+    """Refuse bad input before anything on the host changes: a broken env layer, a PUID,
+    PGID or GPU value homestack cannot use, an unknown --stack (later parts found these only
+    after drivers, Docker, networks or secrets had been changed)."""
+    from ..catalog import Site
+    from ..deploy.data import owner_ids
+    from ..deploy.projects import select
+    from ..gpu import SETTINGS
+
+    site = Site.load(root)
+    select(site, [stack] if stack else None, overlays=False)  # env layers, the stack name
+    owner_ids(site)
+    gpu = site.root_env.get("GPU", "auto")
+    if (gpu.strip().lower() or "auto") not in SETTINGS:
+        where = "the environment" if "GPU" in os.environ else ".env"
+        raise BadInput(
+            f"GPU={gpu} is not one of {', '.join(SETTINGS)}",
+            f"Set GPU in {where} to auto (detect), nvidia, amd, intel or cpu.",
+            file=root / ".env" if "GPU" not in os.environ else None,
+        )
 
 
 def _deploy(

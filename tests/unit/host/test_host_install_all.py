@@ -1,0 +1,57 @@
+"""`install all` on a copy of the shipped catalog and a constructed (fake_) host: bad input
+is refused before any part changes the host."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from homestack.errors import BadInput
+from homestack.host.install_all import install_all
+from homestack.host.probe import CommandResult, HostProbe, no_nvml
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _site(tmp_path: Path, env_lines: str) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(REPO / "base.docker-compose.yaml", site)
+    for stack in REPO.glob("*-stack"):
+        shutil.copytree(stack, site / stack.name)
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    (site / ".env.example").write_text(example, encoding="utf-8")
+    (site / ".env").write_text(example + env_lines, encoding="utf-8")
+    return site
+
+
+@pytest.mark.parametrize(
+    ("env_lines", "stack", "message"),
+    [
+        ("PUID=abc\n", None, "PUID=abc is not a numeric id"),
+        ("GPU=banana\n", None, "GPU=banana is not one of"),
+        ("this is bad\n", None, "not a KEY=value line"),
+        ("", "nope", "no service named 'nope'"),
+    ],
+)
+def test_fake_host_bad_input_is_refused_before_any_part_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env_lines: str, stack: str | None, message: str
+) -> None:
+    for key in ("PUID", "PGID", "GPU", "HOMESTACK_PREFIX"):
+        monkeypatch.delenv(key, raising=False)
+    site = _site(tmp_path, env_lines)
+    calls: list[tuple[str, ...]] = []
+
+    def run(argv: Sequence[str], *, timeout: float = 60.0) -> CommandResult:
+        calls.append(tuple(argv))
+        return CommandResult(tuple(argv), 127, "", "not on a fake host")
+
+    probe = HostProbe(root=tmp_path / "host", run=run, which=lambda _: None, nvml=no_nvml, env={})
+    lines: list[str] = []
+    with pytest.raises(BadInput, match=message):
+        install_all(site, lines.append, probe=probe, stack=stack)
+    assert [line.split(":")[0] for line in lines if not line.startswith(" ")] == ["settings"]
+    assert calls == [] and not (site / "secrets").exists() and not (site / "DATA").exists()
