@@ -70,12 +70,12 @@ def parse_env(text: str, path: Path) -> EnvFile:
 
 
 def read_env(path: Path) -> EnvFile | None:
+    from .yamlio import read_text  # the same fixes for a folder, a bad byte, a bad mode
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path}: cannot read: {exc}", file=path) from None
     return parse_env(text, path)
 
 

@@ -233,7 +233,8 @@ def read_text(path: Path) -> str:
     """A file's UTF-8 text; BadInput with the fix when it cannot be read (a missing file
     raises FileNotFoundError: callers tell what it should contain)."""
     try:
-        return path.read_text(encoding="utf-8")
+        # a BOM (Windows editors write one) is dropped, as Compose and YAML parsers do
+        return path.read_text(encoding="utf-8").removeprefix("\ufeff")
     except FileNotFoundError:
         raise
     except IsADirectoryError:

@@ -292,3 +292,12 @@ def test_an_unreadable_stack_yaml_or_service_file_is_a_problem_with_its_fix(
         assert problem.hint is not None
         assert problem.hint.startswith(hint)
     assert site.stack("essentials").enabled  # the other stack still loads
+
+
+def test_a_stack_yaml_with_a_byte_order_mark_lists_its_services(tmp_path: Path) -> None:
+    make_site(tmp_path)
+    path = tmp_path / "ai-stack/stack.yaml"
+    path.write_bytes(b"\xef\xbb\xbfservices:\n  - ollama\n")
+    site = Site.load(tmp_path)
+    assert [s.id for s in site.stack("ai").enabled] == ["ollama"]
+    assert site.all_problems() == []

@@ -219,3 +219,23 @@ def test_prefix_comes_from_root_env(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert site.prefix == "t1_"
     assert site.project_name(site.stack("ai")) == "t1_ai"
     assert site.network_name("ai-services") == "t1_ai-services"
+
+
+def test_a_byte_order_mark_is_read_as_compose_reads_it(tmp_path: Path) -> None:
+    # Windows editors save UTF-8 with a BOM; `docker compose --env-file` accepts it
+    path = tmp_path / ".env"
+    path.write_bytes(b"\xef\xbb\xbfTZ=Europe/Paris\nPUID=1000\n")
+    env = settings.read_env(path)
+    assert env is not None
+    assert env.values == {"TZ": "Europe/Paris", "PUID": "1000"}
+    assert env.lines["TZ"] == 1
+
+
+def test_an_env_file_that_is_not_utf8_names_its_line_and_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_bytes(b"TZ=Etc/UTC\nNAME=caf\xe9\n")
+    with pytest.raises(BadInput) as caught:
+        settings.read_env(path)
+    assert caught.value.line == 2
+    assert caught.value.hint is not None
+    assert caught.value.hint.startswith("Save it as UTF-8")
