@@ -55,6 +55,7 @@ class DockerState:
     engine: str | None  # server version when it answers
     compose: str | None  # Compose v2 version
     dockerd: bool
+    denied: bool = False  # the engine's socket refused this user (permission denied)
 
     @property
     def working(self) -> bool:
@@ -64,14 +65,16 @@ class DockerState:
 def docker_state(probe: HostProbe) -> DockerState:
     cli = probe.which("docker")
     engine = compose = None
+    denied = False
     if cli:
         done = probe.run([cli, "version", "--format", "{{.Server.Version}}"], timeout=30)
         engine = done.stdout.strip() if done.ok and done.stdout.strip() else None
+        denied = not engine and "permission denied" in (done.stderr + done.stdout).lower()
         done = probe.run([cli, "compose", "version", "--short"], timeout=30)
         version = done.stdout.strip().lstrip("v")
         if done.ok and version[:1].isdigit() and int(version.split(".")[0]) >= 2:
             compose = version
-    return DockerState(cli, engine, compose, bool(probe.which("dockerd")))
+    return DockerState(cli, engine, compose, bool(probe.which("dockerd")), denied)
 
 
 def _docker_repo_steps(
@@ -127,10 +130,10 @@ def _service_steps(probe: HostProbe, state: DockerState) -> tuple[list[Step], li
             Step(
                 "start Docker now and at every boot",
                 ("systemctl", "enable", "--now", "docker"),
-                done=bool(state.engine) and enabled.stdout.strip() == "enabled",
+                done=bool(state.engine or state.denied) and enabled.stdout.strip() == "enabled",
             )
         )
-    else:
+    elif not state.denied:
         running = "" if state.engine else "the engine is not running; "
         notes.append(
             f"systemd is not PID 1 here, so nothing starts Docker at boot: {running}start it "
@@ -151,6 +154,7 @@ def plan_docker(probe: HostProbe, repo: str = "auto") -> HostPlan:
         "os": release.to_data(),
         "engine": state.engine,
         "compose": state.compose,
+        "denied": state.denied,
     }
     if state.working:
         summary = f"Docker Engine {state.engine} and Compose {state.compose} work"
@@ -160,6 +164,10 @@ def plan_docker(probe: HostProbe, repo: str = "auto") -> HostPlan:
         packages, source = _package_steps(probe, release, state, repo)
         if state.dockerd and not state.compose:
             summary = "the engine is installed but Compose v2 is missing"
+        elif state.denied:
+            summary = f"the Docker engine runs but {_current_user(probe)} may not use it "
+            summary += "(permission denied on its socket)"
+            packages = []
         elif state.dockerd:
             summary = "Docker is installed but the engine does not answer"
             packages = []
@@ -179,12 +187,18 @@ def plan_docker(probe: HostProbe, repo: str = "auto") -> HostPlan:
     steps += service_steps
     notes += service_notes
     user = invoking_user(probe)
+    if state.denied and not user and probe.euid != 0:
+        user = _current_user(probe)  # the one refused: joining `docker` needs root
     if user:
         members = group_members(probe, "docker") or set()
         steps.append(join_group(user, "docker", members))
         if user not in members:
             notes.append(f"{user} must log out and in again (or run `newgrp docker`) to use it.")
     return HostPlan("docker", summary, tuple(steps), tuple(notes), facts)
+
+
+def _current_user(probe: HostProbe) -> str:
+    return probe.env.get("USER") or probe.env.get("LOGNAME") or f"uid {probe.euid}"
 
 
 def _wait_for_engine(probe: HostProbe, wait_s: float) -> DockerState:
@@ -209,8 +223,14 @@ def install_docker(
     plan = plan_docker(probe, repo)
     describe(plan, echo, dry_run=dry_run)
     if dry_run or not plan.pending:
-        if not plan.pending:
+        if not plan.pending and not plan.facts.get("denied"):
             echo("docker: nothing to change")
+        if plan.facts.get("denied") and not dry_run:  # in the group, but not this login yet
+            raise OperationFailed(
+                f"docker: {plan.summary}",
+                "Log out and in again (or run `newgrp docker`) so the docker group applies, "
+                "or run it with sudo.",
+            )
         return HostResult(plan, dry_run=dry_run, verified=plan.summary)
     ran = execute(plan, probe, echo)
     started = probe.systemd  # without systemd, the notes say how to start dockerd

@@ -121,7 +121,7 @@ def install_all(
     )  # fmt: skip
     working = docker.plan.facts.get("engine") and docker.plan.facts.get("compose")
     if dry_run and not working:
-        echo("networks, secrets, data, up: would follow once Docker is installed")
+        echo("networks, secrets, data, up: would follow once Docker works")
         return result
 
     _deploy(root, echo, result, stack=stack, stand_in=stand_in, dry_run=dry_run, listener=listener)

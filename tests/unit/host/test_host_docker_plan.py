@@ -221,3 +221,32 @@ def test_fake_systemd_engine_that_never_answers_fails(host: Load) -> None:
     recorded.init = "systemd"
     with pytest.raises(OperationFailed, match="the engine is not running"):
         install_docker(recorded.probe(), lambda _: None, wait_s=0)
+
+
+DENIED = "hosts/fake-docker-permission-denied.txt"
+
+
+def test_fake_user_refused_by_the_socket_is_told_to_join_docker_with_sudo(host: Load) -> None:
+    recorded = host(DENIED, "hosts/fake-os-debian-12.txt")
+    plan = plan_docker(recorded.probe())
+    assert plan.summary == (
+        "the Docker engine runs but hstest may not use it (permission denied on its socket)"
+    )
+    assert commands(plan) == ["usermod -aG docker hstest"]  # no package, no engine start
+    lines: list[str] = []
+    with pytest.raises(OperationFailed, match="need root") as caught:
+        install_docker(recorded.probe(), lines.append)
+    assert "sudo" in (caught.value.hint or "")
+    assert "docker: nothing to change" not in lines and not recorded.ran("usermod")
+
+
+def test_fake_user_in_docker_but_not_this_login_is_told_to_log_in_again(host: Load) -> None:
+    recorded = host(DENIED, "hosts/fake-os-debian-12.txt")
+    recorded._write("/etc/group", "docker:x:999:alice,hstest\n")
+    plan = plan_docker(recorded.probe())
+    assert plan.pending == []
+    with pytest.raises(OperationFailed, match="permission denied") as caught:
+        install_docker(recorded.probe(), lambda _: None)
+    assert "newgrp docker" in (caught.value.hint or "")
+    dry = install_docker(recorded.probe(), lambda _: None, dry_run=True)
+    assert not dry.changed
