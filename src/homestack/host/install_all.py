@@ -80,6 +80,16 @@ def _names(changes: list[str], verb: str, dry_run: bool) -> str:
     return f"{'would ' if dry_run else ''}{verb} {shown}"
 
 
+def secrets_line(created: list[str], fixed: list[str], dry_run: bool) -> str:
+    """New secrets are written; existing ones only get their owner or mode fixed."""
+    if not fixed:
+        return _names(created, "write secret", dry_run)
+    fixes = _names(fixed, "fix the owner or mode of", dry_run)
+    if not created:
+        return fixes
+    return f"{_names(created, 'write secret', dry_run)}; {fixes.removeprefix('would ')}"
+
+
 def install_all(
     root: Path,
     echo: Echo,
@@ -178,7 +188,7 @@ def _deploy(
     result.parts.append(PartResult("networks", networks.changed, line, networks.to_data()))
 
     secrets = ensure_secrets(site, services, dry_run=dry_run)
-    line = _names(list(secrets.created) + list(secrets.fixed), "write secret", dry_run)
+    line = secrets_line(secrets.created, secrets.fixed, dry_run)
     echo(f"secrets: {line}")
     result.parts.append(PartResult("secrets", secrets.changed, line, secrets.to_data()))
 

@@ -55,3 +55,14 @@ def test_fake_host_bad_input_is_refused_before_any_part_runs(
         install_all(site, lines.append, probe=probe, stack=stack)
     assert [line.split(":")[0] for line in lines if not line.startswith(" ")] == ["settings"]
     assert calls == [] and not (site / "secrets").exists() and not (site / "DATA").exists()
+
+
+def test_secrets_line_tells_a_new_secret_from_a_fixed_one() -> None:
+    from homestack.host.install_all import secrets_line
+
+    assert secrets_line([], [], False) == "nothing to change"
+    assert secrets_line(["a_key"], [], True) == "would write secret a_key"
+    assert secrets_line([], ["a_key"], False) == "fix the owner or mode of a_key"
+    assert secrets_line(["new"], ["old"], True) == (
+        "would write secret new; fix the owner or mode of old"
+    )
