@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import fsutil
+from ..errors import BadInput
 from .probe import HostProbe
 
 
@@ -79,8 +80,19 @@ def _set(text: str, key: str, value: str) -> str:
 def ensure_env(root: Path, probe: HostProbe, *, dry_run: bool = False) -> EnvResult:
     """Create `.env` from `.env.example` (TZ, PUID, PGID filled; IOT_* left commented)."""
     target = root / ".env"
-    if target.exists():
+    if target.is_file():
         return EnvResult(str(target), created=False, dry_run=dry_run)
+    if target.is_symlink():  # never replace the link with a file of our own
+        raise BadInput(
+            f"{target} is a link to {target.readlink()}, which does not exist",
+            "Bring its target back (a mounted disk?), or remove the link so that a new .env "
+            "is made from .env.example.",
+            file=target,
+        )
+    if target.exists():
+        raise BadInput(
+            f"{target} is not a file", "Move it away so that a new .env is made.", file=target
+        )
     example = root / ".env.example"
     text = example.read_text(encoding="utf-8") if example.is_file() else ""
     filled: dict[str, str] = {}

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
+from homestack.errors import BadInput
 from homestack.host.envfile import ensure_env
 from homestack.host.osinfo import parse_os_release
 from homestack.host.probe import CommandResult, HostProbe, no_nvml
@@ -76,3 +79,21 @@ def test_os_release_parsing() -> None:
     assert (release.id, release.version_id, release.codename) == ("ubuntu", "24.04", "noble")
     assert release.supported
     assert not parse_os_release("ID=fedora\nVERSION_ID=41\n").supported
+
+
+def test_fake_env_that_is_a_dangling_link_or_a_folder_is_refused_not_replaced(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / ".env.example").write_text(EXAMPLE)
+    probe = fake_probe(tmp_path / "host", {})
+    (site / ".env").symlink_to(tmp_path / "unmounted" / "homestack.env")
+    with pytest.raises(BadInput, match="does not exist") as caught:
+        ensure_env(site, probe)
+    assert caught.value.hint and "remove the link" in caught.value.hint
+    assert (site / ".env").is_symlink()
+    (site / ".env").unlink()
+    (site / ".env").mkdir()
+    with pytest.raises(BadInput, match="is not a file"):
+        ensure_env(site, probe, dry_run=True)
