@@ -19,7 +19,7 @@ from typing import Any
 
 from . import settings, yamlio
 from .errors import BadInput, UnknownName
-from .models import GPU_VENDORS, HomestackMeta, SchemaError, StackMeta, parse
+from .models import GPU_VENDORS, HomestackMeta, SchemaError, StackMeta, keys_at, parse
 
 BASE_FILE = "base.docker-compose.yaml"
 SERVICE_SUFFIX = ".docker-compose.yaml"
@@ -153,7 +153,9 @@ def _load_stack(folder: Path) -> Stack:
         try:
             meta = parse(StackMeta, raw)
         except SchemaError as exc:
-            problems.append(_validation_problem("stack.schema", exc, doc, stack_file, None, ()))
+            problems.append(
+                _validation_problem("stack.schema", StackMeta, exc, doc, stack_file, None, ())
+            )
         enabled_from_yaml = [str(name) for name in raw.get("services") or []]
         if enabled_from_yaml != [s.name for s in listed if s.enabled]:
             problems.append(
@@ -251,23 +253,29 @@ def _listed_twice(listed: list[ListedService], stack_file: Path) -> list[Problem
 
 def _validation_problem(
     rule: str,
+    model: type,
     exc: SchemaError,
     doc: yamlio.YamlDoc,
     path: Path,
     service: str | None,
     prefix: tuple[str | int, ...],
 ) -> Problem:
-    first = exc.errors()[0]
+    errors = exc.errors()
+    # a misspelt key first: it is the cause of any "field required" beside it
+    first = next((e for e in errors if e["type"] in _UNKNOWN_KEY), errors[0])
     loc = tuple(first["loc"])
     where = ".".join(str(p) for p in (*prefix, *loc))
-    return Problem(
-        rule,
-        f"{where}: {first['msg']}",
-        path,
-        doc.line(*prefix, *loc),
-        service,
-        hint="See schema/x-homestack.schema.json for the fields and their types.",
-    )
+    message = f"{where}: {first['msg']}"
+    hint = "See `homestack schema` for the fields and their types."
+    if first["type"] in _UNKNOWN_KEY and loc and isinstance(loc[-1], str):
+        known = keys_at(model, loc[:-1])
+        message = f"{where}: unknown key"
+        close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
+        hint = (f"Did you mean {close[0]}? " if close else "") + f"Keys here: {', '.join(known)}."
+    return Problem(rule, message, path, doc.line(*prefix, *loc), service, hint=hint)
+
+
+_UNKNOWN_KEY = {"unexpected_keyword_argument", "extra_forbidden"}
 
 
 def _load_service(name: str, stack: str, path: Path, enabled: bool) -> Service:
@@ -296,7 +304,13 @@ def _load_service(name: str, stack: str, path: Path, enabled: bool) -> Service:
     except SchemaError as exc:
         service.problems.append(
             _validation_problem(
-                "meta.schema", exc, service.doc, path, name, ("services", name, "x-homestack")
+                "meta.schema",
+                HomestackMeta,
+                exc,
+                service.doc,
+                path,
+                name,
+                ("services", name, "x-homestack"),
             )
         )
     return service

@@ -236,6 +236,33 @@ def _build(cls: type[Model], data: Any) -> Model:
         raise _Refused from None
 
 
+def _inner_dataclass(hint: Any) -> type | None:
+    """The dataclass a field holds, through Annotated, `X | None` and list[X]."""
+    while True:
+        origin = typing.get_origin(hint)
+        if origin is Annotated or origin is list:
+            hint = typing.get_args(hint)[0]
+        elif origin in (types.UnionType, typing.Union):
+            options = [a for a in typing.get_args(hint) if a is not type(None)]
+            if len(options) != 1:
+                return None
+            hint = options[0]
+        else:
+            break
+    return hint if dataclasses.is_dataclass(hint) and isinstance(hint, type) else None
+
+
+def keys_at(cls: type, loc: tuple[str | int, ...]) -> list[str]:
+    """The keys the model accepts at `loc` (a mapping's path, list indexes included)."""
+    target: type | None = cls
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list: _inner_dataclass already looked inside
+        hint = _hints(target).get(part) if target else None
+        target = _inner_dataclass(hint) if hint is not None else None
+    return list(_hints(target)) if target else []
+
+
 @functools.cache
 def _adapter(cls: Any) -> Any:
     import pydantic

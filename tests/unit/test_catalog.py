@@ -301,3 +301,27 @@ def test_a_stack_yaml_with_a_byte_order_mark_lists_its_services(tmp_path: Path) 
     site = Site.load(tmp_path)
     assert [s.id for s in site.stack("ai").enabled] == ["ollama"]
     assert site.all_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("meta", "key", "line", "hint"),
+    [
+        ("critcal: true", "critcal", 6, "Did you mean critical?"),
+        ("web:\n  prot: 8080", "web.prot", 7, "Did you mean port?"),  # not "port: required"
+        ("secrets:\n  - name: pw\n    lenght: 32", "secrets.0.lenght", 8, "Did you mean length?"),
+    ],
+    ids=["top", "nested", "in-a-list"],
+)
+def test_a_typo_in_x_homestack_names_the_key_and_the_close_one(
+    tmp_path: Path, meta: str, key: str, line: int, hint: str
+) -> None:
+    make_site(
+        tmp_path,
+        {"ai-stack/services/ollama.docker-compose.yaml": service_yaml("ollama", meta=meta)},
+    )
+    (problem,) = Site.load(tmp_path).all_problems()
+    assert problem.rule == "meta.schema"
+    assert problem.message == f"services.ollama.x-homestack.{key}: unknown key"
+    assert problem.line == line
+    assert problem.hint is not None
+    assert problem.hint.startswith(hint)
