@@ -65,9 +65,13 @@ installed=false
 if [ -n "${HOMESTACK_VENV:-}" ] && $installed; then
     : # a venv the caller chose and that has homestack: use it as it is
 elif ! $installed || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+    if [ ! -w "$venv" ] || [ ! -w "$venv/bin" ]; then
+        die "$venv belongs to $(stat -c %U "$venv") (made with sudo?) and you may not install into it" \
+            "run it as that user again (sudo ./install-stack.sh), or remove $venv" 1
+    fi
     say "installing homestack into $venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$here" >&2 ||
-        die "pip could not install homestack" \
+        die "pip could not install homestack (its message is above)" \
             "check the internet access to the Python package index, then run this again"
     printf '%s\n' "$wanted" >"$stamp"
 fi
