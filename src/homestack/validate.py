@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from .catalog import Site, Stack
 from .engine.compose import ComposeProject, require_compose
-from .errors import CommandFailed
+from .errors import BadInput, CommandFailed
 from .lint import Finding, Severity, lint_site
 
 
@@ -96,5 +97,26 @@ def merged_config(site: Site, stack_name: str | None = None) -> MergedConfig:
     for stack in stacks:
         if stack.enabled:
             project = ComposeProject(site, stack, overlays=overlays_for(site, stack))
-            models[stack.id] = project.config()
+            try:
+                models[stack.id] = project.config()
+            except CommandFailed as failed:
+                missing = _REQUIRED.search(failed.stderr)
+                if missing is None:
+                    raise
+                where = missing["where"].split(".")
+                service = where[1] if where[0] == "services" and len(where) > 1 else "<service>"
+                raise BadInput(
+                    f"stack {stack.id}: {missing['where']}: required variable {missing['name']} "
+                    f"is not set ({missing['message'].strip()})",
+                    f"Set {missing['name']}=… in .env, {stack.dir.name}/.env or "
+                    f"{stack.dir.name}/services/{service}/.env; `homestack validate --offline "
+                    f"{stack.id}` names the file and line.",
+                ) from None
     return MergedConfig(models)
+
+
+#: compose-go's words for an unset ${VAR:?message}
+_REQUIRED = re.compile(
+    r"interpolating (?P<where>\S+): required variable (?P<name>\w+) is missing a value:"
+    r"(?P<message>[^\n]*)"
+)

@@ -314,6 +314,20 @@ def test_config_is_the_merged_model(
     assert "proxy:" in text.out
 
 
+def test_config_with_a_required_variable_unset_is_bad_input(
+    capsys: pytest.CaptureFixture[str], site: Path, compose_cli: None
+) -> None:
+    path = site / "ai-stack/services/ollama.docker-compose.yaml"
+    text = path.read_text("utf-8").replace(
+        "    restart:",
+        "    environment:\n      KEY: ${OLLAMA_KEY:?set it in .env}\n    restart:",
+        1,
+    )
+    path.write_text(text, "utf-8")
+    result = hs(capsys, site, "config", "ai")  # was compose's words and exit 1
+    assert_one_screen_error(result, "OLLAMA_KEY", "set it in .env", "ai-stack/services/ollama/.env")
+
+
 # ---- without Docker ------------------------------------------------------------------------
 
 
