@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadInput
+from ..errors import BadInput, OperationFailed
 from .docker_install import install_docker
 from .drivers import install_drivers
 from .envfile import ensure_env
@@ -116,7 +116,9 @@ def install_all(
     for note in env.notes:
         echo(f"  note: {note}")
     result.parts.append(PartResult("settings", env.changed, summary, env.to_data()))
-    check_site(root, stack)
+    services = check_site(root, stack)
+    if probe.euid != 0:
+        _without_root(root, services, probe.euid, echo, refuse=not dry_run and stand_in is None)
 
     drivers = install_drivers(probe, echo, yes=yes, dry_run=dry_run)
     result.parts.append(
@@ -139,7 +141,7 @@ def install_all(
     return result
 
 
-def check_site(root: Path, stack: str | None) -> None:
+def check_site(root: Path, stack: str | None) -> list[Any]:
     """Refuse bad input before anything on the host changes: a broken env layer, a PUID,
     PGID or GPU value homestack cannot use, an unknown --stack (later parts found these only
     after drivers, Docker, networks or secrets had been changed)."""
@@ -149,7 +151,7 @@ def check_site(root: Path, stack: str | None) -> None:
     from ..gpu import SETTINGS
 
     site = Site.load(root)
-    select(site, [stack] if stack else None, overlays=False)  # env layers, the stack name
+    selection = select(site, [stack] if stack else None, overlays=False)  # env, stack name
     owner_ids(site)
     gpu = site.root_env.get("GPU", "auto")
     if (gpu.strip().lower() or "auto") not in SETTINGS:
@@ -159,6 +161,41 @@ def check_site(root: Path, stack: str | None) -> None:
             f"Set GPU in {where} to auto (detect), nvidia, amd, intel or cpu.",
             file=root / ".env" if "GPU" not in os.environ else None,
         )
+    return list(selection.services)
+
+
+def foreign_owners(root: Path, services: list[Any], uid: int) -> list[str]:
+    """Services whose secrets or DATA folders must belong to another user than `uid`
+    (the user each container runs as): only root can give them that owner."""
+    from ..catalog import Site
+    from ..deploy.data import service_owner
+    from ..deploy.secrets import wanted_secrets
+
+    site = Site.load(root)
+    owners: dict[str, int] = {}
+    for wanted in wanted_secrets(site, services):
+        if wanted.uid is not None and wanted.uid != uid:
+            owners[wanted.service] = wanted.uid
+    for service in services:
+        owner = service_owner(site, service)[0]
+        if owner != uid:
+            owners[service.id] = owner
+    return [f"{name} (uid {owner})" for name, owner in sorted(owners.items())]
+
+
+def _without_root(root: Path, services: list[Any], uid: int, echo: Echo, *, refuse: bool) -> None:
+    foreign = foreign_owners(root, services, uid)
+    if not foreign:
+        return
+    shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+    what = f"the secrets and DATA folders of {shown} must belong to the user each runs as"
+    if refuse:
+        raise OperationFailed(
+            f"not root: {what}, and only root can give them that owner",
+            "Run it with sudo (`sudo ./install-stack.sh`); --dry-run or --stand-in work "
+            "without root.",
+        )
+    echo(f"  note: not root: {what}; a real install needs sudo")
 
 
 def _deploy(

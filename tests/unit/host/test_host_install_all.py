@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from homestack.errors import BadInput
-from homestack.host.install_all import install_all
+from homestack.errors import BadInput, OperationFailed
+from homestack.host.install_all import check_site, foreign_owners, install_all
 from homestack.host.probe import CommandResult, HostProbe, no_nvml
 
 REPO = Path(__file__).resolve().parents[3]
@@ -66,3 +66,29 @@ def test_secrets_line_tells_a_new_secret_from_a_fixed_one() -> None:
     assert secrets_line(["new"], ["old"], True) == (
         "would write secret new; fix the owner or mode of old"
     )
+
+
+def test_fake_host_without_root_is_refused_before_any_part_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("PUID", "PGID", "GPU", "HOMESTACK_PREFIX"):
+        monkeypatch.delenv(key, raising=False)
+    site = _site(tmp_path, "PUID=1001\nPGID=1001\n")
+    calls: list[tuple[str, ...]] = []
+
+    def run(argv: Sequence[str], *, timeout: float = 60.0) -> CommandResult:
+        calls.append(tuple(argv))
+        return CommandResult(tuple(argv), 127, "", "not on a fake host")
+
+    probe = HostProbe(
+        root=tmp_path / "host", run=run, which=lambda _: None, nvml=no_nvml, env={}, euid=1001
+    )
+    lines: list[str] = []
+    with pytest.raises(OperationFailed, match="not root: the secrets and DATA folders of") as e:
+        install_all(site, lines.append, probe=probe)
+    assert "anythingllm (uid 1000)" in e.value.message and "sudo" in (e.value.hint or "")
+    assert calls == [] and not (site / "secrets").exists() and not (site / "DATA").exists()
+
+    foreign = foreign_owners(site, check_site(site, None), 1001)
+    assert "anythingllm (uid 1000)" in foreign and "open-webui (uid 0)" in foreign
+    assert not any(entry.startswith("homepage ") for entry in foreign)  # runs as PUID
