@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -241,3 +242,49 @@ def _secrets_of(context: LintContext, service: Service) -> Iterator[Finding]:
                 context.line(service, "secrets", index),
                 f"Declare it under top-level secrets (named {sid}_<name>).",
             )
+
+
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _subdomain_line(context: LintContext, service: Service) -> int | None:
+    web = service.meta.web if service.meta else None
+    if web is not None and web.subdomain:
+        return context.line(service, "x-homestack", "web", "subdomain")
+    return context.line(service, "x-homestack", "web")
+
+
+@rule("web.subdomain", "each enabled web UI has its own valid subdomain (the proxy's host name)")
+def web_subdomain(context: LintContext) -> Iterator[Finding]:
+    hosts: dict[str, Service] = {}
+    for service in context.services:
+        web = service.meta.web if service.meta else None
+        if web is None or not service.enabled:
+            continue  # the proxy routes enabled services only
+        host = web.subdomain or service.id
+        if not all(_LABEL.match(label) for label in host.split(".")):
+            yield Finding(
+                "web.subdomain",
+                Severity.ERROR,
+                f"subdomain {host!r} of {service.id} is not a host name: the generated "
+                "Caddyfile would not load",
+                service.file,
+                _subdomain_line(context, service),
+                service.id,
+                "Use letters, digits and '-' (dots between parts), e.g. `subdomain: chat`.",
+            )
+            continue
+        first = hosts.setdefault(host.lower(), service)
+        if first is service:
+            continue
+        yield Finding(
+            "web.subdomain",
+            Severity.ERROR,
+            f"{service.id} and {first.id} ({first.file.name}) both want the host "
+            f"{host}.<DOMAIN>: the proxy cannot route both (caddy refuses the Caddyfile)",
+            service.file,
+            _subdomain_line(context, service),
+            service.id,
+            "Give one of them another `subdomain:` under x-homestack.web (a service "
+            "without one uses its id).",
+        )

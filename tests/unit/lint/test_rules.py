@@ -37,6 +37,10 @@ def add_meta(lines: str) -> str:
     )
 
 
+def add_web(text: str, lines: str) -> str:
+    return replace(text, "      secrets:\n", lines + "      secrets:\n")
+
+
 FAILING = [
     Case(
         "yaml.syntax",
@@ -331,6 +335,31 @@ FAILING = [
         id="list",
     ),
     Case(
+        "web.subdomain",
+        {
+            "ai-stack/stack.yaml": TWO,
+            API: add_web(service("api", port=18081), "      web: {port: 80, subdomain: docs}\n"),
+            W: add_web(S, f"      web:\n        port: 80\n        subdomain: docs  {MARK}\n"),
+        },
+        W,
+    ),
+    Case(
+        "web.subdomain",
+        {
+            "ai-stack/stack.yaml": TWO,
+            API: add_web(service("api", port=18081), "      web: {port: 80}\n"),
+            W: add_web(S, f"      web:\n        port: 80\n        subdomain: api  {MARK}\n"),
+        },
+        W,
+        id="another-service-id",
+    ),
+    Case(
+        "web.subdomain",
+        {W: add_web(S, f"      web:\n        port: 80\n        subdomain: Chat UI  {MARK}\n")},
+        W,
+        id="not-a-dns-label",
+    ),
+    Case(
         "ports.conflict",
         {
             "ai-stack/stack.yaml": TWO,
@@ -494,6 +523,14 @@ PASSING = [
     Case(
         "service.per-file",
         {"ai-stack/services/web.nvidia.docker-compose.yaml": "services:\n  web:\n    gpus: all\n"},
+    ),
+    Case(
+        "web.subdomain",
+        {
+            "ai-stack/stack.yaml": stack_yaml(["web"], ["api"]),  # a disabled one may share it
+            API: add_web(service("api", port=18081), "      web: {port: 80, subdomain: docs}\n"),
+            W: add_web(S, "      web: {port: 80, subdomain: docs.v2}\n"),
+        },
     ),
     Case(
         "image.unpinned",
