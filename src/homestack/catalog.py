@@ -395,9 +395,12 @@ class Site:
         key = name.removesuffix(STACK_SUFFIX)
         if key in self.stacks:
             return self.stacks[key]
+        owner = next((s.id for s in self.stacks.values() if name in s.services), None)
         raise UnknownName(
             f"no stack named {name!r}",
-            _did_you_mean(key, list(self.stacks)) or f"Stacks: {', '.join(self.stacks)}.",
+            (f"{name} is a service; its stack is {owner}." if owner else None)
+            or _did_you_mean(key, list(self.stacks))
+            or f"Stacks: {', '.join(self.stacks)}.",
         )
 
     def service(self, name: str) -> Service:

@@ -325,3 +325,10 @@ def test_a_typo_in_x_homestack_names_the_key_and_the_close_one(
     assert problem.line == line
     assert problem.hint is not None
     assert problem.hint.startswith(hint)
+
+
+def test_a_service_given_where_a_stack_is_wanted_names_its_stack(tmp_path: Path) -> None:
+    site = Site.load(make_site(tmp_path))
+    with pytest.raises(UnknownName) as caught:
+        site.stack("webui")  # `homestack validate webui`, `config webui`
+    assert caught.value.hint == "webui is a service; its stack is ai."
