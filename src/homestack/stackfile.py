@@ -45,19 +45,20 @@ def _edit(text: str, stack: Stack, name: str, enable: bool) -> str | None:
         return "".join(lines)
     if not enable:
         return None  # not listed means disabled already
+    newline = "\r\n" if "\r\n" in text else "\n"  # what the file uses (a CRLF file stays CRLF)
     # append to the services list, after its last entry (or right after `services:`)
     anchor = max((item.line for item in stack.listed), default=None)
     indent = "  "
     if anchor is None:
         for number, line in enumerate(lines, start=1):
             if re.match(r"^services\s*:\s*(\[\s*\])?\s*(#.*)?$", line):
-                lines[number - 1] = re.sub(r"\[\s*\]", "", line).rstrip() + "\n"
+                lines[number - 1] = re.sub(r"\[\s*\]", "", line).rstrip() + newline
                 anchor = number
                 break
         if anchor is None:
             if lines and not lines[-1].endswith("\n"):
-                lines[-1] += "\n"
-            lines.append("services:\n")
+                lines[-1] += newline
+            lines.append(f"services:{newline}")
             anchor = len(lines)
     else:
         # the indentation of an enabled entry, else the one before a commented entry's `#`
@@ -65,8 +66,8 @@ def _edit(text: str, stack: Stack, name: str, enable: bool) -> str | None:
         model = lines[(enabled[-1] if enabled else anchor) - 1]
         indent = model[: len(model) - len(model.lstrip(" \t"))] or "  "
     if not lines[anchor - 1].endswith("\n"):
-        lines[anchor - 1] += "\n"
-    lines.insert(anchor, f"{indent}- {name}\n")
+        lines[anchor - 1] += newline
+    lines.insert(anchor, f"{indent}- {name}{newline}")
     return "".join(lines)
 
 
