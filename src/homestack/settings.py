@@ -30,13 +30,17 @@ class EnvFile:
     commented: frozenset[str] = field(default_factory=frozenset)
 
 
+_QUOTED = re.compile(r"""^(?:'(?P<single>[^']*)'|"(?P<double>(?:[^"\\]|\\.)*)")\s*(?:#.*)?$""")
+
+
 def _unquote(raw: str) -> str:
     raw = raw.strip()
-    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
-        inner = raw[1:-1]
-        if raw[0] == '"':
-            inner = inner.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
-        return inner
+    quoted = _QUOTED.match(raw)  # a quoted value, maybe followed by a comment
+    if quoted:
+        if quoted["single"] is not None:
+            return quoted["single"]
+        inner = quoted["double"]
+        return inner.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
     # an unquoted value ends at " #"
     hash_at = raw.find(" #")
     return (raw[:hash_at] if hash_at >= 0 else raw).strip()

@@ -239,3 +239,19 @@ def test_an_env_file_that_is_not_utf8_names_its_line_and_the_fix(tmp_path: Path)
     assert caught.value.line == 2
     assert caught.value.hint is not None
     assert caught.value.hint.startswith("Save it as UTF-8")
+
+
+def test_a_quoted_value_with_a_trailing_comment_is_unquoted_as_compose_does() -> None:
+    text = (
+        'DOMAIN="home.lan"   # my domain\n'
+        "TITLE='My # home' # shown on the start page\n"
+        'ESCAPED="say \\"hi\\"" # a comment\n'
+        'GLUED="a"b\n'  # not a closed quote then a comment: kept as written
+    )
+    env = parse_env(text, Path(".env"))
+    assert env.values == {
+        "DOMAIN": "home.lan",  # was '"home.lan"', quotes and all, in generated configs
+        "TITLE": "My # home",
+        "ESCAPED": 'say "hi"',
+        "GLUED": '"a"b',
+    }
