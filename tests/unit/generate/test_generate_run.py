@@ -102,3 +102,17 @@ def test_cli_generate_json(
     assert "13 of 13 files changed" in capsys.readouterr().out
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
+
+
+@pytest.mark.parametrize("domain", ["my home", "https://home.lan", "home.lan/", "-home.lan"])
+def test_a_domain_that_is_not_a_host_name_is_refused_before_anything_is_written(
+    make_site: Callable[..., Site], domain: str
+) -> None:
+    from homestack.errors import BadInput
+
+    site = make_site(DOMAIN=domain)
+    with pytest.raises(BadInput) as caught:  # it wrote `auth.my home {`, which caddy refuses
+        generate_all(site)
+    assert "DOMAIN" in caught.value.message
+    assert caught.value.file == str(site.root / ".env")
+    assert not site.data_root.exists() or _files(site.data_root) == set()
