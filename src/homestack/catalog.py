@@ -266,7 +266,12 @@ def _validation_problem(
     loc = tuple(first["loc"])
     where = ".".join(str(p) for p in (*prefix, *loc))
     message = f"{where}: {first['msg']}"
-    hint = "See `homestack schema` for the fields and their types."
+    hint = (
+        "See `homestack schema` for the fields and their types."
+        if model is HomestackMeta
+        else "stack.yaml holds description (text), depends_on (a list of stacks) and "
+        "services (a list of names)."
+    )
     if first["type"] in _UNKNOWN_KEY and loc and isinstance(loc[-1], str):
         known = keys_at(model, loc[:-1])
         message = f"{where}: unknown key"

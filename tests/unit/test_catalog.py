@@ -332,3 +332,11 @@ def test_a_service_given_where_a_stack_is_wanted_names_its_stack(tmp_path: Path)
     with pytest.raises(UnknownName) as caught:
         site.stack("webui")  # `homestack validate webui`, `config webui`
     assert caught.value.hint == "webui is a service; its stack is ai."
+
+
+def test_a_stack_yaml_schema_error_hints_at_stack_yaml_not_x_homestack(tmp_path: Path) -> None:
+    make_site(tmp_path, {"ai-stack/stack.yaml": "depends_on: essentials\nservices:\n  - ollama\n"})
+    (problem,) = Site.load(tmp_path).all_problems()
+    assert problem.rule == "stack.schema"
+    assert problem.hint is not None
+    assert "depends_on (a list of stacks)" in problem.hint
