@@ -6,10 +6,12 @@ works without an engine.
 
 from __future__ import annotations
 
+import difflib
 import graphlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import yamlio
 from .catalog import NETWORKS, Service, Site, Stack
 from .errors import BadInput
 
@@ -159,6 +161,7 @@ def selected_graph(site: Site, names: list[str] | None) -> tuple[list[Service] |
     graph = build_graph(site, chosen)
     if names:
         site.require_valid({s.id for s in stacks} | {s.stack for s in graph.services.values()})
+    _check_stack_needs(site, {s.stack for s in graph.services.values()})
     if graph.unknown:
         service, name = graph.unknown[0]
         raise BadInput(
@@ -168,6 +171,24 @@ def selected_graph(site: Site, names: list[str] | None) -> tuple[list[Service] |
             service=service.id,
         )
     return chosen, graph
+
+
+def _check_stack_needs(site: Site, stack_ids: set[str]) -> None:
+    """A stack's depends_on names stacks that exist (build_graph would skip a typo, so the
+    stacks it names would not be waited for)."""
+    for stack_id in sorted(stack_ids):
+        stack = site.stacks[stack_id]
+        for index, name in enumerate(stack.meta.depends_on):
+            if name in site.stacks:
+                continue
+            close = difflib.get_close_matches(name, list(site.stacks), n=1, cutoff=0.6)
+            raise BadInput(
+                f"stack {stack_id} depends on stack {name!r}, which does not exist",
+                (f"Did you mean {close[0]}? " if close else "")
+                + f"Stacks: {', '.join(site.stacks)}.",
+                file=stack.file,
+                line=yamlio.load(stack.file).line("depends_on", index),
+            )
 
 
 def make_plan(site: Site, names: list[str] | None = None) -> PlanResult:

@@ -94,6 +94,21 @@ def test_depending_on_a_disabled_service_is_bad_input(tmp_path: Path) -> None:
     assert caught.value.file == str(tmp_path / "ai-stack/services/webui.docker-compose.yaml")
 
 
+def test_depending_on_a_stack_that_does_not_exist_is_bad_input(tmp_path: Path) -> None:
+    make_site(
+        tmp_path,
+        {"ai-stack/stack.yaml": stack_yaml(["ollama", "webui"], depends_on=["esentials"])},
+    )
+    for names in (None, ["ai"], ["webui"]):
+        with pytest.raises(BadInput) as caught:  # the plan (and up) left essentials out
+            make_plan(Site.load(tmp_path), names)
+        assert "'esentials'" in caught.value.message
+        assert caught.value.hint is not None
+        assert caught.value.hint.startswith("Did you mean essentials?")
+        assert caught.value.file == str(tmp_path / "ai-stack/stack.yaml")
+        assert caught.value.line == 4
+
+
 def test_plan_for_one_service_pulls_in_what_it_needs(tmp_path: Path) -> None:
     site = Site.load(make_site(tmp_path))
     plan = make_plan(site, ["webui"])
