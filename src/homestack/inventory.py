@@ -37,11 +37,14 @@ class StackRow:
 class Inventory:
     stacks: list[StackRow] = field(default_factory=list)
     services: list[ServiceRow] = field(default_factory=list)
+    #: files of these stacks that could not be read fully (`homestack validate` shows them)
+    problems: int = 0
 
     def to_data(self) -> dict[str, Any]:
         return {
             "stacks": [asdict(s) for s in self.stacks],
             "services": [asdict(s) for s in self.services],
+            "problems": self.problems,
         }
 
 
@@ -53,10 +56,12 @@ def service_ports(service: Service, env: dict[str, str]) -> list[str]:
 
 def inventory(site: Site, names: list[str] | None = None) -> Inventory:
     stacks, only = site.select(names)
-    result = Inventory()
+    result = Inventory(problems=len(site.problems))
     for stack in stacks:
+        result.problems += len(stack.problems)
+        result.problems += sum(len(s.problems) for s in stack.services.values())
         env = site.stack_env(stack)
-        listed = [entry.name for entry in stack.listed if entry.name in stack.services]
+        listed = list(dict.fromkeys(e.name for e in stack.listed if e.name in stack.services))
         unlisted = sorted(set(stack.services) - set(listed))
         services = [stack.services[name] for name in listed + unlisted]
         if only is not None:

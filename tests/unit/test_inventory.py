@@ -60,5 +60,20 @@ def test_to_data_round_trips_through_json(tmp_path: Path) -> None:
     import json
 
     data = json.loads(json.dumps(inventory(Site.load(make_site(tmp_path))).to_data()))
-    assert {"stacks", "services"} == set(data)
+    assert {"stacks", "services", "problems"} == set(data)
     assert data["services"][0]["service"] == "ollama"
+
+
+def test_a_service_listed_twice_is_one_row(tmp_path: Path) -> None:
+    make_site(tmp_path, {"ai-stack/stack.yaml": "services:\n  - ollama\n  - webui\n  - ollama\n"})
+    result = inventory(Site.load(tmp_path), ["ai"])
+    assert [r.service for r in result.services] == ["ollama", "webui", "whisper"]
+
+
+def test_broken_files_are_counted_so_ls_does_not_look_all_off(tmp_path: Path) -> None:
+    make_site(tmp_path, {"ai-stack/stack.yaml": "services: [\n"})
+    site = Site.load(tmp_path)
+    assert {r.enabled for r in inventory(site, ["ai"]).services} == {False}
+    assert inventory(site, ["ai"]).problems == 1  # ls says so: run homestack validate
+    assert inventory(site, ["essentials"]).problems == 0
+    assert inventory(site).to_data()["problems"] == 1

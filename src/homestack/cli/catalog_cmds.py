@@ -41,6 +41,11 @@ def _render_inventory(result: Any, out: Console) -> None:
     lines = _columns(headers, rows, lambda column, cell: styles.get(cell) if column == 2 else None)
     enabled = sum(1 for r in result.services if r.enabled)
     lines.append(f"[dim]{enabled} of {len(result.services)} services enabled; * critical[/]")
+    if result.problems:
+        lines.append(
+            f"[yellow]{result.problems} problem(s) in the files (a stack.yaml that cannot be "
+            "read shows its services as off): run `homestack validate`[/]"
+        )
     out.print("\n".join(lines), soft_wrap=True)
 
 
