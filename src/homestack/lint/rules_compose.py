@@ -347,7 +347,10 @@ def container_name(context: LintContext) -> Iterator[Finding]:
             )
 
 
-_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|PASS|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY)$")
+_SECRET_NAME = re.compile(
+    r"(PASSWORD|PASSWD|PASS|SECRET|TOKEN|APIKEY|"
+    r"(API|PRIVATE|SECRET|ENCRYPTION|SIGNING|ACCESS|AUTH|MASTER|LICENSE)_KEY)$"
+)
 
 
 def _environment(compose: dict[str, Any]) -> Iterator[tuple[str | int, str, str]]:

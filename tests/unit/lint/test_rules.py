@@ -335,6 +335,26 @@ FAILING = [
         id="list",
     ),
     Case(
+        "secret.literal",
+        web(
+            "    restart:",
+            f"    environment:\n      WEBUI_SECRET_KEY: t0p-s3cret  {MARK}\n    restart:",
+        ),
+        W,
+        severity="warning",
+        id="secret-key",
+    ),
+    Case(
+        "secret.literal",
+        web(
+            "    restart:",
+            f"    environment:\n      - STORAGE_ENCRYPTION_KEY=0123456789abcdef  {MARK}\n    restart:",
+        ),
+        W,
+        severity="warning",
+        id="encryption-key",
+    ),
+    Case(
         "web.subdomain",
         {
             "ai-stack/stack.yaml": TWO,
