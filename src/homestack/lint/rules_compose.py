@@ -55,7 +55,7 @@ def image_unpinned(context: LintContext) -> Iterator[Finding]:
             continue
         last = image.rsplit("/", 1)[-1]
         tag = last.rsplit(":", 1)[1] if ":" in last else ""
-        if tag in _FLOATING_TAGS:
+        if tag in _FLOATING_TAGS or not any(c.isdigit() for c in tag):  # rocm, alpine, beta
             yield _at(
                 "image.unpinned",
                 Severity.ERROR,

@@ -156,6 +156,12 @@ FAILING = [
     ),
     Case(
         "image.unpinned",
+        web("    image: example/web:1.2.3\n", f"    image: example/web:rocm  {MARK}\n"),
+        W,
+        id="variant-without-version",
+    ),
+    Case(
+        "image.unpinned",
         {
             "ai-stack/services/web.amd.docker-compose.yaml": f"services:\n  web:\n    image: example/web:latest  {MARK}\n"
         },
