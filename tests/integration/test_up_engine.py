@@ -12,7 +12,8 @@ from up_sitegen import write_site
 
 from homestack.catalog import Site
 from homestack.deploy.down import down
-from homestack.deploy.up import up
+from homestack.deploy.up import REMOVED, ServiceRun, raise_for, up
+from homestack.errors import OperationFailed
 
 pytestmark = pytest.mark.integration
 
@@ -207,3 +208,31 @@ def test_up_without_image_and_registry_names_the_image(
     assert image in caught.value.message
     assert "--stand-in" in (caught.value.hint or "")
     assert _containers(engine_cleanup) == {}
+
+
+def test_a_container_removed_by_hand_while_starting_fails_at_once(
+    tmp_path: Path,
+    standin_image: str,
+    engine_cleanup: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # it stays "starting" (failing checks inside start_period do not count) until removed;
+    # up waited for it until --timeout, saying "no container after 300s"
+    stuck = {"test": ["CMD", "false"], "interval": "1s", "start_period": "120s", "retries": 1}
+    stacks = {"media": {"services": {"gone": {"healthcheck": stuck}}}}
+    site = _site(tmp_path, engine_cleanup, monkeypatch, stacks)
+    removed: list[str] = []
+
+    def remove_when_started(run: ServiceRun) -> None:
+        if run.state == "starting" and not removed:
+            name = f"{engine_cleanup}media-gone-1"
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=True)
+            removed.append(name)
+
+    result = up(site, timeout=60, listener=remove_when_started)
+    gone = result.services[0]
+    assert removed
+    assert (gone.state, gone.detail) == ("failed", REMOVED)
+    with pytest.raises(OperationFailed) as raised:
+        raise_for(result)
+    assert "homestack up` again" in (raised.value.hint or "")

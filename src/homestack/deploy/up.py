@@ -51,6 +51,7 @@ from .projects import (
 GOOD = ("unchanged", "healthy", "running", "completed")
 BAD = ("unhealthy", "exited", "timeout", "failed", "blocked")
 POLL_S = 0.5  # the loop also wakes on every engine event
+REMOVED = "its container was removed while it started (docker rm, or another tool)"
 
 
 @dataclass
@@ -462,8 +463,8 @@ class _Scheduler:
         for run in starting:
             project = self.selection.projects[run.stack]
             row = rows.get((project.name, run.service))
-            if row is None:
-                self._tick_timeout(run)
+            if row is None:  # it was started, so its container existed: removed behind us
+                self._set(run, "failed", REMOVED)
                 continue
             run.container = row.id[:12]
             if row.state == "running" and row.health == "healthy":
@@ -474,7 +475,7 @@ class _Scheduler:
             else:
                 raw = engine.inspect_container_raw(row.id)
                 if raw is None:
-                    self._tick_timeout(run)
+                    self._set(run, "failed", REMOVED)
                 else:
                     self._classify(run, raw)
 
@@ -675,6 +676,13 @@ def raise_for(result: UpResult) -> None:
     if result.ok:
         return
     first = result.failed[0] if result.failed else result.blocked[0]
+    if first.detail == REMOVED:
+        raise OperationFailed(
+            f"{first.service} ({first.stack}): {first.detail}",
+            "Run `homestack up` again to create it; check that no other tool (a cleanup "
+            "script, Watchtower, Portainer) removes homestack's containers.",
+            service=first.service,
+        )
     raise OperationFailed(
         f"{first.service} ({first.stack}) {first.state}: {first.detail}",
         "See its health-check output and log lines above; `homestack logs "
