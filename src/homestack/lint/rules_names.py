@@ -58,6 +58,27 @@ def network_unknown(context: LintContext) -> Iterator[Finding]:
             )
 
 
+@rule("network.stack", "a service that joins seed networks joins its own stack's network")
+def network_stack(context: LintContext) -> Iterator[Finding]:
+    for service in context.services:
+        names = service_networks(service.compose)
+        seed = [name for name in names if name in SEED_NETWORKS and name != IOT_NETWORK]
+        own = context.site.stacks[service.stack].network
+        if not seed or own in names:
+            continue  # no seed network at all (network.none, or internal only): fine here
+        yield Finding(
+            "network.stack",
+            Severity.ERROR,
+            f"{service.id} joins {', '.join(seed)} but not {own}, the network of its "
+            f"{service.stack} stack: the other {service.stack} services cannot reach it",
+            service.file,
+            context.line(service, *_network_keys(service.compose, names[0], 0)),
+            service.id,
+            f"Add {own} to its networks (keep another stack's network only if it must "
+            "talk to that stack).",
+        )
+
+
 @rule("network.none", "every service names its networks", Severity.WARNING)
 def network_none(context: LintContext) -> Iterator[Finding]:
     for service in context.services:

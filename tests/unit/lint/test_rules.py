@@ -265,6 +265,14 @@ FAILING = [
     ),
     Case("network.none", drop("    networks:\n      - ai-services\n"), W, severity="warning"),
     Case(
+        "network.stack",
+        web(
+            "    networks:\n      - ai-services\n",
+            f"    networks:\n      - media-services  {MARK}\n",
+        ),
+        W,
+    ),
+    Case(
         "network.iot-outside-overlay",
         web("      - ai-services\n", f"      - ai-services\n      - iot_macvlan  {MARK}\n"),
         W,
@@ -627,6 +635,10 @@ PASSING = [
     Case(
         "network.none",
         web("    networks:\n      - ai-services\n", "    network_mode: service:api\n"),
+    ),
+    Case(
+        "network.stack",
+        web("      - ai-services\n", "      - media-services\n      - ai-services\n"),
     ),
     Case(
         "network.iot-outside-overlay",
