@@ -107,7 +107,8 @@ def merged_config(site: Site, stack_name: str | None = None) -> MergedConfig:
                 service = where[1] if where[0] == "services" and len(where) > 1 else "<service>"
                 raise BadInput(
                     f"stack {stack.id}: {missing['where']}: required variable {missing['name']} "
-                    f"is not set ({missing['message'].strip()})",
+                    "is not set"
+                    + (f" ({text})" if (text := (missing["message"] or "").strip()) else ""),
                     f"Set {missing['name']}=… in .env, {stack.dir.name}/.env or "
                     f"{stack.dir.name}/services/{service}/.env; `homestack validate --offline "
                     f"{stack.id}` names the file and line.",
@@ -117,6 +118,6 @@ def merged_config(site: Site, stack_name: str | None = None) -> MergedConfig:
 
 #: compose-go's words for an unset ${VAR:?message}
 _REQUIRED = re.compile(
-    r"interpolating (?P<where>\S+): required variable (?P<name>\w+) is missing a value:"
-    r"(?P<message>[^\n]*)"
+    r"interpolating (?P<where>\S+): required variable (?P<name>\w+) is missing a value"
+    r"(?::(?P<message>[^\n]*))?"
 )

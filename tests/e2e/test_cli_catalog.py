@@ -326,6 +326,8 @@ def test_config_with_a_required_variable_unset_is_bad_input(
     path.write_text(text, "utf-8")
     result = hs(capsys, site, "config", "ai")  # was compose's words and exit 1
     assert_one_screen_error(result, "OLLAMA_KEY", "set it in .env", "ai-stack/services/ollama/.env")
+    path.write_text(text.replace(":?set it in .env}", ":?}"), "utf-8")  # no message
+    assert_one_screen_error(hs(capsys, site, "config", "ai"), "OLLAMA_KEY is not set")
 
 
 # ---- without Docker ------------------------------------------------------------------------
