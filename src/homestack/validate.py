@@ -83,6 +83,8 @@ def validate(site: Site, stack_name: str | None = None, *, offline: bool = False
 @dataclass
 class MergedConfig:
     models: dict[str, dict[str, Any]]
+    #: stacks asked for that have no enabled service (no model; the text output says so)
+    empty: list[str] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         return self.models
@@ -94,6 +96,7 @@ def merged_config(site: Site, stack_name: str | None = None) -> MergedConfig:
     from .gpu_choice import overlays_for
 
     models = {}
+    empty = [stack.id for stack in stacks if not stack.enabled]
     for stack in stacks:
         if stack.enabled:
             project = ComposeProject(site, stack, overlays=overlays_for(site, stack))
@@ -113,7 +116,7 @@ def merged_config(site: Site, stack_name: str | None = None) -> MergedConfig:
                     f"{stack.dir.name}/services/{service}/.env; `homestack validate --offline "
                     f"{stack.id}` names the file and line.",
                 ) from None
-    return MergedConfig(models)
+    return MergedConfig(models, empty)
 
 
 #: compose-go's words for an unset ${VAR:?message}

@@ -314,6 +314,16 @@ def test_config_is_the_merged_model(
     assert "proxy:" in text.out
 
 
+def test_config_of_a_stack_with_nothing_enabled_says_so(
+    capsys: pytest.CaptureFixture[str], site: Path, compose_cli: None
+) -> None:
+    (site / "ai-stack/stack.yaml").write_text("services:\n  # - ollama\n", "utf-8")
+    text = hs(capsys, site, "config", "ai")  # printed nothing at all
+    assert text.code == 0
+    assert "# stack ai: no service enabled" in text.out
+    assert hs(capsys, site, "config", "ai", "--json").json() == {}
+
+
 def test_config_with_a_required_variable_unset_is_bad_input(
     capsys: pytest.CaptureFixture[str], site: Path, compose_cli: None
 ) -> None:

@@ -124,6 +124,8 @@ def config_command(
         for name, model in res.to_data().items():
             out.print(f"[bold]# stack {name}[/]")
             out.out(yaml.safe_dump(model, sort_keys=False), highlight=False)
+        for name in res.empty:
+            out.print(f"[bold]# stack {name}[/]: no service enabled (`homestack enable NAME`)")
 
     emit(result, as_json, render)
 
