@@ -84,11 +84,21 @@ class CatalogView:
 
     def routes(self) -> list[Route]:
         out: list[Route] = []
+        owners: dict[str, Service] = {}
         for service in self.enabled:
             web = service.meta.web if service.meta else None
             if web is None or service.meta is None:
                 continue
             host = f"{web.subdomain or service.id}.{self.domain}"
+            first = owners.setdefault(host.lower(), service)
+            if first is not service:  # lint rule web.subdomain; caddy refuses the Caddyfile
+                raise BadInput(
+                    f"{service.id} and {first.id} both want the host {host}",
+                    "Give one of them another `subdomain:` under x-homestack.web "
+                    "(`homestack validate` shows where).",
+                    file=service.file,
+                    service=service.id,
+                )
             path = web.health_path or web.path
             out.append(
                 Route(

@@ -116,3 +116,21 @@ def test_a_domain_that_is_not_a_host_name_is_refused_before_anything_is_written(
     assert "DOMAIN" in caught.value.message
     assert caught.value.file == str(site.root / ".env")
     assert not site.data_root.exists() or _files(site.data_root) == set()
+
+
+def test_two_web_uis_on_one_host_are_refused_before_anything_is_written(
+    make_site: Callable[..., Site],
+) -> None:
+    from homestack.errors import BadInput
+
+    site = make_site()
+    path = site.root / "ai-stack/services/open-webui.docker-compose.yaml"
+    path.write_text(path.read_text("utf-8").replace("subdomain: chat", "subdomain: auth"), "utf-8")
+    site = Site.load(site.root)
+    with pytest.raises(BadInput) as caught:  # caddy refused the Caddyfile it wrote
+        generate_all(site)
+    assert "auth.home.arpa" in caught.value.message
+    assert "authelia" in caught.value.message
+    assert caught.value.service in {"authelia", "open-webui"}
+    assert "open-webui" in caught.value.message
+    assert not site.data_root.exists() or _files(site.data_root) == set()
