@@ -214,3 +214,34 @@ def test_restore_is_refused_without_enough_free_space(backup_site: BackupSite) -
         assert sorted(p.name for p in (data / "plain").iterdir()) == ["big.bin"]
     finally:
         subprocess.run(["umount", "-l", str(data)], check=False)
+
+
+@pytest.mark.parametrize("neighbour", [False, True])
+def test_a_container_removed_by_hand_during_a_stop_backup_is_reported_not_ok(
+    backup_site: BackupSite, monkeypatch: pytest.MonkeyPatch, neighbour: bool
+) -> None:
+    """`compose start` of a removed container fails with a bare message, or (when the stack
+    has other containers) exits 0: the backup said ok while the service was gone."""
+    from homestack.backup import run as backup_run
+
+    backup_site.up("files", *(["db"] if neighbour else []))
+    removed: list[str] = []
+
+    def remove_by_hand(phase: str) -> None:
+        if phase == "restic" and not removed:
+            name = f"{backup_site.prefix}tst-files-1"
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=True)
+            removed.append(name)
+
+    monkeypatch.setattr(backup_run, "hold_point", remove_by_hand)
+    site = backup_site.load()
+    done = backup(site, [site.service("files")])
+    assert removed
+    result = done.results[0]
+    assert not result.ok
+    assert "container was removed during the backup" in (result.error or "")
+    assert "homestack up files" in (result.hint or "")
+    assert backup_site.snapshot_count("files") == 1  # the snapshot itself was taken
+    assert ("snapshot" in (result.error or "")) == neighbour
+    site = backup_site.load()
+    assert not Journal.path(site.data_root / ".homestack/backup", "files").exists()

@@ -190,6 +190,8 @@ def _backup_locked(
     finally:
         _put_back(site, service, journal, consistency)
         Journal.clear(folder, service.id)
+    if consistency == "stop" and (journal.was_running or journal.was_paused):
+        _require_container(site, service, summary.snapshot_id)
     return BackupResult(
         service=service.id,
         stack=service.stack,
@@ -282,10 +284,30 @@ def _exec_failure(output: Path) -> str | None:
     return None
 
 
+def _require_container(site: Site, service: Service, snapshot: str | None) -> None:
+    """A container removed meanwhile (by hand) cannot be started again: `compose start` then
+    fails with a bare message, or does nothing and exits 0 when the stack has other
+    containers. Say so instead of reporting a service that runs."""
+    if not backup_ops.state(site, service).exists:
+        taken = f"; snapshot {snapshot[:8]} was taken" if snapshot else ""
+        raise OperationFailed(
+            f"{service.id} was not started again: its container was removed during the "
+            f"backup (docker rm, or another tool){taken}",
+            f"Run `homestack up {service.id}` to create it again.",
+            service=service.id,
+        )
+
+
 def _put_back(site: Site, service: Service, journal: Journal, consistency: str) -> None:
     """Restart or unpause what the backup stopped, whatever happened in between."""
     if consistency == "stop" and (journal.was_running or journal.was_paused):
-        backup_ops.start(site, service)
+        try:
+            backup_ops.start(site, service)
+        except CommandFailed:
+            if not backup_ops.state(site, service).exists:
+                Journal.clear(state_dir(site), service.id)  # nothing left to put back
+                _require_container(site, service, None)
+            raise
         if journal.was_paused:
             backup_ops.pause(site, service)
     elif consistency == "pause" and journal.was_running and not journal.was_paused:
