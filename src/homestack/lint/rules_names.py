@@ -212,10 +212,19 @@ def _secrets_of(context: LintContext, service: Service) -> Iterator[Finding]:
     top = _top(service, "secrets")
     refs = {source: index for index, source in _secret_refs(service.compose)}
     specs = service.meta.secrets if service.meta else []
-    generated = {f"{sid}_{spec.name}": index for index, spec in enumerate(specs)}
+    generated: dict[str, int] = {}
 
     def finding(message: str, line: int | None, hint: str) -> Finding:
         return Finding("secret.name", Severity.ERROR, message, service.file, line, sid, hint)
+
+    for index, entry in enumerate(specs):
+        if f"{sid}_{entry.name}" in generated:  # which length and alphabet would win?
+            yield finding(
+                f"x-homestack secrets lists {entry.name} twice",
+                context.line(service, "x-homestack", "secrets", index, "name"),
+                "Delete one of the two entries.",
+            )
+        generated.setdefault(f"{sid}_{entry.name}", index)
 
     for raw_key, raw_spec in top.items():
         key = str(raw_key)

@@ -306,6 +306,15 @@ FAILING = [
     ),
     Case(
         "secret.name",
+        web(
+            "        - name: password\n",
+            f"        - name: password\n        - name: password  {MARK}\n          length: 8\n",
+        ),
+        W,
+        id="listed-twice",
+    ),
+    Case(
+        "secret.name",
         {W: add_meta("")}
         | web(
             "        - name: password\n",
