@@ -20,6 +20,8 @@ class Validation:
     findings: list[Finding]
     compose: dict[str, str] = field(default_factory=dict)
     offline: bool = False
+    #: stacks Compose did not check because one of their files is not valid YAML
+    compose_skipped: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -38,6 +40,7 @@ class Validation:
             "findings": [f.to_data() for f in self.findings],
             "compose": self.compose,
             "offline": self.offline,
+            "compose_skipped": self.compose_skipped,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
         }
@@ -61,18 +64,20 @@ def validate(site: Site, stack_name: str | None = None, *, offline: bool = False
     stacks = [site.stack(stack_name)] if stack_name else list(site.stacks.values())
     pool: ThreadPoolExecutor | None = None
     checks: dict[str, Future[str]] = {}
+    skipped: list[str] = []
     if not offline:
         # Compose's own check runs while we lint: the wait is the longer of the two, not both
         require_compose()
         broken = {p.service for p in site.all_problems() if p.rule == "yaml.syntax"}
         checkable = [s for s in stacks if s.enabled and not broken & set(s.services)]
+        skipped = [s.id for s in stacks if s.enabled and s not in checkable]
         pool = ThreadPoolExecutor(max_workers=max(1, len(checkable)))
         checks = {s.id: pool.submit(_compose_check, site, s) for s in checkable}
     try:
         findings = lint_site(
             site, stacks=[s.id for s in stacks] if stack_name else None, engine=not offline
         )
-        result = Validation(site.root, findings, offline=offline)
+        result = Validation(site.root, findings, offline=offline, compose_skipped=skipped)
         result.compose = {name: check.result() for name, check in checks.items()}
     finally:
         if pool is not None:

@@ -287,6 +287,20 @@ def test_validate_reports_what_compose_rejects(
     assert hs(capsys, site, "validate").code == 1
 
 
+def test_validate_says_which_stacks_compose_did_not_check(
+    capsys: pytest.CaptureFixture[str], site: Path, compose_cli: None
+) -> None:
+    path = site / "ai-stack/services/webui.docker-compose.yaml"
+    path.write_text(path.read_text("utf-8").replace("    restart:", "\trestart:", 1), "utf-8")
+    text = hs(capsys, site, "validate")  # ai was left out of the compose lines without a word
+    assert text.code == 1
+    assert "compose config ai: skipped (fix the YAML errors above first)" in text.out
+    assert "compose config essentials: ok" in text.out
+    data = hs(capsys, site, "validate", "--json").json()
+    assert data["compose"] == {"essentials": "ok"}
+    assert data["compose_skipped"] == ["ai"]
+
+
 def test_config_is_the_merged_model(
     capsys: pytest.CaptureFixture[str], site: Path, compose_cli: None
 ) -> None:

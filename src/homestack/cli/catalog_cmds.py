@@ -168,6 +168,8 @@ def _render_validation(result: Any, out: Console) -> None:
     for name, status in result.compose.items():
         mark = "[green]ok[/]" if status == "ok" else f"[red]{escape(status)}[/]"
         out.print(f"compose config {name}: {mark}")
+    for name in result.compose_skipped:
+        out.print(f"compose config {name}: [yellow]skipped (fix the YAML errors above first)[/]")
     out.print(
         f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)"
         + (" — compose check skipped (--offline)" if result.offline else "")
