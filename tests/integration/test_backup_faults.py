@@ -245,3 +245,31 @@ def test_a_container_removed_by_hand_during_a_stop_backup_is_reported_not_ok(
     assert ("snapshot" in (result.error or "")) == neighbour
     site = backup_site.load()
     assert not Journal.path(site.data_root / ".homestack/backup", "files").exists()
+
+
+def test_up_after_a_restore_killed_9_mid_swap_puts_the_live_data_back_first(
+    backup_site: BackupSite,
+) -> None:
+    """`up` started the service on a half-swapped folder; the next backup then undid the
+    restore under it, dropping what the service had written since."""
+    from homestack.deploy.up import up
+
+    data = backup_site.data / "files"
+    config = backup_site.data / "config" / "files"
+    fill_files(data)
+    (config / "app.conf").write_text("v1\n")
+    backup_site.up("files")
+    site = backup_site.load()
+    assert backup(site, [site.service("files")]).ok
+    (data / "text.txt").write_text("newer")
+    (config / "app.conf").write_text("v2\n")
+    live = manifest(data, config)
+
+    backup_site.spawn_and_kill("restore", "files", hold_at="swapping")
+    result = up(backup_site.load(), ["files"])
+    assert manifest(data, config) == live
+    assert result.ok, result.summary()
+    assert any("undid an interrupted restore" in line for line in result.recovered)
+    assert backup_site.running("files")
+    assert not Journal.path(site.data_root / ".homestack/backup", "files").exists()
+    assert not list(backup_site.data.glob("files.before-restore-*"))

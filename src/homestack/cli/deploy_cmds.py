@@ -137,6 +137,8 @@ def _render_up(result: Any, out: Console) -> None:
             out.print(f"[dim]created {kind} {escape(str(name))}[/]")
     if result.rolled_back:
         out.print("rolled back: " + ", ".join(result.rolled_back))
+    for line in result.recovered:
+        out.print(f"[yellow]recovered: {escape(line)}[/]")
     colour = "green" if result.ok else "red"
     out.print(f"[{colour}]{escape(result.summary())}[/] [dim]in {result.elapsed:.1f}s[/]")
 

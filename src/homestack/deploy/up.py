@@ -95,6 +95,7 @@ class UpResult:
     override_files: list[str]
     elapsed: float
     rolled_back: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)  # killed backups/restores undone
 
     @property
     def failed(self) -> list[ServiceRun]:
@@ -116,6 +117,7 @@ class UpResult:
     def changed(self) -> bool:
         return bool(
             self.touched
+            or self.recovered
             or self.networks.get("changed")
             or self.secrets.get("changed")
             or self.data.get("changed")
@@ -148,6 +150,7 @@ class UpResult:
             "failed": [s.service for s in self.failed],
             "blocked": [s.service for s in self.blocked],
             "rolled_back": self.rolled_back,
+            "recovered": self.recovered,
         }
 
 
@@ -620,6 +623,7 @@ def _up(
             project.extra_files = (path,)
             overrides.append(str(path))
     services = selection.services
+    recovered = _recover_interrupted(site, services)
     current = _current(selection)
     existing = {project for project, _ in current}
     # a project with no container yet has nothing to compare: no Compose run for its hashes
@@ -657,9 +661,33 @@ def _up(
         overrides,
         time.monotonic() - started,
     )
+    result.recovered = recovered
     if rollback and not result.ok:
         result.rolled_back = _rollback(selection, result)
     return result
+
+
+def _recover_interrupted(site: Site, services: list[Service]) -> list[str]:
+    """A backup or restore killed -9 leaves a journal: its service stopped, a restore half
+    swapped in. Put that back before starting the service on it: a later backup's recovery
+    would otherwise stop the service and drop what it wrote on a half-restored copy."""
+    from ..backup_record import state_dir
+
+    folder = state_dir(site)
+    pending = [s for s in services if (folder / f"{s.id}.journal.json").exists()]
+    if not pending:
+        return []
+    from ..backup.lock import ServiceBusy, ServiceLock
+    from ..backup.recover import recover
+
+    done: list[str] = []
+    for service in pending:
+        try:
+            with ServiceLock(folder, service.id, "up"):
+                done += [f"{service.id}: {line}" for line in recover(site, service)]
+        except ServiceBusy:
+            continue  # its backup is alive and puts things back itself
+    return done
 
 
 def _rollback(selection: Selection, result: UpResult) -> list[str]:
