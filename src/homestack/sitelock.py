@@ -45,6 +45,9 @@ class _Hold:
 
 _held: dict[Path, _Hold] = {}  # lock file → this process's hold
 _guard = threading.Lock()
+# one thread at a time takes a new hold: threads asking at once (`backup --all --jobs N`)
+# would each take an flock, and the second hold would replace the first
+_taking = threading.Lock()
 
 
 class SiteBusy(OperationFailed):
@@ -97,22 +100,18 @@ def site_lock(root: Path, action: str, *, shared: bool = False) -> Iterator[None
     waits for other holders up to HOMESTACK_LOCK_TIMEOUT seconds, then raises SiteBusy."""
     root = root.resolve()
     path = root / LOCK_FILE
-    with _guard:
-        mine = _held.get(path)
-        if mine is not None:
-            if mine.shared and not shared:
-                raise RuntimeError(f"{action}: the site lock is held shared, not exclusively")
-            mine.depth += 1
-    if mine is not None:
-        try:
-            yield
-        finally:
-            _leave(path, root)
-        return
     timeout = _timeout()
-    fd = _acquire(root, path, action, timeout, shared)
-    with _guard:
-        _held[path] = _Hold(fd, shared)
+    with _taking:
+        with _guard:
+            mine = _held.get(path)
+            if mine is not None:
+                if mine.shared and not shared:
+                    raise RuntimeError(f"{action}: the site lock is held shared, not exclusively")
+                mine.depth += 1
+        if mine is None:
+            fd = _acquire(root, path, action, timeout, shared)
+            with _guard:
+                _held[path] = _Hold(fd, shared)
     try:
         yield
     finally:

@@ -135,3 +135,46 @@ def test_an_exclusive_request_inside_a_shared_hold_is_a_bug(tmp_path: Path) -> N
         sitelock.site_lock(tmp_path, "up"),
     ):
         pass
+
+
+def test_backup_threads_entering_at_once_share_one_hold_and_free_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`backup --all --jobs N`: threads that asked at the same moment each took an flock; the
+    second hold overwrote the first (its flock leaked, held until the process ended) and the
+    last one out failed with KeyError."""
+    import fcntl
+    import threading
+    import time
+
+    real = sitelock._acquire
+
+    def slow_acquire(*args: object, **kwargs: object) -> int:
+        fd = real(*args, **kwargs)  # type: ignore[arg-type]
+        time.sleep(0.2)  # both threads are past the "already held?" check meanwhile
+        return fd
+
+    monkeypatch.setattr(sitelock, "_acquire", slow_acquire)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def backup(name: str) -> None:
+        start.wait()
+        try:
+            with sitelock.site_lock(tmp_path, f"backup {name}", shared=True):
+                time.sleep(0.1)
+        except BaseException as error:  # collected for the assert
+            errors.append(error)
+
+    threads = [threading.Thread(target=backup, args=(n,)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sitelock._held == {}
+    fd = os.open(tmp_path / sitelock.LOCK_FILE, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nothing leaked: free for `up`
+    finally:
+        os.close(fd)
