@@ -478,15 +478,14 @@ def test_shipped_catalog_validates_offline_without_errors(
 
 
 def test_ctrl_c_says_interrupted_and_exits_130(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import importlib
+    """Ctrl-C arrives as KeyboardInterrupt inside a command; Typer makes it exit 130."""
+    import homestack.plan
 
-    app_module = importlib.import_module("homestack.cli.app")
-
-    def interrupted(**_: object) -> None:
+    def interrupted(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(app_module, "app", interrupted)
-    result = cli(capsys, "up")
-    assert (result.code, result.err, result.out) == (130, "interrupted\n", "")
+    monkeypatch.setattr(homestack.plan, "make_plan", interrupted)
+    result = hs(capsys, site, "plan")
+    assert (result.code, result.err.strip(), result.out) == (130, "interrupted", "")

@@ -110,6 +110,9 @@ def render_error(error: HomestackError) -> None:
     out.print("\n".join(lines))
 
 
+INTERRUPTED = 130  # the shell's code for a command ended by SIGINT
+
+
 def hoist_global_options(argv: list[str]) -> list[str]:
     """`homestack status --site X --debug` means `homestack --site X --debug status`: the
     global options are moved in front of the command wherever they were typed (not after
@@ -142,16 +145,18 @@ def run(argv: list[str]) -> int:
         app(args=argv, prog_name="homestack")
     except SystemExit as done:
         code = done.code
+        if code == INTERRUPTED:  # Typer turns Ctrl-C inside a command into exit 130, silently
+            sys.stderr.write("interrupted\n")
         return code if isinstance(code, int) else (0 if code is None else 1)
     except HomestackError as error:
         if debug:
             traceback.print_exc()
         render_error(error)
         return int(error.exit_status)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C outside a command (while Typer parses)
         # commands that must tidy up (up, backup, restore) have done so on their way out
         sys.stderr.write("interrupted\n")
-        return 130
+        return INTERRUPTED
     except Exception as unexpected:  # a bug: say so plainly
         if debug:
             traceback.print_exc()
