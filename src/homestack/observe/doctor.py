@@ -17,6 +17,7 @@ from ..errors import HomestackError
 from .checks import Check, DoctorResult, fail, ok, warn
 from .doctor_files import check_backups, check_data, check_gpu, check_secrets
 from .doctor_net import check_networks, check_ports, check_segregation
+from .status import DISABLED_RUNNING, UNKNOWN, StatusRow, collect_status
 
 GIB = 1024**3
 DISK_FAIL = (1 * GIB, 0.03)  # free bytes, free fraction
@@ -87,11 +88,11 @@ def check_disk(site: Site) -> Check:
     return ok("disk", "disk", detail)
 
 
-def _service_fix(row: Any) -> str:
+def _service_fix(row: StatusRow) -> str:
     name = row.service
-    if row.flag == "disabled-but-running":
+    if row.flag == DISABLED_RUNNING:
         return f"It is commented out in stack.yaml: `homestack down {name}` (or enable it)."
-    if row.flag == "not-in-catalog":
+    if row.flag == UNKNOWN:
         return f"No compose file describes it: `docker rm -f {row.container}`."
     if row.state == "missing":
         return f"Start it: `homestack up {name}`."
@@ -116,8 +117,6 @@ def _service_fix(row: Any) -> str:
 def check_services(site: Site, api: Any) -> list[Check]:
     """Each enabled service that is not up and healthy, as `status` flags it: a failure for
     a critical service, a warning for the rest; one ok line when all are fine."""
-    from .status import collect_status
-
     try:
         rows = collect_status(site, api=api, with_backups=False, with_usage=False).rows
     except HomestackError as exc:
@@ -132,7 +131,7 @@ def check_services(site: Site, api: Any) -> list[Check]:
             what = f"exited ({row.exit_code})"
         if row.health == "unhealthy" and row.state != "paused":  # paused: the probe cannot run
             what = "unhealthy" + (f": {row.health_output}" if row.health_output else "")
-        make = fail if row.service in critical and row.enabled else warn
+        make = fail if row.service in critical else warn  # enabled ones only
         checks.append(
             make(
                 "services",

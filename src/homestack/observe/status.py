@@ -200,9 +200,9 @@ def collect_status(
     pids = {
         cid: int((info.get("State") or {}).get("Pid") or 0)
         for cid, info in infos.items()
-        if (info.get("State") or {}).get("Running")
+        if with_usage and (info.get("State") or {}).get("Running")
     }
-    pids = {cid: pid for cid, pid in pids.items() if pid > 0 and with_usage}
+    pids = {cid: pid for cid, pid in pids.items() if pid > 0}
 
     chosen: list[Service] = []
     for stack in stacks:
