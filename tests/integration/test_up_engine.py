@@ -16,6 +16,8 @@ from homestack.deploy.up import REMOVED, ServiceRun, raise_for, up
 from homestack.errors import OperationFailed
 
 pytestmark = pytest.mark.integration
+# failing checks inside start_period do not count: a container with it stays "starting"
+STUCK = {"test": ["CMD", "false"], "interval": "1s", "start_period": "120s", "retries": 1}
 
 THREE_STACKS = {
     "essentials": {"services": {"db": {"secret": True}}},
@@ -175,10 +177,8 @@ def test_a_service_never_healthy_times_out_and_blocks_its_dependents(
     engine_cleanup: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # failing checks inside start_period do not count: the container stays "starting"
-    stuck = {"test": ["CMD", "false"], "interval": "1s", "start_period": "120s", "retries": 1}
     stacks = {
-        "media": {"services": {"stuck": {"healthcheck": stuck}, "after": {"needs": ["stuck"]}}}
+        "media": {"services": {"stuck": {"healthcheck": STUCK}, "after": {"needs": ["stuck"]}}}
     }
     site = _site(tmp_path, engine_cleanup, monkeypatch, stacks)
     result = up(site, timeout=4)
@@ -216,10 +216,9 @@ def test_a_container_removed_by_hand_while_starting_fails_at_once(
     engine_cleanup: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # it stays "starting" (failing checks inside start_period do not count) until removed;
-    # up waited for it until --timeout, saying "no container after 300s"
-    stuck = {"test": ["CMD", "false"], "interval": "1s", "start_period": "120s", "retries": 1}
-    stacks = {"media": {"services": {"gone": {"healthcheck": stuck}}}}
+    # it stays "starting" (STUCK) until removed; up waited for it until --timeout,
+    # saying "no container after 300s"
+    stacks = {"media": {"services": {"gone": {"healthcheck": STUCK}}}}
     site = _site(tmp_path, engine_cleanup, monkeypatch, stacks)
     removed: list[str] = []
 
