@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..catalog import Service, Site, Stack
+from ..deploy.dependents import is_running
 from ..engine import docker as engine
 from ..engine.usage import Usage
 from ..inventory import service_ports
@@ -134,7 +135,7 @@ def _row(
     status = str(state.get("Status") or summary.get("State") or "unknown")
     started = _parse_time(state.get("StartedAt")) if status in ("running", "paused") else None
     # a stopped container keeps its last probe's verdict; it says nothing about now
-    live = status in ("running", "restarting", "paused")
+    live = is_running(status)
     health, output = _health(info) if live else (None, None)
     enabled = bool(service and service.enabled)
     flag = None
