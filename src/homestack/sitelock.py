@@ -118,6 +118,14 @@ def site_lock(root: Path, action: str, *, shared: bool = False) -> Iterator[None
         _leave(path, root)
 
 
+def site_lock_if(
+    needed: bool, root: Path, action: str, *, shared: bool = False
+) -> contextlib.AbstractContextManager[None]:
+    """site_lock when `needed` (not for a dry run, not for a backup that leaves its service
+    running), else nothing."""
+    return site_lock(root, action, shared=shared) if needed else contextlib.nullcontext()
+
+
 def _leave(path: Path, root: Path) -> None:
     with _guard:
         mine = _held[path]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import time
@@ -18,7 +17,7 @@ from ..catalog import Service, Site
 from ..engine import backup_ops
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..models import BackupSpec
-from ..sitelock import site_lock
+from ..sitelock import site_lock_if
 from . import config
 from .journal import Journal, hold_point
 from .lock import ServiceLock
@@ -108,8 +107,16 @@ def backup_service(site: Site, service: Service) -> BackupResult:
     recovered: list[str] = []
     try:
         require_readable(site, service)
-        # the service lock first: a second backup of the same service is refused at once
-        with ServiceLock(state_dir(site), service.id, "backup"), _containers(site, service, spec):
+        # the service lock first: a second backup of the same service is refused at once.
+        # One that stops, pauses or dumps its service shares the site lock, so no up, down
+        # or restart acts on the service meanwhile; one that only copies files holds
+        # nothing back.
+        with (
+            ServiceLock(state_dir(site), service.id, "backup"),
+            site_lock_if(
+                spec.consistency != "none", site.root, f"backup {service.id}", shared=True
+            ),
+        ):
             recovered = recover(site, service)
             result = _backup_locked(site, service, spec, stamp, unlock=bool(recovered))
     except (HomestackError, OSError) as error:
@@ -131,17 +138,6 @@ def backup_service(site: Site, service: Service) -> BackupResult:
     result = dataclasses.replace(result, recovered=recovered, duration_s=time.monotonic() - started)
     record_last(site, result)
     return result
-
-
-def _containers(
-    site: Site, service: Service, spec: BackupSpec
-) -> contextlib.AbstractContextManager[None]:
-    """A backup that stops, pauses or dumps its service shares the site lock, so no `up`,
-    `down` or `restart` acts on the service meanwhile; one that only copies files does not
-    hold the site back."""
-    if spec.consistency == "none":
-        return contextlib.nullcontext()
-    return site_lock(site.root, f"backup {service.id}", shared=True)
 
 
 def _backup_locked(

@@ -5,13 +5,12 @@ Other command modules add their own steps to `install_app` (e.g. `install docker
 
 from __future__ import annotations
 
-import contextlib
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import ExitStatus
+from ..sitelock import site_lock_if
 from .app import JsonOption, app, emit, fail, state
 
 if TYPE_CHECKING:
@@ -53,15 +52,6 @@ def _selected(names: list[str] | None) -> list[Service]:
     return [service for stack in stacks for service in stack.enabled]
 
 
-def _changing(root: Path, action: str, dry_run: bool) -> contextlib.AbstractContextManager[None]:
-    """The site lock for a command that changes the host, none for a dry run."""
-    if dry_run:
-        return contextlib.nullcontext()
-    from ..sitelock import site_lock
-
-    return site_lock(root, action)
-
-
 def _verb(dry_run: bool, verb: str) -> str:
     return f"would {verb}" if dry_run else verb + ("d" if verb.endswith("e") else "ed")
 
@@ -75,7 +65,7 @@ def networks_command(
 
     site = state.site()
     services = _selected(names) if names else None
-    with _changing(site.root, "install networks", dry_run):
+    with site_lock_if(not dry_run, site.root, "install networks"):
         report = ensure_networks(site, services, dry_run=dry_run)
     emit(report, as_json, _render_networks)
 
@@ -107,7 +97,7 @@ def secrets_command(
     from ..deploy.secrets import ensure_secrets
 
     site = state.site()
-    with _changing(site.root, "install secrets", dry_run):
+    with site_lock_if(not dry_run, site.root, "install secrets"):
         report = ensure_secrets(site, _selected(names), dry_run=dry_run)
     emit(report, as_json, _render_secrets)
 
@@ -133,7 +123,7 @@ def data_command(names: Names = None, dry_run: DryRun = False, as_json: JsonOpti
     from ..deploy.data import ensure_data
 
     site = state.site()
-    with _changing(site.root, "install data", dry_run):
+    with site_lock_if(not dry_run, site.root, "install data"):
         report = ensure_data(site, _selected(names), dry_run=dry_run)
     emit(report, as_json, _render_data)
 
