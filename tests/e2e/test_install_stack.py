@@ -9,6 +9,7 @@ reused (HOMESTACK_VENV) so the script does not install homestack again.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ def clone(tmp_path: Path, engine_cleanup: str, standin_image: str) -> Iterator[P
         check=True,
         capture_output=True,
     )
+    _images_on_loopback(target)
     yield target
     subprocess.run(
         [str(_venv() / "bin" / "homestack"), "--site", str(target), "down"],
@@ -47,6 +49,19 @@ def clone(tmp_path: Path, engine_cleanup: str, standin_image: str) -> Iterator[P
         timeout=300,
     )
     remove_everything_named(engine_cleanup)
+
+
+def _images_on_loopback(site: Path) -> None:
+    """Point every image at a registry on loopback that is not there.
+
+    A pull of `ollama/ollama:…` would make the engine ask the host's resolver for the
+    registry's address: traffic that leaves this machine. From 127.0.0.1:5999 the pull fails
+    the same way a user without internet meets it (connection refused), and nothing leaves.
+    """
+    for path in site.glob("*-stack/services/*.docker-compose.yaml"):
+        text = path.read_text()
+        moved = re.sub(r"(?m)^(\s*image:\s*)(?!127\.0\.0\.1)(\S)", r"\g<1>127.0.0.1:5999/\2", text)
+        path.write_text(moved)
 
 
 def _env(prefix: str) -> dict[str, str]:
@@ -83,6 +98,7 @@ def test_install_stack_stops_at_pull_then_stand_in_comes_up_and_rerun_changes_no
     out = first.stdout + first.stderr
     assert first.returncode != 0, out
     assert "cannot pull" in out and "no image registry is reachable" in out, out
+    assert "127.0.0.1:5999/" in out  # the pull went to loopback, not out to a registry
     assert "--stand-in" in out  # the hint names the way to rehearse
     assert "Traceback" not in out
     assert (clone / ".env").is_file() and "TZ=" in (clone / ".env").read_text()
