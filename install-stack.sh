@@ -2,6 +2,7 @@
 # The one command: from a fresh clone to every enabled stack up.
 #
 #   ./install-stack.sh [--stack ID] [--stand-in [IMAGE]] [--dry-run] [--yes] [--json]
+#   ./install-stack.sh --help     (prints the options; changes nothing)
 #
 # Creates the virtual environment .venv if it is missing (installing python3-venv with apt
 # when run as root and needed), installs homestack into it, then runs
@@ -17,6 +18,58 @@ venv="${HOMESTACK_VENV:-$here/.venv}"
 
 say() { printf 'install-stack: %s\n' "$*" >&2; }
 die() { say "error: $1"; [ -n "${2:-}" ] && say "fix: $2"; exit "${3:-1}"; }
+
+usage() {
+    cat <<'EOF_USAGE'
+Usage: ./install-stack.sh [--stack ID] [--stand-in [IMAGE]] [--dry-run] [--yes] [--json]
+
+From a fresh clone to every enabled stack up: creates .venv and installs homestack into it
+(when missing), then runs `homestack install all` with these flags: .env, GPU drivers
+(checked; installed with --yes), Docker, networks, secrets, DATA, up. Run it as root
+(sudo ./install-stack.sh); --dry-run and --stand-in also work as any user.
+Safe to run again: it changes only what is missing.
+
+Options:
+  --stack ID          only this stack (and the stacks it depends on)
+  --stand-in [IMAGE]  rehearse with a tiny image built offline (or IMAGE) in place of every
+                      service image; networks, secrets, volumes, order and health are real
+  --dry-run           print the whole plan and change nothing
+  -y, --yes           carry out the GPU driver plan too (otherwise it is only printed)
+  --json              the result as JSON on stdout (progress goes to stderr)
+  --debug             show tracebacks
+  -h, --help          show this help and exit (changes nothing)
+
+Environment: HOMESTACK_VENV=DIR uses that virtual environment instead of .venv;
+HOMESTACK_PREFIX=x_ prefixes every project, network and volume name.
+More: docs/install.md
+EOF_USAGE
+}
+
+# Read the flags before touching anything: --help, or a typo, must not create .venv first.
+expect_value=""
+previous=""
+for arg in "$@"; do
+    if [ -n "$expect_value" ]; then
+        expect_value=""
+        previous=""
+        continue
+    fi
+    case "$arg" in
+    -h | --help)
+        usage
+        exit 0
+        ;;
+    --stack | --stand-in-image) expect_value="$arg" ;;
+    --stack=* | --stand-in-image=* | --stand-in | --dry-run | -y | --yes | --json | --debug) ;;
+    -*) die "unknown option $arg" "./install-stack.sh --help lists the options" 2 ;;
+    *)
+        [ "$previous" = "--stand-in" ] ||
+            die "unexpected argument $arg" "./install-stack.sh --help lists the options" 2
+        ;;
+    esac
+    previous="$arg"
+done
+[ -z "$expect_value" ] || die "$expect_value needs a value" "./install-stack.sh --help" 2
 
 apt_install() {
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
