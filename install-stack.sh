@@ -80,20 +80,26 @@ apt_install() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
 }
 
-python=""
-for candidate in python3.13 python3.12 python3.11 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 &&
-        "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-        python="$candidate"
-        break
-    fi
-done
-if [ -z "$python" ]; then
-    apt_install python3 python3-venv || true
-    command -v python3 >/dev/null 2>&1 && python=python3
+find_python() {
+    local candidate
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+python="$(find_python)" || python=""
+if [ -z "$python" ] && apt_install python3 python3-venv; then
+    python="$(find_python)" || python="" # the distribution's python3 may still be too old
+fi
+if [ -z "$python" ] && apt_install python3.11 python3.11-venv; then # Ubuntu 22.04: python3 is 3.10
+    python="$(find_python)" || python=""
 fi
 [ -n "$python" ] || die "Python 3.11 or newer is needed" \
-    "install it (Debian/Ubuntu: sudo apt-get install python3 python3-venv), then run this again"
+    "install it (Debian 12/13: sudo apt-get install python3 python3-venv; Ubuntu 22.04: sudo apt-get install python3.11 python3.11-venv), then run this again"
 
 if [ -n "${HOMESTACK_VENV:-}" ] && [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ]; then
     die "HOMESTACK_VENV=$venv is not a virtual environment" \

@@ -109,3 +109,12 @@ def test_the_flags_the_script_accepts_are_those_of_install_all() -> None:
     usage = text[text.index("usage() {") : text.index("EOF_USAGE\n}")]
     assert all(flag in usage for flag in flags - {"--stand-in-image"})
     assert os.access(REPO / "install-stack.sh", os.X_OK)
+
+
+def test_a_python3_older_than_3_11_is_refused_not_used_for_the_venv(shim: Path) -> None:
+    """Only an old python3 on PATH (the recorder fails the version check), no apt-get."""
+    done = _run(shim, "--dry-run")
+    assert done.returncode == 1, done.stderr
+    assert "Python 3.11 or newer is needed" in done.stderr
+    assert "creating the virtual environment" not in done.stderr
+    assert not (shim.parent / "venv").exists()
