@@ -286,7 +286,7 @@ def _subdomain_line(context: LintContext, service: Service) -> int | None:
 
 @rule("web.subdomain", "each enabled web UI has its own valid subdomain (the proxy's host name)")
 def web_subdomain(context: LintContext) -> Iterator[Finding]:
-    hosts: dict[str, Service] = {}
+    hosts: dict[str, list[Service]] = {}
     for service in context.services:
         web = service.meta.web if service.meta else None
         if web is None or not service.enabled:
@@ -304,17 +304,26 @@ def web_subdomain(context: LintContext) -> Iterator[Finding]:
                 "Use letters, digits and '-' (dots between parts), e.g. `subdomain: chat`.",
             )
             continue
-        first = hosts.setdefault(host.lower(), service)
-        if first is service:
+        hosts.setdefault(host.lower(), []).append(service)
+    # like ports.conflict: each claimant gets a finding at its own line naming the others,
+    # so the fix can be made in whichever file the user prefers
+    for host, claimants in hosts.items():
+        if len(claimants) < 2:
             continue
-        yield Finding(
-            "web.subdomain",
-            Severity.ERROR,
-            f"{service.id} and {first.id} ({first.file.name}) both want the host "
-            f"{host}.<DOMAIN>: the proxy cannot route both (caddy refuses the Caddyfile)",
-            service.file,
-            _subdomain_line(context, service),
-            service.id,
-            "Give one of them another `subdomain:` under x-homestack.web (a service "
-            "without one uses its id).",
-        )
+        for service in claimants:
+            others = ", ".join(
+                f"{o.id} ({o.file.name}:{_subdomain_line(context, o)})"
+                for o in claimants
+                if o is not service
+            )
+            yield Finding(
+                "web.subdomain",
+                Severity.ERROR,
+                f"{service.id} wants the host {host}.<DOMAIN>, as does {others}: the proxy "
+                "cannot route both (caddy refuses the Caddyfile)",
+                service.file,
+                _subdomain_line(context, service),
+                service.id,
+                "Give all but one of them another `subdomain:` under x-homestack.web (a "
+                "service without one uses its id).",
+            )
