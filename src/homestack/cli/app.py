@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import select
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -11,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from ..errors import ExitStatus, HomestackError
 
@@ -19,7 +24,43 @@ if TYPE_CHECKING:
 
     from ..catalog import Site
 
+#: the exit status when the reader of our output went away (`homestack ls | head -1`): what
+#: the shell reports for `ls` or `git` there, killed by SIGPIPE (128 + 13)
+BROKEN_PIPE = 128 + int(signal.SIGPIPE)
+
+
+class OutputClosed(Exception):
+    """Whoever read our output has stopped reading: the rest is simply not wanted."""
+
+
+def stdout_closed() -> bool:
+    """True when stdout is a pipe (or socket) whose reader has gone: poll says POLLERR."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), 0)  # POLLERR and POLLHUP are always reported
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError):  # no real file behind stdout (captured in tests)
+        return False
+
+
+class _Group(TyperGroup):
+    """The top-level group: a BrokenPipeError from any command becomes OutputClosed.
+
+    Click would catch it itself and exit 1 in silence, for our stdout and for any other pipe
+    alike; here a closed stdout ends the command quietly with BROKEN_PIPE, and a broken pipe
+    elsewhere (a child process, the engine's socket) stays an error that is reported."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as error:
+            if stdout_closed():
+                raise OutputClosed from error
+            raise RuntimeError(f"a pipe closed under us: {error}") from error
+
+
 app = typer.Typer(
+    cls=_Group,
     name="homestack",
     help="Install, validate, deploy, watch and back up a self-hosted home server.",
     no_args_is_help=True,
@@ -65,11 +106,23 @@ def _global(
 
 
 def console(stderr: bool = False) -> Console:
-    from rich.console import Console
-
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else 200  # pipes and logs get whole lines
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    return _console_class()(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+@functools.cache
+def _console_class() -> type[Console]:
+    from rich.console import Console
+
+    class QuietConsole(Console):
+        """Rich's own answer to a closed pipe is exit 1; run() ends it the one way instead."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise OutputClosed
+
+    return QuietConsole
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
@@ -137,7 +190,46 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 
 
 def run(argv: list[str]) -> int:
-    """Run the CLI and return the exit code; used by main() and by tests."""
+    """Run the CLI and return the exit code; used by main() and by tests.
+
+    A reader that stops early (`homestack status | head -1`) ends the command quietly with
+    BROKEN_PIPE, as `ls` and `git` end there: no message, no traceback, and nothing left
+    in Python's stdout buffer to fail again ("Exception ignored …") when the process exits.
+    """
+    stdout, stderr = sys.stdout, sys.stderr
+    closed = False
+    try:
+        code = _run(argv)
+    except OutputClosed:
+        code, closed = BROKEN_PIPE, True
+    if sys.stdout is not stdout:  # Click caught EPIPE outside a command (--help) and exited 1
+        sys.stdout, sys.stderr = stdout, stderr
+        closed = True
+    if not closed:
+        try:
+            sys.stdout.flush()  # output still buffered reaches the reader now, or fails here
+        except BrokenPipeError:
+            closed = True
+        except (OSError, ValueError):  # stdout closed or replaced: nothing more to say there
+            pass
+    if closed:
+        _drop_output()
+        return BROKEN_PIPE
+    return code
+
+
+def _drop_output() -> None:
+    """Point stdout at /dev/null, so what is left in its buffer is flushed there at exit
+    (Python's advice for EPIPE) rather than failing a second time."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+
+
+def _run(argv: list[str]) -> int:
     argv = hoist_global_options(list(argv))
     debug = "--debug" in argv or os.environ.get("HOMESTACK_DEBUG") == "1"
     try:
@@ -148,6 +240,8 @@ def run(argv: list[str]) -> int:
         if code == INTERRUPTED:  # Typer turns Ctrl-C inside a command into exit 130, silently
             sys.stderr.write("interrupted\n")
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except OutputClosed:
+        raise
     except HomestackError as error:
         if debug:
             traceback.print_exc()

@@ -1,0 +1,94 @@
+"""`homestack … | head -1`: a reader that stops early is not an error.
+
+Each test runs the real console script with its stdout on a pipe whose reader is already
+gone (what `head -1` leaves once it has its line), so the first write fails with EPIPE.
+Expected as from `ls` or `git`: nothing on stderr, and the shell's SIGPIPE status 141.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BROKEN_PIPE = 141  # 128 + SIGPIPE: what `ls | head` leaves in the shell's PIPESTATUS
+SCRIPT = Path(sys.executable).parent / "homestack"
+
+
+def _closed_early(*argv: str) -> tuple[int, str]:
+    """Run homestack with stdout on a pipe whose reader closed first; (exit code, stderr)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the command writes a byte
+    try:
+        done = subprocess.run(
+            [str(SCRIPT), "--site", str(REPO), *argv],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "80"},
+        )
+    finally:
+        os.close(write_end)
+    return done.returncode, done.stderr
+
+
+def _head(lines: int, *argv: str) -> tuple[int, str, str]:
+    """`homestack ARGV | head -LINES`: a reader that reads a few lines, then closes."""
+    command = subprocess.Popen(
+        [str(SCRIPT), "--site", str(REPO), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert command.stdout is not None and command.stderr is not None
+    head = [command.stdout.readline().decode() for _ in range(lines)]
+    command.stdout.close()
+    err = command.stderr.read().decode()
+    return command.wait(timeout=120), "".join(head), err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ls"],  # a Rich table
+        ["ls", "--json"],  # emit(): JSON through sys.stdout
+        ["plan", "--json"],
+        ["schema"],  # a command that writes sys.stdout itself
+        ["ls", "--help"],  # a command's help
+        ["--help"],  # the top-level help (printed before any command runs)
+    ],
+)
+def test_output_into_a_closed_pipe_is_quiet(argv: list[str]) -> None:
+    code, err = _closed_early(*argv)
+    assert err == ""
+    assert code == BROKEN_PIPE
+
+
+def test_ls_into_head_gets_its_line_and_ends_quietly() -> None:
+    code, head, err = _head(1, "ls")
+    assert head.startswith("STACK")
+    assert err == ""
+    assert code in (0, BROKEN_PIPE)  # 0 when every line fitted in the pipe before it closed
+
+
+def test_an_error_is_still_an_error_when_stdout_is_closed() -> None:
+    # nothing was written to the closed pipe: the usual message and exit status, as `ls`
+    code, err = _closed_early("ls", "no-such-thing")
+    assert code == 2
+    assert "no stack or service named" in err or "no service named" in err
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "argv", [["status"], ["status", "--json"], ["doctor"], ["doctor", "--json"]]
+)
+def test_engine_commands_into_a_closed_pipe_are_quiet(docker_engine: str, argv: list[str]) -> None:
+    code, err = _closed_early(*argv)
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert "Broken pipe" not in err and "BrokenPipe" not in err
+    assert code == BROKEN_PIPE
