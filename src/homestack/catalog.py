@@ -470,17 +470,28 @@ class Site:
             )
 
     # ---- settings ---------------------------------------------------------------------
-    def env_files(self, stack: Stack) -> list[Path]:
-        """Layer files in order root → stack → each enabled service."""
+    def env_files(self, stack: Stack, services: Sequence[Service] | None = None) -> list[Path]:
+        """Layer files in order root → stack → each enabled service (or these ones)."""
         layers = [settings.layer_file(self.root), settings.layer_file(stack.dir)]
-        layers += [settings.layer_file(service.env_dir) for service in stack.enabled]
+        chosen = stack.enabled if services is None else services
+        layers += [settings.layer_file(service.env_dir) for service in chosen]
         return [path for path in layers if path is not None]
 
     @cached_property
     def root_env(self) -> dict[str, str]:
         layer = settings.layer_file(self.root)
         env_file = settings.read_env(layer) if layer else None
-        return self._derived(dict(env_file.values) if env_file else {})
+        return self._derived(settings.merge_layers([env_file]))
+
+    def compose_environ(self, root_env: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The process environment ComposeProject gives Compose; it wins over env files.
+        `root_env`: the root layer already read (lint reads it without raising)."""
+        derived = self.root_env if root_env is None else root_env
+        env = dict(os.environ)
+        for key in ("HOMESTACK_ROOT", "DATA_ROOT", "SECRETS_DIR"):
+            env[key] = derived[key]
+        env["HOMESTACK_PREFIX"] = derived.get("HOMESTACK_PREFIX", "")
+        return env
 
     def _derived(self, env: dict[str, str]) -> dict[str, str]:
         env.update({k: v for k, v in os.environ.items() if k.isupper()})
@@ -493,9 +504,11 @@ class Site:
         return env
 
     def stack_env(self, stack: Stack) -> dict[str, str]:
-        """What Compose will interpolate with: the layers, then the process environment."""
+        """What Compose will interpolate with: the layers, then the process environment
+        (with DATA_ROOT, SECRETS_DIR and HOMESTACK_PREFIX as ComposeProject passes them)."""
         files = [settings.read_env(path) for path in self.env_files(stack)]
-        return self._derived(settings.merge_layers(files))
+        environ = self.compose_environ()
+        return {**settings.merge_layers(files, environ), **environ}
 
     def container_user(self, service: Service) -> tuple[int, int] | None:
         """The uid:gid the service's container runs as, when the files say: x-homestack

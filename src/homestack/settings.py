@@ -6,7 +6,9 @@ process so `ls`, `plan` and the lint rules can read ports and paths without star
 
 from __future__ import annotations
 
+import os
 import re
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,35 +23,54 @@ _VAR = re.compile(
 )
 
 
+_BARE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One assignment, in file order, as Compose reads it."""
+
+    key: str
+    #: the value as written (quotes removed); None for a bare `KEY` line, which Compose
+    #: fills from the process environment (or leaves unset)
+    value: str | None
+    #: unquoted and "double-quoted" values expand `${VAR}`; 'single-quoted' ones do not
+    expand: bool = True
+
+
 @dataclass(frozen=True)
 class EnvFile:
     path: Path
+    #: the values as written, before `${VAR}` in them is expanded (see merge_layers)
     values: dict[str, str]
     lines: dict[str, int]
     #: variables written as commented assignments (`# KEY=value`): documented, optional
     commented: frozenset[str] = field(default_factory=frozenset)
+    entries: tuple[Entry, ...] = ()
 
 
 _QUOTED = re.compile(r"""^(?:'(?P<single>[^']*)'|"(?P<double>(?:[^"\\]|\\.)*)")\s*(?:#.*)?$""")
 
 
-def _unquote(raw: str) -> str:
+def _unquote(raw: str) -> tuple[str, bool]:
+    """The value and whether Compose expands `${VAR}` in it (not in 'single quotes')."""
     raw = raw.strip()
     quoted = _QUOTED.match(raw)  # a quoted value, maybe followed by a comment
     if quoted:
         if quoted["single"] is not None:
-            return quoted["single"]
+            return quoted["single"], False
         inner = quoted["double"]
-        return inner.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
+        return inner.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\"), True
     # an unquoted value ends at " #"
     hash_at = raw.find(" #")
-    return (raw[:hash_at] if hash_at >= 0 else raw).strip()
+    return (raw[:hash_at] if hash_at >= 0 else raw).strip(), True
 
 
 def parse_env(text: str, path: Path) -> EnvFile:
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
     commented: set[str] = set()
+    entries: list[Entry] = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped:
@@ -60,6 +81,11 @@ def parse_env(text: str, path: Path) -> EnvFile:
                 commented.add(match.group(1))
             continue
         match = _LINE.match(line)
+        bare = None if match else _BARE.match(line)
+        if bare:  # `KEY` alone: Compose takes KEY from the process environment
+            entries.append(Entry(bare.group(1), None))
+            lines[bare.group(1)] = number
+            continue
         if not match:
             raise BadInput(
                 f"{path}:{number}: not a KEY=value line: {stripped[:60]!r}",
@@ -68,9 +94,11 @@ def parse_env(text: str, path: Path) -> EnvFile:
                 line=number,
             )
         key, raw = match.groups()
-        values[key] = _unquote(raw)
+        value, expand = _unquote(raw)
+        values[key] = value
         lines[key] = number
-    return EnvFile(path, values, lines, frozenset(commented - values.keys()))
+        entries.append(Entry(key, value, expand))
+    return EnvFile(path, values, lines, frozenset(commented - lines.keys()), tuple(entries))
 
 
 def read_env(path: Path) -> EnvFile | None:
@@ -152,9 +180,28 @@ def interpolate_tree(data: Any, env: Mapping[str, str]) -> Any:
     return data
 
 
-def merge_layers(files: list[EnvFile | None]) -> dict[str, str]:
+def merge_layers(
+    files: list[EnvFile | None], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The env files in order, as `docker compose --env-file A --env-file B` reads them: a
+    later file wins; `${VAR}` in a value expands with the process environment (`environ`,
+    default os.environ) first, then what the files have set so far; a bare `KEY` line takes
+    KEY from the process environment. The caller puts the process environment on top."""
+    source = dict(os.environ if environ is None else environ)
     merged: dict[str, str] = {}
+    lookup = ChainMap(source, merged)
     for env_file in files:
-        if env_file is not None:
-            merged.update(env_file.values)
+        if env_file is None:
+            continue
+        entries = env_file.entries or tuple(
+            Entry(key, value, False) for key, value in env_file.values.items()
+        )
+        for entry in entries:
+            if entry.value is None:
+                if entry.key in source:
+                    merged[entry.key] = source[entry.key]
+            elif entry.expand and "$" in entry.value:
+                merged[entry.key] = interpolate(entry.value, lookup)
+            else:
+                merged[entry.key] = entry.value
     return merged

@@ -7,7 +7,6 @@ compose mapping after interpolation, the parsed overlays, the sockets listening 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -203,37 +202,43 @@ class LintContext:
                 )
         return self._env_files[path]
 
-    def _derive(self, env: dict[str, str]) -> dict[str, str]:
-        # the site adds the process environment and the absolute DATA_ROOT / SECRETS_DIR;
-        # ComposeProject.environment() always passes HOMESTACK_PREFIX, empty on a real site
-        derived = self.site._derived(env)
-        derived.setdefault("HOMESTACK_PREFIX", "")
-        return derived
+    @cached_property
+    def environ(self) -> dict[str, str]:
+        """The process environment ComposeProject passes (with the absolute DATA_ROOT,
+        SECRETS_DIR and HOMESTACK_PREFIX, always set): it wins over every env file."""
+        layer = self.env_file(settings.layer_file(self.site.root))  # env.syntax, not raise
+        return self.site.compose_environ(self.site._derived(settings.merge_layers([layer])))
+
+    def _merge(self, paths: list[Path]) -> dict[str, str]:
+        files = [self.env_file(path) for path in paths]
+        return {**settings.merge_layers(files, self.environ), **self.environ}
 
     @cached_property
     def root_env(self) -> dict[str, str]:
-        layer = self.env_file(settings.layer_file(self.site.root))
-        return self._derive(dict(layer.values) if layer else {})
+        layer = settings.layer_file(self.site.root)
+        return self._merge([layer] if layer else [])
 
     def stack_env(self, stack: Stack) -> dict[str, str]:
-        """root → stack → every enabled service's layer, then the process environment."""
+        """root → stack → every enabled service's layer (later wins, `${VAR}` in values
+        expanded), then the process environment: what `docker compose --env-file …` sees."""
         if stack.id not in self._stack_env:
-            files = [self.env_file(path) for path in self.site.env_files(stack)]
-            self._stack_env[stack.id] = self._derive(settings.merge_layers(files))
+            self._stack_env[stack.id] = self._merge(self.site.env_files(stack))
         return self._stack_env[stack.id]
 
     def service_env(self, service: Service) -> dict[str, str]:
-        """The stack's env; a disabled service's own layer is added as if it were enabled."""
+        """The stack's env; a disabled service is read as if it were enabled: its layer
+        sits where `homestack enable` puts its line (its commented line, else last)."""
         key = (service.stack, service.id)
         if key not in self._service_env:
-            env = self.stack_env(self.site.stacks[service.stack])
-            if not service.enabled:
-                own = self.env_file(settings.layer_file(service.env_dir))
-                if own is not None:
-                    env = dict(env)
-                    for name, value in own.values.items():
-                        if name not in os.environ:
-                            env[name] = value
+            stack = self.site.stacks[service.stack]
+            if service.enabled:
+                env = self.stack_env(stack)
+            else:
+                names = [e.name for e in stack.listed if e.enabled or e.name == service.id]
+                if service.id not in names:
+                    names.append(service.id)
+                chosen = [stack.services[n] for n in dict.fromkeys(names) if n in stack.services]
+                env = self._merge(self.site.env_files(stack, chosen))
             self._service_env[key] = env
         return self._service_env[key]
 
