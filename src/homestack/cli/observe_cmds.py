@@ -26,14 +26,43 @@ def _render_status(result: Any, out: Console) -> None:
 
     if not result.rows:
         out.print("[dim]no services selected[/]")
+        _render_file_problems(result.problems)
         return
     out.print(status_table(result.rows, backups_known=result.backups_known))
-    flagged = [row for row in result.rows if row.flag]
+    flagged = [row for row in result.rows if row.flag or row.broken_file]
     if flagged:
         out.print(
             f"[bold red]{len(flagged)} flagged:[/] "
-            + ", ".join(f"{row.service} ({row.flag})" for row in flagged)
+            + ", ".join(f"{row.service} ({_flags(row)})" for row in flagged)
         )
+    _render_file_problems(result.problems)
+
+
+def _flags(row: Any) -> str:
+    return ", ".join(f for f in ("broken file" if row.broken_file else None, row.flag) if f)
+
+
+def _render_file_problems(problems: list[Any]) -> None:
+    """Files that cannot be read, on stderr: the table still shows what runs."""
+    if not problems:
+        return
+    from rich.markup import escape
+
+    err = console(stderr=True)
+    files = len({p.file for p in problems})
+    err.print(
+        f"[bold red]{files} file{'s' if files != 1 else ''} cannot be read[/] "
+        "(status shows everything else):"
+    )
+    for problem in problems:
+        where = f"{problem.file}:{problem.line}" if problem.line else problem.file
+        err.print(f"  {escape(where)}: {escape(problem.message)}")
+        if problem.hint:
+            err.print(f"    [dim]{escape(problem.hint)}[/]")
+    err.print(
+        "  [bold]fix:[/] run `homestack validate` for every problem and its fix; "
+        "`homestack up` refuses a stack until its files are fixed."
+    )
 
 
 @app.command("top")

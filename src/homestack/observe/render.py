@@ -154,6 +154,8 @@ def _cells(row: StatusRow, backups_known: bool) -> dict[str, str]:
         state += f" ({row.exit_code})"
     if row.flag:
         state += f" [bold red]{row.flag}[/]"
+    if row.broken_file:
+        state += " [bold red]broken file[/]"
     health = row.health or "-"
     if row.health == "healthy":
         health = "[green]healthy[/]"

@@ -2,20 +2,24 @@
 
 One container list (filtered by the site's compose project names), then inspects, resource
 usage and last-backup times fetched concurrently. Enabled services with no container and
-containers of disabled services are flagged.
+containers of disabled services are flagged. Files of the chosen stacks that cannot be read
+(as `validate` would refuse them) are listed beside the rows, never in place of them: a broken
+file in one stack does not hide the others.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from ..catalog import Service, Site, Stack
+from ..catalog import STACK_SUFFIX, Problem, Service, Site, Stack
 from ..deploy.dependents import is_running
 from ..engine import docker as engine
 from ..engine.usage import Usage
+from ..errors import BadInput
 from ..inventory import service_ports
 from . import hooks
 
@@ -46,6 +50,9 @@ class StatusRow:
     last_backup: str | None  # the last successful backup
     backup_failed: bool
     flag: str | None
+    #: the file that says what this service is and cannot be read (its service file, or the
+    #: stack.yaml that lists it); the row shows what the engine has, `problems` says why
+    broken_file: str | None = None
 
     @property
     def problem(self) -> bool:
@@ -57,17 +64,32 @@ class StatusRow:
         )
 
 
+@dataclass(frozen=True)
+class FileProblem:
+    """A file of the chosen stacks that cannot be read; `homestack validate` shows them all."""
+
+    file: str  # relative to the site root where it is inside it
+    line: int | None
+    stack: str | None
+    service: str | None
+    rule: str
+    message: str
+    hint: str | None
+
+
 @dataclass
 class StatusResult:
     rows: list[StatusRow] = field(default_factory=list)
     backups_known: bool = False
     taken_at: str = ""
+    problems: list[FileProblem] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         return {
             "taken_at": self.taken_at,
             "backups_known": self.backups_known,
             "services": [asdict(row) | {"problem": row.problem} for row in self.rows],
+            "problems": [asdict(problem) for problem in self.problems],
         }
 
 
@@ -228,7 +250,9 @@ def collect_status(
             backups_known = backups_known or backup_times[service_id].known
 
     now = datetime.now(UTC)
-    envs = {stack.id: site.stack_env(stack) for stack in stacks}
+    problems = file_problems(site, stacks, only_ids)
+    envs = _stack_envs(site, stacks, problems)
+    broken = broken_files(site, stacks)
     rows: list[StatusRow] = []
     seen: set[str] = set()
     for summary in summaries:
@@ -240,6 +264,7 @@ def collect_status(
         info = infos.get(summary["Id"], {"State": {"Status": summary.get("State")}})
         url = service_url(catalogued, envs[stack.id]) if catalogued else None
         row = _row(service_id, stack, catalogued, summary, info, usage.get(summary["Id"]), url, now)
+        row = _with_broken(row, broken.get((stack.id, service_id)), _unlisted(stack))
         when = backup_times.get(service_id)
         rows.append(_with_backup(row, when))
     for service in chosen:
@@ -269,11 +294,119 @@ def collect_status(
                     last_backup=_iso(backup.last_success) if backup else None,
                     backup_failed=bool(backup and backup.failed),
                     flag=MISSING if service.enabled else None,
+                    broken_file=broken.get((service.stack, service.id)),
                 )
             )
     order = {stack.id: index for index, stack in enumerate(stacks)}
     rows.sort(key=lambda r: (order.get(r.stack, 99), r.service, r.container or ""))
-    return StatusResult(rows, backups_known, now.isoformat(timespec="seconds"))
+    return StatusResult(rows, backups_known, now.isoformat(timespec="seconds"), problems)
+
+
+def _relative(site: Site, path: Path | str | None) -> str:
+    if path is None:
+        return "?"
+    try:
+        return str(Path(path).resolve().relative_to(site.root))
+    except ValueError:
+        return str(path)
+
+
+def _stack_of(site: Site, path: Path) -> str | None:
+    folder = _relative(site, path).split("/", 1)[0].removesuffix(STACK_SUFFIX)
+    return folder if folder in site.stacks else None
+
+
+def _file_problem(site: Site, problem: Problem, stack: str | None) -> FileProblem:
+    where = str(problem.file)
+    return FileProblem(
+        file=_relative(site, problem.file),
+        line=problem.line,
+        stack=stack,
+        service=problem.service,
+        rule=problem.rule,
+        message=problem.message.removeprefix(f"{where}: ").removeprefix(f"{where}:"),
+        hint=problem.hint,
+    )
+
+
+def file_problems(
+    site: Site, stacks: list[Stack], only_ids: set[str] | None = None
+) -> list[FileProblem]:
+    """What cannot be read in the chosen stacks' files (the problems `validate` reports
+    first and `up` refuses): of the named services only, when services were named."""
+
+    def wanted(problem: Problem) -> bool:
+        return only_ids is None or problem.service is None or problem.service in only_ids
+
+    chosen = {stack.id for stack in stacks}
+    found = [
+        _file_problem(site, p, owner)
+        for p in site.problems
+        if (owner := _stack_of(site, p.file)) in chosen and wanted(p)
+    ]
+    for stack in stacks:
+        found += [_file_problem(site, p, stack.id) for p in stack.problems if wanted(p)]
+        for service in stack.services.values():
+            if only_ids is None or service.id in only_ids:
+                found += [_file_problem(site, p, stack.id) for p in service.problems]
+    return found
+
+
+def _stack_envs(
+    site: Site, stacks: list[Stack], problems: list[FileProblem]
+) -> dict[str, dict[str, str]]:
+    """Each stack's settings; a stack whose .env layer is broken gets none (no URLs) and its
+    problem is added, so its rows and the other stacks are still shown."""
+    envs: dict[str, dict[str, str]] = {}
+    for stack in stacks:
+        try:
+            envs[stack.id] = site.stack_env(stack)
+        except BadInput as exc:
+            envs[stack.id] = {}
+            problems.append(_env_problem(site, stack, exc))
+    return envs
+
+
+def _env_problem(site: Site, stack: Stack, exc: BadInput) -> FileProblem:
+    where = exc.file or ""
+    return FileProblem(
+        file=_relative(site, exc.file),
+        line=exc.line,
+        stack=stack.id,
+        service=exc.service,
+        rule="env.syntax",
+        message=exc.message.removeprefix(f"{where}:{exc.line}: ").removeprefix(f"{where}: "),
+        hint=exc.hint,
+    )
+
+
+def _unlisted(stack: Stack) -> bool:
+    """stack.yaml cannot be read, so which services are enabled is not known."""
+    return any(
+        p.file == stack.file and p.rule in ("yaml.syntax", "stack.missing") for p in stack.problems
+    )
+
+
+def broken_files(site: Site, stacks: list[Stack]) -> dict[tuple[str, str], str]:
+    """(stack, service) → the file that cannot be read: the service's own file, else the
+    stack.yaml that would list it."""
+    broken: dict[tuple[str, str], str] = {}
+    for stack in stacks:
+        unlisted = _unlisted(stack)
+        for service in stack.services.values():
+            if service.problems:
+                broken[(stack.id, service.id)] = _relative(site, service.problems[0].file)
+            elif unlisted:
+                broken[(stack.id, service.id)] = _relative(site, stack.file)
+    return broken
+
+
+def _with_broken(row: StatusRow, broken_file: str | None, unlisted: bool) -> StatusRow:
+    """A container whose stack.yaml cannot be read is not known to be disabled (no flag)."""
+    if broken_file is None:
+        return row
+    flag = None if unlisted and row.flag == DISABLED_RUNNING else row.flag
+    return replace(row, broken_file=broken_file, flag=flag)
 
 
 def _iso(when: datetime | None) -> str | None:
