@@ -1,16 +1,26 @@
 """Generated config files: what one generator produces, and how it reaches the disk.
 
 Every file lands under `DATA/config/{service}/` (Home Assistant's own data folder is the one
-exception, see `homeassistant.py`). A file is written atomically (temp file in the same
-folder, fsync, rename) and only when its content differs, so `up` run twice touches nothing.
-Files marked `once` (a users database the user edits afterwards) are written only when absent.
+exception, see `homeassistant.py`). A file is written only when its content differs, so `up`
+run twice touches nothing. Files marked `once` (a users database the user edits afterwards)
+are written only when absent.
+
+The files of one run are written as one change (`write_all`): each is first staged in a temp
+file beside its target (fsynced), then all are renamed into place; if any step fails, the
+targets already replaced get their previous file back (it was kept as a hard link) and the
+new ones are removed, so the services never mount half of a new set.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from .. import fsutil
 from ..errors import OperationFailed
@@ -40,21 +50,144 @@ def state_of(wanted: GeneratedFile) -> str:
     return "unchanged" if have == wanted.content else "update"
 
 
+class _AnyTagLoader(yaml.SafeLoader):
+    """Safe YAML that accepts application tags (Home Assistant's !secret, !include)."""
+
+
+_AnyTagLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def check_all(files: Sequence[GeneratedFile]) -> None:
+    """Every YAML and JSON file parses, before any is written: a renderer bug (or a value
+    that breaks the syntax) must not reach a service that then refuses to start."""
+    for wanted in files:
+        suffix = wanted.path.suffix
+        try:
+            if suffix in (".yml", ".yaml"):
+                yaml.load(wanted.content, Loader=_AnyTagLoader)  # noqa: S506 - safe subclass
+            elif suffix == ".json" or wanted.path.name == "core.config_entries":
+                json.loads(wanted.content)
+        except (yaml.YAMLError, ValueError) as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise OperationFailed(
+                f"generated config {wanted.path} for {wanted.service} would not parse "
+                f"({detail}); nothing was written",
+                "Check the values it is made from (.env, the x-homestack blocks: a quote or "
+                "a colon in a title?); `homestack generate --dry-run` shows the same check.",
+                file=wanted.path,
+                service=wanted.service,
+            ) from None
+
+
 def write_atomic(wanted: GeneratedFile) -> None:
     """Replace `wanted.path` with its content in one rename; the folder's owner owns it."""
+    write_all([wanted])
+
+
+_HINT = (
+    "Check that DATA_ROOT is writable by the user running homestack and has free space "
+    "(`homestack install data` creates the folders), then run it again."
+)
+
+
+def _failed(wanted: GeneratedFile, exc: OSError, note: str) -> OperationFailed:
+    return OperationFailed(
+        f"cannot write generated config {wanted.path} for {wanted.service}: "
+        f"{exc.strerror or exc}; {note}",
+        _HINT,
+        file=wanted.path,
+        service=wanted.service,
+    )
+
+
+def _stage(wanted: GeneratedFile) -> Path:
+    """The content in a temp file beside the target (its mode and owner set, fsynced)."""
     folder = wanted.path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    info = folder.stat()
+    # the container's user owns DATA/config/{service}; the file follows the folder
+    owner = (info.st_uid, info.st_gid) if os.geteuid() == 0 else None
+    tmp = folder / f".{wanted.path.name}.{os.urandom(4).hex()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        info = folder.stat()
-        # the container's user owns DATA/config/{service}; the file follows the folder
-        owner = (info.st_uid, info.st_gid) if os.geteuid() == 0 else None
-        fsutil.write_atomic(wanted.path, wanted.content, mode=wanted.mode, owner=owner)
-    except OSError as exc:
-        raise OperationFailed(
-            f"cannot write generated config {wanted.path} for {wanted.service}: "
-            f"{exc.strerror or exc}",
-            "Check that DATA_ROOT is writable by the user running homestack "
-            "(`homestack install data` creates the folders).",
-            file=wanted.path,
-            service=wanted.service,
-        ) from None
+        view = memoryview(wanted.content.encode("utf-8"))
+        while view:
+            view = view[os.write(fd, view) :]
+        if owner is not None:
+            os.fchown(fd, *owner)
+        os.fchmod(fd, wanted.mode)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return tmp
+
+
+def _keep_old(path: Path) -> Path | None:
+    """A second name for the file about to be replaced (None: there is none to keep)."""
+    if not path.is_file() or path.is_symlink():
+        return None
+    backup = path.with_name(f".{path.name}.{os.urandom(4).hex()}.old")
+    try:
+        os.link(path, backup)  # the same inode: content, mode and owner as they were
+    except OSError:
+        shutil.copy2(path, backup)  # a file system without hard links
+        info = path.stat()
+        if os.geteuid() == 0:
+            os.chown(backup, info.st_uid, info.st_gid)
+    return backup
+
+
+def _put_back(replaced: list[tuple[Path, Path | None]]) -> list[str]:
+    """Undo the renames done so far, newest first; the paths that could not be undone."""
+    stuck: list[str] = []
+    for path, backup in reversed(replaced):
+        try:
+            if backup is None:
+                path.unlink(missing_ok=True)  # it did not exist before this run
+            else:
+                backup.replace(path)
+        except OSError:
+            stuck.append(str(path))
+    return stuck
+
+
+def write_all(files: Sequence[GeneratedFile]) -> None:
+    """Write these files as one change: all of them, or (on any error) none of them."""
+    staged: list[tuple[GeneratedFile, Path]] = []
+    replaced: list[tuple[Path, Path | None]] = []
+    current: GeneratedFile | None = None
+    try:
+        for current in files:
+            staged.append((current, _stage(current)))
+        for current, tmp in staged:
+            backup = _keep_old(current.path)
+            try:
+                tmp.replace(current.path)
+            except BaseException:
+                if backup is not None:
+                    backup.unlink(missing_ok=True)
+                raise
+            replaced.append((current.path, backup))
+    except BaseException as exc:
+        stuck = _put_back(replaced)
+        for _, tmp in staged:
+            tmp.unlink(missing_ok=True)
+        if not isinstance(exc, OSError) or current is None:
+            raise
+        if stuck:
+            note = "these files could not be put back and hold the new content: " + ", ".join(stuck)
+        elif replaced:
+            note = (
+                f"nothing was changed (the {len(replaced)} file(s) already replaced were put back)"
+            )
+        else:
+            note = "nothing was changed"
+        raise _failed(current, exc, note) from None
+    for folder in dict.fromkeys(path.parent for path, _ in replaced):
+        fsutil.fsync_dir(folder)
+    for _, backup in replaced:
+        if backup is not None:
+            backup.unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..catalog import Service, Site
 from . import authelia, caddy, extras, homeassistant, homepage, prometheus
-from .files import GeneratedFile, state_of, write_atomic
+from .files import GeneratedFile, check_all, state_of, write_all
 from .view import CatalogView
 
 
@@ -69,11 +69,18 @@ def planned(
 def generate_all(
     site: Site, services: list[Service] | None = None, *, dry_run: bool = False
 ) -> GenerateReport:
-    """Write (or, dry run, only report) every generated config; idempotent."""
+    """Write (or, dry run, only report) every generated config; idempotent.
+
+    Every file is rendered in memory and checked before the first is written, and the
+    changed ones are written as one change (files.write_all): all, or none of them."""
     changes: list[FileChange] = []
+    pending: list[GeneratedFile] = []
     for wanted in planned(site, services, dry_run=dry_run):
         action = state_of(wanted)
-        if action in ("create", "update") and not dry_run:
-            write_atomic(wanted)
+        if action in ("create", "update"):
+            pending.append(wanted)
         changes.append(FileChange(wanted.service, str(wanted.path), action))
+    check_all(pending)
+    if not dry_run and pending:
+        write_all(pending)
     return GenerateReport(changes, dry_run)
