@@ -247,15 +247,20 @@ def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
 
 @app.command("pull")
 def pull_command(names: Names = None, as_json: JsonOption = False) -> None:
-    """Pull the images of the selected services (stacks in parallel)."""
+    """Pull the images of the selected services (several at a time).
+
+    An image that cannot be pulled does not stop the others: every one is named with its
+    services and the reason (exit 1); those that pulled are listed.
+    """
     from ..deploy.down import pull
 
     result = pull(state.site(), names)
-    emit(
-        result,
-        as_json,
-        lambda res, out: out.print(
-            "pulled " + "; ".join(f"{k}: {', '.join(v)}" for k, v in res.pulled.items()),
-            markup=False,
-        ),
-    )
+    emit(result, as_json, _render_pull)
+    error = result.error()
+    if error is not None:
+        raise error
+
+
+def _render_pull(result: Any, out: Console) -> None:
+    pulled = "; ".join(f"{stack}: {', '.join(names)}" for stack, names in result.pulled.items())
+    out.print(f"pulled {pulled}" if pulled else "nothing pulled", markup=False)

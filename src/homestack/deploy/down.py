@@ -16,7 +16,7 @@ nothing. `down` of everything has nothing else to find.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..catalog import STACK_SUFFIX, Service, Site
@@ -30,7 +30,8 @@ from .projects import (
     Project,
     Selection,
     parallel,
-    registry_error,
+    pull_error,
+    pull_failure,
     select,
 )
 from .standin import image_of
@@ -301,35 +302,91 @@ def _wait_finished(site: Site, service: Service, timeout: float) -> None:
         time.sleep(0.5)
 
 
-@dataclass
-class PullResult:
-    pulled: dict[str, list[str]]  # stack → services
+#: images pulled at the same time (one `docker compose pull` each)
+PULL_JOBS = 4
+
+
+@dataclass(frozen=True)
+class PullFailure:
+    stack: str
+    services: list[str]  # the services of that stack that run the image
+    image: str
+    reason: str
 
     def to_data(self) -> dict[str, Any]:
-        return {"pulled": self.pulled}
+        return asdict(self)
+
+
+@dataclass
+class PullResult:
+    pulled: dict[str, list[str]]  # stack → services whose image was pulled
+    failed: list[PullFailure] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"pulled": self.pulled, "failed": [f.to_data() for f in self.failed]}
+
+    def error(self) -> OperationFailed | None:
+        """Every image that could not be pulled, named with its services; None when none."""
+        if not self.failed:
+            return None
+        return pull_error(
+            [
+                (f"{f.image or '?'} ({f.stack}: {', '.join(f.services)})", f.reason)
+                for f in self.failed
+            ],
+            standin_hint=False,
+        )
 
 
 def pull(site: Site, names: list[str] | None = None) -> PullResult:
-    """Pull the images of the selected services, stacks in parallel."""
+    """Pull the images of the selected services, each image once, several at a time. An
+    image that cannot be pulled stops nothing else: the result names each one and why."""
     selection = select(site, names, with_dependencies=False)
-    batch: dict[str, list[str]] = {}
-    for service in selection.services:
-        batch.setdefault(service.stack, []).append(service.id)
-
-    def one(item: tuple[str, list[str]]) -> None:
-        stack_id, services = item
+    jobs: dict[tuple[str, str], tuple[Project, list[str]]] = {}  # (stack, image) → services
+    for stack_id in [s for s in site.stacks if s in selection.projects]:  # the site's order
         project = selection.projects[stack_id]
-        done = project.run("pull", "--quiet", *services, check=False, timeout=3600)
-        if done.returncode != 0:
-            env = site.stack_env(project.stack)
-            images = [
-                f"{image_of(selection.graph.services[name], env) or '?'} (service {name})"
-                for name in services
-            ]
-            raise registry_error(images, done.stderr or done.stdout, standin_hint=False)
+        services = [s.id for s in selection.services if s.stack == stack_id]
+        images = _images(site, project, selection, services)
+        for service in services:
+            key = (stack_id, images[service] or f"service {service}")
+            jobs.setdefault(key, (project, []))[1].append(service)
 
+    def one(job: tuple[Project, list[str]]) -> str | None:
+        """None when pulled, else the reason it was not."""
+        project, services = job
+        try:  # one service of the image: compose pulls an image once for all of them
+            done = project.run("pull", "--quiet", services[0], check=False, timeout=3600)
+        except CommandFailed as failed:  # compose itself could not run (timeout)
+            return pull_failure(failed.stderr)
+        return None if done.returncode == 0 else pull_failure(done.stderr or done.stdout)
+
+    reasons = parallel({f"{k[0]}\0{k[1]}": job for k, job in jobs.items()}, one, PULL_JOBS)
+    result = PullResult({})
+    for (stack_id, image), (_, services) in jobs.items():
+        reason = reasons[f"{stack_id}\0{image}"]
+        if reason is None:
+            result.pulled.setdefault(stack_id, []).extend(services)
+        else:
+            shown = "" if image.startswith("service ") else image
+            result.failed.append(PullFailure(stack_id, services, shown, reason))
+    return result
+
+
+def _images(
+    site: Site, project: Project, selection: Selection, services: list[str]
+) -> dict[str, str]:
+    """service → the image compose pulls for it, overlays and settings applied; from the
+    files alone when compose cannot read them (its pull then says why)."""
     try:
-        parallel({k: (k, v) for k, v in batch.items()}, one)
-    except CommandFailed as failed:  # compose itself could not run (timeout)
-        raise registry_error([failed.command[-1]], failed.stderr, standin_hint=False) from None
-    return PullResult(batch)
+        config = project.config().get("services") or {}
+    except CommandFailed:
+        config = {}
+    env: dict[str, str] | None = None
+    images: dict[str, str] = {}
+    for name in services:
+        image = str((config.get(name) or {}).get("image") or "")
+        if not image:
+            env = env if env is not None else site.stack_env(project.stack)
+            image = image_of(selection.graph.services[name], env)
+        images[name] = image
+    return images

@@ -167,14 +167,16 @@ def cached_config_hashes(project: Project) -> dict[str, str]:
     return hashes
 
 
-_NOISE = re.compile(r"^\s*(?:\w+\s+)?(?:Pulling|Pulled|Waiting|Downloading|Interrupted)\b")
+_NOISE = re.compile(r"^\s*(?:\S+\s+)?(?:Pulling|Pulled|Waiting|Downloading|Interrupted|Skipped)\b")
+#: compose's progress line for a failed pull: `<service> Error <reason>`
+_SERVICE_ERROR = re.compile(r"^\S+\s+Error\s+(?=\S)")
 
 
 def pull_failure(stderr: str) -> str:
     """The one readable reason in `docker compose pull` output (no Go stack trace)."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     useful = [
-        ln
+        _SERVICE_ERROR.sub("", ln)
         for ln in lines
         if not _NOISE.match(ln) and not ln.startswith(("goroutine ", "\t", "panic:"))
     ]
@@ -188,18 +190,34 @@ def pull_failure(stderr: str) -> str:
     return (useful or lines or ["pull failed"])[-1][:300]
 
 
-def registry_error(images: list[str], stderr: str, *, standin_hint: bool) -> OperationFailed:
-    reason = pull_failure(stderr)
-    unreachable = any(
+def _unreachable(reason: str) -> bool:
+    return any(
         word in reason.lower()
         for word in ("no such host", "dial tcp", "timeout", "connection refused", "network")
     )
-    what = ", ".join(images)
-    message = (
-        f"cannot pull {what}: no image registry is reachable ({reason})"
-        if unreachable
-        else f"cannot pull {what}: {reason}"
-    )
+
+
+def registry_error(images: list[str], stderr: str, *, standin_hint: bool) -> OperationFailed:
+    """The images could not be pulled, for the one reason in stderr."""
+    reason = pull_failure(stderr)
+    return pull_error([(image, reason) for image in images], standin_hint=standin_hint)
+
+
+def pull_error(failures: list[tuple[str, str]], *, standin_hint: bool) -> OperationFailed:
+    """Every image that could not be pulled, (image, reason) each: one line when they share
+    the reason, else a line per image with its own."""
+    reasons = list(dict.fromkeys(reason for _, reason in failures))
+
+    def because(reason: str) -> str:
+        return f"no image registry is reachable ({reason})" if _unreachable(reason) else reason
+
+    if len(reasons) <= 1:
+        what = ", ".join(image for image, _ in failures)
+        message = f"cannot pull {what}: {because(reasons[0] if reasons else 'pull failed')}"
+    else:
+        message = f"cannot pull {len(failures)} images:\n" + "\n".join(
+            f"  {image}: {because(reason)}" for image, reason in failures
+        )
     hint = "Check this machine's internet access and DNS, or log in to the registry."
     if standin_hint:
         hint += (
