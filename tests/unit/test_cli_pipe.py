@@ -92,3 +92,71 @@ def test_engine_commands_into_a_closed_pipe_are_quiet(docker_engine: str, argv: 
     assert "Traceback" not in err and "Exception ignored" not in err
     assert "Broken pipe" not in err and "BrokenPipe" not in err
     assert code == BROKEN_PIPE
+
+
+# ---- whole lines into a pipe: what Rich printed was cut at 200 columns, mid-word ----------
+
+
+def test_an_error_longer_than_the_pipe_width_stays_one_line(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from homestack.cli.app import run
+
+    name = "x" * 230
+    assert run(["--site", str(REPO), "ls", name]) == 2
+    err = capfd.readouterr().err
+    assert f"no service named '{name}'" in err.splitlines()[0]
+
+
+def _rows(count: int) -> list[object]:
+    from homestack.observe.status import MISSING, StatusRow
+
+    return [
+        StatusRow(
+            service=f"a-service-with-a-rather-long-name-{index}",
+            stack="media",
+            container=None,
+            enabled=True,
+            state="missing",
+            health=None,
+            health_output=None,
+            exit_code=None,
+            started_at=None,
+            uptime_s=None,
+            restarts=None,
+            cpu_percent=None,
+            mem_used=None,
+            mem_limit=None,
+            url=None,
+            ports=[],
+            last_backup=None,
+            backup_failed=False,
+            flag=MISSING,
+        )
+        for index in range(count)
+    ]
+
+
+def test_the_flagged_line_of_status_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from homestack.cli.app import console
+    from homestack.cli.observe_cmds import _render_status
+    from homestack.observe.status import StatusResult
+
+    _render_status(StatusResult(_rows(8)), console())  # type: ignore[arg-type]
+    [flagged] = [ln for ln in capsys.readouterr().out.splitlines() if "flagged" in ln]
+    assert flagged.count("(enabled-but-missing)") == 8
+
+
+def test_doctor_lines_are_whole_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    from types import SimpleNamespace
+
+    from homestack.cli.app import console
+    from homestack.cli.observe_cmds import _render_doctor
+
+    detail = "port 8080 is held by " + ", ".join(f"process-{n}" for n in range(40))
+    fix = "Stop " + " or ".join(f"process-{n}" for n in range(40)) + " and run again."
+    check = SimpleNamespace(status="fail", name="port 8080", detail=detail, fix=fix)
+    _render_doctor(SimpleNamespace(checks=[check]), console())
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith(detail) and lines[1].endswith(fix)
+    assert len(lines) == 3  # the check, its fix, the counts

@@ -160,7 +160,7 @@ def render_error(error: HomestackError) -> None:
         lines.append(f"  [dim]service:[/] {escape(error.service)}")
     if error.hint:
         lines.append(f"  [bold]fix:[/] {escape(error.hint)}")
-    out.print("\n".join(lines))
+    out.print("\n".join(lines), soft_wrap=True)  # whole lines in logs, not cut at 200
 
 
 INTERRUPTED = 130  # the shell's code for a command ended by SIGINT
@@ -256,7 +256,8 @@ def _run(argv: list[str]) -> int:
             traceback.print_exc()
         console(stderr=True).print(
             f"[bold red]internal error:[/] {type(unexpected).__name__}: {unexpected}\n"
-            "  [bold]fix:[/] run again with --debug and report the traceback."
+            "  [bold]fix:[/] run again with --debug and report the traceback.",
+            soft_wrap=True,
         )
         return int(ExitStatus.FAILED)
     return 0

@@ -33,7 +33,8 @@ def _render_status(result: Any, out: Console) -> None:
     if flagged:
         out.print(
             f"[bold red]{len(flagged)} flagged:[/] "
-            + ", ".join(f"{row.service} ({_flags(row)})" for row in flagged)
+            + ", ".join(f"{row.service} ({_flags(row)})" for row in flagged),
+            soft_wrap=True,  # one line in a pipe, not cut at its 200 columns
         )
     _render_file_problems(result.problems)
 
@@ -56,12 +57,13 @@ def _render_file_problems(problems: list[Any]) -> None:
     )
     for problem in problems:
         where = f"{problem.file}:{problem.line}" if problem.line else problem.file
-        err.print(f"  {escape(where)}: {escape(problem.message)}")
+        err.print(f"  {escape(where)}: {escape(problem.message)}", soft_wrap=True)
         if problem.hint:
-            err.print(f"    [dim]{escape(problem.hint)}[/]")
+            err.print(f"    [dim]{escape(problem.hint)}[/]", soft_wrap=True)
     err.print(
         "  [bold]fix:[/] run `homestack validate` for every problem and its fix; "
-        "`homestack up` refuses a stack until its files are fixed."
+        "`homestack up` refuses a stack until its files are fixed.",
+        soft_wrap=True,
     )
 
 
@@ -135,9 +137,10 @@ def _render_doctor(result: Any, out: Console) -> None:
     for check in result.checks:
         colour = colours[check.status]
         out.print(
-            f"[{colour}]{check.status:4}[/] [bold]{escape(check.name)}[/]: {escape(check.detail)}"
+            f"[{colour}]{check.status:4}[/] [bold]{escape(check.name)}[/]: {escape(check.detail)}",
+            soft_wrap=True,  # whole lines in a pipe, not cut at its 200 columns
         )
         if check.fix and check.status != "ok":
-            out.print(f"     [dim]fix: {escape(check.fix)}[/]")
+            out.print(f"     [dim]fix: {escape(check.fix)}[/]", soft_wrap=True)
     counts = {s: sum(1 for c in result.checks if c.status == s) for s in ("ok", "warn", "fail")}
     out.print(f"{counts['ok']} ok, {counts['warn']} warning(s), {counts['fail']} failure(s)")
