@@ -6,6 +6,7 @@ process so `ls`, `plan` and the lint rules can read ports and paths without star
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections import ChainMap
@@ -205,3 +206,88 @@ def merge_layers(
             else:
                 merged[entry.key] = entry.value
     return merged
+
+
+# ---- time zone ---------------------------------------------------------------------------
+
+TIMEZONE_HINT = (
+    "Use a zone name from the tz database, e.g. Europe/Berlin or Etc/UTC "
+    "(`timedatectl list-timezones` lists them)."
+)
+#: a POSIX TZ rule (`CET-1CEST,M3.5.0,M10.5.0/3`): the C library reads it, zone-name readers
+#: (Java, Python zoneinfo, Home Assistant) do not
+_POSIX_NAME = r"(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)"
+_POSIX_OFFSET = r"[+-]?\d{1,2}(?::\d{2}){0,2}"
+_POSIX_RULE = re.compile(
+    rf"^{_POSIX_NAME}{_POSIX_OFFSET}(?:{_POSIX_NAME}(?:{_POSIX_OFFSET})?(?:,[^,]+,[^,]+)?)?$"
+)
+
+
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    """The zone names of this machine's tz database (empty when it has none)."""
+    import zoneinfo
+
+    try:
+        return frozenset(zoneinfo.available_timezones())
+    except OSError:  # pragma: no cover - an unreadable zoneinfo folder
+        return frozenset()
+
+
+@dataclass(frozen=True)
+class TimezoneProblem:
+    severity: str  # "error": containers fall back to UTC; "warning": only some programs do
+    message: str
+    hint: str
+
+
+def timezone_problem(value: str) -> TimezoneProblem | None:
+    """Why TZ=value would not give the containers that time zone; None when it is fine (or
+    empty, which the services' ${TZ:-Etc/UTC} turns into UTC, or not checkable here)."""
+    name = value.strip()
+    zones = known_timezones()
+    if not name or not zones or name in zones:
+        return None
+    if name.startswith(":") and (name[1:] in zones or name[1:].startswith("/")):
+        return None  # ':Europe/Berlin', ':/etc/localtime': glibc's file forms
+    if _POSIX_RULE.match(name):
+        return TimezoneProblem(
+            "warning",
+            f"TZ={name} is a POSIX rule, not a zone name: the C library reads it, but Java, "
+            "Python and Home Assistant read TZ as a zone name and fall back to UTC",
+            TIMEZONE_HINT,
+        )
+    import difflib
+
+    same_case = [zone for zone in zones if zone.lower() == name.lower()]
+    close = same_case or difflib.get_close_matches(name, sorted(zones), n=1, cutoff=0.6)
+    return TimezoneProblem(
+        "error",
+        f"TZ={name} is not a time zone in the tz database: every container would run on "
+        "UTC without a word",
+        (f"Did you mean {close[0]}? " if close else "") + TIMEZONE_HINT,
+    )
+
+
+def require_timezone(value: str, file: Path | None, line: int | None = None) -> None:
+    """BadInput (exit 2) when TZ=value would leave the containers on UTC."""
+    problem = timezone_problem(value)
+    if problem is not None and problem.severity == "error":
+        where = (
+            f" (set in {file}{f':{line}' if line else ''})" if file else " (from the environment)"
+        )
+        raise BadInput(problem.message + where, problem.hint, file=file, line=line)
+
+
+def require_root_timezone(root: Path, env: Mapping[str, str]) -> None:
+    """The site's TZ (root layer, or the process environment, which wins) before install
+    changes the host: BadInput naming the file and line when containers would get UTC."""
+    value = env.get("TZ")
+    if value is None:
+        return
+    if "TZ" in os.environ:
+        require_timezone(value, None)
+        return
+    layer = layer_file(root)
+    parsed = read_env(layer) if layer else None
+    require_timezone(value, layer, parsed.lines.get("TZ") if parsed else None)

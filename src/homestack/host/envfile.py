@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import fsutil
 from ..errors import BadInput
+from ..settings import timezone_problem
 from .probe import HostProbe
 
 
@@ -96,13 +97,21 @@ def ensure_env(root: Path, probe: HostProbe, *, dry_run: bool = False) -> EnvRes
     example = root / ".env.example"
     text = example.read_text(encoding="utf-8") if example.is_file() else ""
     filled: dict[str, str] = {}
+    notes = []
     tz = detect_timezone(probe)
-    if tz:
+    problem = timezone_problem(tz) if tz else None
+    if tz and problem is not None and problem.severity == "error":
+        kept = re.search(r"^TZ=(.*)$", text, re.MULTILINE)
+        notes.append(
+            f"the host's time zone {tz!r} is not in the tz database, so TZ stays "
+            f"{kept.group(1) if kept else 'unset (UTC)'}: set TZ in .env to your zone "
+            "(`timedatectl list-timezones` lists them)"
+        )
+    elif tz:
         filled["TZ"] = tz
     filled["PUID"], filled["PGID"] = detect_ids(probe, root)
     for key, value in filled.items():
         text = _set(text, key, value)
-    notes = []
     iface = lan_interface(probe)
     if iface:
         text = re.sub(r"^#\s*IOT_PARENT=.*$", f"# IOT_PARENT={iface}", text, flags=re.MULTILINE)

@@ -145,6 +145,7 @@ def check_site(root: Path, stack: str | None) -> list[Any]:
     """Refuse bad input before anything on the host changes: a broken env layer, a PUID,
     PGID or GPU value homestack cannot use, an unknown --stack (later parts found these only
     after drivers, Docker, networks or secrets had been changed)."""
+    from .. import settings
     from ..catalog import Site
     from ..deploy.data import owner_ids
     from ..deploy.projects import select
@@ -161,6 +162,7 @@ def check_site(root: Path, stack: str | None) -> list[Any]:
             f"Set GPU in {where} to auto (detect), nvidia, amd, intel or cpu.",
             file=root / ".env" if "GPU" not in os.environ else None,
         )
+    settings.require_root_timezone(root, site.root_env)  # TZ=garbage: UTC without a word
     return list(selection.services)
 
 

@@ -234,13 +234,21 @@ class LintContext:
             if service.enabled:
                 env = self.stack_env(stack)
             else:
-                names = [e.name for e in stack.listed if e.enabled or e.name == service.id]
-                if service.id not in names:
-                    names.append(service.id)
-                chosen = [stack.services[n] for n in dict.fromkeys(names) if n in stack.services]
-                env = self._merge(self.site.env_files(stack, chosen))
+                env = self._merge(self.layer_paths(service))
             self._service_env[key] = env
         return self._service_env[key]
+
+    def layer_paths(self, service: Service) -> list[Path]:
+        """The env files Compose reads for the service's stack, in order (the service's own
+        among them, where `homestack enable` would put it when it is disabled)."""
+        stack = self.site.stacks[service.stack]
+        if service.enabled:
+            return self.site.env_files(stack)
+        names = [e.name for e in stack.listed if e.enabled or e.name == service.id]
+        if service.id not in names:
+            names.append(service.id)
+        chosen = [stack.services[n] for n in dict.fromkeys(names) if n in stack.services]
+        return self.site.env_files(stack, chosen)
 
     # ---- other files ------------------------------------------------------------------
     def overlay(self, path: Path) -> yamlio.YamlDoc | Finding:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -137,3 +138,33 @@ def env_unset(context: LintContext) -> Iterator[Finding]:
                 service.id if service else None,
                 f"Give it a default (${{{name}:-value}}) or {hint[0].lower()}{hint[1:]}",
             )
+
+
+@rule("env.timezone", "TZ names a zone of the tz database (else containers run on UTC)")
+def env_timezone(context: LintContext) -> Iterator[Finding]:
+    """TZ as each service's containers get it: from the last env layer that sets it, or from
+    the process environment, which wins (reported on the root layer)."""
+    root_layer = settings.layer_file(context.site.root) or context.site.root / ".env"
+    for service in context.services:
+        value = context.service_env(service).get("TZ")
+        if value is None:
+            continue
+        problem = settings.timezone_problem(value)
+        if problem is None:
+            continue
+        file, line, source = root_layer, None, " (from the environment homestack runs in)"
+        if "TZ" not in os.environ:
+            for path in reversed(context.layer_paths(service)):
+                layer = context.env_file(path)
+                if layer is not None and "TZ" in layer.lines:
+                    file, line, source = path, layer.lines["TZ"], ""
+                    break
+        yield Finding(
+            "env.timezone",
+            Severity(problem.severity),
+            problem.message + source,
+            file,
+            line,
+            service.id if file.parent == service.env_dir else None,
+            problem.hint,
+        )

@@ -531,6 +531,11 @@ FAILING = [
         W,
         severity="warning",
     ),
+    Case(
+        "env.timezone",
+        {".env.example": f"BIND_ADDRESS=127.0.0.1\nDATA_ROOT=./DATA\nTZ=Not/AZone  {MARK}\n"},
+        ".env.example",
+    ),
 ]
 
 PASSING = [
@@ -724,6 +729,7 @@ PASSING = [
             "    environment:\n      MODE: ${WEB_MODE_LINT_TEST:-fast}\n      PAY: $$HOME\n    restart:",
         ),
     ),
+    Case("env.timezone", {".env.example": "BIND_ADDRESS=127.0.0.1\nTZ=Europe/Berlin\n"}),
 ]
 
 
