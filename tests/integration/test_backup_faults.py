@@ -242,7 +242,7 @@ def test_a_container_removed_by_hand_during_a_stop_backup_is_reported_not_ok(
     assert "container was removed during the backup" in (result.error or "")
     assert "homestack up files" in (result.hint or "")
     assert backup_site.snapshot_count("files") == 1  # the snapshot itself was taken
-    assert ("snapshot" in (result.error or "")) == neighbour
+    assert "snapshot" in (result.error or "")  # whether or not the stack has neighbours
     site = backup_site.load()
     assert not Journal.path(site.data_root / ".homestack/backup", "files").exists()
 

@@ -29,6 +29,7 @@ class BackupResult:
     hint: str | None = None
     recovered: list[str] = field(default_factory=list)
     skipped: str | None = None
+    warnings: list[str] = field(default_factory=list)  # ok, but the user should know
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)

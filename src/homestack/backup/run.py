@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -22,7 +23,7 @@ from . import config
 from .journal import Journal, hold_point
 from .lock import ServiceLock
 from .recover import recover
-from .restic import Restic, restic_binary
+from .restic import BackupSummary, Restic, restic_binary
 from .results import BackupResult, BackupRun, record_last
 
 
@@ -157,6 +158,10 @@ def _backup_locked(
     )
     image = (current.image if current else "") or str(service.compose.get("image") or "")
     journal.save(folder)
+    held: backup_ops.Container | None = None  # the container as the backup holds it
+    change: str | None = None  # what someone did to it meanwhile
+    summary: BackupSummary | None = None
+    notes: list[str] = []
     try:
         if consistency == "stop" and current and (current.running or current.paused):
             _phase(journal, folder, "stopping")
@@ -167,6 +172,8 @@ def _backup_locked(
             backup_ops.pause(site, service)
         elif consistency == "dump":
             _dump(site, service, spec, journal, folder)
+        if consistency in ("stop", "pause") and current and current.exists:
+            held = backup_ops.container(site, service)
         _phase(journal, folder, "restic")
         paths = [part.path for part in config.parts(site, service)]
         if not paths:
@@ -183,11 +190,22 @@ def _backup_locked(
             excludes=_excludes(site, service, spec),
             on_started=lambda _process: hold_point("restic"),
         )
+        if held is not None:
+            change = _change_since(site, service, held)
     finally:
-        _put_back(site, service, journal, consistency)
+        snapshot = summary.snapshot_id if summary else None
+        # a stop backup's container removed by hand was never started on the data meanwhile
+        distrust = change is not None and not (consistency == "stop" and change == "was removed")
+        if distrust and snapshot:
+            _forget(restic, snapshot)  # before a removed container's error leaves here
+        notes += _put_back(site, service, journal, consistency, None if distrust else snapshot)
         Journal.clear(folder, service.id)
-    if consistency == "stop" and (journal.was_running or journal.was_paused):
-        _require_container(site, service, summary.snapshot_id)
+    if summary is None:  # restic.backup returns one or raises
+        raise OperationFailed(f"{service.id}: restic made no snapshot", "Run it again.")
+    if distrust and change is not None:
+        _distrusted(service, consistency, change, summary.snapshot_id, notes)
+    if change is not None:
+        notes.insert(0, f"{service.id}: its container {change} during the backup")
     return BackupResult(
         service=service.id,
         stack=service.stack,
@@ -200,6 +218,53 @@ def _backup_locked(
         bytes_added=summary.data_added,
         bytes_processed=summary.total_bytes_processed,
         time=stamp,
+        warnings=notes,
+    )
+
+
+HELD = {"stop": "stopped", "pause": "paused", "dump": "dumping"}
+
+
+def _change_since(site: Site, service: Service, held: backup_ops.Container) -> str | None:
+    """What was done by hand (docker start, restart, kill, unpause, rm, a recreation) to
+    the container while the backup held it stopped, paused or dumping; None: nothing."""
+    now = backup_ops.container(site, service)
+    if now is None:
+        return "was removed"
+    change = now.change_since(held)
+    return f"{held.name or service.id} {change}" if change else None
+
+
+def _forget(restic: Restic, snapshot: str) -> None:
+    """Remove a snapshot a restore must never take as the latest (best effort: the error
+    that follows says which one it was)."""
+    with contextlib.suppress(HomestackError):
+        restic.run(["forget", snapshot], json_output=False)
+
+
+def _distrusted(
+    service: Service,
+    consistency: str,
+    change: str,
+    snapshot: str,
+    notes: list[str],
+) -> NoReturn:
+    """The container was started, unpaused, killed or replaced while the backup held it:
+    its processes may have written while restic read, so the copy is not the consistent
+    one the mode promises. Stop: a stopped container cannot change unless started, so
+    any change means it ran on the data being copied. Pause: a `docker kill` of a frozen
+    container leaves its files as frozen, but a `docker stop` or `unpause` thaws it and
+    lets it write first, and nothing left afterwards tells them apart. Either way the
+    snapshot is removed and the backup fails; it is never the latest a restore takes."""
+    after = f" {' '.join(notes)}" if notes else ""
+    raise OperationFailed(
+        f"{service.id}: its container {change} while the backup held it "
+        f"{HELD.get(consistency, consistency)} (by hand: docker start/restart/kill/"
+        f"unpause, or its restart policy); the copy may be inconsistent, so snapshot "
+        f"{snapshot[:8]} was removed.{after}",
+        f"Leave {service.id} alone while it is backed up (homestack's own up, down and "
+        f"restart wait for the backup), then run `homestack backup {service.id}` again.",
+        service=service.id,
     )
 
 
@@ -236,10 +301,12 @@ def _dump(site: Site, service: Service, spec: BackupSpec, journal: Journal, fold
     temp = target.with_name(f".{target.name}.homestack-partial")
     journal.dump_temp = str(temp)
     _phase(journal, folder, "dumping")
+    before = backup_ops.container(site, service)
     try:
         try:
             size = backup_ops.dump(site, service, spec.dump_command, temp)
         except CommandFailed as failed:
+            _dump_window(site, service, before)
             reason = _exec_failure(temp)
             if reason is None:
                 raise
@@ -250,6 +317,7 @@ def _dump(site: Site, service: Service, spec: BackupSpec, journal: Journal, fold
                 f"({spec.dump_command[0]}) must exist in the image.",
                 service=service.id,
             ) from None
+        _dump_window(site, service, before)
         hold_point("dumped")
         if size == 0:
             raise OperationFailed(
@@ -267,6 +335,21 @@ def _dump(site: Site, service: Service, spec: BackupSpec, journal: Journal, fold
         temp.unlink(missing_ok=True)
 
 
+def _dump_window(site: Site, service: Service, before: backup_ops.Container | None) -> None:
+    """A dump is consistent only when the database ran from its first line to its last:
+    a container killed, restarted or replaced meanwhile may have left it torn."""
+    change = _change_since(site, service, before) if before is not None else None
+    if change is not None:
+        raise OperationFailed(
+            f"{service.id}: its container {change} while its dump command ran (by hand: "
+            "docker kill/restart/stop, or its restart policy); the dump may be torn, so "
+            "it was not kept and the previous one stays",
+            f"Leave {service.id} alone while it is backed up, then run "
+            f"`homestack backup {service.id}` again.",
+            service=service.id,
+        )
+
+
 def _exec_failure(output: Path) -> str | None:
     """The engine's own message when it could not start the command: Docker prints it on
     stdout, which went into the dump file (only this line is read back, never dump data)."""
@@ -280,34 +363,50 @@ def _exec_failure(output: Path) -> str | None:
     return None
 
 
-def _require_container(site: Site, service: Service, snapshot: str | None) -> None:
+def _removed(service: Service, snapshot: str | None) -> NoReturn:
     """A container removed meanwhile (by hand) cannot be started again: `compose start` then
     fails with a bare message, or does nothing and exits 0 when the stack has other
     containers. Say so instead of reporting a service that runs."""
-    if not backup_ops.state(site, service).exists:
-        taken = f"; snapshot {snapshot[:8]} was taken" if snapshot else ""
-        raise OperationFailed(
-            f"{service.id} was not started again: its container was removed during the "
-            f"backup (docker rm, or another tool){taken}",
-            f"Run `homestack up {service.id}` to create it again.",
-            service=service.id,
-        )
+    taken = f"; snapshot {snapshot[:8]} was taken" if snapshot else ""
+    raise OperationFailed(
+        f"{service.id} was not started again: its container was removed during the "
+        f"backup (docker rm, or another tool){taken}",
+        f"Run `homestack up {service.id}` to create it again.",
+        service=service.id,
+    )
 
 
-def _put_back(site: Site, service: Service, journal: Journal, consistency: str) -> None:
-    """Restart or unpause what the backup stopped, whatever happened in between."""
-    if consistency == "stop" and (journal.was_running or journal.was_paused):
+def _put_back(
+    site: Site, service: Service, journal: Journal, consistency: str, snapshot: str | None
+) -> list[str]:
+    """Leave the service as the backup found it (running, or paused), whatever happened in
+    between; returns what that took beyond undoing the backup's own stop or pause."""
+    if consistency == "none" or not (journal.was_running or journal.was_paused):
+        return []
+    folder = state_dir(site)
+    current = backup_ops.state(site, service)
+    if not current.exists:
+        Journal.clear(folder, service.id)  # nothing left to put back
+        _removed(service, snapshot)
+    notes: list[str] = []
+    left = {"stop": "exited", "pause": "paused"}.get(consistency, "running")
+    if not current.running and not current.paused:  # exited, created, dead
         try:
             backup_ops.start(site, service)
         except CommandFailed:
             if not backup_ops.state(site, service).exists:
-                Journal.clear(state_dir(site), service.id)  # nothing left to put back
-                _require_container(site, service, None)
+                Journal.clear(folder, service.id)
+                _removed(service, snapshot)
             raise
-        if journal.was_paused:
-            backup_ops.pause(site, service)
-    elif consistency == "pause" and journal.was_running and not journal.was_paused:
+        if left != "exited":
+            notes.append(f"homestack started {service.id} again (it was {current.state}).")
+    elif current.paused and not journal.was_paused:
         backup_ops.unpause(site, service)
+        if left != "paused":
+            notes.append(f"homestack unpaused {service.id}.")
+    if journal.was_paused and not backup_ops.state(site, service).paused:
+        backup_ops.pause(site, service)
+    return notes
 
 
 def backup(

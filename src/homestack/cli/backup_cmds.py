@@ -124,6 +124,8 @@ def _render_backup(run: Any, out: Console) -> None:
                 f"{human_bytes(r.bytes_added)} added of {human_bytes(r.bytes_processed)}, "
                 f"{r.duration_s:.1f}s"
             )
+            for line in r.warnings:
+                out.print(f"[bold yellow]{r.service}: warning:[/] {escape(line)}")
         else:
             out.print(f"[bold red]{r.service}: backup FAILED:[/] {escape(r.error or '')}")
             if r.hint:

@@ -10,8 +10,9 @@ import json
 import os
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..catalog import Service, Site
 from ..errors import CommandFailed, OperationFailed
@@ -26,6 +27,7 @@ class ServiceState:
     state: str = ""  # running, paused, exited, created, restarting …
     health: str = ""  # healthy, unhealthy, starting, or "" when there is no healthcheck
     image: str = ""
+    id: str = ""
 
     @property
     def running(self) -> bool:
@@ -63,6 +65,60 @@ def state(site: Site, service: Service) -> ServiceState:
         str(row.get("State") or "").lower(),
         str(row.get("Health") or "").lower(),
         str(row.get("Image") or ""),
+        str(row.get("ID") or ""),
+    )
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container's life as `docker inspect` tells it: which container, in which run.
+
+    A backup compares it before and after the time it holds the service stopped, paused
+    or dumping: a new id (recreated), a new start time or restart count (started again)
+    or another state (killed, unpaused, started) means someone acted on it meanwhile."""
+
+    id: str
+    name: str
+    status: str  # running, paused, exited, dead, created, restarting
+    started_at: str
+    restart_count: int
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def change_since(self, earlier: Container) -> str | None:
+        """What happened to the container since `earlier`, in words; None: nothing."""
+        if self.id != earlier.id:
+            return f"was replaced by a new container ({self.id[:12]}, {self.status})"
+        if self.started_at != earlier.started_at or self.restart_count != earlier.restart_count:
+            return f"was started again ({self.status} now)"
+        if self.status != earlier.status:
+            return f"went from {earlier.status} to {self.status}"
+        return None
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def container(site: Site, service: Service) -> Container | None:
+    """The service's container (docker inspect), None when it has none."""
+    from . import docker as engine
+
+    found = state(site, service)
+    if not found.exists or not found.id:
+        return None
+    raw = engine.inspect_container_raw(found.id)
+    if raw is None:
+        return None
+    life = _mapping(raw.get("State"))
+    labels = _mapping(_mapping(raw.get("Config")).get("Labels"))
+    count = raw.get("RestartCount")
+    return Container(
+        id=str(raw.get("Id") or found.id),
+        name=str(raw.get("Name") or "").lstrip("/"),
+        status=str(life.get("Status") or found.state),
+        started_at=str(life.get("StartedAt") or ""),
+        restart_count=count if isinstance(count, int) else 0,
+        labels={str(k): str(v) for k, v in labels.items()},
     )
 
 
