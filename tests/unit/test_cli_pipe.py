@@ -160,3 +160,24 @@ def test_doctor_lines_are_whole_lines(capsys: pytest.CaptureFixture[str]) -> Non
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith(detail) and lines[1].endswith(fix)
     assert len(lines) == 3  # the check, its fix, the counts
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_reported(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # Click ends any EPIPE with a silent exit 1; one from a child process or a socket is a
+    # failure to report, not a reader that stopped reading
+    from homestack.cli.app import app, run
+
+    @app.command("pipe-test-helper", hidden=True)
+    def helper() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    try:
+        assert run(["pipe-test-helper"]) == 1
+    finally:
+        app.registered_commands = [
+            c for c in app.registered_commands if c.name != "pipe-test-helper"
+        ]
+    err = capfd.readouterr().err
+    assert "internal error" in err and "Broken pipe" in err
