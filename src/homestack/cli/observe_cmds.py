@@ -44,16 +44,16 @@ def _flags(row: Any) -> str:
 
 
 def _render_file_problems(problems: list[Any]) -> None:
-    """Files that cannot be read, on stderr: the table still shows what runs."""
+    """What cannot be read in the files, on stderr: the table still shows what runs."""
     if not problems:
         return
     from rich.markup import escape
 
     err = console(stderr=True)
-    files = len({p.file for p in problems})
+    count, files = len(problems), len({p.file for p in problems})
     err.print(
-        f"[bold red]{files} file{'s' if files != 1 else ''} cannot be read[/] "
-        "(status shows everything else):"
+        f"[bold red]{count} problem{'s' if count != 1 else ''} in {files} "
+        f"file{'s' if files != 1 else ''}[/] (status shows everything else):"
     )
     for problem in problems:
         where = f"{problem.file}:{problem.line}" if problem.line else problem.file
