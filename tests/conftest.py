@@ -43,6 +43,21 @@ def _start_private_dockerd() -> bool:
     return False
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_lock_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The prefix locks (sitelock) of this test session, away from /run/lock: a live site's
+    commands never wait for a test, and xdist workers never wait for each other's sites
+    with an empty HOMESTACK_PREFIX. Child processes inherit it."""
+    folder = tmp_path_factory.mktemp("locks")
+    before = os.environ.get("HOMESTACK_LOCK_DIR")
+    os.environ["HOMESTACK_LOCK_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("HOMESTACK_LOCK_DIR", None)
+    else:
+        os.environ["HOMESTACK_LOCK_DIR"] = before
+
+
 @pytest.fixture(scope="session")
 def docker_engine() -> str:
     """A Docker engine that answers: skip locally without one; under CI=true that fails."""

@@ -11,13 +11,27 @@ A command that finds the site busy says once, on stderr, who holds it, and waits
 HOMESTACK_LOCK_TIMEOUT seconds (default 900; 0: do not wait), then fails with exit 1 naming
 the holder. The kernel drops an flock when its process dies, so a killed command never
 leaves the site locked. The lock is re-entrant within one process (`install all` runs `up`).
+
+Two checkouts with one HOMESTACK_PREFIX share Compose projects, networks and volumes, but
+not their site folders: each hold therefore also takes a second flock keyed by the prefix,
+always after the site's own (one order, so two commands never wait for each other in a
+circle). It lives in one folder every user of the machine shares, so `sudo homestack up`
+and its owner's `homestack backup` exclude each other: `/run/lock` (FHS, world-writable
+and sticky on Debian and Ubuntu), else `/tmp` where /run/lock is not writable for
+everyone, or HOMESTACK_LOCK_DIR. Per-user folders (XDG_RUNTIME_DIR, /tmp/homestack-UID)
+would give root and the owner two different locks for one engine. Its lock file is
+readable by all (flock needs no write access) and each holder leaves a note there naming
+its site folder, which a command that has to wait prints.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
+import re
+import stat
 import sys
 import threading
 import time
@@ -30,17 +44,32 @@ from .errors import BadInput, OperationFailed
 
 LOCK_FILE = Path(".homestack") / "site.lock"
 HOLDERS = Path(".homestack") / "site.holders"  # one file per holding process: who and since
+# machine-wide; the first one every user may write. Files there are opened with O_NOFOLLOW
+# (and O_EXCL when made), so a planted symlink or file cannot redirect them.
+SHARED_LOCK_DIRS = (Path("/run/lock"), Path("/tmp"))  # noqa: S108
 DEFAULT_TIMEOUT_S = 900.0
 POLL_S = 0.2
 
 
 @dataclass
 class _Hold:
-    """This process's hold on one site's lock."""
+    """This process's hold on one lock file."""
 
     fd: int
     shared: bool
     depth: int = 1
+
+
+@dataclass(frozen=True)
+class _Spot:
+    """One lock a site's hold takes: its file, the folder of its holders' notes, and how
+    a note is named there and what waiting for it is called."""
+
+    lock: Path
+    notes: Path
+    note_prefix: str  # note files are {note_prefix}{pid}
+    what: str  # "the site", "HOMESTACK_PREFIX=x (shared with another site folder)"
+    site: Path
 
 
 _held: dict[Path, _Hold] = {}  # lock file → this process's hold
@@ -82,10 +111,16 @@ def _alive(pid: int) -> bool:
 
 def holders(root: Path) -> list[str]:
     """Who holds the site now, as each holder wrote it (`pid N, homestack up, since …`)."""
+    return _notes(_site_spot(root.resolve()))
+
+
+def _notes(spot: _Spot) -> list[str]:
     found = []
-    folder = root / HOLDERS
-    for entry in sorted(folder.glob("*")) if folder.is_dir() else []:
-        if not entry.name.isdigit() or not _alive(int(entry.name)):
+    folder = spot.notes
+    entries = sorted(folder.glob(f"{spot.note_prefix}*")) if folder.is_dir() else []
+    for entry in entries:
+        pid = entry.name[len(spot.note_prefix) :]
+        if not pid.isdigit() or not _alive(int(pid)):
             with contextlib.suppress(OSError):
                 entry.unlink()  # a holder killed -9 left its note; its flock is long gone
             continue
@@ -94,28 +129,97 @@ def holders(root: Path) -> list[str]:
     return [text for text in found if text]
 
 
+def prefix_of(root: Path) -> str:
+    """The site's HOMESTACK_PREFIX as Site reads it: the process environment, else the
+    root settings layer (.env, else .env.example)."""
+    if "HOMESTACK_PREFIX" in os.environ:
+        return os.environ["HOMESTACK_PREFIX"]
+    from .settings import layer_file, read_env
+
+    layer = layer_file(root)
+    env_file = read_env(layer) if layer else None
+    return env_file.values.get("HOMESTACK_PREFIX", "") if env_file else ""
+
+
+def shared_lock_dir() -> Path:
+    """The folder of the prefix locks: HOMESTACK_LOCK_DIR, else the first of /run/lock and
+    /tmp that every user may write (world-writable and sticky), so the choice is the same
+    for root and for the site's owner."""
+    chosen = os.environ.get("HOMESTACK_LOCK_DIR", "")
+    if chosen:
+        return Path(chosen)
+    for candidate in SHARED_LOCK_DIRS:
+        try:
+            mode = candidate.stat().st_mode
+        except OSError:
+            continue
+        if stat.S_ISDIR(mode) and mode & (stat.S_IWOTH | stat.S_ISVTX) == (
+            stat.S_IWOTH | stat.S_ISVTX
+        ):
+            return candidate
+    raise OperationFailed(
+        "no folder every user may write for homestack's prefix lock (/run/lock, /tmp)",
+        "Set HOMESTACK_LOCK_DIR to a folder every user who runs homestack can write.",
+    )
+
+
+def _prefix_key(prefix: str) -> str:
+    if not prefix:
+        return "homestack-prefix"
+    if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", prefix):
+        return f"homestack-prefix-{prefix}"
+    return f"homestack-prefix-{hashlib.sha256(prefix.encode()).hexdigest()[:16]}"
+
+
+def _site_spot(root: Path) -> _Spot:
+    return _Spot(root / LOCK_FILE, root / HOLDERS, "", "the site", root)
+
+
+def _prefix_spot(root: Path) -> _Spot:
+    prefix = prefix_of(root)
+    key = _prefix_key(prefix)
+    folder = shared_lock_dir()
+    shown = f"HOMESTACK_PREFIX={prefix}" if prefix else "the empty HOMESTACK_PREFIX"
+    return _Spot(
+        folder / f"{key}.lock",
+        folder,
+        f"{key}.holder.",
+        f"{shown} (its Compose projects, networks and volumes; also used by another site folder)",
+        root,
+    )
+
+
 @contextlib.contextmanager
 def site_lock(root: Path, action: str, *, shared: bool = False) -> Iterator[None]:
-    """Hold the site's lock for `action` (`up`, `backup jellyfin` …), exclusively or shared;
-    waits for other holders up to HOMESTACK_LOCK_TIMEOUT seconds, then raises SiteBusy."""
+    """Hold the site's lock for `action` (`up`, `backup jellyfin` …), exclusively or shared,
+    and then its prefix's; waits for other holders up to HOMESTACK_LOCK_TIMEOUT seconds,
+    then raises SiteBusy."""
     root = root.resolve()
-    path = root / LOCK_FILE
     timeout = _timeout()
-    with _taking:
-        with _guard:
-            mine = _held.get(path)
-            if mine is not None:
-                if mine.shared and not shared:
-                    raise RuntimeError(f"{action}: the site lock is held shared, not exclusively")
-                mine.depth += 1
-        if mine is None:
-            fd = _acquire(root, path, action, timeout, shared)
-            with _guard:
-                _held[path] = _Hold(fd, shared)
+    deadline = time.monotonic() + timeout
+    taken: list[_Spot] = []
     try:
+        for spot in (_site_spot(root), _prefix_spot(root)):  # always in this order
+            _enter(spot, action, timeout, deadline, shared)
+            taken.append(spot)
         yield
     finally:
-        _leave(path, root)
+        for spot in reversed(taken):
+            _leave(spot)
+
+
+def _enter(spot: _Spot, action: str, timeout: float, deadline: float, shared: bool) -> None:
+    with _taking:
+        with _guard:
+            mine = _held.get(spot.lock)
+            if mine is not None:
+                if mine.shared and not shared:
+                    raise RuntimeError(f"{action}: {spot.lock} is held shared, not exclusively")
+                mine.depth += 1
+        if mine is None:
+            fd = _acquire(spot, action, timeout, deadline, shared)
+            with _guard:
+                _held[spot.lock] = _Hold(fd, shared)
 
 
 def site_lock_if(
@@ -126,53 +230,103 @@ def site_lock_if(
     return site_lock(root, action, shared=shared) if needed else contextlib.nullcontext()
 
 
-def _leave(path: Path, root: Path) -> None:
+def _leave(spot: _Spot) -> None:
     with _guard:
-        mine = _held[path]
+        mine = _held[spot.lock]
         mine.depth -= 1
         if mine.depth:
             return
-        del _held[path]
+        del _held[spot.lock]
     with contextlib.suppress(OSError):
-        (root / HOLDERS / str(os.getpid())).unlink()
+        (spot.notes / f"{spot.note_prefix}{os.getpid()}").unlink()
     fcntl.flock(mine.fd, fcntl.LOCK_UN)
     os.close(mine.fd)
 
 
-def _acquire(root: Path, path: Path, action: str, timeout: float, shared: bool) -> int:
+def _site_owner(root: Path) -> tuple[int, int] | None:
+    """Root working in someone's site (sudo): that user, who must keep using what root makes
+    under .homestack/ (lock, notes); None otherwise."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        info = root.stat()
+    except OSError:
+        return None
+    return (info.st_uid, info.st_gid) if info.st_uid != 0 else None
+
+
+def _open_lock(path: Path) -> int:
+    """Open (creating it readable by all) a lock file; never through a symlink, and without
+    O_CREAT on a file that exists (protected_regular refuses that to root in /tmp)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW
+    try:
+        return os.open(path, flags)
+    except FileNotFoundError:
+        pass
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return os.open(path, flags)  # another process made it meanwhile
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, 0o644)  # whatever the umask: every user opens it to flock
+    return fd
+
+
+def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: bool) -> int:
+    owner = _site_owner(spot.site) if spot.notes == spot.site / HOLDERS else None
     with contextlib.suppress(OSError):  # the notes are only for messages
-        (root / HOLDERS).mkdir(parents=True, exist_ok=True)
+        made = not spot.notes.is_dir()
+        spot.notes.mkdir(parents=True, exist_ok=True)
+        if made and owner is not None:
+            for path in (spot.notes.parent, spot.notes):
+                os.chown(path, *owner)
     try:
         # read-only is enough for flock: a site installed with sudo stays usable by its owner
-        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+        existed = spot.lock.exists()
+        fd = _open_lock(spot.lock)
+        if not existed and owner is not None:
+            with contextlib.suppress(OSError):
+                os.fchown(fd, *owner)
     except OSError as exc:
         raise OperationFailed(
-            f"cannot open the site lock {path}: {exc.strerror}",
+            f"cannot open the lock {spot.lock} of {spot.what}: {exc.strerror}",
             "Run homestack as the user who owns the site folder (or as root).",
         ) from None
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
-    deadline = time.monotonic() + timeout
     said = False
     while True:
         try:
             fcntl.flock(fd, mode | fcntl.LOCK_NB)
             break
         except BlockingIOError:
-            who = "; ".join(holders(root)) or "another homestack command"
+            who = "; ".join(_notes(spot)) or "another homestack command"
             if time.monotonic() >= deadline:
                 os.close(fd)
                 raise SiteBusy(
-                    f"the site is busy ({who}); `homestack {action}` waited {timeout:g} s",
+                    f"{spot.what} is busy ({who}); `homestack {action}` waited {timeout:g} s",
                     "Wait for that command to finish, then run this again (or raise "
-                    "HOMESTACK_LOCK_TIMEOUT). A command that died frees the site at once.",
+                    "HOMESTACK_LOCK_TIMEOUT). A command that died frees it at once."
+                    + (
+                        " Two checkouts with one HOMESTACK_PREFIX act on the same containers:"
+                        " give each its own prefix in its .env."
+                        if spot.what != "the site"
+                        else ""
+                    ),
                 ) from None
             if not said:
-                sys.stderr.write(f"waiting for the site: {who} …\n")
+                sys.stderr.write(f"waiting for {spot.what}: {who} …\n")
                 sys.stderr.flush()
                 said = True
             time.sleep(POLL_S)
     since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    note = f"pid {os.getpid()}, homestack {action}, since {since}\n"
+    note = f"pid {os.getpid()}, homestack {action}, since {since}"
+    if spot.note_prefix:  # a prefix lock: say which site folder holds it
+        note += f", site folder {spot.site}"
     with contextlib.suppress(OSError):
-        (root / HOLDERS / str(os.getpid())).write_text(note, encoding="utf-8")
+        path = spot.notes / f"{spot.note_prefix}{os.getpid()}"
+        path.unlink(missing_ok=True)  # a note of a dead process whose pid came back
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        os.fchmod(descriptor, 0o644)  # whatever the umask: every waiter reads it
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(note + "\n")
     return fd
