@@ -12,10 +12,14 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import fsutil
 from .catalog import Site, Stack
 from .errors import BadInput
+
+if TYPE_CHECKING:
+    from .deploy.dependents import Dependent
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,16 @@ class ToggleResult:
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    #: disable: the enabled services left needing what was disabled (lint.rules_deps)
+    needed_by: list[Dependent] = field(default_factory=list)
 
-    def to_data(self) -> dict[str, list[str]]:
-        return {"changed": self.changed, "unchanged": self.unchanged, "files": self.files}
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "files": self.files,
+            "needed_by": [d.to_data() for d in self.needed_by],
+        }
 
 
 def _edit(text: str, stack: Stack, name: str, enable: bool) -> str | None:
@@ -90,15 +101,26 @@ def write_atomic(path: Path, text: str) -> None:
     fsutil.write_atomic(path, text, mode=mode)
 
 
-def toggle(site: Site, names: list[str], *, enable: bool) -> ToggleResult:
-    """Enable or disable services; all names are checked before any file changes."""
+def toggle(site: Site, names: list[str], *, enable: bool, dependents: bool = True) -> ToggleResult:
+    """Enable or disable services; all names are checked before any file changes.
+
+    Disabling reports the enabled services that need what is disabled (`needed_by`) and
+    disables it anyway; with `dependents=False` it refuses instead (BadInput, nothing
+    changed), as `down --no-dependents` does."""
     services = [site.service(name) for name in names]  # raises "did you mean" on a typo
     for service in services:
         stack = site.stacks[service.stack]
         bad = [p for p in stack.problems if p.rule in {"yaml.syntax", "stack.services"}]
         if bad:
             raise BadInput(bad[0].message, bad[0].hint, file=bad[0].file, line=bad[0].line)
-    result = ToggleResult()
+    needed_by: list[Dependent] = []
+    if not enable:
+        from .lint.rules_deps import enabled_dependents
+
+        needed_by = enabled_dependents(site, [s.id for s in services if s.enabled])
+        if needed_by and not dependents:
+            raise refusal(names, needed_by)
+    result = ToggleResult(needed_by=needed_by)
     pending: dict[Path, str] = {}
     for service in services:
         stack = site.stacks[service.stack]
@@ -119,3 +141,16 @@ def toggle(site: Site, names: list[str], *, enable: bool) -> ToggleResult:
         write_atomic(path, text)
         result.files.append(str(path))
     return result
+
+
+def refusal(names: list[str], needed_by: list[Dependent]) -> BadInput:
+    """`disable --no-dependents` when enabled services need what it would disable."""
+    count = len(needed_by)
+    ids = " ".join(d.service for d in needed_by)
+    return BadInput(
+        f"`disable {' '.join(names)}` would leave {count} enabled service"
+        f"{'s' if count != 1 else ''} without something they need:\n  "
+        + "\n  ".join(d.reason() for d in needed_by),
+        f"Disable them too (`homestack disable {' '.join(names)} {ids}`), or drop "
+        "--no-dependents to disable it anyway (then `up` refuses them until you do).",
+    )

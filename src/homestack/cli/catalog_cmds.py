@@ -75,17 +75,34 @@ def _columns(
     return lines
 
 
-def _toggle(names: list[str], enable: bool, as_json: bool) -> None:
+def _toggle(names: list[str], enable: bool, as_json: bool, dependents: bool = True) -> None:
     from ..stackfile import toggle
 
-    result = toggle(state.site(), names, enable=enable)
+    result = toggle(state.site(), names, enable=enable, dependents=dependents)
 
     def render(res: Any, out: Console) -> None:
+        from rich.markup import escape
+
         verb = "enabled" if enable else "disabled"
         for name in res.changed:
             out.print(f"{verb} {name}")
         for name in res.unchanged:
             out.print(f"[dim]{name} was already {verb}[/]")
+        if res.needed_by:
+            count = len(res.needed_by)
+            out.print(
+                f"[yellow]warning:[/] {count} enabled service{'s' if count != 1 else ''} "
+                f"need{'s' if count == 1 else ''} what was disabled:"
+            )
+            for dependent in res.needed_by:
+                out.print("  " + escape(dependent.reason()))
+            ids = " ".join(d.service for d in res.needed_by)
+            out.print(
+                "[dim]Until they are disabled too or it is enabled again, `homestack up` "
+                "refuses them and validate reports depends.unknown; running containers are "
+                "not touched. To disable them:[/]"
+            )
+            out.print(f"  homestack disable {escape(ids)}", soft_wrap=True)
 
     emit(result, as_json, render)
 
@@ -102,10 +119,25 @@ def enable_command(
 @app.command("disable")
 def disable_command(
     services: Annotated[list[str], typer.Argument(help="Services to disable.")],
+    no_dependents: Annotated[
+        bool,
+        typer.Option(
+            "--no-dependents",
+            help="Refuse (exit 2, nothing changed) when enabled services need what would be "
+            "disabled, instead of disabling it and naming them.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Disable services by commenting their line in stack.yaml."""
-    _toggle(services, False, as_json)
+    """Disable services by commenting their line in stack.yaml.
+
+    The enabled services that need one of them (compose or x-homestack depends_on, directly
+    or through others) are named, with why; the change is still made, as `enable` and `down`
+    act by default, and `up` then refuses those services until they are disabled too.
+    `--no-dependents` refuses instead, as `down --no-dependents` does. Containers are not
+    touched: `homestack down SERVICE` stops one and what needs it.
+    """
+    _toggle(services, False, as_json, dependents=not no_dependents)
 
 
 @app.command("config")

@@ -8,13 +8,17 @@ the stack waits for the other stack's critical services, or all its enabled ones
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..catalog import Service
+from ..catalog import Service, Site
 from ..plan import compose_depends_on
 from .core import Finding, LintContext, Severity, rule
+
+if TYPE_CHECKING:
+    from ..deploy.dependents import Dependent
 
 
 @dataclass(frozen=True)
@@ -240,3 +244,44 @@ def depends_unknown(context: LintContext) -> Iterator[Finding]:
                     None,
                     _did_you_mean(target_id, list(stacks)) + f"Stacks: {', '.join(stacks)}.",
                 )
+
+
+def enabled_dependents(site: Site, targets: Collection[str]) -> list[Dependent]:
+    """The enabled services (targets excluded) that need one of `targets` through compose
+    `depends_on` (not `required: false`) or x-homestack `depends_on`, directly or through
+    each other, each with its shortest path: what `disable` of the targets leaves without
+    something it needs (depends.unknown, and `up` refuses them). stack.yaml depends_on is
+    left out: a stack's gate is its enabled services, so disabling one only shrinks it."""
+    from ..deploy.dependents import Dependent
+
+    wanted = set(targets)
+    by_id = {s.id: s for s in site.services(enabled_only=True) if s.id not in wanted}
+    needed_by: dict[str, dict[str, set[str]]] = {}  # target → {user: whys}
+    for service in by_id.values():
+        for name in compose_depends_on(service):
+            if _compose_required(service, name):
+                needed_by.setdefault(name, {}).setdefault(service.id, set()).add(
+                    "compose depends_on"
+                )
+        for name in service.meta.depends_on if service.meta else []:
+            needed_by.setdefault(name, {}).setdefault(service.id, set()).add(
+                "x-homestack depends_on"
+            )
+    parent: dict[str, str] = {}
+    queue = sorted(wanted)
+    while queue:
+        current = queue.pop(0)
+        for user in sorted(needed_by.get(current, {})):
+            if user not in wanted and user not in parent:
+                parent[user] = current
+                queue.append(user)
+    stack_of = {s.id: s.stack for s in site.services()}
+    found: list[Dependent] = []
+    for name, first in parent.items():
+        path = [name, first]
+        while path[-1] not in wanted:
+            path.append(parent[path[-1]])
+        why = ", ".join(sorted(needed_by[first][name]))
+        stacks = tuple(stack_of.get(step, "?") for step in path)
+        found.append(Dependent(name, stacks[0], tuple(path), stacks, why))
+    return sorted(found, key=lambda d: (d.stack, d.service))
