@@ -90,7 +90,7 @@ def parse_env(text: str, path: Path) -> EnvFile:
         if not match:
             raise BadInput(
                 f"{path}:{number}: not a KEY=value line: {stripped[:60]!r}",
-                "Each line of an env file is KEY=value, a comment (#) or empty.",
+                "Each line of an env file is KEY=value, a bare KEY, a comment (#) or empty.",
                 file=path,
                 line=number,
             )

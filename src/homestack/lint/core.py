@@ -111,7 +111,7 @@ SITE_PROBLEMS: dict[str, str] = {
     "stack.listed-twice": "stack.yaml lists an enabled service twice",
     "service.duplicate": "two stacks define a service of the same name",
     # read by the lint context itself, while rules ask for env layers
-    "env.syntax": "an .env / .env.example line is not KEY=value, a comment or empty",
+    "env.syntax": "an .env / .env.example line is not KEY=value, a bare KEY, a comment or empty",
 }
 #: the fix for site problems that come without a hint
 _PROBLEM_HINTS: dict[str, str] = {
