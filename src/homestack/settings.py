@@ -53,6 +53,27 @@ class EnvFile:
 _QUOTED = re.compile(r"""^(?:'(?P<single>[^']*)'|"(?P<double>(?:[^"\\]|\\.)*)")\s*(?:#.*)?$""")
 
 
+#: escapes inside "double quotes", as Compose reads them, in one pass (`\\n` stays a backslash
+#: and an n); `\$` is a literal dollar, written `$$` for the expansion that follows
+_DOUBLE_ESCAPE = re.compile(r"\\(.)")
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "\\": "\\",
+    '"': '"',
+    "$": "$$",
+}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return _ESCAPES.get(match.group(1), match.group(0))  # an unknown escape stays as written
+
+
 def _unquote(raw: str) -> tuple[str, bool]:
     """The value and whether Compose expands `${VAR}` in it (not in 'single quotes')."""
     raw = raw.strip()
@@ -60,8 +81,7 @@ def _unquote(raw: str) -> tuple[str, bool]:
     if quoted:
         if quoted["single"] is not None:
             return quoted["single"], False
-        inner = quoted["double"]
-        return inner.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\"), True
+        return _DOUBLE_ESCAPE.sub(_unescape, quoted["double"]), True
     # an unquoted value ends at " #"
     hash_at = raw.find(" #")
     return (raw[:hash_at] if hash_at >= 0 else raw).strip(), True

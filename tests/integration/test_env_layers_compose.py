@@ -20,7 +20,7 @@ from sitekit import external_networks, write_tree
 
 pytestmark = pytest.mark.integration
 
-VARS = ("TOKEN", "SHARED", "URL", "REF", "LITERAL", "PROC", "DATA", "PREFIX", "MODE", "low")
+VARS = ("TOKEN", "SHARED", "URL", "REF", "LITERAL", "ESC", "PROC", "DATA", "PREFIX", "MODE", "low")
 
 
 def _service(name: str) -> str:
@@ -61,7 +61,9 @@ def site_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_prefix: str)
             # a stack may not move DATA_ROOT: ComposeProject passes the root's value
             "ai-stack/.env": "SHARED=stack\nDATA_ROOT=/elsewhere\n",
             f"{svc}/web/.env": "SHARED=web\nURL=https://x.${DOMAIN}\nREF=${SHARED}\n"
-            "LITERAL='${DOMAIN}x'\n",
+            "LITERAL='${DOMAIN}x'\n"
+            # escapes in double quotes, in one pass: tab, literal $, backslash, unknown kept
+            'ESC="t\\tx \\$DOMAIN a\\\\$DOMAIN \\q"\n',
             f"{svc}/off/.env": "MODE=off\n",
             f"{svc}/mid/.env": "SHARED=mid\nMODE=mid\n",
             f"{svc}/api/.env": "TOKEN=sibling-token\nSHARED=api\n",
@@ -101,7 +103,8 @@ def test_lint_interpolates_every_enabled_service_as_compose_does(
     for name in ("web", "mid", "api"):
         assert linted[name] == compose[name], name
     stack_env = site.stack_env(site.stacks["ai"])
-    for key in ("TOKEN", "SHARED", "URL", "REF", "LITERAL", "PROC", "MODE", "low"):
+    assert compose["web"]["E_ESC"] == "t\tx $DOMAIN a\\home.arpa \\q"
+    for key in ("TOKEN", "SHARED", "URL", "REF", "LITERAL", "ESC", "PROC", "MODE", "low"):
         assert stack_env[key] == compose["web"][f"E_{key}"], key
     assert stack_env["DATA_ROOT"] == compose["web"]["E_DATA"]
     unset = [f for f in lint_site(site, host_ports=False) if f.rule.startswith("env.")]
