@@ -29,6 +29,8 @@ class ToggleResult:
     files: list[str] = field(default_factory=list)
     #: disable: the enabled services left needing what was disabled (lint.rules_deps)
     needed_by: list[Dependent] = field(default_factory=list)
+    #: enable: the disabled services what was enabled needs (lint.rules_deps)
+    needs_disabled: list[Dependent] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -36,6 +38,7 @@ class ToggleResult:
             "unchanged": self.unchanged,
             "files": self.files,
             "needed_by": [d.to_data() for d in self.needed_by],
+            "needs_disabled": [d.to_data() for d in self.needs_disabled],
         }
 
 
@@ -106,21 +109,25 @@ def toggle(site: Site, names: list[str], *, enable: bool, dependents: bool = Tru
 
     Disabling reports the enabled services that need what is disabled (`needed_by`) and
     disables it anyway; with `dependents=False` it refuses instead (BadInput, nothing
-    changed), as `down --no-dependents` does."""
+    changed), as `down --no-dependents` does. Enabling reports the disabled services the
+    enabled ones need (`needs_disabled`)."""
     services = [site.service(name) for name in names]  # raises "did you mean" on a typo
     for service in services:
         stack = site.stacks[service.stack]
         bad = [p for p in stack.problems if p.rule in {"yaml.syntax", "stack.services"}]
         if bad:
             raise BadInput(bad[0].message, bad[0].hint, file=bad[0].file, line=bad[0].line)
-    needed_by: list[Dependent] = []
-    if not enable:
-        from .lint.rules_deps import enabled_dependents
+    from .lint.rules_deps import disabled_needs, enabled_dependents
 
+    needed_by: list[Dependent] = []
+    needs_disabled: list[Dependent] = []
+    if enable:
+        needs_disabled = disabled_needs(site, [s.id for s in services])
+    else:
         needed_by = enabled_dependents(site, [s.id for s in services if s.enabled])
         if needed_by and not dependents:
             raise refusal(names, needed_by)
-    result = ToggleResult(needed_by=needed_by)
+    result = ToggleResult(needed_by=needed_by, needs_disabled=needs_disabled)
     pending: dict[Path, str] = {}
     for service in services:
         stack = site.stacks[service.stack]

@@ -167,7 +167,13 @@ def test_enable_disable_round_trip_through_the_cli(
     assert disabled.code == 0
     assert "disabled ollama" in disabled.out
     again = hs(capsys, site, "disable", "ollama", "--json").json()
-    assert again == {"changed": [], "unchanged": ["ollama"], "files": [], "needed_by": []}
+    assert again == {
+        "changed": [],
+        "unchanged": ["ollama"],
+        "files": [],
+        "needed_by": [],
+        "needs_disabled": [],
+    }
     enabled = hs(capsys, site, "enable", "--json", "ollama", "webui").json()
     assert enabled["changed"] == ["ollama", "webui"]
     assert enabled["files"] == [str(stack_file.resolve())]

@@ -106,3 +106,21 @@ def test_a_service_that_needs_it_through_another_is_named_with_the_path(
         "ai/libretranslate needs ai/open-webui (x-homestack depends_on), which needs ai/ollama"
         in out
     )
+
+
+# ---- enable: what the enabled service needs that is disabled -------------------------------
+
+
+def test_enable_names_the_disabled_services_it_needs_and_still_enables(
+    site_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _hs(capsys, site_root, "disable", "ollama", "open-webui", "anythingllm")
+    code, out = _hs(capsys, site_root, "enable", "open-webui")
+    assert code == 0
+    assert "enabled open-webui" in out
+    assert "ai/open-webui needs ai/ollama (x-homestack depends_on)" in out
+    assert "homestack enable ollama" in out
+    assert _enabled(site_root, "open-webui") and not _enabled(site_root, "ollama")
+    code, out = _hs(capsys, site_root, "enable", "anythingllm", "ollama", "--json")
+    assert code == 0
+    assert json.loads(out)["needs_disabled"] == []

@@ -103,6 +103,16 @@ def _toggle(names: list[str], enable: bool, as_json: bool, dependents: bool = Tr
                 "not touched. To disable them:[/]"
             )
             out.print(f"  homestack disable {escape(ids)}", soft_wrap=True)
+        if res.needs_disabled:
+            out.print("[yellow]warning:[/] what was enabled needs services that are disabled:")
+            for need in res.needs_disabled:
+                out.print("  " + escape(need.reason()))
+            ids = " ".join(dict.fromkeys(d.target for d in res.needs_disabled))
+            out.print(
+                "[dim]`homestack up` refuses it and validate reports depends.unknown until "
+                "they are enabled too:[/]"
+            )
+            out.print(f"  homestack enable {escape(ids)}", soft_wrap=True)
 
     emit(result, as_json, render)
 
@@ -112,7 +122,11 @@ def enable_command(
     services: Annotated[list[str], typer.Argument(help="Services to enable.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Enable services in their stack.yaml (comments and order kept)."""
+    """Enable services in their stack.yaml (comments and order kept).
+
+    The disabled services they need (compose or x-homestack depends_on, directly or through
+    others) are named; the change is still made, and `up` refuses until those are enabled.
+    """
     _toggle(services, True, as_json)
 
 

@@ -258,15 +258,8 @@ def enabled_dependents(site: Site, targets: Collection[str]) -> list[Dependent]:
     by_id = {s.id: s for s in site.services(enabled_only=True) if s.id not in wanted}
     needed_by: dict[str, dict[str, set[str]]] = {}  # target → {user: whys}
     for service in by_id.values():
-        for name in compose_depends_on(service):
-            if _compose_required(service, name):
-                needed_by.setdefault(name, {}).setdefault(service.id, set()).add(
-                    "compose depends_on"
-                )
-        for name in service.meta.depends_on if service.meta else []:
-            needed_by.setdefault(name, {}).setdefault(service.id, set()).add(
-                "x-homestack depends_on"
-            )
+        for name, whys in _needs(service).items():
+            needed_by.setdefault(name, {})[service.id] = whys
     parent: dict[str, str] = {}
     queue = sorted(wanted)
     while queue:
@@ -285,3 +278,46 @@ def enabled_dependents(site: Site, targets: Collection[str]) -> list[Dependent]:
         stacks = tuple(stack_of.get(step, "?") for step in path)
         found.append(Dependent(name, stacks[0], tuple(path), stacks, why))
     return sorted(found, key=lambda d: (d.stack, d.service))
+
+
+def _needs(service: Service) -> dict[str, set[str]]:
+    """What one service needs for `up` to start it (name → why), as depends.unknown reads."""
+    found: dict[str, set[str]] = {}
+    for name in compose_depends_on(service):
+        if _compose_required(service, name):
+            found.setdefault(name, set()).add("compose depends_on")
+    for name in service.meta.depends_on if service.meta else []:
+        found.setdefault(name, set()).add("x-homestack depends_on")
+    return found
+
+
+def disabled_needs(site: Site, enabling: Collection[str]) -> list[Dependent]:
+    """For `enable`: the disabled services that the ones being enabled need, directly or
+    through others (enabled or not), each with the path from the service enabled; what
+    `up` would refuse them for until those are enabled too."""
+    from ..deploy.dependents import Dependent
+
+    wanted = set(enabling)
+    by_id = {s.id: s for s in site.services()}
+    found: list[Dependent] = []
+    reported: set[str] = set()
+    for origin in sorted(wanted):
+        if origin not in by_id:
+            continue
+        paths = {origin: [origin]}
+        queue = [origin]
+        while queue:
+            current = queue.pop(0)
+            for name in sorted(_needs(by_id[current])):
+                target = by_id.get(name)
+                if target is None or name in paths:
+                    continue
+                paths[name] = [*paths[current], name]
+                queue.append(name)
+                if not target.enabled and name not in wanted and name not in reported:
+                    reported.add(name)
+                    path = paths[name]
+                    why = ", ".join(sorted(_needs(by_id[origin])[path[1]]))
+                    stacks = tuple(by_id[step].stack for step in path)
+                    found.append(Dependent(origin, stacks[0], tuple(path), stacks, why))
+    return found
