@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import time
 from collections.abc import Callable
@@ -171,7 +172,7 @@ def _backup_locked(
             _phase(journal, folder, "pausing")
             backup_ops.pause(site, service)
         elif consistency == "dump":
-            _dump(site, service, spec, journal, folder)
+            notes += _dump(site, service, spec, journal, folder)
         if consistency in ("stop", "pause") and current and current.exists:
             held = backup_ops.container(site, service)
         _phase(journal, folder, "restic")
@@ -283,7 +284,10 @@ def _phase(journal: Journal, folder: Path, phase: str) -> None:
     hold_point(phase)
 
 
-def _dump(site: Site, service: Service, spec: BackupSpec, journal: Journal, folder: Path) -> None:
+def _dump(
+    site: Site, service: Service, spec: BackupSpec, journal: Journal, folder: Path
+) -> list[str]:
+    """Write the dump under its final name only when whole; returns notes for the user."""
     if not spec.dump_command:
         raise BadInput(
             f"{service.id}: backup consistency is dump but dump_command is empty",
@@ -302,9 +306,10 @@ def _dump(site: Site, service: Service, spec: BackupSpec, journal: Journal, fold
     journal.dump_temp = str(temp)
     _phase(journal, folder, "dumping")
     before = backup_ops.container(site, service)
+    command, notes = _dump_command(service, spec, before)
     try:
         try:
-            size = backup_ops.dump(site, service, spec.dump_command, temp)
+            size = backup_ops.dump(site, service, command, temp)
         except CommandFailed as failed:
             _dump_window(site, service, before)
             reason = _exec_failure(temp)
@@ -333,6 +338,34 @@ def _dump(site: Site, service: Service, spec: BackupSpec, journal: Journal, fold
             os.close(dir_fd)
     finally:
         temp.unlink(missing_ok=True)
+    return notes
+
+
+def _dump_command(
+    service: Service, spec: BackupSpec, container: backup_ops.Container | None
+) -> tuple[list[str], list[str]]:
+    """The catalog's dump command; in a `--stand-in` rehearsal (whose busybox image lacks
+    the real program) the stand-in's own, which its container names in a label."""
+    from ..deploy.standin import DUMP_LABEL
+
+    real = list(spec.dump_command or [])
+    raw = container.labels.get(DUMP_LABEL) if container else None
+    if not raw:
+        return real, []
+    try:
+        command = json.loads(raw)
+    except ValueError:
+        command = None
+    if not (isinstance(command, list) and command and all(isinstance(c, str) for c in command)):
+        raise OperationFailed(
+            f"{service.id}: its container's label {DUMP_LABEL} is not a JSON list of words",
+            "Run `homestack up --stand-in` again to regenerate the stand-in override.",
+            service=service.id,
+        )
+    return command, [
+        f"stand-in rehearsal: ran the stand-in's dump instead of {real[0] if real else '?'} "
+        "(not in the stand-in image); this snapshot holds no real data of the service."
+    ]
 
 
 def _dump_window(site: Site, service: Service, before: backup_ops.Container | None) -> None:

@@ -20,11 +20,19 @@ a `nc` listener loop on each UDP port; an optional start-up delay first. Its hea
 fetches /hostname from the first port with wget every 2 s (each check is an exec, and
 dozens of them per second load a small machine). A `oneshot` service sleeps for
 its delay and exits 0. TERM ends it at once, so `down` does not wait out a stop timeout.
+
+A service backed up with `consistency: dump` names a program of its real image (python3,
+pg_dumpall …) that the stand-in lacks. Its container carries the label
+`org.homestack.standin.dump`: the busybox command a backup runs there instead (it prints a
+small stand-in dump naming the real program), so `homestack backup` rehearses the dump
+path whole (exec, temporary file, rename, restic) and says it used the stand-in's dump.
+Real containers never carry the label: a real backup always runs the catalog's command.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +43,7 @@ from ..settings import interpolate, interpolate_tree
 from ..stackfile import write_atomic
 
 DEFAULT_PORT = 8080
+DUMP_LABEL = "org.homestack.standin.dump"
 #: keys the stand-in cannot honour, reset to nothing (`!reset`, Compose ≥ 2.24)
 DROPPED: dict[str, str] = {
     "user": "null",
@@ -119,6 +128,22 @@ def _healthcheck(ports: StandinPorts, oneshot: bool) -> str:
     return f"!override {{test: {test}, interval: 2s, timeout: 3s, retries: 60, start_period: 0s}}"
 
 
+def dump_command(service: Service) -> list[str] | None:
+    """The busybox dump a stand-in runs for a `consistency: dump` service (None for others).
+
+    Only words of [A-Za-z0-9_.-] reach the script, and no `$` (Compose would interpolate)."""
+    spec = service.meta.backup if service.meta else None
+    if spec is None or spec.consistency != "dump" or not spec.dump_command:
+        return None
+    program = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(spec.dump_command[0]).name)
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", service.id)
+    script = (
+        f"echo '-- homestack stand-in dump of {name}: the real image runs {program}'; "
+        "echo '-- a rehearsal, not a backup of real data'; date -u"
+    )
+    return ["sh", "-c", script]
+
+
 def override_text(
     site: Site,
     stack: Stack,
@@ -149,6 +174,9 @@ def override_text(
         lines.append(f"    healthcheck: {_healthcheck(ports, oneshot)}")
         lines.append("    labels:")
         lines.append('      org.homestack.standin: "1"')
+        dump = dump_command(service)
+        if dump is not None:
+            lines.append(f"      {DUMP_LABEL}: {json.dumps(json.dumps(dump))}")
     return "\n".join(lines) + "\n"
 
 
