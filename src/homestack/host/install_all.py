@@ -105,6 +105,8 @@ def install_all(
     stay done, and a rerun continues from there)."""
     probe = probe or HostProbe()
     result = InstallAllResult(stack, dry_run)
+    if stack is not None:
+        _known_stack(root, stack)
 
     env = ensure_env(root, probe, dry_run=dry_run)
     if env.created:
@@ -139,6 +141,14 @@ def install_all(
     _deploy(root, echo, result, stack=stack, stand_in=stand_in, dry_run=dry_run, listener=listener)
     echo(result.summary())
     return result
+
+
+def _known_stack(root: Path, stack: str) -> None:
+    """`--stack` names a stack (`media` or `media-stack`): a typo or a service name is refused
+    before .env is written (it was taken as a service, so `--stack ollama` went on)."""
+    from ..catalog import Site
+
+    Site.load(root).stack(stack)
 
 
 def check_site(root: Path, stack: str | None) -> list[Any]:

@@ -34,7 +34,6 @@ def _site(tmp_path: Path, env_lines: str) -> Path:
         ("PUID=abc\n", None, "PUID=abc is not a numeric id"),
         ("GPU=banana\n", None, "GPU=banana is not one of"),
         ("this is bad\n", None, "not a KEY=value line"),
-        ("", "nope", "no service named 'nope'"),
     ],
 )
 def test_fake_host_bad_input_is_refused_before_any_part_runs(
@@ -55,6 +54,42 @@ def test_fake_host_bad_input_is_refused_before_any_part_runs(
         install_all(site, lines.append, probe=probe, stack=stack)
     assert [line.split(":")[0] for line in lines if not line.startswith(" ")] == ["settings"]
     assert calls == [] and not (site / "secrets").exists() and not (site / "DATA").exists()
+
+
+@pytest.mark.parametrize(
+    ("stack", "message", "hint"),
+    [
+        ("nope", "no stack named 'nope'", "Stacks: ai, essentials, management, media"),
+        ("medai", "no stack named 'medai'", "media"),
+        ("ollama", "no stack named 'ollama'", "ollama is a service; its stack is ai"),
+    ],
+)
+def test_fake_host_unknown_stack_is_refused_before_env_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack: str, message: str, hint: str
+) -> None:
+    """`--stack` takes a stack: a typo or a service name is refused before .env is made."""
+    for key in ("PUID", "PGID", "GPU", "HOMESTACK_PREFIX"):
+        monkeypatch.delenv(key, raising=False)
+    site = _site(tmp_path, "")
+    (site / ".env").unlink()
+    probe = HostProbe(
+        root=tmp_path / "host",
+        run=lambda argv, timeout=60.0: CommandResult(tuple(argv), 127, "", "fake host"),
+        which=lambda _: None,
+        nvml=no_nvml,
+        env={},
+    )
+    lines: list[str] = []
+    with pytest.raises(BadInput, match=message) as raised:
+        install_all(site, lines.append, probe=probe, stack=stack, dry_run=False)
+    assert hint in (raised.value.hint or "")
+    assert lines == [] and not (site / ".env").exists()
+
+
+def test_install_all_takes_the_stack_folder_name_too(tmp_path: Path) -> None:
+    """`--stack media-stack` is `--stack media`, as everywhere else."""
+    site = _site(tmp_path, "")
+    assert {s.stack for s in check_site(site, "media-stack")} == {"essentials", "media"}
 
 
 def test_secrets_line_tells_a_new_secret_from_a_fixed_one() -> None:
