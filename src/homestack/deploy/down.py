@@ -342,11 +342,19 @@ def pull(site: Site, names: list[str] | None = None) -> PullResult:
     """Pull the images of the selected services, each image once, several at a time. An
     image that cannot be pulled stops nothing else: the result names each one and why."""
     selection = select(site, names, with_dependencies=False)
+    chosen = {
+        stack_id: [s.id for s in selection.services if s.stack == stack_id]
+        for stack_id in site.stacks  # the site's order
+        if stack_id in selection.projects
+    }
+    images_of = parallel(  # one `compose config` per stack, at the same time
+        {stack_id: stack_id for stack_id in chosen},
+        lambda stack_id: _images(site, selection.projects[stack_id], selection, chosen[stack_id]),
+        PULL_JOBS,
+    )
     jobs: dict[tuple[str, str], tuple[Project, list[str]]] = {}  # (stack, image) → services
-    for stack_id in [s for s in site.stacks if s in selection.projects]:  # the site's order
-        project = selection.projects[stack_id]
-        services = [s.id for s in selection.services if s.stack == stack_id]
-        images = _images(site, project, selection, services)
+    for stack_id, services in chosen.items():
+        project, images = selection.projects[stack_id], images_of[stack_id]
         for service in services:
             key = (stack_id, images[service] or f"service {service}")
             jobs.setdefault(key, (project, []))[1].append(service)
