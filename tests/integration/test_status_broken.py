@@ -96,3 +96,26 @@ def test_a_broken_env_file_of_one_stack_does_not_stop_status(
     assert code == 0  # was 2: the error of one stack's .env, and no table at all
     assert "player" in out and "good" in out
     assert "ai-stack/.env:1" in err and "KEY=value" in err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "services:\n  - bad\n",  # a list, not a mapping
+        "services:\n  other:\n    image: x:1\n",  # another service's name
+        "services:\n  bad: just text\n",
+    ],
+)
+def test_a_service_file_that_does_not_define_its_service_is_named(
+    site: Site, capfd: pytest.CaptureFixture[str], text: str
+) -> None:
+    # valid YAML, so the site loader passed it; status showed the service as merely missing
+    (site.root / BAD).write_text(text)
+    code, out, _ = _status(site, capfd, "--json")
+    assert code == 0
+    data = json.loads(out)
+    bad = next(row for row in data["services"] if row["service"] == "bad")
+    assert bad["broken_file"] == BAD
+    [problem] = data["problems"]
+    assert problem["file"] == BAD and problem["service"] == "bad"
+    assert "services.bad" in problem["message"]

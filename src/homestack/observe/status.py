@@ -348,8 +348,27 @@ def file_problems(
         found += [_file_problem(site, p, stack.id) for p in stack.problems if wanted(p)]
         for service in stack.services.values():
             if only_ids is None or service.id in only_ids:
-                found += [_file_problem(site, p, stack.id) for p in service.problems]
+                found += [_file_problem(site, p, stack.id) for p in _own_problems(service)]
     return found
+
+
+def _own_problems(service: Service) -> list[Problem]:
+    """The loader's problems with the service's file; and, when it found none, a file that
+    parses but does not define services.<its name> (`validate` says the same, as
+    service.per-file): compose would run nothing of this service from it."""
+    if service.problems or service.doc is None or service.compose:
+        return service.problems
+    return [
+        Problem(
+            "service.per-file",
+            f"{service.file.name} does not define services.{service.id}",
+            service.file,
+            service.doc.line("services") or 1,
+            service.id,
+            f"Keep exactly one service per file, named after it: services.{service.id} "
+            "with its image and x-homestack block.",
+        )
+    ]
 
 
 def _stack_envs(
@@ -394,8 +413,8 @@ def broken_files(site: Site, stacks: list[Stack]) -> dict[tuple[str, str], str]:
     for stack in stacks:
         unlisted = _unlisted(stack)
         for service in stack.services.values():
-            if service.problems:
-                broken[(stack.id, service.id)] = _relative(site, service.problems[0].file)
+            if problems := _own_problems(service):
+                broken[(stack.id, service.id)] = _relative(site, problems[0].file)
             elif unlisted:
                 broken[(stack.id, service.id)] = _relative(site, stack.file)
     return broken
