@@ -1,8 +1,9 @@
 """`homestack install all`: the seed's sequence, non-interactive and idempotent.
 
 settings (.env from .env.example) → drivers (checked; installed only with --yes) → Docker →
-networks → secrets → DATA → up. Each part prints what it changes (or would, with --dry-run)
-and says when there was nothing to change; a second run changes nothing and says so.
+restic (for backups) → networks → secrets → DATA → up. Each part prints what it changes (or
+would, with --dry-run) and says when there was nothing to change; a second run changes nothing
+and says so.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .docker_install import install_docker
 from .drivers import install_drivers
 from .envfile import ensure_env
 from .probe import HostProbe
+from .restic_install import install_restic
 from .steps import Echo
 
 
@@ -56,8 +58,8 @@ class InstallAllResult:
             return "dry run: nothing was changed"
         if not self.changed:
             return (
-                "nothing changed: settings, drivers, Docker, networks, secrets, DATA and every "
-                "service were already in place"
+                "nothing changed: settings, drivers, Docker, networks, secrets, DATA, restic "
+                "and every service were already in place"
             )
         changed = [part.name for part in self.parts if part.changed]
         return "changed: " + ", ".join(changed)
@@ -132,6 +134,11 @@ def install_all(
     result.parts.append(
         PartResult("docker", docker.changed, docker.verified or docker.plan.summary,
                    docker.to_data())
+    )  # fmt: skip
+    restic = install_restic(probe, echo, dry_run=dry_run)
+    result.parts.append(
+        PartResult("restic", restic.changed, restic.verified or restic.plan.summary,
+                   restic.to_data())
     )  # fmt: skip
     working = docker.plan.facts.get("engine") and docker.plan.facts.get("compose")
     if dry_run and not working:

@@ -127,3 +127,28 @@ def test_fake_host_without_root_is_refused_before_any_part_runs(
     foreign = foreign_owners(site, check_site(site, None), 1001)
     assert "anythingllm (uid 1000)" in foreign and "open-webui (uid 0)" in foreign
     assert not any(entry.startswith("homepage ") for entry in foreign)  # runs as PUID
+
+
+def test_fake_fresh_debian12_dry_run_plans_restic_after_docker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh machine gets restic too: every backup command needs it."""
+    from homestack.host.recording import RecordedHost
+
+    for key in ("PUID", "PGID", "GPU", "HOMESTACK_PREFIX"):
+        monkeypatch.delenv(key, raising=False)
+    site = _site(tmp_path, "")
+    fixtures = REPO / "tests" / "fixtures"
+    recorded = RecordedHost.load(
+        fixtures / "gpu" / "fake-none",
+        fixtures / "hosts" / "fake-os-debian-12.txt",
+        fixtures / "hosts" / "fake-docker-none.txt",
+        root=tmp_path / "host",
+    )
+    lines: list[str] = []
+    result = install_all(site, lines.append, probe=recorded.probe(), dry_run=True)
+    assert [part.name for part in result.parts] == ["settings", "drivers", "docker", "restic"]
+    parts = [line.split(":")[0] for line in lines if not line.startswith(" ")]
+    assert parts.index("restic") > parts.index("docker")
+    assert any(line.startswith("  would install restic from Debian") for line in lines), lines
+    assert not recorded.ran("apt-get")
