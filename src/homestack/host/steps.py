@@ -162,6 +162,8 @@ def apt_repository(
 ) -> list[Step]:
     """Steps that add `owner`'s signed apt repository and refresh the package lists."""
     return [
+        # a fresh machine may have no package lists yet (cloud images), or stale ones
+        Step("refresh the package lists", apt_update()),
         Step("install apt's HTTPS prerequisites", apt_install("ca-certificates", "curl")),
         Step(
             f"add {owner} signing key",

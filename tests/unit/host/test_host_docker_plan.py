@@ -250,3 +250,14 @@ def test_fake_user_in_docker_but_not_this_login_is_told_to_log_in_again(host: Lo
     assert "newgrp docker" in (caught.value.hint or "")
     dry = install_docker(recorded.probe(), lambda _: None, dry_run=True)
     assert not dry.changed
+
+
+def test_fake_debian12_refreshes_the_package_lists_before_the_https_prerequisites(
+    host: Load,
+) -> None:
+    """A fresh machine may have no (or stale) package lists: `apt-get install curl` first
+    would fail with 'Unable to locate package'."""
+    cmds = commands(plan_docker(host(NONE, "hosts/fake-os-debian-12.txt").probe()))
+    update = "env DEBIAN_FRONTEND=noninteractive apt-get update"
+    prerequisites = next(i for i, c in enumerate(cmds) if c.endswith("ca-certificates curl"))
+    assert update in cmds[:prerequisites], cmds
