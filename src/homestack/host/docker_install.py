@@ -145,7 +145,11 @@ def _service_steps(probe: HostProbe, state: DockerState) -> tuple[list[Step], li
 def plan_docker(probe: HostProbe, repo: str = "auto") -> HostPlan:
     """What `install docker` would do on this host (nothing when Docker already works)."""
     if repo not in REPOS:
-        raise BadInput(f"--repo {repo} is not one of {', '.join(REPOS)}", "Use auto.")
+        raise BadInput(
+            f"--repo {repo} is not one of {', '.join(REPOS)}",
+            "Use --repo auto (the default), distro or docker; `homestack install docker --help` "
+            "says what each means.",
+        )
     release = read_os(probe)
     state = docker_state(probe)
     steps: list[Step] = []
