@@ -86,7 +86,10 @@ def drivers_command(
 @install_app.command("all")
 def all_command(
     stack: Annotated[
-        str | None, typer.Option("--stack", help="Only this stack (and what it depends on).")
+        str | None,
+        typer.Option(
+            "--stack", metavar="ID", help="Only this stack (and what it needs from others)."
+        ),
     ] = None,
     stand_in: Annotated[
         bool,
