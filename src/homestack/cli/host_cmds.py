@@ -29,7 +29,7 @@ def _echo(as_json: bool) -> Callable[[str], None]:
     def echo(line: str) -> None:
         from rich.markup import escape
 
-        out.print(escape(line))
+        out.print(escape(line), soft_wrap=True)  # one line, however long: logs, grep
 
     return echo
 

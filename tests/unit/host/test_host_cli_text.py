@@ -18,3 +18,16 @@ def test_install_all_help_says_stack_id(capsys: pytest.CaptureFixture[str]) -> N
     assert run(["install", "all", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--stack ID" in out and "<str>" not in out
+
+
+def test_progress_lines_are_never_broken_inside(capsys: pytest.CaptureFixture[str]) -> None:
+    """A long part line (data: create … and 63 more) stays one line in a pipe or a log."""
+    from homestack.cli.host_cmds import _echo
+
+    line = "data: create " + ", ".join(f"/srv/site/DATA/config/service{i}" for i in range(12))
+    assert len(line) > 300
+    _echo(False)(line)
+    _echo(True)(line)
+    captured = capsys.readouterr()
+    assert captured.out == line + "\n"
+    assert captured.err == line + "\n"
