@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import Site
@@ -89,24 +89,33 @@ def parse_since(text: str, now: datetime | None = None) -> float:
     """`10m`, `2h`, `1d`, a unix time or an ISO time → unix seconds."""
     now = now or datetime.now(UTC)
     value = text.strip()
+    bad = BadInput(
+        f"--since {text!r} is not a duration or a time",
+        "Use a duration like 10m, 2h, 1d, or an ISO time like 2024-05-01T12:00.",
+    )
     match = _DURATION.match(value)
     if match:
-        delta = timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
-        return (now - delta).timestamp()
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+        # longer ago than 1970 (99999d) means everything there is, not an overflow
+        return max(0.0, now.timestamp() - seconds)
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         pass
+    else:
+        if not 0 <= number < _LAST_SECOND:  # nan, inf, negative: not a unix time
+            raise bad
+        return number
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadInput(
-            f"--since {text!r} is not a duration or a time",
-            "Use a duration like 10m, 2h, 1d, or an ISO time like 2024-05-01T12:00.",
-        ) from None
-    if when.tzinfo is None:
-        when = when.astimezone()  # a local time, as the user typed it
-    return when.timestamp()
+        if when.tzinfo is None:
+            when = when.astimezone()  # a local time, as the user typed it
+        return max(0.0, when.timestamp())
+    except (ValueError, OverflowError, OSError):  # not a time, or one the platform cannot hold
+        raise bad from None
+
+
+_LAST_SECOND = datetime(9999, 12, 31, tzinfo=UTC).timestamp()  # what fromtimestamp can show
 
 
 def timestamp_seconds(stamp: str) -> float:

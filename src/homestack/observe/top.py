@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog import Site
 from ..engine import docker as engine
+from ..errors import BadInput
 from .render import human_bytes, status_table
 from .status import StatusResult, collect_status, sort_rows
 
@@ -33,6 +34,10 @@ REFRESH = "refresh"
 # top and htop users reach for P (processor) and M; c/m/n are what the header shows
 _ACTIONS = {"c": "cpu", "p": "cpu", "m": "mem", "n": "name", "q": QUIT, "r": REFRESH, " ": REFRESH}
 KEY_HELP = "keys: c cpu, m mem, n name, r refresh, q quit"
+
+
+MIN_INTERVAL_S = 0.2
+MAX_INTERVAL_S = 86400.0  # a day between samples is not a live view any more
 
 
 def key_action(key: str) -> str | None:
@@ -249,6 +254,12 @@ def run_top(
     frames: int | None = None,
 ) -> None:
     """Refresh until q, Ctrl-C or SIGTERM (or `frames` samples); the terminal is restored."""
+    if not MIN_INTERVAL_S <= interval <= MAX_INTERVAL_S:  # also false for nan
+        # inf made the sampler thread die with an OverflowError; nan refreshed nonstop
+        raise BadInput(
+            f"--interval {interval:g} is not a number of seconds top can wait",
+            f"Use --interval between {MIN_INTERVAL_S:g} and {MAX_INTERVAL_S:g}, e.g. -n 5.",
+        )
     api = engine.api_client()
 
     def collect() -> StatusResult:
