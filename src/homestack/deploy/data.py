@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalog import Service, Site
 from ..errors import BadInput, EngineUnavailable, OperationFailed
 from ..settings import interpolate_tree
+from .folders import check_folder, folder_error
 
 if TYPE_CHECKING:
     from ..engine.docker import VolumeInfo
@@ -187,6 +188,7 @@ def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -
             f"not root: new folders belong to {os.geteuid()}:{os.getegid()}, not PUID:PGID "
             f"{uid}:{gid}"
         )
+    check_folder(site, site.data_root, "DATA_ROOT")
     # the volumes first: a drifted volume stops the run before any folder is made
     engine_volumes = _Volumes()
     volumes = [v for s in services if (v := _check_volume(site, s, engine_volumes)) is not None]
@@ -199,53 +201,56 @@ def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -
     unchanged: list[str] = []
     foreign: list[str] = []
     folders: list[FolderChange] = []
-    parents = [site.data_root, site.data_root / "config", site.data_root / "backups"]
-    for parent in parents:
-        if not parent.exists():
-            if not dry_run:
-                _make(parent, DATA_MODE, uid, gid, root)
-            created.append(str(parent))
-            folders.append(FolderChange(str(parent), "", "create", f"{uid}:{gid}"))
-    for service in services:
-        owner = service_owner(site, service)
-        backups = site.data_root / "backups" / service.id
-        for path, mode in service_folders(site, service):
-            # DATA/backups/{service} belongs to homestack's PUID; data and config follow the
-            # container's user
-            uid, gid = (puid, pgid) if path == backups else owner
-            if path.is_symlink() or (path.exists() and not path.is_dir()):
-                raise BadInput(
-                    f"{path} exists and is not a folder",
-                    f"Move it away so homestack can create the folder for {service.id}.",
-                    file=path,
-                    service=service.id,
-                )
-            if not path.exists():
+    try:
+        parents = [site.data_root, site.data_root / "config", site.data_root / "backups"]
+        for parent in parents:
+            if not parent.exists():
                 if not dry_run:
-                    _make(path, mode, uid, gid, root)
-                created.append(str(path))
-                folders.append(
-                    FolderChange(str(path), service.id, "create", f"{uid}:{gid}", f"{mode:04o}")
-                )
-                continue
-            info = path.stat()
-            have = f"{info.st_uid}:{info.st_gid}"
-            fine = {(uid, gid)} if root else {(uid, gid), (os.geteuid(), os.getegid())}
-            if (info.st_uid, info.st_gid) not in fine:
-                foreign.append(str(path))
-                folders.append(
-                    FolderChange(
-                        str(path),
-                        service.id,
-                        "foreign-owner",
-                        have,
-                        f"left as is; PUID:PGID is {uid}:{gid} (`chown -R {uid}:{gid} "
-                        f"{path}` if the service runs as PUID)",
+                    _make(parent, DATA_MODE, uid, gid, root)
+                created.append(str(parent))
+                folders.append(FolderChange(str(parent), "", "create", f"{uid}:{gid}"))
+        for service in services:
+            owner = service_owner(site, service)
+            backups = site.data_root / "backups" / service.id
+            for path, mode in service_folders(site, service):
+                # DATA/backups/{service} belongs to homestack's PUID; data and config follow the
+                # container's user
+                uid, gid = (puid, pgid) if path == backups else owner
+                if path.is_symlink() or (path.exists() and not path.is_dir()):
+                    raise BadInput(
+                        f"{path} exists and is not a folder",
+                        f"Move it away so homestack can create the folder for {service.id}.",
+                        file=path,
+                        service=service.id,
                     )
-                )
-            else:
-                unchanged.append(str(path))
-                folders.append(FolderChange(str(path), service.id, "unchanged", have))
+                if not path.exists():
+                    if not dry_run:
+                        _make(path, mode, uid, gid, root)
+                    created.append(str(path))
+                    folders.append(
+                        FolderChange(str(path), service.id, "create", f"{uid}:{gid}", f"{mode:04o}")
+                    )
+                    continue
+                info = path.stat()
+                have = f"{info.st_uid}:{info.st_gid}"
+                fine = {(uid, gid)} if root else {(uid, gid), (os.geteuid(), os.getegid())}
+                if (info.st_uid, info.st_gid) not in fine:
+                    foreign.append(str(path))
+                    folders.append(
+                        FolderChange(
+                            str(path),
+                            service.id,
+                            "foreign-owner",
+                            have,
+                            f"left as is; PUID:PGID is {uid}:{gid} (`chown -R {uid}:{gid} "
+                            f"{path}` if the service runs as PUID)",
+                        )
+                    )
+                else:
+                    unchanged.append(str(path))
+                    folders.append(FolderChange(str(path), service.id, "unchanged", have))
+    except OSError as exc:  # a folder under DATA_ROOT this user cannot enter or stat
+        raise folder_error(site, site.data_root, "DATA_ROOT", exc) from None
     return DataReport(
         created, unchanged, foreign, folders, volumes, notes, f"{puid}:{pgid}", dry_run
     )

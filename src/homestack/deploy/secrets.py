@@ -25,6 +25,7 @@ from typing import Any
 from ..catalog import Service, Site
 from ..errors import BadInput, OperationFailed
 from ..models import SecretSpec
+from .folders import check_folder, folder_error
 
 ALPHABETS = {
     "alnum": string.ascii_letters + string.digits,
@@ -240,7 +241,7 @@ def _ensure_folder(folder: Path, dry_run: bool, notes: list[str]) -> bool:
         notes.append(f"create folder {folder} (mode 0700)")
         if not dry_run:
             with _umask(0o077):
-                folder.mkdir(mode=FOLDER_MODE, parents=True)
+                folder.mkdir(mode=FOLDER_MODE)  # its parent exists: check_folder said so
             folder.chmod(FOLDER_MODE)
         return True
     mode = stat.S_IMODE(folder.stat().st_mode)
@@ -259,13 +260,17 @@ def ensure_secrets(site: Site, services: list[Service], *, dry_run: bool = False
     notes: list[str] = []
     if not wanted:
         return SecretsReport(folder=str(folder), dry_run=dry_run)
-    # check every existing file before writing anything
-    for item in wanted:
-        problem = check_file(item.path, folder) if folder.exists() else None
-        if problem:
-            raise _problem(item.path, problem)
+    check_folder(site, folder, "SECRETS_DIR")
+    try:
+        # check every existing file before writing anything
+        for item in wanted:
+            problem = check_file(item.path, folder) if folder.exists() else None
+            if problem:
+                raise _problem(item.path, problem)
+        folder_changed = _ensure_folder(folder, dry_run, notes)
+    except OSError as exc:
+        raise folder_error(site, folder, "SECRETS_DIR", exc) from None
     root = os.geteuid() == 0
-    folder_changed = _ensure_folder(folder, dry_run, notes)
     created: list[str] = []
     unchanged: list[str] = []
     fixed: list[str] = []
@@ -298,14 +303,17 @@ def ensure_secrets(site: Site, services: list[Service], *, dry_run: bool = False
         info = item.path.stat()
         have_mode = stat.S_IMODE(info.st_mode)
         actions: list[str] = []
-        if uid is not None and (info.st_uid, info.st_gid) != (uid, gid):
-            actions.append(f"owner {_owner(info)} → {uid}:{gid}")
-            if not dry_run:
-                os.chown(item.path, uid, -1 if gid is None else gid)
-        if not acceptable_mode(have_mode, mode):
-            actions.append(f"mode {have_mode:04o} → {mode:04o}")
-            if not dry_run:
-                item.path.chmod(mode)
+        try:
+            if uid is not None and (info.st_uid, info.st_gid) != (uid, gid):
+                actions.append(f"owner {_owner(info)} → {uid}:{gid}")
+                if not dry_run:
+                    os.chown(item.path, uid, -1 if gid is None else gid)
+            if not acceptable_mode(have_mode, mode):
+                actions.append(f"mode {have_mode:04o} → {mode:04o}")
+                if not dry_run:
+                    item.path.chmod(mode)
+        except OSError as exc:
+            raise folder_error(site, folder, "SECRETS_DIR", exc) from None
         if actions:
             fixed.append(item.name)
         else:
@@ -366,7 +374,10 @@ def list_secrets(site: Site, services: list[Service] | None = None) -> SecretsLi
     everything = {w.name: w for w in wanted_secrets(site, site.services())}
     rows: list[SecretRow] = []
     now = time.time()
-    names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    try:
+        names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    except OSError as exc:
+        raise folder_error(site, folder, "SECRETS_DIR", exc) from None
     for name in names:
         if name.startswith("."):
             continue  # temp files of an interrupted write

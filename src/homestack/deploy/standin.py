@@ -41,6 +41,7 @@ from ..catalog import Service, Site, Stack
 from ..ports import parse_ports
 from ..settings import interpolate, interpolate_tree
 from ..stackfile import write_atomic
+from .folders import folder_error
 
 DEFAULT_PORT = 8080
 DUMP_LABEL = "org.homestack.standin.dump"
@@ -194,12 +195,15 @@ def write_override(
     """Write (atomically) and return the stack's override file; unchanged text is not rewritten,
     so a second rehearsal finds the same config hashes."""
     folder = standin_folder(site)
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{site.project_name(stack)}.docker-compose.yaml"
     text = override_text(site, stack, services, image, delays)
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return path
-    write_atomic(path, text)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            return path
+        write_atomic(path, text)
+    except OSError as exc:  # DATA_ROOT (or a folder in it) is a file, or not ours to write
+        raise folder_error(site, site.data_root, "DATA_ROOT", exc) from None
     return path
 
 

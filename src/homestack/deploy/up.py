@@ -35,6 +35,7 @@ from typing import Any
 from ..catalog import Service, Site
 from ..errors import CommandFailed, HomestackError, OperationFailed
 from ..sitelock import site_lock
+from .folders import check_folder
 from .projects import (
     HASH_LABEL,
     IMAGE_LABEL,
@@ -614,6 +615,9 @@ def _up(
 
     started = time.monotonic()
     selection = select(site, names)
+    # folders that cannot be, before anything is written into them
+    check_folder(site, site.data_root, "DATA_ROOT")
+    check_folder(site, site.secrets_dir, "SECRETS_DIR")
     overrides: list[str] = []
     image = standin_mod.resolve_image(stand_in) if stand_in is not None else None
     if image is not None:

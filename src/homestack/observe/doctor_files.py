@@ -21,6 +21,7 @@ def _mode(info: os.stat_result) -> str:
 
 def check_secrets(site: Site, services: list[Service]) -> list[Check]:
     """Each secret file: present, not readable by others, owned by who must read it."""
+    from ..deploy.folders import check_folder
     from ..deploy.secrets import FOLDER_MODE, acceptable_mode, check_file, wanted_secrets
 
     checks: list[Check] = []
@@ -29,6 +30,10 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
     if not wanted:
         return checks
     install = "Run `homestack install secrets`."
+    try:
+        check_folder(site, folder, "SECRETS_DIR")
+    except HomestackError as exc:  # a file, a missing parent, no access: one line, not one each
+        return [fail("secrets", "secrets folder", exc.message, exc.hint)]
     if folder.is_dir():
         mode = stat.S_IMODE(folder.stat().st_mode)
         if mode & 0o007:
@@ -95,11 +100,16 @@ def check_data(site: Site, services: list[Service]) -> list[Check]:
     """DATA folders exist and belong to whom `install data` gives them: data and config to the
     user the container runs as (else PUID:PGID), backups to PUID:PGID."""
     from ..deploy.data import owner_ids, service_folders, service_owner
+    from ..deploy.folders import check_folder
 
     try:
         puid = owner_ids(site)
     except HomestackError as exc:
         return [fail("data", "DATA owners", exc.message, exc.hint)]
+    try:
+        check_folder(site, site.data_root, "DATA_ROOT")
+    except HomestackError as exc:  # a file, a missing disk, no access: one line, not one each
+        return [fail("data", "DATA_ROOT", exc.message, exc.hint)]
     checks: list[Check] = []
     for service in services:
         uid, gid = service_owner(site, service)
@@ -111,6 +121,9 @@ def check_data(site: Site, services: list[Service]) -> list[Check]:
                 info = folder.stat()
             except FileNotFoundError:
                 missing.append(str(folder))
+                continue
+            except OSError as exc:  # e.g. DATA/config is not ours to enter
+                wrong.append(f"{folder}: {exc.strerror or exc}")
                 continue
             expected = puid if folder == backups else (uid, gid)
             if (info.st_uid, info.st_gid) != expected:
