@@ -105,10 +105,22 @@ if [ -n "${HOMESTACK_VENV:-}" ] && [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ]
     die "HOMESTACK_VENV=$venv is not a virtual environment" \
         "point it at one (python3 -m venv DIR makes one), or unset it to use .venv"
 fi
+if [ -e "$venv" ] && [ ! -x "$venv/bin/python" ]; then
+    # its interpreter is gone (a Python upgrade) or this user may not run it
+    if [ -n "${HOMESTACK_VENV:-}" ]; then # not ours: never made again, never removed
+        die "HOMESTACK_VENV=$venv: its python does not run (${venv}/bin/python)" \
+            "make it again (python3 -m venv --clear $venv), or unset HOMESTACK_VENV to use .venv"
+    fi
+    [ -w "$venv" ] ||
+        die "$venv does not work (its python does not run) and belongs to $(stat -c %U "$venv")" \
+            "run this again as that user (sudo ./install-stack.sh), or remove $venv"
+    say "the virtual environment $venv does not work (its python does not run): making it again"
+    rm -rf "$venv"
+fi
 if [ ! -x "$venv/bin/python" ]; then
     say "creating the virtual environment $venv"
     if ! "$python" -m venv "$venv" >/dev/null 2>&1; then
-        rm -rf "$venv"
+        rm -rf "$venv" # what this failed attempt left: $venv did not exist before it
         pyver="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
         apt_install "python${pyver}-venv" || apt_install python3-venv ||
             die "cannot create a virtual environment: the venv module is missing" \

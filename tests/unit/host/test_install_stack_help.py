@@ -36,20 +36,19 @@ def shim(tmp_path: Path) -> Path:
     return site
 
 
-def _run(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(site: Path, *args: str, chosen_venv: bool = True) -> subprocess.CompletedProcess[str]:
     bash = shutil.which("bash")
     assert bash
+    env = {"PATH": str(site.parent / "bin"), "HOME": str(site.parent)}
+    if chosen_venv:
+        env["HOMESTACK_VENV"] = str(site.parent / "venv")
     return subprocess.run(
         [bash, str(site / "install-stack.sh"), *args],
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
-        env={
-            "PATH": str(site.parent / "bin"),
-            "HOME": str(site.parent),
-            "HOMESTACK_VENV": str(site.parent / "venv"),
-        },
+        env=env,
     )
 
 
@@ -118,3 +117,48 @@ def test_a_python3_older_than_3_11_is_refused_not_used_for_the_venv(shim: Path) 
     assert "Python 3.11 or newer is needed" in done.stderr
     assert "creating the virtual environment" not in done.stderr
     assert not (shim.parent / "venv").exists()
+
+
+def _python_without_venv(site: Path) -> None:
+    """A python3 that passes the version check but whose venv module fails."""
+    recorder = site.parent / "bin" / "python3"
+    ran = site.parent / "python-ran"
+    recorder.write_text(f'#!/bin/sh\n[ "$1" = -c ] && exit 0\necho "$@" >>{ran}\nexit 1\n')
+
+
+def test_a_chosen_venv_whose_python_does_not_run_is_never_removed(shim: Path) -> None:
+    """HOMESTACK_VENV names a venv whose interpreter is gone (a Python upgrade, or one this
+    user may not run): the script says so and leaves it; it used to `rm -rf` it."""
+    _python_without_venv(shim)
+    venv = shim.parent / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (venv / "bin" / "python").symlink_to("/nonexistent/python3.11")
+    (venv / "keep-me").write_text("the user's packages\n")
+    done = _run(shim, "--dry-run")
+    assert done.returncode == 1, done.stderr
+    assert f"HOMESTACK_VENV={venv}: its python does not run" in done.stderr
+    assert "python3 -m venv --clear" in done.stderr
+    assert (venv / "keep-me").is_file() and (venv / "pyvenv.cfg").is_file()
+    assert not (shim.parent / "python-ran").exists(), "python -m venv ran over it"
+
+
+def test_a_venv_this_run_could_not_make_is_removed_again(shim: Path) -> None:
+    """What a failed `python -m venv` left half-made is removed; nothing else is."""
+    _python_without_venv(shim)
+    venv = shim.parent / "venv"
+    done = _run(shim, "--dry-run")
+    assert done.returncode == 1, done.stderr
+    assert "the venv module is missing" in done.stderr
+    assert not venv.exists()
+
+
+def test_the_sites_own_venv_whose_python_does_not_run_is_made_again(shim: Path) -> None:
+    """.venv is the script's own: a broken one is removed and made again, saying so."""
+    _python_without_venv(shim)
+    venv = shim / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to("/nonexistent/python3.11")
+    done = _run(shim, "--dry-run", chosen_venv=False)
+    assert f"the virtual environment {venv} does not work" in done.stderr
+    assert (shim.parent / "python-ran").read_text().startswith("-m venv")
