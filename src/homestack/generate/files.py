@@ -13,6 +13,7 @@ new ones are removed, so the services never mount half of a new set.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -100,9 +101,20 @@ def _failed(wanted: GeneratedFile, exc: OSError, note: str) -> OperationFailed:
     )
 
 
-def _stage(wanted: GeneratedFile) -> Path:
-    """The content in a temp file beside the target (its mode and owner set, fsynced)."""
+def _new_folders(folder: Path) -> list[Path]:
+    """The folders `folder.mkdir(parents=True)` would create, deepest first."""
+    missing: list[Path] = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _stage(wanted: GeneratedFile, made: list[Path]) -> Path:
+    """The content in a temp file beside the target (its mode and owner set, fsynced);
+    the folders created for it are added to `made`."""
     folder = wanted.path.parent
+    made[:0] = _new_folders(folder)
     folder.mkdir(parents=True, exist_ok=True)
     info = folder.stat()
     # the container's user owns DATA/config/{service}; the file follows the folder
@@ -158,10 +170,11 @@ def write_all(files: Sequence[GeneratedFile]) -> None:
     """Write these files as one change: all of them, or (on any error) none of them."""
     staged: list[tuple[GeneratedFile, Path]] = []
     replaced: list[tuple[Path, Path | None]] = []
+    made: list[Path] = []  # folders this run created, deepest first
     current: GeneratedFile | None = None
     try:
         for current in files:
-            staged.append((current, _stage(current)))
+            staged.append((current, _stage(current, made)))
         for current, tmp in staged:
             backup = _keep_old(current.path)
             try:
@@ -175,6 +188,9 @@ def write_all(files: Sequence[GeneratedFile]) -> None:
         stuck = _put_back(replaced)
         for _, tmp in staged:
             tmp.unlink(missing_ok=True)
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty: a file put there since stays
         if not isinstance(exc, OSError) or current is None:
             raise
         if stuck:

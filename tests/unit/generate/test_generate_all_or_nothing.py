@@ -54,7 +54,7 @@ def test_a_target_that_cannot_be_replaced_puts_back_the_files_before_it(
     assert caught.value.file == str(services)
     assert "nothing" in caught.value.message  # says the set was left as it was
     assert _snapshot(data) == before  # Caddyfile and targets back, blocky's file not made
-    assert not (data / "config/blocky/config.yml").exists()
+    assert not (data / "config/blocky").exists()  # nor the folder made for it
     assert services.is_dir()
 
 
