@@ -23,6 +23,7 @@ from ..catalog import STACK_SUFFIX, Service, Site
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..plan import build_graph
 from ..sitelock import site_lock
+from . import preflight
 from .dependents import Dependent, find_dependents, is_running, order_within
 from .projects import (
     PROJECT_LABEL,
@@ -172,11 +173,15 @@ def _down(
     if plan.dependents and not dependents:
         raise refusal(plan)
     extra = [d.service for d in plan.dependents]
+    # Compose reads every file of a stack taken down whole (disabled ones too): one it would
+    # refuse is bad input now, before anything is stopped
+    preflight.check_service_files(s for w in plan.whole for s in site.stacks[w].services.values())
     if names and not plan.targets + extra:  # only stacks with nothing enabled
         _down_stacks(site, plan.whole, volumes)
         return DownResult([], plan.whole, volumes, time.monotonic() - started)
     chosen = [*plan.targets, *extra] if names else None
     selection = select(site, chosen, with_dependencies=False, overlays=False)
+    preflight.check_projects(selection.projects.values())
     if extra:  # dependents may need a target only through services that are not running
         selection.order = order_within(plan.needs, selection.graph.needs)
     services = [s.id for s in selection.services if s.id not in set(extra)]
@@ -240,6 +245,7 @@ def _restart(site: Site, names: list[str] | None, *, timeout: float) -> RestartR
 
     started = time.monotonic()
     selection = select(site, names, with_dependencies=False, overlays=False)
+    preflight.check_projects(selection.projects.values())
     # compose restarts nothing where there is no container: refuse before anything restarts,
     # rather than wait out the health timeout for a container that will never appear
     present = _running(site, {s.stack for s in selection.services}, any_state=True)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog import Service, Site, Stack
+from ..errors import BadInput
 from ..ports import parse_ports
 from ..settings import interpolate, interpolate_tree
 from ..stackfile import write_atomic
@@ -207,12 +208,29 @@ def write_override(
     return path
 
 
+#: an image reference as Docker parses it: [host[:port]/]path[:tag][@digest]
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REFERENCE = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?"
+    rf"{_COMPONENT}(?:/{_COMPONENT})*"
+    r"(?::\w[\w.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+
+
 def resolve_image(image: str) -> str:
     """`--stand-in` with no value means the image built offline from static busybox."""
     from ..standin_image import DEFAULT_TAG, ensure_image
 
     if image in ("", "default", DEFAULT_TAG):
         return ensure_image()
+    if not _REFERENCE.fullmatch(image):
+        raise BadInput(
+            f"--stand-in image {image!r} is not an image reference",
+            "Name an image the way Docker does, e.g. busybox:1.36 or "
+            "registry.lan:5000/team/app:1.0 (lowercase path, no spaces), or give no image "
+            "for the stand-in built offline.",
+        )
     return image
 
 

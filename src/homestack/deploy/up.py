@@ -24,6 +24,7 @@ never touched).
 from __future__ import annotations
 
 import contextlib
+import math
 import queue
 import threading
 import time
@@ -33,8 +34,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..catalog import Service, Site
-from ..errors import CommandFailed, HomestackError, OperationFailed
+from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..sitelock import site_lock
+from . import preflight
 from .folders import check_folder
 from .projects import (
     HASH_LABEL,
@@ -306,7 +308,6 @@ class _Scheduler:
         self.by_key = {(selection.projects[r.stack].name, name): r for name, r in runs.items()}
         self.stream: Any = None
         self.stopped = False
-        self.warm: list[Project] = []
 
     def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
         run.state = state
@@ -527,8 +528,6 @@ class _Scheduler:
         threading.Thread(target=self._follow_events, daemon=True).start()
         try:
             self.precreate()
-            for project in self.warm:
-                self.background.submit(_quietly, cached_config_hashes, project)
             while True:
                 self._collect_precreated()
                 self._collect_calls()
@@ -554,9 +553,11 @@ class _Scheduler:
         self.discard_unstarted()
 
 
-def _quietly(work: Callable[[Project], object], project: Project) -> None:
-    with contextlib.suppress(HomestackError):
-        work(project)
+def _checked_hashes(project: Project) -> dict[str, str]:
+    try:
+        return cached_config_hashes(project)
+    except CommandFailed as error:
+        raise preflight.compose_refused(project, error) from None
 
 
 def _depths(needs: Mapping[str, set[str]]) -> dict[str, int]:
@@ -614,8 +615,11 @@ def _up(
     from . import standin as standin_mod
 
     started = time.monotonic()
+    if math.isnan(timeout):  # no elapsed time is ever "over" NaN: up would never end
+        raise BadInput("--timeout must be a number of seconds, not nan", "E.g. --timeout 300.")
     selection = select(site, names)
-    # folders that cannot be, before anything is written into them
+    # what Compose would refuse, and folders that cannot be, before anything is written
+    preflight.check_projects(selection.projects.values())
     check_folder(site, site.data_root, "DATA_ROOT")
     check_folder(site, site.secrets_dir, "SECRETS_DIR")
     overrides: list[str] = []
@@ -627,16 +631,15 @@ def _up(
             project.extra_files = (path,)
             overrides.append(str(path))
     services = selection.services
-    recovered = _recover_interrupted(site, services)
-    current = _current(selection)
-    existing = {project for project, _ in current}
-    # a project with no container yet has nothing to compare: no Compose run for its hashes
-    compare = {k: p for k, p in selection.projects.items() if p.name in existing}
     with ThreadPoolExecutor(max_workers=1) as side:
-        # Compose's hashes (one process per stack) while networks, secrets and DATA are checked
-        hashing = side.submit(parallel, compare, cached_config_hashes)
-        networks, secrets, data = ensure_prerequisites(site, services)
+        # Compose's hashes (one process per stack, remembered while the files do not change)
+        # double as its check of the files: a refusal is bad input before any secret, folder
+        # or network is made
+        hashing = side.submit(parallel, selection.projects, _checked_hashes)
+        recovered = _recover_interrupted(site, services)
+        current = _current(selection)
         hashes = hashing.result()
+    networks, secrets, data = ensure_prerequisites(site, services)
     if image is not None:
         images = {s.id: image for s in services}
     else:  # each stack's env read once, not once per service
@@ -652,9 +655,6 @@ def _up(
     if any(r.action != "none" for r in runs.values()):
         _check_images(selection, runs, images)
         scheduler = _Scheduler(selection, runs, redact, listener, timeout)
-        # stacks that had no container were not hashed: remember their hashes now, in the
-        # background, so the next (no-op) `up` runs no Compose process
-        scheduler.warm = [p for k, p in selection.projects.items() if k not in compare]
         scheduler.run()
     result = UpResult(
         list(runs.values()),
