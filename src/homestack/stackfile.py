@@ -3,18 +3,17 @@
 The services list is edited line by line so every comment, blank line and the order stay
 exactly as the user wrote them: disabling comments the entry's line (`  - x` → `  # - x`),
 enabling uncomments it, so a round trip gives back the same bytes. The result is parsed again
-with ruamel.yaml before it replaces the file, atomically.
+before it replaces the file, atomically.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import fsutil
+from . import fsutil, yamlio
 from .catalog import Site, Stack
 from .errors import BadInput
 
@@ -85,11 +84,37 @@ def _edit(text: str, stack: Stack, name: str, enable: bool) -> str | None:
     return "".join(lines)
 
 
-def _check(text: str, path: Path, name: str, enable: bool) -> None:
-    from ruamel.yaml import YAML
+def _refuse_unclear(text: str, path: Path) -> None:
+    """BadInput when the file is not one whose services list can be edited line by line:
+    its top level is not a mapping, or a key is written twice (which `services:` counts?)."""
+    doc = yamlio.parse(text, path)
+    if doc.data is not None and not isinstance(doc.data, dict):
+        raise BadInput(
+            f"{path}: the top level is a {type(doc.data).__name__}, not a mapping",
+            "stack.yaml holds `description:`, `depends_on:` and a `services:` list of names; "
+            "see another stack's stack.yaml.",
+            file=path,
+            line=1,
+        )
+    if doc.duplicates:
+        keys, line = doc.duplicates[0]
+        raise BadInput(
+            f"{path}: key {'.'.join(str(k) for k in keys)} is given twice",
+            "Delete one of the two entries (or merge them into one), then run it again.",
+            file=path,
+            line=line,
+        )
 
-    data = YAML(typ="rt").load(io.StringIO(text)) or {}
-    listed = [str(item) for item in (data.get("services") or [])]
+
+def _check(text: str, path: Path, name: str, enable: bool) -> None:
+    """The edited text is still YAML and lists the service as wanted (libyaml: a large file
+    is read in a moment, where a pure-Python parser took minutes)."""
+    try:
+        data = yamlio.parse(text, path).data
+    except BadInput:  # pragma: no cover - guards against a bad edit
+        data = None
+    entries = data.get("services") if isinstance(data, dict) else None
+    listed = [str(item) for item in entries] if isinstance(entries, list) else []
     if (name in listed) != enable:  # pragma: no cover - guards against a bad edit
         raise BadInput(
             f"{path}: could not {'enable' if enable else 'disable'} {name} safely",
@@ -117,6 +142,13 @@ def toggle(site: Site, names: list[str], *, enable: bool, dependents: bool = Tru
         bad = [p for p in stack.problems if p.rule in {"yaml.syntax", "stack.services"}]
         if bad:
             raise BadInput(bad[0].message, bad[0].hint, file=bad[0].file, line=bad[0].line)
+        if any(p.rule == "stack.missing" for p in stack.problems):
+            raise BadInput(
+                f"{stack.file} is missing: there is no services list to edit",
+                "Create it with `description:` and a `services:` list of names (copy another "
+                "stack's stack.yaml), then run it again.",
+                file=stack.file,
+            )
     from .lint.rules_deps import disabled_needs, enabled_dependents
 
     needed_by: list[Dependent] = []
@@ -133,6 +165,8 @@ def toggle(site: Site, names: list[str], *, enable: bool, dependents: bool = Tru
         stack = site.stacks[service.stack]
         # bytes, not read_text(): universal newlines would turn CRLF files into LF ones
         text = pending.get(stack.file) or stack.file.read_bytes().decode("utf-8")
+        if stack.file not in pending:
+            _refuse_unclear(text, stack.file)
         if stack.file in pending:  # re-read the listing from the pending text
             from .catalog import parse_listed
 
