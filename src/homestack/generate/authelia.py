@@ -68,7 +68,7 @@ def configuration(view: CatalogView) -> dict[str, Any]:
     return {
         "theme": "auto",
         "server": {"address": "tcp://:9091/"},
-        "log": {"level": view.env.get("AUTHELIA_LOG_LEVEL") or "info"},
+        "log": {"level": view.env_for("authelia").get("AUTHELIA_LOG_LEVEL") or "info"},
         "totp": {"issuer": domain},
         "authentication_backend": {
             "password_reset": {"disable": True},  # no mail server: an admin edits the file
@@ -92,7 +92,7 @@ def configuration(view: CatalogView) -> dict[str, Any]:
 
 
 def users(view: CatalogView, password_hash: str) -> dict[str, Any]:
-    name = view.env.get("AUTHELIA_ADMIN_USER") or "admin"
+    name = view.env_for("authelia").get("AUTHELIA_ADMIN_USER") or "admin"
     return {
         "users": {
             name: {

@@ -67,7 +67,7 @@ def caddyfile(routes: Sequence[Route], options: Options = Options()) -> str:
 
 
 def generate(view: CatalogView) -> list[GeneratedFile]:
-    email = view.env.get("ACME_EMAIL") or None
+    email = view.env_for("caddy").get("ACME_EMAIL") or None
     options = Options(tls="internal" if view.lan else "acme", email=email)
     text = caddyfile(view.routes(), options)
     return [GeneratedFile("caddy", view.config_dir("caddy") / "Caddyfile", text)]

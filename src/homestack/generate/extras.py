@@ -45,7 +45,7 @@ def grafana(view: CatalogView) -> list[GeneratedFile]:
 
 
 def samba(view: CatalogView, uid: int, gid: int) -> list[GeneratedFile]:
-    user = view.env.get("SAMBA_USER") or "homestack"
+    user = view.env_for("samba").get("SAMBA_USER") or "homestack"
     data = {
         "auth": [
             {
@@ -95,7 +95,8 @@ def blocky(view: CatalogView) -> list[GeneratedFile]:
         "prometheus": {"enable": True},
         "log": {"level": "info"},
     }
-    address = view.env.get("LAN_IP") or view.env.get("BIND_ADDRESS") or ""
+    blocky_env = view.env_for("blocky")
+    address = blocky_env.get("LAN_IP") or blocky_env.get("BIND_ADDRESS") or ""
     if address and address not in ("127.0.0.1", "0.0.0.0", "::", "::1"):  # noqa: S104
         # every *.DOMAIN name answers with this server's LAN address
         data["customDNS"] = {"mapping": {view.domain: address}}

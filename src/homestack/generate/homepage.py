@@ -20,7 +20,7 @@ def services(view: CatalogView) -> list[dict[str, Any]]:
 
 def settings(view: CatalogView) -> dict[str, Any]:
     return {
-        "title": view.env.get("HOMEPAGE_TITLE") or "homestack",
+        "title": view.env_for("homepage").get("HOMEPAGE_TITLE") or "homestack",
         "headerStyle": "clean",
         "layout": {group: {"style": "row", "columns": 3} for group in STACK_TITLES.values()},
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,21 +52,30 @@ class CatalogView:
     data_root: Path
     https_port: str
     enabled: list[Service] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # the site's: root layer, process env
+    #: each enabled stack's env as Compose interpolates it (root → stack → services' layers)
+    stack_envs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, site: Site) -> CatalogView:
         env = site.root_env
         domain = (env.get("DOMAIN") or DEFAULT_DOMAIN).strip().strip(".")
         _check_domain(site, domain)
-        return cls(
-            site.root,
-            domain,
-            site.data_root,
-            env.get("CADDY_HTTPS_PORT") or "443",
-            site.services(enabled_only=True),
-            dict(env),
-        )
+        enabled = site.services(enabled_only=True)
+        stacks = {s.stack for s in enabled}
+        stack_envs = {sid: site.stack_env(site.stacks[sid]) for sid in sorted(stacks)}
+        view = cls(site.root, domain, site.data_root, "443", enabled, dict(env), stack_envs)
+        port = view.env_for("caddy").get("CADDY_HTTPS_PORT") or "443"  # what caddy publishes
+        return replace(view, https_port=port)
+
+    def env_for(self, service: str) -> dict[str, str]:
+        """The settings `service` gets from Compose (its stack's layers, its own .env among
+        them), so a value set in e.g. caddy/.env counts here as it does for its ports; the
+        site's env when the service is not enabled."""
+        for candidate in self.enabled:
+            if candidate.id == service:
+                return self.stack_envs.get(candidate.stack, self.env)
+        return self.env
 
     @property
     def lan(self) -> bool:

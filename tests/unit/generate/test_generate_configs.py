@@ -141,6 +141,9 @@ def test_homepage_lists_every_enabled_web_ui_by_stack(site: Site) -> None:
 
 
 def test_urls_carry_a_non_default_https_port(make_site: Callable[..., Site]) -> None:
-    site = make_site(CADDY_HTTPS_PORT="8443")
+    site = make_site()
+    caddy = site.service("caddy").env_dir  # where the catalog sets it (a later layer wins)
+    (caddy / ".env").write_text("CADDY_HTTPS_PORT=8443\n", encoding="utf-8")
+    site = Site.load(site.root)
     groups = homepage.services(CatalogView.of(site))
     assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.home.arpa:8443"
