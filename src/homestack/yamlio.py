@@ -12,6 +12,7 @@ file that changed in any way is parsed again. HOMESTACK_NO_CACHE=1 turns the cac
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import marshal
 import os
@@ -252,11 +253,10 @@ def read_text(path: Path) -> str:
             line=line,
         ) from None
     except OSError as exc:
-        raise BadInput(
-            f"{path}: cannot read: {exc.strerror}",
-            "Make it readable by this user (check its owner and mode).",
-            file=path,
-        ) from None
+        hint = "Make it readable by this user (check its owner and mode)."
+        if exc.errno == errno.ELOOP:  # a link to itself, or round a chain of links
+            hint = f"Replace the symbolic link with the file itself (`ls -l {path}` shows it)."
+        raise BadInput(f"{path}: cannot read: {exc.strerror}", hint, file=path) from None
 
 
 def load(path: Path) -> YamlDoc:
