@@ -1,9 +1,9 @@
 """`homestack install all`: the seed's sequence, non-interactive and idempotent.
 
 settings (.env from .env.example) → drivers (checked; installed only with --yes) → Docker →
-restic (for backups) → networks → secrets → DATA → up. Each part prints what it changes (or
-would, with --dry-run) and says when there was nothing to change; a second run changes nothing
-and says so.
+tools (restic, a static busybox) → networks → secrets → DATA → up. Each part prints what it
+changes (or would, with --dry-run) and says when there was nothing to change; a second run
+changes nothing and says so.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from .docker_install import install_docker
 from .drivers import install_drivers
 from .envfile import ensure_env
 from .probe import HostProbe
-from .restic_install import install_restic
 from .steps import Echo
+from .tools_install import install_tools
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class InstallAllResult:
             return "dry run: nothing was changed"
         if not self.changed:
             return (
-                "nothing changed: settings, drivers, Docker, networks, secrets, DATA, restic "
+                "nothing changed: settings, drivers, Docker, networks, secrets, DATA, tools "
                 "and every service were already in place"
             )
         changed = [part.name for part in self.parts if part.changed]
@@ -135,11 +135,10 @@ def install_all(
         PartResult("docker", docker.changed, docker.verified or docker.plan.summary,
                    docker.to_data())
     )  # fmt: skip
-    restic = install_restic(probe, echo, dry_run=dry_run)
+    tools = install_tools(probe, echo, dry_run=dry_run)
     result.parts.append(
-        PartResult("restic", restic.changed, restic.verified or restic.plan.summary,
-                   restic.to_data())
-    )  # fmt: skip
+        PartResult("tools", tools.changed, tools.verified or tools.plan.summary, tools.to_data())
+    )
     working = docker.plan.facts.get("engine") and docker.plan.facts.get("compose")
     if dry_run and not working:
         echo("networks, secrets, data, up: would follow once Docker works")

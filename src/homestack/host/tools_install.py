@@ -1,17 +1,28 @@
-"""The `restic` part of `install all`: the backup tool, from the distribution's packages.
+"""The `tools` part of `install all`: the host programs homestack itself runs, with apt.
 
-Every backup command needs restic (docs/backup.md). Debian 12/13 and Ubuntu 22.04/24.04
-package it, so a fresh install gets it with apt. Elsewhere, or without root, it is not an
-error (the services run without it): a note says how to get it before the first backup.
+- restic: every backup command (docs/backup.md);
+- a static busybox (Debian's `busybox-static`): the offline stand-in image that `doctor`'s
+  network probes and `--stand-in` rehearsals run (standin_image.py).
+
+Debian 12/13 and Ubuntu 22.04/24.04 package both, so a fresh install gets them. Elsewhere, or
+without root, a missing one is not an error (the services run without them): a note says how
+to get it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ..standin_image import BUSYBOX_CANDIDATES
 from .osinfo import read_os
 from .probe import HostProbe
 from .steps import Echo, HostPlan, HostResult, Step, apt_install, apt_update, describe, execute
 
-FIX = "sudo apt-get install restic"
+#: package → what needs it
+NEEDED_BY = {
+    "restic": "every backup command",
+    "busybox-static": "doctor's network checks and --stand-in",
+}
 
 
 def restic_version(probe: HostProbe) -> str | None:
@@ -25,39 +36,60 @@ def restic_version(probe: HostProbe) -> str | None:
     return words[1]
 
 
-def plan_restic(probe: HostProbe) -> HostPlan:
-    """Nothing when restic answers; else apt steps on a supported system, or a note."""
+def static_busybox(probe: HostProbe) -> str | None:
+    """The first statically linked busybox on the host (the stand-in image copies it)."""
+    for candidate in BUSYBOX_CANDIDATES:
+        path: Path = probe.path(candidate)
+        if path.is_file():
+            with path.open("rb") as binary:
+                head = binary.read(65536)
+            if b"ld-linux" not in head and b"/lib64/ld" not in head:
+                return candidate
+    return None
+
+
+def plan_tools(probe: HostProbe) -> HostPlan:
+    """Nothing when both are there; else apt steps on a supported system, or a note."""
     version = restic_version(probe)
-    if version:
-        return HostPlan("restic", f"restic {version} is installed", facts={"version": version})
+    busybox = static_busybox(probe)
+    facts: dict[str, object] = {"restic": version, "busybox": busybox}
+    missing = [
+        package
+        for package, found in (("restic", version), ("busybox-static", busybox))
+        if not found
+    ]
+    if not missing:
+        summary = f"restic {version} and a static busybox ({busybox}) are installed"
+        return HostPlan("tools", summary, facts=facts)
+    summary = "missing: " + ", ".join(f"{p} ({NEEDED_BY[p]} needs it)" for p in missing)
     release = read_os(probe)
-    facts = {"version": None, "os": release.to_data()}
-    summary = "restic is missing (every backup command needs it)"
+    facts["os"] = release.to_data()
+    facts["missing"] = missing
     if not release.supported or not probe.which("apt-get"):
-        note = f"install restic with {release.pretty}'s packages before the first backup"
-        return HostPlan("restic", summary, notes=(note,), facts=facts)
+        note = f"install {' and '.join(missing)} with {release.pretty}'s packages"
+        return HostPlan("tools", summary, notes=(note,), facts=facts)
     steps = (
         Step("refresh the package lists", apt_update()),
-        Step(f"install restic from {release.pretty}", apt_install("restic")),
+        Step(f"install {' '.join(missing)} from {release.pretty}", apt_install(*missing)),
     )
-    return HostPlan("restic", summary, steps, facts=facts)
+    return HostPlan("tools", summary, steps, facts=facts)
 
 
-def install_restic(probe: HostProbe, echo: Echo, *, dry_run: bool = False) -> HostResult:
-    """Plan, print, run unless dry_run. Without root the steps are left as a note: the stack
-    does not need restic to run, only backups do."""
-    plan = plan_restic(probe)
+def install_tools(probe: HostProbe, echo: Echo, *, dry_run: bool = False) -> HostResult:
+    """Plan, print, run unless dry_run. Without root the steps are left as a note: the stacks
+    do not need these tools to run, only backups, doctor's probes and rehearsals do."""
+    plan = plan_tools(probe)
     if not dry_run and plan.pending and probe.euid != 0:
-        echo(f"restic: {plan.summary}")
-        echo(f"  note: not root, so not installed: run `{FIX}` before the first backup")
+        packages = " ".join(str(p) for p in plan.facts.get("missing") or [])
+        echo(f"tools: {plan.summary}")
+        echo(f"  note: not root, so not installed: run `sudo apt-get install {packages}`")
         return HostResult(plan, verified=plan.summary, ok=False)
     describe(plan, echo, dry_run=dry_run)
     if dry_run or not plan.pending:
         if not plan.pending and not plan.notes:
-            echo("restic: nothing to change")
+            echo("tools: nothing to change")
         return HostResult(plan, dry_run=dry_run, verified=plan.summary, ok=not plan.notes)
     ran = execute(plan, probe, echo)
-    version = restic_version(probe)
-    verified = f"restic {version} is installed" if version else "restic still does not answer"
-    echo(f"restic: {verified}")
-    return HostResult(plan, executed=True, ran=ran, verified=verified, ok=bool(version))
+    after = plan_tools(probe)
+    echo(f"tools: {after.summary}")
+    return HostResult(plan, executed=True, ran=ran, verified=after.summary, ok=not after.steps)

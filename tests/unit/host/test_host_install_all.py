@@ -129,10 +129,10 @@ def test_fake_host_without_root_is_refused_before_any_part_runs(
     assert not any(entry.startswith("homepage ") for entry in foreign)  # runs as PUID
 
 
-def test_fake_fresh_debian12_dry_run_plans_restic_after_docker(
+def test_fake_fresh_debian12_dry_run_plans_the_tools_after_docker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A fresh machine gets restic too: every backup command needs it."""
+    """A fresh machine gets restic and a static busybox (backups, doctor, --stand-in)."""
     from homestack.host.recording import RecordedHost
 
     for key in ("PUID", "PGID", "GPU", "HOMESTACK_PREFIX"):
@@ -147,8 +147,8 @@ def test_fake_fresh_debian12_dry_run_plans_restic_after_docker(
     )
     lines: list[str] = []
     result = install_all(site, lines.append, probe=recorded.probe(), dry_run=True)
-    assert [part.name for part in result.parts] == ["settings", "drivers", "docker", "restic"]
+    assert [part.name for part in result.parts] == ["settings", "drivers", "docker", "tools"]
     parts = [line.split(":")[0] for line in lines if not line.startswith(" ")]
-    assert parts.index("restic") > parts.index("docker")
-    assert any(line.startswith("  would install restic from Debian") for line in lines), lines
+    assert parts.index("tools") > parts.index("docker")
+    assert any(line.startswith("  would install restic busybox-static from") for line in lines)
     assert not recorded.ran("apt-get")
