@@ -7,7 +7,8 @@
 # Creates the virtual environment .venv if it is missing (installing python3-venv with apt
 # when run as root and needed), installs homestack into it, then runs
 # `homestack install all "$@"`: .env, GPU drivers (checked; installed with --yes), Docker,
-# networks, secrets, DATA, up. Safe to run again: it changes only what is missing.
+# restic and busybox-static, networks, secrets, DATA, up. Safe to run again: it changes only
+# what is missing.
 #
 # HOMESTACK_VENV=/path/to/venv uses that environment instead of .venv (it is installed into
 # only when homestack is missing there). See docs/install.md.
@@ -25,7 +26,8 @@ Usage: ./install-stack.sh [--stack ID] [--stand-in [IMAGE]] [--dry-run] [--yes] 
 
 From a fresh clone to every enabled stack up: creates .venv and installs homestack into it
 (when missing), then runs `homestack install all` with these flags: .env, GPU drivers
-(checked; installed with --yes), Docker, networks, secrets, DATA, up. Run it as root
+(checked; installed with --yes), Docker, restic and busybox-static, networks, secrets, DATA,
+up. Run it as root
 (sudo ./install-stack.sh); --dry-run and --stand-in also work as any user.
 Safe to run again: it changes only what is missing.
 
