@@ -149,3 +149,22 @@ def test_dump_backup_of_a_container_killed_after_its_dump_is_ok_with_a_warning(
     assert backup_site.snapshot_count("db") == 1
     assert any("homestack started db again (it was exited)" in w for w in result.warnings)
     backup_site.wait_healthy("db")
+
+
+def test_a_one_off_compose_run_container_is_not_taken_for_the_service(
+    backup_site: BackupSite,
+) -> None:
+    """`ps --all` lists `docker compose run` containers too: with the service's own container
+    removed by hand, a running one-off made the service look present and running."""
+    from homestack.engine import backup_ops
+    from homestack.engine.compose import ComposeProject
+
+    backup_site.up("files")
+    site = backup_site.load()
+    service = site.service("files")
+    ComposeProject(site, site.stacks["tst"], services=[service]).run(
+        "run", "-d", "--no-deps", "files", timeout=120
+    )
+    _docker("rm", "-f", f"{backup_site.prefix}tst-files-1")
+    assert not backup_ops.state(site, service).exists
+    assert backup_ops.container(site, service) is None

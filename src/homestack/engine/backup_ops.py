@@ -56,7 +56,14 @@ def state(site: Site, service: Service) -> ServiceState:
                 item = json.loads(line)
                 if isinstance(item, dict):
                     rows.append(item)
-    rows = [r for r in rows if r.get("Service") in (None, service.id)]
+    # `ps --all` also lists one-off `docker compose run` containers of the service: they are
+    # not the service (taken for it, a removed service looked present, a stopped one running)
+    rows = [
+        r
+        for r in rows
+        if r.get("Service") in (None, service.id)
+        and "com.docker.compose.oneoff=True" not in str(r.get("Labels") or "")
+    ]
     if not rows:
         return ServiceState(False)
     row = rows[0]
