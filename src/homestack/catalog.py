@@ -368,22 +368,28 @@ class Site:
                     stack = _load_stack(folder)
                     stacks[stack.id] = stack
         site = cls(root, stacks)
-        seen: dict[str, Service] = {}
+        by_name: dict[str, list[Service]] = {}
         for service in site.services():
-            if service.id in seen:
-                other = seen[service.id]
+            by_name.setdefault(service.id, []).append(service)
+        for name, same in by_name.items():
+            if len(same) < 2:
+                continue
+            for service in same:  # every side, as ports.conflict and web.subdomain report
+                others = ", ".join(
+                    f"{o.stack} ({o.file.parent.parent.name}/services/{o.file.name})"
+                    for o in same
+                    if o is not service
+                )
                 site.problems.append(
                     Problem(
                         "service.duplicate",
-                        f"service {service.id!r} exists in both {other.stack} and "
-                        f"{service.stack} stacks",
+                        f"service {name!r} of the {service.stack} stack also exists in {others}",
                         service.file,
                         1,
-                        service.id,
+                        name,
                         "Service names are unique across stacks; rename one.",
                     )
                 )
-            seen.setdefault(service.id, service)
         return site
 
     # ---- lookup -----------------------------------------------------------------------

@@ -165,7 +165,7 @@ def test_duplicate_service_across_stacks(tmp_path: Path) -> None:
         tmp_path,
         {"essentials-stack/services/ollama.docker-compose.yaml": service_yaml("ollama")},
     )
-    assert rules(Site.load(tmp_path)) == ["service.duplicate"]
+    assert rules(Site.load(tmp_path)) == ["service.duplicate"] * 2  # one in each file
 
 
 def test_lookup_by_stack_and_service_names(tmp_path: Path) -> None:
