@@ -168,3 +168,20 @@ def test_a_one_off_compose_run_container_is_not_taken_for_the_service(
     _docker("rm", "-f", f"{backup_site.prefix}tst-files-1")
     assert not backup_ops.state(site, service).exists
     assert backup_ops.container(site, service) is None
+
+
+def test_a_paused_service_whose_stop_backup_was_killed_9_is_put_back_paused(
+    backup_site: BackupSite,
+) -> None:
+    """The journal said it was paused; recovery started it and left it running."""
+    from homestack.engine import backup_ops
+
+    backup_site.up("files")
+    _docker("pause", f"{backup_site.prefix}tst-files-1")
+    backup_site.spawn_and_kill("backup", "files", hold_at="stopped")
+    assert not backup_site.running("files")
+    site = backup_site.load()
+    result = backup(site, [site.service("files")]).results[0]
+    assert result.ok, result.error
+    assert any("paused files again" in line for line in result.recovered), result.recovered
+    assert backup_ops.state(site, site.service("files")).paused

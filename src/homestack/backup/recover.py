@@ -46,6 +46,9 @@ def recover(site: Site, service: Service) -> list[str]:
         elif current.exists and not current.running and not current.paused:
             backup_ops.start(site, service)
             done.append(f"started {service.id}, left stopped by an interrupted {journal.op}")
+            if journal.was_paused:  # a stop backup of a paused service: paused it was
+                backup_ops.pause(site, service)
+                done.append(f"paused {service.id} again, as it was before the {journal.op}")
     if journal.op == "backup" and not done:
         done.append(f"cleaned up an interrupted backup (phase {journal.phase})")
     Journal.clear(folder, service.id)
