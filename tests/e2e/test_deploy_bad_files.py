@@ -131,3 +131,16 @@ def test_what_compose_refuses_is_bad_input_before_anything_is_made(
         check=True,
     )
     assert networks.stdout.strip() == ""
+
+
+@pytest.mark.integration
+def test_a_setting_compose_refuses_points_at_the_settings_file(
+    site_root: Path, engine_cleanup: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """BIND_ADDRESS=999.1.1.1: Compose names no file, so the fix names where settings live."""
+    (site_root / ".env").write_text("DATA_ROOT=./DATA\nBIND_ADDRESS=999.1.1.1\n", "utf-8")
+    assert run(["--site", str(site_root), "up", "ollama"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid IP address: 999.1.1.1" in err
+    assert f"the setting (in {site_root / '.env'}" in err
+    assert not (site_root / "secrets").exists()

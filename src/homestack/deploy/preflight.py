@@ -72,9 +72,12 @@ def check_projects(projects: Iterable[Project]) -> None:
 def compose_refused(project: Project, error: CommandFailed) -> BadInput:
     """`docker compose config` failing is Compose refusing the files or the .env layers (it
     asks nothing of the engine): bad input, with its reason and where to look."""
+    from .folders import settings_file
+
     reason = error.stderr.strip().splitlines()[-1] if error.stderr.strip() else str(error)
     return BadInput(
         f"Compose refuses the files of stack {project.stack.id}: {reason}",
-        f"Fix the file it names; `homestack validate {project.stack.id}` lists every problem "
-        "with its line.",
+        f"Fix the file it names, or the setting (in {settings_file(project.site)} or the "
+        f"stack's .env); `homestack validate {project.stack.id}` lists every problem with its "
+        "line.",
     )
