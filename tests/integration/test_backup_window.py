@@ -185,3 +185,20 @@ def test_a_paused_service_whose_stop_backup_was_killed_9_is_put_back_paused(
     assert result.ok, result.error
     assert any("paused files again" in line for line in result.recovered), result.recovered
     assert backup_ops.state(site, site.service("files")).paused
+
+
+def test_pause_backup_of_a_container_removed_by_hand_fails_and_drops_its_snapshot(
+    backup_site: BackupSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _set_consistency(backup_site, "files", "consistency: stop", "consistency: pause")
+    (backup_site.data / "files" / "a.txt").write_text("a\n")
+    backup_site.up("files")
+    name = f"{backup_site.prefix}tst-files-1"
+    result = _backup_acting_at(
+        backup_site, monkeypatch, "files", "restic", lambda: _docker("rm", "-f", name)
+    )
+    assert not result.ok
+    assert "container was removed during the backup" in (result.error or "")
+    assert "was removed: the copy may be inconsistent" in (result.error or ""), result.error
+    assert "homestack up files" in (result.hint or "")
+    assert backup_site.snapshot_count("files") == 0

@@ -199,7 +199,7 @@ def _backup_locked(
         distrust = change is not None and not (consistency == "stop" and change == "was removed")
         if distrust and snapshot:
             _forget(restic, snapshot)  # before a removed container's error leaves here
-        notes += _put_back(site, service, journal, consistency, None if distrust else snapshot)
+        notes += _put_back(site, service, journal, consistency, snapshot, dropped=distrust)
         Journal.clear(folder, service.id)
     if summary is None:  # restic.backup returns one or raises
         raise OperationFailed(f"{service.id}: restic made no snapshot", "Run it again.")
@@ -396,11 +396,13 @@ def _exec_failure(output: Path) -> str | None:
     return None
 
 
-def _removed(service: Service, snapshot: str | None) -> NoReturn:
+def _removed(service: Service, snapshot: str | None, *, dropped: bool = False) -> NoReturn:
     """A container removed meanwhile (by hand) cannot be started again: `compose start` then
     fails with a bare message, or does nothing and exits 0 when the stack has other
     containers. Say so instead of reporting a service that runs."""
     taken = f"; snapshot {snapshot[:8]} was taken" if snapshot else ""
+    if snapshot and dropped:  # a paused container may have run before it went
+        taken = f"; snapshot {snapshot[:8]} was removed: the copy may be inconsistent"
     raise OperationFailed(
         f"{service.id} was not started again: its container was removed during the "
         f"backup (docker rm, or another tool){taken}",
@@ -410,7 +412,13 @@ def _removed(service: Service, snapshot: str | None) -> NoReturn:
 
 
 def _put_back(
-    site: Site, service: Service, journal: Journal, consistency: str, snapshot: str | None
+    site: Site,
+    service: Service,
+    journal: Journal,
+    consistency: str,
+    snapshot: str | None,
+    *,
+    dropped: bool = False,
 ) -> list[str]:
     """Leave the service as the backup found it (running, or paused), whatever happened in
     between; returns what that took beyond undoing the backup's own stop or pause."""
@@ -420,7 +428,7 @@ def _put_back(
     current = backup_ops.state(site, service)
     if not current.exists:
         Journal.clear(folder, service.id)  # nothing left to put back
-        _removed(service, snapshot)
+        _removed(service, snapshot, dropped=dropped)
     notes: list[str] = []
     left = {"stop": "exited", "pause": "paused"}.get(consistency, "running")
     if not current.running and not current.paused:  # exited, created, dead
@@ -429,7 +437,7 @@ def _put_back(
         except CommandFailed:
             if not backup_ops.state(site, service).exists:
                 Journal.clear(folder, service.id)
-                _removed(service, snapshot)
+                _removed(service, snapshot, dropped=dropped)
             raise
         if left != "exited":
             notes.append(f"homestack started {service.id} again (it was {current.state}).")
