@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import select
@@ -166,6 +167,42 @@ def render_error(error: HomestackError) -> None:
 INTERRUPTED = 130  # the shell's code for a command ended by SIGINT
 
 
+#: the fix for the errno values a user can act on; other ones get the generic advice
+_OS_FIXES = {
+    errno.EACCES: "check its owner and mode (`ls -ld {path}`), or run homestack as the user "
+    "who owns the site folder",
+    errno.EPERM: "check its owner and mode (`ls -ld {path}`), or run homestack as the user "
+    "who owns the site folder",
+    errno.ENOSPC: "free space on the disk that holds it (`df -h {path}`), then run the "
+    "command again",
+    errno.EDQUOT: "free space within your disk quota, then run the command again",
+    errno.EROFS: "the file system is read-only: remount it read-write or move the site",
+    errno.ELOOP: "replace the symbolic-link loop at {path} with the file or folder it should be",
+    errno.ENOENT: "it was there a moment earlier: check that nothing else removes it, then "
+    "run the command again",
+    errno.ENOTDIR: "a part of {path} is a file where a folder is expected: move it away",
+    errno.EISDIR: "{path} is a folder where a file is expected: move it away",
+}
+
+
+def os_error(failed: OSError) -> HomestackError:
+    """An OSError no caller turned into a message: the path, the system's reason, a fix."""
+    from ..errors import OperationFailed
+
+    path = failed.filename if isinstance(failed.filename, str | bytes) else None
+    shown = os.fsdecode(path) if path is not None else None
+    reason = failed.strerror or str(failed)
+    if shown is None:
+        return OperationFailed(
+            f"the system refused an operation: {reason}",
+            hint="run again with --debug and report the traceback if the reason is unclear",
+        )
+    other = os.fsdecode(failed.filename2) if failed.filename2 else None
+    where = f"{shown} -> {other}" if other else shown
+    fix = _OS_FIXES.get(failed.errno or 0, "check {path}, then run the command again")
+    return OperationFailed(f"{where}: {reason}", hint=fix.format(path=shown))
+
+
 def hoist_global_options(argv: list[str]) -> list[str]:
     """`homestack status --site X --debug` means `homestack --site X --debug status`: the
     global options are moved in front of the command wherever they were typed (not after
@@ -251,6 +288,13 @@ def _run(argv: list[str]) -> int:
         # commands that must tidy up (up, backup, restore) have done so on their way out
         sys.stderr.write("interrupted\n")
         return INTERRUPTED
+    except OSError as failed:
+        # a file or folder the code did not guard (unreadable, vanished, a full disk): the
+        # system's own words and the path are the message; it is not a bug report
+        if debug:
+            traceback.print_exc()
+        render_error(os_error(failed))
+        return int(ExitStatus.FAILED)
     except Exception as unexpected:  # a bug: say so plainly
         if debug:
             traceback.print_exc()
