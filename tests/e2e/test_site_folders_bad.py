@@ -133,3 +133,29 @@ def test_a_folder_this_user_cannot_enter_is_named_not_a_traceback(
     assert str(locked) in out, out
     assert "Permission denied" in out, out
     assert done.returncode in (1, 2), out  # 2 for a command; doctor: 1, a failed check
+
+
+def test_commands_in_a_fix_quote_a_path_with_spaces(
+    tmp_path: Path, test_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site under '/srv/my server': the suggested mkdir and docker run must paste as is."""
+    from homestack.catalog import Site
+    from homestack.deploy.data import _check_volume, _Volumes
+    from homestack.deploy.folders import check_folder
+    from homestack.engine.docker import VolumeInfo
+    from homestack.errors import BadInput, OperationFailed
+
+    monkeypatch.setenv("HOMESTACK_PREFIX", test_prefix)
+    root = make_site(tmp_path / "my server")
+    site = Site.load(root)
+    with pytest.raises(BadInput) as missing:
+        check_folder(site, root / "no disk" / "secrets", "SECRETS_DIR")
+    assert f"mkdir -p '{root}/no disk/secrets'" in str(missing.value.hint)
+    service = site.service("ollama")
+    name = f"{test_prefix}ai_ollama_data"
+    volumes = _Volumes()
+    elsewhere = {"o": "bind", "type": "none", "device": "/elsewhere"}
+    volumes._by_name = {name: VolumeInfo(name, "local", options=elsewhere)}
+    with pytest.raises(OperationFailed) as drift:
+        _check_volume(site, service, volumes)
+    assert f"-v '{root}/DATA/ollama:/to'" in str(drift.value.hint)

@@ -10,6 +10,7 @@ name that Docker already has, bound somewhere else, is drift: an error with the 
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,7 +172,8 @@ def _check_volume(site: Site, service: Service, volumes: _Volumes) -> VolumeChec
         raise OperationFailed(
             f"volume {name} of {service.id} exists as {where}, expected a bind of {expected}",
             f"Copy its data into {expected} if you need it (`docker run --rm -v {name}:/from "
-            f"-v {expected}:/to … cp -a /from/. /to/`), then `docker volume rm {name}` "
+            f"-v {shlex.quote(expected + ':/to')} … cp -a /from/. /to/`), then `docker volume rm "
+            f"{name}` "
             "(with the stack down) and run `homestack install data` again.",
             service=service.id,
         )

@@ -6,6 +6,7 @@ fix, not a traceback halfway through `up` or `install`."""
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def check_folder(site: Site, path: Path, setting: str) -> None:
             raise BadInput(
                 f"{setting} {path} does not exist, and neither does {path.parent}",
                 f"Fix {setting} in {env} (a typo, or a disk that is not mounted?), or create "
-                f"the folder first: `mkdir -p {path}`.",
+                f"the folder first: `mkdir -p {shlex.quote(str(path))}`.",
                 file=env,
             ) from None
         return
@@ -53,7 +54,7 @@ def folder_error(site: Site, path: Path, setting: str, exc: OSError) -> BadInput
     if isinstance(exc, PermissionError):
         fix = (
             f"Run homestack as the user who owns {where} (or as root), or give this user "
-            f"access (`ls -ld {where}` shows owner and mode)."
+            f"access (`ls -ld {shlex.quote(str(where))}` shows owner and mode)."
         )
     else:
         fix = f"Check {setting} in {settings_file(site)}: it must name a folder you can use."
