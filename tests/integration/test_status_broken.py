@@ -119,3 +119,17 @@ def test_a_service_file_that_does_not_define_its_service_is_named(
     [problem] = data["problems"]
     assert problem["file"] == BAD and problem["service"] == "bad"
     assert "services.bad" in problem["message"]
+
+
+def test_a_service_file_that_is_a_symlink_loop_is_named(
+    site: Site, capfd: pytest.CaptureFixture[str]
+) -> None:
+    bad = site.root / BAD
+    bad.unlink()
+    bad.symlink_to(bad.name)  # points at itself
+    code, out, err = _status(site, capfd)
+    assert code == 0, err
+    assert "internal error" not in err and "Traceback" not in err
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "broken file" in rows["bad"] and "broken file" not in rows["good"]
+    assert BAD in err and "Too many levels of symbolic links" in err

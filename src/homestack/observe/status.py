@@ -306,7 +306,11 @@ def _relative(site: Site, path: Path | str | None) -> str:
     if path is None:
         return "?"
     try:
-        return str(Path(path).resolve().relative_to(site.root))
+        full = Path(path).resolve()
+    except (RuntimeError, OSError):  # a symbolic-link loop (RuntimeError before Python 3.13)
+        full = Path(path).absolute()
+    try:
+        return str(full.relative_to(site.root))
     except ValueError:
         return str(path)
 
