@@ -183,5 +183,10 @@ def _cells(row: StatusRow, backups_known: bool) -> dict[str, str]:
     }
     if backups_known:
         age = backup_age(row.last_backup)
-        cells["BACKUP"] = f"[red]failed[/], ok {age}" if row.backup_failed else age
+        if not row.backup_failed:
+            cells["BACKUP"] = age
+        elif row.last_backup:
+            cells["BACKUP"] = f"[red]failed[/], ok {age}"
+        else:
+            cells["BACKUP"] = "[red]failed[/] (never ok)"
     return cells

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -276,3 +277,16 @@ def test_table_on_an_80_column_terminal_keeps_names_and_memory_whole() -> None:
     wide.print(status_table(rows, backups_known=True))
     header = wide.export_text().splitlines()[0].split()
     assert header[-4:] == ["MEMORY", "URL", "PORTS", "BACKUP"]
+
+
+def test_backup_cell_after_a_failed_attempt() -> None:
+    ago = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    rows = [
+        _row("first", None, None, backup_failed=True),  # its only attempt failed
+        _row("later", None, None, backup_failed=True, last_backup=ago),
+    ]
+    console = Console(width=250, record=True, color_system=None)
+    console.print(status_table(rows, backups_known=True))
+    lines = {line.split()[0]: line for line in console.export_text().splitlines()[1:] if line}
+    assert lines["first"].rstrip().endswith("failed (never ok)")
+    assert lines["later"].rstrip().endswith("failed, ok 3h ago")
