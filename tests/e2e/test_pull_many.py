@@ -215,3 +215,20 @@ def test_pull_goes_on_after_a_failing_stack_and_lists_what_pulled(
 
     assert run(["--site", str(root), "pull"]) == 1
     assert "pulled essentials: db" in capfd.readouterr().out
+
+
+def test_pull_with_no_engine_says_so_not_no_registry(
+    site_root: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from homestack.engine import docker as engine
+
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    engine.reset_client()
+    try:
+        assert run(["--site", str(site_root), "pull"]) == 1
+    finally:
+        engine.reset_client()  # the next test makes its own, with DOCKER_HOST restored
+    _, err = capfd.readouterr()
+    assert "no Docker engine answers at unix:///nonexistent/docker.sock" in err
+    assert "registry" not in err and "internet" not in err
+    assert "fix:" in err
