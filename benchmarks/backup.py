@@ -15,6 +15,7 @@ import os
 import random
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,8 @@ def main() -> int:
     parser.add_argument("--mib", type=int, default=1024, help="data size in MiB (default 1024)")
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp)")
     args = parser.parse_args()
+    # `timeout` and `kill` send SIGTERM: clean up as on Ctrl-C, not leave what was made
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if not shutil.which("zstd"):
         print("zstd is missing: apt-get install zstd", file=sys.stderr)
         return 2

@@ -18,10 +18,12 @@ Everything is created under a unique HOMESTACK_PREFIX and removed at the end.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -235,7 +237,13 @@ def seed_way(site: Path, graph: dict[str, list[str]], count: int) -> float:
 
 
 def main() -> None:
-    keep = "--keep" in sys.argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the site and its containers for inspection"
+    )
+    keep = parser.parse_args().keep
+    # `timeout` and `kill` send SIGTERM: clean up as on Ctrl-C instead of leaving 32 containers
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     prefix = f"hsb{uuid.uuid4().hex[:5]}_"
     env = {**os.environ, "HOMESTACK_PREFIX": prefix}
     os.environ["HOMESTACK_PREFIX"] = prefix

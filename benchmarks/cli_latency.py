@@ -16,6 +16,7 @@ import argparse
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -231,6 +232,8 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=200, help="generated catalog size")
     parser.add_argument("--keep", action="store_true", help="keep the generated catalog")
     args = parser.parse_args()
+    # `timeout` and `kill` send SIGTERM: clean up as on Ctrl-C, not leave what was made
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
     workdir = Path(tempfile.mkdtemp(prefix="homestack-bench-"))
     try:

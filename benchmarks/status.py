@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -77,6 +78,8 @@ def main() -> int:
     parser.add_argument("--containers", type=int, default=50)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    # `timeout` and `kill` send SIGTERM: clean up as on Ctrl-C, not leave what was made
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
     sys.path.insert(0, str(REPO / "src"))
     from homestack.catalog import Site
