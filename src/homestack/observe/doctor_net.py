@@ -64,6 +64,13 @@ def port_holder(protocol: str, port: int) -> str | None:
     return None
 
 
+MAX_PORT = 65535
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
 def _bind_error(host_ip: str, port: int, protocol: str) -> int | None:
     """None when the port could be bound now (it is free), else the errno."""
     address = host_ip or "0.0.0.0"  # noqa: S104 - a test bind, closed at once
@@ -110,6 +117,10 @@ def check_ports(site: Site, services: list[Service], api: Any) -> list[Check]:
             )
             for port in binding.published:
                 label = f"{binding.host_ip or '*'}:{port}/{binding.protocol}"
+                if not 0 < port <= MAX_PORT:  # bind() raised OverflowError: doctor crashed
+                    bad = f"{label}: {port} is not a port (1-{MAX_PORT})"
+                    problems.append((bad, _sentence(move)))
+                    continue
                 owners = held.get((binding.protocol, port), [])
                 if any(o[0] == project and o[1] == service.id for o in owners):
                     notes.append(f"{label} held by {service.id}")
