@@ -149,11 +149,13 @@ class _Cache:
         with contextlib.suppress(Exception):  # missing, unreadable or from another Python
             stored = marshal.loads(file.read_bytes())  # noqa: S302 - plain values we wrote
             if isinstance(stored, dict) and stored.get("version") == _CACHE_VERSION:
-                self.stored = stored["docs"]
+                docs = stored.get("docs")
+                self.stored = docs if isinstance(docs, dict) else {}
 
     def get(self, key: bytes, path: Path) -> YamlDoc | None:
         entry = self.stored.get(key) or self.used.get(key)
-        if entry is None:
+        if entry is None or not _well_formed(entry):  # absent, or a damaged cache: parse it
+            self.stored.pop(key, None)
             return None
         self.used[key] = entry
         data, lines, duplicates = marshal.loads(marshal.dumps(entry))  # noqa: S302 - a copy
@@ -174,6 +176,15 @@ class _Cache:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             payload = marshal.dumps({"version": _CACHE_VERSION, "docs": self.used})
             fsutil.write_atomic(self.file, payload, durable=False)  # a cache
+
+
+def _well_formed(entry: Any) -> bool:
+    return (
+        isinstance(entry, tuple)
+        and len(entry) == 3
+        and isinstance(entry[1], dict)
+        and isinstance(entry[2], list)
+    )
 
 
 _CACHE_VERSION = f"homestack-yaml-2 (core schema) {sys.version} {yaml.__version__}"

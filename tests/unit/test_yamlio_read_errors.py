@@ -26,3 +26,30 @@ def test_a_folder_in_place_of_the_file(tmp_path: Path) -> None:
     path.mkdir()
     with pytest.raises(BadInput, match="is a folder, not a file"):
         load(path)
+
+
+@pytest.mark.parametrize(
+    "docs",
+    [
+        [1, 2],  # not a mapping of entries
+        "text",
+        {"ENTRY": 5},  # an entry that is not (data, lines, duplicates)
+        {"ENTRY": ({"a": 9}, [], {})},
+    ],
+)
+def test_a_damaged_parse_cache_is_ignored(tmp_path: Path, docs: object) -> None:
+    """The cache in .homestack/ is homestack's own file, but a damaged one (another tool,
+    a bad disk) must cost a parse, not an internal error in every command."""
+    import hashlib
+    import marshal
+
+    from homestack import yamlio
+
+    text = "a: 1\n"
+    key = hashlib.blake2b(text.encode(), digest_size=20).digest()
+    if isinstance(docs, dict):
+        docs = {key: docs["ENTRY"]}
+    store = tmp_path / "yaml.marshal"
+    store.write_bytes(marshal.dumps({"version": yamlio._CACHE_VERSION, "docs": docs}))
+    with yamlio.cached(store):
+        assert yamlio.parse(text, Path("a.yaml")).data == {"a": 1}
