@@ -137,8 +137,18 @@ def start(site: Site, service: Service, timeout: float = 120) -> None:
     project_for(site, service).run("start", service.id, timeout=timeout)
 
 
-def pause(site: Site, service: Service) -> None:
-    project_for(site, service).run("pause", service.id, timeout=60)
+def pause(site: Site, service: Service, attempts: int = 3) -> None:
+    """Freeze the container. runc gives up ("unable to freeze") when a process will not
+    stop in time, e.g. on a busy machine right after a start: that is worth another try."""
+    for attempt in range(attempts):
+        try:
+            project_for(site, service).run("pause", service.id, timeout=60)
+        except CommandFailed as failed:
+            if "unable to freeze" not in failed.stderr or attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+        else:
+            return
 
 
 def unpause(site: Site, service: Service) -> None:
