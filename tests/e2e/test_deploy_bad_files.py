@@ -12,7 +12,7 @@ import pytest
 
 from conftest import remove_everything_named
 from homestack.cli.app import run
-from sitekit import make_site, service_yaml
+from sitekit import copy_catalog, make_site, service_yaml
 
 OLLAMA = "ai-stack/services/ollama.docker-compose.yaml"
 
@@ -144,3 +144,27 @@ def test_a_setting_compose_refuses_points_at_the_settings_file(
     assert "invalid IP address: 999.1.1.1" in err
     assert f"the setting (in {site_root / '.env'}" in err
     assert not (site_root / "secrets").exists()
+
+
+def test_a_setting_the_generated_configs_cannot_use_is_refused_before_secrets(
+    tmp_path: Path,
+    test_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """DOMAIN=https://home.arpa: the Caddyfile cannot be made; up said so only after it had
+    generated secrets and made DATA folders and networks."""
+    monkeypatch.setenv("HOMESTACK_PREFIX", test_prefix)
+    root = copy_catalog(tmp_path / "site")
+    (root / ".env").write_text(
+        (root / ".env.example").read_text(encoding="utf-8") + "DOMAIN=https://home.arpa\n",
+        encoding="utf-8",
+    )
+    try:
+        assert run(["--site", str(root), "up", "caddy"]) == 2
+    finally:
+        with contextlib.suppress(OSError):
+            remove_everything_named(test_prefix)
+    err = capsys.readouterr().err
+    assert "DOMAIN" in err and "is not a host name" in err
+    _untouched(root)

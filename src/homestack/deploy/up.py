@@ -612,6 +612,7 @@ def _up(
     timeout: float,
     listener: Listener,
 ) -> UpResult:
+    from ..generate import generate_all
     from . import standin as standin_mod
 
     started = time.monotonic()
@@ -622,6 +623,9 @@ def _up(
     preflight.check_projects(selection.projects.values())
     check_folder(site, site.data_root, "DATA_ROOT")
     check_folder(site, site.secrets_dir, "SECRETS_DIR")
+    # the generated configs rendered, not written: a setting they cannot use (DOMAIN) is bad
+    # input now, not after secrets and folders were made
+    generate_all(site, selection.services, dry_run=True)
     overrides: list[str] = []
     image = standin_mod.resolve_image(stand_in) if stand_in is not None else None
     if image is not None:
