@@ -159,3 +159,41 @@ def test_commands_in_a_fix_quote_a_path_with_spaces(
     with pytest.raises(OperationFailed) as drift:
         _check_volume(site, service, volumes)
     assert f"-v '{root}/DATA/ollama:/to'" in str(drift.value.hint)
+
+
+PUID_SAID = "PUID=100000000000 is not a numeric id (0 to 4294967294)"
+UID_SAID = "ollama runs as 100000000000:100000000000, which is not a user id"
+
+
+@pytest.mark.parametrize(
+    ("where", "said", "command"),
+    [
+        ("PUID", PUID_SAID, ["install", "data"]),
+        ("PUID", PUID_SAID, ["up", "ollama"]),  # secrets follow the container's user only
+        ("uid", UID_SAID, ["install", "data"]),
+        ("uid", UID_SAID, ["install", "secrets"]),
+        ("uid", UID_SAID, ["up", "ollama"]),
+    ],
+)
+def test_an_id_chown_cannot_use_is_bad_input_before_anything_is_made(
+    site_root: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    where: str,
+    said: str,
+) -> None:
+    """chown raised OverflowError (an internal error) after some folders or secrets were made."""
+    if where == "PUID":
+        _env(site_root, "PUID=100000000000")
+    else:
+        path = site_root / "ai-stack/services/ollama.docker-compose.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            text.replace("      gpu: optional", "      gpu: optional\n      uid: 100000000000")
+        )
+    before = _tree(site_root)
+    assert run(["--site", str(site_root), *command]) == 2
+    err = capsys.readouterr().err
+    assert said in err
+    assert "internal error" not in err
+    assert _tree(site_root) == before

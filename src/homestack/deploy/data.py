@@ -83,9 +83,9 @@ def owner_ids(site: Site) -> tuple[int, int]:
         if not raw:
             values.append(default)
             continue
-        if not raw.isdigit():
+        if not raw.isdigit() or int(raw) > MAX_ID:
             raise BadInput(
-                f"{key}={raw} is not a numeric id",
+                f"{key}={raw} is not a numeric id (0 to {MAX_ID})",
                 f"Set {key} to a number in .env (`id -u` / `id -g` print yours).",
                 file=site.root / ".env",
             )
@@ -93,11 +93,30 @@ def owner_ids(site: Site) -> tuple[int, int]:
     return values[0], values[1]
 
 
+#: the largest uid/gid chown accepts (2**32 - 1 means "leave unchanged")
+MAX_ID = 2**32 - 2
+
+
+def container_ids(site: Site, service: Service) -> tuple[int, int] | None:
+    """site.container_user(), refused when chown could not use it: a uid from x-homestack or
+    from `user: ${PUID}:${PGID}` past 2**32 made every chown an internal OverflowError."""
+    ids = site.container_user(service)
+    if ids is not None and max(ids) > MAX_ID:
+        raise BadInput(
+            f"{service.id} runs as {ids[0]}:{ids[1]}, which is not a user id (0 to {MAX_ID})",
+            "Fix x-homestack uid/gid or the compose `user:` (or PUID/PGID in .env, when it "
+            "uses them).",
+            file=service.file,
+            service=service.id,
+        )
+    return ids
+
+
 def service_owner(site: Site, service: Service) -> tuple[int, int]:
     """Who owns a service's data and config: the user its container runs as, else PUID:PGID.
     A root container with every capability dropped cannot write into a folder another user
     owns, so the owner must follow the container."""
-    return site.container_user(service) or owner_ids(site)
+    return container_ids(site, service) or owner_ids(site)
 
 
 def service_folders(site: Site, service: Service) -> list[tuple[Path, int]]:
@@ -191,6 +210,7 @@ def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -
             f"{uid}:{gid}"
         )
     check_folder(site, site.data_root, "DATA_ROOT")
+    owners = {s.id: service_owner(site, s) for s in services}  # ids chown can use, first
     # the volumes first: a drifted volume stops the run before any folder is made
     engine_volumes = _Volumes()
     volumes = [v for s in services if (v := _check_volume(site, s, engine_volumes)) is not None]
@@ -212,7 +232,7 @@ def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -
                 created.append(str(parent))
                 folders.append(FolderChange(str(parent), "", "create", f"{uid}:{gid}"))
         for service in services:
-            owner = service_owner(site, service)
+            owner = owners[service.id]
             backups = site.data_root / "backups" / service.id
             for path, mode in service_folders(site, service):
                 # DATA/backups/{service} belongs to homestack's PUID; data and config follow the

@@ -25,6 +25,7 @@ from typing import Any
 from ..catalog import Service, Site
 from ..errors import BadInput, OperationFailed
 from ..models import SecretSpec
+from .data import MAX_ID, container_ids
 from .folders import check_folder, folder_error
 
 ALPHABETS = {
@@ -106,7 +107,7 @@ def wanted_secrets(site: Site, services: list[Service]) -> list[Wanted]:
     for service in services:
         meta = service.meta
         # a secret is readable by the user the container runs as (spec, else the service's)
-        runs_as = site.container_user(service)
+        runs_as = container_ids(site, service)
         for spec in meta.secrets if meta else []:
             uid = spec.uid if spec.uid is not None else (runs_as[0] if runs_as else None)
             gid = spec.gid if spec.gid is not None else (runs_as[1] if runs_as else None)
@@ -114,6 +115,14 @@ def wanted_secrets(site: Site, services: list[Service]) -> list[Wanted]:
                 gid = uid
             if gid is not None and uid is None:
                 uid = os.geteuid()
+            if max(uid or 0, gid or 0) > MAX_ID:  # an x-homestack secret uid/gid
+                raise BadInput(
+                    f"secret {spec.name} of {service.id} is for {uid}:{gid}, which is not a "
+                    f"user id (0 to {MAX_ID})",
+                    "Fix the secret's uid/gid in x-homestack.",
+                    file=service.file,
+                    service=service.id,
+                )
             out.append(
                 Wanted(service.id, spec, site.secrets_dir / f"{service.id}_{spec.name}", uid, gid)
             )

@@ -37,6 +37,7 @@ from ..catalog import Service, Site
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..sitelock import site_lock
 from . import preflight
+from .data import owner_ids, service_owner
 from .folders import check_folder
 from .projects import (
     HASH_LABEL,
@@ -623,6 +624,9 @@ def _up(
     preflight.check_projects(selection.projects.values())
     check_folder(site, site.data_root, "DATA_ROOT")
     check_folder(site, site.secrets_dir, "SECRETS_DIR")
+    owner_ids(site)  # PUID/PGID and each container's uid:gid: ids chown can use
+    for service in selection.services:
+        service_owner(site, service)
     # the generated configs rendered, not written: a setting they cannot use (DOMAIN) is bad
     # input now, not after secrets and folders were made
     generate_all(site, selection.services, dry_run=True)
