@@ -33,7 +33,9 @@ def find_static_busybox() -> Path:
                 return path
     raise OperationFailed(
         "no static busybox found to build the stand-in image",
-        "Install Debian's busybox-static package: apt-get install busybox-static",
+        "Install Debian's busybox-static package: `sudo apt-get install busybox-static` "
+        "(or `sudo ./install-stack.sh`, whose `homestack install all` installs it with the "
+        "rest of the host's tools).",
     )
 
 

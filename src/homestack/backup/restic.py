@@ -21,7 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import CommandFailed, OperationFailed
 
-INSTALL_HINT = "Install restic: `apt-get install restic` (or `homestack install`)."
+INSTALL_HINT = (
+    "Install restic: `sudo apt-get install restic` (or `sudo ./install-stack.sh`, whose "
+    "`homestack install all` installs it with the rest of the host's tools)."
+)
 #: restic's exit code when it could not read some source files (the snapshot is still made)
 PARTIAL_SNAPSHOT = 3
 #: environment variables that would override what we pass; never inherited
