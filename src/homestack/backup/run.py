@@ -46,6 +46,8 @@ def select(site: Site, service: str | None, stack: str | None, every: bool) -> l
 def require_readable(site: Site, service: Service) -> None:
     """Refuse a service whose file or settings homestack cannot read: its backup settings
     (consistency, paths, dump command) are unknown, and compose would fail half-way anyway."""
+    from ..deploy.preflight import check_service_files
+
     site.stack_env(site.stacks[service.stack])  # raises on a broken .env layer, naming it
     for problem in service.problems:
         where = f" (line {problem.line})" if problem.line else ""
@@ -56,6 +58,40 @@ def require_readable(site: Site, service: Service) -> None:
             line=problem.line,
             service=service.id,
         )
+    check_service_files([service])  # a key given twice: Compose refuses the file
+
+
+def _consistency(service: Service) -> str | None:
+    spec = service.meta.backup if service.meta else BackupSpec()
+    return spec.consistency if spec is not None else None
+
+
+def preflight(site: Site, services: list[Service]) -> None:
+    """What every backup needs, checked before anything is written (the password above
+    all: a new one is announced as the only key to the backups): restic, DATA and the
+    secrets folder as folders, and the engine when a service is stopped, paused or dumped."""
+    restic_binary()
+    for setting, folder in (("DATA_ROOT", site.data_root), ("SECRETS_DIR", site.secrets_dir)):
+        if folder.exists() and not folder.is_dir():
+            raise BadInput(
+                f"{setting} is {folder}, which is a file, not a folder: nothing can be backed "
+                "up from it, nor a backup's state and password kept there",
+                f"Point {setting} in .env at a folder, or move {folder} away.",
+                file=folder,
+            )
+    if any(_consistency(s) in ("stop", "pause", "dump") for s in services):
+        from ..engine import docker as engine
+
+        engine.client()  # EngineUnavailable: "no Docker engine answers at …" + how to start it
+    try:
+        state_dir(site).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OperationFailed(
+            f"cannot make the backup state folder {state_dir(site)}: "
+            f"{error.strerror or error} ({error.filename or state_dir(site)})",
+            f"Check that DATA_ROOT ({site.data_root}) is a folder you may write (run "
+            "homestack as the user who owns it, or with sudo).",
+        ) from None
 
 
 def now_iso() -> str:
@@ -457,7 +493,11 @@ def backup(
     jobs: int = 1,
     progress: Callable[[BackupResult], None] | None = None,
 ) -> BackupRun:
-    """Back up each service (up to `jobs` at once); one failure does not stop the others."""
+    """Back up each service (up to `jobs` at once); one failure does not stop the others.
+
+    What all of them need (restic, DATA, the engine) is checked first: a failure there
+    raises before the password is generated or anything is written."""
+    preflight(site, services)
     _path, created = config.ensure_password(site)
     notices = [config.password_notice(_path)] if created else []
 
