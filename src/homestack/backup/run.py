@@ -94,6 +94,23 @@ def preflight(site: Site, services: list[Service]) -> None:
         ) from None
 
 
+def _running_image(site: Site, service: Service, notes: list[str]) -> str:
+    """The image the service's container runs (what `docker ps` shows: under --stand-in the
+    stand-in's); the compose file's image when it has no container (nothing runs), or
+    when no engine answers for a `none` backup, which copies files without it."""
+    declared = str(service.compose.get("image") or "")
+    try:
+        found = backup_ops.state(site, service)
+    except HomestackError as error:
+        reason = error.message.splitlines()[-1].strip() if error.message else "no answer"
+        notes.append(
+            f"Docker could not say which image {service.id} runs ({reason}): the snapshot "
+            f"is tagged with the compose file's image ({declared or 'unknown'})"
+        )
+        return declared
+    return (found.image if found.exists else "") or declared
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -186,6 +203,7 @@ def _backup_locked(
         _nothing_to_back_up(service)
     restic = open_repository(site, service.id, unlock=unlock)
     consistency = spec.consistency
+    notes: list[str] = []
     current = backup_ops.state(site, service) if consistency != "none" else None
     journal = Journal(
         service.id,
@@ -193,12 +211,14 @@ def _backup_locked(
         was_running=bool(current and current.running),
         was_paused=bool(current and current.paused),
     )
-    image = (current.image if current else "") or str(service.compose.get("image") or "")
+    if current is not None:
+        image = (current.image if current.exists else "") or str(service.compose.get("image") or "")
+    else:  # a live copy needs no engine, but the tag names the running image all the same
+        image = _running_image(site, service, notes)
     journal.save(folder)
     held: backup_ops.Container | None = None  # the container as the backup holds it
     change: str | None = None  # what someone did to it meanwhile
     summary: BackupSummary | None = None
-    notes: list[str] = []
     try:
         if consistency == "stop" and current and (current.running or current.paused):
             _phase(journal, folder, "stopping")
