@@ -9,6 +9,7 @@ call `Site.require_valid()` first.
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -326,18 +327,49 @@ def _did_you_mean(name: str, choices: list[str]) -> str | None:
     return f"Did you mean {', '.join(close)}?" if close else None
 
 
+def _is_loop(exc: Exception) -> bool:
+    """Path.resolve's symbolic-link loop: RuntimeError up to Python 3.12, OSError ELOOP after."""
+    return isinstance(exc, RuntimeError) or (isinstance(exc, OSError) and exc.errno == errno.ELOOP)
+
+
+def site_root(path: Path) -> Path:
+    """`path` resolved; BadInput when it is a symbolic-link loop, which cannot be a site."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        if not _is_loop(exc):
+            raise
+        raise BadInput(
+            f"{path} is not a homestack site (a symbolic-link loop)",
+            f"Point --site (or HOMESTACK_SITE) at the cloned repository itself; `ls -l {path}` "
+            "shows where the link points: replace the loop with a link to the repository.",
+            file=path,
+        ) from None
+
+
+def _absolute(path: Path) -> Path:
+    """`path` resolved, or as written (absolute) when it is a symbolic-link loop: what
+    then uses it fails naming the path, as for any other unusable folder."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        if not _is_loop(exc):
+            raise
+        return path.absolute()
+
+
 def find_root(start: Path | None = None) -> Path:
     """The site root: $HOMESTACK_SITE, else the nearest folder up with the base file."""
     env = os.environ.get("HOMESTACK_SITE")
     if env:
-        root = Path(env).resolve()
+        root = site_root(Path(env))
         if not (root / BASE_FILE).is_file():
             raise BadInput(
                 f"HOMESTACK_SITE={env} has no {BASE_FILE}",
                 "Point HOMESTACK_SITE (or --site) at the homestack repository.",
             )
         return root
-    here = (start or Path.cwd()).resolve()
+    here = site_root(start or Path.cwd())
     for folder in (here, *here.parents):
         if (folder / BASE_FILE).is_file():
             return folder
@@ -355,7 +387,7 @@ class Site:
 
     @classmethod
     def load(cls, root: Path | None = None) -> Site:
-        root = (root or find_root()).resolve()
+        root = site_root(root) if root is not None else find_root()
         if not (root / BASE_FILE).is_file():
             raise BadInput(
                 f"{root} is not a homestack site: {BASE_FILE} is missing",
@@ -504,9 +536,7 @@ class Site:
         env["HOMESTACK_ROOT"] = str(self.root)
         for key, default in (("DATA_ROOT", "DATA"), ("SECRETS_DIR", "secrets")):
             value = env.get(key) or default
-            env[key] = (
-                str((self.root / value).resolve()) if not Path(value).is_absolute() else value
-            )
+            env[key] = str(_absolute(self.root / value)) if not Path(value).is_absolute() else value
         return env
 
     def stack_env(self, stack: Stack) -> dict[str, str]:

@@ -107,11 +107,11 @@ def all_command(
 ) -> None:
     """The whole install: .env, drivers (check; --yes installs), Docker, networks, secrets,
     DATA, then every enabled stack up. Non-interactive; a second run changes nothing."""
-    from ..catalog import find_root
+    from ..catalog import find_root, site_root
     from ..deploy.up import raise_for
     from ..host.install_all import install_all
 
-    root = state.site_path.resolve() if state.site_path else find_root()
+    root = site_root(state.site_path) if state.site_path else find_root()
     image = stand_in_image if stand_in_image is not None else ("" if stand_in else None)
     echo = _echo(as_json)
     if dry_run:
