@@ -170,7 +170,14 @@ def _load_stack(folder: Path) -> Stack:
                 )
             )
     except FileNotFoundError:
-        problems.append(Problem("stack.missing", "stack.yaml is missing", stack_file))
+        problems.append(
+            Problem(
+                "stack.missing",
+                f"{folder.name}/stack.yaml is missing",
+                stack_file,
+                hint=STACK_MISSING_HINT,
+            )
+        )
     except BadInput as exc:
         problems.append(Problem("yaml.syntax", exc.message, stack_file, exc.line, hint=exc.hint))
 
@@ -226,6 +233,12 @@ def _load_stack(folder: Path) -> Stack:
             )
     problems += _listed_twice(listed, stack_file)
     return Stack(stack_id, folder, meta, listed, services, problems)
+
+
+STACK_MISSING_HINT = (
+    "Create stack.yaml with `description:` and a `services:` list (one `  - name` per line; "
+    "a commented line is a disabled service), or remove the folder if the stack is not used."
+)
 
 
 def _listed_twice(listed: list[ListedService], stack_file: Path) -> list[Problem]:
