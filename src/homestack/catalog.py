@@ -138,48 +138,80 @@ def parse_listed(text: str) -> list[ListedService]:
     return listed
 
 
-def _load_stack(folder: Path) -> Stack:
-    stack_id = folder.name.removesuffix(STACK_SUFFIX)
+def _require_mapping(data: object, text: str) -> None:
+    if data is not None and not isinstance(data, dict):
+        raise BadInput(
+            f"stack.yaml must be a mapping (description, depends_on, services), not {_kind(data)}",
+            "Write `description: …` and `services:` then one `  - name` per line at the "
+            "top level of the file, as the other stacks' stack.yaml do.",
+            line=_first_content_line(text),
+        )
+
+
+def _read_stack_file(folder: Path) -> tuple[StackMeta, list[ListedService], list[Problem]]:
+    """stack.yaml's metadata and listed services, with what is wrong in it."""
     stack_file = folder / "stack.yaml"
     problems: list[Problem] = []
-    meta = StackMeta()
-    listed: list[ListedService] = []
     try:
         text = yamlio.read_text(stack_file)
         doc = yamlio.parse(text, stack_file)
-        listed = parse_listed(text)
-        raw = doc.data if isinstance(doc.data, dict) else {}
-        if "services" in raw and raw["services"] is None:  # every line commented: disabled
-            raw = {**raw, "services": []}
-        try:
-            meta = parse(StackMeta, raw)
-        except SchemaError as exc:
-            problems.append(
-                _validation_problem("stack.schema", StackMeta, exc, doc, stack_file, None, ())
-            )
-        enabled_from_yaml = [str(name) for name in raw.get("services") or []]
-        if enabled_from_yaml != [s.name for s in listed if s.enabled]:
-            problems.append(
-                Problem(
-                    "stack.services",
-                    "the services list must be a plain list of names, one per line",
-                    stack_file,
-                    doc.line("services"),
-                    hint="Write `services:` then one `  - name` per line; comment a line to "
-                    "disable that service.",
-                )
-            )
     except FileNotFoundError:
+        missing = Problem(
+            "stack.missing",
+            f"{folder.name}/stack.yaml is missing",
+            stack_file,
+            None,
+            None,
+            STACK_MISSING_HINT,
+        )
+        return StackMeta(), [], [missing]
+    except BadInput as exc:
+        return (
+            StackMeta(),
+            [],
+            [Problem("yaml.syntax", exc.message, stack_file, exc.line, hint=exc.hint)],
+        )
+    listed = parse_listed(text)
+    try:
+        _require_mapping(doc.data, text)
+    except BadInput as exc:
+        return (
+            StackMeta(),
+            listed,
+            [Problem("stack.schema", exc.message, stack_file, exc.line, hint=exc.hint)],
+        )
+    meta = StackMeta()
+    raw = doc.data if isinstance(doc.data, dict) else {}
+    if "services" in raw and raw["services"] is None:  # every line commented: disabled
+        raw = {**raw, "services": []}
+    try:
+        meta = parse(StackMeta, raw)
+    except SchemaError as exc:
+        problems.append(
+            _validation_problem("stack.schema", StackMeta, exc, doc, stack_file, None, ())
+        )
+    listed_yaml = raw.get("services") or []
+    enabled_from_yaml = (
+        [str(name) for name in listed_yaml] if isinstance(listed_yaml, list) else None
+    )
+    if enabled_from_yaml != [s.name for s in listed if s.enabled]:
         problems.append(
             Problem(
-                "stack.missing",
-                f"{folder.name}/stack.yaml is missing",
+                "stack.services",
+                "the services list must be a plain list of names, one per line",
                 stack_file,
-                hint=STACK_MISSING_HINT,
+                doc.line("services"),
+                hint="Write `services:` then one `  - name` per line; comment a line to "
+                "disable that service.",
             )
         )
-    except BadInput as exc:
-        problems.append(Problem("yaml.syntax", exc.message, stack_file, exc.line, hint=exc.hint))
+    return meta, listed, problems
+
+
+def _load_stack(folder: Path) -> Stack:
+    stack_id = folder.name.removesuffix(STACK_SUFFIX)
+    stack_file = folder / "stack.yaml"
+    meta, listed, problems = _read_stack_file(folder)
 
     enabled_names = {s.name for s in listed if s.enabled}
     services: dict[str, Service] = {}
@@ -239,6 +271,26 @@ STACK_MISSING_HINT = (
     "Create stack.yaml with `description:` and a `services:` list (one `  - name` per line; "
     "a commented line is a disabled service), or remove the folder if the stack is not used."
 )
+
+
+def _first_content_line(text: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and stripped != "---":
+            return number
+    return 1
+
+
+def _kind(data: object) -> str:
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, str):
+        return f"the text {data[:40]!r}"
+    if isinstance(data, bool):
+        return f"the value {str(data).lower()}"
+    if isinstance(data, (int, float)):
+        return f"the number {data}"
+    return f"a {type(data).__name__}"
 
 
 def _listed_twice(listed: list[ListedService], stack_file: Path) -> list[Problem]:

@@ -35,3 +35,39 @@ def test_missing_stack_yaml_says_the_fix(
     assert code == 2
     assert "ai-stack/stack.yaml is missing" in said
     assert "fix: Create stack.yaml" in said
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "line"),
+    [
+        ("- ollama\n- webui\n", "not a list", 1),
+        ("# the ai stack\nollama\n", "not the text 'ollama'", 2),
+        ("42\n", "not the number 42", 1),
+    ],
+)
+def test_stack_yaml_that_is_not_a_mapping_is_refused_at_its_line(
+    site_root: Path, capsys: pytest.CaptureFixture[str], text: str, kind: str, line: int
+) -> None:
+    stack_file = site_root / "ai-stack" / "stack.yaml"
+    stack_file.write_text(text, encoding="utf-8")
+    code, said = _hs(capsys, "--site", str(site_root), "plan", "ai")
+    assert code == 2, said
+    assert f"stack.yaml must be a mapping (description, depends_on, services), {kind}" in said
+    assert f"{stack_file}:{line}" in said
+    assert "fix: Write `description: …` and `services:`" in said
+    code, said = _hs(capsys, "--site", str(site_root), "validate", "--offline", "ai")
+    assert code == 1
+    assert "stack.schema" in said and "must be a mapping" in said
+
+
+@pytest.mark.parametrize("value", ["ollama", "5", "{ollama: 1}", "true"])
+def test_stack_yaml_services_that_is_not_a_list_is_refused(
+    site_root: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    (site_root / "ai-stack" / "stack.yaml").write_text(
+        f"description: AI\nservices: {value}\n", encoding="utf-8"
+    )
+    code, said = _hs(capsys, "--site", str(site_root), "plan", "ai")
+    assert code == 2, said
+    assert "services: Input should be a valid list" in said
+    assert "internal error" not in said
