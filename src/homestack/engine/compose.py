@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -92,12 +91,9 @@ class ComposeProject:
         return args
 
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        derived = self.site.root_env
-        for key in ("HOMESTACK_ROOT", "DATA_ROOT", "SECRETS_DIR"):
-            env[key] = derived[key]
-        env["HOMESTACK_PREFIX"] = self.site.prefix
-        return env
+        """The process environment Compose runs with (Site.compose_environ: the one place
+        that says which derived settings win over the env files)."""
+        return self.site.compose_environ()
 
     def run(
         self,
