@@ -255,6 +255,45 @@ def _site_owner(root: Path) -> tuple[int, int] | None:
     return (info.st_uid, info.st_gid) if info.st_uid != 0 else None
 
 
+def hand_to_site_owner(root: Path, *paths: Path) -> None:
+    """Root working in a user's site: give `paths` (the state folder, the parse cache, a
+    lock) to the site folder's owner, so their own next command can open, replace and lock
+    them; "Permission denied" on a `.homestack` that a `sudo` run made is what they got.
+    Best effort (a path another process removed meanwhile is simply left)."""
+    owner = _site_owner(root)
+    if owner is None:
+        return
+    for path in paths:
+        with contextlib.suppress(OSError):
+            info = path.lstat()
+            if (info.st_uid, info.st_gid) != owner:
+                os.chown(path, *owner, follow_symlinks=False)
+
+
+def _denied_hint(root: Path) -> str:
+    """The fix for a lock homestack may not open: the real cause when it is a `.homestack`
+    that another user (a `sudo` run) owns, in a site folder this user owns."""
+    state = root / LOCK_FILE.parent
+    try:
+        state_uid, site_uid = state.stat().st_uid, root.stat().st_uid
+    except OSError:
+        state_uid = site_uid = -1
+    me = os.geteuid()
+    if state_uid not in (-1, me) and site_uid == me:
+        try:
+            import pwd
+
+            who = pwd.getpwuid(state_uid).pw_name
+        except (ImportError, KeyError):
+            who = f"uid {state_uid}"
+        return (
+            f"{state} belongs to {who} (a homestack command run with sudo or as {who}), "
+            f"though you own the site folder: `sudo chown -R $USER {state}`. Newer homestack "
+            "gives it to the site's owner itself."
+        )
+    return "Run homestack as the user who owns the site folder (or as root)."
+
+
 def _open_lock(path: Path) -> int:
     """Open (creating it readable by all) a lock file; never through a symlink, and without
     O_CREAT on a file that exists (protected_regular refuses that to root in /tmp)."""
@@ -273,25 +312,21 @@ def _open_lock(path: Path) -> int:
 
 
 def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: bool) -> int:
-    owner = _site_owner(spot.site) if spot.notes == spot.site / HOLDERS else None
+    own_site = spot.notes == spot.site / HOLDERS
     with contextlib.suppress(OSError):  # the notes are only for messages
-        made = not spot.notes.is_dir()
         spot.notes.mkdir(parents=True, exist_ok=True)
-        if made and owner is not None:
-            for path in (spot.notes.parent, spot.notes):
-                os.chown(path, *owner)
     try:
         # read-only is enough for flock: a site installed with sudo stays usable by its owner
-        existed = spot.lock.exists()
         fd = _open_lock(spot.lock)
-        if not existed and owner is not None:
-            with contextlib.suppress(OSError):
-                os.fchown(fd, *owner)
     except OSError as exc:
         raise OperationFailed(
             f"cannot open the lock {spot.lock} of {spot.what}: {exc.strerror}",
-            "Run homestack as the user who owns the site folder (or as root).",
+            _denied_hint(spot.site)
+            if own_site and isinstance(exc, PermissionError)
+            else "Run homestack as the user who owns the site folder (or as root).",
         ) from None
+    if own_site:  # root in a user's site: .homestack stays theirs (also one made earlier)
+        hand_to_site_owner(spot.site, spot.notes.parent, spot.notes, spot.lock)
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     said = False
     while True:

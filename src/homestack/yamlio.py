@@ -176,6 +176,17 @@ class _Cache:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             payload = marshal.dumps({"version": _CACHE_VERSION, "docs": self.used})
             fsutil.write_atomic(self.file, payload, durable=False)  # a cache
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """`sudo homestack …` in a user's site (SITE/.homestack/cache/…): the cache and its
+        folders stay the site owner's, so their own runs can replace it and make the lock
+        beside it."""
+        state = self.file.parent.parent
+        if state.name == ".homestack" and os.geteuid() == 0:
+            from .sitelock import hand_to_site_owner
+
+            hand_to_site_owner(state.parent, state, self.file.parent, self.file)
 
 
 def _well_formed(entry: Any) -> bool:
