@@ -7,7 +7,9 @@ own backup lock), but not beside a command that deploys. Without it a nightly
 `backup --all` and a `homestack up` could race: `up` starting a service that backup had
 stopped for a consistent copy, or backup starting one that `down` had just removed.
 
-A command that finds the site busy says once, on stderr, who holds it, and waits up to
+Each holder leaves a note naming its command as typed (`pid 4242, homestack restart media,
+since …`: cli.app hands the command line to note_invocation). A command that finds the site
+busy says once, on stderr, who holds it, and waits up to
 HOMESTACK_LOCK_TIMEOUT seconds (default 900; 0: do not wait), then fails with exit 1 naming
 the holder. The kernel drops an flock when its process dies, so a killed command never
 leaves the site locked. The lock is re-entrant within one process (`install all` runs `up`).
@@ -31,11 +33,12 @@ import fcntl
 import hashlib
 import os
 import re
+import shlex
 import stat
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +76,7 @@ class _Spot:
 
 
 _held: dict[Path, _Hold] = {}  # lock file → this process's hold
+_invocation: list[str] | None = None  # the CLI's words this process runs (note_invocation)
 _guard = threading.Lock()
 # one thread at a time takes a new hold: threads asking at once (`backup --all --jobs N`)
 # would each take an flock, and the second hold would replace the first
@@ -81,6 +85,37 @@ _taking = threading.Lock()
 
 class SiteBusy(OperationFailed):
     """Another homestack command is changing this site's containers."""
+
+
+def note_invocation(argv: Sequence[str] | None) -> None:
+    """The command line this process runs (cli.app sets it; global options such as --site
+    are left out): a holder's note and a wait then name the command as it was typed,
+    `homestack restart media`, where the code that locks knows only `restart`."""
+    global _invocation  # noqa: PLW0603 - one command line per process
+    if argv is None:
+        _invocation = None
+        return
+    words: list[str] = []
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--site":
+            skip = True
+        elif word != "--debug" and not word.startswith("--site="):
+            words.append(word)
+    _invocation = words or None
+
+
+def described(action: str) -> str:
+    """`action` (`up`, `install all`, `backup jellyfin`) as the user typed it when this
+    process's command line starts with it (`up media --stand-in`); else `action` itself
+    (`backup --all` holds the site per service: `backup jellyfin` says more)."""
+    words = _invocation
+    head = action.split()
+    if words and words[: len(head)] == head:
+        return shlex.join(words)
+    return action
 
 
 def _timeout() -> float:
@@ -338,7 +373,8 @@ def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: 
             if time.monotonic() >= deadline:
                 os.close(fd)
                 raise SiteBusy(
-                    f"{spot.what} is busy ({who}); `homestack {action}` waited {timeout:g} s",
+                    f"{spot.what} is busy ({who}); `homestack {described(action)}` waited "
+                    f"{timeout:g} s",
                     "Wait for that command to finish, then run this again (or raise "
                     "HOMESTACK_LOCK_TIMEOUT). A command that died frees it at once."
                     + (
@@ -354,7 +390,7 @@ def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: 
                 said = True
             time.sleep(POLL_S)
     since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    note = f"pid {os.getpid()}, homestack {action}, since {since}"
+    note = f"pid {os.getpid()}, homestack {described(action)}, since {since}"
     if spot.note_prefix:  # a prefix lock: say which site folder holds it
         note += f", site folder {spot.site}"
     with contextlib.suppress(OSError):

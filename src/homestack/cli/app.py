@@ -269,6 +269,9 @@ def _drop_output() -> None:
 def _run(argv: list[str]) -> int:
     argv = hoist_global_options(list(argv))
     debug = "--debug" in argv or os.environ.get("HOMESTACK_DEBUG") == "1"
+    from ..sitelock import note_invocation  # stdlib only: `ls` stays fast
+
+    note_invocation(argv)  # a site lock's holder note names the command as typed
     try:
         # standalone mode: Typer prints usage errors itself and exits 2 through SystemExit
         app(args=argv, prog_name="homestack")
