@@ -56,6 +56,15 @@ def test_backup_all_of_a_stand_in_rehearsal_works_end_to_end(
     (listed,) = status["services"]
     assert len(listed["snapshots"]) == 1
     assert any(t.startswith("image=homestack/standin") for t in listed["snapshots"][0]["tags"])
+    # every mode is tagged with the image the container runs: a live copy (none) too, not
+    # the compose file's (lscr.io/linuxserver/faster-whisper …)
+    for service in ("ollama", "faster-whisper", "libretranslate"):
+        listing = json.loads(_cli_json(capsys, site, "backups", service))
+        (tags,) = [snap["tags"] for snap in listing["services"][0]["snapshots"]]
+        assert [t for t in tags if t.startswith("image=")] == [f"image={standin_image}"], (
+            service,
+            tags,
+        )
     assert run(["--site", site, "down"]) == 0
 
 
