@@ -87,13 +87,49 @@ def _unquote(raw: str) -> tuple[str, bool]:
     return (raw[:hash_at] if hash_at >= 0 else raw).strip(), True
 
 
+def _closing_quote(text: str, quote: str, start: int) -> int:
+    """Where the quote opened just before `start` closes (-1: never), as Compose finds it:
+    across lines; in "double quotes" a backslash escapes the next character, in 'single
+    quotes' only a quote right after a backslash does not close."""
+    index = start
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and quote == '"':
+            index += 2
+            continue
+        if char == quote and not (quote == "'" and index > start and text[index - 1] == "\\"):
+            return index
+        index += 1
+    return -1
+
+
+def _unterminated(path: Path, number: int, key: str, quote: str, line: str) -> BadInput:
+    return BadInput(
+        f"{path}:{number}: unterminated quoted value: {key}= opens a {quote} that is never "
+        f"closed ({line.strip()[:60]!r}); Compose refuses the file",
+        f"Close the quote at the end of the value ({key}={quote}…{quote}) or remove it. A "
+        "value may span lines only between a pair of quotes.",
+        file=path,
+        line=number,
+    )
+
+
 def parse_env(text: str, path: Path) -> EnvFile:
+    """An env file as `docker compose --env-file` reads it: KEY=value, `export KEY=value`,
+    a bare KEY, comments; a quoted value may span lines and what follows its closing quote
+    on that line is read as the next statement; an unclosed quote is an error (BadInput)."""
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
     commented: set[str] = set()
     entries: list[Entry] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    pos = 0
+    while pos < len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        number = text.count("\n", 0, pos) + 1
+        line = text[pos:end]
         stripped = line.strip()
+        pos = end + 1
         if not stripped:
             continue
         if stripped.startswith("#"):
@@ -115,7 +151,24 @@ def parse_env(text: str, path: Path) -> EnvFile:
                 line=number,
             )
         key, raw = match.groups()
-        value, expand = _unquote(raw)
+        quote = raw[:1]
+        if quote in ("'", '"'):
+            opened = pos - len(line) - 1 + match.start(2)  # where raw starts in text
+            closed = _closing_quote(text, quote, opened + 1)
+            if closed < 0:
+                raise _unterminated(path, number, key, quote, line)
+            inner = text[opened + 1 : closed]
+            if quote == '"':
+                value, expand = _DOUBLE_ESCAPE.sub(_unescape, inner), True
+            else:
+                value, expand = inner.replace("\\'", "'"), False
+            after_end = text.find("\n", closed)
+            after_end = len(text) if after_end < 0 else after_end
+            after = text[closed + 1 : after_end].strip()
+            # Compose reads what follows the closing quote as the next statement
+            pos = after_end + 1 if not after or after.startswith("#") else closed + 1
+        else:
+            value, expand = _unquote(raw)
         values[key] = value
         lines[key] = number
         entries.append(Entry(key, value, expand))

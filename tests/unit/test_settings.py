@@ -246,12 +246,15 @@ def test_a_quoted_value_with_a_trailing_comment_is_unquoted_as_compose_does() ->
         'DOMAIN="home.lan"   # my domain\n'
         "TITLE='My # home' # shown on the start page\n"
         'ESCAPED="say \\"hi\\"" # a comment\n'
-        'GLUED="a"b\n'  # not a closed quote then a comment: kept as written
+        # Compose ends the value at its closing quote and reads `b` as the next statement
+        # (a bare KEY); `docker compose config` gives GLUED=a
+        'GLUED="a"b\n'
     )
     env = parse_env(text, Path(".env"))
     assert env.values == {
         "DOMAIN": "home.lan",  # was '"home.lan"', quotes and all, in generated configs
         "TITLE": "My # home",
         "ESCAPED": 'say "hi"',
-        "GLUED": '"a"b',
+        "GLUED": "a",
     }
+    assert env.entries[-1].key == "b" and env.entries[-1].value is None
