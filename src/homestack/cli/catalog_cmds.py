@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import ExitStatus
+from ..errors import BadInput, ExitStatus, HomestackError
 from .app import JsonOption, Names, app, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ..errors import CommandFailed
 
 
 @app.command("ls")
@@ -160,9 +163,14 @@ def config_command(
     as_json: JsonOption = False,
 ) -> None:
     """Print the merged compose model Compose will run, per stack."""
+    from ..errors import CommandFailed
     from ..validate import merged_config
 
-    result = merged_config(state.site(), stack)
+    site = state.site()
+    try:
+        result = merged_config(site, stack)
+    except CommandFailed as failed:
+        raise _compose_refused(failed, site.prefix) from None
 
     def render(res: Any, out: Console) -> None:
         import yaml
@@ -174,6 +182,31 @@ def config_command(
             out.print(f"[bold]# stack {name}[/]: no service enabled (`homestack enable NAME`)")
 
     emit(result, as_json, render)
+
+
+#: where compose-go says a file is wrong: "failed to parse FILE: line N: …" (YAML) and
+#: "failed to read FILE: line N: …" (an env file)
+_COMPOSE_WHERE = re.compile(r"failed to (?:parse|read) (?P<file>\S+?): line (?P<line>\d+)")
+
+
+def _compose_refused(failed: CommandFailed, prefix: str) -> HomestackError:
+    """`docker compose config` exiting 1 is Compose refusing the files (a duplicate key,
+    `services:` not a mapping, an env file it cannot read): bad input, with the way to see
+    every problem with its fix. A timeout or a crash stays a failed operation."""
+    if failed.returncode != 1:
+        return failed
+    args = failed.command
+    project = args[args.index("-p") + 1] if "-p" in args[:-1] else ""
+    stack = project.removeprefix(prefix) or "STACK"
+    reason = "\n".join(failed.stderr.strip().splitlines()[-10:]) or "(no reason given)"
+    where = _COMPOSE_WHERE.search(failed.stderr)
+    return BadInput(
+        f"Compose refuses the files of stack {stack}:\n{reason}",
+        f"Fix what it names; `homestack validate {stack}` lists every problem of the stack "
+        "with its file, line and fix.",
+        file=where["file"] if where else None,
+        line=int(where["line"]) if where else None,
+    )
 
 
 @app.command("validate")
