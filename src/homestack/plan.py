@@ -29,6 +29,11 @@ class Graph:
     needs: dict[str, set[str]]
     edges: list[Edge]
     unknown: list[tuple[Service, str]] = field(default_factory=list)
+    #: the needs that are only a compose depends_on with `required: false` (also in `needs`):
+    #: Compose starts the target first and waits for it, but starts the service even when the
+    #: target fails (a warning). A target not in the project is refused all the same
+    #: ("depends on undefined service"), so it is a need like any other for the plan.
+    optional: dict[str, set[str]] = field(default_factory=dict)
 
     def stack_needs(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {s.stack: set() for s in self.services.values()}
@@ -50,6 +55,18 @@ def compose_depends_on(service: Service) -> list[str]:
     return []
 
 
+def compose_required(service: Service, target: str) -> bool:
+    """False for a compose `depends_on: {target: {required: false}}`. Compose (v2.40) still
+    starts the target first and waits for its condition, but starts the service even when
+    the target fails to (a warning); a target that is not in the project is refused as for
+    any depends_on ("depends on undefined service")."""
+    raw = service.compose.get("depends_on")
+    if isinstance(raw, dict):
+        spec = raw.get(target)
+        return not (isinstance(spec, dict) and spec.get("required") is False)
+    return True
+
+
 def _stack_gate(stack: Stack) -> list[Service]:
     enabled = stack.enabled
     critical = [s for s in enabled if s.meta and s.meta.critical]
@@ -69,16 +86,24 @@ def build_graph(site: Site, services: list[Service] | None = None) -> Graph:
             continue
         graph.services[service.id] = service
         deps: set[str] = set()
+        soft: set[str] = set()
         for name in compose_depends_on(service):
             deps.add(name)
-            graph.edges.append(Edge(service.id, name, "compose depends_on"))
+            if compose_required(service, name):
+                graph.edges.append(Edge(service.id, name, "compose depends_on"))
+            else:
+                soft.add(name)
+                graph.edges.append(Edge(service.id, name, "compose depends_on (required: false)"))
+        hard = set(deps) - soft
         for name in service.meta.depends_on if service.meta else []:
             deps.add(name)
+            hard.add(name)
             graph.edges.append(Edge(service.id, name, "x-homestack depends_on"))
         for stack_id in site.stacks[service.stack].meta.depends_on:
             if stack_id in site.stacks:
                 for gate in _stack_gate(site.stacks[stack_id]):
                     deps.add(gate.id)
+                    hard.add(gate.id)
                     graph.edges.append(Edge(service.id, gate.id, f"stack depends_on {stack_id}"))
         resolved: set[str] = set()
         for name in deps:
@@ -89,6 +114,8 @@ def build_graph(site: Site, services: list[Service] | None = None) -> Graph:
             resolved.add(name)
             queue.append(target)
         graph.needs[service.id] = resolved
+        if soft & resolved - hard:
+            graph.optional[service.id] = soft & resolved - hard
     return graph
 
 
@@ -164,9 +191,17 @@ def selected_graph(site: Site, names: list[str] | None) -> tuple[list[Service] |
     _check_stack_needs(site, {s.stack for s in graph.services.values()})
     if graph.unknown:
         service, name = graph.unknown[0]
+        optional = name in compose_depends_on(service) and not compose_required(service, name)
         raise BadInput(
             f"{service.id} depends on {name!r}, which is not an enabled service",
-            f"Enable it (`homestack enable {name}`) or remove the dependency.",
+            f"Enable it (`homestack enable {name}`) or remove the dependency."
+            + (
+                " `required: false` does not help: Compose refuses a depends_on on a service "
+                "that is not in the project ('depends on undefined service'); it only lets "
+                f"{service.id} start when {name} fails."
+                if optional
+                else ""
+            ),
             file=service.file,
             service=service.id,
         )

@@ -77,9 +77,21 @@ def test_disabling_it_with_what_needs_it_is_quiet(
     assert not _enabled(site_root, "ollama")
 
 
-def test_a_disabled_dependent_or_an_optional_compose_dependency_does_not_count(
+def test_a_disabled_dependent_does_not_count(
     site_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    _hs(capsys, site_root, "disable", "open-webui", "anythingllm")
+    code, out = _hs(capsys, site_root, "disable", "ollama", "--no-dependents")
+    assert code == 0, out
+    assert "needs" not in out
+
+
+def test_an_optional_compose_dependency_counts(
+    site_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Compose refuses `required: false` on a service not in the project ('depends on
+    undefined service'; tests/integration/test_optional_depends_compose.py), so disabling
+    what it names leaves the stack refused like any other need."""
     _hs(capsys, site_root, "disable", "open-webui", "anythingllm")
     path = site_root / "ai-stack/services/libretranslate.docker-compose.yaml"
     text = path.read_text(encoding="utf-8")
@@ -87,8 +99,8 @@ def test_a_disabled_dependent_or_an_optional_compose_dependency_does_not_count(
     optional += "        required: false\n    image:"
     path.write_text(text.replace("    image:", optional, 1), encoding="utf-8")
     code, out = _hs(capsys, site_root, "disable", "ollama", "--no-dependents")
-    assert code == 0, out
-    assert "needs" not in out
+    assert code == 2, out
+    assert "ai/libretranslate needs ai/ollama (compose depends_on (required: false))" in out
 
 
 def test_a_service_that_needs_it_through_another_is_named_with_the_path(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalog import Service, Site
-from ..plan import compose_depends_on
+from ..plan import compose_depends_on, compose_required
 from .core import Finding, LintContext, Severity, rule
 
 if TYPE_CHECKING:
@@ -28,14 +28,6 @@ class Edge:
     kind: str  # "compose", "x-homestack", "stack"
     file: Path
     line: int | None
-
-
-def _compose_required(service: Service, target: str) -> bool:
-    raw = service.compose.get("depends_on")
-    if isinstance(raw, dict):
-        spec = raw.get(target)
-        return not (isinstance(spec, dict) and spec.get("required") is False)
-    return True
 
 
 def _own_edges(context: LintContext, service: Service) -> Iterator[Edge]:
@@ -222,10 +214,16 @@ def depends_unknown(context: LintContext) -> Iterator[Finding]:
                 )
                 hint = "Move it to x-homestack depends_on, which works across stacks."
             elif not target.enabled and service.enabled:
-                if edge.kind == "compose" and not _compose_required(service, edge.target):
-                    continue
                 message = f"{service.id} depends on {edge.target}, which is disabled"
                 hint = f"Enable it (`homestack enable {edge.target}`) or remove the dependency."
+                if edge.kind == "compose" and not compose_required(service, edge.target):
+                    # Compose (v2.40) refuses a depends_on on a service that is not in the
+                    # project, required or not: a disabled service's file is not passed
+                    message += (
+                        "; Compose refuses the stack all the same ('depends on undefined "
+                        "service'): required: false only lets it start when "
+                        f"{edge.target} fails to"
+                    )
             if message:
                 yield Finding(
                     "depends.unknown", severity, message, edge.file, edge.line, service.id, hint
@@ -248,7 +246,8 @@ def depends_unknown(context: LintContext) -> Iterator[Finding]:
 
 def enabled_dependents(site: Site, targets: Collection[str]) -> list[Dependent]:
     """The enabled services (targets excluded) that need one of `targets` through compose
-    `depends_on` (not `required: false`) or x-homestack `depends_on`, directly or through
+    `depends_on` (`required: false` too: Compose refuses a target that is not in the
+    project) or x-homestack `depends_on`, directly or through
     each other, each with its shortest path: what `disable` of the targets leaves without
     something it needs (depends.unknown, and `up` refuses them). stack.yaml depends_on is
     left out: a stack's gate is its enabled services, so disabling one only shrinks it."""
@@ -283,9 +282,9 @@ def enabled_dependents(site: Site, targets: Collection[str]) -> list[Dependent]:
 def _needs(service: Service) -> dict[str, set[str]]:
     """What one service needs for `up` to start it (name → why), as depends.unknown reads."""
     found: dict[str, set[str]] = {}
-    for name in compose_depends_on(service):
-        if _compose_required(service, name):
-            found.setdefault(name, set()).add("compose depends_on")
+    for name in compose_depends_on(service):  # required: false too: see depends.unknown
+        optional = "" if compose_required(service, name) else " (required: false)"
+        found.setdefault(name, set()).add(f"compose depends_on{optional}")
     for name in service.meta.depends_on if service.meta else []:
         found.setdefault(name, set()).add("x-homestack depends_on")
     return found
