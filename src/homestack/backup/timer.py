@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..catalog import Site
-from ..errors import BadInput, CommandFailed
+from ..errors import BadInput, CommandFailed, OperationFailed
 from .journal import write_atomic
 
 Scheduler = Literal["auto", "systemd", "cron"]
@@ -92,6 +92,32 @@ def render_cron(site: Site) -> dict[str, str]:
     return {UNIT: "# homestack: nightly backups, then prune (written by homestack)\n" + line}
 
 
+def _check_folder(folder: Path, *, given: bool, scheduler: str) -> None:
+    """The folder the files go to is one, or one folder away from being one: a --target
+    whose parent is missing is taken for a typo, not made as a chain of folders."""
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise BadInput(
+            f"{folder} is not a folder",
+            "point --target at a folder" if given else f"move {folder} away, then run again",
+        )
+    if given:
+        if not folder.parent.is_dir():
+            raise BadInput(
+                f"--target {folder}: its parent folder {folder.parent} does not exist",
+                f"check the path for a typo, or create it first (mkdir -p {folder.parent})",
+            )
+        return  # one new folder, as asked
+    what = "systemd" if scheduler == "systemd" else "cron"
+    raise OperationFailed(
+        f"{folder} does not exist: {what} is not installed on this machine",
+        "install cron (sudo apt-get install cron) or use --scheduler systemd"
+        if what == "cron"
+        else "use --scheduler cron, or --target FOLDER to write the units elsewhere",
+    )
+
+
 def install_timer(
     site: Site,
     *,
@@ -102,6 +128,7 @@ def install_timer(
     use = scheduler if scheduler != "auto" else ("systemd" if has_systemd() else "cron")
     files = render_systemd(site) if use == "systemd" else render_cron(site)
     folder = target or (SYSTEMD_DIR if use == "systemd" else CRON_DIR)
+    _check_folder(folder, given=target is not None, scheduler=use)
     placed = {str(folder / name): text for name, text in files.items()}
     if dry_run:
         return TimerResult(use, placed, written=False)

@@ -17,6 +17,7 @@ from homestack.backup.lock import ServiceBusy, ServiceLock
 from homestack.backup.manage import _prune_one
 from homestack.backup.timer import install_timer
 from homestack.catalog import Site
+from homestack.errors import BadInput
 
 
 def _site(tmp_path: Path, env: str = "") -> Site:
@@ -485,3 +486,21 @@ def test_nothing_to_back_up_fails_before_a_repository_is_made(tmp_path: Path) ->
     done = backup(site, [site.service("files")])  # DATA/files does not exist
     assert not done.ok and "nothing to back up" in (done.results[0].error or "")
     assert not (tmp_path / "DATA" / "backups" / "files").exists()
+
+
+def test_install_timer_refuses_a_target_whose_parent_is_missing(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    target = tmp_path / "no-such-folder" / "cron.d"  # a typo: never made as a chain
+    for dry_run in (True, False):
+        with pytest.raises(BadInput) as refused:
+            install_timer(site, target=target, scheduler="cron", dry_run=dry_run)
+        assert "parent folder" in refused.value.message and refused.value.hint
+    assert not (tmp_path / "no-such-folder").exists()
+
+
+def test_install_timer_refuses_a_target_that_is_a_file(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    (tmp_path / "units").write_text("keep me\n")
+    with pytest.raises(BadInput, match="is not a folder"):
+        install_timer(site, target=tmp_path / "units", scheduler="systemd")
+    assert (tmp_path / "units").read_text() == "keep me\n"
