@@ -234,6 +234,12 @@ PLANTS = [
         },
     ),
     Plant(
+        "env.domain",
+        {"ai-stack/.env": f"DOMAIN=ai.elsewhere.lan  {MARK}\n"},
+        "ai-stack/.env",
+        enable=(),
+    ),
+    Plant(
         "security.privileged",
         {PLANTED: edit("    restart:", f"    privileged: true  {MARK}\n    restart:")},
     ),

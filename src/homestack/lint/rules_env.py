@@ -168,3 +168,49 @@ def env_timezone(context: LintContext) -> Iterator[Finding]:
             service.id if file.parent == service.env_dir else None,
             problem.hint,
         )
+
+
+def _domain(env: Mapping[str, str]) -> str:
+    """DOMAIN as generate reads it (generate.view: unset or empty is home.arpa)."""
+    from ..generate.view import DEFAULT_DOMAIN
+
+    return (env.get("DOMAIN") or DEFAULT_DOMAIN).strip().strip(".")
+
+
+@rule("env.domain", "DOMAIN is set in the root .env only: the proxy serves one domain")
+def env_domain(context: LintContext) -> Iterator[Finding]:
+    """A DOMAIN in a stack's or a service's .env reaches that stack's services through
+    Compose (their own URLs: WEBUI_URL, GF_SERVER_ROOT_URL, …) but not the proxy: caddy (in
+    essentials), sign-on, DNS and the start page are generated for the root .env's DOMAIN,
+    one Caddyfile for the site. Reported where it differs, at the layer that sets it."""
+    if "DOMAIN" in os.environ:
+        return  # the process environment wins in every stack: one domain
+    site_domain = _domain(context.root_env)
+    root_layer = settings.layer_file(context.site.root)
+    reported: set[Path] = set()
+    for service in context.services:
+        value = _domain(context.service_env(service))
+        if value == site_domain:
+            continue
+        for path in reversed(context.layer_paths(service)):
+            layer = context.env_file(path)
+            if layer is None or "DOMAIN" not in layer.lines:
+                continue
+            if path == root_layer or path in reported:
+                break
+            reported.add(path)
+            relative = path.relative_to(context.site.root)
+            yield Finding(
+                "env.domain",
+                Severity.ERROR if service.enabled else Severity.WARNING,
+                f"DOMAIN in {relative} gives the {service.stack} stack {value!r} while the "
+                f"proxy serves {site_domain!r} (the root .env's): generate writes one "
+                "Caddyfile, sign-on and DNS for the root DOMAIN, so the URLs these services "
+                "are given name hosts the proxy does not serve",
+                path,
+                layer.lines["DOMAIN"],
+                service.id if path.parent == service.env_dir else None,
+                f"Delete DOMAIN from {relative} and set the site's domain once, in the root "
+                ".env (DOMAIN=…); every stack gets it from there.",
+            )
+            break

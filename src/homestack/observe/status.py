@@ -262,7 +262,7 @@ def collect_status(
         catalogued = stack.services.get(service_id)
         seen.add(service_id)
         info = infos.get(summary["Id"], {"State": {"Status": summary.get("State")}})
-        url = service_url(catalogued, envs[stack.id]) if catalogued else None
+        url = service_url(catalogued, _url_env(site, envs[stack.id])) if catalogued else None
         row = _row(service_id, stack, catalogued, summary, info, usage.get(summary["Id"]), url, now)
         row = _with_broken(row, broken.get((stack.id, service_id)), _unlisted(stack))
         when = backup_times.get(service_id)
@@ -289,7 +289,7 @@ def collect_status(
                     cpu_percent=None,
                     mem_used=None,
                     mem_limit=None,
-                    url=service_url(service, env),
+                    url=service_url(service, _url_env(site, env)),
                     ports=service_ports(service, env),
                     last_backup=_iso(backup.last_success) if backup else None,
                     backup_failed=bool(backup and backup.failed),
@@ -373,6 +373,16 @@ def _own_problems(service: Service) -> list[Problem]:
             "with its image and x-homestack block.",
         )
     ]
+
+
+def _url_env(site: Site, env: dict[str, str]) -> dict[str, str]:
+    """A URL is the proxy's: DOMAIN as generate writes the Caddyfile (the root .env or the
+    process environment), not a stack's own (lint env.domain reports that one)."""
+    out = dict(env)
+    out.pop("DOMAIN", None)
+    if domain := site.root_env.get("DOMAIN"):
+        out["DOMAIN"] = domain
+    return out
 
 
 def _stack_envs(

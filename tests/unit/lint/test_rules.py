@@ -536,6 +536,17 @@ FAILING = [
         {".env.example": f"BIND_ADDRESS=127.0.0.1\nDATA_ROOT=./DATA\nTZ=Not/AZone  {MARK}\n"},
         ".env.example",
     ),
+    Case(
+        "env.domain",
+        {"ai-stack/.env.example": f"# ai settings\nDOMAIN=ai.lan  {MARK}\n"},
+        "ai-stack/.env.example",
+    ),
+    Case(
+        "env.domain",
+        {"ai-stack/services/web/.env.example": f"DOMAIN=web.lan  {MARK}\n"},
+        "ai-stack/services/web/.env.example",
+        id="service-layer",
+    ),
 ]
 
 PASSING = [
@@ -730,6 +741,13 @@ PASSING = [
         ),
     ),
     Case("env.timezone", {".env.example": "BIND_ADDRESS=127.0.0.1\nTZ=Europe/Berlin\n"}),
+    Case(
+        "env.domain",
+        {
+            ".env.example": "BIND_ADDRESS=127.0.0.1\nDOMAIN=home.lan\n",
+            "ai-stack/.env.example": "DOMAIN=${DOMAIN}\n",  # the same domain: fine
+        },
+    ),
 ]
 
 
