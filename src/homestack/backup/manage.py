@@ -14,6 +14,11 @@ from .restic import Restic, ResticFailed, Retention, restic_binary
 from .results import CheckResult, Listing, ManyResults, PruneResult, ServiceSnapshots, SnapshotInfo
 
 
+def _said(error: HomestackError) -> str:
+    """An error for a row of a table: its message and, when it has one, its fix."""
+    return f"{error.message} (fix: {error.hint})" if error.hint else error.message
+
+
 def _has_repository(restic: Restic) -> bool:
     if config.is_local(restic.repository):
         return (Path(restic.repository) / "config").is_file()
@@ -42,7 +47,7 @@ def list_backups(site: Site, services: list[Service], *, sizes: bool = True) -> 
             ]
             found.append(ServiceSnapshots(service.id, restic.repository, infos))
         except HomestackError as error:
-            found.append(ServiceSnapshots(service.id, restic.repository, [], error.message))
+            found.append(ServiceSnapshots(service.id, restic.repository, [], _said(error)))
     return Listing(found)
 
 
@@ -93,7 +98,7 @@ def verify(
                 CheckResult(service.id, False, mode, error.stderr.strip()[-4000:], error.message)
             )
         except HomestackError as error:
-            results.append(CheckResult(service.id, False, mode, error=error.message))
+            results.append(CheckResult(service.id, False, mode, error=_said(error)))
     return ManyResults("checks", results)
 
 
@@ -118,7 +123,7 @@ def prune(site: Site, services: list[Service], *, dry_run: bool = False) -> Many
                 results.append(_prune_one(restic, service.id, policy, dry_run))
         except HomestackError as error:
             results.append(
-                PruneResult(service.id, False, error=f"{error.message} (nothing deleted)")
+                PruneResult(service.id, False, error=f"{_said(error)} (nothing deleted)")
             )
     return ManyResults("prunes", results)
 

@@ -54,6 +54,10 @@ class WrongPassword(ResticFailed):
     """The password file does not open the repository."""
 
 
+class PasswordMissing(OperationFailed):
+    """The password file is not there: nothing can be opened."""
+
+
 class _Tolerant(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
@@ -216,6 +220,7 @@ class Restic:
         on_started: Callable[[subprocess.Popen[str]], None] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         command = self.command(args, json_output=json_output)
+        self._require_password()
         try:
             process = subprocess.Popen(
                 command,
@@ -239,9 +244,25 @@ class Restic:
             raise _error_for(command, process.returncode, stderr, self.service)
         return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
+    def _require_password(self) -> None:
+        """Every restic command needs the password file: without it restic only says
+        "Resolving password failed", so name the file and what to do here."""
+        if self.password_file.is_file():
+            return
+        raise PasswordMissing(
+            f"the backup password file {self.password_file} is missing"
+            + (f" (backups of {self.service})" if self.service else ""),
+            "Put back the copy of it you kept when it was created (its first line is the "
+            "password); without it the existing backups cannot be opened. Only a new "
+            "repository can start without one: `homestack backup` creates the file then.",
+            file=self.password_file,
+            service=self.service,
+        )
+
     # ---- repository -------------------------------------------------------------------
     def is_initialized(self) -> bool:
         """True when the repository exists and the password opens it."""
+        self._require_password()
         done = subprocess.run(
             self.command(["cat", "config"], json_output=False),
             capture_output=True,
