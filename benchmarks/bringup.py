@@ -278,7 +278,7 @@ def main() -> None:
                 [*HOMESTACK, "--site", str(site), "down"], env=env, capture_output=True, check=False
             )
             sys.path.insert(0, str(REPO / "tests"))
-            from conftest import remove_everything_named
+            from enginekit import remove_everything_named
 
             remove_everything_named(prefix)
             shutil.rmtree(folder, ignore_errors=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from enginekit import remove_everything_named
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-TEST_LABEL = "homestack.test"
 
 
 def _engine_answers() -> bool:
@@ -80,22 +80,6 @@ def standin_image(docker_engine: str) -> str:
 def test_prefix() -> str:
     """A unique name prefix for projects, networks and volumes a test creates."""
     return f"hst{uuid.uuid4().hex[:6]}_"
-
-
-def remove_everything_named(prefix: str) -> None:
-    """Remove containers, networks and volumes whose names start with prefix."""
-
-    def ids(*args: str) -> list[str]:
-        done = subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
-        return [line for line in done.stdout.split() if line]
-
-    # compose names containers {project}-{service}-N, and every project starts with prefix
-    for cid in ids("ps", "-aq", "--filter", f"name=^/?{prefix}"):
-        subprocess.run(["docker", "rm", "-f", "-v", cid], capture_output=True, check=False)
-    for net in ids("network", "ls", "-q", "--filter", f"name={prefix}"):
-        subprocess.run(["docker", "network", "rm", net], capture_output=True, check=False)
-    for vol in ids("volume", "ls", "-q", "--filter", f"name={prefix}"):
-        subprocess.run(["docker", "volume", "rm", "-f", vol], capture_output=True, check=False)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import remove_everything_named
+from enginekit import remove_everything_named
 from homestack.cli.app import run
 from sitekit import copy_catalog, make_site, service_yaml
 

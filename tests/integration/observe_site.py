@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import TEST_LABEL
+from enginekit import TEST_LABEL
 from homestack.catalog import Site
 from homestack.engine.compose import ComposeProject
 from sitekit import external_networks, indented

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from observe_site import create_networks, start, write_site
 
-from conftest import remove_everything_named
+from enginekit import remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.checks import Check

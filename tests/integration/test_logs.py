@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from observe_site import container_state, create_networks, start, wait_for, write_site
 
-from conftest import remove_everything_named
+from enginekit import remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.logs import LogLine, LogQuery, follow_logs, history

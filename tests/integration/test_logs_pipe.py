@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from observe_site import container_state, create_networks, start, wait_for, write_site
 
-from conftest import remove_everything_named
+from enginekit import remove_everything_named
 from homestack.catalog import Site
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from observe_site import create_networks, start, wait_for, write_site
 
-from conftest import remove_everything_named
+from enginekit import remove_everything_named
 from homestack.cli.app import run
 from homestack.engine import usage
 from homestack.observe.status import DISABLED_RUNNING, MISSING, STOPPED, collect_status

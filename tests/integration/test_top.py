@@ -19,7 +19,7 @@ import pytest
 from observe_site import create_networks, start, wait_for, write_site
 from rich.console import Console
 
-from conftest import remove_everything_named
+from enginekit import remove_everything_named
 from homestack.catalog import Site
 from homestack.observe.status import collect_status
 from homestack.observe.top import run_top
