@@ -178,3 +178,10 @@ def test_backup_threads_entering_at_once_share_one_hold_and_free_it(
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nothing leaked: free for `up`
     finally:
         os.close(fd)
+
+
+def test_a_cli_run_does_not_leave_its_command_line_for_later_calls(tmp_path: Path) -> None:
+    from homestack.cli.app import run
+
+    run(["--site", str(tmp_path / "nowhere"), "up", "caddy"])  # fails: not a site
+    assert sitelock.described("up") == "up"  # not 'up caddy' from the run before

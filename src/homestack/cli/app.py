@@ -273,6 +273,13 @@ def _run(argv: list[str]) -> int:
 
     note_invocation(argv)  # a site lock's holder note names the command as typed
     try:
+        return _invoke(argv, debug)
+    finally:
+        note_invocation(None)  # run() in a long process (tests): the next call is not this one
+
+
+def _invoke(argv: list[str], debug: bool) -> int:
+    try:
         # standalone mode: Typer prints usage errors itself and exits 2 through SystemExit
         app(args=argv, prog_name="homestack")
     except SystemExit as done:
