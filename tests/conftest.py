@@ -59,6 +59,21 @@ def private_lock_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 
 
 @pytest.fixture(scope="session")
+def compose_cli() -> None:
+    """`docker compose config` needs the Compose v2 CLI, not an engine."""
+    docker = shutil.which("docker")
+    done = (
+        subprocess.run([docker, "compose", "version"], capture_output=True, check=False)
+        if docker
+        else None
+    )
+    if done is None or done.returncode != 0:
+        if IN_CI:
+            pytest.fail("docker compose is missing (CI=true: integration tests must run)")
+        pytest.skip("docker compose is not installed")
+
+
+@pytest.fixture(scope="session")
 def docker_engine() -> str:
     """A Docker engine that answers: skip locally without one; under CI=true that fails."""
     if _engine_answers() or _start_private_dockerd():

@@ -6,6 +6,8 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from homestack.catalog import NETWORKS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,3 +138,13 @@ def make_site(root: Path, extra: dict[str, str] | None = None) -> Path:
     }
     files.update(extra or {})
     return write_tree(root, files)
+
+
+def cli_output(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Run the CLI in this process: (exit code, what it printed on stdout and stderr)."""
+    from homestack.cli.app import run
+
+    capsys.readouterr()
+    code = run(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err

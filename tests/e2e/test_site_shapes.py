@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from homestack.cli.app import run
+from sitekit import cli_output as _hs
 from sitekit import make_site
 
 
@@ -17,13 +17,6 @@ def site_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("HOMESTACK_SITE", raising=False)
     monkeypatch.setenv("HOMESTACK_NO_CACHE", "1")
     return make_site(tmp_path / "site")
-
-
-def _hs(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    capsys.readouterr()
-    code = run(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 @pytest.mark.parametrize("command", ["plan", "up"])

@@ -4,8 +4,6 @@ runs it (ComposeProject: base file, service files, env layers, prefix)."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,21 +17,6 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 STACKS = sorted(p.name.removesuffix("-stack") for p in REPO.glob("*-stack") if p.is_dir())
-
-
-@pytest.fixture(scope="module")
-def compose_cli() -> None:
-    """`docker compose config` needs the Compose v2 CLI, not an engine."""
-    docker = shutil.which("docker")
-    done = (
-        subprocess.run([docker, "compose", "version"], capture_output=True, check=False)
-        if docker
-        else None
-    )
-    if done is None or done.returncode != 0:
-        if IN_CI:
-            pytest.fail("docker compose is missing (CI=true: integration tests must run)")
-        pytest.skip("docker compose is not installed")
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ passes them. Checked against the real Compose CLI (no engine needed)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,16 +30,6 @@ def _service(name: str) -> str:
         "      E_DATA: ${DATA_ROOT}\n      E_PREFIX: x${HOMESTACK_PREFIX}\n"
         "    networks:\n      - ai-services\n"
     )
-
-
-@pytest.fixture
-def compose_cli() -> None:
-    docker = shutil.which("docker")
-    done = subprocess.run(
-        [docker or "docker", "compose", "version"], capture_output=True, check=False
-    )
-    if done.returncode != 0:  # pragma: no cover - CI installs it
-        pytest.skip("docker compose is not installed")
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ literally (URLs read https://ollama."home.arpa/) and only Compose, later, refuse
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,16 +19,6 @@ from sitekit import external_networks, make_site, write_tree
 pytestmark = pytest.mark.integration
 
 VARS = ("FOO", "BAR", "BAZ")
-
-
-@pytest.fixture
-def compose_cli() -> None:
-    docker = shutil.which("docker")
-    done = subprocess.run(
-        [docker or "docker", "compose", "version"], capture_output=True, check=False
-    )
-    if done.returncode != 0:  # pragma: no cover - CI installs it
-        pytest.skip("docker compose is not installed")
 
 
 def _site(root: Path, env_text: str) -> Site:
