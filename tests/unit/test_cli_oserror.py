@@ -86,3 +86,17 @@ def test_a_bug_is_still_an_internal_error(
     monkeypatch.setattr(Site, "load", staticmethod(load))
     assert run(["--site", str(REPO), "ls"]) == 1
     assert "internal error: KeyError" in capsys.readouterr().err
+
+
+def test_python_311_symlink_loop_runtime_error_is_named_as_a_loop(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def load(root: Path) -> Site:
+        raise RuntimeError("Symlink loop from '/srv/site/secrets/x'")  # what 3.11's resolve says
+
+    monkeypatch.setattr(Site, "load", staticmethod(load))
+    assert run(["--site", str(REPO), "ls"]) == 1
+    err = capsys.readouterr().err
+    assert "/srv/site/secrets/x: Too many levels of symbolic links" in err
+    assert "replace the symbolic-link loop at /srv/site/secrets/x" in err
+    assert "internal error" not in err

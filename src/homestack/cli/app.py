@@ -185,6 +185,9 @@ _OS_FIXES = {
 }
 
 
+_LOOP = "Symlink loop from "
+
+
 def os_error(failed: OSError) -> HomestackError:
     """An OSError no caller turned into a message: the path, the system's reason, a fix."""
     from ..errors import OperationFailed
@@ -308,6 +311,11 @@ def _invoke(argv: list[str], debug: bool) -> int:
     except Exception as unexpected:  # a bug: say so plainly
         if debug:
             traceback.print_exc()
+        if isinstance(unexpected, RuntimeError) and str(unexpected).startswith(_LOOP):
+            # Python 3.11's Path.resolve() on a symbolic-link loop (3.13 raises OSError)
+            where = str(unexpected).removeprefix(_LOOP).strip("'\"")
+            render_error(os_error(OSError(errno.ELOOP, os.strerror(errno.ELOOP), where)))
+            return int(ExitStatus.FAILED)
         console(stderr=True).print(
             f"[bold red]internal error:[/] {type(unexpected).__name__}: {unexpected}\n"
             "  [bold]fix:[/] run again with --debug and report the traceback.",

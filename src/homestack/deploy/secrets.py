@@ -136,7 +136,12 @@ def check_file(path: Path, folder: Path) -> str | None:
     except FileNotFoundError:
         return None
     if stat.S_ISLNK(info.st_mode):
-        target = path.resolve()
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            target = path.resolve()
+        except (RuntimeError, OSError):  # a loop (RuntimeError before Python 3.13)
+            return "is a symlink that loops (it never reaches a file)"
         if not target.is_relative_to(folder.resolve()):
             return f"is a symlink pointing out of {folder} (to {target})"
         if not target.exists():
