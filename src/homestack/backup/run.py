@@ -486,7 +486,6 @@ def _put_back(
         Journal.clear(folder, service.id)  # nothing left to put back
         _removed(service, snapshot, dropped=dropped)
     notes: list[str] = []
-    left = {"stop": "exited", "pause": "paused"}.get(consistency, "running")
     if not current.running and not current.paused:  # exited, created, dead
         try:
             backup_ops.start(site, service)
@@ -495,11 +494,11 @@ def _put_back(
                 Journal.clear(folder, service.id)
                 _removed(service, snapshot, dropped=dropped)
             raise
-        if left != "exited":
+        if consistency != "stop":  # the backup's own stop is no news
             notes.append(f"homestack started {service.id} again (it was {current.state}).")
     elif current.paused and not journal.was_paused:
         backup_ops.unpause(site, service)
-        if left != "paused":
+        if consistency != "pause":  # nor its own pause
             notes.append(f"homestack unpaused {service.id}.")
     if journal.was_paused and not backup_ops.state(site, service).paused:
         backup_ops.pause(site, service)
