@@ -109,30 +109,10 @@ def test_an_error_longer_than_the_pipe_width_stays_one_line(
 
 
 def _rows(count: int) -> list[object]:
-    from homestack.observe.status import MISSING, StatusRow
+    from homestack.observe.status import no_container_row
 
     return [
-        StatusRow(
-            service=f"a-service-with-a-rather-long-name-{index}",
-            stack="media",
-            container=None,
-            enabled=True,
-            state="missing",
-            health=None,
-            health_output=None,
-            exit_code=None,
-            started_at=None,
-            uptime_s=None,
-            restarts=None,
-            cpu_percent=None,
-            mem_used=None,
-            mem_limit=None,
-            url=None,
-            ports=[],
-            last_backup=None,
-            backup_failed=False,
-            flag=MISSING,
-        )
+        no_container_row(f"a-service-with-a-rather-long-name-{index}", "media")
         for index in range(count)
     ]
 

@@ -274,32 +274,56 @@ def collect_status(
             env = envs[service.stack]
             backup = backup_times.get(service.id)
             rows.append(
-                StatusRow(
-                    service=service.id,
-                    stack=service.stack,
-                    container=None,
+                no_container_row(
+                    service.id,
+                    service.stack,
                     enabled=service.enabled,
-                    state="missing" if service.enabled else "disabled",
-                    health=None,
-                    health_output=None,
-                    exit_code=None,
-                    started_at=None,
-                    uptime_s=None,
-                    restarts=None,
-                    cpu_percent=None,
-                    mem_used=None,
-                    mem_limit=None,
                     url=service_url(service, _url_env(site, env)),
                     ports=service_ports(service, env),
                     last_backup=_iso(backup.last_success) if backup else None,
                     backup_failed=bool(backup and backup.failed),
-                    flag=MISSING if service.enabled else None,
                     broken_file=broken.get((service.stack, service.id)),
                 )
             )
     order = {stack.id: index for index, stack in enumerate(stacks)}
     rows.sort(key=lambda r: (order.get(r.stack, 99), r.service, r.container or ""))
     return StatusResult(rows, backups_known, now.isoformat(timespec="seconds"), problems)
+
+
+def no_container_row(
+    service: str,
+    stack: str,
+    *,
+    enabled: bool = True,
+    url: str | None = None,
+    ports: list[str] | None = None,
+    last_backup: str | None = None,
+    backup_failed: bool = False,
+    broken_file: str | None = None,
+) -> StatusRow:
+    """The row of a catalogued service with no container: missing when enabled."""
+    return StatusRow(
+        service=service,
+        stack=stack,
+        container=None,
+        enabled=enabled,
+        state="missing" if enabled else "disabled",
+        health=None,
+        health_output=None,
+        exit_code=None,
+        started_at=None,
+        uptime_s=None,
+        restarts=None,
+        cpu_percent=None,
+        mem_used=None,
+        mem_limit=None,
+        url=url,
+        ports=ports if ports is not None else [],
+        last_backup=last_backup,
+        backup_failed=backup_failed,
+        flag=MISSING if enabled else None,
+        broken_file=broken_file,
+    )
 
 
 def _relative(site: Site, path: Path | str | None) -> str:
