@@ -377,10 +377,10 @@ def pull(site: Site, names: list[str] | None = None) -> PullResult:
             return pull_failure(failed.stderr)
         return None if done.returncode == 0 else pull_failure(done.stderr or done.stdout)
 
-    reasons = parallel({f"{k[0]}\0{k[1]}": job for k, job in jobs.items()}, one, PULL_JOBS)
+    reasons = parallel(jobs, one, PULL_JOBS)
     result = PullResult({})
     for (stack_id, image), (_, services) in jobs.items():
-        reason = reasons[f"{stack_id}\0{image}"]
+        reason = reasons[(stack_id, image)]
         if reason is None:
             result.pulled.setdefault(stack_id, []).extend(services)
         else:

@@ -24,6 +24,7 @@ PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 HASH_LABEL = "com.docker.compose.config-hash"
 IMAGE_LABEL = "com.docker.compose.image"
+K = TypeVar("K")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -96,7 +97,7 @@ def _overlays(site: Site, stack: Stack) -> Mapping[str, list[str]]:
     return overlays_for(site, stack)
 
 
-def parallel(jobs: Mapping[str, T], work: Callable[[T], R], workers: int = 4) -> dict[str, R]:
+def parallel(jobs: Mapping[K, T], work: Callable[[T], R], workers: int = 4) -> dict[K, R]:
     """Run work(job) for each job in threads; returns key → result (exceptions re-raised)."""
     if not jobs:
         return {}
