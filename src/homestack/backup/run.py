@@ -94,13 +94,16 @@ def preflight(site: Site, services: list[Service]) -> None:
         ) from None
 
 
-def _running_image(site: Site, service: Service, notes: list[str]) -> str:
+def _running_image(
+    site: Site, service: Service, notes: list[str], found: backup_ops.ServiceState | None
+) -> str:
     """The image the service's container runs (what `docker ps` shows: under --stand-in the
-    stand-in's); the compose file's image when it has no container (nothing runs), or
-    when no engine answers for a `none` backup, which copies files without it."""
+    stand-in's; `found` when the backup already asked); the compose file's image when it
+    has no container (nothing runs), or when no engine answers for a `none` backup, which
+    copies files without it."""
     declared = str(service.compose.get("image") or "")
     try:
-        found = backup_ops.state(site, service)
+        found = found if found is not None else backup_ops.state(site, service)
     except HomestackError as error:
         reason = error.message.splitlines()[-1].strip() if error.message else "no answer"
         notes.append(
@@ -211,10 +214,8 @@ def _backup_locked(
         was_running=bool(current and current.running),
         was_paused=bool(current and current.paused),
     )
-    if current is not None:
-        image = (current.image if current.exists else "") or str(service.compose.get("image") or "")
-    else:  # a live copy needs no engine, but the tag names the running image all the same
-        image = _running_image(site, service, notes)
+    # a live copy (current None) needs no engine, but the tag names the running image all the same
+    image = _running_image(site, service, notes, current)
     journal.save(folder)
     held: backup_ops.Container | None = None  # the container as the backup holds it
     change: str | None = None  # what someone did to it meanwhile
