@@ -74,6 +74,11 @@ class _Spot:
     what: str  # "the site", "HOMESTACK_PREFIX=x (shared with another site folder)"
     site: Path
 
+    @property
+    def own_site(self) -> bool:
+        """The site's own lock (in SITE/.homestack), not the machine-wide prefix lock."""
+        return not self.note_prefix
+
 
 _held: dict[Path, _Hold] = {}  # lock file → this process's hold
 _invocation: list[str] | None = None  # the CLI's words this process runs (note_invocation)
@@ -347,7 +352,6 @@ def _open_lock(path: Path) -> int:
 
 
 def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: bool) -> int:
-    own_site = spot.notes == spot.site / HOLDERS
     with contextlib.suppress(OSError):  # the notes are only for messages
         spot.notes.mkdir(parents=True, exist_ok=True)
     try:
@@ -357,10 +361,10 @@ def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: 
         raise OperationFailed(
             f"cannot open the lock {spot.lock} of {spot.what}: {exc.strerror}",
             _denied_hint(spot.site)
-            if own_site and isinstance(exc, PermissionError)
+            if spot.own_site and isinstance(exc, PermissionError)
             else "Run homestack as the user who owns the site folder (or as root).",
         ) from None
-    if own_site:  # root in a user's site: .homestack stays theirs (also one made earlier)
+    if spot.own_site:  # root in a user's site: .homestack stays theirs (also one made earlier)
         hand_to_site_owner(spot.site, spot.notes.parent, spot.notes, spot.lock)
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     said = False
@@ -380,7 +384,7 @@ def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: 
                     + (
                         " Two checkouts with one HOMESTACK_PREFIX act on the same containers:"
                         " give each its own prefix in its .env."
-                        if spot.what != "the site"
+                        if not spot.own_site
                         else ""
                     ),
                 ) from None
@@ -391,7 +395,7 @@ def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: 
             time.sleep(POLL_S)
     since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     note = f"pid {os.getpid()}, homestack {described(action)}, since {since}"
-    if spot.note_prefix:  # a prefix lock: say which site folder holds it
+    if not spot.own_site:  # a prefix lock: say which site folder holds it
         note += f", site folder {spot.site}"
     with contextlib.suppress(OSError):
         path = spot.notes / f"{spot.note_prefix}{os.getpid()}"
