@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .engine.images import build_image, image_exists
@@ -24,19 +25,35 @@ CMD ["sh"]
 """
 
 
-def find_static_busybox() -> Path:
+def static_busybox(where: Callable[[str], Path] = Path) -> str | None:
+    """The first statically linked busybox among BUSYBOX_CANDIDATES, as its host path.
+
+    `where` maps a host path to the file to read (HostProbe.path, for a recorded host's root).
+    A dynamically linked busybox names its loader in its first bytes; the stand-in image has no
+    loader, so that one would not run there.
+    """
     for candidate in BUSYBOX_CANDIDATES:
-        path = Path(candidate)
-        if path.is_file():
-            head = path.read_bytes()[:4096]
-            if b"ld-linux" not in head and b"/lib64/ld" not in path.read_bytes()[:65536]:
-                return path
-    raise OperationFailed(
-        "no static busybox found to build the stand-in image",
-        "Install Debian's busybox-static package: `sudo apt-get install busybox-static` "
-        "(or `sudo ./install-stack.sh`, whose `homestack install all` installs it with the "
-        "rest of the host's tools).",
-    )
+        path = where(candidate)
+        try:
+            with path.open("rb") as binary:
+                head = binary.read(65536)
+        except OSError:  # missing, a folder, unreadable
+            continue
+        if b"ld-linux" not in head and b"/lib64/ld" not in head:
+            return candidate
+    return None
+
+
+def find_static_busybox() -> Path:
+    found = static_busybox()
+    if found is None:
+        raise OperationFailed(
+            "no static busybox found to build the stand-in image",
+            "Install Debian's busybox-static package: `sudo apt-get install busybox-static` "
+            "(or `sudo ./install-stack.sh`, whose `homestack install all` installs it with the "
+            "rest of the host's tools).",
+        )
+    return Path(found)
 
 
 def ensure_image(tag: str = DEFAULT_TAG) -> str:

@@ -11,9 +11,7 @@ to get it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..standin_image import BUSYBOX_CANDIDATES
+from ..standin_image import static_busybox
 from .osinfo import read_os
 from .probe import HostProbe
 from .steps import Echo, HostPlan, HostResult, Step, apt_install, apt_update, describe, execute
@@ -36,22 +34,10 @@ def restic_version(probe: HostProbe) -> str | None:
     return words[1]
 
 
-def static_busybox(probe: HostProbe) -> str | None:
-    """The first statically linked busybox on the host (the stand-in image copies it)."""
-    for candidate in BUSYBOX_CANDIDATES:
-        path: Path = probe.path(candidate)
-        if path.is_file():
-            with path.open("rb") as binary:
-                head = binary.read(65536)
-            if b"ld-linux" not in head and b"/lib64/ld" not in head:
-                return candidate
-    return None
-
-
 def plan_tools(probe: HostProbe) -> HostPlan:
     """Nothing when both are there; else apt steps on a supported system, or a note."""
     version = restic_version(probe)
-    busybox = static_busybox(probe)
+    busybox = static_busybox(probe.path)
     facts: dict[str, object] = {"restic": version, "busybox": busybox}
     missing = [
         package
