@@ -17,6 +17,7 @@ import hashlib
 import marshal
 import os
 import re
+import shlex
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -277,7 +278,8 @@ def read_text(path: Path) -> str:
     except OSError as exc:
         hint = "Make it readable by this user (check its owner and mode)."
         if exc.errno == errno.ELOOP:  # a link to itself, or round a chain of links
-            hint = f"Replace the symbolic link with the file itself (`ls -l {path}` shows it)."
+            shown = shlex.quote(str(path))
+            hint = f"Replace the symbolic link with the file itself (`ls -l {shown}` shows it)."
         raise BadInput(f"{path}: cannot read: {exc.strerror}", hint, file=path) from None
 
 

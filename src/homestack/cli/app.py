@@ -169,11 +169,11 @@ INTERRUPTED = 130  # the shell's code for a command ended by SIGINT
 
 #: the fix for the errno values a user can act on; other ones get the generic advice
 _OS_FIXES = {
-    errno.EACCES: "check its owner and mode (`ls -ld {path}`), or run homestack as the user "
+    errno.EACCES: "check its owner and mode (`ls -ld {quoted}`), or run homestack as the user "
     "who owns the site folder",
-    errno.EPERM: "check its owner and mode (`ls -ld {path}`), or run homestack as the user "
+    errno.EPERM: "check its owner and mode (`ls -ld {quoted}`), or run homestack as the user "
     "who owns the site folder",
-    errno.ENOSPC: "free space on the disk that holds it (`df -h {path}`), then run the "
+    errno.ENOSPC: "free space on the disk that holds it (`df -h {quoted}`), then run the "
     "command again",
     errno.EDQUOT: "free space within your disk quota, then run the command again",
     errno.EROFS: "the file system is read-only: remount it read-write or move the site",
@@ -203,7 +203,11 @@ def os_error(failed: OSError) -> HomestackError:
     other = os.fsdecode(failed.filename2) if failed.filename2 else None
     where = f"{shown} -> {other}" if other else shown
     fix = _OS_FIXES.get(failed.errno or 0, "check {path}, then run the command again")
-    return OperationFailed(f"{where}: {reason}", hint=fix.format(path=shown))
+    import shlex
+
+    return OperationFailed(
+        f"{where}: {reason}", hint=fix.format(path=shown, quoted=shlex.quote(shown))
+    )
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:

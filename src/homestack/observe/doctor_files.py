@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,11 @@ BACKUP_FAIL_AGE = timedelta(days=7)
 
 def _mode(info: os.stat_result) -> str:
     return f"{stat.S_IMODE(info.st_mode):04o}"
+
+
+def _q(path: object) -> str:
+    """A path as a shell word, for fix commands a user pastes (a space in DATA_ROOT)."""
+    return shlex.quote(str(path))
 
 
 def check_secrets(site: Site, services: list[Service]) -> list[Check]:
@@ -42,7 +48,7 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
                     "secrets",
                     "secrets folder",
                     f"{folder} is open to others (mode {mode:04o})",
-                    f"Run `chmod {FOLDER_MODE:o} {folder}`.",
+                    f"Run `chmod {FOLDER_MODE:o} {_q(folder)}`.",
                 )
             )
     for item in wanted:
@@ -53,7 +59,8 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
         problem = check_file(item.path, folder)
         if problem:
             fix = (
-                f"Run `chmod {item.mode:o} {item.path}`, and change that secret if others read it."
+                f"Run `chmod {item.mode:o} {_q(item.path)}`, and change that secret if others "
+                "read it."
             )
             if "empty" in problem or "directory" in problem or "symlink" in problem:
                 fix = f"Move {item.path} away, then {install[0].lower()}{install[1:]}"
@@ -66,7 +73,7 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
                     "secrets",
                     name,
                     f"mode {_mode(info)}, expected {item.mode:04o}",
-                    f"Run `chmod {item.mode:o} {item.path}`.",
+                    f"Run `chmod {item.mode:o} {_q(item.path)}`.",
                 )
             )
             continue
@@ -77,7 +84,7 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
                     name,
                     f"owned by {info.st_uid}:{info.st_gid}; the container reads it as "
                     f"{item.uid}:{item.gid}",
-                    f"Run `chown {item.uid}:{item.gid} {item.path}` (or `homestack install "
+                    f"Run `chown {item.uid}:{item.gid} {_q(item.path)}` (or `homestack install "
                     "secrets` as root).",
                 )
             )
@@ -88,7 +95,7 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
                     "secrets",
                     name,
                     f"owned by uid {info.st_uid}, not by you or root",
-                    f"Run `chown {os.geteuid()} {item.path}`.",
+                    f"Run `chown {os.geteuid()} {_q(item.path)}`.",
                 )
             )
             continue
@@ -137,7 +144,7 @@ def check_data(site: Site, services: list[Service]) -> list[Check]:
                     "data",
                     name,
                     "; ".join(wrong),
-                    f"Run `chown -R {uid}:{gid} {site.data_root / service.id}` (and its "
+                    f"Run `chown -R {uid}:{gid} {_q(site.data_root / service.id)}` (and its "
                     "config folder), or `homestack install data` as root.",
                 )
             )

@@ -293,3 +293,30 @@ def test_a_bind_address_that_is_no_ip_address_fails(
     proxy = next(c for c in checks if c.name == "ports proxy")
     assert proxy.status == "fail" and "999.1.1.1 is not an address of this host" in proxy.detail
     assert "BIND_ADDRESS" in (proxy.fix or "")
+
+
+def test_fix_commands_quote_a_path_with_a_space(tmp_path: Path) -> None:
+    """A site under `/srv/home server` gets fix commands that paste into a shell as they are."""
+    root = tmp_path / "home server"
+    root.mkdir()
+    site = _site(root, {"app": "secrets: [{name: key}]\nuid: 4242\ngid: 4242"})
+    secrets = root / "secrets"
+    secrets.mkdir(mode=0o755)
+    secrets.chmod(0o755)
+    (secrets / "app_key").write_text("x" * 32)
+    (secrets / "app_key").chmod(0o644)
+    for folder in ("app", "config/app", "backups/app"):
+        (root / "DATA" / folder).mkdir(parents=True)
+    checks = {c.name: c for c in doctor_files.check_secrets(site, site.services(enabled_only=True))}
+    checks.update({c.name: c for c in doctor_files.check_data(site, site.services())})
+    assert checks["secrets folder"].fix == f"Run `chmod 700 '{secrets}'`."
+    assert f"Run `chmod 440 '{secrets / 'app_key'}'`" in (checks["secret app_key"].fix or "")
+    assert f"chown -R 4242:4242 '{root / 'DATA' / 'app'}'" in (checks["data app"].fix or "")
+
+
+def test_os_error_fix_quotes_the_path() -> None:
+    from homestack.cli.app import os_error
+
+    error = os_error(PermissionError(13, "Permission denied", "/srv/home server/.env"))
+    assert error.hint is not None
+    assert "`ls -ld '/srv/home server/.env'`" in error.hint
