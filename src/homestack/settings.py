@@ -179,7 +179,7 @@ def read_env(path: Path) -> EnvFile | None:
     from .yamlio import read_text  # the same fixes for a folder, a bad byte, a bad mode
 
     try:
-        text = read_text(path)
+        text = read_text(path, newline="")  # CRs as written: Compose keeps one in quotes
     except FileNotFoundError:
         return None
     return parse_env(text, path)

@@ -253,12 +253,15 @@ def _parse(text: str, path: Path) -> YamlDoc:
     return doc
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, *, newline: str | None = None) -> str:
     """A file's UTF-8 text; BadInput with the fix when it cannot be read (a missing file
-    raises FileNotFoundError: callers tell what it should contain)."""
+    raises FileNotFoundError: callers tell what it should contain). `newline` as for open():
+    "" keeps every CR (env files: Compose keeps a CR inside quotes)."""
     try:
+        with path.open(encoding="utf-8", newline=newline) as file:
+            text = file.read()
         # a BOM (Windows editors write one) is dropped, as Compose and YAML parsers do
-        return path.read_text(encoding="utf-8").removeprefix("\ufeff")
+        return text.removeprefix("\ufeff")
     except FileNotFoundError:
         raise
     except IsADirectoryError:

@@ -50,6 +50,10 @@ ACCEPTED = [
     'FOO="x\\\\"\n',  # an escaped backslash, then the closing quote
     "FOO='it\\'s'\n",
     'FOO="a"\r\nBAR=2\r\n',  # CRLF line ends
+    'FOO="one\r\ntwo"\r\nBAR=2\r\n',  # a CRLF inside quotes keeps its CR
+    "FOO='one\r\ntwo'\r\nBAR=plain \r\n",
+    'FOO=va\rlue\nBAR="x\ry"\n',  # a CR alone is no line break
+    "FOO=one\rBAR=two\n",
     'FOO=bar"\n',  # a quote inside an unquoted value is a character
     "FOO=a#b\nBAR=a #b\n",
 ]
