@@ -30,13 +30,34 @@ class PortBinding:
         return f"{ip}{host}->{self.target}/{self.protocol}"
 
 
+#: the highest port number; a published port outside 1-MAX_PORT is lint's ports.range
+MAX_PORT = 65535
+
+
 def _range(text: str) -> tuple[int, ...]:
+    """The host ports of `8080`, `8000-8002` (or `-5`, `70000`: kept for ports.range to
+    name); ValueError for text that is no port or range, or a range wider than every port
+    (1-4294967295 would have been four billion numbers)."""
     if not text:
         return ()
-    if "-" in text:
-        low, high = text.split("-", 1)
-        return tuple(range(int(low), int(high) + 1))
-    return (int(text),)
+    if text.startswith("-"):  # a negative number (ValueError for -5-10)
+        return (int(text),)
+    low, dash, high = text.partition("-")
+    first = int(low)
+    last = int(high) if dash else first
+    if not 0 <= last - first <= MAX_PORT:
+        raise ValueError(f"not a port range: {text}")
+    return tuple(range(first, last + 1))
+
+
+def port_variable(raw: Any) -> str | None:
+    """The variable a ports entry (as written, before interpolation) takes its host port
+    from, e.g. WEB_PORT in "${BIND_ADDRESS:-127.0.0.1}:${WEB_PORT:-8080}:80"."""
+    from .settings import variables_in
+
+    text = str(raw.get("published", "")) if isinstance(raw, dict) else str(raw)
+    names = [name for name, _ in variables_in(text) if name != "BIND_ADDRESS"]
+    return names[0] if names else None
 
 
 def parse_ports(entries: Any) -> tuple[list[PortBinding], list[tuple[int, str]]]:

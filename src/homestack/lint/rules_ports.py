@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog import Service
-from ..ports import PortBinding, parse_ports
+from ..ports import MAX_PORT, PortBinding, parse_ports, port_variable
 from .core import Finding, LintContext, Severity, rule
 
 _ANY = "*"
@@ -110,6 +111,49 @@ def ports_invalid(context: LintContext) -> Iterator[Finding]:
                 service.id,
                 'Write it as "${BIND_ADDRESS:-127.0.0.1}:8080:80" (quoted).',
             )
+
+
+def _set_at(context: LintContext, service: Service, variable: str) -> str:
+    """Where the service's env gets `variable` from: `file:line`, or the environment."""
+    if variable in os.environ:
+        return "the environment homestack runs in"
+    for path in reversed(context.layer_paths(service)):
+        layer = context.env_file(path)
+        if layer is not None and variable in layer.lines:
+            return f"{path.relative_to(context.site.root)}:{layer.lines[variable]}"
+    return "its default in the ports entry"
+
+
+@rule("ports.range", "published host ports are 1-65535")
+def ports_range(context: LintContext) -> Iterator[Finding]:
+    for item in _published(context):
+        outside = [p for p in item.binding.published if not 0 < p <= MAX_PORT]
+        if not outside:
+            continue
+        shown = str(outside[0]) if len(outside) == 1 else f"{outside[0]}-{outside[-1]}"
+        why = (
+            "Docker would pick a random free port at each start"
+            if outside == [0]
+            else "Compose refuses it (invalid hostPort)"
+        )
+        raw_list = item.service.compose.get("ports")
+        raw = raw_list[item.binding.index] if isinstance(raw_list, list) else ""
+        variable = port_variable(raw)
+        move = (
+            f"Set {variable} (from {_set_at(context, item.service, variable)}) to a free port"
+            if variable
+            else f"Change the published port in {item.service.file.name} to a free port"
+        )
+        yield Finding(
+            "ports.range",
+            Severity.ERROR,
+            f"host port {shown}/{item.binding.protocol} of {item.service.id} is not a port "
+            f"(1-{MAX_PORT}): {why}",
+            item.service.file,
+            item.line,
+            item.service.id,
+            f"{move} between 1 and {MAX_PORT}.",
+        )
 
 
 @rule("ports.conflict", "no host port is published twice, across all stacks, enabled or not")

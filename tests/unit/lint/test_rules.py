@@ -338,6 +338,7 @@ FAILING = [
         id="undeclared-use",
     ),
     Case("ports.invalid", web(PORT_LINE, f'      - "abc:def"  {MARK}\n'), W),
+    Case("ports.range", web(PORT_LINE, f'      - "127.0.0.1:70000:80"  {MARK}\n'), W),
     Case(
         "service.container-name",
         web("    restart:", f"    container_name: web  {MARK}\n    restart:"),
@@ -708,6 +709,7 @@ PASSING = [
             API: service("api", port=18080).replace("${BIND_ADDRESS:-127.0.0.1}", "127.0.0.2"),
         },
     ),
+    Case("ports.range", web(PORT_LINE, '      - "127.0.0.1:65535:80"\n')),
     Case("ports.in-use", host_ports=False),
     Case("ports.all-interfaces", {".env": "BIND_ADDRESS=0.0.0.0\nDATA_ROOT=./DATA\n"}),
     Case(
