@@ -20,7 +20,15 @@ from typing import Any
 
 from . import settings, yamlio
 from .errors import BadInput, UnknownName
-from .models import GPU_VENDORS, HomestackMeta, SchemaError, StackMeta, keys_at, parse
+from .models import (
+    GPU_VENDORS,
+    MAX_ID,
+    HomestackMeta,
+    SchemaError,
+    StackMeta,
+    keys_at,
+    parse,
+)
 
 BASE_FILE = "base.docker-compose.yaml"
 SERVICE_SUFFIX = ".docker-compose.yaml"
@@ -338,6 +346,15 @@ def _validation_problem(
         else "stack.yaml holds description (text), depends_on (a list of stacks) and "
         "services (a list of names)."
     )
+    if (
+        loc
+        and loc[-1] in ("uid", "gid")
+        and first["type"] in ("less_than_equal", "greater_than_equal")
+    ):
+        hint = (
+            f"A user or group id is a number from 0 to {MAX_ID} (`id -u` / `id -g` print "
+            "yours; 0 is root)."
+        )
     if first["type"] in _UNKNOWN_KEY and loc and isinstance(loc[-1], str):
         known = keys_at(model, loc[:-1])
         message = f"{where}: unknown key"
@@ -622,9 +639,24 @@ class Site:
             return None
         text = settings.interpolate(str(user), self.stack_env(self.stacks[service.stack]))
         uid, _, gid = text.partition(":")
-        if uid.isdigit() and (gid == "" or gid.isdigit()):
-            return int(uid), int(gid or uid)
-        return None
+        if not (uid.isdigit() and (gid == "" or gid.isdigit())):
+            return None
+        ids = int(uid), int(gid or uid)
+        if max(ids) > MAX_ID:  # chown would fail with an OverflowError
+            variables = [name for name, _ in settings.variables_in(str(user))]
+            raise BadInput(
+                f"{service.id} runs as {ids[0]}:{ids[1]}, which is not a user id (0 to "
+                f"{MAX_ID}): `user: {user}` in {service.file.name}",
+                (
+                    f"Set {' / '.join(variables)} in .env to a number"
+                    if variables
+                    else "Write a number"
+                )
+                + f" from 0 to {MAX_ID} (`id -u` / `id -g` print yours).",
+                file=service.file,
+                service=service.id,
+            )
+        return ids
 
     @property
     def prefix(self) -> str:

@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # evaluated lazily: only pydantic (and `_Spec` below) read th
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 SECRET_NAME_PATTERN = r"^[a-z0-9][a-z0-9_]*$"
+#: the largest uid/gid chown accepts (2**32 - 1 means "leave unchanged")
+MAX_ID = 2**32 - 2
 GpuNeed = Literal["none", "optional", "required"]
 GpuVendor = Literal["nvidia", "amd", "intel"]
 GPU_VENDORS: tuple[GpuVendor, ...] = ("nvidia", "amd", "intel")
@@ -50,8 +52,12 @@ class SecretSpec:
             description="alnum: A-Z a-z 0-9; hex: 0-9 a-f; urlsafe: base64url; ascii: printable."
         ),
     ] = "alnum"
-    uid: Annotated[int | None, Field(ge=0, description="Owner inside the container.")] = None
-    gid: Annotated[int | None, Field(ge=0, description="Group inside the container.")] = None
+    uid: Annotated[
+        int | None, Field(ge=0, le=MAX_ID, description="Owner inside the container.")
+    ] = None
+    gid: Annotated[
+        int | None, Field(ge=0, le=MAX_ID, description="Group inside the container.")
+    ] = None
     description: str = ""
 
 
@@ -132,8 +138,10 @@ class HomestackMeta:
         Field(description="Services (any stack) that must be healthy before this one starts."),
     ] = field(default_factory=list)
     oneshot: Annotated[bool, Field(description="Runs to completion; needs no healthcheck.")] = False
-    uid: Annotated[int | None, Field(ge=0, description="User the container runs as.")] = None
-    gid: Annotated[int | None, Field(ge=0)] = None
+    uid: Annotated[
+        int | None, Field(ge=0, le=MAX_ID, description="User the container runs as.")
+    ] = None
+    gid: Annotated[int | None, Field(ge=0, le=MAX_ID)] = None
 
     @property
     def stateless(self) -> bool:

@@ -162,7 +162,8 @@ def test_commands_in_a_fix_quote_a_path_with_spaces(
 
 
 PUID_SAID = "PUID=100000000000 is not a numeric id (0 to 4294967294)"
-UID_SAID = "ollama runs as 100000000000:100000000000, which is not a user id"
+# refused where it is read (catalog: meta.schema), before deploy gets to chown
+UID_SAID = "services.ollama.x-homestack.uid: Input should be less than or equal to 4294967294"
 
 
 @pytest.mark.parametrize(
