@@ -14,7 +14,7 @@ import secrets as random
 from pathlib import Path
 from typing import Any
 
-from ..deploy.secrets import ALPHABETS, PRIVATE_MODE, write_new
+from ..deploy.secrets import ALPHABETS, PRIVATE_MODE
 from .files import GeneratedFile
 from .view import CatalogView, dump_yaml
 
@@ -45,18 +45,12 @@ def verify_password(password: str, digest: str) -> bool:
     return random.compare_digest(got, _ab64_decode(key))
 
 
-def admin_password(secrets_dir: Path, *, create: bool) -> str | None:
-    """The first user's password, made once (None on a dry run when it does not exist)."""
-    path = secrets_dir / ADMIN_SECRET
+def admin_password(secrets_dir: Path) -> str | None:
+    """The first user's password, when its secret exists."""
     try:
-        return path.read_text(encoding="utf-8").strip()
+        return (secrets_dir / ADMIN_SECRET).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        if not create:
-            return None
-    secrets_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    value = "".join(random.choice(ALPHABETS["alnum"]) for _ in range(24))
-    write_new(path, value, PRIVATE_MODE, None, None)
-    return value
+        return None
 
 
 def configuration(view: CatalogView) -> dict[str, Any]:
@@ -119,10 +113,21 @@ def generate(view: CatalogView, secrets_dir: Path, *, dry_run: bool) -> list[Gen
     if users_file.exists():
         out.append(GeneratedFile("authelia", users_file, "", 0o600, once=True))
         return out
-    password = admin_password(secrets_dir, create=not dry_run)
+    password = admin_password(secrets_dir)
+    new_secret: list[GeneratedFile] = []
+    if password is None:
+        # made in memory only: generate_all creates the secret file with the users file
+        # (never replacing one), and removes it again if the run fails
+        if not dry_run:
+            password = "".join(random.choice(ALPHABETS["alnum"]) for _ in range(24))
+        new_secret.append(
+            GeneratedFile(
+                "authelia", secrets_dir / ADMIN_SECRET, password or "", PRIVATE_MODE, secret=True
+            )
+        )
     digest = hash_password(password) if password is not None else "$pbkdf2-sha512$(dry run)"
     text = dump_yaml(
         users(view, digest), f"first user; password in secrets/{ADMIN_SECRET}", once=True
     )
     out.append(GeneratedFile("authelia", users_file, text, 0o600, once=True))
-    return out
+    return out + new_secret

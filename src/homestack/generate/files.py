@@ -8,7 +8,9 @@ are written only when absent.
 The files of one run are written as one change (`write_all`): each is first staged in a temp
 file beside its target (fsynced), then all are renamed into place; if any step fails, the
 targets already replaced get their previous file back (it was kept as a hard link) and the
-new ones are removed, so the services never mount half of a new set.
+new ones are removed, so the services never mount half of a new set. A new secret a file
+depends on (Authelia's admin password, hashed into its users file) is created just before
+them (`create_secrets`) and removed again if they fail.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class GeneratedFile:
     content: str
     mode: int = 0o644
     once: bool = False  # write only when absent: the user owns it afterwards
+    #: a homestack secret (under SECRETS_DIR): created with the run's files, never replacing
+    #: one (see create_secrets)
+    secret: bool = False
 
 
 def state_of(wanted: GeneratedFile) -> str:
@@ -78,6 +83,36 @@ def check_all(files: Sequence[GeneratedFile]) -> None:
                 file=wanted.path,
                 service=wanted.service,
             ) from None
+
+
+def create_secrets(files: Sequence[GeneratedFile]) -> list[Path]:
+    """Create these new secret files (0600, never replacing one: a secret that appeared
+    since it was planned fails the run, OperationFailed); what was made, folders included,
+    deepest last, for `remove_made` when a later step fails."""
+    from ..deploy.secrets import write_new
+
+    made: list[Path] = []
+    try:
+        for wanted in files:
+            folders = _new_folders(wanted.path.parent)
+            wanted.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            made += reversed(folders)
+            write_new(wanted.path, wanted.content, wanted.mode, None, None)
+            made.append(wanted.path)
+    except BaseException:
+        remove_made(made)
+        raise
+    return made
+
+
+def remove_made(made: Sequence[Path]) -> None:
+    """Take back what create_secrets made (files, then the folders made for them)."""
+    for path in reversed(made):
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                path.rmdir()  # only when empty
+            else:
+                path.unlink()
 
 
 def write_atomic(wanted: GeneratedFile) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..catalog import Service, Site
 from . import authelia, caddy, extras, homeassistant, homepage, prometheus
-from .files import GeneratedFile, check_all, state_of, write_all
+from .files import GeneratedFile, check_all, create_secrets, remove_made, state_of, write_all
 from .view import CatalogView
 
 
@@ -72,7 +72,8 @@ def generate_all(
     """Write (or, dry run, only report) every generated config; idempotent.
 
     Every file is rendered in memory and checked before the first is written, and the
-    changed ones are written as one change (files.write_all): all, or none of them."""
+    changed ones are written as one change (files.write_all): all, or none of them. A new
+    secret (Authelia's admin password) is created first and removed again if they fail."""
     changes: list[FileChange] = []
     pending: list[GeneratedFile] = []
     for wanted in planned(site, services, dry_run=dry_run):
@@ -82,5 +83,10 @@ def generate_all(
         changes.append(FileChange(wanted.service, str(wanted.path), action))
     check_all(pending)
     if not dry_run and pending:
-        write_all(pending)
+        made = create_secrets([f for f in pending if f.secret])
+        try:
+            write_all([f for f in pending if not f.secret])
+        except BaseException:
+            remove_made(made)  # a users file with its hash was not written either
+            raise
     return GenerateReport(changes, dry_run)

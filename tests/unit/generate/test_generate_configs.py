@@ -75,9 +75,14 @@ def test_the_first_user_has_a_pbkdf2_hash_of_the_generated_password(
     users = yaml.safe_load(files[1].content)["users"]
     digest = users["admin"]["password"]
     assert re.fullmatch(r"\$pbkdf2-sha512\$310000\$[A-Za-z0-9./]{22}\$[A-Za-z0-9./]{86}", digest)
-    secret = secrets_dir / authelia.ADMIN_SECRET
-    assert secret.stat().st_mode & 0o777 == 0o600
-    password = secret.read_text(encoding="utf-8")
+    secret = files[2]  # created by generate_all with the users file, not while rendering
+    assert (secret.path, secret.mode, secret.secret) == (
+        secrets_dir / authelia.ADMIN_SECRET,
+        0o600,
+        True,
+    )
+    assert not secret.path.exists()
+    password = secret.content
     assert authelia.verify_password(password, digest)
     assert not authelia.verify_password(password + "x", digest)
     assert password not in files[1].content
