@@ -8,7 +8,9 @@ are written only when absent.
 The files of one run are written as one change (`write_all`): each is first staged in a temp
 file beside its target (fsynced), then all are renamed into place; if any step fails, the
 targets already replaced get their previous file back (it was kept as a hard link) and the
-new ones are removed, so the services never mount half of a new set. A new secret a file
+new ones are removed, so the services never mount half of a new set. A run killed between
+those steps leaves the `.tmp` and `.old` names behind; the next run's `recover` removes them
+(or gives an `.old` whose file is gone its name back). A new secret a file
 depends on (Authelia's admin password, hashed into its users file) is created just before
 them (`create_secrets`) and removed again if they fail.
 """
@@ -16,8 +18,10 @@ them (`create_secrets`) and removed again if they fail.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,6 +149,66 @@ def _new_folders(folder: Path) -> list[Path]:
     return missing
 
 
+def _side_name(name: str, kind: str) -> str:
+    """`.NAME.PID.HEX.tmp|old`: a staged copy or the second name of a file being replaced;
+    the pid tells a later run whether the run that made it is still alive."""
+    return f".{name}.{os.getpid()}.{os.urandom(4).hex()}.{kind}"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this run writes nothing while it recovers
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def recover(files: Sequence[GeneratedFile]) -> bool:
+    """Clean up what a run killed between the steps of write_all left beside these files:
+    `.tmp` copies are removed, and an `.old` second name too while its file is there (that
+    file is the current one; this run rewrites the set anyway); an `.old` whose file is gone
+    is given the file's name again (the newest, when several), so nothing the user had is
+    lost. Names without a pid (older versions) count as left by a dead run; those of a run
+    still alive are not touched. True when a file was put back (plan again)."""
+    put_back = False
+    by_folder: dict[Path, set[str]] = {}
+    for wanted in files:
+        by_folder.setdefault(wanted.path.parent, set()).add(wanted.path.name)
+    for folder, names in by_folder.items():
+        try:
+            entries = sorted(
+                (p for p in folder.iterdir() if p.name.startswith(".")),
+                key=lambda p: p.lstat().st_mtime_ns,
+                reverse=True,  # the newest .old first
+            )
+        except OSError:
+            continue  # no folder yet (nothing to recover) or unreadable: write_all says
+        for entry in entries:
+            for name in names:
+                match = _leftover(name).match(entry.name)
+                if match is None or (match["pid"] and _alive(int(match["pid"]))):
+                    continue
+                target = folder / name
+                with contextlib.suppress(OSError):
+                    if match["kind"] == "old" and not os.path.lexists(target):
+                        os.link(entry, target, follow_symlinks=False)  # never over a file
+                        put_back = True
+                    entry.unlink()
+                break
+    return put_back
+
+
+@functools.cache
+def _leftover(name: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"^\.{re.escape(name)}\.(?:(?P<pid>\d+)\.)?[0-9a-f]{{8}}\.(?P<kind>tmp|old)$"
+    )
+
+
 def _stage(wanted: GeneratedFile, made: list[Path]) -> Path:
     """The content in a temp file beside the target (its mode and owner set, fsynced);
     the folders created for it are added to `made`."""
@@ -154,7 +218,7 @@ def _stage(wanted: GeneratedFile, made: list[Path]) -> Path:
     info = folder.stat()
     # the container's user owns DATA/config/{service}; the file follows the folder
     owner = (info.st_uid, info.st_gid) if os.geteuid() == 0 else None
-    tmp = folder / f".{wanted.path.name}.{os.urandom(4).hex()}.tmp"
+    tmp = folder / _side_name(wanted.path.name, "tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         view = memoryview(wanted.content.encode("utf-8"))
@@ -176,7 +240,7 @@ def _keep_old(path: Path) -> Path | None:
     """A second name for the file about to be replaced (None: there is none to keep)."""
     if not path.is_file() or path.is_symlink():
         return None
-    backup = path.with_name(f".{path.name}.{os.urandom(4).hex()}.old")
+    backup = path.with_name(_side_name(path.name, "old"))
     try:
         os.link(path, backup)  # the same inode: content, mode and owner as they were
     except OSError:

@@ -8,7 +8,15 @@ from typing import Any
 
 from ..catalog import Service, Site
 from . import authelia, caddy, extras, homeassistant, homepage, prometheus
-from .files import GeneratedFile, check_all, create_secrets, remove_made, state_of, write_all
+from .files import (
+    GeneratedFile,
+    check_all,
+    create_secrets,
+    recover,
+    remove_made,
+    state_of,
+    write_all,
+)
 from .view import CatalogView
 
 
@@ -76,7 +84,10 @@ def generate_all(
     secret (Authelia's admin password) is created first and removed again if they fail."""
     changes: list[FileChange] = []
     pending: list[GeneratedFile] = []
-    for wanted in planned(site, services, dry_run=dry_run):
+    wanted_files = planned(site, services, dry_run=dry_run)
+    if not dry_run and recover(wanted_files):  # a killed run's leftovers; a file put back
+        wanted_files = planned(site, services, dry_run=dry_run)  # may be a `once` one
+    for wanted in wanted_files:
         action = state_of(wanted)
         if action in ("create", "update"):
             pending.append(wanted)
