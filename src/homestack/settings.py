@@ -50,9 +50,6 @@ class EnvFile:
     entries: tuple[Entry, ...] = ()
 
 
-_QUOTED = re.compile(r"""^(?:'(?P<single>[^']*)'|"(?P<double>(?:[^"\\]|\\.)*)")\s*(?:#.*)?$""")
-
-
 #: escapes inside "double quotes", as Compose reads them, in one pass (`\\n` stays a backslash
 #: and an n); `\$` is a literal dollar, written `$$` for the expansion that follows
 _DOUBLE_ESCAPE = re.compile(r"\\(.)")
@@ -74,17 +71,11 @@ def _unescape(match: re.Match[str]) -> str:
     return _ESCAPES.get(match.group(1), match.group(0))  # an unknown escape stays as written
 
 
-def _unquote(raw: str) -> tuple[str, bool]:
-    """The value and whether Compose expands `${VAR}` in it (not in 'single quotes')."""
+def _unquoted(raw: str) -> str:
+    """A value written without quotes (parse_env reads quoted ones): it ends at " #"."""
     raw = raw.strip()
-    quoted = _QUOTED.match(raw)  # a quoted value, maybe followed by a comment
-    if quoted:
-        if quoted["single"] is not None:
-            return quoted["single"], False
-        return _DOUBLE_ESCAPE.sub(_unescape, quoted["double"]), True
-    # an unquoted value ends at " #"
     hash_at = raw.find(" #")
-    return (raw[:hash_at] if hash_at >= 0 else raw).strip(), True
+    return (raw[:hash_at] if hash_at >= 0 else raw).strip()
 
 
 def _closing_quote(text: str, quote: str, start: int) -> int:
@@ -168,7 +159,7 @@ def parse_env(text: str, path: Path) -> EnvFile:
             # Compose reads what follows the closing quote as the next statement
             pos = after_end + 1 if not after or after.startswith("#") else closed + 1
         else:
-            value, expand = _unquote(raw)
+            value, expand = _unquoted(raw), True
         values[key] = value
         lines[key] = number
         entries.append(Entry(key, value, expand))
@@ -267,10 +258,7 @@ def merge_layers(
     for env_file in files:
         if env_file is None:
             continue
-        entries = env_file.entries or tuple(
-            Entry(key, value, False) for key, value in env_file.values.items()
-        )
-        for entry in entries:
+        for entry in env_file.entries:
             if entry.value is None:
                 if entry.key in source:
                     merged[entry.key] = source[entry.key]
