@@ -119,11 +119,6 @@ def remove_made(made: Sequence[Path]) -> None:
                 path.unlink()
 
 
-def write_atomic(wanted: GeneratedFile) -> None:
-    """Replace `wanted.path` with its content in one rename; the folder's owner owns it."""
-    write_all([wanted])
-
-
 _HINT = (
     "Check that DATA_ROOT is writable by the user running homestack and has free space "
     "(`homestack install data` creates the folders), then run it again."
