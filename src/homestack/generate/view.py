@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ class CatalogView:
     @classmethod
     def of(cls, site: Site) -> CatalogView:
         env = site.root_env
-        domain = (env.get("DOMAIN") or DEFAULT_DOMAIN).strip().strip(".")
+        domain = site_domain(env)
         _check_domain(site, domain)
         enabled = site.services(enabled_only=True)
         stacks = {s.stack for s in enabled}
@@ -128,15 +129,25 @@ class CatalogView:
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 
+def site_domain(env: Mapping[str, str]) -> str:
+    """DOMAIN as the proxy serves it: unset or empty is home.arpa; no dots around it."""
+    return (env.get("DOMAIN") or DEFAULT_DOMAIN).strip().strip(".")
+
+
+def is_host_name(name: str) -> bool:
+    """Dot-separated labels of letters, digits and '-' (not first or last), 1-63 each."""
+    return all(_LABEL.match(label) for label in name.split("."))
+
+
 def _check_domain(site: Site, domain: str) -> None:
     """Every host name the proxy serves ends in DOMAIN: refuse one Caddy could not load."""
-    if all(_LABEL.match(label) for label in domain.split(".")):
+    if is_host_name(domain):
         return
     from_env = "DOMAIN" in os.environ
     layer = settings.layer_file(site.root)
     where = "the environment" if from_env or layer is None else layer.name
     bare = re.sub(r"^[a-z]+://|[/:].*$", "", domain)  # https://home.lan/ → home.lan
-    if not bare or not all(_LABEL.match(label) for label in bare.split(".")):
+    if not bare or not is_host_name(bare):
         bare = DEFAULT_DOMAIN
     raise BadInput(
         f"DOMAIN={domain!r} (from {where}) is not a host name: the proxy serves "

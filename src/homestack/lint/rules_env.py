@@ -170,19 +170,14 @@ def env_timezone(context: LintContext) -> Iterator[Finding]:
         )
 
 
-def _domain(env: Mapping[str, str]) -> str:
-    """DOMAIN as generate reads it (generate.view: unset or empty is home.arpa)."""
-    from ..generate.view import DEFAULT_DOMAIN
-
-    return (env.get("DOMAIN") or DEFAULT_DOMAIN).strip().strip(".")
-
-
 @rule("env.domain", "DOMAIN is set in the root .env only: the proxy serves one domain")
 def env_domain(context: LintContext) -> Iterator[Finding]:
     """A DOMAIN in a stack's or a service's .env reaches that stack's services through
     Compose (their own URLs: WEBUI_URL, GF_SERVER_ROOT_URL, …) but not the proxy: caddy (in
     essentials), sign-on, DNS and the start page are generated for the root .env's DOMAIN,
     one Caddyfile for the site. Reported where it differs, at the layer that sets it."""
+    from ..generate.view import site_domain as _domain  # DOMAIN as generate reads it
+
     if "DOMAIN" in os.environ:
         return  # the process environment wins in every stack: one domain
     site_domain = _domain(context.root_env)

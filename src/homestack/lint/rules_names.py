@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -274,9 +273,6 @@ def _secrets_of(context: LintContext, service: Service) -> Iterator[Finding]:
             )
 
 
-_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-
-
 def _subdomain_line(context: LintContext, service: Service) -> int | None:
     web = service.meta.web if service.meta else None
     if web is not None and web.subdomain:
@@ -286,13 +282,15 @@ def _subdomain_line(context: LintContext, service: Service) -> int | None:
 
 @rule("web.subdomain", "each enabled web UI has its own valid subdomain (the proxy's host name)")
 def web_subdomain(context: LintContext) -> Iterator[Finding]:
+    from ..generate.view import is_host_name  # what generate refuses in DOMAIN
+
     hosts: dict[str, list[Service]] = {}
     for service in context.services:
         web = service.meta.web if service.meta else None
         if web is None or not service.enabled:
             continue  # the proxy routes enabled services only
         host = web.subdomain or service.id
-        if not all(_LABEL.match(label) for label in host.split(".")):
+        if not is_host_name(host):
             yield Finding(
                 "web.subdomain",
                 Severity.ERROR,
