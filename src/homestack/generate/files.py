@@ -232,10 +232,17 @@ def _stage(wanted: GeneratedFile, made: list[Path]) -> Path:
 
 
 def _keep_old(path: Path) -> Path | None:
-    """A second name for the file about to be replaced (None: there is none to keep)."""
-    if not path.is_file() or path.is_symlink():
-        return None
+    """A second name for the file about to be replaced (None: there is none to keep). A
+    symbolic link the user put there is kept as the link, not as the file it points to."""
     backup = path.with_name(_side_name(path.name, "old"))
+    if path.is_symlink():
+        try:
+            os.link(path, backup, follow_symlinks=False)  # the link itself
+        except OSError:
+            backup.symlink_to(path.readlink())
+        return backup
+    if not path.is_file():
+        return None
     try:
         os.link(path, backup)  # the same inode: content, mode and owner as they were
     except OSError:
