@@ -11,6 +11,7 @@ from typing import Any
 from .. import fsutil
 from ..errors import BadInput
 from ..settings import timezone_problem
+from ..yamlio import read_text
 from .probe import HostProbe
 
 
@@ -95,7 +96,8 @@ def ensure_env(root: Path, probe: HostProbe, *, dry_run: bool = False) -> EnvRes
             f"{target} is not a file", "Move it away so that a new .env is made.", file=target
         )
     example = root / ".env.example"
-    text = example.read_text(encoding="utf-8") if example.is_file() else ""
+    # its bytes as they are (CRs too: Compose keeps one inside quotes), bad input when unreadable
+    text = read_text(example, newline="") if example.is_file() else ""
     filled: dict[str, str] = {}
     notes = []
     tz = detect_timezone(probe)
