@@ -113,15 +113,16 @@ def ports_invalid(context: LintContext) -> Iterator[Finding]:
             )
 
 
-def _set_at(context: LintContext, service: Service, variable: str) -> str:
-    """Where the service's env gets `variable` from: `file:line`, or the environment."""
+def _set_at(context: LintContext, service: Service, variable: str) -> str | None:
+    """Where the service's env gets `variable` from: `file:line`, the environment, or None
+    (no layer sets it: the ports entry's default is used)."""
     if variable in os.environ:
         return "the environment homestack runs in"
     for path in reversed(context.layer_paths(service)):
         layer = context.env_file(path)
         if layer is not None and variable in layer.lines:
             return f"{path.relative_to(context.site.root)}:{layer.lines[variable]}"
-    return "its default in the ports entry"
+    return None
 
 
 @rule("ports.range", "published host ports are 1-65535")
@@ -139,11 +140,16 @@ def ports_range(context: LintContext) -> Iterator[Finding]:
         raw_list = item.service.compose.get("ports")
         raw = raw_list[item.binding.index] if isinstance(raw_list, list) else ""
         variable = port_variable(raw)
-        move = (
-            f"Set {variable} (from {_set_at(context, item.service, variable)}) to a free port"
-            if variable
-            else f"Change the published port in {item.service.file.name} to a free port"
-        )
+        where = _set_at(context, item.service, variable) if variable else None
+        if variable and where:
+            move = f"Set {variable} (from {where}) to a free port"
+        elif variable:
+            move = (
+                f"Change the default of {variable} in {item.service.file.name} (or set "
+                f"{variable} in the service's .env) to a free port"
+            )
+        else:
+            move = f"Change the published port in {item.service.file.name} to a free port"
         yield Finding(
             "ports.range",
             Severity.ERROR,

@@ -69,6 +69,13 @@ def test_a_port_variable_names_the_env_file_that_sets_it(tmp_path: Path) -> None
     assert "ai-stack/services/web/.env:2" in finding.hint
 
 
+def test_a_port_variable_left_at_its_default_names_the_default(tmp_path: Path) -> None:
+    line = '      - "${BIND_ADDRESS:-127.0.0.1}:${WEB_PORT:-70000}:80"\n'
+    root = Case("ports.range", _web(line)).write(tmp_path)
+    (finding,) = _range_findings(root)
+    assert finding.hint.startswith("Change the default of WEB_PORT in web.docker-compose.yaml")
+
+
 def test_ports_in_range_pass(tmp_path: Path) -> None:
     ports = '      - "127.0.0.1:1:80"\n      - "127.0.0.1:65535:81"\n      - "8080"\n'
     root = Case("ports.range", _web(ports)).write(tmp_path)
