@@ -159,6 +159,9 @@ def test_top_refreshes_in_place_and_quits_cleanly_on_ctrl_c(status_site) -> None
         os.environ.update({"COLUMNS": "220", "LINES": "40", "TERM": "xterm"})
         root = str(status_site.root)
         argv = ["homestack", "--site", root, "top", "--sort", "mem", "--interval", "0.5"]
+        # as a terminal's shell starts it: pytest run as a background job (`pytest &`)
+        # inherits SIGINT ignored, and so would top
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execv(str(Path(sys.executable).parent / "homestack"), argv)  # noqa: S606
     output = b""
     deadline = time.monotonic() + 30
@@ -180,8 +183,17 @@ def test_top_refreshes_in_place_and_quits_cleanly_on_ctrl_c(status_site) -> None
                 break
             output += chunk
     finally:
-        _, status = os.waitpid(pid, 0)
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        for _ in range(100):  # 10 s for top to end after Ctrl-C
+            if ended:
+                break
+            time.sleep(0.1)
+            ended, status = os.waitpid(pid, os.WNOHANG)
+        if not ended:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
         os.close(fd)
+    assert ended, "top did not end within 10 s of SIGINT"
     text = output.decode("utf-8", "replace")
     assert text.count("homestack top") >= 2, text[-2000:]
     assert "sorted by mem" in text and "web" in text and "flappy" in text

@@ -86,6 +86,8 @@ class Terminal:
                 fcntl.ioctl(self.slave, termios.TIOCSCTTY, 0)
                 for fd in (0, 1, 2):
                     os.dup2(self.slave, fd)
+                # as a terminal starts a shell: a background `pytest &` has SIGINT ignored
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.execve(script, argv, env)  # noqa: S606
             finally:
                 os._exit(127)
