@@ -14,8 +14,8 @@ from typing import Any
 from ..catalog import Service, Site
 from ..engine import docker as engine
 from ..errors import HomestackError
-from ..ports import PortBinding, parse_ports
-from ..settings import interpolate_tree, variables_in
+from ..ports import MAX_PORT, PortBinding, parse_ports, port_variable
+from ..settings import interpolate_tree
 from .checks import Check, fail, ok, warn
 
 PROBE_TIMEOUT_S = 1
@@ -64,9 +64,6 @@ def port_holder(protocol: str, port: int) -> str | None:
     return None
 
 
-MAX_PORT = 65535
-
-
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
@@ -87,12 +84,6 @@ def _bind_error(host_ip: str, port: int, protocol: str) -> int | None:
     return None
 
 
-def _port_variable(raw: Any) -> str | None:
-    text = str(raw.get("published", "")) if isinstance(raw, dict) else str(raw)
-    names = [name for name, _ in variables_in(text) if name != "BIND_ADDRESS"]
-    return names[0] if names else None
-
-
 def service_bindings(site: Site, service: Service) -> list[tuple[PortBinding, Any]]:
     raw = service.compose.get("ports") or []
     env = site.stack_env(site.stacks[service.stack])
@@ -109,7 +100,7 @@ def check_ports(site: Site, services: list[Service], api: Any) -> list[Check]:
         notes: list[str] = []
         problems: list[tuple[str, str]] = []
         for binding, raw in service_bindings(site, service):
-            variable = _port_variable(raw)
+            variable = port_variable(raw)
             move = (
                 f"set {variable} to a free port in .env"
                 if variable
