@@ -24,13 +24,20 @@ class PortBinding:
     def all_interfaces(self) -> bool:
         return self.host_ip in ("", "0.0.0.0", "::", "[::]")  # noqa: S104 - we detect, not bind
 
+    def target_ports(self) -> tuple[int, ...]:
+        """The container ports (`80`, `8000-8002`); empty when the text is none."""
+        try:
+            return _range(self.target)
+        except ValueError:
+            return ()
+
     def label(self) -> str:
         host = ",".join(str(p) for p in self.published) or "auto"
         ip = f"{self.host_ip}:" if self.host_ip else ""
         return f"{ip}{host}->{self.target}/{self.protocol}"
 
 
-#: the highest port number; a published port outside 1-MAX_PORT is lint's ports.range
+#: the highest port number; a host or container port outside 1-MAX_PORT is lint's ports.range
 MAX_PORT = 65535
 
 

@@ -125,9 +125,10 @@ def _set_at(context: LintContext, service: Service, variable: str) -> str | None
     return None
 
 
-@rule("ports.range", "published host ports are 1-65535")
+@rule("ports.range", "published host ports and container ports are 1-65535")
 def ports_range(context: LintContext) -> Iterator[Finding]:
     for item in _published(context):
+        yield from _container_range(item)
         outside = [p for p in item.binding.published if not 0 < p <= MAX_PORT]
         if not outside:
             continue
@@ -160,6 +161,27 @@ def ports_range(context: LintContext) -> Iterator[Finding]:
             item.service.id,
             f"{move} between 1 and {MAX_PORT}.",
         )
+
+
+def _container_range(item: Published) -> Iterator[Finding]:
+    """Compose refuses `8080:70000` (invalid containerPort) and `8080:0` (missing a target
+    port); the engine refuses a long-syntax `target: 70000` only when the container is made."""
+    outside = [p for p in item.binding.target_ports() if not 0 < p <= MAX_PORT]
+    if not outside:
+        return
+    shown = str(outside[0]) if len(outside) == 1 else f"{outside[0]}-{outside[-1]}"
+    why = "a target port is missing" if outside == [0] else "invalid containerPort"
+    yield Finding(
+        "ports.range",
+        Severity.ERROR,
+        f"container port {shown}/{item.binding.protocol} of {item.service.id} is not a port "
+        f"(1-{MAX_PORT}): Compose refuses it ({why})",
+        item.service.file,
+        item.line,
+        item.service.id,
+        f"Change the container port in {item.service.file.name} to the port "
+        f"{item.service.id} listens on inside its container (1-{MAX_PORT}).",
+    )
 
 
 @rule("ports.conflict", "no host port is published twice, across all stacks, enabled or not")

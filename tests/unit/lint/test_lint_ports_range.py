@@ -99,3 +99,33 @@ def test_validate_offline_reports_it_and_exits_1(
     text = out.out + out.err
     assert "ports.range" in text
     assert "70000" in text
+
+
+@pytest.mark.parametrize(
+    ("ports", "shown", "why"),
+    [
+        (f'      - "127.0.0.1:18080:70000"  {MARK}\n', "70000", "invalid containerPort"),
+        (f'      - "127.0.0.1:18080:0"  {MARK}\n', "0", "a target port is missing"),
+        (f"      - target: 99999  {MARK}\n        published: 18080\n{LONG_IP}", "99999", ""),
+        (
+            f'      - "127.0.0.1:18080-18081:65535-65536"  {MARK}\n',
+            "65536",
+            "invalid containerPort",
+        ),
+    ],
+    ids=["short", "zero", "long", "range"],
+)
+def test_an_out_of_range_container_port_is_reported_at_its_line(
+    tmp_path: Path, ports: str, shown: str, why: str
+) -> None:
+    """Compose refuses `18080:70000` and `18080:0` in config; the engine refuses a long-syntax
+    `target: 99999` at create (measured: 'invalid port specification')."""
+    case = Case("ports.range", _web(ports), W)
+    root = case.write(tmp_path)
+    (finding,) = _range_findings(root)
+    assert finding.line == case.expected_line()
+    assert finding.service == "web"
+    assert f"container port {shown}/tcp of web is not a port (1-65535)" in finding.message
+    assert why in finding.message
+    assert "listens on inside its container" in finding.hint
+    assert "web.docker-compose.yaml" in finding.hint
