@@ -38,6 +38,8 @@ def service_file(stack: str, name: str, spec: dict[str, Any]) -> str:
         "security_opt": ["no-new-privileges:true"],
         "restart": spec.get("restart", "no"),
     }
+    if "depends_on" in spec:  # compose depends_on, as written in the service file
+        service["depends_on"] = spec["depends_on"]
     doc: dict[str, Any] = {
         "services": {name: service},
         "volumes": {

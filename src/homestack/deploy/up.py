@@ -14,11 +14,13 @@ image and is healthy is left alone; when every service is, `up` says so and retu
 
 Failure policy: a service that exits, turns unhealthy or is not healthy within the timeout
 fails `up` (exit 1) with its health-check output and last log lines. Nothing that depends on
-it is started. Services that do not depend on it still start, and everything already up is
-left running so the failure can be inspected (`homestack logs`, `docker inspect`); the failed
-container itself is left in place. With `--rollback`, every container this run created,
-recreated or started is stopped and removed instead (what was already running before is
-never touched).
+it is started, except a service whose compose depends_on names it with `required: false`:
+that one is started once it has failed, as Compose v2.40 does ("optional dependency …
+failed to start", a warning). Services that do not depend on it still start, and everything
+already up is left running so the failure can be inspected (`homestack logs`, `docker
+inspect`); the failed container itself is left in place. With `--rollback`, every container
+this run created, recreated or started is stopped and removed instead (what was already
+running before is never touched).
 """
 
 from __future__ import annotations
@@ -331,9 +333,17 @@ class _Scheduler:
 
         engine.start_container(container)
 
+    def _done_with(self, name: str, need: str) -> bool:
+        """`need` no longer holds `name` back: it is up, or it failed and `name` depends on
+        it with `required: false` (Compose v2.40 then starts `name` anyway, with a warning)."""
+        state = self.runs[need].state
+        return state in GOOD or (
+            state in BAD and need in self.selection.graph.optional.get(name, set())
+        )
+
     def _ready(self, name: str) -> bool:
         needs = self.selection.graph.needs.get(name, set())
-        return all(self.runs[n].state in GOOD for n in needs if n in self.runs)
+        return all(self._done_with(name, n) for n in needs if n in self.runs)
 
     def precreate(self) -> None:
         """Create (not start) in the background every service that has no container yet and
@@ -416,14 +426,21 @@ class _Scheduler:
         for name, run in self.runs.items():
             if run.state != "waiting":
                 continue
-            needs = graph.needs.get(name, set())
-            bad = [n for n in needs if n in self.runs and self.runs[n].state in BAD]
+            needs = sorted(n for n in graph.needs.get(name, set()) if n in self.runs)
+            optional = graph.optional.get(name, set())
+            bad = [n for n in needs if self.runs[n].state in BAD and n not in optional]
             if bad:
                 run.blocked_by = bad[0]
                 self._set(run, "blocked", f"not started: {bad[0]} failed")
                 continue
             held = run.stack in self.creating and name in self.to_create[run.stack]
-            if not held and all(self.runs[n].state in GOOD for n in needs if n in self.runs):
+            if not held and self._ready(name):
+                skipped = [n for n in needs if self.runs[n].state in BAD]
+                if skipped:
+                    run.detail = (
+                        f"started without {', '.join(skipped)}, which failed "
+                        "(depends_on required: false)"
+                    )
                 ready.setdefault(run.stack, []).append(name)
         for stack_id, names in ready.items():
             project = self.selection.projects[stack_id]
