@@ -109,21 +109,28 @@ def test_up_refuses_a_stand_in_image_that_is_not_a_reference(
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("rehearsal", [[], ["--stand-in"]], ids=["real", "stand-in"])
 def test_what_compose_refuses_is_bad_input_before_anything_is_made(
-    site_root: Path, engine_cleanup: str, capsys: pytest.CaptureFixture[str]
+    site_root: Path,
+    engine_cleanup: str,
+    standin_image: str,
+    capsys: pytest.CaptureFixture[str],
+    rehearsal: list[str],
 ) -> None:
     """A key Compose's schema does not know: only Compose sees it; `up` reports it as bad
-    input (exit 2, Compose's reason, the validate hint) and has made no secret or network."""
+    input (exit 2, Compose's reason, the validate hint) and has made no secret or network;
+    under --stand-in not even its override file (DATA/.homestack/standin/…)."""
     text = service_yaml("ollama").replace(
         "    restart: unless-stopped\n", "    restart: unless-stopped\n    bogus_key: 1\n"
     )
     (site_root / OLLAMA).write_text(text, encoding="utf-8")
-    assert run(["--site", str(site_root), "up", "ollama"]) == 2
+    assert run(["--site", str(site_root), "up", "ollama", *rehearsal]) == 2
     err = capsys.readouterr().err
     assert "Compose refuses the files of stack ai" in err
     assert "bogus_key" in err
     assert "homestack validate ai" in err
     assert not (site_root / "secrets").exists()
+    assert not (site_root / "DATA" / ".homestack" / "standin").exists()
     networks = subprocess.run(
         ["docker", "network", "ls", "-q", "--filter", f"name={engine_cleanup}"],
         capture_output=True,

@@ -220,10 +220,18 @@ _REFERENCE = re.compile(
 
 def resolve_image(image: str) -> str:
     """`--stand-in` with no value means the image built offline from static busybox."""
-    from ..standin_image import DEFAULT_TAG, ensure_image
+    from ..standin_image import ensure_image
+
+    return ensure_image() if check_image(image) else image
+
+
+def check_image(image: str) -> bool:
+    """BadInput unless `image` is an image reference; True when it names the stand-in built
+    offline (nothing is built here)."""
+    from ..standin_image import DEFAULT_TAG
 
     if image in ("", "default", DEFAULT_TAG):
-        return ensure_image()
+        return True
     if not _REFERENCE.fullmatch(image):
         raise BadInput(
             f"--stand-in image {image!r} is not an image reference",
@@ -231,7 +239,7 @@ def resolve_image(image: str) -> str:
             "registry.lan:5000/team/app:1.0 (lowercase path, no spaces), or give no image "
             "for the stand-in built offline.",
         )
-    return image
+    return False
 
 
 def image_of(service: Service, env: Mapping[str, str]) -> str:

@@ -648,6 +648,12 @@ def _up(
     # input now, not after secrets and folders were made
     generate_all(site, selection.services, dry_run=True)
     overrides: list[str] = []
+    if stand_in is not None:
+        standin_mod.check_image(stand_in)
+        # Compose checks the stacks' own files (remembered as a plain `up` does) before the
+        # stand-in image is built and its override written: nothing is made for files it
+        # refuses
+        parallel(selection.projects, _checked_hashes)
     image = standin_mod.resolve_image(stand_in) if stand_in is not None else None
     if image is not None:
         for project in selection.projects.values():
