@@ -112,6 +112,11 @@ def note_invocation(argv: Sequence[str] | None) -> None:
     _invocation = words or None
 
 
+def invocation() -> list[str] | None:
+    """The CLI's words this process runs (note_invocation), None outside the CLI."""
+    return list(_invocation) if _invocation else None
+
+
 def described(action: str) -> str:
     """`action` (`up`, `install all`, `backup jellyfin`) as the user typed it when this
     process's command line starts with it (`up media --stand-in`); else `action` itself

@@ -99,7 +99,7 @@ def test_install_stack_stops_at_pull_then_stand_in_comes_up_and_rerun_changes_no
     assert first.returncode != 0, out
     assert "cannot pull" in out and "no image registry is reachable" in out, out
     assert "127.0.0.1:5999/" in out  # the pull went to loopback, not out to a registry
-    assert "--stand-in" in out  # the hint names the way to rehearse
+    assert "./install-stack.sh --stand-in" in out  # the hint names the installer form
     assert "Traceback" not in out
     assert (clone / ".env").is_file() and "TZ=" in (clone / ".env").read_text()
     assert "networks: create network" in out

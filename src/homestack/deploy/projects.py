@@ -222,7 +222,20 @@ def pull_error(failures: list[tuple[str, str]], *, standin_hint: bool) -> Operat
     hint = "Check this machine's internet access and DNS, or log in to the registry."
     if standin_hint:
         hint += (
-            " To rehearse the topology without the images, run `homestack up --stand-in` "
+            f" To rehearse the topology without the images, run {_standin_command()} "
             "(a tiny image built offline stands in for each service)."
         )
     return OperationFailed(message, hint)
+
+
+def _standin_command() -> str:
+    """The rehearsal in the form the user ran: the installer (`./install-stack.sh`, which
+    runs `homestack install all`), `homestack up`, or both when not run from the CLI."""
+    from ..sitelock import invocation
+
+    words = invocation() or []
+    if words[:1] == ["install"]:
+        return "`./install-stack.sh --stand-in` (or `homestack install all --stand-in`)"
+    if words[:1] == ["up"]:
+        return "`homestack up --stand-in`"
+    return "`homestack up --stand-in` (with the installer: `./install-stack.sh --stand-in`)"

@@ -42,3 +42,21 @@ def test_registry_error_keeps_its_one_reason_form() -> None:
     assert (
         error.message == f"cannot pull x:1 (service x): no image registry is reachable ({REFUSED})"
     )
+
+
+def test_the_stand_in_hint_names_the_command_the_user_ran() -> None:
+    from homestack.sitelock import note_invocation
+
+    def hint() -> str:
+        return registry_error(["x:1"], REFUSED, standin_hint=True).hint or ""
+
+    try:
+        note_invocation(["install", "all", "--stack", "media"])  # ./install-stack.sh runs this
+        assert "`./install-stack.sh --stand-in`" in hint()
+        assert "homestack up --stand-in" not in hint()
+        note_invocation(["up", "media"])
+        assert "`homestack up --stand-in`" in hint() and "install-stack" not in hint()
+    finally:
+        note_invocation(None)
+    # outside the CLI (a library call): both forms
+    assert "homestack up --stand-in" in hint() and "./install-stack.sh --stand-in" in hint()
