@@ -179,11 +179,12 @@ def prefix_of(root: Path) -> str:
     root settings layer (.env, else .env.example)."""
     if "HOMESTACK_PREFIX" in os.environ:
         return os.environ["HOMESTACK_PREFIX"]
-    from .settings import layer_file, read_env
+    from .settings import layer_file, merge_layers, read_env
 
     layer = layer_file(root)
-    env_file = read_env(layer) if layer else None
-    return env_file.values.get("HOMESTACK_PREFIX", "") if env_file else ""
+    # merged as Site.root_env merges it (`${VAR}` expanded), so a command that passes
+    # site.prefix and one that has no Site loaded take one lock
+    return merge_layers([read_env(layer) if layer else None]).get("HOMESTACK_PREFIX", "")
 
 
 def shared_lock_dir() -> Path:
@@ -220,8 +221,8 @@ def _site_spot(root: Path) -> _Spot:
     return _Spot(root / LOCK_FILE, root / HOLDERS, "", "the site", root)
 
 
-def _prefix_spot(root: Path) -> _Spot:
-    prefix = prefix_of(root)
+def _prefix_spot(root: Path, prefix: str | None = None) -> _Spot:
+    prefix = prefix_of(root) if prefix is None else prefix
     key = _prefix_key(prefix)
     folder = shared_lock_dir()
     shown = f"HOMESTACK_PREFIX={prefix}" if prefix else "the empty HOMESTACK_PREFIX"
@@ -235,16 +236,19 @@ def _prefix_spot(root: Path) -> _Spot:
 
 
 @contextlib.contextmanager
-def site_lock(root: Path, action: str, *, shared: bool = False) -> Iterator[None]:
+def site_lock(
+    root: Path, action: str, *, shared: bool = False, prefix: str | None = None
+) -> Iterator[None]:
     """Hold the site's lock for `action` (`up`, `backup jellyfin` …), exclusively or shared,
     and then its prefix's; waits for other holders up to HOMESTACK_LOCK_TIMEOUT seconds,
-    then raises SiteBusy."""
+    then raises SiteBusy. `prefix`: the site's HOMESTACK_PREFIX where the caller has the
+    Site loaded (`site.prefix`, read the same way); else prefix_of reads it."""
     root = root.resolve()
     timeout = _timeout()
     deadline = time.monotonic() + timeout
     taken: list[_Spot] = []
     try:
-        for spot in (_site_spot(root), _prefix_spot(root)):  # always in this order
+        for spot in (_site_spot(root), _prefix_spot(root, prefix)):  # always in this order
             _enter(spot, action, timeout, deadline, shared)
             taken.append(spot)
         yield
@@ -268,11 +272,13 @@ def _enter(spot: _Spot, action: str, timeout: float, deadline: float, shared: bo
 
 
 def site_lock_if(
-    needed: bool, root: Path, action: str, *, shared: bool = False
+    needed: bool, root: Path, action: str, *, shared: bool = False, prefix: str | None = None
 ) -> contextlib.AbstractContextManager[None]:
     """site_lock when `needed` (not for a dry run, not for a backup that leaves its service
     running), else nothing."""
-    return site_lock(root, action, shared=shared) if needed else contextlib.nullcontext()
+    if not needed:
+        return contextlib.nullcontext()
+    return site_lock(root, action, shared=shared, prefix=prefix)
 
 
 def _leave(spot: _Spot) -> None:

@@ -205,3 +205,34 @@ def _sudo_then_owner(tmp_path: Path, python: str, owner: int) -> None:
     finally:
         as_owner.kill()
         as_owner.wait()
+
+
+def test_a_loaded_sites_prefix_is_the_one_prefix_of_reads_and_is_locked_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """up, down and restart pass site.prefix (Site already read .env) instead of having
+    prefix_of read .env again: the same value, the process environment first."""
+    from homestack.catalog import Site
+
+    monkeypatch.setenv("HOMESTACK_NO_CACHE", "1")
+    first = _site(tmp_path / "a", "hsfile_")
+    (first / "base.docker-compose.yaml").write_text("services: {}\n")
+    assert Site.load(first).prefix == sitelock.prefix_of(first) == "hsfile_"
+    monkeypatch.setenv("HOMESTACK_PREFIX", "hsenv_")
+    assert Site.load(first).prefix == sitelock.prefix_of(first) == "hsenv_"
+    monkeypatch.delenv("HOMESTACK_PREFIX")
+    expanded = _site(tmp_path / "c", "hs${STAGE}_")  # both expand it, as Compose does
+    (expanded / "base.docker-compose.yaml").write_text("services: {}\n")
+    monkeypatch.setenv("STAGE", "dev")
+    assert Site.load(expanded).prefix == sitelock.prefix_of(expanded) == "hsdev_"
+    monkeypatch.delenv("STAGE")
+    other = _site(tmp_path / "b", "hsother_")
+    holder = hold(first)
+    try:  # the prefix given is the one locked, whatever b's .env says
+        with pytest.raises(sitelock.SiteBusy), sitelock.site_lock(other, "up", prefix="hsfile_"):
+            pass
+        with sitelock.site_lock(other, "up", prefix="hsother_"):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()

@@ -156,7 +156,7 @@ def down(
 ) -> DownResult:
     """Take services (or whole stacks, orphans included) down, dependents first: also the
     running services elsewhere that need them (or, with dependents=False, refuse)."""
-    with site_lock(site.root, "down"):
+    with site_lock(site.root, "down", prefix=site.prefix):
         return _down(site, names, volumes=volumes, dependents=dependents, plan=plan)
 
 
@@ -236,7 +236,7 @@ def restart(site: Site, names: list[str] | None = None, *, timeout: float = 300)
     """Restart existing containers in dependency order: a wave is restarted only once the
     wave before it is running and healthy again (as `up` gates a first start); a oneshot
     job runs again and counts once it exits 0."""
-    with site_lock(site.root, "restart"):
+    with site_lock(site.root, "restart", prefix=site.prefix):
         return _restart(site, names, timeout=timeout)
 
 

@@ -608,7 +608,7 @@ def up(
 ) -> UpResult:
     """Bring the selected services (and what they need) up, healthy, in dependency order;
     one deploy at a time per site, never while a backup holds a service stopped."""
-    with site_lock(site.root, "up"):
+    with site_lock(site.root, "up", prefix=site.prefix):
         return _up(
             site,
             names,
