@@ -199,9 +199,33 @@ def _check_volume(site: Site, service: Service, volumes: _Volumes) -> VolumeChec
     return VolumeCheck(name, service.id, device, "ok", f"bound to {bound}")
 
 
-def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -> DataReport:
-    """Create the services' DATA folders owned by PUID:PGID; check their volumes."""
-    uid, gid = puid, pgid = owner_ids(site)
+@dataclass(frozen=True)
+class DataChecked:
+    """What ensure_data checks before it writes: PUID:PGID and each service's owner, ids
+    chown can use, and DATA_ROOT a folder (or one mkdir away). `up` makes these checks
+    before anything is written and hands the result on, so they run once per command."""
+
+    puid: tuple[int, int]
+    owners: dict[str, tuple[int, int]]
+
+
+def check_data(site: Site, services: list[Service]) -> DataChecked:
+    puid = owner_ids(site)
+    check_folder(site, site.data_root, "DATA_ROOT")
+    return DataChecked(puid, {s.id: service_owner(site, s) for s in services})
+
+
+def ensure_data(
+    site: Site,
+    services: list[Service],
+    *,
+    dry_run: bool = False,
+    checked: DataChecked | None = None,
+) -> DataReport:
+    """Create the services' DATA folders owned by PUID:PGID; check their volumes.
+    `checked`: check_data's result for these services, when the caller made it already."""
+    checked = checked or check_data(site, services)
+    uid, gid = puid, pgid = checked.puid
     root = os.geteuid() == 0
     notes: list[str] = []
     if not root and (uid, gid) != (os.geteuid(), os.getegid()):
@@ -209,8 +233,7 @@ def ensure_data(site: Site, services: list[Service], *, dry_run: bool = False) -
             f"not root: new folders belong to {os.geteuid()}:{os.getegid()}, not PUID:PGID "
             f"{uid}:{gid}"
         )
-    check_folder(site, site.data_root, "DATA_ROOT")
-    owners = {s.id: service_owner(site, s) for s in services}  # ids chown can use, first
+    owners = checked.owners  # ids chown can use, checked first
     # the volumes first: a drifted volume stops the run before any folder is made
     engine_volumes = _Volumes()
     volumes = [v for s in services if (v := _check_volume(site, s, engine_volumes)) is not None]

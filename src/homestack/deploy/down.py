@@ -181,7 +181,8 @@ def _down(
         return DownResult([], plan.whole, volumes, time.monotonic() - started)
     chosen = [*plan.targets, *extra] if names else None
     selection = select(site, chosen, with_dependencies=False, overlays=False)
-    preflight.check_projects(selection.projects.values())
+    # the files of a stack taken down whole were all checked above
+    preflight.check_projects(p for p in selection.projects.values() if p.stack.id not in plan.whole)
     if extra:  # dependents may need a target only through services that are not running
         selection.order = order_within(plan.needs, selection.graph.needs)
     services = [s.id for s in selection.services if s.id not in set(extra)]

@@ -267,14 +267,18 @@ def _ensure_folder(folder: Path, dry_run: bool, notes: list[str]) -> bool:
     return False
 
 
-def ensure_secrets(site: Site, services: list[Service], *, dry_run: bool = False) -> SecretsReport:
-    """Generate every missing secret the services declare; check the existing ones."""
+def ensure_secrets(
+    site: Site, services: list[Service], *, dry_run: bool = False, folder_checked: bool = False
+) -> SecretsReport:
+    """Generate every missing secret the services declare; check the existing ones.
+    `folder_checked`: the caller has run check_folder on SECRETS_DIR (`up` does, first)."""
     folder = site.secrets_dir
     wanted = wanted_secrets(site, services)
     notes: list[str] = []
     if not wanted:
         return SecretsReport(folder=str(folder), dry_run=dry_run)
-    check_folder(site, folder, "SECRETS_DIR")
+    if not folder_checked:
+        check_folder(site, folder, "SECRETS_DIR")
     try:
         # check every existing file before writing anything
         for item in wanted:

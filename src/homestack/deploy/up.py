@@ -39,7 +39,7 @@ from ..catalog import Service, Site
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..sitelock import site_lock
 from . import preflight
-from .data import owner_ids, service_owner
+from .data import DataChecked, check_data
 from .folders import check_folder
 from .projects import (
     HASH_LABEL,
@@ -189,17 +189,18 @@ class Redactor:
 
 
 def ensure_prerequisites(
-    site: Site, services: list[Service]
+    site: Site, services: list[Service], checked: DataChecked
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Networks, secrets and DATA folders the services need (each step idempotent)."""
+    """Networks, secrets and DATA folders the services need (each step idempotent), once
+    `checked`: DATA_ROOT, SECRETS_DIR and the owners' ids were checked (not again here)."""
     from ..generate import generate_all
     from .data import ensure_data
     from .networks import ensure_networks
     from .secrets import ensure_secrets
 
     networks = ensure_networks(site, services)
-    secrets = ensure_secrets(site, services)
-    data = ensure_data(site, services)
+    secrets = ensure_secrets(site, services, folder_checked=True)
+    data = ensure_data(site, services, checked=checked)
     generate_all(site, services)  # configs the services mount, from the enabled catalog
     return networks.to_data(), secrets.to_data(), data.to_data()
 
@@ -639,11 +640,9 @@ def _up(
     selection = select(site, names)
     # what Compose would refuse, and folders that cannot be, before anything is written
     preflight.check_projects(selection.projects.values())
-    check_folder(site, site.data_root, "DATA_ROOT")
+    # PUID/PGID, DATA_ROOT and each container's uid:gid (ids chown can use); SECRETS_DIR
+    checked = check_data(site, selection.services)
     check_folder(site, site.secrets_dir, "SECRETS_DIR")
-    owner_ids(site)  # PUID/PGID and each container's uid:gid: ids chown can use
-    for service in selection.services:
-        service_owner(site, service)
     # the generated configs rendered, not written: a setting they cannot use (DOMAIN) is bad
     # input now, not after secrets and folders were made
     generate_all(site, selection.services, dry_run=True)
@@ -670,7 +669,7 @@ def _up(
         recovered = _recover_interrupted(site, services)
         current = _current(selection)
         hashes = hashing.result()
-    networks, secrets, data = ensure_prerequisites(site, services)
+    networks, secrets, data = ensure_prerequisites(site, services, checked)
     if image is not None:
         images = {s.id: image for s in services}
     else:  # each stack's env read once, not once per service
