@@ -118,8 +118,9 @@ def test_what_compose_refuses_is_bad_input_before_anything_is_made(
     rehearsal: list[str],
 ) -> None:
     """A key Compose's schema does not know: only Compose sees it; `up` reports it as bad
-    input (exit 2, Compose's reason, the validate hint) and has made no secret or network;
-    under --stand-in not even its override file (DATA/.homestack/standin/…)."""
+    input (exit 2, Compose's reason, the validate hint) and has made no secret or network,
+    written nothing under DATA (the good stacks' config hashes are remembered only once
+    every stack passed) and, under --stand-in, no override file."""
     text = service_yaml("ollama").replace(
         "    restart: unless-stopped\n", "    restart: unless-stopped\n    bogus_key: 1\n"
     )
@@ -129,8 +130,8 @@ def test_what_compose_refuses_is_bad_input_before_anything_is_made(
     assert "Compose refuses the files of stack ai" in err
     assert "bogus_key" in err
     assert "homestack validate ai" in err
-    assert not (site_root / "secrets").exists()
-    assert not (site_root / "DATA" / ".homestack" / "standin").exists()
+    _untouched(site_root)  # no secret, and nothing under DATA: not the other stacks'
+    # remembered config hashes, not the stand-in's override
     networks = subprocess.run(
         ["docker", "network", "ls", "-q", "--filter", f"name={engine_cleanup}"],
         capture_output=True,

@@ -150,22 +150,49 @@ def fingerprint(project: Project) -> str:
     return digest.hexdigest()
 
 
-def cached_config_hashes(project: Project) -> dict[str, str]:
-    """config_hashes(), remembered under DATA/.homestack/ against the fingerprint of its
-    inputs, so a no-op `up` does not start one Compose process per stack."""
-    cache = project.site.data_root / ".homestack" / "config-hashes"
-    path = cache / f"{project.name}.json"
+@dataclass(frozen=True)
+class ConfigHashes:
+    """A project's config hashes and whether they came from the cache (see remember)."""
+
+    project: Project
+    key: str  # the fingerprint of their inputs
+    hashes: dict[str, str]
+    cached: bool
+
+    def remember(self) -> None:
+        """Keep fresh hashes under DATA/.homestack/ for the next run (a cache: losing it
+        costs a rerun). `up` calls it once Compose accepted every stack's files."""
+        if self.cached:
+            return
+        cache = _hash_cache(self.project)
+        with contextlib.suppress(OSError):
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            payload = json.dumps({"fingerprint": self.key, "hashes": self.hashes})
+            fsutil.write_atomic(cache, payload, durable=False)
+
+
+def _hash_cache(project: Project) -> Path:
+    return project.site.data_root / ".homestack" / "config-hashes" / f"{project.name}.json"
+
+
+def read_config_hashes(project: Project) -> ConfigHashes:
+    """config_hashes(), from the cache under DATA/.homestack/ when the fingerprint of its
+    inputs is unchanged, so a no-op `up` does not start one Compose process per stack.
+    Writes nothing: ConfigHashes.remember does."""
     key = fingerprint(project)
     with contextlib.suppress(OSError, ValueError):
-        saved = json.loads(path.read_text(encoding="utf-8"))
+        saved = json.loads(_hash_cache(project).read_text(encoding="utf-8"))
         if saved.get("fingerprint") == key and isinstance(saved.get("hashes"), dict):
-            return {str(k): str(v) for k, v in saved["hashes"].items()}
-    hashes = config_hashes(project)
-    with contextlib.suppress(OSError):
-        cache.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps({"fingerprint": key, "hashes": hashes})
-        fsutil.write_atomic(path, payload, durable=False)  # a cache: losing it costs a rerun
-    return hashes
+            hashes = {str(k): str(v) for k, v in saved["hashes"].items()}
+            return ConfigHashes(project, key, hashes, cached=True)
+    return ConfigHashes(project, key, config_hashes(project), cached=False)
+
+
+def cached_config_hashes(project: Project) -> dict[str, str]:
+    """read_config_hashes(), remembered at once."""
+    found = read_config_hashes(project)
+    found.remember()
+    return found.hashes
 
 
 _NOISE = re.compile(r"^\s*(?:\S+\s+)?(?:Pulling|Pulled|Waiting|Downloading|Interrupted|Skipped)\b")

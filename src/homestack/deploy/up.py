@@ -46,10 +46,11 @@ from .projects import (
     IMAGE_LABEL,
     PROJECT_LABEL,
     SERVICE_LABEL,
+    ConfigHashes,
     Project,
     Selection,
-    cached_config_hashes,
     parallel,
+    read_config_hashes,
     registry_error,
     select,
 )
@@ -572,11 +573,20 @@ class _Scheduler:
         self.discard_unstarted()
 
 
-def _checked_hashes(project: Project) -> dict[str, str]:
+def _checked_hashes(project: Project) -> ConfigHashes:
     try:
-        return cached_config_hashes(project)
+        return read_config_hashes(project)
     except CommandFailed as error:
         raise preflight.compose_refused(project, error) from None
+
+
+def _all_hashes(projects: Mapping[str, Project]) -> dict[str, dict[str, str]]:
+    """Compose's config hashes of every stack (one process per stack, in parallel, unless
+    cached); remembered only once Compose accepted every stack: a refusal writes nothing."""
+    found = parallel(projects, _checked_hashes)
+    for hashes in found.values():
+        hashes.remember()
+    return {stack_id: hashes.hashes for stack_id, hashes in found.items()}
 
 
 def _depths(needs: Mapping[str, set[str]]) -> dict[str, int]:
@@ -652,7 +662,7 @@ def _up(
         # Compose checks the stacks' own files (remembered as a plain `up` does) before the
         # stand-in image is built and its override written: nothing is made for files it
         # refuses
-        parallel(selection.projects, _checked_hashes)
+        _all_hashes(selection.projects)
     image = standin_mod.resolve_image(stand_in) if stand_in is not None else None
     if image is not None:
         for project in selection.projects.values():
@@ -665,7 +675,9 @@ def _up(
         # Compose's hashes (one process per stack, remembered while the files do not change)
         # double as its check of the files: a refusal is bad input before any secret, folder
         # or network is made
-        hashing = side.submit(parallel, selection.projects, _checked_hashes)
+        hashing = side.submit(_all_hashes, selection.projects)
+        if _interrupted(site, services):  # rare: recover only once Compose took the files
+            hashing.result()  # (a refusal is raised here, before recovery changes anything)
         recovered = _recover_interrupted(site, services)
         current = _current(selection)
         hashes = hashing.result()
@@ -701,6 +713,14 @@ def _up(
     return result
 
 
+def _interrupted(site: Site, services: list[Service]) -> list[Service]:
+    """The services a killed backup or restore left a journal for."""
+    from ..backup_record import state_dir
+
+    folder = state_dir(site)
+    return [s for s in services if (folder / f"{s.id}.journal.json").exists()]
+
+
 def _recover_interrupted(site: Site, services: list[Service]) -> list[str]:
     """A backup or restore killed -9 leaves a journal: its service stopped, a restore half
     swapped in. Put that back before starting the service on it: a later backup's recovery
@@ -708,7 +728,7 @@ def _recover_interrupted(site: Site, services: list[Service]) -> list[str]:
     from ..backup_record import state_dir
 
     folder = state_dir(site)
-    pending = [s for s in services if (folder / f"{s.id}.journal.json").exists()]
+    pending = _interrupted(site, services)
     if not pending:
         return []
     from ..backup.lock import ServiceBusy, ServiceLock
