@@ -188,13 +188,6 @@ def read_config_hashes(project: Project) -> ConfigHashes:
     return ConfigHashes(project, key, config_hashes(project), cached=False)
 
 
-def cached_config_hashes(project: Project) -> dict[str, str]:
-    """read_config_hashes(), remembered at once."""
-    found = read_config_hashes(project)
-    found.remember()
-    return found.hashes
-
-
 _NOISE = re.compile(r"^\s*(?:\S+\s+)?(?:Pulling|Pulled|Waiting|Downloading|Interrupted|Skipped)\b")
 #: compose's progress line for a failed pull: `<service> Error <reason>`
 _SERVICE_ERROR = re.compile(r"^\S+\s+Error\s+(?=\S)")
