@@ -16,6 +16,7 @@ from ..catalog import Problem, Site
 from ..errors import HomestackError
 from .checks import Check, DoctorResult, fail, ok, warn
 from .doctor_files import check_backups, check_data, check_gpu, check_secrets
+from .doctor_mounts import check_mounts
 from .doctor_net import check_networks, check_ports, check_segregation
 from .status import DISABLED_RUNNING, UNKNOWN, StatusRow, collect_status
 
@@ -188,6 +189,7 @@ def run_doctor(site: Site) -> DoctorResult:
             )
         else:
             result.checks += check_services(site, api)
+            result.checks += check_mounts(site, api)
             network_checks, good = check_networks(site, services, api)
             result.checks += network_checks
             try:
