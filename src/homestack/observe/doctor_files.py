@@ -123,6 +123,7 @@ def check_data(site: Site, services: list[Service]) -> list[Check]:
         backups = site.data_root / "backups" / service.id
         missing: list[str] = []
         wrong: list[str] = []
+        chown: dict[tuple[int, int], list[str]] = {}  # owner it should have → its folders
         for folder, _ in service_folders(site, service):
             try:
                 info = folder.stat()
@@ -137,6 +138,7 @@ def check_data(site: Site, services: list[Service]) -> list[Check]:
                 wrong.append(
                     f"{folder} is {info.st_uid}:{info.st_gid}, not {expected[0]}:{expected[1]}"
                 )
+                chown.setdefault(expected, []).append(_q(folder))
         name = f"data {service.id}"
         if wrong:
             checks.append(
@@ -144,8 +146,15 @@ def check_data(site: Site, services: list[Service]) -> list[Check]:
                     "data",
                     name,
                     "; ".join(wrong),
-                    f"Run `chown -R {uid}:{gid} {_q(site.data_root / service.id)}` (and its "
-                    "config folder), or `homestack install data` as root.",
+                    # each folder with the owner it needs (backups: PUID, data: the
+                    # container's user); `install data` leaves folders that exist as they are
+                    "Run "
+                    + " and ".join(
+                        f"`chown -R {u}:{g} {' '.join(paths)}`" for (u, g), paths in chown.items()
+                    )
+                    + " (as root)."
+                    if chown
+                    else f"Run it as root, or give this user access to {_q(site.data_root)}.",
                 )
             )
         elif missing:
