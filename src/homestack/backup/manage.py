@@ -95,7 +95,7 @@ def verify(
             results.append(CheckResult(service.id, True, mode, output.strip()[-2000:]))
         except ResticFailed as error:
             results.append(
-                CheckResult(service.id, False, mode, error.stderr.strip()[-4000:], error.message)
+                CheckResult(service.id, False, mode, error.stderr.strip()[-4000:], _said(error))
             )
         except HomestackError as error:
             results.append(CheckResult(service.id, False, mode, error=_said(error)))
