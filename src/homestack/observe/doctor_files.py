@@ -54,7 +54,9 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
     for item in wanted:
         name = f"secret {item.name}"
         if not item.path.exists():
-            checks.append(fail("secrets", name, f"{item.path} is missing", install))
+            checks.append(
+                fail("secrets", name, f"{item.path} is missing", _missing_fix(site, item.service))
+            )
             continue
         problem = check_file(item.path, folder)
         if problem:
@@ -101,6 +103,33 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
             continue
         checks.append(ok("secrets", name, f"mode {_mode(info)}, owner {info.st_uid}:{info.st_gid}"))
     return checks
+
+
+def _missing_fix(site: Site, service_id: str) -> str:
+    """A secret is missing: a new one is fine for a service with no data yet; one that has
+    data may have stored or used the old value (an encryption key, an admin password), so the
+    old value comes back first: a copy, or the service's backup, which holds its secrets."""
+    install = "Run `homestack install secrets`."
+    data = site.data_root / service_id
+    try:
+        has_data = data.is_dir() and any(data.iterdir())
+    except OSError:
+        has_data = False
+    if not has_data:
+        return install
+    service = site.service(service_id)
+    backup = service.meta.backup if service.meta else None
+    restore = (
+        f" or `homestack restore {service_id}` (its backups hold its secrets, with its data as "
+        "it was then)"
+        if backup is not None and "secrets" in backup.paths
+        else ""
+    )
+    return (
+        f"{_q(data)} already has data, which may need the old value: put back a copy of it"
+        f"{restore}. `homestack install secrets` (and `homestack up`) make a NEW value, then "
+        f"`homestack restart {service_id}`."
+    )
 
 
 def check_data(site: Site, services: list[Service]) -> list[Check]:

@@ -47,3 +47,32 @@ def test_puid_changed_after_install_fix_chowns_the_backups_folder(tmp_path: Path
     os.chown(backups, 4321, 4322)
     check = {c.name: c for c in doctor_files.check_data(site, site.services())}["data rooted"]
     assert check.status == "ok", check.detail
+
+
+def test_missing_secret_of_a_service_with_data_says_to_get_the_old_value_back(
+    tmp_path: Path,
+) -> None:
+    """A secret deleted by mistake: a new one (install secrets, or the next up) is not what
+    the service's data was made with, so doctor names the copy and the backup first."""
+    (tmp_path / "base.docker-compose.yaml").write_text("networks: {}\n")
+    (tmp_path / ".env").write_text("DATA_ROOT=./DATA\nSECRETS_DIR=./secrets\n")
+    (tmp_path / "ai-stack" / "services").mkdir(parents=True)
+    (tmp_path / "ai-stack" / "stack.yaml").write_text("services:\n  - app\n")
+    service = SERVICE.replace("rooted", "app").replace("uid: 0", "secrets: [{name: key}]")
+    (tmp_path / "ai-stack" / "services" / "app.docker-compose.yaml").write_text(service)
+    (tmp_path / "secrets").mkdir(mode=0o700)
+    site = Site.load(tmp_path)
+
+    def fix() -> str:
+        checks = doctor_files.check_secrets(site, site.services(enabled_only=True))
+        check = {c.name: c for c in checks}["secret app_key"]
+        assert check.status == "fail" and "is missing" in check.detail
+        return check.fix or ""
+
+    assert fix() == "Run `homestack install secrets`."  # nothing made with it yet
+    (tmp_path / "DATA" / "app").mkdir(parents=True)
+    (tmp_path / "DATA" / "app" / "app.db").write_text("made with the old key")
+    said = fix()
+    assert "already has data, which may need the old value" in said
+    assert "`homestack restore app` (its backups hold its secrets" in said
+    assert "make a NEW value" in said
