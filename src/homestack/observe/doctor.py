@@ -95,6 +95,11 @@ def _service_fix(row: StatusRow) -> str:
         return f"It is commented out in stack.yaml: `homestack down {name}` (or enable it)."
     if row.flag == UNKNOWN:
         return f"No compose file describes it: `docker rm -f {row.container}`."
+    if not row.enabled and row.state != "missing":  # a stopped container of a disabled one
+        return (
+            f"It is commented out in stack.yaml: `homestack down {name}` removes its container "
+            f"(or `homestack enable {name}`, then `homestack up {name}`)."
+        )
     if row.state == "missing":
         return f"Start it: `homestack up {name}`."
     if row.state == "restarting":
