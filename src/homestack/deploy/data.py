@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog import Service, Site
 from ..errors import BadInput, EngineUnavailable, OperationFailed
+from ..models import MAX_ID
 from ..settings import interpolate_tree
 from .folders import check_folder, folder_error
 
@@ -93,30 +94,11 @@ def owner_ids(site: Site) -> tuple[int, int]:
     return values[0], values[1]
 
 
-#: the largest uid/gid chown accepts (2**32 - 1 means "leave unchanged")
-MAX_ID = 2**32 - 2
-
-
-def container_ids(site: Site, service: Service) -> tuple[int, int] | None:
-    """site.container_user(), refused when chown could not use it: a uid from x-homestack or
-    from `user: ${PUID}:${PGID}` past 2**32 made every chown an internal OverflowError."""
-    ids = site.container_user(service)
-    if ids is not None and max(ids) > MAX_ID:
-        raise BadInput(
-            f"{service.id} runs as {ids[0]}:{ids[1]}, which is not a user id (0 to {MAX_ID})",
-            "Fix x-homestack uid/gid or the compose `user:` (or PUID/PGID in .env, when it "
-            "uses them).",
-            file=service.file,
-            service=service.id,
-        )
-    return ids
-
-
 def service_owner(site: Site, service: Service) -> tuple[int, int]:
     """Who owns a service's data and config: the user its container runs as, else PUID:PGID.
     A root container with every capability dropped cannot write into a folder another user
     owns, so the owner must follow the container."""
-    return container_ids(site, service) or owner_ids(site)
+    return site.container_user(service) or owner_ids(site)
 
 
 def service_folders(site: Site, service: Service) -> list[tuple[Path, int]]:

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import os
 import secrets as random
+import shlex
 import stat
 import string
 import time
@@ -25,7 +26,6 @@ from typing import Any
 from ..catalog import Service, Site
 from ..errors import BadInput, OperationFailed
 from ..models import SecretSpec
-from .data import MAX_ID, container_ids
 from .folders import check_folder, folder_error
 
 ALPHABETS = {
@@ -107,7 +107,7 @@ def wanted_secrets(site: Site, services: list[Service]) -> list[Wanted]:
     for service in services:
         meta = service.meta
         # a secret is readable by the user the container runs as (spec, else the service's)
-        runs_as = container_ids(site, service)
+        runs_as = site.container_user(service)  # refuses ids chown cannot use
         for spec in meta.secrets if meta else []:
             uid = spec.uid if spec.uid is not None else (runs_as[0] if runs_as else None)
             gid = spec.gid if spec.gid is not None else (runs_as[1] if runs_as else None)
@@ -115,14 +115,6 @@ def wanted_secrets(site: Site, services: list[Service]) -> list[Wanted]:
                 gid = uid
             if gid is not None and uid is None:
                 uid = os.geteuid()
-            if max(uid or 0, gid or 0) > MAX_ID:  # an x-homestack secret uid/gid
-                raise BadInput(
-                    f"secret {spec.name} of {service.id} is for {uid}:{gid}, which is not a "
-                    f"user id (0 to {MAX_ID})",
-                    "Fix the secret's uid/gid in x-homestack.",
-                    file=service.file,
-                    service=service.id,
-                )
             out.append(
                 Wanted(service.id, spec, site.secrets_dir / f"{service.id}_{spec.name}", uid, gid)
             )
@@ -172,7 +164,8 @@ def _problem(path: Path, problem: str) -> BadInput:
     elif "empty" in problem:
         fix = f"Delete {path} (the service cannot use it); the next install generates it."
     else:
-        fix = f"Run `chmod 600 {path}`, and change that secret if others could read it."
+        shown = shlex.quote(str(path))
+        fix = f"Run `chmod 600 {shown}`, and change that secret if others could read it."
     return BadInput(f"secret file {path} {problem}", fix, file=path)
 
 
