@@ -139,6 +139,15 @@ def _render_up(result: Any, out: Console) -> None:
         out.print("rolled back: " + ", ".join(result.rolled_back))
     for line in result.recovered:
         out.print(f"[yellow]recovered: {escape(line)}[/]")
+    if result.disabled_running:
+        still = result.disabled_running
+        ids = " ".join(still)
+        out.print(
+            f"[yellow]{len(still)} disabled service{'s' if len(still) != 1 else ''} still "
+            f"run{'s' if len(still) == 1 else ''}: {escape(', '.join(still))}[/] (`homestack "
+            f"down {escape(ids)}` removes {'it' if len(still) == 1 else 'them'}, or enable and "
+            "up)"
+        )
     colour = "green" if result.ok else "red"
     out.print(f"[{colour}]{escape(result.summary())}[/] [dim]in {result.elapsed:.1f}s[/]")
 

@@ -103,6 +103,8 @@ class UpResult:
     elapsed: float
     rolled_back: list[str] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)  # killed backups/restores undone
+    #: disabled services of these stacks whose container still runs (up leaves them be)
+    disabled_running: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[ServiceRun]:
@@ -158,6 +160,7 @@ class UpResult:
             "blocked": [s.service for s in self.blocked],
             "rolled_back": self.rolled_back,
             "recovered": self.recovered,
+            "disabled_running": self.disabled_running,
         }
 
 
@@ -217,6 +220,21 @@ def _current(selection: Selection) -> dict[tuple[str, str], Any]:
         if project in wanted and info.labels.get("com.docker.compose.oneoff") != "True":
             found[(project, info.labels.get(SERVICE_LABEL, ""))] = info
     return found
+
+
+def _disabled_running(selection: Selection, current: Mapping[tuple[str, str], Any]) -> list[str]:
+    """Disabled services of the selected stacks whose container still runs: `up` starts only
+    enabled ones and leaves these be; `down` removes them."""
+    from .dependents import is_running
+
+    out: list[str] = []
+    for project in selection.projects.values():
+        enabled = {s.id for s in project.stack.enabled}
+        for name in project.stack.services:
+            info = current.get((project.name, name))
+            if name not in enabled and info is not None and is_running(info.state):
+                out.append(name)
+    return sorted(out)
 
 
 def _image_ids(images: set[str]) -> dict[str, str | None]:
@@ -708,6 +726,7 @@ def _up(
         time.monotonic() - started,
     )
     result.recovered = recovered
+    result.disabled_running = _disabled_running(selection, current)
     if rollback and not result.ok:
         result.rolled_back = _rollback(selection, result)
     return result
