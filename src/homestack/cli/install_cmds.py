@@ -140,6 +140,16 @@ def _render_data(report: Any, out: Console) -> None:
     bound = [v.name for v in report.volumes if v.state == "ok"]
     if bound:
         out.print(f"[dim]{len(bound)} volumes bound to their DATA folders[/]")
+    if report.foreign:  # left as they are: "nothing to change" would hide them
+        count = len(report.foreign)
+        for note in report.notes:
+            out.print(f"[yellow]note:[/] {note}")
+        out.print(
+            f"[yellow]data: {count} folder{'s' if count != 1 else ''} left with another "
+            "owner (above)[/]: chown them as each line says, unless their service runs as "
+            "that owner"
+        )
+        return
     _notes_and_outcome(report, out, "data")
 
 

@@ -270,7 +270,7 @@ def ensure_data(
                             "foreign-owner",
                             have,
                             f"left as is; PUID:PGID is {uid}:{gid} (`chown -R {uid}:{gid} "
-                            f"{path}` if the service runs as PUID)",
+                            f"{shlex.quote(str(path))}` if the service runs as PUID)",
                         )
                     )
                 else:

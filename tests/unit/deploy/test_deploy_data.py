@@ -58,6 +58,24 @@ def test_existing_folder_with_another_owner_is_reported_not_chowned(tmp_path: Pa
     assert row.action == "foreign-owner" and "chown -R 4321:4322" in row.detail
 
 
+@root_only
+def test_install_data_does_not_say_nothing_to_change_over_foreign_owners(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After PUID changed, every folder has the old owner: 'data: nothing to change' read as
+    if all was well (found living with a site)."""
+    site = _site(tmp_path)
+    assert run(["--site", str(site.root), "install", "data"]) == 0
+    for folder in site.data_root.rglob("*"):
+        os.chown(folder, 999, 999)
+    capsys.readouterr()
+    assert run(["--site", str(site.root), "install", "data"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to change" not in out
+    assert "data: 6 folders left with another owner (above)" in out
+    assert "is owned by 999:999:" in out
+
+
 def test_dry_run_creates_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     site = _site(tmp_path)
     code = run(["--site", str(site.root), "install", "data", "--dry-run", "--json"])
