@@ -135,6 +135,8 @@ def _render_up(result: Any, out: Console) -> None:
     ):
         for name in report.get("created") or []:
             out.print(f"[dim]created {kind} {escape(str(name))}[/]")
+    for note in result.secrets.get("notes") or []:
+        out.print(f"[yellow]note:[/] {escape(str(note))}")
     if result.rolled_back:
         out.print("rolled back: " + ", ".join(result.rolled_back))
     for line in result.recovered:

@@ -260,6 +260,25 @@ def _ensure_folder(folder: Path, dry_run: bool, notes: list[str]) -> bool:
     return False
 
 
+def _new_value_note(site: Site, item: Wanted, dry_run: bool) -> list[str]:
+    """A secret made anew for a service whose DATA folder already holds data: that data was
+    made with the old value (Authelia's storage key, Grafana's admin password), so say how
+    to get the old one back."""
+    try:
+        with os.scandir(site.data_root / item.service) as entries:
+            if not any(True for _ in entries):
+                return []
+    except OSError:  # not there yet: a first install
+        return []
+    return [
+        f"{item.name}: {'would make' if dry_run else 'made'} a NEW value, but "
+        f"{site.data_root / item.service} already holds data made with the old one; if "
+        f"{item.service} refuses it, put back your copy of {item.path} or run `homestack "
+        f"restore {item.service}` (its backups hold its secrets), then `homestack restart "
+        f"{item.service}`"
+    ]
+
+
 def ensure_secrets(
     site: Site, services: list[Service], *, dry_run: bool = False, folder_checked: bool = False
 ) -> SecretsReport:
@@ -299,6 +318,7 @@ def ensure_secrets(
             if not dry_run:
                 write_new(item.path, generate(item.spec), mode, uid, gid)
             created.append(item.name)
+            notes += _new_value_note(site, item, dry_run)
             changes.append(
                 SecretChange(
                     item.name,
@@ -325,10 +345,7 @@ def ensure_secrets(
                     item.path.chmod(mode)
         except OSError as exc:
             raise folder_error(site, folder, "SECRETS_DIR", exc) from None
-        if actions:
-            fixed.append(item.name)
-        else:
-            unchanged.append(item.name)
+        (fixed if actions else unchanged).append(item.name)
         changes.append(
             SecretChange(
                 item.name,

@@ -256,3 +256,21 @@ def test_secret_of_a_service_running_as_puid_is_readable_by_that_user(tmp_path: 
     path = site.secrets_dir / "app_jwt"
     assert (path.stat().st_uid, path.stat().st_gid) == (4321, 4322)
     assert _mode(path) == 0o440
+
+
+def test_a_secret_made_anew_beside_existing_data_says_how_to_get_the_old_one(
+    site: Site,
+) -> None:
+    """A secret deleted by mistake is made anew by the next up; data made with the old value
+    (an encryption key, an admin password) may refuse it. A first install says nothing."""
+    first = ensure_secrets(site, site.services(enabled_only=True), dry_run=True)
+    assert first.notes == [] or all("NEW value" not in n for n in first.notes)
+    (site.data_root / "app").mkdir(parents=True)
+    (site.data_root / "app" / "db.sqlite").write_text("made with the old key")
+    report = ensure_secrets(site, site.services(enabled_only=True), dry_run=True)
+    news = [n for n in report.notes if "NEW value" in n]
+    assert len(news) == 2
+    (db_note,) = [n for n in news if n.startswith("app_db_password:")]
+    assert f"{site.data_root / 'app'} already holds data made with the old one" in db_note
+    assert "homestack restore app" in db_note and "homestack restart app" in db_note
+    assert str(site.secrets_dir / "app_db_password") in db_note
