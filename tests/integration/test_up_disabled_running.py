@@ -4,6 +4,8 @@ that hid it (found living with a site: disable ollama, up, ollama still ran)."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,32 @@ def test_up_names_disabled_services_that_still_run(
     assert "1 disabled service still runs: gone" in out
     assert "homestack down gone" in out
     assert "nothing to do" in out
+
+
+def test_up_names_a_running_service_whose_deleted_folder_and_secret_it_made_again(
+    tmp_path: Path,
+    standin_image: str,
+    engine_cleanup: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """rm -rf DATA/app (or its secret) by mistake: up makes them again, but the running
+    container keeps the deleted ones; up now says so and how to remount (a restart)."""
+    monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
+    root = write_site(tmp_path / "site", {"media": {"services": {"app": {"secret": True}}}})
+    assert up(Site.load(root), timeout=60).ok
+    shutil.rmtree(root / "DATA" / "app")
+    (root / "secrets" / "app_password").unlink()
+    capsys.readouterr()
+    assert run(["--site", str(root), "up", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert sorted(data["remade"]["app"]) == sorted(
+        [str(root / "DATA" / "app"), str(root / "secrets" / "app_password")]
+    )
+    assert run(["--site", str(root), "up"]) == 0  # nothing made this time
+    assert "still uses the deleted" not in capsys.readouterr().out
+    shutil.rmtree(root / "DATA" / "app")
+    assert run(["--site", str(root), "up"]) == 0
+    out = capsys.readouterr().out
+    assert f"app still uses the deleted {root / 'DATA' / 'app'}" in out
+    assert "homestack restart app" in out

@@ -141,6 +141,11 @@ def _render_up(result: Any, out: Console) -> None:
         out.print("rolled back: " + ", ".join(result.rolled_back))
     for line in result.recovered:
         out.print(f"[yellow]recovered: {escape(line)}[/]")
+    for name, paths in result.remade.items():
+        out.print(
+            f"[yellow]{escape(name)} still uses the deleted {escape(', '.join(paths))}[/] "
+            f"(made again just now): `homestack restart {escape(name)}` mounts the new one"
+        )
     if result.disabled_running:
         still = result.disabled_running
         ids = " ".join(still)

@@ -105,6 +105,9 @@ class UpResult:
     recovered: list[str] = field(default_factory=list)  # killed backups/restores undone
     #: disabled services of these stacks whose container still runs (up leaves them be)
     disabled_running: list[str] = field(default_factory=list)
+    #: service → what up made again under its running container (a deleted DATA folder or
+    #: secret): the container still uses the deleted one until it is restarted
+    remade: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[ServiceRun]:
@@ -161,6 +164,7 @@ class UpResult:
             "rolled_back": self.rolled_back,
             "recovered": self.recovered,
             "disabled_running": self.disabled_running,
+            "remade": self.remade,
         }
 
 
@@ -220,6 +224,23 @@ def _current(selection: Selection) -> dict[tuple[str, str], Any]:
         if project in wanted and info.labels.get("com.docker.compose.oneoff") != "True":
             found[(project, info.labels.get(SERVICE_LABEL, ""))] = info
     return found
+
+
+def _remade(
+    runs: Mapping[str, ServiceRun], secrets: Mapping[str, Any], data: Mapping[str, Any]
+) -> dict[str, list[str]]:
+    """Services left running (not recreated) whose DATA folder or secret up just made
+    again: deleted by hand, the container keeps the deleted one (doctor's mounts check)
+    until it is restarted."""
+    made: dict[str, list[str]] = {}
+    for row in [*secrets.get("secrets", []), *data.get("folders", [])]:
+        if row.get("action") == "create":
+            made.setdefault(row["service"], []).append(row["path"])
+    return {
+        name: paths
+        for name, paths in sorted(made.items())
+        if name in runs and runs[name].action in ("none", "wait") and runs[name].container
+    }
 
 
 def _disabled_running(selection: Selection, current: Mapping[tuple[str, str], Any]) -> list[str]:
@@ -727,6 +748,7 @@ def _up(
     )
     result.recovered = recovered
     result.disabled_running = _disabled_running(selection, current)
+    result.remade = _remade(runs, secrets, data)
     if rollback and not result.ok:
         result.rolled_back = _rollback(selection, result)
     return result
