@@ -229,10 +229,16 @@ def _render_down(result: Any, out: Console) -> None:
     out.print(
         (
             f"removed {count} service{'s' if count != 1 else ''}"
-            if count
+            if count or result.orphans
             else "no container to remove"
         )
         + (f" (stacks: {', '.join(result.stacks)})" if result.stacks else "")
+        + (
+            f", and {len(result.orphans)} container{'s' if len(result.orphans) != 1 else ''} "
+            f"no service file describes ({', '.join(result.orphans)})"
+            if result.orphans
+            else ""
+        )
         + ("; volumes removed" if result.volumes_removed else "; volumes and DATA kept")
         + f" in {result.elapsed:.1f}s",
         markup=False,

@@ -48,6 +48,9 @@ class DownResult:
     elapsed: float
     left: list[str] = field(default_factory=list)  # containers still there afterwards
     dependents: list[Dependent] = field(default_factory=list)  # taken down first
+    #: containers of the whole stacks that no service file describes (a service renamed or
+    #: deleted since it ran), removed with their stack
+    orphans: list[str] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -57,6 +60,7 @@ class DownResult:
             "volumes_removed": self.volumes_removed,
             "elapsed": round(self.elapsed, 2),
             "left": self.left,
+            "orphans": self.orphans,
         }
 
 
@@ -108,6 +112,23 @@ def _running(site: Site, stacks: set[str], *, any_state: bool = False) -> set[st
         for c in engine.list_containers(labels={PROJECT_LABEL: None})
         if c.labels.get(PROJECT_LABEL) in projects and (any_state or is_running(c.state))
     }
+
+
+def _orphans(site: Site, stacks: list[str]) -> list[str]:
+    """Containers of these stacks' projects that no service file describes (a service
+    renamed or deleted since it ran): `down` of the whole stack removes them too."""
+    if not stacks:
+        return []
+    from ..engine import docker as engine
+
+    projects = {site.project_name(site.stacks[s]): site.stacks[s] for s in stacks}
+    found: set[str] = set()
+    for container in engine.list_containers(labels={PROJECT_LABEL: None}):
+        stack = projects.get(container.labels.get(PROJECT_LABEL, ""))
+        service = container.labels.get(SERVICE_LABEL, "")
+        if stack is not None and service and service not in stack.services:
+            found.add(service)
+    return sorted(found)
 
 
 def refusal(plan: DownPlan) -> BadInput:
@@ -188,13 +209,14 @@ def _down(
     services = [s.id for s in selection.services if s.id not in set(extra)]
     # what had a container, so the result counts what was removed, not what was asked
     present = _running(site, {s.stack for s in selection.services}, any_state=True)
+    orphans = _orphans(site, plan.whole)
     remove_services(selection, extra)  # dependents first, their volumes kept
     remove_services(selection, services, volumes=volumes)
     _down_stacks(site, plan.whole, volumes)
     left = _left(selection, [*services, *extra])
     removed = [s for s in services if s in present]
     return DownResult(
-        removed, plan.whole, volumes, time.monotonic() - started, left, plan.dependents
+        removed, plan.whole, volumes, time.monotonic() - started, left, plan.dependents, orphans
     )
 
 
