@@ -172,7 +172,10 @@ class ConfigHashes:
 
 
 def _hash_cache(project: Project) -> Path:
-    return project.site.data_root / ".homestack" / "config-hashes" / f"{project.name}.json"
+    """One cache per file set: `up --stand-in` hashes a stack without its override (the
+    check of the user's files) and with it; one shared file would make each evict the other."""
+    name = f"{project.name}+extra" if project.extra_files else project.name
+    return project.site.data_root / ".homestack" / "config-hashes" / f"{name}.json"
 
 
 def read_config_hashes(project: Project) -> ConfigHashes:
