@@ -250,6 +250,15 @@ class LintContext:
         chosen = [stack.services[n] for n in dict.fromkeys(names) if n in stack.services]
         return self.site.env_files(stack, chosen)
 
+    def set_by(self, service: Service, variable: str) -> tuple[Path, int] | None:
+        """The env layer (and its line) the service's `variable` comes from: the last one
+        Compose reads that sets it; None when none does (the process environment may)."""
+        for path in reversed(self.layer_paths(service)):
+            layer = self.env_file(path)
+            if layer is not None and variable in layer.lines:
+                return path, layer.lines[variable]
+        return None
+
     # ---- other files ------------------------------------------------------------------
     def overlay(self, path: Path) -> yamlio.YamlDoc | Finding:
         """An overlay file parsed once, or the yaml.syntax finding it gives."""

@@ -153,12 +153,9 @@ def env_timezone(context: LintContext) -> Iterator[Finding]:
         if problem is None:
             continue
         file, line, source = root_layer, None, " (from the environment homestack runs in)"
-        if "TZ" not in os.environ:
-            for path in reversed(context.layer_paths(service)):
-                layer = context.env_file(path)
-                if layer is not None and "TZ" in layer.lines:
-                    file, line, source = path, layer.lines["TZ"], ""
-                    break
+        where = context.set_by(service, "TZ") if "TZ" not in os.environ else None
+        if where is not None:
+            (file, line), source = where, ""
         yield Finding(
             "env.timezone",
             Severity(problem.severity),
@@ -187,25 +184,22 @@ def env_domain(context: LintContext) -> Iterator[Finding]:
         value = _domain(context.service_env(service))
         if value == site_domain:
             continue
-        for path in reversed(context.layer_paths(service)):
-            layer = context.env_file(path)
-            if layer is None or "DOMAIN" not in layer.lines:
-                continue
-            if path == root_layer or path in reported:
-                break
-            reported.add(path)
-            relative = path.relative_to(context.site.root)
-            yield Finding(
-                "env.domain",
-                Severity.ERROR if service.enabled else Severity.WARNING,
-                f"DOMAIN in {relative} gives the {service.stack} stack {value!r} while the "
-                f"proxy serves {site_domain!r} (the root .env's): generate writes one "
-                "Caddyfile, sign-on and DNS for the root DOMAIN, so the URLs these services "
-                "are given name hosts the proxy does not serve",
-                path,
-                layer.lines["DOMAIN"],
-                service.id if path.parent == service.env_dir else None,
-                f"Delete DOMAIN from {relative} and set the site's domain once, in the root "
-                ".env (DOMAIN=…); every stack gets it from there.",
-            )
-            break
+        where = context.set_by(service, "DOMAIN")
+        if where is None or where[0] == root_layer or where[0] in reported:
+            continue
+        path, line = where
+        reported.add(path)
+        relative = path.relative_to(context.site.root)
+        yield Finding(
+            "env.domain",
+            Severity.ERROR if service.enabled else Severity.WARNING,
+            f"DOMAIN in {relative} gives the {service.stack} stack {value!r} while the "
+            f"proxy serves {site_domain!r} (the root .env's): generate writes one "
+            "Caddyfile, sign-on and DNS for the root DOMAIN, so the URLs these services "
+            "are given name hosts the proxy does not serve",
+            path,
+            line,
+            service.id if path.parent == service.env_dir else None,
+            f"Delete DOMAIN from {relative} and set the site's domain once, in the root "
+            ".env (DOMAIN=…); every stack gets it from there.",
+        )

@@ -118,11 +118,8 @@ def _set_at(context: LintContext, service: Service, variable: str) -> str | None
     (no layer sets it: the ports entry's default is used)."""
     if variable in os.environ:
         return "the environment homestack runs in"
-    for path in reversed(context.layer_paths(service)):
-        layer = context.env_file(path)
-        if layer is not None and variable in layer.lines:
-            return f"{path.relative_to(context.site.root)}:{layer.lines[variable]}"
-    return None
+    where = context.set_by(service, variable)
+    return f"{where[0].relative_to(context.site.root)}:{where[1]}" if where else None
 
 
 @rule("ports.range", "published host ports and container ports are 1-65535")
