@@ -101,6 +101,16 @@ def service_owner(site: Site, service: Service) -> tuple[int, int]:
     return site.container_user(service) or owner_ids(site)
 
 
+def has_data(site: Site, service_id: str) -> bool:
+    """Whether DATA/{service} holds anything: a secret made anew now is not the value that
+    data was made with (an encryption key, an admin password)."""
+    try:
+        with os.scandir(site.data_root / service_id) as entries:
+            return any(True for _ in entries)
+    except OSError:  # not there yet (a first install), or not a folder
+        return False
+
+
 def service_folders(site: Site, service: Service) -> list[tuple[Path, int]]:
     root = site.data_root
     return [

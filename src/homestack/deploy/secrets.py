@@ -26,6 +26,7 @@ from typing import Any
 from ..catalog import Service, Site
 from ..errors import BadInput, OperationFailed
 from ..models import SecretSpec
+from .data import has_data
 from .folders import check_folder, folder_error
 
 ALPHABETS = {
@@ -264,11 +265,7 @@ def _new_value_note(site: Site, item: Wanted, dry_run: bool) -> list[str]:
     """A secret made anew for a service whose DATA folder already holds data: that data was
     made with the old value (Authelia's storage key, Grafana's admin password), so say how
     to get the old one back."""
-    try:
-        with os.scandir(site.data_root / item.service) as entries:
-            if not any(True for _ in entries):
-                return []
-    except OSError:  # not there yet: a first install
+    if not has_data(site, item.service):
         return []
     return [
         f"{item.name}: {'would make' if dry_run else 'made'} a NEW value, but "

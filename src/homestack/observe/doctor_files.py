@@ -109,14 +109,12 @@ def _missing_fix(site: Site, service_id: str) -> str:
     """A secret is missing: a new one is fine for a service with no data yet; one that has
     data may have stored or used the old value (an encryption key, an admin password), so the
     old value comes back first: a copy, or the service's backup, which holds its secrets."""
+    from ..deploy.data import has_data
+
     install = "Run `homestack install secrets`."
-    data = site.data_root / service_id
-    try:
-        has_data = data.is_dir() and any(data.iterdir())
-    except OSError:
-        has_data = False
-    if not has_data:
+    if not has_data(site, service_id):
         return install
+    data = site.data_root / service_id
     service = site.service(service_id)
     backup = service.meta.backup if service.meta else None
     restore = (
