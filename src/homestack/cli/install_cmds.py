@@ -65,7 +65,7 @@ def networks_command(
 
     site = state.site()
     services = _selected(names) if names else None
-    with site_lock_if(not dry_run, site.root, "install networks"):
+    with site_lock_if(not dry_run, site.root, "install networks", prefix=site.prefix):
         report = ensure_networks(site, services, dry_run=dry_run)
     emit(report, as_json, _render_networks)
 
@@ -82,10 +82,13 @@ def _render_networks(report: Any, out: Console) -> None:
     _notes_and_outcome(report, out, "networks")
 
 
-def _notes_and_outcome(report: Any, out: Console, what: str) -> None:
+def _notes_and_outcome(report: Any, out: Console, what: str, *, outcome: str | None = None) -> None:
+    """The report's notes, then `outcome` (else "nothing to change" when nothing did)."""
     for note in report.notes:
         out.print(f"[yellow]note:[/] {note}")
-    if not report.changed:
+    if outcome is not None:
+        out.print(outcome)
+    elif not report.changed:
         out.print(f"{what}: nothing to change")
 
 
@@ -97,7 +100,7 @@ def secrets_command(
     from ..deploy.secrets import ensure_secrets
 
     site = state.site()
-    with site_lock_if(not dry_run, site.root, "install secrets"):
+    with site_lock_if(not dry_run, site.root, "install secrets", prefix=site.prefix):
         report = ensure_secrets(site, _selected(names), dry_run=dry_run)
     emit(report, as_json, _render_secrets)
 
@@ -123,7 +126,7 @@ def data_command(names: Names = None, dry_run: DryRun = False, as_json: JsonOpti
     from ..deploy.data import ensure_data
 
     site = state.site()
-    with site_lock_if(not dry_run, site.root, "install data"):
+    with site_lock_if(not dry_run, site.root, "install data", prefix=site.prefix):
         report = ensure_data(site, _selected(names), dry_run=dry_run)
     emit(report, as_json, _render_data)
 
@@ -140,17 +143,15 @@ def _render_data(report: Any, out: Console) -> None:
     bound = [v.name for v in report.volumes if v.state == "ok"]
     if bound:
         out.print(f"[dim]{len(bound)} volumes bound to their DATA folders[/]")
+    left = None
     if report.foreign:  # left as they are: "nothing to change" would hide them
         count = len(report.foreign)
-        for note in report.notes:
-            out.print(f"[yellow]note:[/] {note}")
-        out.print(
+        left = (
             f"[yellow]data: {count} folder{'s' if count != 1 else ''} left with another "
             "owner (above)[/]: chown them as each line says, unless their service runs as "
             "that owner"
         )
-        return
-    _notes_and_outcome(report, out, "data")
+    _notes_and_outcome(report, out, "data", outcome=left)
 
 
 @secrets_app.command("ls")
