@@ -110,7 +110,7 @@ def _restore(
     folder = state_dir(site)
     with (
         ServiceLock(folder, service.id, "restore"),
-        site_lock(site.root, f"restore {service.id}"),
+        site_lock(site.root, f"restore {service.id}", prefix=site.prefix),
     ):
         recovered = recover(site, service)
         restic = config.restic_for(site, service.id)

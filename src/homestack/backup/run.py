@@ -172,7 +172,11 @@ def backup_service(site: Site, service: Service) -> BackupResult:
         with (
             ServiceLock(state_dir(site), service.id, "backup"),
             site_lock_if(
-                spec.consistency != "none", site.root, f"backup {service.id}", shared=True
+                spec.consistency != "none",
+                site.root,
+                f"backup {service.id}",
+                shared=True,
+                prefix=site.prefix,
             ),
         ):
             recovered = recover(site, service)
