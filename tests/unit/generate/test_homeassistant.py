@@ -57,10 +57,67 @@ def test_seed_names_the_enabled_speech_service_and_ollama(site: Site) -> None:
     assert [e["data"] for e in wyoming] == [{"host": "faster-whisper", "port": 10300}]
     assert wyoming[0]["title"] == "faster-whisper"
     (ollama,) = _by_domain(store, "ollama")
-    assert ollama["data"] == {"url": "http://ollama:11434"}
-    # the model the ai stack's .env names for every ollama client
-    assert ollama["options"] == {"model": "llama3.2:3b"}
+    # version 1 as the integration's config flow wrote it: URL and model in data (the model
+    # the ai stack's .env names for every ollama client), conversation options in options
+    assert ollama["data"] == {"url": "http://ollama:11434", "model": "llama3.2:3b"}
+    assert ollama["options"] == {}
     assert ollama["version"] == 1  # Home Assistant migrates it to its current form
+
+
+def _ha_ollama_migration(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Home Assistant's Ollama entry migration, step by step as upstream wrote it, on plain
+    dicts (the upstream fact this test encodes; homeassistant/components/ollama/__init__.py
+    in home-assistant/core 2025.7 and later, 2025.10.4 being the pinned image):
+
+    - version 1 → 2 (async_migrate_integration): each version-1 entry's `options` become a
+      "conversation" sub-entry titled like the entry; entries with the same `data["url"]`
+      are merged into the first; `options` is emptied; `data` is kept as it was
+      (tests/components/ollama/test_init.py, test_migration_from_v1_to_v2*: v1 entries are
+      `data={"url": …, "model": …}`, and after the migration `entry.data == TEST_USER_DATA`).
+    - version 2 → 3 (PR #147944, "Ollama: Migrate pick model to subentry"): the model moves
+      from the entry into every sub-entry, read as `entry.data[CONF_MODEL]` (a KeyError when
+      the entry has none), and `data` keeps only the URL.
+    """
+    by_url: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        assert entry["version"] == 1
+        sub = {"subentry_type": "conversation", "title": entry["title"], "data": entry["options"]}
+        url = entry["data"]["url"]
+        if url in by_url:
+            by_url[url]["subentries"].append(sub)
+            continue
+        by_url[url] = {**entry, "options": {}, "subentries": [sub], "version": 2}
+    migrated = []
+    for entry in by_url.values():
+        model = entry["data"]["model"]  # upstream: entry.data[CONF_MODEL]
+        subs = [{**sub, "data": {**sub["data"], "model": model}} for sub in entry["subentries"]]
+        url = entry["data"]["url"]
+        migrated.append({**entry, "data": {"url": url}, "subentries": subs, "version": 3})
+    return migrated
+
+
+def test_ollama_entry_survives_home_assistants_migration(site: Site) -> None:
+    """Before, the seed put the model in `options`: the 2 → 3 step's entry.data["model"]
+    raised KeyError and the integration never loaded (issue 14, item 2)."""
+    (ollama,) = _by_domain(_seed(site), "ollama")
+    (entry,) = _ha_ollama_migration([ollama])
+    assert entry["data"] == {"url": "http://ollama:11434"}
+    (sub,) = entry["subentries"]
+    assert sub["subentry_type"] == "conversation"
+    assert sub["data"]["model"] == "llama3.2:3b"
+
+
+def test_the_old_shape_fails_home_assistants_migration() -> None:
+    """The restated migration is not a check that cannot fail: the shape homestack wrote
+    before (model in options) raises the KeyError Home Assistant logged."""
+    old = {"version": 1, "title": "x", "data": {"url": "http://ollama:11434"}}
+    old["options"] = {"model": "llama3.2:3b"}
+    try:
+        _ha_ollama_migration([old])
+    except KeyError as missing:
+        assert missing.args == ("model",)
+    else:
+        raise AssertionError("the model-in-options entry migrated")
 
 
 def test_enabling_piper_adds_its_wyoming_entry(site: Site) -> None:
