@@ -58,6 +58,7 @@ def _generators(
         "samba": lambda: extras.samba(view, *owner_ids(site)),
         "blocky": lambda: extras.blocky(view),
         "homeassistant": lambda: extras.homeassistant(view) + homeassistant.generate(view, site),
+        "anythingllm": lambda: extras.anythingllm(view),
     }
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from . import (
     rules_compose,
     rules_deps,
+    rules_domain,
     rules_env,
+    rules_facts,
     rules_files,
     rules_names,
     rules_ports,
@@ -18,7 +20,9 @@ from . import (
 __all__ = [
     "rules_compose",
     "rules_deps",
+    "rules_domain",
     "rules_env",
+    "rules_facts",
     "rules_files",
     "rules_names",
     "rules_ports",

@@ -32,11 +32,11 @@ def test_caddyfile_routes_every_enabled_web_ui_and_signs_on_where_asked(site: Si
     web = _web_services(site)
     assert len(blocks) == len(web)
     for service, spec in web.items():
-        block = blocks[f"{spec.subdomain or service}.home.arpa"]
+        block = blocks[f"{spec.subdomain or service}.lab.home.arpa"]
         assert f"reverse_proxy {service}:{spec.port}" in block
         assert "tls internal" in block
         assert ("import sign_on" in block) == spec.auth
-    assert "dns.home.arpa" not in blocks  # blocky is off in the shipped catalog
+    assert "dns.lab.home.arpa" not in blocks  # blocky is off in the shipped catalog
     text = caddy.generate(view)[0].content
     assert "admin localhost:2019" in text
     assert "forward_auth authelia:9091" in text
@@ -57,12 +57,12 @@ def test_authelia_denies_by_default_and_signs_on_for_the_domain(site: Site, tmp_
     config = yaml.safe_load(files[0].content)
     assert config["access_control"]["default_policy"] == "deny"
     assert config["access_control"]["rules"] == [
-        {"domain": ["home.arpa", "*.home.arpa"], "policy": "one_factor"}
+        {"domain": ["lab.home.arpa", "*.lab.home.arpa"], "policy": "one_factor"}
     ]
     cookie = config["session"]["cookies"][0]
-    assert cookie["domain"] == "home.arpa"
-    assert cookie["authelia_url"] == "https://auth.home.arpa"
-    assert cookie["default_redirection_url"] == "https://start.home.arpa"
+    assert cookie["domain"] == "lab.home.arpa"
+    assert cookie["authelia_url"] == "https://auth.lab.home.arpa"
+    assert cookie["default_redirection_url"] == "https://start.lab.home.arpa"
     assert config["authentication_backend"]["file"]["path"] == "/config/users_database.yml"
     assert "secret" not in files[0].content.replace("_FILE", "")  # secrets come from files
 
@@ -139,8 +139,8 @@ def test_homepage_lists_every_enabled_web_ui_by_stack(site: Site) -> None:
         for item in entries
         for title, entry in item.items()
     }
-    assert listed["Open WebUI"] == ("AI", "https://chat.home.arpa")
-    assert listed["Grafana"] == ("Management", "https://grafana.home.arpa")
+    assert listed["Open WebUI"] == ("AI", "https://chat.lab.home.arpa")
+    assert listed["Grafana"] == ("Management", "https://grafana.lab.home.arpa")
     assert len(listed) == len(_web_services(site))
     assert "Blocky" not in listed
 
@@ -151,4 +151,4 @@ def test_urls_carry_a_non_default_https_port(make_site: Callable[..., Site]) -> 
     (caddy / ".env").write_text("CADDY_HTTPS_PORT=8443\n", encoding="utf-8")
     site = Site.load(site.root)
     groups = homepage.services(CatalogView.of(site))
-    assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.home.arpa:8443"
+    assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.lab.home.arpa:8443"

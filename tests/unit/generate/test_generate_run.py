@@ -25,9 +25,13 @@ EXPECTED = {
     "config/homepage/services.yaml",
     "config/homepage/settings.yaml",
     "config/grafana/datasources/homestack.yaml",
+    "config/grafana/dashboards/homestack.yaml",
+    "config/grafana/alerting/homestack.yaml",
+    "config/grafana/plugins/homestack.yaml",
     "config/samba/config.yml",
     "homeassistant/configuration.yaml",
     "homeassistant/.storage/core.config_entries",
+    "anythingllm/.env",
 }
 
 
@@ -55,13 +59,14 @@ def test_enabling_a_service_updates_the_files_that_list_it(site: Site) -> None:
     report = generate_all(Site.load(site.root))
     actions = {Path(f.path).relative_to(site.data_root).as_posix(): f.action for f in report.files}
     assert actions["config/caddy/Caddyfile"] == "update"
-    assert actions["config/prometheus/prometheus.yml"] == "unchanged"  # targets are files
+    # probe targets are files; blocky's own /metrics is a scrape job in prometheus.yml
+    assert actions["config/prometheus/prometheus.yml"] == "update"
     assert actions["config/prometheus/targets/health-http.yml"] == "update"
     assert actions["config/homepage/services.yaml"] == "update"
     assert actions["config/blocky/config.yml"] == "create"
     assert actions["config/authelia/users_database.yml"] == "kept"
     assert actions["config/authelia/configuration.yml"] == "unchanged"
-    assert "dns.home.arpa {" in (site.data_root / "config/caddy/Caddyfile").read_text()
+    assert "dns.lab.home.arpa {" in (site.data_root / "config/caddy/Caddyfile").read_text()
     assert (site.data_root / "config/authelia/users_database.yml").read_text() == users_before
 
 
@@ -99,7 +104,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "14 of 14 files changed" in capsys.readouterr().out  # 13 configs, 1 secret
+    assert "18 of 18 files changed" in capsys.readouterr().out  # 13 configs, 1 secret
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 
@@ -129,7 +134,7 @@ def test_two_web_uis_on_one_host_are_refused_before_anything_is_written(
     site = Site.load(site.root)
     with pytest.raises(BadInput) as caught:  # caddy refused the Caddyfile it wrote
         generate_all(site)
-    assert "auth.home.arpa" in caught.value.message
+    assert "auth.lab.home.arpa" in caught.value.message
     assert "authelia" in caught.value.message
     assert caught.value.service in {"authelia", "open-webui"}
     assert "open-webui" in caught.value.message
