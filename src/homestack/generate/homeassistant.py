@@ -11,11 +11,12 @@ The format is Home Assistant's storage envelope (`version` 1, `minor_version` 5,
 `data.entries`) with every field an entry has at minor version 5. The Ollama entry is
 written in the integration's first entry format, version 1, as its config flow created it:
 the URL *and the model* in `data`, the conversation options (none here) in `options`.
-Home Assistant's own migration turns it into the current one when it sets the entry up
-(homeassistant/components/ollama/__init__.py, 2025.7 on: version 1 → 2 moves `options` into
-a conversation sub-entry; 2 → 3 moves `data["model"]` into each sub-entry and reads it with
-`entry.data[CONF_MODEL]`, so a version-1 entry without `data["model"]` fails setup with
-KeyError), so the seed does not depend on which entry version the pinned image expects.
+Home Assistant's own migration turns it into the current one when it sets the integration
+up (homeassistant/components/ollama/__init__.py, async_migrate_integration: each version-1
+entry becomes a conversation sub-entry of `options` plus the model read as
+`entry.data[CONF_MODEL]` - a version-1 entry without `data["model"]` fails setup with
+KeyError - and the entry keeps only the URL, at version 3), so the seed does not depend on
+which entry version the pinned image expects.
 """
 
 from __future__ import annotations

@@ -65,46 +65,58 @@ def test_seed_names_the_enabled_speech_service_and_ollama(site: Site) -> None:
 
 
 def _ha_ollama_migration(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Home Assistant's Ollama entry migration, step by step as upstream wrote it, on plain
-    dicts (the upstream fact this test encodes; homeassistant/components/ollama/__init__.py
-    in home-assistant/core 2025.7 and later, 2025.10.4 being the pinned image):
+    """Home Assistant's migration of version-1 Ollama entries, step by step as upstream wrote
+    it, on plain dicts (the upstream fact this test encodes): home-assistant/core
+    homeassistant/components/ollama/__init__.py, `async_migrate_integration`, run from
+    `async_setup` (the copy read: entries go to version 3, minor 3, as in 2025.10):
 
-    - version 1 → 2 (async_migrate_integration): each version-1 entry's `options` become a
-      "conversation" sub-entry titled like the entry; entries with the same `data["url"]`
-      are merged into the first; `options` is emptied; `data` is kept as it was
-      (tests/components/ollama/test_init.py, test_migration_from_v1_to_v2*: v1 entries are
-      `data={"url": …, "model": …}`, and after the migration `entry.data == TEST_USER_DATA`).
-    - version 2 → 3 (PR #147944, "Ollama: Migrate pick model to subentry"): the model moves
-      from the entry into every sub-entry, read as `entry.data[CONF_MODEL]` (a KeyError when
-      the entry has none), and `data` keeps only the URL.
+    - for each version-1 entry, a "conversation" sub-entry whose data is `entry.options`
+      plus `CONF_MODEL` read as `entry.data[CONF_MODEL]` (a KeyError when the entry has no
+      model in `data`: setup fails and the integration never loads);
+    - entries with the same `data[CONF_URL]` are merged into the first, the others removed;
+    - the kept entry gets an "ai_task_data" sub-entry with the first sub-entry's model, its
+      `data` becomes `{CONF_URL: …}`, `options` `{}`, version 3, minor version 3.
+
+    Version-1 entries as the config flow made them: `data={"url": …, "model": …}` (core
+    tests/components/ollama/test_init.py, test_migration_from_v1_to_v2_with_multiple_urls).
     """
     by_url: dict[str, dict[str, Any]] = {}
     for entry in entries:
         assert entry["version"] == 1
-        sub = {"subentry_type": "conversation", "title": entry["title"], "data": entry["options"]}
+        data = {**entry["options"], "model": entry["data"]["model"]}  # entry.data[CONF_MODEL]
+        sub = {"subentry_type": "conversation", "title": entry["title"], "data": data}
         url = entry["data"]["url"]
         if url in by_url:
             by_url[url]["subentries"].append(sub)
-            continue
-        by_url[url] = {**entry, "options": {}, "subentries": [sub], "version": 2}
+        else:
+            by_url[url] = {**entry, "subentries": [sub]}
     migrated = []
-    for entry in by_url.values():
-        model = entry["data"]["model"]  # upstream: entry.data[CONF_MODEL]
-        subs = [{**sub, "data": {**sub["data"], "model": model}} for sub in entry["subentries"]]
-        url = entry["data"]["url"]
-        migrated.append({**entry, "data": {"url": url}, "subentries": subs, "version": 3})
+    for url, entry in by_url.items():
+        model = entry["subentries"][0]["data"]["model"]
+        task = {"subentry_type": "ai_task_data", "data": {"model": model}}
+        migrated.append(
+            {
+                **entry,
+                "data": {"url": url},
+                "options": {},
+                "subentries": [*entry["subentries"], task],
+                "version": 3,
+                "minor_version": 3,
+            }
+        )
     return migrated
 
 
 def test_ollama_entry_survives_home_assistants_migration(site: Site) -> None:
-    """Before, the seed put the model in `options`: the 2 → 3 step's entry.data["model"]
+    """Before, the seed put the model in `options`: the migration's entry.data[CONF_MODEL]
     raised KeyError and the integration never loaded (issue 14, item 2)."""
     (ollama,) = _by_domain(_seed(site), "ollama")
     (entry,) = _ha_ollama_migration([ollama])
     assert entry["data"] == {"url": "http://ollama:11434"}
-    (sub,) = entry["subentries"]
-    assert sub["subentry_type"] == "conversation"
-    assert sub["data"]["model"] == "llama3.2:3b"
+    conversation, task = entry["subentries"]
+    assert conversation["subentry_type"] == "conversation"
+    assert conversation["data"] == {"model": "llama3.2:3b"}
+    assert task == {"subentry_type": "ai_task_data", "data": {"model": "llama3.2:3b"}}
 
 
 def test_the_old_shape_fails_home_assistants_migration() -> None:
