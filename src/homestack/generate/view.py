@@ -63,6 +63,8 @@ class CatalogView:
         domain = site_domain(env)
         _check_domain(site, domain)
         enabled = site.services(enabled_only=True)
+        if any(s.id == "authelia" for s in enabled):
+            _check_cookie_domain(site, domain)
         stacks = {s.stack for s in enabled}
         stack_envs = {sid: site.stack_env(site.stacks[sid]) for sid in sorted(stacks)}
         view = cls(site.root, domain, site.data_root, "443", enabled, dict(env), stack_envs)
@@ -154,6 +156,28 @@ def _check_domain(site: Site, domain: str) -> None:
         "{subdomain}.DOMAIN",
         f"Set DOMAIN to a bare name such as {bare!r} (letters, digits, '-' "
         "and dots; no scheme, path or spaces).",
+        file=None if from_env else layer,
+        line=None if from_env or layer is None else _line_of(layer, "DOMAIN"),
+    )
+
+
+def _check_cookie_domain(site: Site, domain: str) -> None:
+    """Refuse a DOMAIN Authelia refuses as its session cookie domain (no dot, or a public
+    suffix such as home.arpa): it would restart-loop and every signed-on UI answer 502.
+    `validate` reports the same as env.domain-cookie."""
+    from ..lint.rules_domain import SUGGESTED_DOMAIN, cookie_domain_problem
+
+    problem = cookie_domain_problem(domain)
+    if problem is None:
+        return
+    from_env = "DOMAIN" in os.environ
+    layer = settings.layer_file(site.root)
+    where = "the environment" if from_env or layer is None else layer.name
+    raise BadInput(
+        f"DOMAIN={domain!r} (from {where}) {problem}: sign-on (Authelia) refuses it as its "
+        "session cookie domain and would restart-loop, every signed-on web UI answering 502",
+        f"Set DOMAIN to a name under it, e.g. DOMAIN={SUGGESTED_DOMAIN}, or a subdomain of a "
+        "domain you own.",
         file=None if from_env else layer,
         line=None if from_env or layer is None else _line_of(layer, "DOMAIN"),
     )

@@ -123,6 +123,23 @@ def test_a_domain_that_is_not_a_host_name_is_refused_before_anything_is_written(
     assert not site.data_root.exists() or _files(site.data_root) == set()
 
 
+@pytest.mark.parametrize("domain", ["home.arpa", "lan", "co.uk"])
+def test_a_domain_authelia_refuses_is_refused_before_anything_is_written(
+    make_site: Callable[..., Site], domain: str
+) -> None:
+    """Authelia 4.39 (internal/configuration/validator/session.go) refuses a cookie domain
+    with no period or on the Public Suffix List: generate (and so `up`) says so, exit 2."""
+    from homestack.errors import BadInput
+
+    site = make_site(DOMAIN=domain)
+    with pytest.raises(BadInput) as caught:
+        generate_all(site)
+    assert f"DOMAIN={domain!r}" in caught.value.message and "Authelia" in caught.value.message
+    assert "lab.home.arpa" in (caught.value.hint or "")
+    assert caught.value.file == str(site.root / ".env")
+    assert not site.data_root.exists() or _files(site.data_root) == set()
+
+
 def test_two_web_uis_on_one_host_are_refused_before_anything_is_written(
     make_site: Callable[..., Site],
 ) -> None:
