@@ -40,7 +40,7 @@ PY=${PYTHON:-$REPO/.venv/bin/python}
 command -v docker >/dev/null || { echo "check-real-images: docker is not installed" >&2; exit 2; }
 
 export HOMESTACK_PREFIX=relcheck_
-SCRATCH=$(mktemp -d /tmp/homestack-relcheck.XXXXXX)
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/homestack-relcheck.XXXXXX")
 FAILED=0
 
 fail() { # fail SERVICE-ID MESSAGE: one line naming the service's file
