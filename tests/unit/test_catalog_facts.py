@@ -316,3 +316,13 @@ def test_a_bump_without_rechecking_the_facts_is_refused(tmp_path: Path) -> None:
     root = _plant(tmp_path, f, "image: amir20/dozzle:v10.7.3", "image: amir20/dozzle:v10.8.0")
     (hit,) = _lint(root, "facts.version")
     assert "v10.7.3" in hit.message and hit.file == root / f
+
+
+def test_an_overlay_left_on_the_old_release_is_refused(tmp_path: Path) -> None:
+    """A bump must move the GPU build too: LibreTranslate's -cuda tag is the same release
+    (docker/cuda.Dockerfile is built from the same tag)."""
+    f = "ai-stack/services/libretranslate.nvidia.docker-compose.yaml"
+    old = "libretranslate/libretranslate:v1.6.2-cuda"
+    root = _plant(tmp_path, f, "libretranslate/libretranslate:v1.9.6-cuda", old)
+    (hit,) = _lint(root, "facts.version")
+    assert hit.file == root / f and "1.9.6" in hit.message and hit.line == 6

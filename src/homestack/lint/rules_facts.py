@@ -78,9 +78,37 @@ def facts_schema(context: LintContext) -> Iterator[Finding]:
             yield found
 
 
+def _overlay_images(
+    context: LintContext, service: Service
+) -> Iterator[tuple[Path, str, int | None]]:
+    """(overlay file, image, line) of each overlay of the service that sets an image."""
+    for path in sorted(service.overlays.values()):
+        overlay = context.overlay(path)
+        if isinstance(overlay, Finding) or not isinstance(overlay.data, dict):
+            continue
+        entry = (overlay.data.get("services") or {}).get(service.id)
+        if isinstance(entry, dict) and entry.get("image"):
+            yield path, str(entry["image"]), overlay.line("services", service.id, "image")
+
+
 @rule("facts.version", "the image the file pins is the one its facts were checked at")
 def facts_version(context: LintContext) -> Iterator[Finding]:
     for service, found in _checked(context):
+        release = found.version.removeprefix("v").split("-")[0]
+        for path, image, line in _overlay_images(context, service):
+            if release in facts_mod.split_image(image)[1]:
+                continue
+            yield Finding(
+                "facts.version",
+                Severity.ERROR,
+                f"the {path.name.split('.')[1]} overlay of {service.id} runs {image}, not a "
+                f"build of {release}, the release its file pins and its facts were checked at",
+                path,
+                line,
+                service.id,
+                f"Pin the overlay to the {release} build of the image (its -cuda, -rocm or "
+                "gpu- tag of the same release).",
+            )
         image = str(service.compose.get("image") or "")
         repo, tag = facts_mod.split_image(image)
         if (repo, tag) == (found.image, found.version):
