@@ -32,6 +32,7 @@ OPTIONAL = (
     "env",
     "secrets_file",
     "capabilities",
+    "tools",
     "host_allowlist",
     "config",
     "refuses",
@@ -62,6 +63,8 @@ class Facts:
     secrets_file: list[str] = field(default_factory=list)
     #: capabilities its entrypoint needs once every one is dropped
     capabilities: list[str] = field(default_factory=list)
+    #: executables the image ships that a healthcheck may run (its GPU builds' too)
+    tools: list[str] = field(default_factory=list)
     #: {variable: NAME, always: [hosts]}: its API answers only Host names in NAME
     host_allowlist: dict[str, Any] | None = None
     config: str | None = None
@@ -152,6 +155,7 @@ def parse(doc: yamlio.YamlDoc) -> Facts:
         env=env,
         secrets_file=_strings(data, "secrets_file"),
         capabilities=_strings(data, "capabilities"),
+        tools=_strings(data, "tools"),
         host_allowlist=allow,
         config=None if data.get("config") is None else str(data["config"]),
         refuses=_strings(data, "refuses"),

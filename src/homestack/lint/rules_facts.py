@@ -60,7 +60,7 @@ def _schema(service: Service, path: Path, line: int | None, message: str) -> Fin
         line,
         service.id,
         "Keys: image, version, checked_on (YYYY-MM-DD), sources, found; optional user, "
-        "writes, http_2xx, env, secrets_file, capabilities, host_allowlist, config, refuses "
+        "writes, http_2xx, env, secrets_file, capabilities, tools, host_allowlist, config, refuses, notes "
         "(docs/lint-rules.md, 'Service facts').",
     )
 
@@ -302,3 +302,51 @@ def facts_host_allowlist(context: LintContext) -> Iterator[Finding]:
             f"Add {', '.join(missing)} to {variable} (the probe asks {service.id}:{web.port}; "
             "a browser sends the HTTPS port when it is not 443).",
         )
+
+
+def _health_command(entry: Any) -> str | None:
+    """The executable a healthcheck runs: argv[0] of CMD, the first word of CMD-SHELL."""
+    check = entry.get("healthcheck") if isinstance(entry, dict) else None
+    test = check.get("test") if isinstance(check, dict) else None
+    if isinstance(test, str):
+        words = test.split()
+        return words[0] if words else None
+    if isinstance(test, list) and len(test) > 1 and test[0] == "CMD":
+        return str(test[1])
+    if isinstance(test, list) and len(test) > 1 and test[0] == "CMD-SHELL":
+        words = str(test[1]).split()
+        return words[0] if words else None
+    return None
+
+
+@rule("facts.health-command", "the healthcheck runs an executable the image ships")
+def facts_health_command(context: LintContext) -> Iterator[Finding]:
+    for service, found in _checked(context):
+        if not found.tools:
+            continue
+        checks: list[tuple[Path, Any, int | None]] = [
+            (service.file, service.compose, context.line(service, "healthcheck", "test"))
+        ]
+        for path in sorted(service.overlays.values()):
+            overlay = context.overlay(path)
+            if isinstance(overlay, Finding) or not isinstance(overlay.data, dict):
+                continue
+            entry = (overlay.data.get("services") or {}).get(service.id)
+            line = overlay.line("services", service.id, "healthcheck", "test")
+            checks.append((path, entry, line))
+        for path, entry, line in checks:
+            command = _health_command(entry)
+            if command is None or command in found.tools:
+                continue
+            yield Finding(
+                "facts.health-command",
+                Severity.ERROR,
+                f"{service.id}'s healthcheck runs {command}, which {found.image}:"
+                f"{found.version} does not ship (by its facts: {', '.join(found.tools)}): "
+                "the check fails and the service never counts as healthy",
+                path,
+                line,
+                service.id,
+                f"Probe with one of {', '.join(found.tools)}, or add {command} to the facts' "
+                "tools once the image is shown to ship it.",
+            )

@@ -896,6 +896,33 @@ H14_PASSING = [
         },
     ),
 ]
+H14_FAILING.append(
+    Case(
+        "facts.health-command",
+        {
+            FACTS: facts('tools: ["wget"]\n'),
+            W: replace(
+                S,
+                '      test: ["CMD", "true"]\n',
+                f'      test: ["CMD", "curl", "-f", "http://127.0.0.1/"]  {MARK}\n',
+            ),
+        },
+        W,
+    )
+)
+H14_PASSING.append(
+    Case(
+        "facts.health-command",
+        {
+            FACTS: facts('tools: ["wget"]\n'),
+            W: replace(
+                S,
+                '      test: ["CMD", "true"]\n',
+                '      test: ["CMD", "wget", "-q", "http://127.0.0.1/"]\n',
+            ),
+        },
+    )
+)
 FAILING += H14_FAILING
 PASSING += H14_PASSING
 
