@@ -60,7 +60,8 @@ def _schema(service: Service, path: Path, line: int | None, message: str) -> Fin
         line,
         service.id,
         "Keys: image, version, checked_on (YYYY-MM-DD), sources, found; optional user, "
-        "writes, http_2xx, env, secrets_file, capabilities, tools, host_allowlist, config, refuses, notes "
+        "writes, http_2xx, env, secrets_file, capabilities, tools, host_allowlist, config, "
+        "refuses, notes "
         "(docs/lint-rules.md, 'Service facts').",
     )
 
