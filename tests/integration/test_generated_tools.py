@@ -89,4 +89,4 @@ def test_promtool_checks_the_generated_prometheus_config(generated: Callable[...
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "SUCCESS: 2 rules found" in done.stdout + done.stderr
+    assert "SUCCESS: 7 rules found" in done.stdout + done.stderr

@@ -100,7 +100,7 @@ class SecretsReport:
 
 def generate(spec: SecretSpec) -> str:
     alphabet = ALPHABETS[spec.alphabet]
-    return "".join(random.choice(alphabet) for _ in range(spec.length))
+    return spec.prefix + "".join(random.choice(alphabet) for _ in range(spec.length))
 
 
 def wanted_secrets(site: Site, services: list[Service]) -> list[Wanted]:

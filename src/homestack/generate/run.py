@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..catalog import Service, Site
-from . import authelia, caddy, extras, homeassistant, homepage, prometheus
+from . import alerting, authelia, caddy, extras, homeassistant, homepage, prometheus
 from .files import (
     GeneratedFile,
     check_all,
@@ -58,6 +58,8 @@ def _generators(
         "samba": lambda: extras.samba(view, *owner_ids(site)),
         "blocky": lambda: extras.blocky(view),
         "homeassistant": lambda: extras.homeassistant(view) + homeassistant.generate(view, site),
+        "alertmanager": lambda: alerting.alertmanager(view, site.secrets_dir),
+        "ntfy": lambda: alerting.ntfy(view, site.secrets_dir),
     }
 
 

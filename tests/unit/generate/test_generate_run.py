@@ -26,6 +26,8 @@ EXPECTED = {
     "config/homepage/settings.yaml",
     "config/grafana/datasources/homestack.yaml",
     "config/samba/config.yml",
+    "config/alertmanager/alertmanager.yml",
+    "config/ntfy/server.yml",
     "homeassistant/configuration.yaml",
     "homeassistant/.storage/core.config_entries",
 }
@@ -99,7 +101,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "14 of 14 files changed" in capsys.readouterr().out  # 13 configs, 1 secret
+    assert "16 of 16 files changed" in capsys.readouterr().out  # 15 configs, 1 secret
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 
