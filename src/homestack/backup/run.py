@@ -536,4 +536,7 @@ def backup(
     else:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             results = list(pool.map(one, services))
+    from ..notify.events import backup_outcome
+
+    backup_outcome(site, results)  # failed / works again, on the site's channel; never raises
     return BackupRun(results, notices)
