@@ -90,3 +90,35 @@ def test_promtool_checks_the_generated_prometheus_config(generated: Callable[...
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS: 7 rules found" in done.stdout + done.stderr
+
+
+def test_promtool_checks_the_household_rules_with_the_gpu_ones(
+    generated: Callable[..., Path],
+) -> None:
+    config = generated("dcgm-exporter")
+    done = subprocess.run(
+        [tool("promtool"), "check", "rules", str(config / "prometheus" / "alerts.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = (config / "prometheus" / "alerts.yml").read_text()
+    for alert in ("ServiceDown", "StackDown", "HostDown", "ContainerRestarting", "DiskFilling"):
+        assert f"alert: {alert}" in text
+    assert "alert: GpuHot" in text and "alert: GpuMemoryFull" in text
+    assert "SUCCESS: 9 rules found" in done.stdout + done.stderr
+
+
+def test_amtool_checks_the_generated_alertmanager_config(generated: Callable[..., Path]) -> None:
+    config = generated()
+    done = subprocess.run(
+        [tool("amtool"), "check-config", str(config / "alertmanager" / "alertmanager.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 inhibit rules" in done.stdout
