@@ -232,7 +232,9 @@ def _send_one(url: str, event: Event) -> Sent:
     if not sender.add(url):
         return Sent(masked, False, "not a valid Apprise URL")
     try:
-        done = sender.notify(title=event.title, body=event.body, notify_type=kinds[event.level])
+        # Apprise sends nothing without a body: a title-only event repeats its title
+        body = event.body or event.title
+        done = sender.notify(title=event.title, body=body, notify_type=kinds[event.level])
     except Exception as exc:  # a plugin that raises must not fail the operation either
         return Sent(masked, False, f"{type(exc).__name__}: {exc}")
     return Sent(masked, bool(done), None if done else "the channel refused or did not answer")
