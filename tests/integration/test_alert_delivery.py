@@ -23,7 +23,6 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,10 @@ import pytest
 import yaml
 
 from homestack.catalog import Site
+from homestack.cli.app import run
 from homestack.generate import generate_all
 from homestack.notify.alerts import list_alerts, silence
+from notifykit import Post, Receiver
 from sitekit import copy_catalog
 
 TOKEN = "tk_" + "Q" * 29
@@ -56,48 +57,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@dataclass
-class Received:
-    path: str
-    authorization: str
-    body: dict[str, Any]
-    at: float
-
-
-@dataclass
-class Receiver:
-    """Records every POST (the stand-in for ntfy's webhook endpoint)."""
-
-    got: list[Received] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
-
-    def start(self) -> int:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                outer.got.append(
-                    Received(self.path, self.headers.get("Authorization", ""), body, time.time())
-                )
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return int(self.server.server_address[1])
-
-    def alerts(self, name: str, status: str = "firing") -> list[tuple[Received, dict[str, Any]]]:
-        return [
-            (r, a)
-            for r in self.got
-            for a in r.body.get("alerts", [])
-            if a["labels"].get("alertname") == name and a["status"] == status
-        ]
+def fired(receiver: Receiver, name: str) -> list[tuple[Post, dict[str, Any]]]:
+    """Every firing alert `name` the receiver got, with the POST it came in."""
+    return [
+        (post, alert)
+        for post in receiver.got
+        for alert in post.body.get("alerts", [])
+        if alert["labels"].get("alertname") == name and alert["status"] == "firing"
+    ]
 
 
 class Web:
@@ -169,7 +136,12 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 def test_a_web_ui_going_down_reaches_the_receiver_inhibited_repeated_silenced(
-    generated: Path, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+    generated: Path,
+    tmp_path: Path,
+    processes: list[subprocess.Popen[bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     prometheus, promtool = tool("prometheus"), tool("promtool")
     alertmanager, amtool = tool("prometheus-alertmanager"), tool("amtool")
@@ -178,6 +150,7 @@ def test_a_web_ui_going_down_reaches_the_receiver_inhibited_repeated_silenced(
     work.mkdir()
     receiver = Receiver()
     receiver_port = receiver.start()
+    request.addfinalizer(receiver.stop)
     ports = {name: free_port() for name in ("prometheus", "alertmanager", "blackbox")}
 
     # ---- the generated Alertmanager config, with the receiver's address and short waits
@@ -215,6 +188,7 @@ def test_a_web_ui_going_down_reaches_the_receiver_inhibited_repeated_silenced(
     assert len(by_stack[big]) >= 2
     falls = Web()
     stays = Web()
+    request.addfinalizer(stays.stop)
     gone = free_port()  # nothing listens here
     mine: list[dict[str, Any]] = []
     victim = by_stack[big][0]["labels"]["service"]
@@ -282,8 +256,8 @@ def test_a_web_ui_going_down_reaches_the_receiver_inhibited_repeated_silenced(
     went_down = time.time()
 
     # ServiceDown for the victim, within for + evaluation + group_wait + a margin
-    wait_for("ServiceDown at the receiver", lambda: receiver.alerts("ServiceDown"), 30)
-    first, alert = receiver.alerts("ServiceDown")[0]
+    wait_for("ServiceDown at the receiver", lambda: fired(receiver, "ServiceDown"), 30)
+    first, alert = fired(receiver, "ServiceDown")[0]
     assert alert["labels"]["service"] == victim
     assert alert["labels"]["stack"] == big
     assert first.at - went_down < 2 + 1 + 1 + 1 + 6  # for, scrape, eval, group_wait, margin
@@ -291,8 +265,8 @@ def test_a_web_ui_going_down_reaches_the_receiver_inhibited_repeated_silenced(
     assert first.authorization == f"Bearer {TOKEN}"
 
     # the stack that is down entirely: StackDown delivered, its services' ServiceDown not
-    wait_for("StackDown at the receiver", lambda: receiver.alerts("StackDown"), 30)
-    assert {a["labels"]["stack"] for _, a in receiver.alerts("StackDown")} == {small}
+    wait_for("StackDown at the receiver", lambda: fired(receiver, "StackDown"), 30)
+    assert {a["labels"]["stack"] for _, a in fired(receiver, "StackDown")} == {small}
     am_api = f"http://127.0.0.1:{ports['alertmanager']}"
 
     def inhibited() -> list[dict[str, Any]]:
@@ -305,11 +279,11 @@ def test_a_web_ui_going_down_reaches_the_receiver_inhibited_repeated_silenced(
         ]
 
     wait_for("the down stack's ServiceDown to be held back", inhibited, 20)
-    assert all(a["labels"]["stack"] != small for _, a in receiver.alerts("ServiceDown"))
+    assert all(a["labels"]["stack"] != small for _, a in fired(receiver, "ServiceDown"))
 
     # repeat: still firing, so sent again after repeat_interval (not on every group tick)
-    wait_for("ServiceDown repeated", lambda: len(receiver.alerts("ServiceDown")) >= 2, 30)
-    times = [r.at for r, _ in receiver.alerts("ServiceDown")]
+    wait_for("ServiceDown repeated", lambda: len(fired(receiver, "ServiceDown")) >= 2, 30)
+    times = [r.at for r, _ in fired(receiver, "ServiceDown")]
     assert times[1] - times[0] >= 5  # REPEAT is 6s; the group is checked every second
 
     # `homestack alerts` and `alerts silence` over the API v2
@@ -327,3 +301,15 @@ def test_a_web_ui_going_down_reaches_the_receiver_inhibited_repeated_silenced(
 
     wait_for("the victim's alerts to be silenced", silenced, 10)
     assert any(s.id == made.id for s in list_alerts(site, url=am_api).silences)
+
+    # the same through the CLI
+    monkeypatch.setenv("ALERTMANAGER_URL", am_api)
+    assert run(["--site", str(site.root), "alerts", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["alertmanager"] == am_api
+    row = next(a for a in shown["alerts"] if a["service"] == victim)
+    assert row["silenced_by"] == [made.id]
+    other = by_stack[big][1]["labels"]["service"]
+    assert run(["--site", str(site.root), "alerts", "silence", other, "--for", "30m"]) == 0
+    assert f'silenced service="{other}"' in capsys.readouterr().out
+    assert len(list_alerts(site, url=am_api).silences) == 2

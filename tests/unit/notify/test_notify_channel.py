@@ -159,3 +159,18 @@ def test_the_timer_runs_notify_check_whether_or_not_the_backups_worked(site: Sit
     assert "ExecStopPost=" in service and service.rstrip().count("notify check") == 1
     line = next(iter(render_cron(site).values())).splitlines()[-1]
     assert "prune --all; " in line and line.index("prune --all") < line.index("notify check")
+
+
+def test_alerts_say_when_alertmanager_does_not_answer_and_refuse_a_bad_duration(
+    site: Site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    down = Receiver()
+    port = down.start()
+    down.stop()
+    monkeypatch.setenv("ALERTMANAGER_URL", f"http://127.0.0.1:{port}")
+    assert run(["--site", str(site.root), "alerts"]) == 1
+    err = capsys.readouterr().err
+    assert "Alertmanager does not answer" in err and "Traceback" not in err
+    assert run(["--site", str(site.root), "alerts", "silence", "grafana", "--for", "2x"]) == 2
+    assert "--for '2x' is not a duration" in capsys.readouterr().err
+    assert run(["--site", str(site.root), "alerts", "silence", "nosuch", "--for", "2h"]) == 2
