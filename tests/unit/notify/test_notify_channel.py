@@ -174,3 +174,37 @@ def test_alerts_say_when_alertmanager_does_not_answer_and_refuse_a_bad_duration(
     assert run(["--site", str(site.root), "alerts", "silence", "grafana", "--for", "2x"]) == 2
     assert "--for '2x' is not a duration" in capsys.readouterr().err
     assert run(["--site", str(site.root), "alerts", "silence", "nosuch", "--for", "2h"]) == 2
+
+
+def test_a_backup_older_than_the_daily_schedule_is_notified_once_and_its_catch_up(
+    site: Site, receiver: Receiver
+) -> None:
+    from homestack.backup_record import last_path
+
+    site = _use(site, receiver)
+    record = last_path(site, "grafana")
+    record.parent.mkdir(parents=True, exist_ok=True)
+    old = (NOON - timedelta(days=2)).isoformat()
+    record.write_text(
+        json.dumps({"service": "grafana", "ok": True, "time": old, "last_success": old})
+    )
+    events.backup_age_outcome(site, ["grafana", "loki"], now=NOON)  # loki: never backed up
+    events.backup_age_outcome(site, ["grafana"], now=NOON + timedelta(hours=1))
+    assert receiver.titles() == ["The newest backup of grafana is too old"]
+    fresh = (NOON + timedelta(hours=2)).isoformat()
+    record.write_text(
+        json.dumps({"service": "grafana", "ok": True, "time": fresh, "last_success": fresh})
+    )
+    events.backup_age_outcome(site, ["grafana"], now=NOON + timedelta(hours=3))
+    assert receiver.titles()[-1] == "Backups of grafana are current again"
+    assert len(receiver.got) == 2
+
+
+def test_the_disk_threshold_is_notified_from_the_real_filesystem(
+    site: Site, receiver: Receiver
+) -> None:
+    site = _use(site, receiver)
+    assert events.disk_outcome(site, percent=0) is not None  # any disk is 0 % full or more
+    assert receiver.titles()[0].startswith("The disk holding DATA is ")
+    events.disk_outcome(site, percent=101)  # below the threshold: recovered
+    assert receiver.titles()[1] == "Disk space is fine again"
