@@ -324,7 +324,8 @@ def ensure_secrets(
                     f"{mode:04o}",
                     want_owner,
                     str(item.path),
-                    f"{item.spec.length} {item.spec.alphabet} characters",
+                    f"{item.spec.length} {item.spec.alphabet} characters"
+                    + (f" after {item.spec.prefix}" if item.spec.prefix else ""),
                 )
             )
             continue

@@ -208,3 +208,16 @@ def test_the_disk_threshold_is_notified_from_the_real_filesystem(
     assert receiver.titles()[0].startswith("The disk holding DATA is ")
     events.disk_outcome(site, percent=101)  # below the threshold: recovered
     assert receiver.titles()[1] == "Disk space is fine again"
+
+
+def test_install_secrets_makes_ntfys_publisher_token_in_ntfys_format(site: Site) -> None:
+    import re
+
+    from homestack.deploy.secrets import ensure_secrets
+
+    report = ensure_secrets(site, [site.service("ntfy")])
+    token = (site.secrets_dir / "ntfy_publisher_token").read_text()
+    assert re.fullmatch(r"tk_[A-Za-z0-9]{29}", token), token
+    assert "29 alnum characters after tk_" in json.dumps(report.to_data())
+    urls, _ = channel_urls(Site.load(site.root))
+    assert urls == [f"ntfy://{token}@127.0.0.1:2586/homestack"]
