@@ -122,3 +122,91 @@ def test_amtool_checks_the_generated_alertmanager_config(generated: Callable[...
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 inhibit rules" in done.stdout
+
+
+def test_promtool_evaluates_restart_loop_and_disk_hours_left(
+    generated: Callable[..., Path], tmp_path: Path
+) -> None:
+    """`promtool test rules` runs the generated rules on made-up series: a container that
+    started 4 times in 15 minutes, a disk 100 GB from full that fills 10 GB an hour."""
+    import re
+
+    import yaml
+
+    config = generated()
+    rules = config / "prometheus" / "alerts.yml"
+    device = re.search(r'device="([^"]+)"', rules.read_text())
+    select = f'id="/",device="{device[1]}"' if device else 'id="/"'
+    shown = device[1] if device else ""
+    name = "hst_media-faster-whisper-1"
+    cases = {
+        "rule_files": [str(rules)],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {
+                        "series": f'container_start_time_seconds{{name="{name}"}}',
+                        "values": "100 100 100 100 100 200 300 400 500 500 500",
+                    },
+                    {
+                        "series": f"container_fs_limit_bytes{{{select}}}",
+                        "values": "1000000000000+0x200",
+                    },
+                    {
+                        "series": f"container_fs_usage_bytes{{{select}}}",
+                        "values": "900000000000+166666666.6666667x200",
+                    },
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "10m",
+                        "alertname": "ContainerRestarting",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "severity": "warning",
+                                    "name": name,
+                                    "service": "faster-whisper",
+                                    "stack": "media",
+                                },
+                                "exp_annotations": {
+                                    "summary": f"{name} keeps restarting",
+                                    "description": "It started 4 times in 15m: "
+                                    "`homestack logs faster-whisper` shows why.",
+                                },
+                            }
+                        ],
+                    },
+                    {
+                        "eval_time": "120m",
+                        "alertname": "DiskFilling",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {"severity": "warning", "id": "/"}
+                                | ({"device": shown} if shown else {}),
+                                "exp_annotations": {
+                                    "summary": f"the disk holding DATA ({shown}) fills in "
+                                    "8 hours at the current rate",
+                                    "description": "Free space now, divided by how fast it "
+                                    "shrank over the last 6 hours. `homestack top` and "
+                                    "`du -sh DATA/*` show who writes.",
+                                },
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    test_file = tmp_path / "household_test.yml"
+    test_file.write_text(yaml.safe_dump(cases))
+    done = subprocess.run(
+        [tool("promtool"), "test", "rules", str(test_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

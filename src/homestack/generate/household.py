@@ -20,6 +20,8 @@ RESTART_WINDOW = "15m"
 #: warn when DATA's disk fills within this many hours at the rate of the last 6 hours
 DISK_HOURS = 24
 DISK_FULL = 0.9
+#: a Compose container name: {prefix}{stack}-{service}-{n}
+NAMES = "^.*?(ai|essentials|management|media)-(.+)-[0-9]+$"
 GPU_TEMP_C = 85
 GPU_MEMORY = 0.95
 
@@ -94,7 +96,9 @@ def _container_rules() -> list[dict[str, Any]]:
         ),
         _rule(
             "ContainerRestarting",
-            f'label_replace({restarts}, "service", "$1", "name", "^.*-([^-]+)-[0-9]+$")',
+            # Compose names containers {prefix}{stack}-{service}-{n}; service ids hold '-'
+            f'label_replace(label_replace({restarts}, "service", "$2", "name", "{NAMES}"), '
+            f'"stack", "$1", "name", "{NAMES}")',
             "0m",
             "warning",
             "{{ $labels.name }} keeps restarting",
