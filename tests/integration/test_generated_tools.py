@@ -210,3 +210,78 @@ def test_promtool_evaluates_restart_loop_and_disk_hours_left(
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_promtool_evaluates_the_gpu_rules_when_dcgm_is_enabled(
+    generated: Callable[..., Path], tmp_path: Path
+) -> None:
+    """DCGM's series as the exporter names them (made up: no GPU here): 90 °C for 10 minutes,
+    15.5 of 16 GB used."""
+    import yaml
+
+    config = generated("dcgm-exporter")
+    gpu = 'gpu="0",UUID="GPU-1",modelName="NVIDIA RTX 4090"'
+    cases = {
+        "rule_files": [str(config / "prometheus" / "alerts.yml")],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": f"DCGM_FI_DEV_GPU_TEMP{{{gpu}}}", "values": "90+0x20"},
+                    {"series": f"DCGM_FI_DEV_FB_USED{{{gpu}}}", "values": "15872+0x20"},
+                    {"series": f"DCGM_FI_DEV_FB_FREE{{{gpu}}}", "values": "512+0x20"},
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "15m",
+                        "alertname": "GpuHot",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "severity": "warning",
+                                    "gpu": "0",
+                                    "UUID": "GPU-1",
+                                    "modelName": "NVIDIA RTX 4090",
+                                },
+                                "exp_annotations": {
+                                    "summary": "GPU 0 is at 90 °C",
+                                    "description": "Check the case's airflow and what runs "
+                                    "on it (`homestack top`).",
+                                },
+                            }
+                        ],
+                    },
+                    {
+                        "eval_time": "15m",
+                        "alertname": "GpuMemoryFull",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "severity": "warning",
+                                    "gpu": "0",
+                                    "UUID": "GPU-1",
+                                    "modelName": "NVIDIA RTX 4090",
+                                },
+                                "exp_annotations": {
+                                    "summary": "GPU 0 memory is 96.88% used",
+                                    "description": "Models that do not fit fall back to the "
+                                    "CPU (slow); unload one.",
+                                },
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    test_file = tmp_path / "gpu_test.yml"
+    test_file.write_text(yaml.safe_dump(cases, allow_unicode=True))
+    done = subprocess.run(
+        [tool("promtool"), "test", "rules", str(test_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
