@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import household
+from . import backup_rules, household
 from .files import GeneratedFile
 from .view import CatalogView, container_ports, dump_yaml
 
@@ -72,7 +72,8 @@ def config(view: CatalogView) -> dict[str, Any]:
         "rule_files": ["alerts.yml"],
         "scrape_configs": jobs,
     }
-    if view.is_on("alertmanager"):  # alerts reach a person (alertmanager.py routes them)
+    out["rule_files"].append(backup_rules.FILE)  # when each service was last backed up
+    if view.is_on("alertmanager"):  # alerts reach a person (alerting.py routes them)
         out["alerting"] = household.alerting()
     return out
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..catalog import Service, Site
-from . import alerting, authelia, caddy, extras, homeassistant, homepage, prometheus
+from . import alerting, authelia, backup_rules, caddy, extras, homeassistant, homepage, prometheus
 from .files import (
     GeneratedFile,
     check_all,
@@ -52,7 +52,7 @@ def _generators(
     return {
         "caddy": lambda: caddy.generate(view),
         "authelia": lambda: authelia.generate(view, site.secrets_dir, dry_run=dry_run),
-        "prometheus": lambda: prometheus.generate(view),
+        "prometheus": lambda: prometheus.generate(view) + backup_rules.generate(site, view),
         "homepage": lambda: homepage.generate(view),
         "grafana": lambda: extras.grafana(view),
         "samba": lambda: extras.samba(view, *owner_ids(site)),

@@ -20,6 +20,7 @@ EXPECTED = {
     "config/authelia/users_database.yml",
     "config/prometheus/prometheus.yml",
     "config/prometheus/alerts.yml",
+    "config/prometheus/backups.yml",
     "config/prometheus/targets/health-http.yml",
     "config/prometheus/targets/health-tcp.yml",
     "config/homepage/services.yaml",
@@ -101,7 +102,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "16 of 16 files changed" in capsys.readouterr().out  # 15 configs, 1 secret
+    assert "17 of 17 files changed" in capsys.readouterr().out  # 16 configs, 1 secret
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 
