@@ -75,14 +75,12 @@ def notify_check_command(as_json: JsonOption = False) -> None:
     site = state.site()
     flush(site)
     result = run_doctor(site)
-    done = [
-        events.doctor_outcome(site, result.checks),
-        events.disk_outcome(site),
-        *events.backup_age_outcome(
-            site,
-            [s.id for s in site.services(enabled_only=True) if s.meta and not s.meta.stateless],
-        ),
-    ]
+    done = [events.doctor_outcome(site, result.checks), events.disk_outcome(site)]
+    enabled = site.services(enabled_only=True)
+    if not {"prometheus", "alertmanager"} <= {s.id for s in enabled}:
+        # without them, nobody else watches the backups' age (BackupTooOld does)
+        backed = [s.id for s in enabled if s.meta and not s.meta.stateless]
+        done += events.backup_age_outcome(site, backed)
     emit(_Data([d.to_data() for d in done if d is not None]), as_json, _render_deliveries)
 
 
