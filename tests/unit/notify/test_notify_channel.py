@@ -221,3 +221,18 @@ def test_install_secrets_makes_ntfys_publisher_token_in_ntfys_format(site: Site)
     assert "29 alnum characters after tk_" in json.dumps(report.to_data())
     urls, _ = channel_urls(Site.load(site.root))
     assert urls == [f"ntfy://{token}@127.0.0.1:2586/homestack"]
+
+
+def test_the_ntfy_default_publishes_with_the_token_as_ntfy_expects(
+    site: Site, receiver: Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = "tk_" + "N" * 29
+    (site.secrets_dir / "ntfy_publisher_token").write_text(token)
+    # the service's own layer, where Compose reads the port it publishes from
+    (site.root / "essentials-stack/services/ntfy/.env").write_text(f"NTFY_PORT={receiver.port}\n")
+    assert run(["--site", str(site.root), "notify", "test"]) == 0
+    assert token not in capsys.readouterr().out
+    [post] = receiver.got
+    assert post.authorization == f"Bearer {token}"
+    assert post.body["topic"] == "homestack"
+    assert post.body["title"] == "homestack: test notification"
