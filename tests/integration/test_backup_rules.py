@@ -48,7 +48,7 @@ def test_promtool_fires_backup_too_old_after_a_day_and_a_half(site: Site, tmp_pa
         "exp_annotations": {
             "summary": "the newest backup of grafana is 1d 13h 0m 0s old",
             "description": "The timer backs up every day. Is it installed (`homestack backup "
-            "timer`), and did the last run work (`homestack status`)?",
+            "--install-timer`), and did the last run work (`homestack status`)?",
         },
     }  # fmt: skip
     cases = {

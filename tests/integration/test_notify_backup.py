@@ -53,3 +53,29 @@ def test_a_failing_backup_notifies_once_and_a_down_channel_fails_no_backup(
         assert json.loads(state.read_text())["pending"] == []
     finally:
         receiver.stop()
+
+
+def test_a_failed_verify_notifies_once(backup_site: BackupSite) -> None:
+    receiver = Receiver()
+    port = receiver.start()
+    site = str(backup_site.root)
+    (backup_site.data / "plain" / "notes.txt").write_text("keep me\n" * 1000)
+    assert run(["--site", site, "backup", "plain"]) == 0
+    (backup_site.root / "secrets" / "homestack_notify_urls").write_text(
+        f"json://127.0.0.1:{port}/\n"
+    )
+    try:
+        assert run(["--site", site, "verify", "plain", "--read-data"]) == 0
+        assert receiver.got == []  # it never failed: nothing to say
+        packs = [p for p in (backup_site.data / "backups/plain/data").rglob("*") if p.is_file()]
+        pack = max(packs, key=lambda p: p.stat().st_size)
+        pack.chmod(0o644)
+        raw = bytearray(pack.read_bytes())
+        raw[len(raw) // 2] ^= 0xFF
+        pack.write_bytes(bytes(raw))
+        assert run(["--site", site, "verify", "plain", "--read-data"]) == 1
+        assert run(["--site", site, "verify", "plain", "--read-data"]) == 1
+        assert receiver.titles() == ["Backups of plain failed verification"]
+        assert "homestack verify plain" in receiver.got[0].body["message"]
+    finally:
+        receiver.stop()

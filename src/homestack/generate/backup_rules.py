@@ -67,7 +67,7 @@ def rules(site: Site, view: CatalogView) -> dict[str, Any]:
             "summary": "the newest backup of {{ $labels.service }} is "
             "{{ $value | humanizeDuration }} old",
             "description": "The timer backs up every day. Is it installed "
-            "(`homestack backup timer`), and did the last run work (`homestack status`)?",
+            "(`homestack backup --install-timer`), and did the last run work (`homestack status`)?",
         },
     }
     return {"groups": [{"name": "backups", "rules": [*recorded, alert]}]}

@@ -113,7 +113,7 @@ def verify_outcome(site: Site, results: Iterable[CheckResult]) -> list[Delivery 
                     key,
                     f"Backups of {result.service} failed verification",
                     f"{result.error or 'restic check failed'}\n"
-                    f"Run `homestack backup verify {result.service}` for the details.",
+                    f"Run `homestack verify {result.service}` for the details.",
                     level="failure",
                 )
             )
@@ -152,7 +152,7 @@ def disk_outcome(site: Site, percent: int = DISK_PERCENT) -> Delivery | None:
         "disk",
         f"The disk holding DATA is {used:.0f}% full",
         f"{usage.free / 2**30:.1f} GiB free where DATA lives ({site.data_root}). "
-        "Old images: `docker image prune`; old backups: `homestack backup prune`.",
+        "Old images: `docker image prune`; old backups: `homestack prune --all`.",
         level="warning",
     )
 
@@ -197,7 +197,7 @@ def backup_age_outcome(
                 key,
                 f"The newest backup of {service} is too old",
                 f"Last good backup: {when}; the schedule wants one a day. "
-                "Is the timer installed (`homestack backup timer`)?",
+                "Is the timer installed (`homestack backup --install-timer`)?",
                 level="warning",
                 now=now,
             )
