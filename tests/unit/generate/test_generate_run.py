@@ -20,6 +20,7 @@ EXPECTED = {
     "config/authelia/users_database.yml",
     "config/prometheus/prometheus.yml",
     "config/prometheus/alerts.yml",
+    "config/prometheus/backups.yml",
     "config/prometheus/targets/health-http.yml",
     "config/prometheus/targets/health-tcp.yml",
     "config/homepage/services.yaml",
@@ -29,6 +30,8 @@ EXPECTED = {
     "config/grafana/alerting/homestack.yaml",
     "config/grafana/plugins/homestack.yaml",
     "config/samba/config.yml",
+    "config/alertmanager/alertmanager.yml",
+    "config/ntfy/server.yml",
     "homeassistant/configuration.yaml",
     "homeassistant/.storage/core.config_entries",
     "anythingllm/.env",
@@ -104,7 +107,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "18 of 18 files changed" in capsys.readouterr().out  # 13 configs, 1 secret
+    assert "21 of 21 files changed" in capsys.readouterr().out  # 20 configs, 1 secret
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 
