@@ -71,6 +71,7 @@ def preflight(site: Site, services: list[Service]) -> None:
     all: a new one is announced as the only key to the backups): restic, DATA and the
     secrets folder as folders, and the engine when a service is stopped, paused or dumped."""
     restic_binary()
+    config.require_per_service_repository(site)
     for setting, folder in (("DATA_ROOT", site.data_root), ("SECRETS_DIR", site.secrets_dir)):
         if folder.exists() and not folder.is_dir():
             raise BadInput(
@@ -206,8 +207,10 @@ def _backup_locked(
     site: Site, service: Service, spec: BackupSpec, stamp: str, *, unlock: bool
 ) -> BackupResult:
     folder = state_dir(site)
-    if not config.parts(site, service):  # before a repository is made or the service stopped
+    found = config.parts(site, service)
+    if not found:  # before a repository is made or the service stopped
         _nothing_to_back_up(service)
+    _refuse_linked_folders(service, found)
     restic = open_repository(site, service.id, unlock=unlock)
     consistency = spec.consistency
     notes: list[str] = []
@@ -242,7 +245,7 @@ def _backup_locked(
             _nothing_to_back_up(service)
         tags = [
             _tag(f"stack={service.stack}"),
-            _tag(f"service={service.id}"),
+            _tag(config.service_tag(service.id)),
             _tag(f"image={image or 'unknown'}"),
             _tag(f"homestack={__version__}"),
         ]
@@ -328,6 +331,20 @@ def _distrusted(
         f"restart wait for the backup), then run `homestack backup {service.id}` again.",
         service=service.id,
     )
+
+
+def _refuse_linked_folders(service: Service, found: list[config.Part]) -> None:
+    """restic stores a symlink as a link: a DATA/{service} that is one would be backed up
+    as nothing at all (`added 0 B`), and `up` refuses it too."""
+    for part in found:
+        if part.kind in ("data", "config") and part.path.is_symlink():
+            raise OperationFailed(
+                f"{part.path} is a symlink (to {part.path.readlink()}), not a folder: a "
+                f"backup of {service.id} would hold only the link, none of its data",
+                f"Move the data into {part.path} itself (or mount the other disk there), as "
+                "`homestack up` also requires.",
+                service=service.id,
+            )
 
 
 def _nothing_to_back_up(service: Service) -> NoReturn:

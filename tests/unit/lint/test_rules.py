@@ -548,6 +548,11 @@ FAILING = [
         "ai-stack/services/web/.env.example",
         id="service-layer",
     ),
+    Case(
+        "env.backup-repository",
+        {".env.example": f"BIND_ADDRESS=127.0.0.1\nBACKUP_REPOSITORY=/mnt/backups  {MARK}\n"},
+        ".env.example",
+    ),
 ]
 
 PASSING = [
@@ -749,6 +754,10 @@ PASSING = [
             ".env.example": "BIND_ADDRESS=127.0.0.1\nDOMAIN=home.lan\n",
             "ai-stack/.env.example": "DOMAIN=${DOMAIN}\n",  # the same domain: fine
         },
+    ),
+    Case(
+        "env.backup-repository",
+        {".env.example": "BIND_ADDRESS=127.0.0.1\nBACKUP_REPOSITORY=/mnt/backups/{service}\n"},
     ),
 ]
 
