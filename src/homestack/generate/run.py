@@ -96,7 +96,7 @@ def generate_all(
     if not dry_run and pending:
         made = create_secrets([f for f in pending if f.secret])
         try:
-            write_all([f for f in pending if not f.secret])
+            write_all([f for f in pending if not f.secret], site.data_root)
         except BaseException:
             remove_made(made)  # a users file with its hash was not written either
             raise
