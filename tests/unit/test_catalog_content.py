@@ -109,7 +109,12 @@ def test_only_the_socket_proxy_mounts_the_docker_socket() -> None:
     ]
     assert mounting == ["socket-proxy"]
     proxy = SITE.service("socket-proxy")
-    assert _compose(proxy)["volumes"] == ["/var/run/docker.sock:/var/run/docker.sock:ro"]
+    assert _compose(proxy)["volumes"] == [
+        "/var/run/docker.sock:/var/run/docker.sock:ro",
+        # its generated allow-list (tests/integration/test_socket_proxy_filter.py)
+        "${DATA_ROOT:?DATA_ROOT is set by homestack}/config/socket-proxy"
+        ":/usr/local/etc/haproxy/homestack:ro",
+    ]
     assert _compose(proxy)["networks"] == ["docker-api"]
     assert "ports" not in _compose(proxy)
     assert proxy.doc is not None

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..catalog import Service, Site
-from . import authelia, caddy, extras, homeassistant, homepage, prometheus
+from . import authelia, caddy, extras, homeassistant, homepage, prometheus, socketproxy
 from .files import (
     GeneratedFile,
     check_all,
@@ -58,6 +58,7 @@ def _generators(
         "samba": lambda: extras.samba(view, *owner_ids(site)),
         "blocky": lambda: extras.blocky(view),
         "homeassistant": lambda: extras.homeassistant(view) + homeassistant.generate(view, site),
+        "socket-proxy": lambda: socketproxy.generate(view),
     }
 
 

@@ -28,6 +28,7 @@ EXPECTED = {
     "config/samba/config.yml",
     "homeassistant/configuration.yaml",
     "homeassistant/.storage/core.config_entries",
+    "config/socket-proxy/haproxy.cfg",
 }
 
 
@@ -99,7 +100,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "14 of 14 files changed" in capsys.readouterr().out  # 13 configs, 1 secret
+    assert "15 of 15 files changed" in capsys.readouterr().out  # 14 configs, 1 secret
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 
