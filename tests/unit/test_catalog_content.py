@@ -168,12 +168,32 @@ def test_wiring_names_the_services_it_reaches() -> None:
         "ai-services",
         "media-services",
         "management-services",
+        "signon-proxy",
     }
 
 
 def test_services_that_trust_the_sign_on_header_publish_no_port() -> None:
     for name in ("dozzle", "grafana"):
         assert "ports" not in _compose(SITE.service(name)), name
+
+
+def test_header_trusting_services_meet_caddy_on_signon_proxy_only_by_their_alias() -> None:
+    """Grafana, Dozzle and Home Assistant take the user from headers: they sit on
+    signon-proxy with an alias only there, Caddy has its fixed address there, Grafana
+    trusts that address alone, and Dozzle (which cannot restrict) shares no other network
+    with anything but the socket proxy."""
+    caddy = _compose(SITE.service("caddy"))["networks"]["signon-proxy"]
+    assert caddy == {
+        "ipv4_address": "${HOMESTACK_SIGNON_PROXY:?HOMESTACK_SIGNON_PROXY is set by homestack}"
+    }
+    for name in ("grafana", "dozzle", "homeassistant"):
+        networks = _compose(SITE.service(name))["networks"]
+        assert networks["signon-proxy"] == {"aliases": [f"signon-{name}"]}, name
+    assert set(_compose(SITE.service("dozzle"))["networks"]) == {"signon-proxy", "docker-api"}
+    grafana = _compose(SITE.service("grafana"))["environment"]
+    assert grafana["GF_AUTH_PROXY_WHITELIST"] == caddy["ipv4_address"]
+    assert SITE.service("prometheus").compose["command"]
+    assert "--web.enable-lifecycle" not in _compose(SITE.service("prometheus"))["command"]
 
 
 def test_disabled_by_default_as_the_issue_says() -> None:

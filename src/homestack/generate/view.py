@@ -79,6 +79,15 @@ class CatalogView:
         return self.env
 
     @property
+    def signon_proxy(self) -> str:
+        """Caddy's fixed address on signon-proxy: the one address sign-on headers count from."""
+        from .. import signon
+
+        return self.env.get(signon.ADDRESS_VARIABLE) or signon.proxy_address(
+            signon.subnet(self.env)
+        )
+
+    @property
     def lan(self) -> bool:
         return is_lan_domain(self.domain)
 
@@ -110,6 +119,9 @@ class CatalogView:
                     service=service.id,
                 )
             path = web.health_path or web.path
+            # a service that trusts sign-on headers is reached on signon-proxy, by the alias
+            # it has there only, so the request comes from the address it trusts
+            host_name = f"signon-{service.id}" if _on_signon(service) else service.id
             out.append(
                 Route(
                     service.id,
@@ -117,13 +129,20 @@ class CatalogView:
                     service.meta.title,
                     first_sentence(service.meta.description),
                     host,
-                    f"{service.id}:{web.port}",
+                    f"{host_name}:{web.port}",
                     web.auth,
-                    f"http://{service.id}:{web.port}{path}",
+                    f"http://{host_name}:{web.port}{path}",
                     self.url(host) + ("" if web.path == "/" else web.path),
                 )
             )
         return out
+
+
+def _on_signon(service: Service) -> bool:
+    from ..catalog import SIGNON_NETWORK
+
+    networks = service.compose.get("networks")
+    return isinstance(networks, (dict, list)) and SIGNON_NETWORK in networks
 
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")

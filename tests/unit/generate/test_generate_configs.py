@@ -33,7 +33,9 @@ def test_caddyfile_routes_every_enabled_web_ui_and_signs_on_where_asked(site: Si
     assert len(blocks) == len(web)
     for service, spec in web.items():
         block = blocks[f"{spec.subdomain or service}.home.arpa"]
-        assert f"reverse_proxy {service}:{spec.port}" in block
+        # the services that trust sign-on headers by their alias on signon-proxy
+        host = f"signon-{service}" if service in ("grafana", "dozzle", "homeassistant") else service
+        assert f"reverse_proxy {host}:{spec.port}" in block
         assert "tls internal" in block
         assert ("import sign_on" in block) == spec.auth
     assert "dns.home.arpa" not in blocks  # blocky is off in the shipped catalog
