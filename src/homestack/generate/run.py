@@ -59,6 +59,7 @@ def _generators(
         "blocky": lambda: extras.blocky(view),
         "homeassistant": lambda: extras.homeassistant(view) + homeassistant.generate(view, site),
         "socket-proxy": lambda: socketproxy.generate(view),
+        "blackbox-exporter": lambda: prometheus.blackbox(view),
     }
 
 

@@ -29,6 +29,7 @@ EXPECTED = {
     "homeassistant/configuration.yaml",
     "homeassistant/.storage/core.config_entries",
     "config/socket-proxy/haproxy.cfg",
+    "config/blackbox-exporter/blackbox.yml",
 }
 
 
@@ -100,7 +101,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "15 of 15 files changed" in capsys.readouterr().out  # 14 configs, 1 secret
+    assert "16 of 16 files changed" in capsys.readouterr().out  # 15 configs, 1 secret
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 
