@@ -74,7 +74,8 @@ _LINT_KEPT = (
         "CL-0007 writable root filesystem",
         "low",
         "The images that write only their volumes run `read_only` (socket proxy, blackbox "
-        "exporter, Prometheus, Loki, Alloy, Diun, Dozzle, Blocky, Caddy, Authelia, Grafana); "
+        "exporter, Prometheus, Loki, Alloy, Diun, Dozzle, Blocky, Caddy, Authelia, Grafana, "
+        "Alertmanager, ntfy); "
         "the others write outside their data volume at start (s6-overlay run directories, "
         "rendered configs, caches), and each file says why in a `# read_only: not set:` line.",
     ),

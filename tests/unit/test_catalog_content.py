@@ -71,9 +71,13 @@ def test_service_is_locked_down_and_limited(service: Service) -> None:
 @pytest.mark.parametrize("service", SERVICES, ids=IDS)
 def test_ports_bind_to_the_configured_address(service: Service) -> None:
     prefix = service.id.upper().replace("-", "_")
+    # a UI behind sign-on that opts in to a host port (web.publish) binds loopback only
+    web = service.meta.web if service.meta else None
     for entry in _compose(service).get("ports") or []:
+        ui = web is not None and web.auth and entry.split("/")[0].endswith(f":{web.port}")
+        address = r"127\.0\.0\.1" if ui else r"\$\{BIND_ADDRESS:-127\.0\.0\.1\}"
         assert re.fullmatch(
-            rf"\$\{{BIND_ADDRESS:-127\.0\.0\.1\}}:\$\{{{prefix}(_[A-Z]+)*_PORT:-\d+\}}:\d+(/udp|/tcp)?",
+            rf"{address}:\$\{{{prefix}(_[A-Z]+)*_PORT:-\d+\}}:\d+(/udp|/tcp)?",
             entry,
         ), entry
 
