@@ -102,7 +102,7 @@ def _render_install(result: Any, out: Any) -> None:
         out.print(f"dashboard: {result.skipped}", markup=False)
         return
     for path in result.files:
-        verb = "wrote" if result.written else "unchanged" if not result.activated else "wrote"
+        verb = "wrote" if result.written else "unchanged" if result.up_to_date else "would write"
         out.print(f"dashboard: {verb} {path}", markup=False)
     for line in result.activated:
         out.print(f"  ran {line}", markup=False)

@@ -40,6 +40,8 @@ PAGES = [
     ("/backups", "Backups"),
     ("/doctor", "Doctor"),
     ("/host", "Host"),
+    ("/audit", "Audit"),
+    ("/api", "API"),
 ]
 
 

@@ -23,6 +23,7 @@ class DashboardInstall:
     written: bool
     activated: list[str] = field(default_factory=list)
     skipped: str | None = None
+    up_to_date: bool = False
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,7 +90,7 @@ def install_dashboard(
     except OSError:
         same = False
     if dry_run or same:
-        return DashboardInstall(files, False)
+        return DashboardInstall(files, False, up_to_date=same)
     write_atomic(path, text.encode(), 0o644)
     activated: list[str] = []
     if target is None:

@@ -22,8 +22,6 @@ def row_view(row: StatusRow, hub: Hub | None, standins: set[str]) -> dict[str, A
     if row.state == "running" and row.health:
         state = row.health
     flags = [f for f in (row.flag, "broken file" if row.broken_file else None) if f]
-    if row.container in standins:
-        flags.append("stand-in")
     mem = human_bytes(row.mem_used) if row.mem_used is not None else ""
     return {
         "id": row_id(row),
@@ -37,6 +35,7 @@ def row_view(row: StatusRow, hub: Hub | None, standins: set[str]) -> dict[str, A
         "mem_spark": sparkline([float(p.mem) if p.mem is not None else None for p in points]),
         "backup": backup_age(row.last_backup) if row.last_backup else "",
         "flags": flags,
+        "standin": row.container in standins,
     }
 
 
@@ -67,6 +66,7 @@ def standin_containers(site: Site) -> set[str]:
 def service_view(site: Site, service: Service) -> dict[str, Any]:
     """The service page's facts from its files: image, ports, networks, volumes, secrets
     (names only), dependencies both ways."""
+    from ..deploy.standin import image_of
     from ..inventory import service_ports
     from ..plan import build_graph
 
@@ -90,7 +90,7 @@ def service_view(site: Site, service: Service) -> dict[str, Any]:
         "description": meta.description if meta else "",
         "enabled": service.enabled,
         "critical": bool(meta and meta.critical),
-        "image": str(compose.get("image") or ""),
+        "image": image_of(service, env),
         "ports": service_ports(service, env),
         "networks": sorted(networks if isinstance(networks, list) else list(networks)),
         "volumes": volumes,
