@@ -130,7 +130,9 @@ def create_app(settings: Settings, *, access: Access | None = None) -> FastAPI: 
         if request.url.path.startswith("/api/") or request.headers.get("hx-request"):
             if request.headers.get("hx-request"):
                 html = templates.get_template("_error.html").render(e=data)
-                return HTMLResponse(html, status_code=200, headers={"HX-Reswap": "innerHTML"})
+                # beside the running action's card, not in its place
+                headers = {"HX-Retarget": "#action-notice", "HX-Reswap": "innerHTML"}
+                return HTMLResponse(html, status_code=200, headers=headers)
             return JSONResponse(data, status_code=status)
         return page(request, "error.html", None, status_code=status, e=data)
 
@@ -211,7 +213,8 @@ def create_app(settings: Settings, *, access: Access | None = None) -> FastAPI: 
         service = current.service(name)
         info = views.service_view(current, service)
         result = await asyncio.to_thread(status_now)
-        rows = [views.row_view(r, hub, set()) for r in result.rows if r.service == name]
+        standins = await asyncio.to_thread(views.standin_containers, current)
+        rows = [views.row_view(r, hub, standins) for r in result.rows if r.service == name]
         snapshots = await asyncio.to_thread(_snapshots, current, name)
         return page(request, "service.html", user, s=info, rows=rows, snapshots=snapshots)
 

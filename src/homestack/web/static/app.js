@@ -75,15 +75,17 @@
     live();
     logs();
     document.body.addEventListener("htmx:beforeRequest", (e) => {
+      const notice = document.getElementById("action-notice");
+      if (notice) notice.innerHTML = "";
       const button = e.detail.elt.querySelector && e.detail.elt.querySelector("button");
       if (button) button.disabled = true;
     });
     document.body.addEventListener("htmx:afterSwap", (e) => {
-      if (e.detail.target.id === "action-panel") {
-        follow(e.detail.target);
-        if (!e.detail.target.querySelector("[data-action]")) {
-          document.querySelectorAll("form.act button").forEach((b) => (b.disabled = false));
-        }
+      if (e.detail.target.id === "action-panel") follow(e.detail.target);
+      if (e.detail.target.id === "action-notice") {
+        // refused: the buttons are usable again unless an action of this page still runs
+        const running = document.querySelector("#action-panel [data-done=no]");
+        if (!running) document.querySelectorAll("form.act button").forEach((b) => (b.disabled = false));
       }
     });
     document.querySelectorAll("#action-panel, main").forEach(follow);
