@@ -323,6 +323,36 @@ def test_catalog_enable_and_start_shows_progress(tab: Any, site: dict[str, Any])
     assert "\n  - extra\n" in text and "# the services this stack runs" in text  # comments kept
     status = json.loads(_homestack(site["root"], "status", "extra", "--json").stdout)
     assert status["services"][0]["health"] == "healthy"
+    _goto(page, site["url"] + "/")
+    assert "GPU optional" in page.locator("tr.svc[data-service=extra]").inner_text()
+
+
+def test_backup_now_then_restore_needs_the_name_typed(tab: Any, site: dict[str, Any]) -> None:
+    page = tab
+    (site["root"] / "DATA" / "web" / "state.txt").write_text("before\n")
+    _goto(page, site["url"] + "/services/web")
+    page.click("form.act button[data-kind=backup]")
+    page.wait_for_selector("#action-panel .action.ok", timeout=60_000)
+    assert "backed up web: snapshot" in page.locator("#action-panel").inner_text()
+    (site["root"] / "DATA" / "web" / "state.txt").write_text("after\n")
+    _goto(page, site["url"] + "/services/web")
+    restore = page.locator("ul.snapshots li").first
+    restore.locator("summary").click()
+    button = restore.locator("button[data-kind=restore]")
+    button.click()  # the name is not typed: the browser refuses to send the form
+    page.wait_for_timeout(500)
+    assert page.locator("#action-panel [data-action]").count() == 0
+    # nor does the server take it without the confirmation
+    token = _fetch(page, "/api/session")["body"]["csrf"]
+    unconfirmed = _fetch(page, "/api/actions/restore/web", method="POST",
+                         headers={"X-CSRF-Token": token})  # fmt: skip
+    assert unconfirmed["status"] == 400 and "confirmation" in unconfirmed["body"]["error"]
+    restore.locator("input.confirm").fill("web")
+    button.click()
+    page.wait_for_selector("#action-panel .action.ok", timeout=120_000)
+    assert "restored web from snapshot" in page.locator("#action-panel").inner_text()
+    assert (site["root"] / "DATA" / "web" / "state.txt").read_text() == "before\n"
+    _shot(page, "service-restored")
 
 
 def test_post_without_csrf_token_is_forbidden(tab: Any, site: dict[str, Any]) -> None:

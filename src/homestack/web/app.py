@@ -71,8 +71,9 @@ def create_app(settings: Settings, *, access: Access | None = None) -> FastAPI: 
     def on_rows(result: Any) -> None:
         current = Site.load(settings.root)
         standins = views.standin_containers(current)
+        gpus = views.gpu_needs(current)
         for row in result.rows:
-            view = views.row_view(row, hub, standins)
+            view = views.row_view(row, hub, standins, gpus)
             html = templates.get_template("_row.html").render(r=view)
             hub.publish("row", {"id": view["id"], "html": " ".join(html.split())})
         hub.publish("lock", {"holders": runner.holders()})
@@ -203,7 +204,8 @@ def create_app(settings: Settings, *, access: Access | None = None) -> FastAPI: 
         result = await asyncio.to_thread(status_now)
         current = Site.load(settings.root)
         standins = await asyncio.to_thread(views.standin_containers, current)
-        rows = [views.row_view(row, hub, standins) for row in result.rows]
+        gpus = views.gpu_needs(current)
+        rows = [views.row_view(row, hub, standins, gpus) for row in result.rows]
         return page(request, "overview.html", user, rows=rows, result=result)
 
     @app.get("/services/{name}", response_class=HTMLResponse, include_in_schema=False)
@@ -214,7 +216,8 @@ def create_app(settings: Settings, *, access: Access | None = None) -> FastAPI: 
         info = views.service_view(current, service)
         result = await asyncio.to_thread(status_now)
         standins = await asyncio.to_thread(views.standin_containers, current)
-        rows = [views.row_view(r, hub, standins) for r in result.rows if r.service == name]
+        gpus = views.gpu_needs(current)
+        rows = [views.row_view(r, hub, standins, gpus) for r in result.rows if r.service == name]
         snapshots = await asyncio.to_thread(_snapshots, current, name)
         return page(request, "service.html", user, s=info, rows=rows, snapshots=snapshots)
 

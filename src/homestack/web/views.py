@@ -15,7 +15,9 @@ def row_id(row: StatusRow) -> str:
     return "row-" + (row.container or row.service)
 
 
-def row_view(row: StatusRow, hub: Hub | None, standins: set[str]) -> dict[str, Any]:
+def row_view(
+    row: StatusRow, hub: Hub | None, standins: set[str], gpus: dict[str, str] | None = None
+) -> dict[str, Any]:
     """One overview row: the status row plus what the page prints."""
     points = list(hub.history.get(row.service, [])) if hub else []
     state = row.state
@@ -36,6 +38,7 @@ def row_view(row: StatusRow, hub: Hub | None, standins: set[str]) -> dict[str, A
         "backup": backup_age(row.last_backup) if row.last_backup else "",
         "flags": flags,
         "standin": row.container in standins,
+        "gpu": (gpus or {}).get(row.service, "none"),
     }
 
 
@@ -47,6 +50,11 @@ def _state_class(row: StatusRow) -> str:
     if row.problem:
         return "bad"
     return "idle"
+
+
+def gpu_needs(site: Site) -> dict[str, str]:
+    """Each service's GPU need (none, optional, required), from its x-homestack block."""
+    return {s.id: s.meta.gpu for s in site.services() if s.meta}
 
 
 def standin_containers(site: Site) -> set[str]:
