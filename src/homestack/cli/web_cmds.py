@@ -70,7 +70,14 @@ def serve_command(
     settings = Settings(site.root, trusted_proxy=trusted_proxy or proxy)
     application = create_app(settings)
     where = f"http://{host or address}:{port or default_port}/"
-    console(stderr=True).print(f"homestack dashboard on {where}", soft_wrap=True)
+    err = console(stderr=True)
+    err.print(f"homestack dashboard on {where}", soft_wrap=True, markup=False)
+    if not (host or address).startswith("127.") and (host or address) != "::1":
+        err.print(
+            f"[yellow]note:[/] {host or address} is not loopback: let only the proxy reach it "
+            "(a firewall rule); everyone else is asked for the dashboard's password",
+            soft_wrap=True,
+        )
     uvicorn.run(
         application,
         host=host or address,

@@ -68,20 +68,31 @@ def create_app(settings: Settings, *, access: Access | None = None) -> FastAPI: 
         lstrip_blocks=True,
     )
 
+    published: dict[str, str] = {}  # row id → the HTML last sent: only changes are sent
+
     def on_rows(result: Any) -> None:
         current = Site.load(settings.root)
         standins = views.standin_containers(current)
         gpus = views.gpu_needs(current)
         for row in result.rows:
             view = views.row_view(row, hub, standins, gpus)
-            html = templates.get_template("_row.html").render(r=view)
-            hub.publish("row", {"id": view["id"], "html": " ".join(html.split())})
-        hub.publish("lock", {"holders": runner.holders()})
+            html = " ".join(templates.get_template("_row.html").render(r=view).split())
+            if published.get(view["id"]) != html:
+                published[view["id"]] = html
+                hub.publish("row", {"id": view["id"], "html": html})
+        holders = runner.holders()
+        if published.get("#lock") != repr(holders):
+            published["#lock"] = repr(holders)
+            hub.publish("lock", {"holders": holders})
+
+    def on_subscribe() -> None:
+        published.clear()  # a new page: send every row once more
 
     def on_action_change() -> None:
         hub._wake.set()  # an action ended: take a sample now
 
     hub.on_rows = on_rows
+    hub.on_subscribe = on_subscribe
     runner.on_change = on_action_change
 
     app = FastAPI(
@@ -192,16 +203,19 @@ def create_app(settings: Settings, *, access: Access | None = None) -> FastAPI: 
         return response
 
     # ---- data --------------------------------------------------------------------------
-    def status_now() -> Any:
+    def status_now(*, full: bool = True) -> Any:
+        """The hub's status when it is fresh; else a new sample. A page asks for a quick one
+        (states, no CPU/memory sample or backup ages): its event stream then brings the
+        full rows within a moment, as the page subscribing wakes the sampler."""
         if hub.result is not None and time.time() - hub.taken < FRESH_S:
             return hub.result
-        return hub.sample(full=True)
+        return hub.sample(full=full)
 
     # ---- pages -------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def overview(request: Request) -> Response:
         user = need_user(request)
-        result = await asyncio.to_thread(status_now)
+        result = await asyncio.to_thread(lambda: status_now(full=False))
         current = Site.load(settings.root)
         standins = await asyncio.to_thread(views.standin_containers, current)
         gpus = views.gpu_needs(current)

@@ -51,6 +51,8 @@ class Hub:
         self._events_thread: threading.Thread | None = None
         self._projects: set[str] = set()
         self.on_rows: Callable[[Any], None] | None = None
+        self.on_subscribe: Callable[[], None] | None = None
+        self._sampling = threading.Lock()  # the loop and page requests both sample
         self.samples = 0  # full and quick samples taken (the benchmark reads it)
 
     # ---- subscribers -----------------------------------------------------------------
@@ -58,6 +60,8 @@ class Hub:
         queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=1000)
         with self._lock:
             self._subscribers.append((asyncio.get_running_loop(), queue))
+        if self.on_subscribe is not None:
+            self.on_subscribe()
         self._ensure_running()
         self._wake.set()
         return queue
@@ -96,6 +100,10 @@ class Hub:
 
     def sample(self, *, full: bool) -> Any:
         """Take the site's status now (full: with CPU, memory and backups) and remember it."""
+        with self._sampling:
+            return self._sample(full=full)
+
+    def _sample(self, *, full: bool) -> Any:
         from ..observe.status import collect_status
 
         site = Site.load(self.root)
