@@ -85,6 +85,7 @@ def serve_command(
         log_level="warning",
         proxy_headers=False,  # the peer address is the TCP one: X-Forwarded-For is not believed
         access_log=False,
+        timeout_graceful_shutdown=3,  # open event streams never end by themselves
     )
 
 
