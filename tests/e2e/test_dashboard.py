@@ -202,23 +202,17 @@ def test_stop_and_start_by_button_update_the_row_live(tab: Any, site: dict[str, 
     _goto(page, site["url"] + "/services/worker")
     row = page.locator("tr.svc[data-service=worker]")
     assert row.get_attribute("data-state") == "healthy"
+    page.evaluate("window.notReloaded = true")
     page.click("form.act button[data-kind=stop]")
-    started = time.monotonic()
-    page.wait_for_selector("tr.svc[data-service=worker][data-state=exited]", timeout=20_000)
-    # the action itself takes compose's stop time; the row follows within 2 s of the engine
-    state = subprocess.run(
-        ["docker", "inspect", "-f", "{{.State.FinishedAt}}", f"{site['prefix']}ai-worker-1"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert state
-    assert time.monotonic() - started < 20
-    page.wait_for_selector("#action-panel .action.ok", timeout=20_000)
-    assert "stopped worker" in page.locator("#action-panel").inner_text()
-    page.click("form.act button[data-kind=start]")
-    page.wait_for_selector("tr.svc[data-service=worker][data-state=healthy]", timeout=30_000)
+    # compose's stop takes its grace period (busybox sh ignores SIGTERM); once the action
+    # is done the container is stopped, and the row says so within 2 s, without a reload
     page.wait_for_selector("#action-panel .action.ok", timeout=30_000)
+    assert "stopped worker" in page.locator("#action-panel").inner_text()
+    page.wait_for_selector("tr.svc[data-service=worker][data-state=exited]", timeout=2_000)
+    page.click("form.act button[data-kind=start]")
+    page.wait_for_selector("#action-panel .action.ok >> text=started worker", timeout=30_000)
+    page.wait_for_selector("tr.svc[data-service=worker][data-state=healthy]", timeout=2_000)
+    assert page.evaluate("window.notReloaded") is True
     audit = (site["root"] / "DATA" / ".homestack" / "audit.log").read_text().splitlines()
     entries = [json.loads(line) for line in audit]
     assert {
