@@ -403,7 +403,8 @@ def test_no_page_scrolls_sideways_at_390_wide(tab: Any, site: dict[str, Any]) ->
         _shot(page, path.strip("/").replace("/", "-"))
 
 
-def test_login_is_rate_limited(browser: Any, site: dict[str, Any]) -> None:
+def test_login_is_rate_limited(browser: Any, site: dict[str, Any], session: Any) -> None:
+    # `session` logs in first: the tries below lock this address out for a minute
     context = browser.new_context()
     page = context.new_page()
     _goto(page, site["url"] + "/login")
