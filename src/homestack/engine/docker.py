@@ -435,6 +435,12 @@ def image_id(image: str) -> str | None:
     return (str(raw.get("Id") or "") or None) if raw is not None else None
 
 
+def image_repo_digests(image: str) -> list[str]:
+    """`repo@sha256:…` names the local image was pulled or pushed as (empty: not here)."""
+    raw = _inspect("image", image)
+    return [str(d) for d in _list(raw.get("RepoDigests"))] if raw is not None else []
+
+
 # ---- logs, probes, version -------------------------------------------------------------
 def container_logs(name_or_id: str, tail: int = 20) -> str:
     """The last lines of a container's stdout and stderr together ("" when it is gone)."""

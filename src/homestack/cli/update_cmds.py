@@ -1,0 +1,214 @@
+"""Update commands: outdated, update, lock, history, rollback."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import ExitStatus
+from .app import JsonOption, Names, app, emit, fail, state
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+Timeout = Annotated[
+    float,
+    typer.Option("--timeout", help="Seconds the service has to become healthy.", min=1.0),
+]
+
+
+@app.command("outdated")
+def outdated_command(names: Names = None, as_json: JsonOption = False) -> None:
+    """Newer image tags for each enabled service: newest patch, minor and major.
+
+    Asks every registry (Registry HTTP API v2, anonymous) at once; answers are cached for
+    HOMESTACK_REGISTRY_TTL seconds (600). A tag pushed again since it was locked or pulled is
+    reported as re-pushed. A registry that does not answer is a warning for its services.
+    Exit 1 when something can be updated.
+    """
+    from ..update.outdated import outdated
+
+    result = outdated(state.site(), names)
+    emit(result, as_json, _render_outdated)
+    if result.outdated:
+        raise fail(ExitStatus.FAILED)
+
+
+def _render_outdated(result: Any, out: Console) -> None:
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("service", "image", "patch", "minor", "major", "note"):
+        table.add_column(column)
+    for row in result.services:
+        notes = []
+        if row.repushed:
+            notes.append("tag re-pushed (new digest)")
+        if row.major and row.manual_major:
+            notes.append("major by hand (--major)")
+        if row.warning:
+            notes.append(row.warning)
+        table.add_row(
+            row.service,
+            row.image,
+            row.patch or "",
+            row.minor or "",
+            row.major or "",
+            "; ".join(notes),
+        )
+    out.print(table)
+    out.print(result.summary() + f" (in {result.elapsed:.1f}s)", markup=False)
+
+
+@app.command("update")
+def update_command(
+    names: Annotated[list[str], typer.Argument(help="Services to update.")],
+    to: Annotated[str | None, typer.Option("--to", metavar="TAG", help="Move to TAG.")] = None,
+    minor: Annotated[bool, typer.Option("--minor", help="Allow a newer minor.")] = False,
+    major: Annotated[
+        bool, typer.Option("--major", help="Allow a newer major (needed for update.major: manual).")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would change.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (for scripts).")] = False,
+    timeout: Timeout = 300.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Update services to a newer tag: snapshot, pull, recreate, health gate, rollback.
+
+    Default: the newest patch release; --minor, --major or --to TAG go further. The service
+    file keeps its comments and layout; homestack.lock gets the digest. A restic snapshot
+    tagged pre-update is taken first; if the service (or a dependent) is not healthy in
+    time, the previous tag, digest and, when it changed, data are put back (exit 1).
+    """
+    from ..update.apply import update
+
+    site = state.site()
+    from ..update.tags import Level
+
+    level: Level = "major" if major else "minor" if minor else "patch"
+    if to is not None and len(names) > 1:
+        from ..errors import BadInput
+
+        raise BadInput("--to names one tag: give one service with it", "E.g. update app --to 1.2.3")
+    if not dry_run and not yes:
+        import sys
+
+        if sys.stdin.isatty() and not typer.confirm(f"Update {', '.join(names)}?"):
+            raise fail(ExitStatus.USAGE)
+    reports = [
+        update(site, name, to=to, level=level, allow_major=major, dry_run=dry_run, timeout=timeout)
+        for name in names
+    ]
+    emit(_Reports(reports), as_json, _render_reports)
+    if any(not r.ok for r in reports):
+        raise fail(ExitStatus.FAILED)
+
+
+class _Reports:
+    def __init__(self, reports: list[Any]) -> None:
+        self.reports = reports
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "ok": all(r.ok for r in self.reports),
+            "services": [r.to_data() for r in self.reports],
+        }
+
+
+def _render_reports(result: _Reports, out: Console) -> None:
+    from rich.markup import escape
+
+    for report in result.reports:
+        head = f"{report.service}: {report.from_image} → {report.to_image}"
+        if report.rolled_back:
+            out.print(f"[bold red]{escape(head)}: ROLLED BACK[/] ({escape(report.reason or '')})")
+            for line in report.health_log:
+                out.print("  health check: " + escape(line))
+        elif report.dry_run:
+            out.print(f"{escape(head)} (dry run: nothing changed)")
+        elif report.changed:
+            out.print(f"[green]{escape(head)}[/]")
+        else:
+            out.print(escape(f"{report.service}: nothing to update"))
+        for step in report.steps:
+            out.print("  " + escape(step))
+
+
+@app.command("lock")
+def lock_command(names: Names = None, as_json: JsonOption = False) -> None:
+    """Write homestack.lock: the digest each service's pinned tag points at now.
+
+    `up` and `pull` then deploy those exact bytes on any machine; commit the file.
+    """
+    from ..update.outdated import refresh_lock
+
+    result = refresh_lock(state.site(), names)
+
+    def render(res: Any, out: Console) -> None:
+        for name, pinned in sorted(res.locked.items()):
+            out.print(f"locked {name}: {pinned}", markup=False)
+        out.print(f"{len(res.locked)} locked, {len(res.unchanged)} unchanged", markup=False)
+        for warning in res.warnings:
+            out.print(f"warning: {warning}", markup=False)
+
+    emit(result, as_json, render)
+    if result.warnings:
+        raise fail(ExitStatus.FAILED)
+
+
+@app.command("history")
+def history_command(
+    service: Annotated[str, typer.Argument(help="The service.")], as_json: JsonOption = False
+) -> None:
+    """Every deploy of a service: time, image, digest, config hash, pre-update snapshot."""
+    from ..update import history
+
+    site = state.site()
+    site.service(service)  # a typo is refused with the names
+    entries = history.read(site, service)
+
+    class Listing:
+        def to_data(self) -> dict[str, Any]:
+            return {
+                "service": service,
+                "entries": [{"n": i, **e.to_data()} for i, e in enumerate(entries, start=1)],
+            }
+
+    def render(_: Any, out: Console) -> None:
+        if not entries:
+            out.print(f"no deploys of {service} recorded yet", markup=False)
+        for index, entry in enumerate(entries, start=1):
+            digest = (entry.digest or "-")[:19]
+            snap = (entry.snapshot or "-")[:8]
+            out.print(
+                f"{index:>3}  {entry.time}  {entry.image}  {digest}  snapshot {snap}  ({entry.by})",
+                markup=False,
+            )
+
+    emit(Listing(), as_json, render)
+
+
+@app.command("rollback")
+def rollback_command(
+    service: Annotated[str, typer.Argument(help="The service.")],
+    to: Annotated[
+        int | None, typer.Option("--to", metavar="N", help="History entry (see `history`).")
+    ] = None,
+    data: Annotated[
+        bool, typer.Option("--data", help="Also put back the data that version ran on.")
+    ] = False,
+    timeout: Timeout = 300.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Return a service to an earlier deploy from its history (default: the last other image).
+
+    A pre-update snapshot is taken first; with --data the data comes back from the snapshot
+    taken when that version was left.
+    """
+    from ..update.apply import rollback
+
+    report = rollback(state.site(), service, to=to, data=data, timeout=timeout)
+    emit(_Reports([report]), as_json, _render_reports)
+    if not report.ok:
+        raise fail(ExitStatus.FAILED)

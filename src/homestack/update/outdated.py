@@ -1,0 +1,196 @@
+"""`homestack outdated`: each enabled service's pinned image against its registry.
+
+Registries are asked concurrently (one thread per image, each request with a timeout), so the
+whole catalog takes about as long as the slowest registry; answers are cached (TTL + ETag).
+An unreachable registry is a warning for its services, never a crash. A tag pushed again
+(the registry's digest for the pinned tag differs from the locked one, or from the one this
+machine pulled) is reported as re-pushed.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .registry import Cache, ImageRef, Registry, RegistryError, cache_path, ttl
+from .tags import newer_versions
+
+if TYPE_CHECKING:
+    from ..catalog import Service, Site
+
+MAX_THREADS = 32
+
+
+@dataclass
+class ServiceVersions:
+    service: str
+    stack: str
+    image: str
+    tag: str | None = None
+    patch: str | None = None
+    minor: str | None = None
+    major: str | None = None
+    digest: str | None = None  # the registry's digest of the pinned tag now
+    known_digest: str | None = None  # the locked digest (else the local image's)
+    repushed: bool = False
+    manual_major: bool = False
+    warning: str | None = None
+
+    @property
+    def outdated(self) -> bool:
+        return bool(self.patch or self.minor or self.major or self.repushed)
+
+    def to_data(self) -> dict[str, Any]:
+        return {**asdict(self), "outdated": self.outdated}
+
+
+@dataclass
+class OutdatedResult:
+    services: list[ServiceVersions]
+    elapsed: float
+    requests: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def outdated(self) -> list[ServiceVersions]:
+        return [s for s in self.services if s.outdated]
+
+    def summary(self) -> str:
+        n = len(self.outdated)
+        return (
+            f"{n} of {len(self.services)} services can be updated"
+            if n
+            else f"all {len(self.services)} services are on their newest tag"
+        ) + (f"; {len(self.warnings)} could not be checked" if self.warnings else "")
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary(),
+            "elapsed": round(self.elapsed, 3),
+            "requests": self.requests,
+            "services": [s.to_data() for s in self.services],
+            "warnings": self.warnings,
+        }
+
+
+def registry_for(site: Site, *, timeout: float | None = None) -> Registry:
+    cache = Cache(cache_path(site.data_root), ttl())
+    return Registry(cache, timeout=timeout or 10.0)
+
+
+def check_service(
+    site: Site, service: Service, registry: Registry, known: str | None
+) -> ServiceVersions:
+    from .lockfile import local_digests, pinned_image
+
+    image = pinned_image(site, service)
+    row = ServiceVersions(service.id, service.stack, image)
+    meta = service.meta
+    row.manual_major = bool(meta and meta.update.major == "manual")
+    try:
+        ref = ImageRef.parse(image)
+    except Exception as error:
+        row.warning = f"{image!r}: {getattr(error, 'message', error)}"
+        return row
+    row.tag = ref.tag or "latest"
+    try:
+        tags = registry.tags(ref)
+        newer = newer_versions(row.tag, tags)
+        if newer is None:
+            row.warning = f"tag {row.tag!r} is not a version: nothing to compare"
+        else:
+            row.patch, row.minor, row.major = newer.patch, newer.minor, newer.major
+        row.digest = registry.digest(ref, row.tag)
+    except RegistryError as error:
+        row.warning = error.message
+        return row
+    if known is None:
+        repo = ref.repository
+        local = [d.split("@", 1)[1] for d in local_digests(image) if d.startswith(repo + "@")]
+        known = local[0] if local else None
+    row.known_digest = known
+    row.repushed = bool(known and row.digest and known != row.digest)
+    return row
+
+
+def outdated(
+    site: Site, names: list[str] | None = None, *, registry: Registry | None = None
+) -> OutdatedResult:
+    """Every selected enabled service's versions, asked of the registries at once."""
+    from .lockfile import pinned_image, read_lock
+
+    started = time.monotonic()
+    services = _selected(site, names)
+    registry = registry or registry_for(site)
+    lock = read_lock(site)
+    known = {
+        s.id: lock[s.id].digest
+        for s in services
+        if s.id in lock and lock[s.id].image == pinned_image(site, s)
+    }
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_THREADS, len(services)))) as pool:
+        rows = list(pool.map(lambda s: check_service(site, s, registry, known.get(s.id)), services))
+    registry.cache.save()
+    warnings = [f"{r.service}: {r.warning}" for r in rows if r.warning]
+    return OutdatedResult(rows, time.monotonic() - started, registry.requests, warnings)
+
+
+def _selected(site: Site, names: list[str] | None) -> list[Service]:
+    if not names:
+        return [s for s in site.services(enabled_only=True) if s.compose.get("image")]
+    out: list[Service] = []
+    for name in names:
+        if name in site.stacks:
+            out += [s for s in site.stacks[name].enabled if s.compose.get("image")]
+        else:
+            out.append(site.service(name))
+    return list({s.id: s for s in out}.values())
+
+
+@dataclass
+class LockResult:
+    locked: dict[str, str]  # service → image@digest
+    unchanged: list[str]
+    warnings: list[str]
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def refresh_lock(
+    site: Site, names: list[str] | None = None, *, registry: Registry | None = None
+) -> LockResult:
+    """`homestack lock`: each selected service's pinned image resolved to its digest now."""
+    from .lockfile import Locked, pinned_image, read_lock, write_lock
+
+    services = _selected(site, names)
+    registry = registry or registry_for(site)
+
+    def resolve(service: Service) -> tuple[str, str | None, str | None]:
+        image = pinned_image(site, service)
+        try:
+            ref = ImageRef.parse(image)
+            return image, registry.digest(ref, ref.tag or "latest", use_cache=False), None
+        except RegistryError as error:
+            return image, None, error.message
+
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_THREADS, len(services)))) as pool:
+        found = dict(zip([s.id for s in services], pool.map(resolve, services), strict=True))
+    entries = read_lock(site)
+    result = LockResult({}, [], [])
+    for name, (image, digest, error) in found.items():
+        if digest is None:
+            result.warnings.append(f"{name}: {error}")
+            continue
+        old = entries.get(name)
+        if old is not None and old.image == image and old.digest == digest:
+            result.unchanged.append(name)
+        else:
+            result.locked[name] = f"{image}@{digest}"
+        entries[name] = Locked(image, digest)
+    known = {s.id for s in site.services()}
+    entries = {k: v for k, v in entries.items() if k in known}
+    write_lock(site, entries)
+    return result
