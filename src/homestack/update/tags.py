@@ -51,10 +51,10 @@ class Version:
         """How big the step from this version to `newer` is (None: not newer)."""
         if newer.shape != self.shape or newer.key <= self.key:
             return None
-        if self.is_date:  # a date tag is a release stream: every newer one is a minor step
-            return "minor"
         for index, (mine, theirs) in enumerate(zip(self.numbers, newer.numbers, strict=True)):
             if mine != theirs:
+                if self.is_date:  # a new year or month of a date stream is no major break
+                    return "minor" if index <= 1 else "patch"
                 return "major" if index == 0 else "minor" if index == 1 else "patch"
         return "patch"  # the same numbers, a newer rebuild (-ls73 after -ls72)
 
