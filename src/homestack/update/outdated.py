@@ -10,10 +10,11 @@ machine pulled) is reported as re-pushed.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import HomestackError
 from .registry import Cache, ImageRef, Registry, RegistryError, cache_path, ttl
 from .tags import newer_versions
 
@@ -80,61 +81,71 @@ def registry_for(site: Site, *, timeout: float | None = None) -> Registry:
     return Registry(cache, timeout=timeout or 10.0)
 
 
-def check_service(
-    site: Site, service: Service, registry: Registry, known: str | None
-) -> ServiceVersions:
-    from .lockfile import local_digests, pinned_image
-
-    image = pinned_image(site, service)
-    row = ServiceVersions(service.id, service.stack, image)
-    meta = service.meta
-    row.manual_major = bool(meta and meta.update.major == "manual")
-    try:
-        ref = ImageRef.parse(image)
-    except Exception as error:
-        row.warning = f"{image!r}: {getattr(error, 'message', error)}"
-        return row
-    row.tag = ref.tag or "latest"
-    try:
-        tags = registry.tags(ref)
-        newer = newer_versions(row.tag, tags)
-        if newer is None:
-            row.warning = f"tag {row.tag!r} is not a version: nothing to compare"
-        else:
-            row.patch, row.minor, row.major = newer.patch, newer.minor, newer.major
-        row.digest = registry.digest(ref, row.tag)
-    except RegistryError as error:
-        row.warning = error.message
-        return row
-    if known is None:
-        repo = ref.repository
-        local = [d.split("@", 1)[1] for d in local_digests(image) if d.startswith(repo + "@")]
-        known = local[0] if local else None
-    row.known_digest = known
-    row.repushed = bool(known and row.digest and known != row.digest)
-    return row
-
-
 def outdated(
     site: Site, names: list[str] | None = None, *, registry: Registry | None = None
 ) -> OutdatedResult:
-    """Every selected enabled service's versions, asked of the registries at once."""
-    from .lockfile import pinned_image, read_lock
+    """Every selected enabled service's versions. Every question (the tag list of each
+    repository, the digest of each pinned tag, each local image's digests) is asked at once,
+    each once: the whole catalog takes about one round trip of the slowest registry."""
+    from .lockfile import local_digests, pinned_image, read_lock
 
     started = time.monotonic()
     services = _selected(site, names)
     registry = registry or registry_for(site)
     lock = read_lock(site)
-    known = {
-        s.id: lock[s.id].digest
-        for s in services
-        if s.id in lock and lock[s.id].image == pinned_image(site, s)
-    }
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_THREADS, len(services)))) as pool:
-        rows = list(pool.map(lambda s: check_service(site, s, registry, known.get(s.id)), services))
+    rows: list[ServiceVersions] = []
+    refs: dict[str, ImageRef] = {}
+    for service in services:
+        image = pinned_image(site, service)
+        row = ServiceVersions(service.id, service.stack, image)
+        row.manual_major = bool(service.meta and service.meta.update.major == "manual")
+        entry = lock.get(service.id)
+        row.known_digest = entry.digest if entry is not None and entry.image == image else None
+        rows.append(row)
+        try:
+            refs[service.id] = ImageRef.parse(image)
+            row.tag = refs[service.id].tag or "latest"
+        except HomestackError as error:
+            row.warning = f"{image!r}: {error.message}"
+    repos = {ref.repository: ref for ref in refs.values()}
+    pinned = {(ref.repository, ref.tag or "latest"): ref for ref in refs.values()}
+    unlocked = {r.image for r in rows if r.known_digest is None and r.service in refs}
+    workers = max(1, min(MAX_THREADS, len(repos) + len(pinned) + len(unlocked)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        tag_lists = {name: pool.submit(registry.tags, ref) for name, ref in repos.items()}
+        digests = {key: pool.submit(registry.digest, ref, key[1]) for key, ref in pinned.items()}
+        local = {image: pool.submit(local_digests, image) for image in unlocked}
+        for row in rows:
+            ref = refs.get(row.service)
+            if ref is not None:
+                _fill(row, ref, tag_lists[ref.repository], digests, local)
     registry.cache.save()
     warnings = [f"{r.service}: {r.warning}" for r in rows if r.warning]
     return OutdatedResult(rows, time.monotonic() - started, registry.requests, warnings)
+
+
+def _fill(
+    row: ServiceVersions,
+    ref: ImageRef,
+    tags: Future[list[str]],
+    digests: dict[tuple[str, str], Future[str]],
+    local: dict[str, Future[list[str]]],
+) -> None:
+    tag = row.tag or "latest"
+    try:
+        newer = newer_versions(tag, tags.result())
+        row.digest = digests[(ref.repository, tag)].result()
+    except RegistryError as error:
+        row.warning = error.message
+        return
+    if newer is None:
+        row.warning = f"tag {tag!r} is not a version: nothing to compare"
+    else:
+        row.patch, row.minor, row.major = newer.patch, newer.minor, newer.major
+    if row.known_digest is None and row.image in local:
+        mine = [d for d in local[row.image].result() if d.startswith(ref.repository + "@")]
+        row.known_digest = mine[0].split("@", 1)[1] if mine else None
+    row.repushed = bool(row.known_digest and row.digest and row.known_digest != row.digest)
 
 
 def _selected(site: Site, names: list[str] | None) -> list[Service]:
