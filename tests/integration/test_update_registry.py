@@ -170,6 +170,25 @@ def test_outdated_reports_each_level_from_the_registry(
     assert not report["warnings"]
 
 
+def test_daily_check_records_updates_for_status_and_the_timer_runs_it(
+    app_site: UpdateSite, registry: LocalRegistry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert app_site.cli("outdated", "--record") == 0  # the timer's run: findings are no error
+    log = capsys.readouterr().err
+    assert "app: 1.0.0 → patch 1.0.1, minor 1.3.0, major 2.0.0" in log
+    code, status = cli_json(app_site, capsys, "status")
+    assert code == 0 and status["updates"] == {"app": "1.0.0 → 1.0.1"}
+    assert app_site.cli("status") == 0
+    assert "updates available: app 1.0.0 → 1.0.1" in capsys.readouterr().out
+    from homestack.backup.timer import render_cron, render_systemd
+
+    site = Site.load(app_site.root)
+    unit = render_systemd(site)["homestack-backup.service"]
+    assert unit.index("prune --all") < unit.index("outdated --record")
+    assert "outdated --record" in next(iter(render_cron(site).values()))
+
+
 def test_update_to_the_patch_rewrites_file_and_lock_and_records_history(
     app_site: UpdateSite, registry: LocalRegistry, capsys: pytest.CaptureFixture[str]
 ) -> None:

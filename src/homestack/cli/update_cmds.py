@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitStatus
-from .app import JsonOption, Names, app, emit, fail, state
+from .app import JsonOption, Names, app, console, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -19,7 +19,18 @@ Timeout = Annotated[
 
 
 @app.command("outdated")
-def outdated_command(names: Names = None, as_json: JsonOption = False) -> None:
+def outdated_command(
+    names: Names = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="The daily check (the backup timer runs it): save the result for `status`, "
+            "send an 'update available' notification where a channel is set up; exit 0.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
     """Newer image tags for each enabled service: newest patch, minor and major.
 
     Asks every registry (Registry HTTP API v2, anonymous) at once; answers are cached for
@@ -29,9 +40,15 @@ def outdated_command(names: Names = None, as_json: JsonOption = False) -> None:
     """
     from ..update.outdated import outdated
 
-    result = outdated(state.site(), names)
+    site = state.site()
+    result = outdated(site, names)
+    if record:
+        from ..update.schedule import record as save
+
+        for line in save(site, result):
+            console(stderr=True).print(line, markup=False, soft_wrap=True)
     emit(result, as_json, _render_outdated)
-    if result.outdated:
+    if result.outdated and not record:
         raise fail(ExitStatus.FAILED)
 
 

@@ -403,6 +403,9 @@ def _roll_back(
         why, _log = _failure(result)
         report.steps.append(f"the previous version did not come back healthy: {why}")
     journal.clear(site)
+    from .schedule import notify_rolled_back
+
+    notify_rolled_back(site, service.id, journal.new_image, old_image, report.reason or "")
 
 
 def undo(site: Site, journal: Journal) -> list[str]:
@@ -433,13 +436,14 @@ def undo(site: Site, journal: Journal) -> list[str]:
 def converge(site: Site, names: list[str] | None = None) -> list[str]:
     """Finish or undo updates a killed process left (a journal whose lock is free): before
     the file was written nothing changed; after, the previous version is put back."""
+    folder = update_dir(site)
+    journals = sorted(folder.glob("*.journal.json"))
+    if not journals:
+        return []
     from ..backup.lock import ServiceBusy, ServiceLock
 
-    folder = update_dir(site)
-    if not folder.is_dir():
-        return []
     lines: list[str] = []
-    for path in sorted(folder.glob("*.journal.json")):
+    for path in journals:
         journal = Journal.load(path)
         if journal is None or (names is not None and journal.service not in names):
             continue
