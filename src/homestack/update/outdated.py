@@ -21,7 +21,7 @@ from .tags import newer_versions
 if TYPE_CHECKING:
     from ..catalog import Service, Site
 
-MAX_THREADS = 32
+MAX_THREADS = 64  # every question at once: a catalog of ~30 services asks ~60
 
 
 @dataclass
@@ -87,7 +87,8 @@ def outdated(
     """Every selected enabled service's versions. Every question (the tag list of each
     repository, the digest of each pinned tag, each local image's digests) is asked at once,
     each once: the whole catalog takes about one round trip of the slowest registry."""
-    from .lockfile import local_digests, pinned_image, read_lock
+    from ..deploy.standin import image_of
+    from .lockfile import read_lock
 
     started = time.monotonic()
     services = _selected(site, names)
@@ -95,8 +96,9 @@ def outdated(
     lock = read_lock(site)
     rows: list[ServiceVersions] = []
     refs: dict[str, ImageRef] = {}
+    envs = {k: site.stack_env(site.stacks[k]) for k in {s.stack for s in services}}
     for service in services:
-        image = pinned_image(site, service)
+        image = image_of(service, envs[service.stack])
         row = ServiceVersions(service.id, service.stack, image)
         row.manual_major = bool(service.meta and service.meta.update.major == "manual")
         entry = lock.get(service.id)
@@ -114,7 +116,7 @@ def outdated(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         tag_lists = {name: pool.submit(registry.tags, ref) for name, ref in repos.items()}
         digests = {key: pool.submit(registry.digest, ref, key[1]) for key, ref in pinned.items()}
-        local = {image: pool.submit(local_digests, image) for image in unlocked}
+        local = pool.submit(_local_digests) if unlocked else None
         for row in rows:
             ref = refs.get(row.service)
             if ref is not None:
@@ -129,7 +131,7 @@ def _fill(
     ref: ImageRef,
     tags: Future[list[str]],
     digests: dict[tuple[str, str], Future[str]],
-    local: dict[str, Future[list[str]]],
+    local: Future[dict[str, list[str]]] | None,
 ) -> None:
     tag = row.tag or "latest"
     try:
@@ -142,10 +144,22 @@ def _fill(
         row.warning = f"tag {tag!r} is not a version: nothing to compare"
     else:
         row.patch, row.minor, row.major = newer.patch, newer.minor, newer.major
-    if row.known_digest is None and row.image in local:
-        mine = [d for d in local[row.image].result() if d.startswith(ref.repository + "@")]
+    if row.known_digest is None and local is not None:
+        here = local.result().get(ref.with_tag(tag), [])
+        mine = [d for d in here if d.startswith(ref.repository + "@")]
         row.known_digest = mine[0].split("@", 1)[1] if mine else None
     row.repushed = bool(row.known_digest and row.digest and row.known_digest != row.digest)
+
+
+def _local_digests() -> dict[str, list[str]]:
+    """Every local image's digests by `repo:tag`; none when no engine answers (then a re-push
+    is judged by the lock alone)."""
+    from ..engine.docker import repo_digests_by_tag
+
+    try:
+        return repo_digests_by_tag()
+    except HomestackError:
+        return {}
 
 
 def _selected(site: Site, names: list[str] | None) -> list[Service]:
