@@ -6,7 +6,8 @@ The Docker engine speaks plain http to registries on 127.0.0.0/8 by default, so 
 push 127.0.0.1:PORT/…` works with no daemon change. Each tag's image is the offline stand-in
 (static busybox) with its own behaviour:
 
-- 1.0.0, 1.0.1, 1.1.0, 2.0.0: healthy;
+- 1.0.0, 1.0.1, 1.1.0, 2.0.0: healthy; each stamps /data/version with its tag and serves
+  it at http://…:8080/version;
 - 1.2.0: its health check fails;
 - 1.3.0: rewrites its data on start (/data/db.txt), then fails its health check.
 """
@@ -48,7 +49,10 @@ def _behaviour(tag: str) -> str:
         return f"echo {tag} > /tmp/version; {LOOP}"
     if tag == MIGRATES:
         return f"mkdir -p /data; echo migrated-by-{tag} > /data/db.txt; rm -f /data/v1-only; {LOOP}"
-    return f"echo {tag} > /tmp/version; touch /tmp/ok; {LOOP}"
+    # a healthy version stamps the data it runs on (only when the stamp changes)
+    stamp = f'[ "$(cat /data/version 2>/dev/null)" = {tag} ] || echo {tag} > /data/version; '
+    serve = f"mkdir -p /www; echo {tag} > /www/version; httpd -p 8080 -h /www; "
+    return f"{stamp}{serve}touch /tmp/ok; {LOOP}"
 
 
 def free_port() -> int:

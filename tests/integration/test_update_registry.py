@@ -103,14 +103,41 @@ class UpdateSite:
             time.sleep(0.2)
 
 
-def make_site(root: Path, prefix: str, image: str, meta: str = "") -> UpdateSite:
+WEB = """services:
+  web:
+    x-homestack:
+      title: Web
+      description: Needs app, and works only with app 1.0.0 (it asks app's version).
+      backup:
+        consistency: none
+        paths: []
+    image: homestack/standin:local
+    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
+    stop_grace_period: 2s
+    depends_on:
+      app:
+        condition: service_healthy
+    healthcheck:
+      test: ["CMD", "sh", "-c", "wget -qO- http://app:8080/version | grep -qx 1.0.0"]
+      interval: 1s
+      timeout: 2s
+      retries: 1
+    labels:
+      homestack.test: "1"
+"""
+
+
+def make_site(root: Path, prefix: str, image: str, meta: str = "", web: bool = False) -> UpdateSite:
     stack = root / "tst-stack"
     (stack / "services").mkdir(parents=True)
     (root / "base.docker-compose.yaml").write_text(BASE)
     (root / ".env").write_text(
         f"HOMESTACK_PREFIX={prefix}\nDATA_ROOT=./DATA\nSECRETS_DIR=./secrets\n"
     )
-    (stack / "stack.yaml").write_text("description: update tests\nservices:\n  - app\n")
+    listed = "  - app\n" + ("  - web\n" if web else "")
+    (stack / "stack.yaml").write_text(f"description: update tests\nservices:\n{listed}")
+    if web:
+        (stack / "services" / "web.docker-compose.yaml").write_text(WEB)
     (stack / "services" / "app.docker-compose.yaml").write_text(
         SERVICE.format(image=image, meta=meta)
     )
@@ -266,6 +293,44 @@ def test_update_to_a_migrating_version_rolls_back_with_the_data_byte_identical(
     assert manifest(app_site.data) == before
     assert (app_site.data / "db.txt").read_text() == "written by 1.0.0\n"
     assert app_site.healthy_on(image_id(registry, "1.0.0"))
+
+
+def test_a_dependent_turning_unhealthy_rolls_the_update_back(
+    tmp_path: Path,
+    engine_cleanup: str,
+    registry: LocalRegistry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    site = make_site(tmp_path / "site", engine_cleanup, registry.image("1.0.0"), web=True)
+    try:
+        # one at a time: two compose runs that both create the project's default network
+        # at once can make two networks of one name (a race of `up`, not of update)
+        assert site.cli("up", "app", "--timeout", "60") == 0
+        assert site.cli("up", "web", "--timeout", "60") == 0
+        before = site.file.read_text()
+        code, report = cli_json(
+            site, capsys, "update", "app", "--to", "1.1.0", "--yes", "--timeout", "30"
+        )
+        assert code == 1
+        (done,) = report["services"]
+        # seen by up's health gate (web was still recovering from the snapshot's stop of
+        # app) or by the watch after it: either way web is named as the reason
+        assert done["rolled_back"] and done["reason"].startswith("web ")
+        assert "unhealthy" in done["reason"]
+        assert done["data_restored"]  # 1.1.0 stamped its version on the data
+        assert site.file.read_text() == before
+        assert (site.data / "version").read_text() == "1.0.0\n"
+        assert site.healthy_on(image_id(registry, "1.0.0"))
+        web = docker("ps", "--filter", f"name=^/{site.prefix}tst-web-", "--format", "{{.Status}}")
+        deadline = time.monotonic() + 20
+        while "(healthy)" not in web and time.monotonic() < deadline:
+            time.sleep(0.5)
+            web = docker(
+                "ps", "--filter", f"name=^/{site.prefix}tst-web-", "--format", "{{.Status}}"
+            )
+        assert "(healthy)" in web
+    finally:
+        teardown(site)
 
 
 def test_major_jump_of_a_manual_service_needs_major(

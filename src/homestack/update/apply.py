@@ -232,6 +232,28 @@ def _config_hash(site: Site, name: str) -> str | None:
     return None
 
 
+def _dependents_stay_healthy(site: Site, names: list[str], settle: float) -> str | None:
+    """Watch the running dependents for `settle` seconds after the update came up: the first
+    that turns unhealthy or stops, with why (None: all stayed healthy)."""
+    from ..deploy.projects import PROJECT_LABEL, SERVICE_LABEL
+    from ..engine import docker as engine
+
+    projects = {site.project_name(s) for s in site.stacks.values()}
+    deadline = time.monotonic() + settle
+    while True:
+        for info in engine.list_containers(labels={PROJECT_LABEL: None}):
+            name = info.labels.get(SERVICE_LABEL, "")
+            if info.labels.get(PROJECT_LABEL) not in projects or name not in names:
+                continue
+            if info.health == "unhealthy":
+                return f"{name} (a dependent) turned unhealthy on the new version"
+            if info.state not in ("running", "restarting"):
+                return f"{name} (a dependent) {info.state} on the new version"
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.5)
+
+
 def _failure(result: UpResult) -> tuple[str, list[str]]:
     bad = result.failed or result.blocked
     if not bad:
@@ -268,6 +290,36 @@ def _restore(site: Site, service: Service, snapshot: str) -> None:
     restore(site, service, snapshot)
 
 
+def _recreate(
+    fresh: Site,
+    name: str,
+    report: UpdateReport,
+    timeout: float,
+    settle: float,
+    restore_snapshot: str | None,
+) -> tuple[bool, UpResult | None]:
+    """Up the service and its running dependents; watch the dependents a while after."""
+    if restore_snapshot:  # rollback by hand, data included
+        _remove_container(fresh, name)
+        _restore(fresh, fresh.service(name), restore_snapshot)
+        report.data_restored = True
+        report.steps.append(f"data restored from snapshot {restore_snapshot[:8]}")
+    names = _with_dependents(fresh, name)
+    try:
+        result: UpResult | None = _up(fresh, names, timeout)
+    except HomestackError as error:
+        report.reason = error.message
+        return False, None
+    if result is None or not result.ok:
+        return False, result
+    if len(names) > 1:  # a dependent may turn unhealthy on the new version
+        sick = _dependents_stay_healthy(fresh, names[1:], settle)
+        if sick:
+            report.reason = sick
+            return False, None
+    return True, result
+
+
 # ---- the switch itself -------------------------------------------------------------------
 def switch(
     site: Site,
@@ -279,8 +331,10 @@ def switch(
     by: str,
     timeout: float,
     restore_snapshot: str | None = None,
+    settle: float = 5.0,
 ) -> UpdateReport:
-    """Snapshot, pull, write, recreate; roll back image and data on failure."""
+    """Snapshot, pull, write, recreate; roll back image and data on failure. Running
+    dependents are watched for `settle` seconds after: one turning unhealthy rolls back."""
     from ..backup.journal import hold_point
     from ..backup.lock import ServiceLock
 
@@ -320,17 +374,7 @@ def switch(
         hold_point("update-recreate")  # the kill -9 tests stop here
         mark = time.monotonic()
         fresh = _reload(site)
-        if restore_snapshot:  # rollback by hand, data included
-            _remove_container(fresh, service.id)
-            _restore(fresh, fresh.service(service.id), restore_snapshot)
-            report.data_restored = True
-            report.steps.append(f"data restored from snapshot {restore_snapshot[:8]}")
-        try:
-            result = _up(fresh, _with_dependents(fresh, service.id), timeout)
-            healthy = result.ok
-        except HomestackError as error:
-            result, healthy = None, False
-            report.reason = error.message
+        healthy, result = _recreate(fresh, service.id, report, timeout, settle, restore_snapshot)
         report.timings["recreate"] = time.monotonic() - mark
         if healthy:
             history.append(
@@ -521,6 +565,7 @@ def update(
     dry_run: bool = False,
     timeout: float = 300.0,
     registry: Registry | None = None,
+    settle: float = 5.0,
 ) -> UpdateReport:
     from .outdated import registry_for
 
@@ -555,7 +600,16 @@ def update(
         report.steps.append(f"would update {image} → {new_image} ({report.to_digest[:19]})")
         report.elapsed = time.monotonic() - started
         return report
-    switch(site, service, new_image, report.to_digest, report=report, by="update", timeout=timeout)
+    switch(
+        site,
+        service,
+        new_image,
+        report.to_digest,
+        report=report,
+        by="update",
+        timeout=timeout,
+        settle=settle,
+    )
     report.elapsed = time.monotonic() - started
     return report
 
