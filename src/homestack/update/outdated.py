@@ -216,6 +216,7 @@ def refresh_lock(
             result.locked[name] = f"{image}@{digest}"
         entries[name] = Locked(image, digest)
     known = {s.id for s in site.services()}
-    entries = {k: v for k, v in entries.items() if k in known}
-    write_lock(site, entries)
+    kept = {k: v for k, v in entries.items() if k in known}
+    if result.locked or kept != read_lock(site):  # nothing new: the file is left as it was
+        write_lock(site, kept)
     return result
