@@ -400,27 +400,29 @@ def test_registry_failing_mid_update_changes_nothing(
     assert app_site.file.read_text() == before
 
 
-def test_kill_9_mid_update_then_up_converges(app_site: UpdateSite, registry: LocalRegistry) -> None:
+@pytest.mark.parametrize(
+    ("hold", "tag", "sig"),
+    [
+        ("update-pull", "1.1.0", signal.SIGKILL),  # snapshot taken, nothing written yet
+        ("update-recreate", "1.1.0", signal.SIGKILL),  # file and lock written
+        ("update-recreate", "1.1.0", signal.SIGINT),  # Ctrl-C there
+        ("update-rollback", "1.2.0", signal.SIGKILL),  # the failed version is running
+    ],
+)
+def test_interrupted_update_then_up_converges(
+    app_site: UpdateSite, registry: LocalRegistry, hold: str, tag: str, sig: signal.Signals
+) -> None:
     before = app_site.file.read_text()
+    data = manifest(app_site.data)
     env = {
         **os.environ,
-        "HOMESTACK_TEST_HOLD_AT": "update-recreate",
+        "HOMESTACK_TEST_HOLD_AT": hold,
         "HOMESTACK_TEST_HOLD_FILE": str(app_site.root / ".held"),
     }
     code = "import sys; from homestack.cli.app import run; sys.exit(run(sys.argv[1:]))"
+    argv = ["--site", str(app_site.root), "update", "app", "--yes", "--to", tag, "--timeout", "30"]
     child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            code,
-            "--site",
-            str(app_site.root),
-            "update",
-            "app",
-            "--yes",
-            "--to",
-            "1.1.0",
-        ],
+        [sys.executable, "-c", code, *argv],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -431,17 +433,20 @@ def test_kill_9_mid_update_then_up_converges(app_site: UpdateSite, registry: Loc
         assert child.poll() is None, child.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    os.killpg(child.pid, signal.SIGKILL)
-    child.communicate()
-    assert registry.image("1.1.0") in app_site.file.read_text()  # killed after the write
+    os.killpg(child.pid, sig)
+    child.communicate(timeout=60)
     journals = app_site.root / "DATA" / ".homestack" / "update"
-    assert list(journals.glob("*.journal.json"))
+    if sig == signal.SIGKILL or hold != "update-pull":
+        assert list(journals.glob("*.journal.json")), "the interrupted update left its journal"
+    if hold == "update-recreate":
+        assert registry.image(tag) in app_site.file.read_text()  # stopped after the write
 
     assert app_site.cli("up", "--timeout", "60") == 0
     assert app_site.file.read_text() == before
     assert not app_site.lock()
     assert not list(journals.glob("*.journal.json"))
     assert app_site.healthy_on(image_id(registry, "1.0.0"))
+    assert manifest(app_site.data) == data
 
 
 def test_lockfile_makes_a_second_site_run_the_same_digest_and_repush_is_seen(

@@ -357,6 +357,7 @@ def switch(
         mark = time.monotonic()
         journal.fingerprint = fingerprint(site, service)
         journal.save(site, "pull")
+        hold_point("update-pull")  # the kill -9 tests stop here (snapshot taken, nothing written)
         try:
             if pull_pinned(new_image, new_digest):
                 report.steps.append(f"pulled {new_image}@{new_digest[:19]}")
@@ -433,6 +434,9 @@ def _roll_back(
     report.ok = False
     mark = time.monotonic()
     journal.save(site, "rollback")
+    from ..backup.journal import hold_point
+
+    hold_point("update-rollback")  # the kill -9 tests stop here (the failed version is running)
     report.steps += undo(site, journal)
     report.rolled_back = True
     report.data_restored = report.data_restored or any(

@@ -25,9 +25,11 @@ def before_up(site: Site) -> tuple[Site, list[str]]:
 
 def after_up(site: Site, result: UpResult) -> None:
     """One history line per service this `up` created or recreated and saw healthy."""
+    from ..deploy.standin import image_of
     from ..deploy.up import GOOD
+    from ..errors import HomestackError
     from . import history
-    from .lockfile import local_digests, pinned_image, read_lock
+    from .lockfile import read_lock
     from .registry import ImageRef
 
     deployed = [
@@ -37,17 +39,24 @@ def after_up(site: Site, result: UpResult) -> None:
         return
     lock = read_lock(site)
     hashes = _config_hashes(site)
+    local: dict[str, list[str]] | None = None
+    envs: dict[str, dict[str, str]] = {}
     for run in deployed:
         service = site.service(run.service)
-        image = pinned_image(site, service)
+        if service.stack not in envs:
+            envs[service.stack] = site.stack_env(site.stacks[service.stack])
+        image = image_of(service, envs[service.stack])
         entry = lock.get(run.service)
         digest = entry.digest if entry and entry.image == image else None
         if digest is None:
             try:
-                repo = ImageRef.parse(image).repository
-            except Exception:  # an odd reference: no digest
-                repo = None
-            found = [d for d in local_digests(image) if repo and d.startswith(repo + "@")]
+                ref = ImageRef.parse(image)
+            except HomestackError:  # an odd reference: no digest
+                ref = None
+            if local is None:
+                local = _local()  # one engine call for every image, when one is needed
+            here = local.get(ref.with_tag(ref.tag or "latest"), []) if ref else []
+            found = [d for d in here if ref and d.startswith(ref.repository + "@")]
             digest = found[0].split("@", 1)[1] if found else None
         history.append(
             site,
@@ -55,6 +64,12 @@ def after_up(site: Site, result: UpResult) -> None:
                 history.now(), run.service, image, digest, hashes.get((service.stack, run.service))
             ),
         )
+
+
+def _local() -> dict[str, list[str]]:
+    from ..engine.docker import repo_digests_by_tag
+
+    return repo_digests_by_tag()
 
 
 def _config_hashes(site: Site) -> dict[tuple[str, str], str]:
