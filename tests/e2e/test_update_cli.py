@@ -36,6 +36,8 @@ def test_refusals_exit_2_with_the_fix(site: Path, capsys: pytest.CaptureFixture[
     assert "nope" in capsys.readouterr().err
     assert run(["--site", str(site), "update", "app", "app", "--to", "1.0.1"]) == 2
     assert "--to names one tag" in capsys.readouterr().err
+    assert run(["--site", str(site), "update", "app", "--to", "1.0.1"]) == 2  # no tty, no --yes
+    assert "Add --yes" in capsys.readouterr().err
     assert run(["--site", str(site), "rollback", "app"]) == 2
     err = capsys.readouterr().err
     assert "no earlier deploy" in err and "homestack history app" in err

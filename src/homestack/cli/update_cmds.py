@@ -104,14 +104,19 @@ def update_command(
     from ..update.tags import Level
 
     level: Level = "major" if major else "minor" if minor else "patch"
-    if to is not None and len(names) > 1:
-        from ..errors import BadInput
+    from ..errors import BadInput
 
+    if to is not None and len(names) > 1:
         raise BadInput("--to names one tag: give one service with it", "E.g. update app --to 1.2.3")
     if not dry_run and not yes:
         import sys
 
-        if sys.stdin.isatty() and not typer.confirm(f"Update {', '.join(names)}?"):
+        if not sys.stdin.isatty():
+            raise BadInput(
+                "update recreates services and needs a confirmation, but there is no terminal",
+                "Add --yes to confirm non-interactively (or --dry-run to see what would change).",
+            )
+        if not typer.confirm(f"Update {', '.join(names)} (snapshot first, rollback on failure)?"):
             raise fail(ExitStatus.USAGE)
     reports = [
         update(site, name, to=to, level=level, allow_major=major, dry_run=dry_run, timeout=timeout)
