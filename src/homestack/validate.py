@@ -77,9 +77,6 @@ def validate(site: Site, stack_name: str | None = None, *, offline: bool = False
         findings = lint_site(
             site, stacks=[s.id for s in stacks] if stack_name else None, engine=not offline
         )
-        from .update.lockfile import lock_findings
-
-        findings += lock_findings(site)  # homestack.lock out of step with the files
         result = Validation(site.root, findings, offline=offline, compose_skipped=skipped)
         result.compose = {name: check.result() for name, check in checks.items()}
     finally:

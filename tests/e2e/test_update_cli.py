@@ -62,6 +62,10 @@ def test_unreachable_registry(site: Path, capsys: pytest.CaptureFixture[str]) ->
 
 def test_a_broken_lockfile_is_bad_input(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (site / "homestack.lock").write_text("{")
-    assert run(["--site", str(site), "validate", "--offline"]) == 2
+    assert run(["--site", str(site), "validate", "--offline", "--json"]) == 1  # a finding
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    (finding,) = [f for f in findings if f["rule"] == "lock.stale"]
+    assert finding["rule"] == "lock.stale" and "not a homestack lockfile" in finding["message"]
+    assert run(["--site", str(site), "lock"]) == 2  # an operation on it: bad input
     err = capsys.readouterr().err
     assert "not a homestack lockfile" in err and "homestack lock" in err

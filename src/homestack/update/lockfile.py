@@ -179,22 +179,3 @@ def locked_images(site: Site, services: list[Service]) -> dict[str, tuple[str, s
         if entry is not None and pinned_image(site, service) == entry.image:
             out[service.id] = (entry.image, entry.digest)
     return out
-
-
-def lock_findings(site: Site) -> list[Any]:
-    """`validate`'s findings (rule `lock.stale`) for a lock out of step with the files."""
-    from ..lint.core import Finding, Severity
-
-    path = lock_path(site)
-    return [
-        Finding(
-            "lock.stale",
-            Severity.ERROR,
-            f"homestack.lock: {name} {why}",
-            path,
-            service=name,
-            hint="Run `homestack lock` to lock what the files pin now (or `git checkout` the "
-            "service file if the lock is right).",
-        )
-        for name, why in stale(site)
-    ]
