@@ -26,6 +26,7 @@ from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.engine.compose import ComposeProject
 from homestack.errors import OperationFailed
+from notifykit import Receiver
 from registrykit import LocalRegistry, docker, registry, remove_local_images
 
 pytestmark = pytest.mark.integration
@@ -197,13 +198,31 @@ def test_outdated_reports_each_level_from_the_registry(
     assert not report["warnings"]
 
 
+@pytest.fixture
+def receiver(app_site: UpdateSite) -> Iterator[Receiver]:
+    """The site's notification channel (issue 20) pointed at a loopback receiver."""
+    got = Receiver()
+    port = got.start()
+    (app_site.root / "secrets" / "homestack_notify_urls").write_text(
+        f"json://127.0.0.1:{port}/hook\n"
+    )
+    yield got
+    got.stop()
+
+
 def test_daily_check_records_updates_for_status_and_the_timer_runs_it(
-    app_site: UpdateSite, registry: LocalRegistry, capsys: pytest.CaptureFixture[str]
+    app_site: UpdateSite,
+    registry: LocalRegistry,
+    receiver: Receiver,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     capsys.readouterr()
     assert app_site.cli("outdated", "--record") == 0  # the timer's run: findings are no error
     log = capsys.readouterr().err
     assert "app: 1.0.0 → patch 1.0.1, minor 1.3.0, major 2.0.0" in log
+    assert receiver.titles() == ["Update available: app 1.0.1"]
+    assert app_site.cli("outdated", "--record") == 0  # the next day: not sent again
+    assert receiver.titles() == ["Update available: app 1.0.1"]
     code, status = cli_json(app_site, capsys, "status")
     assert code == 0 and status["updates"] == {"app": "1.0.0 → 1.0.1"}
     assert app_site.cli("status") == 0
@@ -263,7 +282,10 @@ def test_update_to_the_patch_rewrites_file_and_lock_and_records_history(
 
 
 def test_update_to_an_unhealthy_version_rolls_back_to_the_old_container(
-    app_site: UpdateSite, registry: LocalRegistry, capsys: pytest.CaptureFixture[str]
+    app_site: UpdateSite,
+    registry: LocalRegistry,
+    receiver: Receiver,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     before = app_site.file.read_text()
     lock_before = app_site.lock()
@@ -278,6 +300,8 @@ def test_update_to_an_unhealthy_version_rolls_back_to_the_old_container(
     assert app_site.lock() == lock_before
     assert app_site.healthy_on(image_id(registry, "1.0.0"))
     assert not list((app_site.root / "DATA" / ".homestack" / "update").glob("*.journal.json"))
+    assert receiver.titles() == ["Update of app to 1.2.0 rolled back"]
+    assert "Back on 1.0.0: app unhealthy" in str(receiver.got[0].body.get("message"))
 
 
 def test_update_to_a_migrating_version_rolls_back_with_the_data_byte_identical(

@@ -453,7 +453,8 @@ def _roll_back(
     journal.clear(site)
     from .schedule import notify_rolled_back
 
-    notify_rolled_back(site, service.id, journal.new_image, old_image, report.reason or "")
+    tried, back_to = (ImageRef.parse(i).tag or i for i in (journal.new_image, old_image))
+    notify_rolled_back(site, service.id, tried, back_to, report.reason or "")
 
 
 def undo(site: Site, journal: Journal) -> list[str]:
