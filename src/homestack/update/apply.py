@@ -156,9 +156,12 @@ def rewrite_image(service: Service, new_image: str) -> str:
 
 
 def write_file(path: Path, text: str) -> None:
-    from ..stackfile import write_atomic
+    """Replace a service file, keeping its mode and (under sudo) its owner."""
+    from ..fsutil import write_atomic
 
-    write_atomic(path, text)
+    info = path.stat()
+    owner = (info.st_uid, info.st_gid) if os.geteuid() == 0 else None
+    write_atomic(path, text, mode=info.st_mode & 0o7777, owner=owner)
 
 
 # ---- data fingerprint --------------------------------------------------------------------
@@ -462,9 +465,7 @@ def undo(site: Site, journal: Journal) -> list[str]:
     the pre-update snapshot when it changed. Leaves starting the old version to `up`."""
     steps: list[str] = []
     path = Path(journal.file)
-    from ..stackfile import write_atomic
-
-    write_atomic(path, journal.old_text)
+    write_file(path, journal.old_text)
     old = journal.old_lock
     set_entry(site, journal.service, Locked(old["image"], old["digest"]) if old else None)
     steps.append(f"put {journal.old_image} back in {path.name} and homestack.lock")

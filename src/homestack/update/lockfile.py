@@ -12,6 +12,7 @@ of it reads well:
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,7 +68,11 @@ def write_lock(site: Site, entries: Mapping[str, Locked]) -> None:
             name: {"image": e.image, "digest": e.digest} for name, e in sorted(entries.items())
         },
     }
-    write_atomic(lock_path(site), json.dumps(data, indent=2) + "\n", mode=0o644)
+    path = lock_path(site)
+    # a file of the repository: it stays its owner's (the site folder's) under sudo
+    info = path.stat() if path.exists() else site.root.stat()
+    owner = (info.st_uid, info.st_gid) if os.geteuid() == 0 else None
+    write_atomic(path, json.dumps(data, indent=2) + "\n", mode=0o644, owner=owner)
 
 
 def set_entry(site: Site, service: str, entry: Locked | None) -> None:

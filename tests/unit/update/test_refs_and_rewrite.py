@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,21 @@ def test_lock_round_trip_and_stale_entries(tmp_path: Path) -> None:
     (tmp_path / "homestack.lock").write_text("{not json")
     with pytest.raises(BadInput, match="not a homestack lockfile"):
         read_lock(site)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
+def test_under_sudo_the_lock_and_the_service_file_stay_the_owners(tmp_path: Path) -> None:
+    """`sudo homestack update` in a user's clone: the files it writes stay the user's."""
+    from homestack.update.apply import write_file
+
+    site = _site(tmp_path)
+    path = site.service("app").file
+    for owned in (tmp_path, path):
+        os.chown(owned, 1234, 5678)
+    path.chmod(0o640)
+    write_file(path, rewrite_image(site.service("app"), "example/app:1.0.1"))
+    write_lock(site, {"app": Locked("example/app:1.0.1", "sha256:" + "b" * 64)})
+    for written in (path, tmp_path / "homestack.lock"):
+        info = written.stat()
+        assert (info.st_uid, info.st_gid) == (1234, 5678), written
+    assert path.stat().st_mode & 0o777 == 0o640
