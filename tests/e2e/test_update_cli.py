@@ -69,3 +69,13 @@ def test_a_broken_lockfile_is_bad_input(site: Path, capsys: pytest.CaptureFixtur
     assert run(["--site", str(site), "lock"]) == 2  # an operation on it: bad input
     err = capsys.readouterr().err
     assert "not a homestack lockfile" in err and "homestack lock" in err
+
+
+def test_an_image_from_a_variable_is_refused_before_the_registry(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = site / "tst-stack" / "services" / "app.docker-compose.yaml"
+    path.write_text(path.read_text().replace(":1.0.0", ":${APP_TAG:-1.0.0}"))
+    assert run(["--site", str(site), "update", "app", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "set through a variable" in err and "did not answer" not in err

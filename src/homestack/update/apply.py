@@ -342,6 +342,7 @@ def switch(
     from ..backup.lock import ServiceLock
 
     folder = update_dir(site)
+    text = rewrite_image(service, new_image)  # a file it cannot edit: refused before anything
     with ServiceLock(folder, service.id, by):
         old_image = pinned_image(site, service)
         old_lock = read_lock(site).get(service.id)
@@ -369,7 +370,6 @@ def switch(
             raise
         report.timings["pull"] = time.monotonic() - mark
         journal.save(site, "write")
-        text = rewrite_image(service, new_image)
         write_file(service.file, text)
         set_entry(site, service.id, Locked(new_image, new_digest))
         report.changed = True
@@ -446,13 +446,19 @@ def _roll_back(
         s.startswith("data restored") for s in report.steps
     )
     back = _reload(site)
-    result = _up(back, _with_dependents(back, service.id), timeout)
+    try:
+        result = _up(back, _with_dependents(back, service.id), timeout)
+        came_back, why = result.ok, _failure(result)[0]
+    except HomestackError as error:  # file, lock and data are back: `up` can be run again
+        came_back, why = False, error.message
     report.timings["rollback"] = time.monotonic() - mark
-    if result.ok:
+    if came_back:
         report.steps.append(f"{service.id} healthy again on {old_image}")
     else:
-        why, _log = _failure(result)
-        report.steps.append(f"the previous version did not come back healthy: {why}")
+        report.steps.append(
+            f"the previous version did not come back healthy: {why} (`homestack up "
+            f"{service.id}` tries again)"
+        )
     journal.clear(site)
     from .schedule import notify_rolled_back
 
@@ -586,6 +592,7 @@ def update(
             f"`homestack enable {name}` first, or edit its image by hand.",
             service=name,
         )
+    rewrite_image(service, "check/only:1")  # an image set through a variable: refused now
     image = pinned_image(site, service)
     ref = ImageRef.parse(image)
     registry = registry or registry_for(site)
