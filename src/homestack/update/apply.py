@@ -6,7 +6,8 @@ before it starts, so a kill -9 or Ctrl-C at any point is finished or undone by t
 
 1. resolve  the target tag's digest at the registry (a registry that fails changes nothing);
 2. snapshot a restic backup of the service tagged `pre-update`, in its consistency mode;
-3. pull     the target by digest and tag it locally (a failure here changes nothing either);
+3. pull     the target by digest and tag it locally, while the snapshot is taken (a failure
+            here changes nothing either);
 4. write    the tag into the service file (that one line, comments and layout kept) and the
             digest into `homestack.lock`;
 5. recreate the service and its running dependents through `up`, with its health gate;
@@ -24,6 +25,7 @@ import json
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -357,18 +359,25 @@ def switch(
             asdict(old_lock) if old_lock else None,
         )
         journal.save(site)
-        _take_snapshot(site, service, journal, report)
-        mark = time.monotonic()
+        # the pull runs while the snapshot is taken: it changes nothing the service uses
+        with ThreadPoolExecutor(max_workers=1) as side:
+            pulling = side.submit(pull_pinned, new_image, new_digest)
+            try:
+                _take_snapshot(site, service, journal, report)
+            except BaseException:
+                pulling.cancel()
+                raise
+            mark = time.monotonic()
+            try:
+                if pulling.result():
+                    report.steps.append(f"pulled {new_image}@{new_digest[:19]}")
+            except BaseException:
+                journal.clear(site)
+                raise
+        report.timings["pull"] = time.monotonic() - mark  # the wait for it after the snapshot
         journal.fingerprint = fingerprint(site, service)
         journal.save(site, "pull")
         hold_point("update-pull")  # the kill -9 tests stop here (snapshot taken, nothing written)
-        try:
-            if pull_pinned(new_image, new_digest):
-                report.steps.append(f"pulled {new_image}@{new_digest[:19]}")
-        except BaseException:
-            journal.clear(site)
-            raise
-        report.timings["pull"] = time.monotonic() - mark
         journal.save(site, "write")
         write_file(service.file, text)
         set_entry(site, service.id, Locked(new_image, new_digest))
