@@ -32,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -125,45 +124,6 @@ def _answers(port: int) -> bool:
         return False
 
 
-class LatencyProxy:
-    """TCP proxy to the registry that waits `delay` before each new connection goes through:
-    a round trip to a registry across the internet, on loopback."""
-
-    def __init__(self, upstream: str, delay: float) -> None:
-        self.upstream = upstream.rsplit(":", 1)
-        self.delay = delay
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.address = f"127.0.0.1:{self.server.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
-
-    def _handle(self, client: socket.socket) -> None:
-        time.sleep(self.delay)
-        with client, socket.create_connection((self.upstream[0], int(self.upstream[1]))) as up:
-
-            def pipe(src: socket.socket, dst: socket.socket) -> None:
-                with contextlib.suppress(OSError):
-                    while data := src.recv(65536):
-                        dst.sendall(data)
-                with contextlib.suppress(OSError):
-                    dst.shutdown(socket.SHUT_WR)
-
-            other = threading.Thread(target=pipe, args=(up, client), daemon=True)
-            other.start()
-            pipe(client, up)
-            other.join(30)
-
-    def close(self) -> None:
-        self.server.close()
-
-
 @contextlib.contextmanager
 def proxy_process(upstream: str, delay: float) -> Iterator[str]:
     """The latency proxy in a process of its own: its threads never wait on this one's GIL."""
@@ -186,11 +146,37 @@ def proxy_process(upstream: str, delay: float) -> Iterator[str]:
 
 
 def run_proxy(upstream: str, delay: str, port_file: str) -> int:
-    proxy = LatencyProxy(upstream, float(delay))
-    Path(port_file + ".tmp").write_text(proxy.address)
-    Path(port_file + ".tmp").rename(port_file)
-    while True:
-        time.sleep(3600)
+    """The latency proxy (asyncio: no thread per connection to load the machine it measures)."""
+    import asyncio
+
+    host, port = upstream.rsplit(":", 1)
+    wait = float(delay)
+
+    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        with contextlib.suppress(OSError):
+            writer.write_eof()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(wait)
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+        writer.close()
+        up_writer.close()
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=256)
+        address = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        Path(port_file + ".tmp").write_text(address)
+        Path(port_file + ".tmp").rename(port_file)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+    return 0
 
 
 def build_and_push(repository: str, tag: str, healthy: bool = True) -> None:
