@@ -55,6 +55,9 @@ def test_unreachable_registry(site: Path, capsys: pytest.CaptureFixture[str]) ->
     assert run(["--site", str(site), "update", "app", "--yes"]) == 1
     err = capsys.readouterr().err
     assert "127.0.0.1:9" in err and "Traceback" not in err
+    assert run(["--site", str(site), "update", "--yes"]) == 1  # every service: none checked
+    captured = capsys.readouterr()
+    assert "warning: app" in captured.err and "on its newest tag" in captured.out
     assert run(["--site", str(site), "lock"]) == 1
     assert "warning: app" in capsys.readouterr().out
     assert not (site / "homestack.lock").exists()  # nothing resolved: nothing written

@@ -281,6 +281,20 @@ def test_update_to_the_patch_rewrites_file_and_lock_and_records_history(
     assert any(f["rule"] == "lock.stale" for f in found["findings"])
 
 
+def test_update_with_no_name_updates_every_service_with_a_newer_tag(
+    app_site: UpdateSite, registry: LocalRegistry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = cli_json(app_site, capsys, "update", "--minor", "--dry-run")
+    assert code == 0
+    (done,) = report["services"]
+    assert done["dry_run"] and done["to_image"] == registry.image("1.3.0")  # newest minor
+    assert registry.image("1.0.0") in app_site.file.read_text()
+    code, report = cli_json(app_site, capsys, "update", "--yes", "--timeout", "60")
+    assert code == 0 and report["services"][0]["to_image"] == registry.image("1.0.1")
+    code, report = cli_json(app_site, capsys, "update", "--yes")
+    assert code == 0 and report["services"] == []  # on the newest patch now
+
+
 def test_update_to_an_unhealthy_version_rolls_back_to_the_old_container(
     app_site: UpdateSite,
     registry: LocalRegistry,

@@ -80,7 +80,10 @@ def _render_outdated(result: Any, out: Console) -> None:
 
 @app.command("update")
 def update_command(
-    names: Annotated[list[str], typer.Argument(help="Services to update.")],
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Services (default: every enabled one with a newer tag)."),
+    ] = None,
     to: Annotated[str | None, typer.Option("--to", metavar="TAG", help="Move to TAG.")] = None,
     minor: Annotated[bool, typer.Option("--minor", help="Allow a newer minor.")] = False,
     major: Annotated[
@@ -106,9 +109,11 @@ def update_command(
     level: Level = "major" if major else "minor" if minor else "patch"
     from ..errors import BadInput
 
-    if to is not None and len(names) > 1:
+    if to is not None and len(names or []) != 1:
         raise BadInput("--to names one tag: give one service with it", "E.g. update app --to 1.2.3")
-    if not dry_run and not yes:
+    every = not names
+    asking = not dry_run and not yes
+    if asking:
         import sys
 
         if not sys.stdin.isatty():
@@ -116,15 +121,58 @@ def update_command(
                 "update recreates services and needs a confirmation, but there is no terminal",
                 "Add --yes to confirm non-interactively (or --dry-run to see what would change).",
             )
-        if not typer.confirm(f"Update {', '.join(names)} (snapshot first, rollback on failure)?"):
-            raise fail(ExitStatus.USAGE)
-    reports = [
-        update(site, name, to=to, level=level, allow_major=major, dry_run=dry_run, timeout=timeout)
-        for name in names
-    ]
+    unchecked: list[str] = []
+    if every:
+        names, unchecked = _with_newer(site, level)
+        for warning in unchecked:  # a registry that did not answer: those were not checked
+            console(stderr=True).print(f"warning: {warning}", markup=False, soft_wrap=True)
+        if not names:
+            emit(_Reports([]), as_json, _render_reports)
+            if unchecked:
+                raise fail(ExitStatus.FAILED)
+            return
+    if asking and not typer.confirm(
+        f"Update {', '.join(names or [])} (snapshot first, rollback on failure)?"
+    ):
+        raise fail(ExitStatus.USAGE)
+    from ..errors import HomestackError
+    from ..update.apply import UpdateReport
+
+    reports = []
+    for name in names or []:
+        try:
+            reports.append(
+                update(
+                    site,
+                    name,
+                    to=to,
+                    level=level,
+                    allow_major=major,
+                    dry_run=dry_run,
+                    timeout=timeout,
+                )
+            )
+        except HomestackError as error:
+            if not every:  # services named one by one: the first refusal ends it
+                raise
+            failed = UpdateReport(name, "", "", ok=False, reason=error.message)
+            reports.append(failed)  # the others are still updated
     emit(_Reports(reports), as_json, _render_reports)
-    if any(not r.ok for r in reports):
+    if unchecked or any(not r.ok for r in reports):
         raise fail(ExitStatus.FAILED)
+
+
+def _with_newer(site: Any, level: Any) -> tuple[list[str], list[str]]:
+    """The enabled services with a newer tag at `level` (one `outdated` over all), and the
+    warnings of those that could not be checked."""
+    from ..update.outdated import outdated
+    from ..update.tags import Newer
+
+    result = outdated(site)
+    rows = result.services
+    return [r.service for r in rows if Newer(r.patch, r.minor, r.major).best(level)], [
+        w for w in result.warnings if "is not a version" not in w
+    ]
 
 
 class _Reports:
@@ -141,8 +189,13 @@ class _Reports:
 def _render_reports(result: _Reports, out: Console) -> None:
     from rich.markup import escape
 
+    if not result.reports:
+        out.print("every enabled service is on its newest tag at that level", markup=False)
     for report in result.reports:
         head = f"{report.service}: {report.from_image} → {report.to_image}"
+        if not report.ok and not report.rolled_back and not report.from_image:
+            out.print(f"[bold red]{escape(report.service)}:[/] {escape(report.reason or '')}")
+            continue
         if report.rolled_back:
             out.print(f"[bold red]{escape(head)}: ROLLED BACK[/] ({escape(report.reason or '')})")
             for line in report.health_log:
