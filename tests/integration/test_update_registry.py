@@ -533,6 +533,20 @@ def test_lockfile_makes_a_second_site_run_the_same_digest_and_repush_is_seen(
         remove_local_images(repository)
 
 
+def test_up_refuses_a_locked_digest_the_registry_does_not_have(
+    app_site: UpdateSite, registry: LocalRegistry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lock = {"image": registry.image("1.0.0"), "digest": "sha256:" + "0" * 64}
+    (app_site.root / "homestack.lock").write_text(
+        json.dumps({"version": 1, "services": {"app": lock}})
+    )
+    capsys.readouterr()
+    assert app_site.cli("up", "--timeout", "30") == 1
+    err = capsys.readouterr().err
+    assert "cannot get the locked" in err and "homestack lock" in err
+    assert app_site.healthy_on(image_id(registry, "1.0.0"))  # nothing was recreated
+
+
 def test_rollback_by_hand_returns_to_an_earlier_entry_with_its_data(
     app_site: UpdateSite, registry: LocalRegistry, capsys: pytest.CaptureFixture[str]
 ) -> None:

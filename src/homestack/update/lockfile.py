@@ -155,20 +155,29 @@ def honour_lock(site: Site, services: list[Service], images: Mapping[str, str]) 
     entries = read_lock(site)
     if not entries:
         return []
+    from ..engine.docker import repo_digests_by_tag
+    from .registry import ImageRef
+
     done: list[str] = []
+    local: dict[str, list[str]] | None = None
     for service in services:
         entry = entries.get(service.id)
         if entry is None or images.get(service.id) != entry.image:
             continue  # not locked, or the file moved on (validate says the lock is stale)
+        if local is None:
+            local = repo_digests_by_tag()  # every local image in one call: up stays quick
+        ref = ImageRef.parse(entry.image)
+        here = local.get(ref.with_tag(ref.tag or "latest"), [])
+        if any(d.endswith("@" + entry.digest) for d in here):
+            continue  # already the locked bytes
         try:
             if pull_pinned(entry.image, entry.digest):
                 done.append(f"{entry.image}@{entry.digest}")
         except CommandFailed as error:
+            said = error.stderr.strip().splitlines()
             raise OperationFailed(
                 f"{service.id}: cannot get the locked {entry.image}@{entry.digest[:19]}…: "
-                + error.stderr.strip().splitlines()[-1:][0]
-                if error.stderr.strip()
-                else f"{service.id}: cannot pull the locked digest of {entry.image}",
+                + (said[-1] if said else "docker pull failed"),
                 error.hint,
                 service=service.id,
             ) from None
