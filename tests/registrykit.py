@@ -116,7 +116,6 @@ def _json(text: str) -> str:
 
 
 def docker(*args: str, env: dict[str, str] | None = None) -> str:
-
     done = subprocess.run(
         ["docker", *args],
         capture_output=True,
