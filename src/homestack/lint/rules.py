@@ -13,6 +13,7 @@ from . import (
     rules_env,
     rules_facts,
     rules_files,
+    rules_lock,
     rules_names,
     rules_ports,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "rules_env",
     "rules_facts",
     "rules_files",
+    "rules_lock",
     "rules_names",
     "rules_ports",
 ]
