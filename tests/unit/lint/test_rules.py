@@ -847,6 +847,7 @@ H14_FAILING = [
             ),
         },
         W,
+        severity="warning",
     ),
     Case(
         "facts.writes",
