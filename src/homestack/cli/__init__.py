@@ -18,6 +18,7 @@ from . import observe_cmds
 from . import backup_cmds
 from . import install_cmds
 from . import host_cmds
+from . import swarm_cmds
 
 # isort: on
 from .app import app, state
@@ -33,6 +34,7 @@ __all__ = [
     "main",
     "observe_cmds",
     "state",
+    "swarm_cmds",
 ]
 
 
