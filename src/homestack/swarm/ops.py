@@ -499,14 +499,30 @@ def down(site: Site, names: list[str] | None = None, *, wait_s: float = 90) -> S
         left = _wait_gone(site, stacks, wait_s)
         networks: list[str] = []
         if not engine.services({stack_name(site, k) for k in site.stacks}):
-            for network in engine.networks(site.prefix):
-                labels = network.get("Labels") or {}
-                if labels.get(SITE_LABEL) == str(site.root):
-                    if engine.remove_network(str(network["Name"])):
-                        networks.append(str(network["Name"]))
-                    else:
-                        left.append(f"network {network['Name']} (still in use)")
+            networks, stuck = _remove_overlays(site, wait_s)
+            left += [f"network {name} (still in use)" for name in stuck]
     return SwarmDown(sorted(set(removed)), stacks, networks, time.monotonic() - started, left)
+
+
+def _remove_overlays(site: Site, wait_s: float) -> tuple[list[str], list[str]]:
+    """The overlays homestack made for this site, removed once the last task has left them
+    (tasks of removed services still stop on their nodes for a moment)."""
+    from ..engine import swarm as engine
+
+    deadline = time.monotonic() + wait_s
+    removed: list[str] = []
+    while True:
+        ours = [
+            str(n["Name"])
+            for n in engine.networks(site.prefix)
+            if (n.get("Labels") or {}).get(SITE_LABEL) == str(site.root)
+        ]
+        stuck = [name for name in ours if not engine.remove_network(name)]
+        removed += [name for name in ours if name not in stuck]
+        # a removed overlay lingers on the manager until its last local task has stopped
+        if (not ours and not stuck) or time.monotonic() > deadline:
+            return sorted(set(removed)), stuck
+        time.sleep(0.5)
 
 
 def _wait_gone(site: Site, stacks: list[str], wait_s: float) -> list[str]:
@@ -595,3 +611,52 @@ def status(site: Site, names: list[str] | None = None) -> SwarmStatus:
         for n in node_list
     ]
     return SwarmStatus(rows, nodes)
+
+
+def validate_findings(site: Site, stack_ids: list[str], *, engine: bool) -> list[Finding]:
+    """What `validate` adds in swarm mode: every key the swarm cannot carry, and (with an
+    engine) every service no node can take."""
+    from ..engine import swarm as swarm_engine
+
+    services = [s for k in stack_ids for s in site.stacks[k].enabled]
+    found = findings(site, services)
+    if not engine:
+        return found
+    try:
+        swarm_engine.require_manager()
+    except BadInput as refused:
+        return [
+            *found,
+            Finding(
+                "swarm.manager",
+                Severity.ERROR,
+                refused.message,
+                site.root / ".env",
+                None,
+                None,
+                refused.hint,
+            ),
+        ]
+    for placement in place(site, services, swarm_engine.nodes()).values():
+        if placement.problem:
+            service = site.service(placement.service)
+            found.append(
+                Finding(
+                    "swarm.placement",
+                    Severity.ERROR,
+                    placement.problem,
+                    service.file,
+                    None,
+                    service.id,
+                    placement.hint,
+                )
+            )
+    return found
+
+
+def plan_placement(site: Site, services: list[Service]) -> list[dict[str, Any]]:
+    """`plan` in swarm mode: where each service may run, and why (no engine: labels unknown)."""
+    from ..engine import swarm as swarm_engine
+
+    swarm_engine.require_manager()
+    return [p.to_data() for p in place(site, services, swarm_engine.nodes()).values()]
