@@ -156,7 +156,7 @@ def test_gpu_service_lands_on_the_gpu_node_and_validate_refuses_without_one(
         assert "node.labels.homestack.gpu == nvidia" in spec
     finally:
         _ok(homestack(site, "down", lab=lab))
-        _ok(homestack(site, "nodes", "label", "hs21n2", "-gpu", "-data.trainer", lab=lab))
+        _ok(homestack(site, "nodes", "label", "hs21n2", "gpu-", "data.trainer-", lab=lab))
     assert not _leftovers(lab)
 
 

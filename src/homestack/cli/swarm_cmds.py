@@ -67,7 +67,7 @@ def _render_nodes(result: Any, out: Console) -> None:
 def label_command(
     node: Annotated[str, typer.Argument(help="Node hostname or id.")],
     labels: Annotated[
-        list[str], typer.Argument(help="KEY=VALUE to set (gpu=nvidia, data=true), -KEY to remove.")
+        list[str], typer.Argument(help="KEY=VALUE to set (gpu=nvidia, data=true), KEY- to remove.")
     ],
     as_json: JsonOption = False,
 ) -> None:

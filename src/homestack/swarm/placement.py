@@ -71,105 +71,136 @@ def data_bound(service: Service) -> bool:
     return False
 
 
+def _data_holders(service: Service, usable: list[NodeInfo]) -> list[NodeInfo] | None:
+    """The nodes that hold the service's data by their labels (None: it keeps none)."""
+    if not data_bound(service):
+        return None
+    own = [n for n in usable if _matches(n, f"{DATA_LABEL}.{service.id}", "true")]
+    return own or [n for n in usable if _matches(n, DATA_LABEL, "true")]
+
+
 def _matches(node: NodeInfo, label: str, value: str) -> bool:
     return node.labels.get(label, "").lower() == value
+
+
+@dataclass
+class _Draft:
+    constraints: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    generic: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[NodeInfo] = field(default_factory=list)
+    problem: str | None = None
+    hint: str | None = None
+
+
+def _gpu_part(service: Service, usable: list[NodeInfo], d: _Draft) -> None:
+    need = service.meta.gpu if service.meta else "none"
+    if need == "none":
+        return
+    vendors = [v for v in GPU_VENDORS if v in service.overlays] or list(GPU_VENDORS)
+    present = [v for v in vendors if any(_matches(n, GPU_LABEL, v) for n in usable)]
+    holding = _data_holders(service, usable)
+    if need == "optional" and holding is not None:
+        # an optional GPU never takes a service away from its data
+        kept = [v for v in present if any(_matches(n, GPU_LABEL, v) for n in holding)]
+        if present and not kept:
+            d.notes.append("its GPU node does not hold its data: runs on the CPU")
+        present = kept
+    if present:
+        vendor = present[0]
+        d.constraints.append(f"node.labels.{GPU_LABEL} == {vendor}")
+        d.reasons.append(f"gpu={vendor}")
+        d.candidates = [n for n in d.candidates if _matches(n, GPU_LABEL, vendor)]
+        kind = GENERIC_KINDS[vendor]
+        if any(n.generic.get(kind) for n in d.candidates):
+            d.generic.append({"discrete_resource_spec": {"kind": kind, "value": 1}})
+    elif need == "required":
+        d.problem = (
+            f"{service.id} requires a GPU ({'/'.join(vendors)}), and no node of the "
+            f"swarm is labelled {GPU_LABEL}=" + "|".join(vendors)
+        )
+        d.hint = (
+            "Label the GPU machine: `homestack nodes label NODE gpu=nvidia` (after "
+            "joining it with `docker swarm join`), or disable "
+            f"{service.id} (`homestack disable {service.id}`)."
+        )
+        d.candidates = []
+    else:
+        d.notes.append("no GPU node: runs on the CPU")
+
+
+def _data_part(service: Service, usable: list[NodeInfo], d: _Draft) -> None:
+    if not data_bound(service) or d.problem is not None:
+        return
+    own = f"{DATA_LABEL}.{service.id}"
+    if any(_matches(n, own, "true") for n in usable):
+        d.constraints.append(f"node.labels.{own} == true")
+        d.reasons.append("data (moved)")
+        d.candidates = [n for n in d.candidates if _matches(n, own, "true")]
+    elif any(_matches(n, DATA_LABEL, "true") for n in usable):
+        d.constraints.append(f"node.labels.{DATA_LABEL} == true")
+        d.reasons.append("data")
+        d.candidates = [n for n in d.candidates if _matches(n, DATA_LABEL, "true")]
+    elif len(usable) > 1:
+        d.problem = (
+            f"{service.id} keeps its data in DATA/{service.id}, and no node of the "
+            f"{len(usable)}-node swarm is labelled {DATA_LABEL}=true"
+        )
+        d.hint = (
+            "Label the node that holds DATA/: `homestack nodes label NODE data=true` "
+            "(usually the manager homestack runs on)."
+        )
+        d.candidates = []
+    else:
+        d.reasons.append("data")
+    if d.problem is None and not d.candidates:
+        d.problem = (
+            f"{service.id} needs {' and '.join(d.reasons)} on one node, and no node "
+            "has all of those labels"
+        )
+        d.hint = (
+            "Put its GPU and its data on one node: label that node with both (`homestack "
+            "nodes label NODE gpu=nvidia data.SERVICE=true` after moving DATA/SERVICE "
+            "there), or make its GPU optional."
+        ).replace("SERVICE", service.id)
 
 
 def place(site: Site, services: list[Service], node_list: list[NodeInfo]) -> dict[str, Placement]:
     usable = [n for n in node_list if n.availability != "drain"]
     out: dict[str, Placement] = {}
     for service in services:
-        constraints: list[str] = []
-        reasons: list[str] = []
-        notes: list[str] = []
-        generic: list[dict[str, Any]] = []
-        candidates = list(usable)
-        problem = hint = None
-        need = service.meta.gpu if service.meta else "none"
-        if need != "none":
-            vendors = [v for v in GPU_VENDORS if v in service.overlays] or list(GPU_VENDORS)
-            present = [v for v in vendors if any(_matches(n, GPU_LABEL, v) for n in usable)]
-            if present:
-                vendor = present[0]
-                constraints.append(f"node.labels.{GPU_LABEL} == {vendor}")
-                reasons.append(f"gpu={vendor}")
-                candidates = [n for n in candidates if _matches(n, GPU_LABEL, vendor)]
-                kind = GENERIC_KINDS[vendor]
-                if any(n.generic.get(kind) for n in candidates):
-                    generic.append({"discrete_resource_spec": {"kind": kind, "value": 1}})
-            elif need == "required":
-                problem = (
-                    f"{service.id} requires a GPU ({'/'.join(vendors)}), and no node of the "
-                    f"swarm is labelled {GPU_LABEL}=" + "|".join(vendors)
-                )
-                hint = (
-                    "Label the GPU machine: `homestack nodes label NODE gpu=nvidia` (after "
-                    "joining it with `docker swarm join`), or disable "
-                    f"{service.id} (`homestack disable {service.id}`)."
-                )
-                candidates = []
-            else:
-                notes.append("no GPU node: runs on the CPU")
-        if data_bound(service) and problem is None:
-            own = f"{DATA_LABEL}.{service.id}"
-            if any(_matches(n, own, "true") for n in usable):
-                constraints.append(f"node.labels.{own} == true")
-                reasons.append("data (moved)")
-                candidates = [n for n in candidates if _matches(n, own, "true")]
-            elif any(_matches(n, DATA_LABEL, "true") for n in usable):
-                constraints.append(f"node.labels.{DATA_LABEL} == true")
-                reasons.append("data")
-                candidates = [n for n in candidates if _matches(n, DATA_LABEL, "true")]
-            elif len(usable) > 1:
-                problem = (
-                    f"{service.id} keeps its data in DATA/{service.id}, and no node of the "
-                    f"{len(usable)}-node swarm is labelled {DATA_LABEL}=true"
-                )
-                hint = (
-                    "Label the node that holds DATA/: `homestack nodes label NODE data=true` "
-                    "(usually the manager homestack runs on)."
-                )
-                candidates = []
-            else:
-                reasons.append("data")
-            if problem is None and not candidates:
-                problem = (
-                    f"{service.id} needs {' and '.join(reasons)} on one node, and no node "
-                    "has all of those labels"
-                )
-                hint = (
-                    "Put its GPU and its data on one node: label that node with both (`homestack "
-                    "nodes label NODE gpu=nvidia data.SERVICE=true` after moving DATA/SERVICE "
-                    "there), or make its GPU optional."
-                ).replace("SERVICE", service.id)
+        d = _Draft(candidates=list(usable))
+        _gpu_part(service, usable, d)
+        _data_part(service, usable, d)
         out[service.id] = Placement(
             service.id,
-            tuple(constraints),
-            tuple(n.hostname for n in candidates),
-            tuple(reasons),
-            tuple(generic),
-            problem,
-            hint,
-            tuple(notes),
+            tuple(d.constraints),
+            tuple(n.hostname for n in d.candidates),
+            tuple(d.reasons),
+            tuple(d.generic),
+            d.problem,
+            d.hint,
+            tuple(d.notes),
         )
     return out
 
 
 def label_args(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
-    """`gpu=nvidia data=true -old` → labels to set (homestack.*) and labels to remove."""
+    """`gpu=nvidia data=true old-` → labels to set (homestack.*) and labels to remove."""
     from ..errors import BadInput
 
     add: dict[str, str] = {}
     remove: list[str] = []
     for pair in pairs:
-        if pair.startswith("-") and "=" not in pair:
-            remove.append(_full(pair[1:]))
+        if pair.endswith("-") and "=" not in pair:
+            remove.append(_full(pair[:-1]))
             continue
         key, sep, value = pair.partition("=")
         if not sep or not key or not value:
             raise BadInput(
-                f"{pair!r} is not KEY=VALUE (or -KEY to remove a label)",
-                "For example: homestack nodes label NODE gpu=nvidia data=true",
+                f"{pair!r} is not KEY=VALUE (or KEY- to remove a label)",
+                "For example: homestack nodes label NODE gpu=nvidia data=true (gpu- removes gpu)",
             )
         key = _full(key)
         if key == GPU_LABEL and value not in GPU_VENDORS:
