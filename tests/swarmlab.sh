@@ -56,7 +56,7 @@ down() {
     # mounts an engine left (overlay2 layers, netns files), deepest first
     awk '{print $2}' /proc/mounts | grep -E "^(/var/lib|/run)/$D[1-9]" | sort -r |
         while read -r m; do umount -l "$m" 2>/dev/null || true; done
-    rm -rf /var/lib/$D[1-9] /run/$D[1-9] /run/$D[1-9].sock /run/$D[1-9].pid
+    rm -rf /var/lib/$D[1-9] /run/$D[1-9] /run/$D[1-9].sock /run/$D[1-9].pid /run/$D[1-9].json
     ip link del "$BR" 2>/dev/null || true
     while iptables -C $RULE 2>/dev/null; do iptables -D $RULE; done
 }
@@ -94,9 +94,11 @@ up() {
         ip -n "$NS$i" link set eth0 up
         ip -n "$NS$i" link set lo up
         mkdir -p "/var/lib/$D$i"
+        echo '{}' >"/run/$D$i.json" # not the host's /etc/docker/daemon.json
         setsid nsenter --net="/var/run/netns/$NS$i" unshare --uts sh -c \
             "hostname $NS$i && exec dockerd --data-root /var/lib/$D$i --exec-root /run/$D$i \
-             -H unix:///run/$D$i.sock --pidfile /run/$D$i.pid --containerd-namespace $D$i \
+             -H unix:///run/$D$i.sock --pidfile /run/$D$i.pid --config-file /run/$D$i.json \
+             --containerd-namespace $D$i \
              --containerd-plugins-namespace ${D}p$i" \
             >"/tmp/$D$i.log" 2>&1 </dev/null &
         i=$((i + 1))

@@ -255,3 +255,23 @@ def test_stopped_worker_reschedules_stateless_and_reports_stateful(lab: Lab, sit
     )
     _ok(homestack(site, "down", lab=lab))
     assert not [n for n in _leftovers(lab) if "secret" not in n]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["restart", "ollama"], "docker service update --force"),
+        (["logs", "ollama"], "docker service logs"),
+        (["top"], "homestack status"),
+        (["doctor"], "homestack validate"),
+        (["backup", "ollama"], "on hs21n1"),
+        (["restore", "ollama"], "on hs21n1"),
+    ],
+)
+def test_commands_swarm_mode_does_not_carry_yet_refuse_and_say_what_to_do(
+    lab: Lab, site: Path, args: list[str], says: str
+) -> None:
+    done = homestack(site, *args, lab=lab)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "swarm mode" in done.stderr
+    assert says in done.stderr.replace("\n", " ")
