@@ -81,7 +81,8 @@ def test_restart_becomes_restart_policy_and_loopback_ports_are_not_published(
     out = translate_service(site, service, merged, ["node.labels.homestack.data == true"])
     assert out["deploy"]["restart_policy"]["condition"] == "any"
     assert "restart" not in out and "depends_on" not in out and "security_opt" not in out
-    assert out["ports"] == [{"target": 53, "protocol": "udp", "mode": "ingress", "published": 53}]
+    assert out["ports"] == [{"target": 53, "protocol": "udp", "mode": "host", "published": 53}]
+    assert out["deploy"]["endpoint_mode"] == "dnsrr"  # no IPVS needed on the nodes
     assert out["healthcheck"] == merged["healthcheck"]
     assert out["deploy"]["placement"]["constraints"] == ["node.labels.homestack.data == true"]
     merged["restart"] = "no"

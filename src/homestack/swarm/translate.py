@@ -238,7 +238,23 @@ def _versioned(site: Site, stack: str, key: str, spec: Mapping[str, Any]) -> dic
     return {"file": str(path), "name": f"{site.prefix}{stack}_{key}_{version}"}
 
 
-def _ports(ports: list[Any]) -> list[dict[str, Any]]:
+def endpoint_mode(site: Site) -> str:
+    """How services reach each other: `dnsrr` (default: a service name resolves to its
+    task's address; published ports bind on the node running the task) or `vip` (swarm's
+    virtual IP and routing mesh, which needs IPVS in every node's kernel)."""
+    from ..errors import BadInput
+
+    mode = (site.root_env.get("SWARM_ENDPOINT_MODE") or "dnsrr").strip().lower()
+    if mode not in ("dnsrr", "vip"):
+        raise BadInput(
+            f"SWARM_ENDPOINT_MODE={mode!r} is neither dnsrr nor vip",
+            "Set SWARM_ENDPOINT_MODE=dnsrr (the default) or vip in .env.",
+            file=site.root / ".env",
+        )
+    return mode
+
+
+def _ports(ports: list[Any], publish: str = "ingress") -> list[dict[str, Any]]:
     kept: list[dict[str, Any]] = []
     for port in ports:
         if not isinstance(port, dict) or port.get("host_ip"):
@@ -246,7 +262,7 @@ def _ports(ports: list[Any]) -> list[dict[str, Any]]:
         entry = {
             "target": port.get("target"),
             "protocol": port.get("protocol", "tcp"),
-            "mode": "ingress",
+            "mode": publish,
         }
         if port.get("published"):
             entry["published"] = int(str(port["published"]).split("-")[0])
@@ -293,7 +309,8 @@ def translate_service(
     }
     if config.get("volumes"):
         out["volumes"] = _volumes(config["volumes"])
-    ports = _ports(config.get("ports") or [])
+    mode = endpoint_mode(site)
+    ports = _ports(config.get("ports") or [], "host" if mode == "dnsrr" else "ingress")
     if ports:
         out["ports"] = ports
     deploy: dict[str, Any] = {}
@@ -313,6 +330,7 @@ def translate_service(
     condition = "none" if oneshot else RESTART.get(str(config.get("restart") or "no"), "any")
     deploy["restart_policy"] = {"condition": condition, "delay": "2s"}
     deploy["mode"] = "replicated"
+    deploy["endpoint_mode"] = mode
     deploy["replicas"] = 1
     deploy["update_config"] = {"order": "stop-first", "failure_action": "pause"}
     if constraints:
