@@ -212,6 +212,58 @@ def test_overlay_traffic_within_a_stack_network_across_nodes_and_not_across_segr
     assert not _leftovers(lab)
 
 
+def _small_site(root: Path) -> Path:
+    catalog = copy_catalog(root)
+    good = "entrypoint: [sh, -c, 'echo hello-good; exec httpd -f -p 8080 -h /etc']"
+    bad = "entrypoint: [sh, -c, 'echo starting-bad; exit 3']"
+    after = "depends_on:\n  bad:\n    condition: service_healthy"
+    image = "homestack/standin:local"
+    write_tree(
+        catalog,
+        {
+            "ai-stack/stack.yaml": stack_yaml(["good", "bad", "after"]),
+            "ai-stack/services/good.docker-compose.yaml": service_yaml(
+                "good", image=image, body=good
+            ),
+            "ai-stack/services/bad.docker-compose.yaml": service_yaml("bad", image=image, body=bad),
+            "ai-stack/services/after.docker-compose.yaml": service_yaml(
+                "after", image=image, body=after
+            ),
+            ".env": f"DEPLOY_MODE=swarm\nHOMESTACK_PREFIX={PREFIX}\n",
+        },
+    )
+    return catalog
+
+
+def test_failure_report_blocks_dependents_and_restart_and_logs_work_across_nodes(
+    lab: Lab, tmp_path: Path
+) -> None:
+    site = _small_site(tmp_path / "small")
+    try:
+        failed = homestack(site, "up", lab=lab)
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert "bad (ai): exited" in failed.stderr.replace("\n", " ") or "bad (ai)" in failed.stdout
+        assert "starting-bad" in failed.stdout  # its last log lines, read from its node
+        data = json.loads(_ok(homestack(site, "status", "--json", lab=lab)))
+        rows = {r["service"]: r for r in data["services"]}
+        assert rows["good"]["state"] == "healthy"
+        assert rows["after"]["state"] == "missing"  # never deployed: it needs bad
+
+        before = lab.docker("service", "ps", "-q", f"{PREFIX}ai_good").split()
+        done = _ok(homestack(site, "restart", "good", lab=lab))
+        assert "restarted good" in done
+        after = lab.docker("service", "ps", "-q", f"{PREFIX}ai_good").split()
+        assert set(after) - set(before), "no new task"
+        assert _status(site, lab)["good"]["state"] == "healthy"
+
+        logs = _ok(homestack(site, "logs", "good", lab=lab))
+        assert logs.count("hello-good") == 2  # the first task's line and the new one's
+        assert "starting-bad" in _ok(homestack(site, "logs", "bad", lab=lab))
+    finally:
+        _ok(homestack(site, "down", lab=lab))
+    assert not _leftovers(lab)
+
+
 def test_stopped_worker_reschedules_stateless_and_reports_stateful(lab: Lab, site: Path) -> None:
     # filebrowser's data "moved" to node 3; mediamtx keeps no data
     _ok(homestack(site, "nodes", "label", "hs21n3", "data.filebrowser=true", lab=lab))
@@ -262,8 +314,7 @@ def test_stopped_worker_reschedules_stateless_and_reports_stateful(lab: Lab, sit
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["restart", "ollama"], "docker service update --force"),
-        (["logs", "ollama"], "docker service logs"),
+        (["logs", "--follow", "ollama"], "docker service logs -f"),
         (["top"], "homestack status"),
         (["doctor"], "homestack validate"),
         (["backup", "ollama"], "on hs21n1"),

@@ -270,11 +270,8 @@ def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
     from . import swarm_cmds
 
     if swarm_cmds.active():
-        raise swarm_cmds.not_yet(
-            "restart",
-            "Roll a service's tasks with `docker service update --force STACK_SERVICE` on a "
-            "manager, in dependency order (`homestack plan`).",
-        )
+        swarm_cmds.restart(names, as_json)  # forced updates, same order and health gate
+        return
     result = restart(state.site(), names)
     emit(
         result,

@@ -124,11 +124,9 @@ def logs_command(
     from . import swarm_cmds
 
     if swarm_cmds.active():
-        raise swarm_cmds.not_yet(
-            "logs",
-            "On a manager: `docker service logs --tail 50 "
-            "STACK_SERVICE` (e.g. ai_ollama), which gathers every node's.",
-        )
+        query = LogQuery.build(names, since=since, grep=grep, level=level, tail=tail)
+        swarm_cmds.logs(query, follow=follow, as_json=as_json)  # every node's tasks
+        return
     query = LogQuery.build(names, since=since, grep=grep, level=level, tail=tail)
     try:
         print_logs(state.site(), query, follow=follow, as_json=as_json, out=console())

@@ -157,3 +157,42 @@ def status(names: list[str] | None, as_json: bool) -> None:
         out.print(table)
 
     emit(result, as_json, render)
+
+
+def restart(names: list[str] | None, as_json: bool) -> None:
+    from ..swarm.ops import restart as swarm_restart
+
+    result = swarm_restart(state.site(), names)
+    emit(
+        result,
+        as_json,
+        lambda res, out: out.print(
+            f"restarted {', '.join(res.restarted)}; all healthy in {res.elapsed:.1f}s",
+            markup=False,
+        ),
+    )
+
+
+def logs(query: Any, *, follow: bool, as_json: bool) -> None:
+    import json
+    import sys
+
+    from ..swarm.ops import logs as swarm_logs
+
+    if follow:
+        raise not_yet(
+            "logs --follow",
+            "On a manager: `docker service logs -f STACK_SERVICE` (e.g. ai_ollama) follows "
+            "every node's tasks; without --follow, `homestack logs` prints them merged.",
+        )
+    lines = swarm_logs(state.site(), query)
+    out = console()
+    width = max((len(line.service) for line in lines), default=0)
+    for line in lines:
+        if as_json:
+            sys.stdout.write(json.dumps(line.to_data()) + "\n")
+        else:
+            stamp = line.time[:23].replace("T", " ")
+            out.print(f"{line.service:<{width}} {stamp} {line.line}", markup=False)
+    if not lines and not as_json:
+        sys.stderr.write("no log lines from the chosen services on the swarm\n")

@@ -202,6 +202,20 @@ def service_logs(service_id: str, tail: int = 20) -> list[str]:
     return data.decode("utf-8", "replace").splitlines()[-tail:]
 
 
+def service_log_lines(
+    service_id: str, *, since: float | None = None, tail: int | None = None
+) -> list[str]:
+    """`TIMESTAMP text` lines of every task of a service, on whichever node it ran."""
+    kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": True}
+    if since is not None:
+        kwargs["since"] = int(since)
+    kwargs["tail"] = tail if tail is not None else "all"
+    with engine_errors("read a service's logs"):
+        raw = api_client().service_logs(service_id, **kwargs)
+        data = b"".join(raw) if not isinstance(raw, bytes) else raw
+    return data.decode("utf-8", "replace").splitlines()
+
+
 def secrets(prefix: str = "") -> list[dict[str, Any]]:
     with engine_errors("list swarm secrets", NOT_MANAGER):
         found = api_client().secrets()
@@ -284,6 +298,11 @@ def stack_deploy(file: Path, stack: str, timeout: float = 300) -> None:
 
 def stack_rm(stack: str, timeout: float = 120) -> None:
     _stack_cli(["stack", "rm", stack], timeout)
+
+
+def force_update(service_id: str, timeout: float = 120) -> None:
+    """New tasks for the service with the same spec (`docker service update --force`)."""
+    _stack_cli(["service", "update", "--force", "--detach=true", "--quiet", service_id], timeout)
 
 
 def remove_service(service_id: str) -> None:

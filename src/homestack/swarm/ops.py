@@ -30,7 +30,7 @@ from typing import Any
 from ..catalog import Service, Site
 from ..deploy.projects import Project, Selection, parallel, select
 from ..deploy.up import BAD, GOOD, Listener, Redactor, ServiceRun, UpResult, _noop
-from ..errors import BadInput, CommandFailed
+from ..errors import BadInput, CommandFailed, OperationFailed
 from ..lint.core import Finding, Severity
 from ..sitelock import site_lock
 from .placement import Placement, place
@@ -660,3 +660,100 @@ def plan_placement(site: Site, services: list[Service]) -> list[dict[str, Any]]:
 
     swarm_engine.require_manager()
     return [p.to_data() for p in place(site, services, swarm_engine.nodes()).values()]
+
+
+def logs(site: Site, query: Any) -> list[Any]:
+    """`homestack logs` on a swarm: every task's lines of the chosen services (from every
+    node), merged in time order, with the same filters (LogQuery) as on one machine."""
+    from ..engine import swarm as engine
+    from ..observe.logs import LogLine, parse_level
+
+    engine.require_manager()
+    _, chosen = site.select(query.names)
+    wanted = {s.id for s in (chosen or site.services(enabled_only=True))}
+    found: list[LogLine] = []
+    for info in engine.services({stack_name(site, k) for k in site.stacks}):
+        service = info.labels.get("org.homestack.service", "")
+        if service not in wanted:
+            continue
+        stack = info.stack.removeprefix(site.prefix)
+        for raw in engine.service_log_lines(info.id, since=query.since, tail=query.tail):
+            stamp, _, text = raw.partition(" ")
+            if not stamp[:4].isdigit():
+                continue
+            line = LogLine(stamp, service, stack, info.name, "stdout", text, parse_level(text))
+            if query.keeps(line):
+                found.append(line)
+    return sorted(found)
+
+
+@dataclass
+class SwarmRestart:
+    restarted: list[str]
+    elapsed: float
+    services: list[ServiceRun] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "restarted": self.restarted,
+            "elapsed": round(self.elapsed, 2),
+            "services": [s.to_data() for s in self.services],
+        }
+
+
+class _Restarter(SwarmScheduler):
+    """The same ordering and health gate, each step a forced update (new tasks)."""
+
+    def _deploy(self, stack_id: str, names: list[str]) -> None:
+        from ..engine import swarm as engine
+
+        for name in names:
+            engine.force_update(self.ids[name])
+
+
+def restart(
+    site: Site, names: list[str] | None = None, *, timeout: float = 300, listener: Listener = _noop
+) -> SwarmRestart:
+    """Roll the chosen services' tasks in dependency order, each once what it needs is
+    healthy again; a service with no swarm service is refused (start it with `up`)."""
+    from ..engine import swarm as engine
+
+    started = time.monotonic()
+    engine.require_manager()
+    selection = select(site, names, with_dependencies=False, overlays=False)
+    live = {
+        s.labels.get("org.homestack.service", ""): s
+        for s in engine.services({stack_name(site, k) for k in selection.projects})
+    }
+    missing = [s.id for s in selection.services if s.id not in live]
+    if missing:
+        raise OperationFailed(
+            f"not running on the swarm: {', '.join(missing)}; nothing was restarted",
+            f"Start {'it' if len(missing) == 1 else 'them'} with `homestack up "
+            f"{' '.join(missing)}`.",
+        )
+    runs = {s.id: ServiceRun(s.id, s.stack, action="recreate") for s in selection.services}
+    with site_lock(site.root, "restart", prefix=site.prefix):
+        scheduler = _Restarter(
+            site,
+            selection,
+            {},
+            runs,
+            Redactor(site, selection.services),
+            listener,
+            timeout,
+            Path(tempfile.gettempdir()),
+        )
+        scheduler.ids = {name: info.id for name, info in live.items()}
+        scheduler.run()
+    result = SwarmRestart(sorted(runs), time.monotonic() - started, list(runs.values()))
+    bad = [r for r in runs.values() if r.state in BAD]
+    if bad:
+        first = bad[0]
+        raise OperationFailed(
+            f"{first.service} ({first.stack}) {first.state} after restart: {first.detail}",
+            f"`homestack logs {first.service}` shows its last lines; `homestack status` "
+            "the others.",
+            service=first.service,
+        )
+    return result
