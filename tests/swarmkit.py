@@ -29,10 +29,14 @@ def missing_tools() -> list[str]:
     return why
 
 
+LOCK = Path("/run/hs21lab.lock")
+
+
 @dataclass
 class Lab:
     nodes: int
     hostnames: list[str] = field(default_factory=list)
+    lock: int | None = None  # one lab at a time on a machine: its names are fixed
 
     @staticmethod
     def socket(index: int) -> str:
@@ -44,6 +48,18 @@ class Lab:
 
     @classmethod
     def start(cls, nodes: int, images: list[str], timeout: float = 240) -> Lab:
+        import fcntl
+
+        lock = os.open(LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another test file (xdist worker) may hold the lab
+        try:
+            return cls._start(nodes, images, timeout, lock)
+        except BaseException:
+            os.close(lock)
+            raise
+
+    @classmethod
+    def _start(cls, nodes: int, images: list[str], timeout: float, lock: int) -> Lab:
         done = subprocess.run(
             ["sh", str(SCRIPT), "up", str(nodes), *images],
             capture_output=True,
@@ -53,13 +69,18 @@ class Lab:
         )
         if done.returncode != 0:
             raise RuntimeError(f"swarm lab did not start: {done.stderr.strip()[-2000:]}")
-        return cls(nodes, [f"hs21n{i}" for i in range(1, nodes + 1)])
+        return cls(nodes, [f"hs21n{i}" for i in range(1, nodes + 1)], lock)
 
     def stop_node(self, index: int) -> None:
         subprocess.run(["sh", str(SCRIPT), "stop", str(index)], check=True, timeout=60)
 
     def stop(self) -> None:
-        subprocess.run(["sh", str(SCRIPT), "down"], check=False, timeout=180)
+        try:
+            subprocess.run(["sh", str(SCRIPT), "down"], check=False, timeout=180)
+        finally:
+            if self.lock is not None:
+                os.close(self.lock)  # releases the flock
+                self.lock = None
 
     def docker(self, *args: str, node: int = 1, check: bool = True) -> str:
         done = subprocess.run(

@@ -240,7 +240,7 @@ def test_failure_report_blocks_dependents_and_restart_and_logs_work_across_nodes
 ) -> None:
     site = _small_site(tmp_path / "small")
     try:
-        failed = homestack(site, "up", lab=lab)
+        failed = homestack(site, "up", "ai", lab=lab)
         assert failed.returncode == 1, failed.stdout + failed.stderr
         assert "bad (ai): exited" in failed.stderr.replace("\n", " ") or "bad (ai)" in failed.stdout
         assert "starting-bad" in failed.stdout  # its last log lines, read from its node

@@ -123,11 +123,10 @@ def logs_command(
     from ..observe.logs import LogQuery, print_logs
     from . import swarm_cmds
 
+    query = LogQuery.build(names, since=since, grep=grep, level=level, tail=tail)
     if swarm_cmds.active():
-        query = LogQuery.build(names, since=since, grep=grep, level=level, tail=tail)
         swarm_cmds.logs(query, follow=follow, as_json=as_json)  # every node's tasks
         return
-    query = LogQuery.build(names, since=since, grep=grep, level=level, tail=tail)
     try:
         print_logs(state.site(), query, follow=follow, as_json=as_json, out=console())
     except KeyboardInterrupt:

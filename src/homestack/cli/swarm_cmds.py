@@ -116,6 +116,10 @@ def down(names: list[str] | None, as_json: bool) -> None:
     result = swarm_down(state.site(), names)
 
     def render(res: Any, out: Console) -> None:
+        if res.dependents:
+            out.print("first removed the running services that need what goes down:")
+            for line in res.dependents:
+                out.print("  " + line, markup=False)
         out.print(
             f"removed {len(res.removed)} services"
             + (f" (stacks: {', '.join(res.stacks)})" if res.stacks else "")

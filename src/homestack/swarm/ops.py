@@ -453,9 +453,11 @@ class SwarmDown:
     networks: list[str]
     elapsed: float
     left: list[str] = field(default_factory=list)
+    dependents: list[str] = field(default_factory=list)  # why each one went down too
 
     def to_data(self) -> dict[str, Any]:
         return {
+            "dependents": self.dependents,
             "removed": self.removed,
             "stacks": self.stacks,
             "networks": self.networks,
@@ -476,6 +478,7 @@ def down(site: Site, names: list[str] | None = None, *, wait_s: float = 90) -> S
         live = engine.services({stack_name(site, k) for k in site.stacks})
         removed: list[str] = []
         stacks: list[str] = []
+        why: list[str] = []
         if plan is None or plan.whole:
             whole = list(site.stacks) if plan is None else plan.whole
             for stack_id in whole:
@@ -489,7 +492,15 @@ def down(site: Site, names: list[str] | None = None, *, wait_s: float = 90) -> S
                 engine.stack_rm(name)
                 stacks.append(stack_id)
         if plan is not None:
-            targets = set(plan.targets) | {d.service for d in plan.dependents}
+            from ..deploy.dependents import find_dependents
+            from ..plan import build_graph
+
+            # what runs on the swarm and needs what goes down goes down first, as in compose
+            running = {s.labels.get("org.homestack.service", "") for s in live}
+            graph = build_graph(site)
+            needing = find_dependents(graph, plan.targets, running)
+            targets = set(plan.targets) | {d.service for d in needing}
+            why = [d.reason() for d in needing]
             for info in live:
                 service = info.labels.get("org.homestack.service", "")
                 stack_id = info.stack.removeprefix(site.prefix)
@@ -501,7 +512,8 @@ def down(site: Site, names: list[str] | None = None, *, wait_s: float = 90) -> S
         if not engine.services({stack_name(site, k) for k in site.stacks}):
             networks, stuck = _remove_overlays(site, wait_s)
             left += [f"network {name} (still in use)" for name in stuck]
-    return SwarmDown(sorted(set(removed)), stacks, networks, time.monotonic() - started, left)
+    elapsed = time.monotonic() - started
+    return SwarmDown(sorted(set(removed)), stacks, networks, elapsed, left, why)
 
 
 def _remove_overlays(site: Site, wait_s: float) -> tuple[list[str], list[str]]:
