@@ -58,6 +58,21 @@ def test_every_command_on_a_one_node_swarm(lab: Lab, tmp_path: Path) -> None:
         assert logs.returncode == 0, logs.stderr
         again = _ok(homestack(site, "up", "--stand-in", "essentials", lab=lab))
         assert "nothing to do" in again
+
+        # a new secret value: a new swarm secret, samba rolls to it, the old one is removed
+        def versions() -> list[str]:
+            names = lab.docker("secret", "ls", "--format", "{{.Name}}").split()
+            return [n for n in names if "samba_password" in n]
+
+        before = versions()
+        (site / "secrets" / "samba_password").write_text("another-value-0123456789\n")
+        rolled = json.loads(
+            _ok(homestack(site, "up", "--stand-in", "essentials", "--json", lab=lab))
+        )
+        actions = {s["service"]: s["action"] for s in rolled["services"]}
+        assert actions["samba"] == "recreate" and actions["homepage"] == "none"
+        after = versions()
+        assert len(before) == len(after) == 1 and before != after
         # down of one service takes down what needs it (caddy needs authelia), and says why
         partial = json.loads(_ok(homestack(site, "down", "authelia", "--json", lab=lab)))
         assert {"authelia", "caddy"} <= set(partial["removed"])

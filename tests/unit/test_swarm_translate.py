@@ -77,6 +77,7 @@ def test_restart_becomes_restart_policy_and_loopback_ports_are_not_published(
         ],
         "healthcheck": {"test": ["CMD", "true"], "interval": "5s"},
         "networks": {"ai-services": None},
+        "deploy": {"resources": {"limits": {"cpus": 0.5, "memory": "268435456"}}},
     }
     out = translate_service(site, service, merged, ["node.labels.homestack.data == true"])
     assert out["deploy"]["restart_policy"]["condition"] == "any"
@@ -84,6 +85,8 @@ def test_restart_becomes_restart_policy_and_loopback_ports_are_not_published(
     assert out["ports"] == [{"target": 53, "protocol": "udp", "mode": "host", "published": 53}]
     assert out["deploy"]["endpoint_mode"] == "dnsrr"  # no IPVS needed on the nodes
     assert out["healthcheck"] == merged["healthcheck"]
+    # the stack file schema wants strings (docker stack deploy refused 0.5)
+    assert out["deploy"]["resources"]["limits"] == {"cpus": "0.5", "memory": "268435456"}
     assert out["deploy"]["placement"]["constraints"] == ["node.labels.homestack.data == true"]
     merged["restart"] = "no"
     assert translate_service(site, service, merged, [])["deploy"]["restart_policy"] == {

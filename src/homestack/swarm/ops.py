@@ -580,8 +580,8 @@ def status(site: Site, names: list[str] | None = None) -> SwarmStatus:
     from ..engine import swarm as engine
 
     engine.require_manager()
-    _, chosen = site.select(names)
-    services = chosen if chosen is not None else site.services(enabled_only=True)
+    stacks, chosen = site.select(names)
+    services = chosen if chosen is not None else [s for st in stacks for s in st.enabled]
     node_list = engine.nodes()
     hostnames = {n.id: n.hostname for n in node_list}
     live = {
@@ -681,8 +681,10 @@ def logs(site: Site, query: Any) -> list[Any]:
     from ..observe.logs import LogLine, parse_level
 
     engine.require_manager()
-    _, chosen = site.select(query.names)
-    wanted = {s.id for s in (chosen or site.services(enabled_only=True))}
+    stacks, chosen = site.select(query.names)
+    wanted = {
+        s.id for s in (chosen if chosen is not None else [s for t in stacks for s in t.enabled])
+    }
     found: list[LogLine] = []
     for info in engine.services({stack_name(site, k) for k in site.stacks}):
         service = info.labels.get("org.homestack.service", "")

@@ -283,6 +283,14 @@ def _volumes(volumes: list[Any]) -> list[Any]:
     return kept
 
 
+def _as_strings(limits: Any) -> Any:
+    """cpus and memory as the stack file schema wants them: strings (Compose's merged
+    config gives 0.5 and "268435456")."""
+    if not isinstance(limits, dict):
+        return limits
+    return {k: str(v) if k in ("cpus", "memory") else v for k, v in limits.items()}
+
+
 def translate_service(
     site: Site,
     service: Service,
@@ -315,7 +323,7 @@ def translate_service(
         out["ports"] = ports
     deploy: dict[str, Any] = {}
     given = config.get("deploy") or {}
-    resources = dict(given.get("resources") or {})
+    resources = {k: _as_strings(v) for k, v in (given.get("resources") or {}).items()}
     reservations = dict(resources.get("reservations") or {})
     reservations.pop("devices", None)  # the GPU goes through placement
     if generic:
