@@ -19,6 +19,7 @@ from . import backup_cmds
 from . import install_cmds
 from . import host_cmds
 from . import swarm_cmds
+from . import notify_cmds
 
 # isort: on
 from .app import app, state
@@ -32,6 +33,7 @@ __all__ = [
     "host_cmds",
     "install_cmds",
     "main",
+    "notify_cmds",
     "observe_cmds",
     "state",
     "swarm_cmds",
