@@ -309,6 +309,13 @@ def test_stopped_worker_reschedules_stateless_and_reports_stateful(lab: Lab, sit
     assert "constraint" in str(rows["filebrowser"]["detail"]) or "suitable" in str(
         rows["filebrowser"]["detail"]
     )
+    doctor = homestack(site, "doctor", "--json", lab=lab)
+    assert doctor.returncode == 1, doctor.stderr
+    failing = {
+        (c["area"], c["name"]) for c in json.loads(doctor.stdout)["checks"] if c["status"] == "fail"
+    }
+    assert ("nodes", "hs21n3") in failing and ("services", "filebrowser") in failing
+    assert ("services", "mediamtx") not in failing
     _ok(homestack(site, "down", lab=lab))
     assert not [n for n in _leftovers(lab) if "secret" not in n]
 
@@ -318,7 +325,6 @@ def test_stopped_worker_reschedules_stateless_and_reports_stateful(lab: Lab, sit
     [
         (["logs", "--follow", "ollama"], "docker service logs -f"),
         (["top"], "homestack status"),
-        (["doctor"], "homestack validate"),
         (["backup", "ollama"], "on hs21n1"),
         (["restore", "ollama"], "on hs21n1"),
     ],

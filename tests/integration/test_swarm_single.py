@@ -51,6 +51,9 @@ def test_every_command_on_a_one_node_swarm(lab: Lab, tmp_path: Path) -> None:
         assert up["ok"] and {s["state"] for s in up["services"]} == {"healthy"}
         rows = json.loads(_ok(homestack(site, "status", "essentials", "--json", lab=lab)))
         assert {r["state"] for r in rows["services"]} == {"healthy"}
+        doctor = json.loads(_ok(homestack(site, "doctor", "--json", lab=lab)))
+        assert doctor["counts"]["fail"] == 0, doctor
+        assert any(c["name"] == "losses" for c in doctor["checks"])
         nodes = json.loads(_ok(homestack(site, "nodes", "--json", lab=lab)))["nodes"]
         assert nodes[0]["role"] == "manager" and "caddy" in nodes[0]["services"]
         assert "restarted homepage" in _ok(homestack(site, "restart", "homepage", lab=lab))

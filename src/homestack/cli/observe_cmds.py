@@ -140,11 +140,13 @@ def doctor_command(as_json: JsonOption = False) -> None:
     from . import swarm_cmds
 
     if swarm_cmds.active():
-        raise swarm_cmds.not_yet(
-            "doctor",
-            "`homestack validate` checks translation and "
-            "placement; `homestack nodes` and `homestack status` the swarm.",
-        )
+        from ..swarm.doctor import swarm_doctor
+
+        result = swarm_doctor(state.site())  # the swarm's checks, the same report
+        emit(result, as_json, _render_doctor)
+        if result.failed:
+            raise fail(ExitStatus.FAILED)
+        return
     result = run_doctor(state.site())
     emit(result, as_json, _render_doctor)
     if result.failed:
