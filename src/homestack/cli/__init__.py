@@ -20,6 +20,7 @@ from . import install_cmds
 from . import host_cmds
 from . import swarm_cmds
 from . import notify_cmds
+from . import web_cmds
 
 # isort: on
 from .app import app, state
@@ -37,6 +38,7 @@ __all__ = [
     "observe_cmds",
     "state",
     "swarm_cmds",
+    "web_cmds",
 ]
 
 

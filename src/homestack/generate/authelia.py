@@ -45,15 +45,17 @@ def verify_password(password: str, digest: str) -> bool:
     return random.compare_digest(got, _ab64_decode(key))
 
 
-def admin_password(secrets_dir: Path) -> str | None:
+def admin_password(secrets_dir: Path, name: str = ADMIN_SECRET) -> str | None:
     """The first user's password, when its secret exists."""
     try:
-        return (secrets_dir / ADMIN_SECRET).read_text(encoding="utf-8").strip()
+        return (secrets_dir / name).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
 
 
 def configuration(view: CatalogView) -> dict[str, Any]:
+    from .dashboard import access_rules as dashboard_rules
+
     domain = view.domain
     portal = view.url(f"auth.{domain}")
     cookie = {"domain": domain, "authelia_url": portal}
@@ -71,6 +73,7 @@ def configuration(view: CatalogView) -> dict[str, Any]:
         "access_control": {
             "default_policy": "deny",
             "rules": [
+                *dashboard_rules(view),  # before the catch-all: the first match wins
                 {"domain": [domain, f"*.{domain}"], "policy": "one_factor"},
             ],
         },
