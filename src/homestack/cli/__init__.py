@@ -19,6 +19,7 @@ from . import backup_cmds
 from . import install_cmds
 from . import host_cmds
 from . import swarm_cmds
+from . import update_cmds
 from . import notify_cmds
 from . import web_cmds
 
@@ -38,6 +39,7 @@ __all__ = [
     "observe_cmds",
     "state",
     "swarm_cmds",
+    "update_cmds",
     "web_cmds",
 ]
 
