@@ -8,7 +8,7 @@ manager); everything comes back as small frozen dataclasses read with `.get()`.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -324,3 +324,33 @@ def leftovers(stack: str) -> list[str]:
         found += [f"secret {s['Spec']['Name']}" for s in api.secrets(filters=label)]
         found += [f"config {c['Spec']['Name']}" for c in api.configs(filters=label)]
     return found
+
+
+def scale(service_id: str, replicas: int, timeout: float = 120) -> None:
+    """`docker service scale ID=N`, without waiting (the caller watches the tasks)."""
+    _stack_cli(["service", "scale", "--detach=true", f"{service_id}={replicas}"], timeout)
+
+
+def local_node_id() -> str:
+    """The swarm node id of the engine homestack talks to."""
+    with engine_errors("read the swarm state"):
+        return str((api_client().info().get("Swarm") or {}).get("NodeID") or "")
+
+
+def follow_service_logs(
+    service_id: str, *, since: float | None = None, tail: int | None = None
+) -> Iterator[str]:
+    """`docker service logs -f` through the manager: `TIMESTAMP text` lines of every task
+    of the service, on whichever node, as they come (new tasks included), until closed."""
+    kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": True, "follow": True}
+    if since is not None:
+        kwargs["since"] = int(since)
+    kwargs["tail"] = tail if tail is not None else "all"
+    with engine_errors("follow a service's logs"):
+        stream = api_client().service_logs(service_id, **kwargs)
+    pending = b""
+    for chunk in stream:
+        pending += chunk
+        *whole, pending = pending.split(b"\n")
+        for raw in whole:
+            yield raw.decode("utf-8", "replace")
