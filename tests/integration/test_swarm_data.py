@@ -147,3 +147,28 @@ def test_logs_follow_shows_a_line_written_after_it_started(lab: Lab, site: Path)
     finally:
         follower.terminate()
         follower.wait(timeout=10)
+
+
+def test_top_shows_the_tasks_with_figures_for_the_managers_node(lab: Lab, site: Path) -> None:
+    env = {**os.environ, "DOCKER_HOST": lab.manager, "COLUMNS": "250"}
+    top = subprocess.Popen(
+        [sys.executable, "-m", "homestack", "--site", str(site), "top", "-n", "1"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    time.sleep(8)
+    top.terminate()  # SIGTERM ends top as cleanly as q
+    out, err = top.communicate(timeout=20)
+    assert top.returncode == 0, err
+    rows = [line for line in out.splitlines() if line.split()[:1] == ["ollama"]]
+    assert rows, out
+    last = rows[-1]
+    assert "running" in last, last
+    assert "no figures" not in last  # ollama's task is on hs21n1, the manager's node
+    assert "iB" in last, last  # its memory, read from the manager's engine
+    for line in out.splitlines():  # a task elsewhere says why it has no figures
+        if " on hs21n2" in line or " on hs21n3" in line:
+            assert "no figures" in line
