@@ -130,6 +130,8 @@ def open_repository(site: Site, service: str, *, unlock: bool) -> Restic:
         folder.parent.mkdir(parents=True, exist_ok=True)
         # swarm mode: the folder is on the data node, restic there says
         swarm = type(restic) is not Restic
+        if swarm:  # bound into the task as it is: restic init takes an empty folder
+            folder.mkdir(exist_ok=True)
         initialized = restic.is_initialized() if swarm else (folder / "config").is_file()
     else:
         initialized = restic.is_initialized()

@@ -12,8 +12,6 @@ and the password as a swarm secret made for the call and removed after it.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
 import re
 import subprocess
@@ -30,7 +28,6 @@ from ..errors import OperationFailed
 from .ops import POLL_S, stack_name
 
 ONEOFF_LABEL = "io.homestack.oneoff"
-DONE = ("complete", "failed", "rejected", "shutdown", "orphaned", "remove")
 SECRET_PATH = "/run/secrets/homestack_restic_password"
 SCRATCH = "/homestack-scratch"  # a tmpfs in the task: restic's temporary files and cache
 
@@ -155,9 +152,9 @@ class Bind:
 
 
 def _binds(args: Sequence[str], repository: str) -> list[Bind]:
-    """The repository folder's parent (writable: init makes the folder), and each absolute
+    """The repository folder (writable; made before the first init), and each absolute
     path of the call at the same path: `--target` (restore) writable, the rest read-only."""
-    binds = [Bind(str(Path(repository).parent), True)]
+    binds = [Bind(repository, True)]
     previous = ""
     for arg in args:
         if arg.startswith("/") and previous not in ("--exclude", "--tag"):
@@ -180,96 +177,30 @@ def run_oneoff(
     timeout: float,
 ) -> tuple[int, str, str]:
     """Run `command` once on the service's data node; (exit code, stdout, stderr)."""
-    from docker import types
-
     node = data_node(site, service)
     info = _info(site, service)
     image = info.image if info else str(service.compose.get("image") or "")
-    from ..engine.docker import api_client
-
-    api = api_client()
-    tag = os.urandom(4).hex()
-    name = f"{site.prefix}oneoff_{service.id}_{tag}"
-    labels = {ONEOFF_LABEL: service.id}
-    digest = hashlib.sha256(secret).hexdigest()[:12]
-    secret_id = api.create_secret(f"{name}_pw_{digest}", secret, labels=labels)["ID"]
-    sid = ""
-    try:
-        mounts = [types.Mount(b.path, b.path, type="bind", read_only=not b.writable) for b in binds]
-        mounts.append(types.Mount(SCRATCH, None, type="tmpfs"))
-        spec = types.ContainerSpec(
-            image,
-            command=command,
-            env=env,
-            user="0:0",
-            mounts=mounts,
-            secrets=[
-                types.SecretReference(
-                    secret_id,
-                    f"{name}_pw_{digest}",
-                    filename=SECRET_PATH,
-                    uid="0",
-                    gid="0",
-                    mode=0o400,
-                )
-            ],
-        )
-        template = types.TaskTemplate(
-            spec,
-            restart_policy=types.RestartPolicy(condition="none"),
-            placement=types.Placement(constraints=[f"node.id=={node.id}"]),
-        )
-        sid = api.create_service(template, name=name, labels=labels)["ID"]
-        task = _wait_done(sid, timeout, name)
-        if task.state != "complete" and task.exit_code is None:
-            raise OperationFailed(
-                f"{service.id}: the one-off task on {node.hostname} did not run: "
-                f"{task.error or task.message or task.state}",
-                f"Each node needs restic at {command[0]} (`homestack install all`) and the "
-                "same DATA path; `docker service ps` shows the task's error.",
-                service=service.id,
-            )
-        out = _logs(api, sid, stdout=True)
-        err = _logs(api, sid, stdout=False)
-        return (task.exit_code or 0), out, err
-    finally:
-        if sid:
-            with contextlib.suppress(Exception):
-                api.remove_service(sid)
-        _remove_secret(api, secret_id)
-
-
-def _wait_done(sid: str, timeout: float, name: str) -> engine.TaskInfo:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = engine.tasks({sid})
-        if found and found[0].state in DONE:
-            return found[0]
-        time.sleep(POLL_S)
-    raise OperationFailed(
-        f"the one-off task {name} did not end in {timeout:.0f}s",
-        f"`docker service ps {name}` on a manager shows where it is stuck.",
+    task, out, err = engine.run_task(
+        f"{site.prefix}oneoff_{service.id}_{os.urandom(4).hex()}",
+        image,
+        command,
+        env=env,
+        binds=[(b.path, b.writable) for b in binds],
+        scratch=SCRATCH,
+        secret=(secret, SECRET_PATH),
+        node_id=node.id,
+        labels={ONEOFF_LABEL: service.id},
+        timeout=timeout,
     )
-
-
-def _logs(api: Any, sid: str, *, stdout: bool) -> str:
-    for _ in range(20):  # the manager may not have the node's lines at once
-        raw = api.service_logs(sid, stdout=stdout, stderr=not stdout, tail="all")
-        data = b"".join(raw) if not isinstance(raw, bytes) else raw
-        if data or not stdout:
-            return data.decode("utf-8", "replace")
-        time.sleep(0.25)
-    return ""
-
-
-def _remove_secret(api: Any, secret_id: str) -> None:
-    for _ in range(40):  # in use until the task's container is gone
-        try:
-            api.remove_secret(secret_id)
-        except Exception:
-            time.sleep(0.25)
-        else:
-            return
+    if task.state != "complete" and task.exit_code is None:
+        raise OperationFailed(
+            f"{service.id}: the one-off task on {node.hostname} did not run: "
+            f"{task.error or task.message or task.state}",
+            f"Each node needs restic at {command[0]} (`homestack install all`) and the "
+            "same DATA path; `docker service ps` shows the task's error.",
+            service=service.id,
+        )
+    return (task.exit_code or 0), out, err
 
 
 def restic_for(site: Site, service: Service, base: Any) -> Any:
