@@ -108,6 +108,8 @@ def test_backup_runs_on_the_data_node_and_restore_brings_a_deleted_file_back(
     assert str(data) in snaps[0]["paths"]  # type: ignore[operator]
     assert _status(site, lab)["ollama"]["state"] == "healthy"  # scaled back up
     assert not _oneoffs(lab)  # the task and its password secret are gone
+    listed = json.loads(_ok(homestack(site, "backups", "ollama", "--json", lab=lab)))
+    assert [s["id"] for s in listed["services"][0]["snapshots"]] == [snaps[0]["id"]]
 
     (data / "hf21-precious.bin").unlink()
     restored = homestack(site, "restore", "ollama", "--json", lab=lab)

@@ -196,8 +196,9 @@ def run_oneoff(
         raise OperationFailed(
             f"{service.id}: the one-off task on {node.hostname} did not run: "
             f"{task.error or task.message or task.state}",
-            f"Each node needs restic at {command[0]} (`homestack install all`) and the "
-            "same DATA path; `docker service ps` shows the task's error.",
+            f"The task runs the service's image ({image}) with restic bind-mounted from "
+            f"{command[0]}: the node needs both (`homestack install all` installs restic) "
+            "and the same DATA path as here.",
             service=service.id,
         )
     return (task.exit_code or 0), out, err
