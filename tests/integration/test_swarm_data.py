@@ -95,6 +95,16 @@ def test_backup_runs_on_the_data_node_and_restore_brings_a_deleted_file_back(
     data = site / "DATA" / "ollama"
     (data / "hf21-precious.bin").write_bytes(payload)
 
+    # what a killed backup left: a one-off service and its password secret
+    stale = f"{PREFIX}oneoff_ollama_dead"
+    label = "io.homestack.oneoff=ollama"
+    lab.docker("secret", "create", "--label", label, f"{stale}_s0", str(site / ".env"))
+    lab.docker(
+        "service", "create", "--detach", "--name", stale, "--label", label,
+        "--restart-condition", "none", "--replicas", "0", "homestack/standin:local",
+    )  # fmt: skip
+    assert len(_oneoffs(lab)) == 2
+
     done = homestack(site, "backup", "ollama", "--json", lab=lab)
     result = json.loads(_ok(done))["results"][0]
     assert result["ok"], result

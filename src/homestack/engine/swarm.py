@@ -360,6 +360,26 @@ def follow_service_logs(
 DONE = ("complete", "failed", "rejected", "shutdown", "orphaned", "remove")
 
 
+def remove_labelled(prefix: str, label: str, value: str) -> list[str]:
+    """Remove the services and secrets named `prefix…` with `label=value` (what a killed
+    one-off task left behind); their names."""
+    api = api_client()
+    wanted = {"label": f"{label}={value}"}
+    gone: list[str] = []
+    with engine_errors("list one-off tasks"):
+        for found in api.services(filters=wanted):
+            name = str(found["Spec"]["Name"])
+            if name.startswith(prefix):
+                with contextlib.suppress(Exception):
+                    api.remove_service(found["ID"])
+                    gone.append(name)
+        for found in api.secrets(filters=wanted):
+            name = str(found["Spec"]["Name"])
+            if name.startswith(prefix) and remove_secret(found["ID"]):
+                gone.append(name)
+    return gone
+
+
 def run_task(
     name: str,
     image: str,

@@ -180,6 +180,8 @@ def run_oneoff(
     node = data_node(site, service)
     info = _info(site, service)
     image = info.image if info else str(service.compose.get("image") or "")
+    # one of this service's at a time (the service lock): any other is a killed run's
+    engine.remove_labelled(f"{site.prefix}oneoff_{service.id}_", ONEOFF_LABEL, service.id)
     task, out, err = engine.run_task(
         f"{site.prefix}oneoff_{service.id}_{os.urandom(4).hex()}",
         image,
