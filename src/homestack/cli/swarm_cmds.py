@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import BadInput, ExitStatus
+from ..errors import ExitStatus
 from .app import JsonOption, app, console, emit, fail, state
 
 if TYPE_CHECKING:
@@ -26,11 +26,6 @@ def active() -> bool:
     from ..swarm import is_swarm
 
     return is_swarm(state.site())
-
-
-def not_yet(command: str, how: str) -> BadInput:
-    """A command swarm mode does not carry yet: a refusal that says what to do instead."""
-    return BadInput(f"`homestack {command}` is not available in swarm mode yet", how)
 
 
 @nodes_app.callback()
