@@ -18,6 +18,8 @@ from . import observe_cmds
 from . import backup_cmds
 from . import install_cmds
 from . import host_cmds
+from . import users_cmds
+from . import lan_cmds
 
 # isort: on
 from .app import app, state
@@ -30,9 +32,11 @@ __all__ = [
     "generate_cmds",
     "host_cmds",
     "install_cmds",
+    "lan_cmds",
     "main",
     "observe_cmds",
     "state",
+    "users_cmds",
 ]
 
 

@@ -23,7 +23,11 @@ def _web_services(site: Site) -> dict[str, Any]:
 def _sites(caddyfile: str) -> dict[str, str]:
     """Caddyfile site address → its block."""
     found = re.findall(r"(?m)^(\S+) \{\n(.*?)^\}", caddyfile, re.S)
-    return {address: block for address, block in found if not address.startswith("(")}
+    return {
+        address: block
+        for address, block in found
+        if not address.startswith(("(", "http://", "https://"))  # not the door's own sites
+    }
 
 
 def test_caddyfile_routes_every_enabled_web_ui_and_signs_on_where_asked(site: Site) -> None:
@@ -35,7 +39,8 @@ def test_caddyfile_routes_every_enabled_web_ui_and_signs_on_where_asked(site: Si
         block = blocks[f"{spec.subdomain or service}.home.arpa"]
         assert f"reverse_proxy {service}:{spec.port}" in block
         assert "tls internal" in block
-        assert ("import sign_on" in block) == spec.auth
+        assert ("import sign_on" in block) == (spec.level != "public")
+        assert spec.access is not None, f"{service} declares no web.access"
     assert "dns.home.arpa" not in blocks  # blocky is off in the shipped catalog
     text = caddy.generate(view)[0].content
     assert "admin localhost:2019" in text
@@ -52,12 +57,36 @@ def test_a_public_domain_gets_acme_not_the_local_ca(make_site: Callable[..., Sit
     assert "chat.example.org {" in text
 
 
-def test_authelia_denies_by_default_and_signs_on_for_the_domain(site: Site, tmp_path: Path) -> None:
+def test_authelia_denies_by_default_admins_two_factors_users_one(
+    site: Site, tmp_path: Path
+) -> None:
     files = authelia.generate(CatalogView.of(site), tmp_path / "secrets", dry_run=False)
     config = yaml.safe_load(files[0].content)
     assert config["access_control"]["default_policy"] == "deny"
     assert config["access_control"]["rules"] == [
-        {"domain": ["home.arpa", "*.home.arpa"], "policy": "one_factor"}
+        {
+            "domain": [
+                "files.home.arpa",
+                "grafana.home.arpa",
+                "logs.home.arpa",
+                "metrics.home.arpa",
+                "ollama.home.arpa",
+                "streams.home.arpa",
+                "tdarr.home.arpa",
+            ],
+            "subject": ["group:admins"],
+            "policy": "two_factor",
+        },
+        {
+            "domain": [
+                "chat.home.arpa",
+                "docs.home.arpa",
+                "start.home.arpa",
+                "translate.home.arpa",
+            ],
+            "subject": ["group:users", "group:admins"],
+            "policy": "one_factor",
+        },
     ]
     cookie = config["session"]["cookies"][0]
     assert cookie["domain"] == "home.arpa"
