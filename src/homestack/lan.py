@@ -95,7 +95,7 @@ def subject_cn(der: bytes) -> str:
     fields = _children(der, tbs_start, tbs_end)
     if fields[0][0] == 0xA0:
         fields = fields[1:]
-    _, start, end = fields[5]
+    _, start, end = fields[4]  # serial, signature algorithm, issuer, validity, subject
     cn = bytes.fromhex("550403")  # 2.5.4.3
     for _, rdn_start, rdn_end in _children(der, start, end):
         for _, atv_start, atv_end in _children(der, rdn_start, rdn_end):

@@ -56,6 +56,9 @@ def caddyfile(routes: Sequence[Route], options: Options = Options()) -> str:
     if door:
         # a device that opens https://ADDRESS/ sends no server name: answer with its cert
         lines.append(f"\tdefault_sni {door}")
+        # plain HTTP is the catch-all site below (the CA, then its own redirect): Caddy's
+        # automatic redirects would answer before it for the door's address
+        lines.append("\tauto_https disable_redirects")
     lines += [
         "}",
         "",
