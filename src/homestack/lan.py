@@ -289,3 +289,28 @@ def resolve(name: str) -> list[str]:
     except (socket.gaierror, UnicodeError):
         return []
     return sorted({str(info[4][0]) for info in infos})
+
+
+def door_proposal(env: Mapping[str, str]) -> str:
+    """What `install all` says about the door: the address found and where it comes from."""
+    value = door.configured(env)
+    found = door.detect()
+    if not value:
+        seen = f" (this machine's LAN address looks like {found})" if found else ""
+        return (
+            f"LAN_ADDRESS is empty: the proxy stays on loopback{seen}; set LAN_ADDRESS=auto "
+            "in .env to open the door to the LAN"
+        )
+    address = door.lan_address(env)
+    if value.lower() == door.AUTO:
+        if found is None:
+            return (
+                "LAN_ADDRESS=auto found no default route: the proxy stays on loopback; set "
+                "LAN_ADDRESS in .env to this machine's LAN address"
+            )
+        return (
+            f"Caddy publishes 80/443 on {address} (LAN_ADDRESS=auto: the default route's "
+            f"interface {door.default_interface()}); write that address into .env to pin it"
+        )
+    note = f"; the default route's address is {found}" if found and found != address else ""
+    return f"Caddy publishes 80/443 on {address} (LAN_ADDRESS in .env){note}"

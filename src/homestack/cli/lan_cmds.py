@@ -201,3 +201,29 @@ def secrets_show_command(
         )
         raise OperationFailed(f"{path} does not exist", hint)
     sys.stdout.write(value.strip() + "\n")
+
+
+def first_run_summary(outcome: Any, site: Any) -> None:
+    """After an `up` (or `install all`) that created a container and ended well: where to
+    open everything. Not with --json, never a password (only how to read it)."""
+    from ..errors import HomestackError
+    from ..lan import summary
+
+    if outcome is None or not outcome.ok:
+        return
+    if not any(run.action == "create" for run in outcome.services):
+        return
+    try:
+        result = summary(site)
+    except HomestackError:  # a bad setting was reported where it mattered
+        return
+    out = console()
+    out.print("")
+    if outcome.stand_in is not None:
+        out.print(
+            "[bold]After a real `up` (stand-ins publish no ports), open it from any device:[/]"
+        )
+    else:
+        out.print("[bold]Open it from any device in the house[/]")
+    print_summary(result, out)
+    out.print("[dim]`homestack urls` shows this again (`--qr` for a phone).[/]")

@@ -125,7 +125,8 @@ def _door_sites(address: str, options: Options) -> list[str]:
 
 def options_for(view: CatalogView) -> Options:
     email = view.env_for("caddy").get("ACME_EMAIL") or None
-    address = view.lan_address if is_lan(view.lan_address) else None
+    # the door by address and the CA over HTTP belong to the local CA (a real domain: ACME)
+    address = view.lan_address if is_lan(view.lan_address) and view.lan else None
     return Options(tls="internal" if view.lan else "acme", email=email, lan_address=address)
 
 

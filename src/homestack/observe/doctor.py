@@ -16,6 +16,7 @@ from ..catalog import Problem, Site
 from ..errors import HomestackError
 from .checks import Check, DoctorResult, fail, ok, warn
 from .doctor_files import check_backups, check_data, check_gpu, check_secrets
+from .doctor_lan import check_lan
 from .doctor_mounts import check_mounts
 from .doctor_net import check_networks, check_ports, check_segregation
 from .status import DISABLED_RUNNING, UNKNOWN, StatusRow, collect_status
@@ -214,4 +215,5 @@ def run_doctor(site: Site) -> DoctorResult:
         result.checks += check_data(site, services)
         result.checks += check_backups(site, services)
         result.checks += gpu_job.result()
+        result.checks += check_lan(site)
     return result

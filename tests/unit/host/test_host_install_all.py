@@ -147,7 +147,13 @@ def test_fake_fresh_debian12_dry_run_plans_the_tools_after_docker(
     )
     lines: list[str] = []
     result = install_all(site, lines.append, probe=recorded.probe(), dry_run=True)
-    assert [part.name for part in result.parts] == ["settings", "drivers", "docker", "tools"]
+    assert [part.name for part in result.parts] == [
+        "settings",
+        "door",
+        "drivers",
+        "docker",
+        "tools",
+    ]
     parts = [line.split(":")[0] for line in lines if not line.startswith(" ")]
     assert parts.index("tools") > parts.index("docker")
     assert any(line.startswith("  would install restic busybox-static from") for line in lines)
