@@ -170,3 +170,21 @@ def test_unset_access_is_admin_when_signed_on(make_site: Callable[..., Site]) ->
     site = _add_ui(make_site(), "board", "        port: 8000\n")
     route = next(r for r in CatalogView.of(site).routes() if r.service == "board")
     assert route.access == "admin"
+
+
+def test_blocky_answers_every_name_with_the_door_and_listens_there(
+    make_site: Callable[..., Site],
+) -> None:
+    from homestack.generate import extras
+    from homestack.stackfile import toggle
+
+    site = make_site(LAN_ADDRESS="10.78.0.1")
+    toggle(site, ["blocky"], enable=True)
+    site = Site.load(site.root)
+    config = yaml.safe_load(extras.blocky(CatalogView.of(site))[0].content)
+    assert config["customDNS"]["mapping"] == {"home.arpa": "10.78.0.1"}
+    service = (site.root / "essentials-stack/services/blocky.docker-compose.yaml").read_text()
+    assert '"${LAN_ADDRESS:-127.0.0.1}:${BLOCKY_DNS_PORT:-53}:53/udp"' in service
+    # on loopback there is nothing to point the names at
+    loopback = Site.load(make_site().root)
+    assert "customDNS" not in yaml.safe_load(extras.blocky(CatalogView.of(loopback))[0].content)
