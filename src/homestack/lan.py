@@ -291,7 +291,7 @@ def resolve(name: str) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-def door_proposal(env: Mapping[str, str]) -> str:
+def door_proposal(env: Mapping[str, str], source: Path | None = None) -> str:
     """What `install all` says about the door: the address found and where it comes from."""
     value = door.configured(env)
     found = door.detect()
@@ -301,7 +301,7 @@ def door_proposal(env: Mapping[str, str]) -> str:
             f"LAN_ADDRESS is empty: the proxy stays on loopback{seen}; set LAN_ADDRESS=auto "
             "in .env to open the door to the LAN"
         )
-    address = door.lan_address(env)
+    address = door.lan_address(env, source=source)
     if value.lower() == door.AUTO:
         if found is None:
             return (

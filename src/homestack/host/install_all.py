@@ -161,7 +161,7 @@ def _door(root: Path, echo: Echo) -> str:
     env_file = settings.read_env(layer) if layer else None
     env = settings.merge_layers([env_file], os.environ)
     env.update({k: v for k, v in os.environ.items() if k == "LAN_ADDRESS"})  # env wins
-    line = door_proposal(env)
+    line = door_proposal(env, layer)
     echo(f"door: {line}")
     return line
 
