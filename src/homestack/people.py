@@ -128,6 +128,11 @@ class Users:
 
     def __init__(self, data_root: Path) -> None:
         self.path = users_path(data_root)
+        if self.path.parent.is_symlink():  # the folder the container mounts: never a link
+            raise OperationFailed(
+                f"{self.path.parent} is a symbolic link (not followed)",
+                f"Replace {self.path.parent} with a real folder (`homestack install data`).",
+            )
         text = read_nofollow(self.path)
         if text is None:
             raise BadInput(

@@ -142,3 +142,18 @@ def test_the_users_file_keeps_its_owner(site: Site, tmp_path: Path) -> None:
     people.set_password(site.data_root, "admin", good.read_text(encoding="utf-8"))
     info = users_file.stat()
     assert (info.st_uid, info.st_gid) == (4242, 4343)
+
+
+def test_a_linked_users_folder_is_refused(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = people.users_path(site.data_root).parent
+    moved = tmp_path / "moved"
+    folder.rename(moved)
+    folder.symlink_to(moved)
+    good = tmp_path / "good"
+    good.write_text(PASSWORD, encoding="utf-8")
+    before = (moved / people.USERS_FILE).read_bytes()
+    assert _cli(site, "add", "eve", "--password-file", str(good)) == 1
+    assert "symbolic link" in capsys.readouterr().err
+    assert (moved / people.USERS_FILE).read_bytes() == before

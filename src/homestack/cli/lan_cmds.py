@@ -51,8 +51,10 @@ def print_summary(summary: Any, out: Console, *, qr: bool = False) -> None:
             f"[dim](certificate: {escape(summary.ca_url or '')})[/]"
         )
     width = max((len(ui.title) for ui in summary.uis), default=0)
+    url_width = max((len(ui.url) for ui in summary.uis), default=0)
     for ui in summary.uis:
-        out.print(f"  {escape(ui.title):<{width}}  {escape(ui.url)}  [dim]{ui.access}[/]")
+        title, url = escape(ui.title.ljust(width)), escape(ui.url.ljust(url_width))
+        out.print(f"  {title}  {url}  [dim]{ui.access}[/]")
     out.print(
         f"[bold]Sign in:[/] {escape(summary.admin_user)}; its password: "
         f"`{escape(summary.admin_password)}` (more people: `homestack users add NAME`)"
