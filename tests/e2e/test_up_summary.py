@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from homestack.cli.app import run
+from homestack.generate.view import DEFAULT_DOMAIN as D
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from up_sitegen import write_site
@@ -32,7 +33,7 @@ def test_the_first_up_ends_with_the_summary_and_a_second_does_not(
     assert run([*site, "up", "--stand-in"]) == 0
     first = capfd.readouterr()
     assert "stand-ins publish no ports" in first.out
-    assert "https://board.home.arpa" in first.out
+    assert f"https://board.{D}" in first.out
     assert "https://10.78.0.1/" in first.out
     assert "homestack secrets show authelia_admin_password" in first.out
     assert "LAN_DNS" in first.out  # what is left: the DNS choice

@@ -12,6 +12,7 @@ from homestack import door
 from homestack.catalog import Site
 from homestack.errors import BadInput
 from homestack.generate import authelia, caddy
+from homestack.generate.view import DEFAULT_DOMAIN as D
 from homestack.generate.view import CatalogView
 from sitekit import copy_catalog
 
@@ -108,7 +109,7 @@ def test_the_door_serves_the_ca_over_http_and_a_page_by_address(
     assert "https://10.78.0.1 {" in text
     page = files[1]
     assert page.path.name == "index.html" and page.path.parent.name == "door"
-    assert "10.78.0.1 start.home.arpa" in page.content
+    assert f"10.78.0.1 start.{D}" in page.content
     assert 'href="http://10.78.0.1/ca.crt"' in page.content
 
 
@@ -142,9 +143,9 @@ def test_a_new_ui_follows_the_rules_by_its_access_alone(make_site: Callable[...,
     view = CatalogView.of(site)
     rules = authelia.configuration(view)["access_control"]["rules"]
     admins = next(r for r in rules if r["policy"] == "two_factor")
-    assert "board.home.arpa" in admins["domain"]
+    assert f"board.{D}" in admins["domain"]
     assert admins["subject"] == ["group:admins"]
-    block = caddy.generate(view)[0].content.split("board.home.arpa {", 1)[1].split("}", 1)[0]
+    block = caddy.generate(view)[0].content.split(f"board.{D} {{", 1)[1].split("}", 1)[0]
     assert "import sign_on" in block
 
 
@@ -152,8 +153,8 @@ def test_a_public_ui_has_no_sign_on_and_no_rule(make_site: Callable[..., Site]) 
     site = _add_ui(make_site(), "board", "        port: 8000\n        access: public\n")
     view = CatalogView.of(site)
     text = yaml.safe_dump(authelia.configuration(view))
-    assert "board.home.arpa" not in text
-    block = caddy.generate(view)[0].content.split("board.home.arpa {", 1)[1].split("}", 1)[0]
+    assert f"board.{D}" not in text
+    block = caddy.generate(view)[0].content.split(f"board.{D} {{", 1)[1].split("}", 1)[0]
     assert "import sign_on" not in block
 
 
@@ -182,7 +183,7 @@ def test_blocky_answers_every_name_with_the_door_and_listens_there(
     toggle(site, ["blocky"], enable=True)
     site = Site.load(site.root)
     config = yaml.safe_load(extras.blocky(CatalogView.of(site))[0].content)
-    assert config["customDNS"]["mapping"] == {"home.arpa": "10.78.0.1"}
+    assert config["customDNS"]["mapping"] == {D: "10.78.0.1"}
     service = (site.root / "essentials-stack/services/blocky.docker-compose.yaml").read_text()
     assert '"${LAN_ADDRESS:-127.0.0.1}:${BLOCKY_DNS_PORT:-53}:53/udp"' in service
     # on loopback there is nothing to point the names at

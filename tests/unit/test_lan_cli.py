@@ -20,6 +20,7 @@ from homestack.catalog import Site
 from homestack.cli import lan_cmds
 from homestack.cli.app import run
 from homestack.generate import generate_all
+from homestack.generate.view import DEFAULT_DOMAIN as D
 from homestack.observe.doctor_lan import check_lan
 from sitekit import copy_catalog
 
@@ -52,13 +53,13 @@ def test_urls_json_names_every_ui_and_how_to_read_the_password_never_the_passwor
     password = (site.secrets_dir / "authelia_admin_password").read_text().strip()
     assert password not in json.dumps(data)
     assert data["admin_password"] == "sudo homestack secrets show authelia_admin_password"
-    assert data["start_url"] == "https://start.home.arpa"
+    assert data["start_url"] == f"https://start.{D}"
     assert data["door_url"] == "https://10.78.0.1/"
     assert data["ca_url"] == "http://10.78.0.1/ca.crt"
     access = {ui["service"]: ui["access"] for ui in data["uis"]}
     assert access["dozzle"] == "admin" and access["homepage"] == "user"
     assert access["jellyfin"] == "public"
-    assert "10.78.0.1 start.home.arpa" in data["hosts_lines"]
+    assert f"10.78.0.1 start.{D}" in data["hosts_lines"]
     assert any("LAN_DNS" in item for item in data["todo"])  # no DNS choice made yet
 
 
@@ -117,7 +118,7 @@ def test_the_first_run_summary_after_an_up_that_created_something(
     out = capsys.readouterr().out
     password = (site.secrets_dir / "authelia_admin_password").read_text().strip()
     assert "Open it from any device" in out
-    assert "https://start.home.arpa" in out and "https://10.78.0.1/" in out
+    assert f"https://start.{D}" in out and "https://10.78.0.1/" in out
     assert "sudo homestack secrets show authelia_admin_password" in out
     assert "homestack ca" in out and "LAN_DNS" in out
     assert password not in out
@@ -147,16 +148,16 @@ def test_doctor_shows_each_certificates_expiry(site: Site, tmp_path: Path) -> No
     root = lan.ca_root(site.data_root)
     root.parent.mkdir(parents=True)
     root.write_text(_cert(tmp_path, "homestack Local CA", 3650), encoding="ascii")
-    leaf = site.data_root / lan.CERTS / "local/start.home.arpa/start.home.arpa.crt"
+    leaf = site.data_root / lan.CERTS / f"local/start.{D}/start.{D}.crt"
     leaf.parent.mkdir(parents=True)
-    leaf.write_text(_cert(tmp_path, "start.home.arpa", 1), encoding="ascii")
+    leaf.write_text(_cert(tmp_path, f"start.{D}", 1), encoding="ascii")
     checks = {c.name: c for c in check_lan(site)}
     assert checks["certificate local CA (root)"].status == "ok"
     assert "expires" in checks["certificate local CA (root)"].detail
-    assert checks["certificate start.home.arpa"].status == "ok"
+    assert checks[f"certificate start.{D}"].status == "ok"
     later = datetime.now(UTC) + timedelta(days=2)
     assert {c.name: c for c in check_lan(site, now=later)}[
-        "certificate start.home.arpa"
+        f"certificate start.{D}"
     ].status == "fail"
     assert checks["door"].status == "ok"
 
@@ -202,9 +203,9 @@ def test_doctor_says_which_dns_choice_is_missing(site: Site, tmp_path: Path) -> 
     (site.root / ".env").write_text("LAN_ADDRESS=10.78.0.1\nLAN_DNS=blocky\n", encoding="utf-8")
     blocky_off = _names_check(site, tmp_path, "")
     assert "Blocky is off" in blocky_off["fix"]
-    elsewhere = _names_check(site, tmp_path, "10.78.0.9 start.home.arpa\n")
+    elsewhere = _names_check(site, tmp_path, f"10.78.0.9 start.{D}\n")
     assert "resolves to 10.78.0.9, not the door (10.78.0.1)" in elsewhere["detail"]
-    good = _names_check(site, tmp_path, "10.78.0.1 start.home.arpa\n")
+    good = _names_check(site, tmp_path, f"10.78.0.1 start.{D}\n")
     assert good["status"] == "ok", good
 
 

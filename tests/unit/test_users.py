@@ -16,6 +16,7 @@ from homestack.cli.app import run
 from homestack.cli.users_cmds import read_password
 from homestack.errors import BadInput
 from homestack.generate import generate_all
+from homestack.generate.view import DEFAULT_DOMAIN as D
 from sitekit import copy_catalog
 
 PASSWORD = "correct horse battery"
@@ -55,7 +56,7 @@ def test_add_ls_passwd_groups_rm(
     assert digest.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert people.verify_password(digest, PASSWORD)  # the trailing newline is not part of it
     assert alice["groups"] == ["users"]
-    assert alice["email"] == "alice@home.arpa"
+    assert alice["email"] == f"alice@{D}"
     assert PASSWORD not in users_file.read_text(encoding="utf-8")
     assert stat.S_IMODE(users_file.stat().st_mode) == mode_before == 0o600
     assert "admin" in _users(site)  # the first user is kept
