@@ -20,6 +20,7 @@ from . import install_cmds
 from . import host_cmds
 from . import users_cmds
 from . import lan_cmds
+from . import notify_cmds
 
 # isort: on
 from .app import app, state
@@ -34,6 +35,7 @@ __all__ = [
     "install_cmds",
     "lan_cmds",
     "main",
+    "notify_cmds",
     "observe_cmds",
     "state",
     "users_cmds",

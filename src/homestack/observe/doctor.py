@@ -14,6 +14,7 @@ from typing import Any
 
 from ..catalog import Problem, Site
 from ..errors import HomestackError
+from ..notify.channel import check_channel
 from .checks import Check, DoctorResult, fail, ok, warn
 from .doctor_files import check_backups, check_data, check_gpu, check_secrets
 from .doctor_lan import check_lan
@@ -216,4 +217,5 @@ def run_doctor(site: Site) -> DoctorResult:
         result.checks += check_backups(site, services)
         result.checks += gpu_job.result()
         result.checks += check_lan(site)
+    result.checks.append(check_channel(site))  # someone hears of failures (docs/alerts.md)
     return result
