@@ -91,6 +91,14 @@ class WebSpec:
         ),
     ] = None
 
+    publish: Annotated[
+        bool,
+        Field(
+            description="Opt in to publishing the UI's port on the host beside the proxy "
+            "(with auth, that port skips sign-on; lint warns when it binds beyond loopback)."
+        ),
+    ] = False
+
     @property
     def level(self) -> Access:
         """The access level the proxy and Authelia enforce."""

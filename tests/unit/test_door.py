@@ -189,3 +189,22 @@ def test_blocky_answers_every_name_with_the_door_and_listens_there(
     # on loopback there is nothing to point the names at
     loopback = Site.load(make_site().root)
     assert "customDNS" not in yaml.safe_load(extras.blocky(CatalogView.of(loopback))[0].content)
+
+
+def test_a_public_ui_with_its_wizard_open_is_for_admins_until_it_is_done(
+    make_site: Callable[..., Site],
+) -> None:
+    site = make_site()
+
+    def ruled() -> list[str]:
+        rules = authelia.configuration(CatalogView.of(site))["access_control"]["rules"]
+        return [host for rule in rules if rule["policy"] == "two_factor" for host in rule["domain"]]
+
+    assert f"media.{D}" in ruled()  # sign-on in front (issue 13): Authelia must let admins in
+    config = site.data_root / "jellyfin" / "config"
+    config.mkdir(parents=True)
+    (config / "system.xml").write_text(
+        "<ServerConfiguration><IsStartupWizardCompleted>true</IsStartupWizardCompleted>",
+        encoding="utf-8",
+    )
+    assert f"media.{D}" not in ruled()  # public: no sign-on, no rule

@@ -21,6 +21,7 @@ from . import host_cmds
 from . import users_cmds
 from . import lan_cmds
 from . import notify_cmds
+from . import web_cmds
 
 # isort: on
 from .app import app, state
@@ -39,6 +40,7 @@ __all__ = [
     "observe_cmds",
     "state",
     "users_cmds",
+    "web_cmds",
 ]
 
 

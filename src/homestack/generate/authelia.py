@@ -54,6 +54,14 @@ def admin_password(secrets_dir: Path) -> str | None:
         return None
 
 
+def _routes(view: CatalogView) -> list[Route]:
+    """Every route Caddy serves: the catalog's, and the dashboard's (issue 18) when on."""
+    from .dashboard import route as dashboard_route
+
+    dashboard = dashboard_route(view)
+    return [*view.routes(), *([dashboard] if dashboard else [])]
+
+
 def configuration(view: CatalogView) -> dict[str, Any]:
     domain = view.domain
     portal = view.url(f"auth.{domain}")
@@ -69,7 +77,7 @@ def configuration(view: CatalogView) -> dict[str, Any]:
             "password_reset": {"disable": True},  # no mail server: an admin edits the file
             "file": {"path": "/config/users_database.yml", "watch": True},
         },
-        "access_control": {"default_policy": "deny", "rules": access_rules(view.routes())},
+        "access_control": {"default_policy": "deny", "rules": access_rules(_routes(view))},
         "session": {
             # the secret comes from AUTHELIA_SESSION_SECRET_FILE (a Docker secret)
             "cookies": [cookie],
@@ -94,10 +102,18 @@ def access_rules(routes: Sequence[Route]) -> list[dict[str, Any]]:
     apps. Public UIs have no sign-on in front of them, so no rule names them."""
     rules: list[dict[str, Any]] = []
     for level, (subjects, policy) in POLICIES.items():
-        hosts = sorted(r.host for r in routes if r.access == level)
+        hosts = sorted(r.host for r in routes if _level(r) == level)
         if hosts:
             rules.append({"domain": hosts, "subject": subjects, "policy": policy})
     return rules
+
+
+def _level(route: Route) -> str | None:
+    """The rule a route falls under: its access; a public UI that still has sign-on in
+    front of it (its first-run wizard open) is for admins until then; otherwise none."""
+    if route.access != "public":
+        return route.access
+    return "admin" if route.auth else None
 
 
 def users(view: CatalogView, password_hash: str) -> dict[str, Any]:

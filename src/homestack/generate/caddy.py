@@ -80,8 +80,9 @@ def caddyfile(routes: Sequence[Route], options: Options = Options()) -> str:
         lines += ["", f"# {route.title} ({route.stack} stack)", f"{address} {{"]
         if options.tls == "internal":
             lines.append("\ttls internal")
-        if route.access != "public":
-            lines.append(f"\t# access: {route.access}")
+        if route.auth:
+            note = route.access if route.access != "public" else "admins, until its wizard is done"
+            lines.append(f"\t# access: {note}")
             lines.append("\timport sign_on")
         lines += [f"\treverse_proxy {route.upstream}", "}"]
     return "\n".join(lines) + "\n"
@@ -131,8 +132,11 @@ def options_for(view: CatalogView) -> Options:
 
 
 def generate(view: CatalogView) -> list[GeneratedFile]:
+    from .dashboard import route as dashboard_route
+
     options = options_for(view)
-    routes = view.routes()
+    dashboard = dashboard_route(view)  # homestack serve, on the host (issue 18)
+    routes = [*view.routes(), *([dashboard] if dashboard else [])]
     folder = view.config_dir("caddy")
     out = [GeneratedFile("caddy", folder / "Caddyfile", caddyfile(routes, options))]
     if options.lan_address:

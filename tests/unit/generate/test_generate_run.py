@@ -32,6 +32,8 @@ EXPECTED = {
     "config/ntfy/server.yml",
     "homeassistant/configuration.yaml",
     "homeassistant/.storage/core.config_entries",
+    "config/socket-proxy/haproxy.cfg",
+    "config/blackbox-exporter/blackbox.yml",
 }
 
 
@@ -104,7 +106,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "18 of 18 files changed" in capsys.readouterr().out  # 17 configs, 1 secret
+    assert "20 of 20 files changed" in capsys.readouterr().out  # 19 configs, 1 secret
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 
