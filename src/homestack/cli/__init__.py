@@ -20,6 +20,7 @@ from . import install_cmds
 from . import host_cmds
 from . import users_cmds
 from . import lan_cmds
+from . import update_cmds
 from . import notify_cmds
 from . import web_cmds
 
@@ -39,6 +40,7 @@ __all__ = [
     "notify_cmds",
     "observe_cmds",
     "state",
+    "update_cmds",
     "users_cmds",
     "web_cmds",
 ]

@@ -655,11 +655,15 @@ def up(
     rollback: bool = False,
     timeout: float = 300.0,
     listener: Listener = _noop,
+    record: bool = True,
 ) -> UpResult:
     """Bring the selected services (and what they need) up, healthy, in dependency order;
     one deploy at a time per site, never while a backup holds a service stopped."""
+    from ..update import hooks
+
+    site, converged = hooks.before_up(site)  # an update killed -9 is undone first
     with site_lock(site.root, "up", prefix=site.prefix):
-        return _up(
+        result = _up(
             site,
             names,
             stand_in=stand_in,
@@ -668,6 +672,10 @@ def up(
             timeout=timeout,
             listener=listener,
         )
+    result.recovered += converged
+    if record and stand_in is None:
+        hooks.after_up(site, result)  # history.jsonl: each service deployed healthy
+    return result
 
 
 def _up(
@@ -726,6 +734,9 @@ def _up(
     else:  # each stack's env read once, not once per service
         envs = {k: site.stack_env(site.stacks[k]) for k in {s.stack for s in services}}
         images = {s.id: standin_mod.image_of(s, envs[s.stack]) for s in services}
+        from ..update.lockfile import honour_lock
+
+        honour_lock(site, services, images)  # homestack.lock: the locked digests, not the tags
     running = {
         images[s.id] for s in services if (selection.projects[s.stack].name, s.id) in current
     }
