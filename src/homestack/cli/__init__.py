@@ -20,6 +20,7 @@ from . import install_cmds
 from . import host_cmds
 from . import users_cmds
 from . import lan_cmds
+from . import swarm_cmds
 from . import update_cmds
 from . import notify_cmds
 from . import web_cmds
@@ -40,6 +41,7 @@ __all__ = [
     "notify_cmds",
     "observe_cmds",
     "state",
+    "swarm_cmds",
     "update_cmds",
     "users_cmds",
     "web_cmds",
