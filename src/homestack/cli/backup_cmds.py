@@ -90,10 +90,6 @@ def backup_command(
     from ..backup.run import require_readable
 
     services = _services(service, stack, every, default_all=False)
-    from . import swarm_cmds
-
-    if swarm_cmds.active():
-        raise swarm_cmds.data_refusal("backup", services)
     if service is not None:  # one service named: its unreadable file is bad input (exit 2)
         require_readable(state.site(), services[0])
     err = console(stderr=True)
@@ -253,10 +249,6 @@ def restore_command(
     from ..backup import restore
 
     site = state.site()
-    from . import swarm_cmds
-
-    if swarm_cmds.active():
-        raise swarm_cmds.data_refusal("restore", [site.service(service)])
     result = restore(site, site.service(service), snapshot, keep_previous=keep_previous)
 
     def render(res: Any, out: Console) -> None:
