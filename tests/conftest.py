@@ -15,6 +15,9 @@ import pytest
 from enginekit import remove_everything_named
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# doctor asks the host's resolver for start.{DOMAIN}: tests send nothing beyond loopback and
+# their own namespaces (tests/unit/observe/test_doctor_lan.py asks a private resolver)
+os.environ["HOMESTACK_DOCTOR_DNS"] = "off"
 
 
 def _engine_answers() -> bool:

@@ -614,6 +614,7 @@ class Site:
         for key in ("HOMESTACK_ROOT", "DATA_ROOT", "SECRETS_DIR"):
             env[key] = derived[key]
         env["HOMESTACK_PREFIX"] = derived.get("HOMESTACK_PREFIX", "")
+        env["LAN_ADDRESS"] = _door_address(derived)  # `auto` resolved: the proxy's 80/443
         if "HOMESTACK_SIGNON_PROXY" in derived:
             env["HOMESTACK_SIGNON_PROXY"] = derived["HOMESTACK_SIGNON_PROXY"]
         return env
@@ -702,3 +703,14 @@ class Site:
                 if kind in service.overlays:
                     files.append(service.overlays[kind])
         return files
+
+
+def _door_address(env: Mapping[str, str]) -> str:
+    """LAN_ADDRESS as Compose publishes it; a bad value is passed on unchanged (generate and
+    up refuse it first, naming the file; lint reads this without raising)."""
+    from . import door
+
+    try:
+        return door.lan_address(env)
+    except BadInput:
+        return door.configured(env)

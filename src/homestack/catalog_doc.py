@@ -29,8 +29,10 @@ Every service homestack ships, one compose file each under `{stack}-stack/servic
 *on* means enabled in the shipped `stack.yaml`; `homestack enable NAME` turns on the others.
 Host ports bind to `${BIND_ADDRESS:-127.0.0.1}`; the numbers are the shipped defaults
 (`host→container`), changed in the service's `.env`. Web UIs are reached through the reverse
-proxy at `https://{subdomain}.${DOMAIN}` (web: subdomain and container port); *sign-on*
-means Authelia asks first.
+proxy at `https://{subdomain}.${DOMAIN}` (web: subdomain, container port and
+`web.access`): *admin* means group admins with two factors, *user* groups users or admins
+with one (Authelia asks first), *public* no sign-on (the UI's own login); see
+[lan.md](lan.md).
 """
 
 _LINT_INTRO = """\
@@ -144,7 +146,7 @@ def _web(service: Service) -> str:
     if not meta or not meta.web:
         return "—"
     name = meta.web.subdomain or service.id
-    return f"`{name}` ({meta.web.port}" + (", sign-on)" if meta.web.auth else ")")
+    return f"`{name}` ({meta.web.port}, {meta.web.level})"  # access: admin, user or public
 
 
 def _secrets(service: Service) -> str:

@@ -32,6 +32,7 @@ SECRET_NAME_PATTERN = r"^[a-z0-9][a-z0-9_]*$"
 MAX_ID = 2**32 - 2
 GpuNeed = Literal["none", "optional", "required"]
 GpuVendor = Literal["nvidia", "amd", "intel"]
+Access = Literal["admin", "user", "public"]
 GPU_VENDORS: tuple[GpuVendor, ...] = ("nvidia", "amd", "intel")
 _FORBID = {"extra": "forbid"}  # pydantic reads __pydantic_config__ from stdlib dataclasses
 
@@ -81,6 +82,15 @@ class WebSpec:
     subdomain: Annotated[str | None, Field(description="Defaults to the service id.")] = None
     auth: Annotated[bool, Field(description="Put single sign-on in front of it.")] = True
     health_path: Annotated[str | None, Field(description="Path the monitor polls.")] = None
+    access: Annotated[
+        Access | None,
+        Field(
+            description="Who may open it through the door: admin (group admins, two "
+            "factors), user (groups users and admins, one factor) or public (no sign-on, "
+            "the UI's own login). Unset: admin when auth is true, public when it is false."
+        ),
+    ] = None
+
     publish: Annotated[
         bool,
         Field(
@@ -88,6 +98,13 @@ class WebSpec:
             "(with auth, that port skips sign-on; lint warns when it binds beyond loopback)."
         ),
     ] = False
+
+    @property
+    def level(self) -> Access:
+        """The access level the proxy and Authelia enforce."""
+        if self.access is not None:
+            return self.access
+        return "admin" if self.auth else "public"
 
 
 Consistency = Literal["stop", "pause", "dump", "none"]

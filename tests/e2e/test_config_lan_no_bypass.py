@@ -21,7 +21,9 @@ LAN = "192.168.77.10"
 def _site(root: Path) -> Site:
     copy_catalog(root)
     (root / ".env").write_text(
-        f"HOMESTACK_PREFIX=h13cfg_\nBIND_ADDRESS={LAN}\nDATA_ROOT=./DATA\nDOMAIN=home.arpa\n",
+        # the door (Caddy's 80/443, issue 17) on the same LAN address
+        f"HOMESTACK_PREFIX=h13cfg_\nBIND_ADDRESS={LAN}\nLAN_ADDRESS={LAN}\nDATA_ROOT=./DATA\n"
+        "DOMAIN=home.arpa\n",
         encoding="utf-8",
     )
     site = Site.load(root)

@@ -74,8 +74,16 @@ def test_ports_bind_to_the_configured_address(service: Service) -> None:
     # a UI behind sign-on that opts in to a host port (web.publish) binds loopback only
     web = service.meta.web if service.meta else None
     for entry in _compose(service).get("ports") or []:
+        # the door (docs/lan.md): Caddy's 80/443, and Blocky's DNS once it is enabled, are
+        # published on LAN_ADDRESS; every other port on BIND_ADDRESS (loopback as shipped)
+        door = service.id == "caddy" or (service.id == "blocky" and "_DNS_PORT" in entry)
         ui = web is not None and web.auth and entry.split("/")[0].endswith(f":{web.port}")
-        address = r"127\.0\.0\.1" if ui else r"\$\{BIND_ADDRESS:-127\.0\.0\.1\}"
+        if ui:
+            address = r"127\.0\.0\.1"
+        elif door:
+            address = r"\$\{LAN_ADDRESS:-127\.0\.0\.1\}"
+        else:
+            address = r"\$\{BIND_ADDRESS:-127\.0\.0\.1\}"
         assert re.fullmatch(
             rf"{address}:\$\{{{prefix}(_[A-Z]+)*_PORT:-\d+\}}:\d+(/udp|/tcp)?",
             entry,

@@ -18,6 +18,8 @@ from . import observe_cmds
 from . import backup_cmds
 from . import install_cmds
 from . import host_cmds
+from . import users_cmds
+from . import lan_cmds
 from . import swarm_cmds
 from . import update_cmds
 from . import notify_cmds
@@ -34,12 +36,14 @@ __all__ = [
     "generate_cmds",
     "host_cmds",
     "install_cmds",
+    "lan_cmds",
     "main",
     "notify_cmds",
     "observe_cmds",
     "state",
     "swarm_cmds",
     "update_cmds",
+    "users_cmds",
     "web_cmds",
 ]
 

@@ -116,6 +116,10 @@ def up_command(
             listener=progress,
         )
     emit(result, as_json, _render_up)
+    if not as_json:
+        from .lan_cmds import first_run_summary
+
+        first_run_summary(result, state.site())
     raise_for(result)
 
 

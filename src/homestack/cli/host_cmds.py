@@ -126,6 +126,10 @@ def all_command(
             )
     if as_json:
         emit(result, True, _render_nothing)
+    else:
+        from .lan_cmds import first_run_summary
+
+        first_run_summary(result.up, state.site())
     if result.up is not None:
         raise_for(result.up)
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets as random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..deploy.secrets import ALPHABETS, PRIVATE_MODE
 from .files import GeneratedFile
-from .view import CatalogView, dump_yaml
+from .view import CatalogView, Route, dump_yaml
 
 ITERATIONS = 310_000  # Authelia's own default for pbkdf2-sha512
 ADMIN_SECRET = "authelia_admin_password"
@@ -53,9 +54,15 @@ def admin_password(secrets_dir: Path, name: str = ADMIN_SECRET) -> str | None:
         return None
 
 
-def configuration(view: CatalogView) -> dict[str, Any]:
-    from .dashboard import access_rules as dashboard_rules
+def _routes(view: CatalogView) -> list[Route]:
+    """Every route Caddy serves: the catalog's, and the dashboard's (issue 18) when on."""
+    from .dashboard import route as dashboard_route
 
+    dashboard = dashboard_route(view)
+    return [*view.routes(), *([dashboard] if dashboard else [])]
+
+
+def configuration(view: CatalogView) -> dict[str, Any]:
     domain = view.domain
     portal = view.url(f"auth.{domain}")
     cookie = {"domain": domain, "authelia_url": portal}
@@ -70,13 +77,7 @@ def configuration(view: CatalogView) -> dict[str, Any]:
             "password_reset": {"disable": True},  # no mail server: an admin edits the file
             "file": {"path": "/config/users_database.yml", "watch": True},
         },
-        "access_control": {
-            "default_policy": "deny",
-            "rules": [
-                *dashboard_rules(view),  # before the catch-all: the first match wins
-                {"domain": [domain, f"*.{domain}"], "policy": "one_factor"},
-            ],
-        },
+        "access_control": {"default_policy": "deny", "rules": access_rules(_routes(view))},
         "session": {
             # the secret comes from AUTHELIA_SESSION_SECRET_FILE (a Docker secret)
             "cookies": [cookie],
@@ -86,6 +87,33 @@ def configuration(view: CatalogView) -> dict[str, Any]:
         "storage": {"local": {"path": "/data/db.sqlite3"}},
         "notifier": {"filesystem": {"filename": "/data/notification.txt"}},
     }
+
+
+#: who may open a UI of each access level, and with how many factors
+POLICIES: dict[str, tuple[list[str], str]] = {
+    "admin": (["group:admins"], "two_factor"),
+    "user": (["group:users", "group:admins"], "one_factor"),
+}
+
+
+def access_rules(routes: Sequence[Route]) -> list[dict[str, Any]]:
+    """One rule per access level from the routes' `web.access` (default deny covers the
+    rest): admins with two factors for admin tools, users or admins with one for household
+    apps. Public UIs have no sign-on in front of them, so no rule names them."""
+    rules: list[dict[str, Any]] = []
+    for level, (subjects, policy) in POLICIES.items():
+        hosts = sorted(r.host for r in routes if _level(r) == level)
+        if hosts:
+            rules.append({"domain": hosts, "subject": subjects, "policy": policy})
+    return rules
+
+
+def _level(route: Route) -> str | None:
+    """The rule a route falls under: its access; a public UI that still has sign-on in
+    front of it (its first-run wizard open) is for admins until then; otherwise none."""
+    if route.access != "public":
+        return route.access
+    return "admin" if route.auth else None
 
 
 def users(view: CatalogView, password_hash: str) -> dict[str, Any]:

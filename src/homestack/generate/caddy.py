@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import Literal
 
+from ..door import CA_PATH, is_lan, url_host
 from .files import GeneratedFile
 from .view import CatalogView, Route
 
@@ -14,6 +16,10 @@ AUTH_URI = "/api/authz/forward-auth"
 AUTH_HEADERS = ("Remote-User", "Remote-Groups", "Remote-Email", "Remote-Name")
 ADMIN = "localhost:2019"  # the container's health check reads the admin API here
 Tls = Literal["internal", "acme", "off"]
+#: where the caddy image keeps its local CA (XDG_DATA_HOME=/data, the data volume)
+CA_DIR = "/data/caddy/pki/authorities/local"
+#: the door page homestack writes beside the Caddyfile (DATA/config/caddy is /etc/caddy)
+DOOR_DIR = "/etc/caddy/door"
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,11 @@ class Options:
     tls: Tls = "internal"
     http_port: int | None = None  # with tls "off": sites listen on plain HTTP at this port
     email: str | None = None  # ACME account for a public domain
+    #: the door's LAN address: with tls "internal", https://ADDRESS/ serves the door page
+    #: (no DNS needed) and plain HTTP serves the local CA's root certificate at CA_PATH
+    lan_address: str | None = None
+    ca_dir: str = CA_DIR
+    door_dir: str = DOOR_DIR
 
 
 def caddyfile(routes: Sequence[Route], options: Options = Options()) -> str:
@@ -41,6 +52,13 @@ def caddyfile(routes: Sequence[Route], options: Options = Options()) -> str:
         lines.append(f"\thttp_port {options.http_port}")
     if options.email:
         lines.append(f"\temail {options.email}")
+    door = options.lan_address if options.tls == "internal" else None
+    if door:
+        # a device that opens https://ADDRESS/ sends no server name: answer with its cert
+        lines.append(f"\tdefault_sni {door}")
+        # plain HTTP is the catch-all site below (the CA, then its own redirect): Caddy's
+        # automatic redirects would answer before it for the door's address
+        lines.append("\tauto_https disable_redirects")
     lines += [
         "}",
         "",
@@ -51,6 +69,8 @@ def caddyfile(routes: Sequence[Route], options: Options = Options()) -> str:
         "\t}",
         "}",
     ]
+    if door:
+        lines += _door_sites(door, options)
     for route in sorted(routes, key=lambda r: r.host):
         address = route.host
         if options.tls == "off":
@@ -61,16 +81,124 @@ def caddyfile(routes: Sequence[Route], options: Options = Options()) -> str:
         if options.tls == "internal":
             lines.append("\ttls internal")
         if route.auth:
+            note = route.access if route.access != "public" else "admins, until its wizard is done"
+            lines.append(f"\t# access: {note}")
             lines.append("\timport sign_on")
         lines += [f"\treverse_proxy {route.upstream}", "}"]
     return "\n".join(lines) + "\n"
 
 
+def _door_sites(address: str, options: Options) -> list[str]:
+    """Plain HTTP: the root certificate at CA_PATH (public; a device needs it before it can
+    trust HTTPS), everything else redirected to HTTPS. https://ADDRESS/: the door page."""
+    host = url_host(address)
+    return [
+        "",
+        "# First contact over plain HTTP: the local CA's root certificate (public), then HTTPS",
+        "http:// {",
+        f"\thandle {CA_PATH} {{",
+        f"\t\troot * {options.ca_dir}",
+        "\t\trewrite * /root.crt",
+        "\t\theader Content-Type application/x-x509-ca-cert",
+        "\t\tfile_server",
+        "\t}",
+        "\thandle {",
+        "\t\tredir https://{host}{uri} 308",
+        "\t}",
+        "}",
+        "",
+        "# The door by address, for a device without the names yet: links, CA, DNS help",
+        f"https://{host} {{",
+        "\ttls internal",
+        f"\thandle {CA_PATH} {{",
+        f"\t\troot * {options.ca_dir}",
+        "\t\trewrite * /root.crt",
+        "\t\theader Content-Type application/x-x509-ca-cert",
+        "\t\tfile_server",
+        "\t}",
+        "\thandle {",
+        f"\t\troot * {options.door_dir}",
+        "\t\tfile_server",
+        "\t}",
+        "}",
+    ]
+
+
+def options_for(view: CatalogView) -> Options:
+    email = view.env_for("caddy").get("ACME_EMAIL") or None
+    # the door by address and the CA over HTTP belong to the local CA (a real domain: ACME)
+    address = view.lan_address if is_lan(view.lan_address) and view.lan else None
+    return Options(tls="internal" if view.lan else "acme", email=email, lan_address=address)
+
+
 def generate(view: CatalogView) -> list[GeneratedFile]:
     from .dashboard import route as dashboard_route
 
-    email = view.env_for("caddy").get("ACME_EMAIL") or None
-    options = Options(tls="internal" if view.lan else "acme", email=email)
-    dashboard = dashboard_route(view)
-    text = caddyfile([*view.routes(), *([dashboard] if dashboard else [])], options)
-    return [GeneratedFile("caddy", view.config_dir("caddy") / "Caddyfile", text)]
+    options = options_for(view)
+    dashboard = dashboard_route(view)  # homestack serve, on the host (issue 18)
+    routes = [*view.routes(), *([dashboard] if dashboard else [])]
+    folder = view.config_dir("caddy")
+    out = [GeneratedFile("caddy", folder / "Caddyfile", caddyfile(routes, options))]
+    if options.lan_address:
+        page = door_page(view, routes)
+        out.append(GeneratedFile("caddy", folder / "door" / "index.html", page))
+    return out
+
+
+def door_page(view: CatalogView, routes: Sequence[Route]) -> str:
+    """https://LAN_ADDRESS/: what a phone sees before it knows the names."""
+    address = url_host(view.lan_address)
+    ui_rows = "\n".join(
+        f'<li><a href="{escape(r.url)}">{escape(r.title)}</a> '
+        f"<small>{escape(r.host)} · {escape(ACCESS_WORDS[r.access])}</small></li>"
+        for r in sorted(routes, key=lambda r: r.title.lower())
+        if r.service != "caddy"
+    )
+    hosts = "\n".join(f"{view.lan_address} {r.host}" for r in sorted(routes, key=lambda r: r.host))
+    start = next((r.url for r in routes if r.service == "homepage"), None)
+    start_line = (
+        f'<p>Start page: <a href="{escape(start)}">{escape(start)}</a></p>' if start else ""
+    )
+    return DOOR_TEMPLATE.format(
+        domain=escape(view.domain),
+        address=escape(address),
+        ca=CA_PATH,
+        start=start_line,
+        uis=ui_rows,
+        hosts=escape(hosts),
+    )
+
+
+ACCESS_WORDS = {
+    "admin": "admins, two factors",
+    "user": "household (users), one factor",
+    "public": "its own login",
+}
+
+DOOR_TEMPLATE = """<!doctype html>
+<!-- Generated by homestack from the catalog (the door page); `homestack generate` rewrites it. -->
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>homestack — {domain}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:1rem auto;padding:0 1rem;
+line-height:1.5}}pre{{background:#eee;padding:.5rem;overflow-x:auto}}small{{color:#666}}</style>
+</head><body>
+<h1>homestack on {address}</h1>
+<ol>
+<li><b>Trust this server</b>: download <a href="http://{address}{ca}">the root certificate</a>
+(<code>http://{address}{ca}</code>) and install it as a CA certificate (Android: Settings →
+Security → Encryption &amp; credentials → Install a certificate → CA certificate; iPhone: open
+the download, Settings → Profile Downloaded → Install, then General → About → Certificate Trust
+Settings → on). Compare its fingerprint with <code>homestack ca</code> on the server.</li>
+<li><b>Names</b>: every app lives at a name under <code>{domain}</code>. If this device does not
+resolve them yet, ask the admin to point the router's DNS at the server, or add these lines to
+the device's hosts file:
+<pre>{hosts}</pre></li>
+<li><b>Sign in</b> with the account the admin gave you.</li>
+</ol>
+{start}
+<ul>
+{uis}
+</ul>
+</body></html>
+"""

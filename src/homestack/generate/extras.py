@@ -114,7 +114,7 @@ def blocky(view: CatalogView) -> list[GeneratedFile]:
         "log": {"level": "info"},
     }
     blocky_env = view.env_for("blocky")
-    address = blocky_env.get("LAN_IP") or blocky_env.get("BIND_ADDRESS") or ""
+    address = blocky_env.get("LAN_IP") or view.lan_address
     if address and address not in ("127.0.0.1", "0.0.0.0", "::", "::1"):  # noqa: S104
         # every *.DOMAIN name answers with this server's LAN address
         data["customDNS"] = {"mapping": {view.domain: address}}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import settings
 from ..errors import BadInput, OperationFailed
 from .docker_install import install_docker
 from .drivers import install_drivers
@@ -121,6 +122,8 @@ def install_all(
         echo(f"  note: {note}")
     result.parts.append(PartResult("settings", env.changed, summary, env.to_data()))
     services = check_site(root, stack)
+    door = _door(root, echo)
+    result.parts.append(PartResult("door", False, door, {"proposal": door}))
     if probe.euid != 0:
         _without_root(root, services, probe.euid, echo, refuse=not dry_run and stand_in is None)
 
@@ -149,6 +152,20 @@ def install_all(
         _dashboard(root, echo, result, dry_run=dry_run)
     echo(result.summary())
     return result
+
+
+def _door(root: Path, echo: Echo) -> str:
+    """The LAN address the proxy will publish on (from .env, or .env.example on a dry run
+    before .env exists)."""
+    from ..lan import door_proposal
+
+    layer = settings.layer_file(root)
+    env_file = settings.read_env(layer) if layer else None
+    env = settings.merge_layers([env_file], os.environ)
+    env.update({k: v for k, v in os.environ.items() if k == "LAN_ADDRESS"})  # env wins
+    line = door_proposal(env, layer)
+    echo(f"door: {line}")
+    return line
 
 
 def _known_stack(root: Path, stack: str) -> None:

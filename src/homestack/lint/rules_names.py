@@ -326,3 +326,34 @@ def web_subdomain(context: LintContext) -> Iterator[Finding]:
                 "Give all but one of them another `subdomain:` under x-homestack.web (a "
                 "service without one uses its id).",
             )
+
+
+@rule("web.access", "each web UI says who may open it (x-homestack.web.access)")
+def web_access(context: LintContext) -> Iterator[Finding]:
+    for service in context.services:
+        web = service.meta.web if service.meta else None
+        if web is None:
+            continue
+        if web.access is None:
+            yield Finding(
+                "web.access",
+                Severity.WARNING,
+                f"{service.id} does not say who may open its web UI: the proxy treats it as "
+                f"`{web.level}`",
+                service.file,
+                context.line(service, "x-homestack", "web"),
+                service.id,
+                "Add `access: admin` (group admins, two factors), `access: user` (household, "
+                "one factor) or `access: public` (no sign-on; its own login) under "
+                "x-homestack.web.",
+            )
+        elif web.access != "public" and not web.auth:
+            yield Finding(
+                "web.access",
+                Severity.ERROR,
+                f"{service.id}: `auth: false` and `access: {web.access}` contradict each other",
+                service.file,
+                context.line(service, "x-homestack", "web", "access"),
+                service.id,
+                "Remove `auth:` (access says who may open it), or set `access: public`.",
+            )

@@ -17,6 +17,7 @@ from ..errors import HomestackError
 from ..notify.channel import check_channel
 from .checks import Check, DoctorResult, fail, ok, warn
 from .doctor_files import check_backups, check_data, check_gpu, check_secrets
+from .doctor_lan import check_lan
 from .doctor_mounts import check_mounts
 from .doctor_net import check_networks, check_ports, check_segregation
 from .status import DISABLED_RUNNING, UNKNOWN, StatusRow, collect_status
@@ -215,5 +216,6 @@ def run_doctor(site: Site) -> DoctorResult:
         result.checks += check_data(site, services)
         result.checks += check_backups(site, services)
         result.checks += gpu_job.result()
+        result.checks += check_lan(site)
     result.checks.append(check_channel(site))  # someone hears of failures (docs/alerts.md)
     return result

@@ -10,10 +10,19 @@ import pytest
 from homestack.catalog import Site
 from sitekit import copy_catalog
 
+DOOR = "10.78.0.1"  # an address no network here uses; nothing is sent to it
+
 
 @pytest.fixture
 def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Site]:
-    for key in ("DATA_ROOT", "SECRETS_DIR", "DOMAIN", "CADDY_HTTPS_PORT", "HOMESTACK_SITE"):
+    for key in (
+        "DATA_ROOT",
+        "SECRETS_DIR",
+        "DOMAIN",
+        "CADDY_HTTPS_PORT",
+        "HOMESTACK_SITE",
+        "LAN_ADDRESS",
+    ):
         monkeypatch.delenv(key, raising=False)
     root = copy_catalog(tmp_path / "site")
 
@@ -28,4 +37,5 @@ def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., 
 
 @pytest.fixture
 def site(make_site: Callable[..., Site]) -> Site:
-    return make_site()
+    # a fixed door address: `auto` (the shipped .env.example) depends on the machine's route
+    return make_site(LAN_ADDRESS=DOOR)

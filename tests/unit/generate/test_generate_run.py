@@ -16,6 +16,7 @@ from homestack.stackfile import toggle
 
 EXPECTED = {
     "config/caddy/Caddyfile",
+    "config/caddy/door/index.html",
     "config/authelia/configuration.yml",
     "config/authelia/users_database.yml",
     "config/filebrowser/settings.json",
@@ -71,7 +72,8 @@ def test_enabling_a_service_updates_the_files_that_list_it(site: Site) -> None:
     assert actions["config/homepage/services.yaml"] == "update"
     assert actions["config/blocky/config.yml"] == "create"
     assert actions["config/authelia/users_database.yml"] == "kept"
-    assert actions["config/authelia/configuration.yml"] == "unchanged"
+    # its host joins the admins' two-factor rule
+    assert actions["config/authelia/configuration.yml"] == "update"
     assert "dns.lab.home.arpa {" in (site.data_root / "config/caddy/Caddyfile").read_text()
     assert (site.data_root / "config/authelia/users_database.yml").read_text() == users_before
 
@@ -90,7 +92,7 @@ def test_a_hand_edit_of_a_generated_file_is_replaced(site: Site) -> None:
     text = caddyfile.read_text(encoding="utf-8")
     caddyfile.write_text("broken", encoding="utf-8")
     report = generate_all(site)
-    assert [f.action for f in report.files if f.service == "caddy"] == ["update"]
+    assert [f.action for f in report.files if f.path.endswith("Caddyfile")] == ["update"]
     assert caddyfile.read_text(encoding="utf-8") == text
 
 
@@ -110,7 +112,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "25 of 25 files changed" in capsys.readouterr().out  # 23 configs, 2 secrets
+    assert "26 of 26 files changed" in capsys.readouterr().out  # 24 configs, 2 secrets
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 

@@ -147,8 +147,51 @@ def test_fake_fresh_debian12_dry_run_plans_the_tools_after_docker(
     )
     lines: list[str] = []
     result = install_all(site, lines.append, probe=recorded.probe(), dry_run=True)
-    assert [part.name for part in result.parts] == ["settings", "drivers", "docker", "tools"]
+    assert [part.name for part in result.parts] == [
+        "settings",
+        "door",
+        "drivers",
+        "docker",
+        "tools",
+    ]
     parts = [line.split(":")[0] for line in lines if not line.startswith(" ")]
     assert parts.index("tools") > parts.index("docker")
     assert any(line.startswith("  would install restic busybox-static from") for line in lines)
     assert not recorded.ran("apt-get")
+
+
+@pytest.mark.parametrize(
+    ("env_lines", "expected"),
+    [
+        (
+            "LAN_ADDRESS=10.78.0.1\n",
+            "door: Caddy publishes 80/443 on 10.78.0.1 (LAN_ADDRESS in .env)",
+        ),
+        ("LAN_ADDRESS=\n", "door: LAN_ADDRESS is empty: the proxy stays on loopback"),
+        ("LAN_ADDRESS=my-server\n", None),
+    ],
+)
+def test_fake_host_dry_run_shows_the_door(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env_lines: str, expected: str | None
+) -> None:
+    from homestack.host.recording import RecordedHost
+
+    for key in ("PUID", "PGID", "GPU", "HOMESTACK_PREFIX", "LAN_ADDRESS"):
+        monkeypatch.delenv(key, raising=False)
+    site = _site(tmp_path, env_lines)
+    fixtures = REPO / "tests" / "fixtures"
+    recorded = RecordedHost.load(
+        fixtures / "gpu" / "fake-none",
+        fixtures / "hosts" / "fake-os-debian-12.txt",
+        fixtures / "hosts" / "fake-docker-none.txt",
+        root=tmp_path / "host",
+    )
+    lines: list[str] = []
+    if expected is None:
+        with pytest.raises(BadInput, match="LAN_ADDRESS='my-server'") as caught:
+            install_all(site, lines.append, probe=recorded.probe(), dry_run=True)
+        assert caught.value.file == str(site / ".env")
+        assert not any(line.startswith("drivers") for line in lines)  # refused first
+        return
+    install_all(site, lines.append, probe=recorded.probe(), dry_run=True)
+    assert any(line.startswith(expected) for line in lines), lines

@@ -404,6 +404,24 @@ FAILING = [
         id="not-a-dns-label",
     ),
     Case(
+        "web.access",
+        {W: add_web(S, f"      web:  {MARK}\n        port: 80\n")},
+        W,
+        severity="warning",
+        id="unset",
+    ),
+    Case(
+        "web.access",
+        {
+            W: add_web(
+                S,
+                f"      web:\n        port: 80\n        auth: false\n        access: user  {MARK}\n",
+            )
+        },
+        W,
+        id="contradicts-auth",
+    ),
+    Case(
         "ports.conflict",
         {
             "ai-stack/stack.yaml": TWO,
@@ -633,6 +651,14 @@ PASSING = [
             "ai-stack/stack.yaml": stack_yaml(["web"], ["api"]),  # a disabled one may share it
             API: add_web(service("api", port=18081), "      web: {port: 80, subdomain: docs}\n"),
             W: add_web(S, "      web: {port: 80, subdomain: docs.v2}\n"),
+        },
+    ),
+    Case(
+        "web.access",
+        {
+            W: add_web(
+                S, "      web:\n        port: 80\n        auth: false\n        access: public\n"
+            )
         },
     ),
     Case(
