@@ -162,6 +162,7 @@ class BackupSite:
         child = subprocess.Popen(
             [sys.executable, "-c", code, "--site", str(self.root), *argv],
             env=env,
+            stdin=subprocess.DEVNULL,  # never a terminal: nothing asks
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

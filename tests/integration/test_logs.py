@@ -6,14 +6,13 @@ import itertools
 import json
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from observe_site import container_state, create_networks, start, wait_for, write_site
 
-from enginekit import remove_everything_named
+from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.logs import LogLine, LogQuery, follow_logs, history
@@ -37,7 +36,7 @@ def ticker(name: str, count: int, step: str, sync: Path) -> str:
 
 @pytest.fixture(scope="module")
 def logs_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) -> Iterator[Site]:
-    prefix = f"hst{uuid.uuid4().hex[:6]}_"
+    prefix = new_prefix()
     folder = tmp_path_factory.mktemp("logs")
     sync = folder / "sync"
     sync.mkdir()

@@ -107,6 +107,15 @@ class ForgetGroup(_Tolerant):
 
 
 @dataclass(frozen=True)
+class Changes:
+    """Files a restore brings back (added), takes away (removed) or replaces (changed)."""
+
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+
+
+@dataclass(frozen=True)
 class Retention:
     """How many snapshots `prune` keeps; 0 turns a rule off."""
 
@@ -371,6 +380,17 @@ class Restic:
             keep += group.keep or []
             remove += group.remove or []
         return keep, remove
+
+    def diff(self, before: str, after: str) -> Changes:
+        """What going from snapshot `before` to `after` changes, file by file."""
+        done = self.run(["diff", "--no-lock", before, after])
+        found: dict[str, list[str]] = {"+": [], "-": [], "M": [], "T": []}
+        for item in _parse_json_lines(done.stdout):
+            path = str(item.get("path") or "")
+            modifier = str(item.get("modifier") or "")
+            if item.get("message_type") == "change" and path and not path.endswith("/"):
+                found.setdefault(modifier, []).append(path)
+        return Changes(added=found["+"], removed=found["-"], changed=found["M"] + found["T"])
 
     def forget(self, snapshot_ids: Sequence[str]) -> None:
         if snapshot_ids:

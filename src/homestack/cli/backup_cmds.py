@@ -243,23 +243,76 @@ def restore_command(
         bool,
         typer.Option("--keep-previous", help="Keep the replaced data as *.before-restore-*."),
     ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask (scripts); a terminal is asked.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Restore a service from a snapshot: all or nothing, previous data put back on failure."""
+    """Restore a service from a snapshot: all or nothing, previous data put back on failure.
+
+    The live data is first kept as a snapshot tagged before-restore (the undo)."""
+    import sys
+
     from ..backup import restore
 
     site = state.site()
-    result = restore(site, site.service(service), snapshot, keep_previous=keep_previous)
+    ask = not yes and not as_json and sys.stdin.isatty()
+    result = restore(
+        site,
+        site.service(service),
+        snapshot,
+        keep_previous=keep_previous,
+        confirm=_ask_restore(service) if ask else None,
+    )
 
     def render(res: Any, out: Console) -> None:
         out.print(
             f"restored {res.service} from {res.snapshot[:8]} in {res.duration_s:.1f}s"
             + (" (healthy)" if res.healthy else " (not running before; left stopped)")
         )
+        _render_changes(res, out)
         for path in res.previous_kept:
             out.print(f"previous data kept in {path}")
 
     emit(result, as_json, render)
+
+
+def _ask_restore(service: str) -> Any:
+    def confirm(chosen: Any) -> bool:
+        err = console(stderr=True)
+        err.print(
+            f"Restore {service} from snapshot {chosen.short_id or chosen.id[:8]} "
+            f"({chosen.time[:19].replace('T', ' ')})? Its current data is replaced; it is "
+            "first saved as a snapshot tagged before-restore, so the restore can be undone."
+        )
+        return typer.confirm("Restore now?", default=False, err=True)
+
+    return confirm
+
+
+def _render_changes(res: Any, out: Console, shown: int = 5) -> None:
+    """What the restore changed, and how to undo it."""
+    from rich.markup import escape
+
+    if res.safety_snapshot is None:
+        out.print("there was no data before the restore: nothing was replaced")
+        return
+    counts = (
+        (len(res.removed), "removed (newer than the snapshot)", res.removed),
+        (len(res.added), "added back", res.added),
+        (len(res.changed), "changed back", res.changed),
+    )
+    if not any(count for count, _what, _paths in counts):
+        out.print("no file changed: the data was already as in the snapshot")
+    for count, what, paths in counts:
+        if count:
+            listed = ", ".join(escape(p) for p in paths[:shown])
+            more = f" and {count - shown} more" if count > shown else ""
+            out.print(f"{count} file{'s' if count != 1 else ''} {what}: {listed}{more}")
+    out.print(
+        f"the data before the restore is snapshot {res.safety_snapshot[:8]} (tag "
+        f"before-restore); to undo: homestack restore {res.service} {res.safety_snapshot[:8]}"
+    )
 
 
 @app.command("prune")
