@@ -42,6 +42,7 @@ def recover(site: Site, service: Service) -> list[str]:
         current = backup_ops.state(site, service)
         if current.paused and not journal.was_paused:
             backup_ops.unpause(site, service)
+            backup_ops.wait_fresh_health(site, service)  # not the frozen probes' verdict
             done.append(f"unpaused {service.id}, left paused by an interrupted {journal.op}")
         elif current.exists and not current.running and not current.paused:
             backup_ops.start(site, service)

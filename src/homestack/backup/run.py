@@ -505,6 +505,12 @@ def _put_back(
         backup_ops.unpause(site, service)
         if consistency != "pause":  # nor its own pause
             notes.append(f"homestack unpaused {service.id}.")
+        health = backup_ops.wait_fresh_health(site, service)
+        if health not in ("", "healthy"):
+            notes.append(
+                f"{service.id} is {health} after the backup: its health check fails since "
+                f"it was unpaused (`homestack logs {service.id}`)."
+            )
     if journal.was_paused and not backup_ops.state(site, service).paused:
         backup_ops.pause(site, service)
     return notes
