@@ -75,6 +75,8 @@ class Journal:
     staging: str | None = None
     swaps: list[Swap] = field(default_factory=list)
     keep_previous: bool = False
+    #: the restic it started: recovery ends it when it outlived a killed homestack
+    restic_pid: int | None = None
 
     @staticmethod
     def path(folder: Path, service: str) -> Path:

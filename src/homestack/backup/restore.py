@@ -31,7 +31,7 @@ from .lock import ServiceLock
 from .recover import recover
 from .restic import Restic, Snapshot, restic_binary
 from .results import RestoreResult
-from .run import require_readable
+from .run import require_readable, restic_started
 
 #: free space asked for beyond the snapshot's size
 SPACE_MARGIN = 64 * 1024 * 1024
@@ -217,7 +217,9 @@ def _restore_locked(
         _set_phase(journal, folder, "safety")
         safety = _safety_snapshot(restic, service, planned, current.image)
         _set_phase(journal, folder, "staging")
-        restic.restore(chosen.id, staging)
+        restic.restore(
+            chosen.id, staging, on_started=lambda p: restic_started(journal, folder, p.pid)
+        )
         _check_staging(restic, chosen, staging, service.id)
         changes = restic.diff(safety, chosen.id) if safety else None
         journal.swaps = planned  # saved before any incoming copy exists: undo removes them

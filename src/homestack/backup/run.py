@@ -250,7 +250,7 @@ def _backup_locked(
             paths,
             tags=tags,
             excludes=_excludes(site, service, spec),
-            on_started=lambda _process: hold_point("restic"),
+            on_started=lambda process: restic_started(journal, folder, process.pid),
         )
         if held is not None:
             change = _change_since(site, service, held)
@@ -282,6 +282,13 @@ def _backup_locked(
         time=stamp,
         warnings=notes,
     )
+
+
+def restic_started(journal: Journal, folder: Path, pid: int) -> None:
+    """Note restic's pid in the journal: a recovery after homestack was killed ends it."""
+    journal.restic_pid = pid
+    journal.save(folder)
+    hold_point("restic-started")
 
 
 HELD = {"stop": "stopped", "pause": "paused", "dump": "dumping"}
