@@ -137,3 +137,17 @@ def test_recovery_ends_an_orphan_restic_before_it_restarts_the_service(
         if restic.poll() is None:
             restic.kill()
             restic.wait()
+
+
+def test_any_next_command_starts_a_service_a_killed_backup_left_stopped(
+    backup_site: BackupSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (backup_site.data / "files" / "page.html").write_text("hello\n")
+    backup_site.up("files")
+    backup_site.spawn_and_kill("backup", "files", hold_at="stopped")
+    assert not backup_site.running("files")
+    capsys.readouterr()
+    assert run(["--site", str(backup_site.root), "status", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "recovered files: started files, left stopped by an interrupted backup" in err
+    assert backup_site.running("files")
