@@ -14,6 +14,8 @@ from .checks import Check, fail, ok, warn
 
 BACKUP_WARN_AGE = timedelta(days=2)
 BACKUP_FAIL_AGE = timedelta(days=7)
+#: a backup dated further ahead than this is a clock problem, not a fresh backup
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 def _mode(info: os.stat_result) -> str:
@@ -232,7 +234,20 @@ def check_backups(site: Site, services: list[Service]) -> list[Check]:
         else:
             age = now - state.last_success
             text = f"last backup {_age(age)} ago ({state.last_success:%Y-%m-%d %H:%M} UTC)"
-            if age > BACKUP_FAIL_AGE:
+            if age < -CLOCK_SLACK:  # never "fresh": one of the two clocks is wrong
+                checks.append(
+                    warn(
+                        "backup",
+                        name,
+                        f"last backup is dated {state.last_success:%Y-%m-%d %H:%M} UTC, "
+                        f"{_age(-age)} in the future: this machine's clock is behind now, or "
+                        "was ahead when the backup ran, so its age is unknown",
+                        "Check the clock (`timedatectl`: NTP on, the right time), then "
+                        + run[0].lower()
+                        + run[1:],
+                    )
+                )
+            elif age > BACKUP_FAIL_AGE:
                 checks.append(
                     fail(
                         "backup",
@@ -250,6 +265,8 @@ def check_backups(site: Site, services: list[Service]) -> list[Check]:
 
 def _age(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
+    if hours < 1:
+        return f"{max(0, delta.total_seconds()) / 60:.0f}m"
     return f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
 
 

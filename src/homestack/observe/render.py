@@ -55,6 +55,10 @@ def human_duration(seconds: float | None) -> str:
     return f"{whole}s"
 
 
+#: a time further ahead than this is a clock problem (seconds)
+CLOCK_SLACK_S = 300
+
+
 def backup_age(text: str | None) -> str:
     if not text:
         return "never"
@@ -62,7 +66,12 @@ def backup_age(text: str | None) -> str:
         when = datetime.fromisoformat(text)
     except ValueError:
         return text
-    return human_duration((datetime.now(UTC) - when).total_seconds()) + " ago"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = (datetime.now(UTC) - when).total_seconds()
+    if seconds < -CLOCK_SLACK_S:  # never a negative age ("-96847268s ago")
+        return f"{human_duration(-seconds)} in the future (check the clock)"
+    return human_duration(max(0.0, seconds)) + " ago"
 
 
 # left out in this order, least needed first, until the table fits the terminal; the last
