@@ -106,6 +106,14 @@ def _recover_leftovers(site: Site) -> None:
 state = State()
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"homestack {__version__}\n")
+        raise typer.Exit
+
+
 @app.callback()
 def _global(
     site: Annotated[
@@ -118,6 +126,12 @@ def _global(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version, exit."
+        ),
+    ] = False,
 ) -> None:
     state.site_path = site
     state.debug = debug

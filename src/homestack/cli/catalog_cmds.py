@@ -175,7 +175,9 @@ def config_command(
     def render(res: Any, out: Console) -> None:
         import yaml
 
-        for name, model in res.to_data().items():
+        for index, (name, model) in enumerate(res.to_data().items()):
+            if index:  # one YAML document per stack: `name:` and `services:` repeat
+                out.out("---", highlight=False)
             out.print(f"[bold]# stack {name}[/]")
             out.out(yaml.safe_dump(model, sort_keys=False), highlight=False)
         for name in res.empty:
