@@ -28,12 +28,16 @@ from .restic import BackupSummary, Restic, restic_binary
 from .results import BackupResult, BackupRun, record_last
 
 
-def select(site: Site, service: str | None, stack: str | None, every: bool) -> list[Service]:
-    """The services a backup/verify/prune/backups command works on."""
-    if sum((service is not None, stack is not None, every)) > 1:
-        raise BadInput("name one service, or --stack STACK, or --all", "Pick one of them.")
-    if service is not None:
-        return [site.service(service)]
+def select(
+    site: Site, service: str | list[str] | None, stack: str | None, every: bool
+) -> list[Service]:
+    """The services a backup/verify/prune/backups command works on (one name or several,
+    as `up` and `down` take them)."""
+    names = [service] if isinstance(service, str) else list(service or [])
+    if sum((bool(names), stack is not None, every)) > 1:
+        raise BadInput("name services, or --stack STACK, or --all", "Pick one of them.")
+    if names:
+        return [site.service(name) for name in dict.fromkeys(names)]
     if stack is not None:
         chosen = site.stack(stack).enabled
     elif every:
@@ -41,6 +45,28 @@ def select(site: Site, service: str | None, stack: str | None, every: bool) -> l
     else:
         raise BadInput("name a service, or --stack STACK, or --all", "e.g. homestack backup --all")
     return [s for s in chosen if s.meta is None or not s.meta.stateless]
+
+
+def listed_without_file(site: Site, stack: str | None) -> list[BackupResult]:
+    """Enabled names in stack.yaml without a service file (all stacks, or one): failures
+    a `backup --all` or `--stack` reports instead of skipping them in silence."""
+    found: list[BackupResult] = []
+    stacks = [site.stack(stack)] if stack is not None else list(site.stacks.values())
+    for chosen in stacks:
+        enabled = {entry.name for entry in chosen.listed if entry.enabled}
+        for problem in chosen.problems:
+            if problem.rule == "stack.unknown-service" and problem.service in enabled:
+                found.append(
+                    BackupResult(
+                        problem.service or "?",
+                        chosen.id,
+                        ok=False,
+                        time=now_iso(),
+                        error=problem.message,
+                        hint=problem.hint,
+                    )
+                )
+    return found
 
 
 def require_readable(site: Site, service: Service) -> None:
@@ -529,6 +555,7 @@ def backup(
     *,
     jobs: int = 1,
     progress: Callable[[BackupResult], None] | None = None,
+    started: Callable[[Service], None] | None = None,
 ) -> BackupRun:
     """Back up each service (up to `jobs` at once); one failure does not stop the others.
 
@@ -539,6 +566,8 @@ def backup(
     notices = [config.password_notice(_path)] if created else []
 
     def one(service: Service) -> BackupResult:
+        if started is not None:
+            started(service)
         result = backup_service(site, service)
         if progress is not None:
             progress(result)

@@ -13,19 +13,22 @@ from .app import JsonOption, app, console, emit, fail, state
 if TYPE_CHECKING:
     from rich.console import Console
 
-Service = Annotated[str | None, typer.Argument(help="One service (default: see --stack/--all).")]
+Service = Annotated[
+    list[str] | None, typer.Argument(help="Services, one or several (default: see --stack/--all).")
+]
 AnyService = Annotated[
-    str | None, typer.Argument(help="One service (default: every enabled service).")
+    list[str] | None,
+    typer.Argument(help="Services, one or several (default: every enabled service)."),
 ]
 StackOpt = Annotated[str | None, typer.Option("--stack", help="Every enabled service of a stack.")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every enabled service.")]
 
 
-def _services(service: str | None, stack: str | None, every: bool, default_all: bool) -> Any:
+def _services(service: list[str] | None, stack: str | None, every: bool, default_all: bool) -> Any:
     from ..backup import select
 
     site = state.site()
-    if service is None and stack is None and not every and default_all:
+    if not service and stack is None and not every and default_all:
         every = True
     return select(site, service, stack, every)
 
@@ -63,7 +66,7 @@ def backup_command(
     from ..errors import BadInput
 
     if install_timer:
-        if service is not None or stack is not None or every or jobs != 1:
+        if service or stack is not None or every or jobs != 1:
             raise BadInput(
                 "--install-timer schedules `backup --all`; it takes no service, --stack, "
                 "--all or --jobs",
@@ -87,24 +90,35 @@ def backup_command(
             f"{', '.join(timer_only)} to back up now.",
         )
     from ..backup import backup
-    from ..backup.run import require_readable
+    from ..backup.run import listed_without_file, require_readable
 
     services = _services(service, stack, every, default_all=False)
-    if service is not None:  # one service named: its unreadable file is bad input (exit 2)
-        require_readable(state.site(), services[0])
+    for named in services if service else []:  # a named service's unreadable file: exit 2
+        require_readable(state.site(), named)
     err = console(stderr=True)
 
-    def progress(result: Any) -> None:
+    def started(chosen: Any) -> None:  # one line as each begins; each result is shown once
         if not as_json:
-            mark = "[green]ok[/]" if result.ok else "[bold red]FAILED[/]"
-            mark = "[dim]skipped[/]" if result.skipped else mark
-            err.print(f"{result.service}: {mark}")
+            err.print(_starting(chosen), markup=False)
 
-    run = backup(state.site(), services, jobs=jobs, progress=progress)
+    run = backup(state.site(), services, jobs=jobs, started=started)
+    if not service:  # --all or --stack: a listed name without its file is not skipped
+        run.results.extend(listed_without_file(state.site(), stack))
     _loud(run.notices)
     emit(run, as_json, _render_backup)
     if not run.ok:
         raise fail(ExitStatus.FAILED)
+
+
+def _starting(service: Any) -> str:
+    spec = service.meta.backup if service.meta else None
+    how = {
+        "stop": f"stopping {service.id}, then backing it up",
+        "pause": f"pausing {service.id}, then backing it up",
+        "dump": f"dumping {service.id}'s database, then backing it up",
+    }
+    consistency = spec.consistency if spec is not None else "none"
+    return how.get(consistency, f"backing up {service.id}") + " …"
 
 
 def _render_backup(run: Any, out: Console) -> None:
@@ -128,6 +142,8 @@ def _render_backup(run: Any, out: Console) -> None:
                 out.print(f"[bold yellow]{r.service}: warning:[/] {escape(line)}")
         else:
             out.print(f"[bold red]{r.service}: backup FAILED:[/] {escape(r.error or '')}")
+            if r.hint:
+                out.print(f"  [bold]fix:[/] {escape(r.hint)}")
             if r.hint:
                 out.print(f"  [bold]fix:[/] {escape(r.hint)}")
 

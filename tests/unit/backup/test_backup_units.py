@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -355,8 +356,38 @@ def test_cli_progress_says_skipped_not_ok_for_a_stateless_service(
     _stack_site(tmp_path, {"proxy": "{consistency: none, paths: []}"})
     assert run(["--site", str(tmp_path), "backup", "proxy"]) == 0
     captured = capsys.readouterr()
-    assert "proxy: skipped" in captured.err and "proxy: ok" not in captured.err
+    assert "proxy: ok" not in captured.err + captured.out
+    assert "backing up proxy" in captured.err  # a line as it starts; the result once
+    assert (captured.err + captured.out).count("proxy: skipped") == 1
     assert "proxy: skipped (stateless" in captured.out
+
+
+def test_backup_takes_several_names_and_all_reports_a_listed_service_without_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`backup a b` got Click's "unexpected extra argument", and a name in stack.yaml
+    without its file was skipped in silence by `backup --all` (real restic, no engine:
+    these services are copied live)."""
+    from homestack.cli.app import run
+
+    _stack_site(
+        tmp_path,
+        {"one": "{consistency: none, paths: [data]}", "two": "{consistency: none, paths: [data]}"},
+    )
+    for name in ("one", "two"):
+        (tmp_path / "DATA" / name).mkdir(parents=True)
+        (tmp_path / "DATA" / name / "f.txt").write_text(name)
+    assert run(["--site", str(tmp_path), "backup", "one", "two", "--json"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert [r["service"] for r in done["results"]] == ["one", "two"]
+    assert all(r["ok"] and r["snapshot"] for r in done["results"])
+
+    stack = tmp_path / "tst-stack" / "stack.yaml"
+    stack.write_text(stack.read_text() + "  - ghost\n")
+    assert run(["--site", str(tmp_path), "backup", "--all"]) == 1
+    out = capsys.readouterr().out
+    assert "ghost: backup FAILED" in out and "ghost.docker-compose.yaml does not exist" in out
+    assert "one: snapshot" in out and "two: snapshot" in out
 
 
 def test_restore_without_a_repository_says_no_backups_yet(tmp_path: Path) -> None:
