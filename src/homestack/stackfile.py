@@ -179,9 +179,10 @@ def toggle(site: Site, names: list[str], *, enable: bool, dependents: bool = Tru
     critical = (
         [] if enable else [s.id for s in services if s.enabled and s.meta and s.meta.critical]
     )
+    proxies = [s for s in services if s.id in critical and _is_proxy(s)]
     web_uis = [
         s.id
-        for s in (site.services(enabled_only=True) if critical else [])
+        for s in (site.services(enabled_only=True) if proxies else [])
         if s.meta and s.meta.web and s.id not in critical
     ]
     result = ToggleResult(
@@ -209,6 +210,15 @@ def toggle(site: Site, names: list[str], *, enable: bool, dependents: bool = Tru
         write_atomic(path, text)
         result.files.append(str(path))
     return result
+
+
+def _is_proxy(service: Any) -> bool:
+    """The reverse proxy: it publishes the web ports (container port 80 or 443)."""
+    for entry in service.compose.get("ports") or []:
+        target = entry.get("target") if isinstance(entry, dict) else str(entry).split("/")[0]
+        if str(target).rsplit(":", 1)[-1] in ("80", "443"):
+            return True
+    return False
 
 
 def refusal(names: list[str], needed_by: list[Dependent]) -> BadInput:

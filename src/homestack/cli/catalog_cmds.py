@@ -107,14 +107,14 @@ def _toggle(names: list[str], enable: bool, as_json: bool, dependents: bool = Tr
             )
             out.print(f"  homestack disable {escape(ids)}", soft_wrap=True)
         for name in res.critical:
-            uis = f" ({len(res.web_uis)} enabled services have a web UI)" if res.web_uis else ""
             out.print(
-                f"[yellow]warning:[/] {name} is critical: the site does not work without it"
-                + (f"; every web UI goes through it{uis}" if res.web_uis else "")
+                f"[yellow]warning:[/] {name} is critical (x-homestack critical): the site is "
+                "not whole without it"
+                + (f"; every web UI goes through it ({len(res.web_uis)})" if res.web_uis else "")
                 + f". `homestack enable {name}` puts it back."
             )
             if res.web_uis:
-                out.print("  needs it: " + escape(", ".join(res.web_uis)), soft_wrap=True)
+                out.print("  reached through it: " + escape(", ".join(res.web_uis)), soft_wrap=True)
         if res.needs_disabled:
             out.print("[yellow]warning:[/] what was enabled needs services that are disabled:")
             for need in res.needs_disabled:
