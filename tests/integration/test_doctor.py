@@ -9,13 +9,13 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from observe_site import create_networks, start, write_site
 
 from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.checks import Check
 from homestack.observe.doctor import run_doctor
+from testkit.observesites import create_networks, start, write_site
 
 pytestmark = pytest.mark.integration
 

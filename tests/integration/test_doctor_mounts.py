@@ -9,13 +9,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from observe_site import create_networks, start, write_site
 
 from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.engine.docker import api_client
 from homestack.observe.doctor import run_doctor
 from homestack.observe.doctor_mounts import check_mounts
+from testkit.observesites import create_networks, start, write_site
 
 pytestmark = pytest.mark.integration
 

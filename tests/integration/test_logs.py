@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from observe_site import container_state, create_networks, start, wait_for, write_site
 
 from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.logs import LogLine, LogQuery, follow_logs, history
+from testkit.observesites import container_state, create_networks, start, wait_for, write_site
 
 pytestmark = pytest.mark.integration
 

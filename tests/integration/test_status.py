@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-from observe_site import create_networks, start, wait_for, write_site
 
 from enginekit import new_prefix, remove_everything_named
 from homestack.cli.app import run
 from homestack.engine import usage
 from homestack.observe.status import DISABLED_RUNNING, MISSING, STOPPED, collect_status
+from testkit.observesites import create_networks, start, wait_for, write_site
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from observe_site import container_state, create_networks, start, wait_for, write_site
 
 from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.status import DISABLED_RUNNING, MISSING
+from testkit.observesites import container_state, create_networks, start, wait_for, write_site
 
 pytestmark = pytest.mark.integration
 

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from observe_site import create_networks, start, wait_for, write_site
 from rich.console import Console
 
 from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.observe.status import collect_status
 from homestack.observe.top import run_top
+from testkit.observesites import create_networks, start, wait_for, write_site
 
 pytestmark = pytest.mark.integration
 
