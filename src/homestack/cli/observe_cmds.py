@@ -13,22 +13,35 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="Every column, each cell whole (lines may be long).")
+]
+
+
 @app.command("status")
-def status_command(names: Names = None, as_json: JsonOption = False) -> None:
+def status_command(
+    names: Names = None, wide: WideOption = False, as_json: JsonOption = False
+) -> None:
     """Every service: state, health, uptime, restarts, CPU, memory, URL, ports, last backup."""
     from ..observe.status import collect_status
 
-    emit(collect_status(state.site(), names), as_json, _render_status)
+    emit(
+        collect_status(state.site(), names),
+        as_json,
+        lambda result, out: _render_status(result, out, wide=wide),
+    )
 
 
-def _render_status(result: Any, out: Console) -> None:
+def _render_status(result: Any, out: Console, *, wide: bool = False) -> None:
     from ..observe.render import status_table
 
     if not result.rows:
         out.print("[dim]no services selected[/]")
         _render_file_problems(result.problems)
         return
-    out.print(status_table(result.rows, backups_known=result.backups_known))
+    if wide:
+        out.width = max(out.width, 1000)  # the table's own width, not the terminal's
+    out.print(status_table(result.rows, backups_known=result.backups_known, wide=wide))
     flagged = [row for row in result.rows if row.flag or row.broken_file]
     if flagged:
         out.print(

@@ -76,19 +76,26 @@ def backup_age(text: str | None) -> str:
 
 # left out in this order, least needed first, until the table fits the terminal; the last
 # step shows memory used without the limit
-NARROW_DROPS = ("BACKUP", "PORTS", "URL", "RESTARTS", "UP", "MEMORY")
+# step shows memory used without the limit. The URL is never left out (it is how a service is
+# reached): it wraps instead
+NARROW_DROPS = ("BACKUP", "PORTS", "RESTARTS", "UP", "MEMORY", "STACK")
 # columns that may wrap, and the width each needs to stay readable (the first given more
 # when there is room); the others never wrap
-WRAP_WIDTHS = {"STATE": 20, "HEALTH": 12, "PORTS": 26}
-WRAP_FLOORS = {"STATE": 12, "HEALTH": 9, "PORTS": 12}  # the least, on a narrow terminal
+WRAP_WIDTHS = {"URL": 30, "STATE": 20, "HEALTH": 12, "PORTS": 26}
+WRAP_FLOORS = {"URL": 14, "STATE": 12, "HEALTH": 9, "PORTS": 12}  # the least, when narrow
 
 
-def status_table(rows: list[StatusRow], *, backups_known: bool = True) -> FittedTable:
+def status_table(
+    rows: list[StatusRow], *, backups_known: bool = True, wide: bool = False
+) -> FittedTable:
     """The status table; at render time it leaves out the columns a narrow terminal cannot
-    hold (NARROW_DROPS) instead of wrapping names and memory over several lines."""
+    hold (NARROW_DROPS) instead of wrapping names and memory over several lines; `wide`:
+    every column whole, whatever the width."""
     columns = ["SERVICE", "STACK", "STATE", "HEALTH", "UP", "RESTARTS", "CPU", "MEMORY", "URL"]
     columns += ["PORTS"] + (["BACKUP"] if backups_known else [])
-    return FittedTable([_cells(row, backups_known) for row in rows], columns)
+    table = FittedTable([_cells(row, backups_known) for row in rows], columns)
+    table.wide = wide
+    return table
 
 
 class FittedTable:
@@ -99,6 +106,7 @@ class FittedTable:
 
         self.cells = cells
         self.columns = columns
+        self.wide = False
         # each column's widest cell (or header) in terminal cells
         self.natural = {
             column: max(
@@ -140,6 +148,9 @@ class FittedTable:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         columns = list(self.columns)
+        if self.wide:  # every column, every cell whole (`status --wide`)
+            yield self.table(columns, dict(self.natural))
+            return
         widths = self.widths(columns, options.max_width, shrink=False)
         for column in NARROW_DROPS:
             if widths is not None:
