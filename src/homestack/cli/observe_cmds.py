@@ -143,17 +143,58 @@ def doctor_command(as_json: JsonOption = False) -> None:
         raise fail(ExitStatus.FAILED)
 
 
+#: doctor prints the same warning or failure of this many services or more as one line
+GROUP_AT = 3
+
+
+def _grouped_checks(checks: list[Any]) -> list[tuple[str, str, str, str | None]]:
+    """(name, status, detail, fix) lines: the same non-ok finding of several services
+    ("never backed up" x 18) is one line naming them, with one fix."""
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for check in checks:
+        groups.setdefault((check.status, check.area, check.detail), []).append(check)
+    lines: list[tuple[str, str, str, str | None]] = []
+    said: set[tuple[str, str, str]] = set()
+    for check in checks:
+        key = (check.status, check.area, check.detail)
+        group = groups[key]
+        if check.status == "ok" or len(group) < GROUP_AT:
+            lines.append((check.name, check.status, check.detail, check.fix))
+            continue
+        if key in said:
+            continue
+        said.add(key)
+        names = [c.name.removeprefix(f"{check.area} ") for c in group]
+        fix = group[0].fix
+        if check.area == "backup" and check.detail == "never backed up":
+            fix = (
+                "`homestack backup --all`, and `homestack backup --install-timer` to keep "
+                "them backed up."
+            )
+        elif len({c.fix for c in group}) > 1:
+            fix = f"{fix} (and the same for each of the others)"
+        lines.append(
+            (
+                f"{check.area}: {len(group)} services",
+                check.status,
+                f"{check.detail}: {', '.join(names)}",
+                fix,
+            )
+        )
+    return lines
+
+
 def _render_doctor(result: Any, out: Console) -> None:
     from rich.markup import escape
 
     colours = {"ok": "green", "warn": "yellow", "fail": "red"}
-    for check in result.checks:
-        colour = colours[check.status]
+    for name, status, detail, fix in _grouped_checks(result.checks):
+        colour = colours[status]
         out.print(
-            f"[{colour}]{check.status:4}[/] [bold]{escape(check.name)}[/]: {escape(check.detail)}",
+            f"[{colour}]{status:4}[/] [bold]{escape(name)}[/]: {escape(detail)}",
             soft_wrap=True,  # whole lines in a pipe, not cut at its 200 columns
         )
-        if check.fix and check.status != "ok":
-            out.print(f"     [dim]fix: {escape(check.fix)}[/]", soft_wrap=True)
+        if fix and status != "ok":
+            out.print(f"     [dim]fix: {escape(fix)}[/]", soft_wrap=True)
     counts = {s: sum(1 for c in result.checks if c.status == s) for s in ("ok", "warn", "fail")}
     out.print(f"{counts['ok']} ok, {counts['warn']} warning(s), {counts['fail']} failure(s)")
