@@ -156,3 +156,25 @@ def test_logs_without_engine_is_a_clear_error(
     monkeypatch.setattr("homestack.engine.docker._client", None)
     assert run(["--site", str(site.root), "logs"]) == 1
     assert "fix:" in capsys.readouterr().err
+
+
+def test_logs_follow_says_it_is_following(logs_site: Site) -> None:
+    """`logs -f` said nothing until a line came: it looked hung (issue 15)."""
+    import sys
+
+    script = str(Path(sys.executable).with_name("homestack"))
+    child = subprocess.Popen(
+        [script, "--site", str(logs_site.root), "logs", "-f", "echoer", "--since", "1s"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert child.stderr is not None
+        first = child.stderr.readline()
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+    assert first.startswith("following the logs of echoer since "), first
+    assert "(Ctrl-C to stop)" in first
