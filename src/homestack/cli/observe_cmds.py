@@ -42,6 +42,14 @@ def _render_status(result: Any, out: Console, *, wide: bool = False) -> None:
     if wide:
         out.width = max(out.width, 1000)  # the table's own width, not the terminal's
     out.print(status_table(result.rows, backups_known=result.backups_known, wide=wide))
+    standins = [row.service for row in result.rows if row.standin]
+    if standins:
+        out.print(
+            f"[magenta]rehearsal:[/] {len(standins)} of {len(result.rows)} containers are "
+            "stand-ins (`homestack up --stand-in`): not the real images, their memory limits "
+            "dropped, their health only the stand-in's; `homestack up` deploys the real ones.",
+            soft_wrap=True,
+        )
     flagged = [row for row in result.rows if row.flag or row.broken_file]
     if flagged:
         out.print(

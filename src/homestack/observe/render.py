@@ -188,8 +188,12 @@ def _cells(row: StatusRow, backups_known: bool) -> dict[str, str]:
     memory = "-"
     if row.mem_used is not None:
         memory = human_bytes(row.mem_used) + " / " + human_bytes(row.mem_limit)
+        if row.standin:  # its limit is dropped: the number is the host's, not the service's
+            memory = human_bytes(row.mem_used) + " / [magenta]no limit[/]"
     cells = {
-        "SERVICE": escape(row.service) + ("" if row.enabled else " [dim](off)[/]"),
+        "SERVICE": escape(row.service)
+        + ("" if row.enabled else " [dim](off)[/]")
+        + (" [magenta](stand-in)[/]" if row.standin else ""),
         "STACK": row.stack,
         "STATE": state,
         "HEALTH": health,
