@@ -42,7 +42,6 @@ class ToggleResult:
             "files": self.files,
             "needed_by": [d.to_data() for d in self.needed_by],
             "needs_disabled": [d.to_data() for d in self.needs_disabled],
-            "critical": self.critical,
         }
 
 

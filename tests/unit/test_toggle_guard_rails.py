@@ -22,7 +22,7 @@ def test_disabling_a_critical_service_warns_naming_what_goes_through_it(
     assert "proxy is critical" in text and "every web UI goes through it" in text
     assert "webui" in text and "homestack enable proxy" in text
     code, out = cli_output(capsys, "--site", str(root), "enable", "proxy", "--json")
-    assert code == 0 and json.loads(out)["critical"] == []
+    assert code == 0 and json.loads(out)["changed"] == ["proxy"]  # --json as it was
 
 
 def test_enable_refuses_a_file_up_would_refuse_and_changes_nothing(

@@ -381,11 +381,18 @@ def _render_plan(result: Any, out: Console) -> None:
     lines.append("[bold]Services, in waves[/]")
     lines += [f"  {n}. " + ", ".join(w) for n, w in enumerate(result.service_waves, start=1)]
     lines.append("[bold]Would create[/]")
+    there: dict[str, int] = {}
     for item in result.creates:
-        state_word = "[dim]exists[/]" if item.exists else "[green]create[/]"
-        if item.detail == "ensure":
-            state_word = "[cyan]ensure[/]"
+        if item.exists and item.detail != "ensure":  # counted below, not listed one by one
+            there[item.kind] = there.get(item.kind, 0) + 1
+            continue
+        state_word = "[cyan]ensure[/]" if item.detail == "ensure" else "[green]create[/]"
         lines.append(f"  {state_word} {item.kind:8} {escape(item.name)}")
+    if len(lines) and lines[-1] == "[bold]Would create[/]":
+        lines.append("  [dim]nothing: every folder and secret is in place[/]")
+    if there:
+        counted = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in there.items())
+        lines.append(f"[bold]Already in place[/] {counted} (`plan --json` lists them)")
     out.print("\n".join(lines), soft_wrap=True)  # one print: hundreds of lines stay fast
 
 
