@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitStatus
-from .app import JsonOption, app, console, emit, fail, state
+from .app import JsonOption, app, console, emit, fail, render_error, state
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -270,16 +270,29 @@ def restore_command(
     import sys
 
     from ..backup import restore
+    from ..errors import HomestackError
 
     site = state.site()
     ask = not yes and not as_json and sys.stdin.isatty()
-    result = restore(
-        site,
-        site.service(service),
-        snapshot,
-        keep_previous=keep_previous,
-        confirm=_ask_restore(service) if ask else None,
-    )
+    try:
+        result = restore(
+            site,
+            site.service(service),
+            snapshot,
+            keep_previous=keep_previous,
+            confirm=_ask_restore(service) if ask else None,
+        )
+    except HomestackError as error:
+        if not as_json:
+            raise
+        # a script asked for JSON: it gets JSON (the error on stderr as well, as always)
+        emit(
+            {"ok": False, "service": service, "error": error.message, "hint": error.hint},
+            True,
+            _render_none,
+        )
+        render_error(error)
+        raise fail(error.exit_status) from None
 
     def render(res: Any, out: Console) -> None:
         out.print(
@@ -291,6 +304,10 @@ def restore_command(
             out.print(f"previous data kept in {path}")
 
     emit(result, as_json, render)
+
+
+def _render_none(_result: Any, _out: Console) -> None:
+    return None
 
 
 def _ask_restore(service: str) -> Any:

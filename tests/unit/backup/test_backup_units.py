@@ -535,3 +535,24 @@ def test_install_timer_refuses_a_target_that_is_a_file(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="is not a folder"):
         install_timer(site, target=tmp_path / "units", scheduler="systemd")
     assert (tmp_path / "units").read_text() == "keep me\n"
+
+
+def test_restore_json_prints_json_when_the_engine_is_down(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`restore --json` printed the text error when no engine answered (issue 15). Real
+    restic and Compose CLI; DOCKER_HOST points at a socket nothing listens on."""
+    from homestack.cli.app import run
+
+    _stack_site(tmp_path, {"files": "{consistency: none, paths: [data]}"})
+    (tmp_path / "DATA" / "files").mkdir(parents=True)
+    (tmp_path / "DATA" / "files" / "f.txt").write_text("x")
+    assert run(["--site", str(tmp_path), "backup", "files"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    code = run(["--site", str(tmp_path), "restore", "files", "--json"])
+    captured = capsys.readouterr()
+    assert code == 1, captured
+    data = json.loads(captured.out)
+    assert data["ok"] is False and data["service"] == "files" and data["error"]
+    assert "error:" in captured.err
