@@ -30,14 +30,19 @@ def _q(path: object) -> str:
 def check_secrets(site: Site, services: list[Service]) -> list[Check]:
     """Each secret file: present, not readable by others, owned by who must read it."""
     from ..deploy.folders import check_folder
-    from ..deploy.secrets import FOLDER_MODE, acceptable_mode, check_file, wanted_secrets
+    from ..deploy.secrets import (
+        FOLDER_MODE,
+        acceptable_mode,
+        check_file,
+        problem_fix,
+        wanted_secrets,
+    )
 
     checks: list[Check] = []
     folder = site.secrets_dir
     wanted = wanted_secrets(site, services)
     if not wanted:
         return checks
-    install = "Run `homestack install secrets`."
     try:
         check_folder(site, folder, "SECRETS_DIR")
     except HomestackError as exc:  # a file, a missing parent, no access: one line, not one each
@@ -61,13 +66,8 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
             )
             continue
         problem = check_file(item.path, folder)
-        if problem:
-            fix = (
-                f"Run `chmod {item.mode:o} {_q(item.path)}`, and change that secret if others "
-                "read it."
-            )
-            if "empty" in problem or "directory" in problem or "symlink" in problem:
-                fix = f"Move {item.path} away, then {install[0].lower()}{install[1:]}"
+        if problem:  # the same fix `up` and `install secrets` give
+            fix = problem_fix(item.path, problem, item.mode)
             checks.append(fail("secrets", name, f"{item.path} {problem}", fix))
             continue
         info = item.path.stat()
