@@ -59,6 +59,13 @@ class SecretSpec:
         int | None, Field(ge=0, le=MAX_ID, description="Group inside the container.")
     ] = None
     description: str = ""
+    prefix: Annotated[
+        str,
+        Field(
+            pattern=r"^[A-Za-z0-9_-]{0,16}$",
+            description="Fixed text before the generated characters (a token format, e.g. tk_).",
+        ),
+    ] = ""
 
 
 @dataclass(frozen=True)

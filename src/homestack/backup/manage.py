@@ -99,6 +99,9 @@ def verify(
             )
         except HomestackError as error:
             results.append(CheckResult(service.id, False, mode, error=_said(error)))
+    from ..notify.events import verify_outcome
+
+    verify_outcome(site, results)  # a failed check, on the site's channel; never raises
     return ManyResults("checks", results)
 
 

@@ -578,4 +578,9 @@ def backup(
     else:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             results = list(pool.map(one, services))
+    from ..generate.backup_rules import refresh
+    from ..notify.events import backup_outcome
+
+    backup_outcome(site, results)  # failed / works again, on the site's channel; never raises
+    refresh(site)  # Prometheus' BackupTooOld reads the new times; never raises
     return BackupRun(results, notices)

@@ -18,6 +18,7 @@ from . import observe_cmds
 from . import backup_cmds
 from . import install_cmds
 from . import host_cmds
+from . import notify_cmds
 
 # isort: on
 from .app import app, state
@@ -31,6 +32,7 @@ __all__ = [
     "host_cmds",
     "install_cmds",
     "main",
+    "notify_cmds",
     "observe_cmds",
     "state",
 ]

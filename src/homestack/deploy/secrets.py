@@ -100,7 +100,7 @@ class SecretsReport:
 
 def generate(spec: SecretSpec) -> str:
     alphabet = ALPHABETS[spec.alphabet]
-    return "".join(random.choice(alphabet) for _ in range(spec.length))
+    return spec.prefix + "".join(random.choice(alphabet) for _ in range(spec.length))
 
 
 def wanted_secrets(site: Site, services: list[Service]) -> list[Wanted]:
@@ -328,7 +328,8 @@ def ensure_secrets(
                     f"{mode:04o}",
                     want_owner,
                     str(item.path),
-                    f"{item.spec.length} {item.spec.alphabet} characters",
+                    f"{item.spec.length} {item.spec.alphabet} characters"
+                    + (f" after {item.spec.prefix}" if item.spec.prefix else ""),
                 )
             )
             continue

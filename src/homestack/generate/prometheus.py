@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import backup_rules, household
 from .files import GeneratedFile
 from .view import CatalogView, container_ports, dump_yaml
 
@@ -66,14 +67,19 @@ def config(view: CatalogView) -> dict[str, Any]:
     if view.is_on("blackbox-exporter"):
         jobs.append(_probe_job("health-http", "http_2xx"))
         jobs.append(_probe_job("health-tcp", "tcp_connect"))
-    return {
+    out: dict[str, Any] = {
         "global": {"scrape_interval": "30s", "evaluation_interval": "30s"},
         "rule_files": ["alerts.yml"],
         "scrape_configs": jobs,
     }
+    out["rule_files"].append(backup_rules.FILE)  # when each service was last backed up
+    if view.is_on("alertmanager"):  # alerts reach a person (alerting.py routes them)
+        out["alerting"] = household.alerting()
+    return out
 
 
-def alerts() -> dict[str, Any]:
+def alerts(view: CatalogView | None = None) -> dict[str, Any]:
+    extra = household.groups(view) if view is not None else []
     return {
         "groups": [
             {
@@ -100,7 +106,8 @@ def alerts() -> dict[str, Any]:
                         },
                     },
                 ],
-            }
+            },
+            *extra,
         ]
     }
 
@@ -113,7 +120,7 @@ def generate(view: CatalogView) -> list[GeneratedFile]:
             folder / "prometheus.yml",
             dump_yaml(config(view), "scrape jobs and health probes"),
         ),
-        GeneratedFile("prometheus", folder / "alerts.yml", dump_yaml(alerts(), "alert rules")),
+        GeneratedFile("prometheus", folder / "alerts.yml", dump_yaml(alerts(view), "alert rules")),
         GeneratedFile(
             "prometheus",
             folder / "targets" / "health-http.yml",

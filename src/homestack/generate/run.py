@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..catalog import Service, Site
-from . import authelia, caddy, extras, homeassistant, homepage, prometheus
+from . import alerting, authelia, backup_rules, caddy, extras, homeassistant, homepage, prometheus
 from .files import (
     GeneratedFile,
     check_all,
@@ -52,12 +52,14 @@ def _generators(
     return {
         "caddy": lambda: caddy.generate(view),
         "authelia": lambda: authelia.generate(view, site.secrets_dir, dry_run=dry_run),
-        "prometheus": lambda: prometheus.generate(view),
+        "prometheus": lambda: prometheus.generate(view) + backup_rules.generate(site, view),
         "homepage": lambda: homepage.generate(view),
         "grafana": lambda: extras.grafana(view),
         "samba": lambda: extras.samba(view, *owner_ids(site)),
         "blocky": lambda: extras.blocky(view),
         "homeassistant": lambda: extras.homeassistant(view) + homeassistant.generate(view, site),
+        "alertmanager": lambda: alerting.alertmanager(view, site.secrets_dir),
+        "ntfy": lambda: alerting.ntfy(view, site.secrets_dir),
     }
 
 

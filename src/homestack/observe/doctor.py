@@ -14,6 +14,7 @@ from typing import Any
 
 from ..catalog import Problem, Site
 from ..errors import HomestackError
+from ..notify.channel import check_channel
 from .checks import Check, DoctorResult, fail, ok, warn
 from .doctor_files import check_backups, check_data, check_gpu, check_secrets
 from .doctor_mounts import check_mounts
@@ -226,4 +227,5 @@ def run_doctor(site: Site) -> DoctorResult:
         result.checks += check_data(site, services)
         result.checks += check_backups(site, services)
         result.checks += gpu_job.result()
+    result.checks.append(check_channel(site))  # someone hears of failures (docs/alerts.md)
     return result

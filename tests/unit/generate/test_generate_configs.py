@@ -108,7 +108,7 @@ def test_prometheus_probes_every_enabled_web_ui_and_tcp_service(site: Site) -> N
     assert "dcgm-exporter" not in jobs  # off in the shipped catalog
     assert jobs["health-http"]["file_sd_configs"] == [{"files": ["targets/health-http.yml"]}]
     assert jobs["health-http"]["relabel_configs"][-1]["replacement"] == "blackbox-exporter:9115"
-    assert config["rule_files"] == ["alerts.yml"]
+    assert config["rule_files"] == ["alerts.yml", "backups.yml"]
     probed = {g["labels"]["service"]: g["targets"][0] for g in prometheus.http_targets(view)}
     assert set(probed) == set(_web_services(site))
     assert probed["open-webui"] == "http://open-webui:8080/health"

@@ -20,12 +20,15 @@ EXPECTED = {
     "config/authelia/users_database.yml",
     "config/prometheus/prometheus.yml",
     "config/prometheus/alerts.yml",
+    "config/prometheus/backups.yml",
     "config/prometheus/targets/health-http.yml",
     "config/prometheus/targets/health-tcp.yml",
     "config/homepage/services.yaml",
     "config/homepage/settings.yaml",
     "config/grafana/datasources/homestack.yaml",
     "config/samba/config.yml",
+    "config/alertmanager/alertmanager.yml",
+    "config/ntfy/server.yml",
     "homeassistant/configuration.yaml",
     "homeassistant/.storage/core.config_entries",
 }
@@ -99,7 +102,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "14 of 14 files changed" in capsys.readouterr().out  # 13 configs, 1 secret
+    assert "17 of 17 files changed" in capsys.readouterr().out  # 16 configs, 1 secret
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 
