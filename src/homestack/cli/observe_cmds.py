@@ -160,11 +160,11 @@ def _grouped_checks(checks: list[Any]) -> list[tuple[str, str, str, str | None]]
     ("never backed up" x 18) is one line naming them, with one fix."""
     groups: dict[tuple[str, str, str], list[Any]] = {}
     for check in checks:
-        groups.setdefault((check.status, check.area, check.detail), []).append(check)
+        groups.setdefault((check.status, _area(check), check.detail), []).append(check)
     lines: list[tuple[str, str, str, str | None]] = []
     said: set[tuple[str, str, str]] = set()
     for check in checks:
-        key = (check.status, check.area, check.detail)
+        key = (check.status, _area(check), check.detail)
         group = groups[key]
         if check.status == "ok" or len(group) < GROUP_AT:
             lines.append((check.name, check.status, check.detail, check.fix))
@@ -172,9 +172,10 @@ def _grouped_checks(checks: list[Any]) -> list[tuple[str, str, str, str | None]]
         if key in said:
             continue
         said.add(key)
-        names = [c.name.removeprefix(f"{check.area} ") for c in group]
+        area = _area(check)
+        names = [c.name.removeprefix(f"{area} ") for c in group]
         fix = group[0].fix
-        if check.area == "backup" and check.detail == "never backed up":
+        if area == "backup" and check.detail == "never backed up":
             fix = (
                 "`homestack backup --all`, and `homestack backup --install-timer` to keep "
                 "them backed up."
@@ -183,13 +184,17 @@ def _grouped_checks(checks: list[Any]) -> list[tuple[str, str, str, str | None]]
             fix = f"{fix} (and the same for each of the others)"
         lines.append(
             (
-                f"{check.area}: {len(group)} services",
+                f"{area}: {len(group)} services",
                 check.status,
                 f"{check.detail}: {', '.join(names)}",
                 fix,
             )
         )
     return lines
+
+
+def _area(check: Any) -> str:
+    return str(getattr(check, "area", "") or "")
 
 
 def _render_doctor(result: Any, out: Console) -> None:
