@@ -69,8 +69,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.nodeid
         for item in items
         if "unit" in Path(str(item.fspath)).parts
-        and {"docker_engine", "standin_image", "engine_cleanup"}
-        & set(getattr(item, "fixturenames", ()))
+        and ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))
         and not (item.get_closest_marker("integration") or item.get_closest_marker("e2e"))
     ]
     if offenders:
