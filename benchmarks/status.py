@@ -99,6 +99,9 @@ def main() -> int:
 
     ensure_image()
     prefix = f"hsbench{uuid.uuid4().hex[:6]}_"
+    # the process environment wins over the site's .env: an exported HOMESTACK_PREFIX (a
+    # real site's) would send Compose to that site's networks
+    os.environ["HOMESTACK_PREFIX"] = prefix
     homestack = str(Path(sys.executable).parent / "homestack")
     docker = shutil.which("docker") or "docker"
     with tempfile.TemporaryDirectory(prefix="homestack-bench-") as folder:
