@@ -270,9 +270,17 @@ def restore_command(
     import sys
 
     from ..backup import restore
-    from ..errors import HomestackError
+    from ..errors import BadInput, HomestackError
 
     site = state.site()
+    if snapshot is not None and snapshot in {s.id for s in site.services()}:
+        raise BadInput(
+            f"restore takes one service and a snapshot id; {snapshot!r} is a service",
+            f"Restore them one at a time: `homestack restore {service}`, then "
+            f"`homestack restore {snapshot}` (each keeps its live data as a before-restore "
+            "snapshot first).",
+            service=snapshot,
+        )
     ask = not yes and not as_json and sys.stdin.isatty()
     try:
         result = restore(

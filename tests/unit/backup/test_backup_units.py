@@ -556,3 +556,20 @@ def test_restore_json_prints_json_when_the_engine_is_down(
     data = json.loads(captured.out)
     assert data["ok"] is False and data["service"] == "files" and data["error"]
     assert "error:" in captured.err
+
+
+def test_restore_of_two_services_is_refused_in_the_homestack_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`restore one two` took `two` for a snapshot id ("no snapshots matching 'two'"): it
+    now says restore takes one service, with the fix (exit 2, nothing done)."""
+    from homestack.cli.app import run
+
+    _stack_site(
+        tmp_path,
+        {"one": "{consistency: none, paths: [data]}", "two": "{consistency: none, paths: [data]}"},
+    )
+    assert run(["--site", str(tmp_path), "restore", "one", "two"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "restore takes one service and a snapshot id; 'two' is a service" in err
+    assert "`homestack restore one`, then `homestack restore two`" in err
