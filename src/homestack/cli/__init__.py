@@ -19,6 +19,7 @@ from . import backup_cmds
 from . import install_cmds
 from . import host_cmds
 from . import notify_cmds
+from . import web_cmds
 
 # isort: on
 from .app import app, state
@@ -35,6 +36,7 @@ __all__ = [
     "notify_cmds",
     "observe_cmds",
     "state",
+    "web_cmds",
 ]
 
 

@@ -54,6 +54,8 @@ def admin_password(secrets_dir: Path) -> str | None:
 
 
 def configuration(view: CatalogView) -> dict[str, Any]:
+    from .dashboard import access_rules as dashboard_rules
+
     domain = view.domain
     portal = view.url(f"auth.{domain}")
     cookie = {"domain": domain, "authelia_url": portal}
@@ -71,6 +73,7 @@ def configuration(view: CatalogView) -> dict[str, Any]:
         "access_control": {
             "default_policy": "deny",
             "rules": [
+                *dashboard_rules(view),  # before the catch-all: the first match wins
                 {"domain": [domain, f"*.{domain}"], "policy": "one_factor"},
             ],
         },

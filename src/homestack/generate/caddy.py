@@ -67,7 +67,10 @@ def caddyfile(routes: Sequence[Route], options: Options = Options()) -> str:
 
 
 def generate(view: CatalogView) -> list[GeneratedFile]:
+    from .dashboard import route as dashboard_route
+
     email = view.env_for("caddy").get("ACME_EMAIL") or None
     options = Options(tls="internal" if view.lan else "acme", email=email)
-    text = caddyfile(view.routes(), options)
+    dashboard = dashboard_route(view)
+    text = caddyfile([*view.routes(), *([dashboard] if dashboard else [])], options)
     return [GeneratedFile("caddy", view.config_dir("caddy") / "Caddyfile", text)]

@@ -145,6 +145,8 @@ def install_all(
         return result
 
     _deploy(root, echo, result, stack=stack, stand_in=stand_in, dry_run=dry_run, listener=listener)
+    if stand_in is None and stack is None and result.ok:
+        _dashboard(root, echo, result, dry_run=dry_run)
     echo(result.summary())
     return result
 
@@ -271,3 +273,18 @@ def _deploy(
     result.parts.append(
         PartResult("up", bool(touched), line, {"touched": touched, "ok": outcome.ok})
     )
+
+
+def _dashboard(root: Path, echo: Echo, result: InstallAllResult, *, dry_run: bool) -> None:
+    """`install dashboard` (a systemd unit for `homestack serve`); a rehearsal (--stand-in)
+    or a single stack leaves the host's boot services alone."""
+    from ..catalog import Site
+    from ..web.unit import install_dashboard
+
+    done = install_dashboard(Site.load(root), dry_run=dry_run)
+    if done.skipped or done.up_to_date:
+        line = done.skipped or "unit in place: nothing to change"
+    else:
+        line = ("would write " if dry_run else "wrote ") + ", ".join(done.files)
+    echo(f"dashboard: {line}")
+    result.parts.append(PartResult("dashboard", done.changed, line, done.to_data()))

@@ -1,0 +1,81 @@
+"""Stop and start existing containers, keeping them (the dashboard's stop / start buttons).
+
+`down` removes containers and `up` may recreate them; these only stop a container (dependents
+first) or start the one that is there (in dependency order, each wave once the one before is
+healthy), so a stand-in rehearsal or a pinned container stays exactly what it was. Both hold
+the site lock, as `up` and `down` do.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalog import Site
+from ..errors import OperationFailed
+from ..sitelock import site_lock
+from .down import _running
+from .projects import parallel, select
+
+
+@dataclass
+class StopStartResult:
+    action: str  # stop, start
+    services: list[str]
+    elapsed: float
+
+    def to_data(self) -> dict[str, Any]:
+        return {"action": self.action, "services": self.services, "elapsed": round(self.elapsed, 2)}
+
+
+def stop(site: Site, names: list[str]) -> StopStartResult:
+    """Stop the containers of these services (kept, not removed), in reverse dependency order."""
+    with site_lock(site.root, "stop " + " ".join(names), prefix=site.prefix):
+        started = time.monotonic()
+        selection = select(site, names, with_dependencies=False, overlays=False)
+        done: list[str] = []
+        for wave in reversed(selection.order):
+            batch: dict[str, list[str]] = {}
+            for name in wave:
+                batch.setdefault(selection.graph.services[name].stack, []).append(name)
+            parallel(
+                {k: (k, v) for k, v in batch.items()},
+                lambda item: selection.projects[item[0]].run("stop", *item[1]),
+            )
+            done += wave
+        return StopStartResult("stop", done, time.monotonic() - started)
+
+
+def start(site: Site, names: list[str], *, timeout: float = 300) -> StopStartResult:
+    """Start the existing containers of these services, each wave once the one before it is
+    healthy; a service without a container is refused (`up` creates one)."""
+    from ..engine.backup_ops import wait_healthy
+
+    with site_lock(site.root, "start " + " ".join(names), prefix=site.prefix):
+        started = time.monotonic()
+        selection = select(site, names, with_dependencies=False, overlays=False)
+        present = _running(site, {s.stack for s in selection.services}, any_state=True)
+        missing = [s.id for s in selection.services if s.id not in present]
+        if missing:
+            raise OperationFailed(
+                f"cannot start {', '.join(missing)}: no container (never started, or taken "
+                "down); nothing was started",
+                f"Create {'it' if len(missing) == 1 else 'them'} with `homestack up "
+                f"{' '.join(missing)}`.",
+            )
+        done: list[str] = []
+        for wave in selection.order:
+            batch: dict[str, list[str]] = {}
+            for name in wave:
+                batch.setdefault(selection.graph.services[name].stack, []).append(name)
+            parallel(
+                {k: (k, v) for k, v in batch.items()},
+                lambda item: selection.projects[item[0]].run("start", *item[1]),
+            )
+            parallel(
+                {name: selection.graph.services[name] for name in wave},
+                lambda service: wait_healthy(site, service, timeout),
+            )
+            done += wave
+        return StopStartResult("start", done, time.monotonic() - started)
