@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from enginekit import (
+    IN_CI,
     RUN_DIR_VARIABLE,
     RUN_VARIABLE,
     leftovers_of_this_run,
@@ -21,7 +22,7 @@ from enginekit import (
     remove_everything_named,
 )
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+__all__ = ["IN_CI"]  # kept importable here for tests that take it from conftest
 
 #: what a test may take from the caller's environment: how to run programs and reach the
 #: engine, never a setting homestack, Compose or restic reads (HOMESTACK_PREFIX, DATA_ROOT,
@@ -32,6 +33,7 @@ KEPT_FROM_CALLER = re.compile(
     r"|CI|VIRTUAL_ENV|PYTHON\w*|PYTEST\w*|PIP_\w+|XDG_RUNTIME_DIR"
     r"|DOCKER_HOST|DOCKER_CONFIG|DOCKER_CONTEXT|DOCKER_CERT_PATH|DOCKER_TLS_VERIFY"
     r"|\w*_CA_\w*|\w*CA_BUNDLE|SSL_CERT_\w+|NODE_EXTRA_CA_CERTS"
+    r"|HOMESTACK_ARTIFACTS|PLAYWRIGHT_\w+|DISPLAY"  # where tests put artifacts; the browser
     r"|(?i:https?_proxy|no_proxy))"
 )
 

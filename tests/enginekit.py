@@ -12,6 +12,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_LABEL = "homestack.test"
+#: under CI a missing engine or binary fails a test instead of skipping it
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 #: this test run's name and folder (set by conftest.py's pytest_configure, inherited by workers)
 RUN_VARIABLE = "HOMESTACK_TEST_RUN"
 RUN_DIR_VARIABLE = "HOMESTACK_TEST_RUN_DIR"
