@@ -8,6 +8,7 @@ call `Site.require_valid()` first.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
 import os
@@ -40,7 +41,9 @@ NETWORKS: dict[str, str] = {
     "essentials": "essential-services",
 }
 IOT_NETWORK = "iot_macvlan"
-SEED_NETWORKS = (*NETWORKS.values(), IOT_NETWORK)
+#: Caddy and the services that trust its sign-on headers (see signon.py)
+SIGNON_NETWORK = "signon-proxy"
+SEED_NETWORKS = (*NETWORKS.values(), SIGNON_NETWORK, IOT_NETWORK)
 #: overlay kinds: `{service}.{kind}.docker-compose.yaml`, applied only when the host can serve
 #: them (a GPU vendor, or `iot` when the iot_macvlan network is configured)
 OVERLAY_KINDS: tuple[str, ...] = (*GPU_VENDORS, "iot")
@@ -611,6 +614,8 @@ class Site:
         for key in ("HOMESTACK_ROOT", "DATA_ROOT", "SECRETS_DIR"):
             env[key] = derived[key]
         env["HOMESTACK_PREFIX"] = derived.get("HOMESTACK_PREFIX", "")
+        if "HOMESTACK_SIGNON_PROXY" in derived:
+            env["HOMESTACK_SIGNON_PROXY"] = derived["HOMESTACK_SIGNON_PROXY"]
         return env
 
     def _derived(self, env: dict[str, str]) -> dict[str, str]:
@@ -619,6 +624,11 @@ class Site:
         for key, default in (("DATA_ROOT", "DATA"), ("SECRETS_DIR", "secrets")):
             value = env.get(key) or default
             env[key] = str(_absolute(self.root / value)) if not Path(value).is_absolute() else value
+        from . import signon  # Caddy's fixed address, from the subnet: never set by hand
+
+        env.pop(signon.ADDRESS_VARIABLE, None)
+        with contextlib.suppress(ValueError):  # install networks names a bad subnet
+            env[signon.ADDRESS_VARIABLE] = signon.proxy_address(signon.subnet(env))
         return env
 
     def stack_env(self, stack: Stack) -> dict[str, str]:

@@ -47,8 +47,10 @@ _LINT_SUPPRESSED = (
         "critical",
         "socket-proxy",
         "The proxy is the one service that must read the Engine API. The socket is mounted "
-        "read-only, only GET on containers, events, info and version passes, and the proxy "
-        "joins only the internal `docker-api` network: no published port, no route out.",
+        "read-only, its HAProxy runs homestack's allow-list (GET of container list, inspect, "
+        "logs and stats, events, info, version, networks and images; archive, export, exec "
+        "and every write answer 403), and the proxy joins only the internal `docker-api` "
+        "network: no published port, no route out.",
     ),
     (
         "CL-0013 sensitive host path mounted",
@@ -71,9 +73,11 @@ _LINT_KEPT = (
     (
         "CL-0007 writable root filesystem",
         "low",
-        "Most of these images write outside their data volume at start (s6-overlay run "
-        "directories, rendered configs, caches); a read-only root needs a per-image list of "
-        "tmpfs paths tested against the real image.",
+        "The images that write only their volumes run `read_only` (socket proxy, blackbox "
+        "exporter, Prometheus, Loki, Alloy, Diun, Dozzle, Blocky, Caddy, Authelia, Grafana, "
+        "Alertmanager, ntfy); "
+        "the others write outside their data volume at start (s6-overlay run directories, "
+        "rendered configs, caches), and each file says why in a `# read_only: not set:` line.",
     ),
     (
         "CL-0003 / CL-0006 / CL-0026 on overlays",

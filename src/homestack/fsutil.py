@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -47,3 +48,47 @@ def write_atomic(
         raise
     if durable:
         fsync_dir(path.parent)
+
+
+def open_folder_below(anchor: Path, folder: Path, *, create: bool = False) -> int:
+    """A file descriptor of `folder`, reached from `anchor` one component at a time without
+    following a symlink below `anchor` (O_NOFOLLOW): a folder a container can write may hold
+    a link planted to send a root write elsewhere on the host. With `create`, missing
+    folders are made (0755). Raises OSError (ELOOP, naming the link) on a symlink."""
+    relative = folder.relative_to(anchor)
+    if ".." in relative.parts:
+        raise ValueError(f"{folder} climbs out of {anchor}")
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+    fd = os.open(anchor, flags)
+    here = anchor
+    try:
+        for part in relative.parts:
+            here = here / part
+            try:
+                below = os.open(part, flags | os.O_NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                os.mkdir(part, 0o755, dir_fd=fd)
+                below = os.open(part, flags | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR) and here.is_symlink():
+                    raise OSError(
+                        errno.ELOOP,
+                        "is a symlink; homestack never follows one inside a folder a "
+                        "container can write (move it away)",
+                        str(here),
+                    ) from None
+                raise
+            os.close(fd)
+            fd = below
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def fd_path(fd: int) -> Path:
+    """A path naming the folder `fd` holds open: names below it are resolved from that
+    very folder (Linux /proc), never by walking its path again."""
+    return Path(f"/proc/self/fd/{fd}")

@@ -81,6 +81,13 @@ class WebSpec:
     subdomain: Annotated[str | None, Field(description="Defaults to the service id.")] = None
     auth: Annotated[bool, Field(description="Put single sign-on in front of it.")] = True
     health_path: Annotated[str | None, Field(description="Path the monitor polls.")] = None
+    publish: Annotated[
+        bool,
+        Field(
+            description="Opt in to publishing the UI's port on the host beside the proxy "
+            "(with auth, that port skips sign-on; lint warns when it binds beyond loopback)."
+        ),
+    ] = False
 
 
 Consistency = Literal["stop", "pause", "dump", "none"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import yamlio
-from .catalog import NETWORKS, Service, Site, Stack
+from .catalog import NETWORKS, SIGNON_NETWORK, Service, Site, Stack
 from .errors import BadInput
 
 
@@ -173,7 +173,7 @@ def networks_for(site: Site, services: list[Service]) -> list[str]:
         for name in [NETWORKS.get(service.stack, ""), *names]:
             if name and name not in wanted:
                 wanted.append(str(name))
-    return [n for n in wanted if n in (*NETWORKS.values(), "iot_macvlan")]
+    return [n for n in wanted if n in (*NETWORKS.values(), SIGNON_NETWORK, "iot_macvlan")]
 
 
 def selected_graph(site: Site, names: list[str] | None) -> tuple[list[Service] | None, Graph]:

@@ -20,7 +20,13 @@ from homestack.engine import docker as engine
 from homestack.errors import BadInput
 
 pytestmark = pytest.mark.integration
-SEED = ("ai-services", "media-services", "management-services", "essential-services")
+SEED = (
+    "ai-services",
+    "media-services",
+    "management-services",
+    "essential-services",
+    "signon-proxy",
+)
 
 
 def _site(root: Path, env: str = "") -> Site:
@@ -59,6 +65,9 @@ def test_networks_created_labelled_then_second_run_is_a_noop(
         assert found.labels[engine.MANAGED_LABEL] == "1"
         assert found.labels[engine.SITE_LABEL] == str(site.root)
     ids = {n.name: n.id for n in engine.list_networks() if n.name.startswith(prefix)}
+    # signon-proxy: the subnet homestack chose, dynamic addresses from its upper half only
+    signon = engine.get_network(prefix + "signon-proxy")
+    assert signon is not None and signon.pools and signon.pools[0].ip_range
 
     assert run(["--site", str(site.root), "install", "networks", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)

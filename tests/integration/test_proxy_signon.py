@@ -25,6 +25,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.generate import caddy
 from homestack.generate.view import CatalogView
+from sitekit import copy_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_COOKIE = "authelia_session=signed-in"
@@ -107,8 +108,13 @@ def proxy(tmp_path: Path) -> Iterator[Proxy]:
     backend = _serve(type("Backend", (Recorder,), {"seen": seen}))
     auth = _serve(ForwardAuth)
     port, admin = _free_port(), _free_port()
-    # the generated routes for the shipped catalog, every upstream swapped for the stand-in
-    view = CatalogView.of(Site.load(REPO))
+    # the generated routes for the shipped catalog, every upstream swapped for the stand-in;
+    # Home Assistant's first-run wizard is done (its own login takes over), Jellyfin's not
+    site = Site.load(copy_catalog(tmp_path / "site"))
+    onboarding = site.data_root / "homeassistant" / ".storage" / "onboarding"
+    onboarding.parent.mkdir(parents=True)
+    onboarding.write_text('{"data": {"done": ["user"]}}', encoding="utf-8")
+    view = CatalogView.of(site)
     routes = [
         dataclasses.replace(route, upstream=f"127.0.0.1:{backend.server_address[1]}")
         for route in view.routes()
@@ -168,6 +174,14 @@ def test_after_sign_on_the_request_reaches_the_service_as_the_user(proxy: Proxy)
     assert request["remote-user"] == "alice"  # Authelia's answer, not the client's header
     assert request["remote-groups"] == "admins"
     assert request["host"] == chat
+
+
+def test_a_first_run_wizard_not_yet_done_is_behind_sign_on(proxy: Proxy) -> None:
+    # Jellyfin (web.auth: false) would let the first visitor create its admin
+    media = f"media.{proxy.domain}"
+    assert proxy.get(media).status == 302
+    assert proxy.seen == []
+    assert proxy.get(media, {"Cookie": GOOD_COOKIE}).status == 200
 
 
 def test_a_ui_without_sign_on_is_passed_straight_through(proxy: Proxy) -> None:

@@ -71,9 +71,13 @@ def test_service_is_locked_down_and_limited(service: Service) -> None:
 @pytest.mark.parametrize("service", SERVICES, ids=IDS)
 def test_ports_bind_to_the_configured_address(service: Service) -> None:
     prefix = service.id.upper().replace("-", "_")
+    # a UI behind sign-on that opts in to a host port (web.publish) binds loopback only
+    web = service.meta.web if service.meta else None
     for entry in _compose(service).get("ports") or []:
+        ui = web is not None and web.auth and entry.split("/")[0].endswith(f":{web.port}")
+        address = r"127\.0\.0\.1" if ui else r"\$\{BIND_ADDRESS:-127\.0\.0\.1\}"
         assert re.fullmatch(
-            rf"\$\{{BIND_ADDRESS:-127\.0\.0\.1\}}:\$\{{{prefix}(_[A-Z]+)*_PORT:-\d+\}}:\d+(/udp|/tcp)?",
+            rf"{address}:\$\{{{prefix}(_[A-Z]+)*_PORT:-\d+\}}:\d+(/udp|/tcp)?",
             entry,
         ), entry
 
@@ -109,7 +113,12 @@ def test_only_the_socket_proxy_mounts_the_docker_socket() -> None:
     ]
     assert mounting == ["socket-proxy"]
     proxy = SITE.service("socket-proxy")
-    assert _compose(proxy)["volumes"] == ["/var/run/docker.sock:/var/run/docker.sock:ro"]
+    assert _compose(proxy)["volumes"] == [
+        "/var/run/docker.sock:/var/run/docker.sock:ro",
+        # its generated allow-list (tests/integration/test_socket_proxy_filter.py)
+        "${DATA_ROOT:?DATA_ROOT is set by homestack}/config/socket-proxy"
+        ":/usr/local/etc/haproxy/homestack:ro",
+    ]
     assert _compose(proxy)["networks"] == ["docker-api"]
     assert "ports" not in _compose(proxy)
     assert proxy.doc is not None
@@ -163,12 +172,32 @@ def test_wiring_names_the_services_it_reaches() -> None:
         "ai-services",
         "media-services",
         "management-services",
+        "signon-proxy",
     }
 
 
 def test_services_that_trust_the_sign_on_header_publish_no_port() -> None:
     for name in ("dozzle", "grafana"):
         assert "ports" not in _compose(SITE.service(name)), name
+
+
+def test_header_trusting_services_meet_caddy_on_signon_proxy_only_by_their_alias() -> None:
+    """Grafana, Dozzle and Home Assistant take the user from headers: they sit on
+    signon-proxy with an alias only there, Caddy has its fixed address there, Grafana
+    trusts that address alone, and Dozzle (which cannot restrict) shares no other network
+    with anything but the socket proxy."""
+    caddy = _compose(SITE.service("caddy"))["networks"]["signon-proxy"]
+    assert caddy == {
+        "ipv4_address": "${HOMESTACK_SIGNON_PROXY:?HOMESTACK_SIGNON_PROXY is set by homestack}"
+    }
+    for name in ("grafana", "dozzle", "homeassistant"):
+        networks = _compose(SITE.service(name))["networks"]
+        assert networks["signon-proxy"] == {"aliases": [f"signon-{name}"]}, name
+    assert set(_compose(SITE.service("dozzle"))["networks"]) == {"signon-proxy", "docker-api"}
+    grafana = _compose(SITE.service("grafana"))["environment"]
+    assert grafana["GF_AUTH_PROXY_WHITELIST"] == caddy["ipv4_address"]
+    assert SITE.service("prometheus").compose["command"]
+    assert "--web.enable-lifecycle" not in _compose(SITE.service("prometheus"))["command"]
 
 
 def test_disabled_by_default_as_the_issue_says() -> None:

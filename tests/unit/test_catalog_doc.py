@@ -37,10 +37,10 @@ def test_table_has_one_row_per_service_with_image_and_probe(site: Site) -> None:
 def test_table_shows_defaults_not_the_local_env(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OLLAMA_PORT", "1")
-    row = next(r for r in render_catalog_table(site).splitlines() if "(`ollama`)" in r)
-    assert "11434→11434" in row
-    assert "optional (amd, nvidia)" in row
+    monkeypatch.setenv("FASTER_WHISPER_PORT", "1")
+    row = next(r for r in render_catalog_table(site).splitlines() if "(`faster-whisper`)" in r)
+    assert "10300→10300" in row
+    assert "optional (nvidia)" in row
 
 
 def test_secrets_and_dump_backups_are_listed(site: Site) -> None:

@@ -33,6 +33,26 @@ def repository(site: Site, service: str) -> str:
     return str(path if path.is_absolute() else (site.root / path).resolve())
 
 
+def service_tag(service: str) -> str:
+    """The tag every snapshot of `service` carries; restore, listing and prune select by it."""
+    return f"service={service}"
+
+
+def require_per_service_repository(site: Site) -> None:
+    """BACKUP_REPOSITORY must name one repository per service (`{service}` in it): in a
+    shared one every service's backups sit together, and one service's mistakes (a
+    restore, a prune) are a step away from another's data."""
+    template = site.root_env.get("BACKUP_REPOSITORY", "").strip()
+    if template and "{service}" not in template:
+        raise BadInput(
+            f"BACKUP_REPOSITORY={template} has no {{service}}: every service would share "
+            "one repository",
+            "Put {service} in it (e.g. BACKUP_REPOSITORY=/mnt/backups/{service}, or "
+            "sftp:nas:/backups/{service}) so each service has its own repository.",
+            file=site.root / ".env",
+        )
+
+
 def is_local(repo: str) -> bool:
     return repo.startswith("/")
 

@@ -34,7 +34,7 @@ def list_backups(site: Site, services: list[Service], *, sizes: bool = True) -> 
             found.append(ServiceSnapshots(service.id, restic.repository, []))
             continue
         try:
-            snapshots = restic.snapshots()
+            snapshots = restic.snapshots(tag=config.service_tag(service.id))
             infos = [
                 SnapshotInfo(
                     s.id,
@@ -132,10 +132,13 @@ def prune(site: Site, services: list[Service], *, dry_run: bool = False) -> Many
 
 
 def _prune_one(restic: Restic, service: str, policy: Retention, dry_run: bool) -> PruneResult:
-    listed = restic.snapshots()  # raises when the listing fails: nothing is deleted then
+    # only this service's snapshots, in one group: in a repository several services share,
+    # one's KEEP_LAST never deletes another's snapshots
+    tag = config.service_tag(service)
+    listed = restic.snapshots(tag=tag)  # raises when the listing fails: nothing is deleted then
     if not listed:
         return PruneResult(service, True, note="no snapshots")
-    keep, remove = restic.forget_plan(policy)
+    keep, remove = restic.forget_plan(policy, tag=tag)
     listed_ids = {s.id for s in listed}
     keep_ids = [s.id for s in keep if s.id in listed_ids]
     remove_ids = [s.id for s in remove if s.id in listed_ids]

@@ -397,8 +397,9 @@ class Restic:
             )
         return summary
 
-    def snapshots(self) -> list[Snapshot]:
-        done = self.run(["snapshots", "--no-lock"])
+    def snapshots(self, *, tag: str | None = None) -> list[Snapshot]:
+        """The repository's snapshots, oldest first; with `tag` only those carrying it."""
+        done = self.run(["snapshots", "--no-lock", *(["--tag", tag] if tag else [])])
         try:
             items = json.loads(done.stdout or "[]") or []
         except json.JSONDecodeError as exc:
@@ -440,9 +441,14 @@ class Restic:
             on_started=on_started,
         )
 
-    def forget_plan(self, retention: Retention) -> tuple[list[Snapshot], list[Snapshot]]:
-        """What `forget` would keep and remove (dry run, one group for the whole repo)."""
-        done = self.run(["forget", "--dry-run", "--group-by", "", *retention.args()])
+    def forget_plan(
+        self, retention: Retention, *, tag: str | None = None
+    ) -> tuple[list[Snapshot], list[Snapshot]]:
+        """What `forget` would keep and remove (dry run): one group of the snapshots that
+        carry `tag` (all of them without), so a shared repository's other services'
+        snapshots never count towards, nor fall to, this retention."""
+        only = ["--tag", tag] if tag else []
+        done = self.run(["forget", "--dry-run", *only, "--group-by", "", *retention.args()])
         keep: list[Snapshot] = []
         remove: list[Snapshot] = []
         for item in _parse_json_lines(done.stdout):

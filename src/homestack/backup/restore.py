@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .. import __version__
 from ..backup_record import state_dir
@@ -138,7 +139,10 @@ def _restore(
             )
         if recovered:
             restic.unlock()
-        chosen = _pick(restic.snapshots(), snapshot, service.id)
+        # only this service's snapshots: a repository another service shares (or a
+        # snapshot id of another service) never restores over this one
+        chosen = _pick(restic.snapshots(tag=config.service_tag(service.id)), snapshot, service.id)
+        _require_contained(site, service.id, chosen)
         _require_space(site, restic, chosen, service.id)
         if confirm is not None and not confirm(chosen):
             raise OperationFailed(
@@ -330,15 +334,45 @@ def _check_staging(restic: Restic, chosen: Snapshot, staging: Path, service: str
 
 
 def live_path(site: Site, service: str, original: str) -> Path:
-    """Where a snapshot path goes now: the site may have moved since (a new machine)."""
-    path = Path(original)
+    """Where a snapshot path goes now (the site may have moved since: a new machine):
+    `DATA/{service}`, `DATA/config/{service}` or `secrets/{service}_*`, nowhere else."""
+    path = PurePosixPath(original)
     if path.name == service and path.parent.name == "config":
         return site.data_root / "config" / service
     if path.name == service:
         return site.data_root / service
-    if path.name.startswith(f"{service}_"):
+    if re.fullmatch(rf"{re.escape(service)}_[a-z0-9_]+", path.name) and (
+        path.name != config.PASSWORD_FILE
+    ):
         return site.secrets_dir / path.name
-    return path
+    raise OperationFailed(
+        f"snapshot path {original} is not DATA/{service}, DATA/config/{service} or "
+        f"secrets/{service}_*: refusing to restore it (nothing was written)",
+        "A restore only replaces the service's own folders and secrets. Restore that path by "
+        "hand into an empty folder (`restic restore ID --target /some/empty/folder`) and "
+        "look at it first.",
+        service=service,
+    )
+
+
+def _require_contained(site: Site, service: str, chosen: Snapshot) -> None:
+    """Every path of the snapshot maps into the service's own places, and the snapshot is
+    tagged for it: checked before the service is stopped or anything is written."""
+    if chosen.tag("service") != service:
+        raise OperationFailed(
+            f"snapshot {chosen.short_id or chosen.id[:8]} is tagged "
+            f"service={chosen.tag('service')}, not {service}: refusing to restore it",
+            f"Run `homestack backups {service}` and pick one of its own snapshots.",
+            service=service,
+        )
+    if not chosen.paths:
+        raise OperationFailed(
+            f"snapshot {chosen.short_id or chosen.id[:8]} names no paths: nothing to restore",
+            f"Run `homestack backups {service}` and pick another snapshot.",
+            service=service,
+        )
+    for original in chosen.paths:
+        live_path(site, service, original)
 
 
 def _plan_swaps(site: Site, service: str, chosen: Snapshot, stamp: str) -> list[Swap]:

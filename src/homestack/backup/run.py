@@ -11,9 +11,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
-from .. import __version__
+from .. import __version__, fsutil
 from ..backup_record import state_dir
 from ..catalog import Service, Site
 from ..engine import backup_ops
@@ -97,6 +97,7 @@ def preflight(site: Site, services: list[Service]) -> None:
     all: a new one is announced as the only key to the backups): restic, DATA and the
     secrets folder as folders, and the engine when a service is stopped, paused or dumped."""
     restic_binary()
+    config.require_per_service_repository(site)
     for setting, folder in (("DATA_ROOT", site.data_root), ("SECRETS_DIR", site.secrets_dir)):
         if folder.exists() and not folder.is_dir():
             raise BadInput(
@@ -232,8 +233,10 @@ def _backup_locked(
     site: Site, service: Service, spec: BackupSpec, stamp: str, *, unlock: bool
 ) -> BackupResult:
     folder = state_dir(site)
-    if not config.parts(site, service):  # before a repository is made or the service stopped
+    found = config.parts(site, service)
+    if not found:  # before a repository is made or the service stopped
         _nothing_to_back_up(service)
+    _refuse_linked_folders(service, found)
     restic = open_repository(site, service.id, unlock=unlock)
     consistency = spec.consistency
     notes: list[str] = []
@@ -268,7 +271,7 @@ def _backup_locked(
             _nothing_to_back_up(service)
         tags = [
             _tag(f"stack={service.stack}"),
-            _tag(f"service={service.id}"),
+            _tag(config.service_tag(service.id)),
             _tag(f"image={image or 'unknown'}"),
             _tag(f"homestack={__version__}"),
         ]
@@ -363,6 +366,20 @@ def _distrusted(
     )
 
 
+def _refuse_linked_folders(service: Service, found: list[config.Part]) -> None:
+    """restic stores a symlink as a link: a DATA/{service} that is one would be backed up
+    as nothing at all (`added 0 B`), and `up` refuses it too."""
+    for part in found:
+        if part.kind in ("data", "config") and part.path.is_symlink():
+            raise OperationFailed(
+                f"{part.path} is a symlink (to {part.path.readlink()}), not a folder: a "
+                f"backup of {service.id} would hold only the link, none of its data",
+                f"Move the data into {part.path} itself (or mount the other disk there), as "
+                "`homestack up` also requires.",
+                service=service.id,
+            )
+
+
 def _nothing_to_back_up(service: Service) -> NoReturn:
     raise OperationFailed(
         f"{service.id} has nothing to back up: none of its folders exist",
@@ -395,27 +412,46 @@ def _dump(
             f"Start it (`homestack up {service.stack}`) and back it up again.",
             service=service.id,
         )
-    target = site.data_root / service.id / spec.dump_file
-    temp = target.with_name(f".{target.name}.homestack-partial")
-    journal.dump_temp = str(temp)
+    # DATA/{service} is the container's: it may have put a symlink where the dump goes (or
+    # on a folder of dump_file). The folder is held open, reached without following a link,
+    # and the temp file is created in it O_EXCL|O_NOFOLLOW and renamed by that descriptor:
+    # root never writes through a path the container controls.
+    data = site.data_root / service.id
+    target = data / spec.dump_file
+    dir_fd = fsutil.open_folder_below(site.data_root, target.parent)
+    temp_name = f".{target.name}.homestack-partial-{os.urandom(4).hex()}"
+    journal.dump_temp = str(target.with_name(temp_name))
     _phase(journal, folder, "dumping")
     before = backup_ops.container(site, service)
     command, notes = _dump_command(service, spec, before)
+    created = False
     try:
-        try:
-            size = backup_ops.dump(site, service, command, temp)
-        except CommandFailed as failed:
-            _dump_window(site, service, before)
-            reason = _exec_failure(temp)
-            if reason is None:
-                raise
-            raise OperationFailed(
-                f"the dump command of {service.id} could not start in its container "
-                f"(exit {failed.returncode}): {reason}",
-                f"Check x-homestack.backup.dump_command in {service.file.name}: its program "
-                f"({spec.dump_command[0]}) must exist in the image.",
-                service=service.id,
-            ) from None
+        fd = os.open(
+            temp_name,
+            os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            0o600,
+            dir_fd=dir_fd,
+        )
+        created = True
+        with os.fdopen(fd, "w+b") as sink:
+            owner = os.fstat(dir_fd)  # the dump belongs to whoever owns its folder
+            if os.geteuid() == 0:
+                os.fchown(sink.fileno(), owner.st_uid, owner.st_gid)
+            os.fchmod(sink.fileno(), 0o640)
+            try:
+                size = backup_ops.dump(site, service, command, sink)
+            except CommandFailed as failed:
+                _dump_window(site, service, before)
+                reason = _exec_failure(sink)
+                if reason is None:
+                    raise
+                raise OperationFailed(
+                    f"the dump command of {service.id} could not start in its container "
+                    f"(exit {failed.returncode}): {reason}",
+                    f"Check x-homestack.backup.dump_command in {service.file.name}: its "
+                    f"program ({spec.dump_command[0]}) must exist in the image.",
+                    service=service.id,
+                ) from None
         _dump_window(site, service, before)
         hold_point("dumped")
         if size == 0:
@@ -424,14 +460,14 @@ def _dump(
                 "Run the dump command by hand in the container and check it writes to stdout.",
                 service=service.id,
             )
-        temp.replace(target)
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        os.replace(temp_name, target.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        created = False
+        os.fsync(dir_fd)
     finally:
-        temp.unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp_name, dir_fd=dir_fd)
+        os.close(dir_fd)
     return notes
 
 
@@ -477,12 +513,12 @@ def _dump_window(site: Site, service: Service, before: backup_ops.Container | No
         )
 
 
-def _exec_failure(output: Path) -> str | None:
+def _exec_failure(output: BinaryIO) -> str | None:
     """The engine's own message when it could not start the command: Docker prints it on
     stdout, which went into the dump file (only this line is read back, never dump data)."""
     try:
-        with output.open("rb") as dumped:
-            first = dumped.read(1000).decode(errors="replace").splitlines()
+        output.seek(0)
+        first = output.read(1000).decode(errors="replace").splitlines()
     except OSError:
         return None
     if first and first[0].startswith("OCI runtime exec failed"):

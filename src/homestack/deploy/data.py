@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from ..engine.docker import VolumeInfo
 
 DATA_MODE = 0o755
+#: DATA/{service} and DATA/config/{service}: the service's user and group only (app
+#: databases, keys); no other local user reads them
+SERVICE_MODE = 0o750
 BACKUP_MODE = 0o700
 
 
@@ -114,8 +117,8 @@ def has_data(site: Site, service_id: str) -> bool:
 def service_folders(site: Site, service: Service) -> list[tuple[Path, int]]:
     root = site.data_root
     return [
-        (root / service.id, DATA_MODE),
-        (root / "config" / service.id, DATA_MODE),
+        (root / service.id, SERVICE_MODE),
+        (root / "config" / service.id, SERVICE_MODE),
         (root / "backups" / service.id, BACKUP_MODE),
     ]
 

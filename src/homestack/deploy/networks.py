@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..catalog import IOT_NETWORK, NETWORKS, Service, Site
+from ..catalog import IOT_NETWORK, NETWORKS, SIGNON_NETWORK, Service, Site
 from ..errors import BadInput
 from ..plan import networks_for
 
@@ -166,7 +166,8 @@ def iot_spec(site: Site) -> NetworkSpec | None:
 
 def wanted_specs(site: Site, services: list[Service] | None) -> list[NetworkSpec]:
     """The networks these services join (all four bridges when services is None)."""
-    keys = list(NETWORKS.values()) if services is None else networks_for(site, services)
+    every = [*NETWORKS.values(), SIGNON_NETWORK]
+    keys = every if services is None else networks_for(site, services)
     # IOT_* is read only when needed: a stale IOT_PARENT does not block the other networks
     iot = iot_spec(site) if services is None or IOT_NETWORK in keys else None
     if services is None and iot is not None:
@@ -184,12 +185,39 @@ def wanted_specs(site: Site, services: list[Service] | None) -> list[NetworkSpec
                 )
             specs.append(iot)
             continue
+        if key == SIGNON_NETWORK:
+            specs.append(_signon_spec(site))
+            continue
         setting = subnet_setting(key)
         subnet = env.get(setting, "").strip() or None
         if subnet:
             subnet = str(_parse_net(subnet, setting, site.root))
         specs.append(NetworkSpec(key, site.network_name(key), "bridge", subnet, setting=setting))
     return specs
+
+
+def _signon_spec(site: Site) -> NetworkSpec:
+    """signon-proxy: a known subnet, dynamic addresses from its upper half, so Caddy's fixed
+    address (the one the header-trusting services trust) is never another container's."""
+    from .. import signon
+
+    try:
+        net = signon.subnet(site.root_env)
+    except ValueError as exc:
+        raise BadInput(
+            f"{signon.SUBNET_SETTING}: {exc}",
+            f"Write {signon.SUBNET_SETTING} like 10.213.0.0/28 in .env, or remove it (a "
+            "default is derived from HOMESTACK_PREFIX).",
+            file=site.root / ".env",
+        ) from None
+    return NetworkSpec(
+        SIGNON_NETWORK,
+        site.network_name(SIGNON_NETWORK),
+        "bridge",
+        str(net),
+        ip_range=signon.ip_range(net),
+        setting=signon.SUBNET_SETTING,
+    )
 
 
 def drift(spec: NetworkSpec, found: NetworkInfo) -> list[str]:

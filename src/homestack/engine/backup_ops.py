@@ -11,8 +11,7 @@ import os
 import subprocess
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..catalog import Service, Site
 from ..errors import CommandFailed, OperationFailed
@@ -191,30 +190,30 @@ def wait_fresh_health(site: Site, service: Service, margin: float = 5.0) -> str:
 
 
 def dump(
-    site: Site, service: Service, command: list[str], destination: Path, timeout: float = 3600
+    site: Site, service: Service, command: list[str], sink: BinaryIO, timeout: float = 3600
 ) -> int:
-    """Run `command` in the service's container, its stdout (bytes) into `destination`.
+    """Run `command` in the service's container, its stdout (bytes) into `sink` (a file the
+    caller opened: never a path, which the container could turn into a symlink).
 
     Returns the number of bytes written; raises when it exits non-zero.
     """
     require_compose()
     project = project_for(site, service)
     args = [*project.base_args(), "exec", "-T", service.id, *command]
-    with destination.open("wb") as sink:
-        try:
-            done = subprocess.run(
-                args,
-                stdout=sink,
-                stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
-                env=project.environment(),
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise CommandFailed(args, -1, f"timed out after {timeout}s") from None
-        sink.flush()
-        os.fsync(sink.fileno())
+    try:
+        done = subprocess.run(
+            args,
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=project.environment(),
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CommandFailed(args, -1, f"timed out after {timeout}s") from None
+    sink.flush()
+    os.fsync(sink.fileno())
     if done.returncode != 0:
         raise CommandFailed(
             args,
@@ -224,7 +223,7 @@ def dump(
             f"in {service.file.name} and that the service is healthy.",
             service=service.id,
         )
-    return destination.stat().st_size
+    return os.fstat(sink.fileno()).st_size
 
 
 def wait_healthy(site: Site, service: Service, timeout: float = 180) -> ServiceState:

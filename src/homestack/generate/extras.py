@@ -8,10 +8,6 @@ from typing import Any
 from .files import GeneratedFile
 from .view import CatalogView, dump_yaml
 
-#: Home Assistant accepts X-Forwarded-For only from these: the private ranges Docker's
-#: address pools take networks from (the proxy reaches it over ai-services)
-PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
-
 
 def grafana(view: CatalogView) -> list[GeneratedFile]:
     sources: list[dict[str, Any]] = []
@@ -110,7 +106,9 @@ def homeassistant(view: CatalogView) -> list[GeneratedFile]:
     its UI (they are config-flow integrations with no YAML form)."""
     data = {
         "default_config": None,
-        "http": {"use_x_forwarded_for": True, "trusted_proxies": PRIVATE_RANGES},
+        # X-Forwarded-For counts only from Caddy's fixed address on signon-proxy, where
+        # it reaches Home Assistant (not from every private range: any container)
+        "http": {"use_x_forwarded_for": True, "trusted_proxies": [view.signon_proxy]},
     }
     path = view.data_root / "homeassistant" / "configuration.yaml"
     return [

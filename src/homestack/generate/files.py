@@ -204,12 +204,38 @@ def _leftover(name: str) -> re.Pattern[str]:
     )
 
 
-def _stage(wanted: GeneratedFile, made: list[Path]) -> Path:
-    """The content in a temp file beside the target (its mode and owner set, fsynced);
-    the folders created for it are added to `made`."""
-    folder = wanted.path.parent
-    made[:0] = _new_folders(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+class _Folders:
+    """The target folders of one run, each held open as a file descriptor reached from the
+    anchor (DATA_ROOT) without following a symlink (fsutil.open_folder_below): the
+    container owns DATA/config/{service} and Home Assistant's .storage, and a link it
+    planted there (`.storage -> /etc`) must not turn a root write into one elsewhere.
+    Folders outside the anchor (none today) are used by path."""
+
+    def __init__(self, anchor: Path | None) -> None:
+        self.anchor = anchor
+        self.fds: dict[Path, int] = {}
+
+    def target(self, path: Path) -> Path:
+        """`path`, with its folder replaced by the held-open one (created when missing)."""
+        folder = path.parent
+        if self.anchor is None or not folder.is_relative_to(self.anchor):
+            folder.mkdir(parents=True, exist_ok=True)
+            return path
+        if folder not in self.fds:
+            self.anchor.mkdir(parents=True, exist_ok=True)
+            self.fds[folder] = fsutil.open_folder_below(self.anchor, folder, create=True)
+        return fsutil.fd_path(self.fds[folder]) / path.name
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds.clear()
+
+
+def _stage(wanted: GeneratedFile, target: Path) -> Path:
+    """The content in a temp file beside `target` (the file's held-open name; its mode
+    and owner set, fsynced)."""
+    folder = target.parent
     info = folder.stat()
     # the container's user owns DATA/config/{service}; the file follows the folder
     owner = (info.st_uid, info.st_gid) if os.geteuid() == 0 else None
@@ -267,27 +293,38 @@ def _put_back(replaced: list[tuple[Path, Path | None]]) -> list[str]:
     return stuck
 
 
-def write_all(files: Sequence[GeneratedFile]) -> None:
-    """Write these files as one change: all of them, or (on any error) none of them."""
-    staged: list[tuple[GeneratedFile, Path]] = []
+def write_all(files: Sequence[GeneratedFile], anchor: Path | None = None) -> None:
+    """Write these files as one change: all of them, or (on any error) none of them.
+    Below `anchor` (DATA_ROOT) no symlink is followed (see _Folders)."""
+    folders = _Folders(anchor)
+    try:
+        _write_all(files, folders)
+    finally:
+        folders.close()
+
+
+def _write_all(files: Sequence[GeneratedFile], folders: _Folders) -> None:
+    staged: list[tuple[GeneratedFile, Path, Path]] = []
     replaced: list[tuple[Path, Path | None]] = []
     made: list[Path] = []  # folders this run created, deepest first
     current: GeneratedFile | None = None
     try:
         for current in files:
-            staged.append((current, _stage(current, made)))
-        for current, tmp in staged:
-            backup = _keep_old(current.path)
+            made[:0] = _new_folders(current.path.parent)
+            target = folders.target(current.path)  # creates them
+            staged.append((current, _stage(current, target), target))
+        for current, tmp, target in staged:  # noqa: B007 - the error names `current`
+            backup = _keep_old(target)
             try:
-                tmp.replace(current.path)
+                tmp.replace(target)
             except BaseException:
                 if backup is not None:
                     backup.unlink(missing_ok=True)
                 raise
-            replaced.append((current.path, backup))
+            replaced.append((target, backup))
     except BaseException as exc:
         stuck = _put_back(replaced)
-        for _, tmp in staged:
+        for _, tmp, _target in staged:
             tmp.unlink(missing_ok=True)
         for folder in made:
             with contextlib.suppress(OSError):
@@ -304,7 +341,7 @@ def write_all(files: Sequence[GeneratedFile]) -> None:
             note = "nothing was changed"
         raise _failed(current, exc, note) from None
     for folder in dict.fromkeys(path.parent for path, _ in replaced):
-        fsutil.fsync_dir(folder)
+        fsutil.fsync_dir(folder)  # (a held-open folder's /proc name: the same folder)
     for _, backup in replaced:
         if backup is not None:
             backup.unlink(missing_ok=True)

@@ -1,7 +1,8 @@
 """Prometheus: scrape jobs, blackbox probes for every enabled service, alert rules.
 
-The blackbox exporter's built-in modules (`http_2xx`, `tcp_connect`) are all the probes
-need, so it gets no file of its own.
+The blackbox exporter gets a file with the two modules the probes use and nothing else:
+its built-in defaults also POST (`http_post_2xx`) and speak other protocols, and since it
+joins every network, any container that reaches it could have it do so anywhere.
 """
 
 from __future__ import annotations
@@ -15,6 +16,24 @@ from .view import CatalogView, container_ports, dump_yaml
 BLACKBOX = "blackbox-exporter:9115"
 #: services whose own /metrics Prometheus scrapes: service → port
 METRICS = {"cadvisor": 8080, "dcgm-exporter": 9400, "blackbox-exporter": 9115, "loki": 3100}
+
+
+#: the only modules the blackbox exporter runs: a plain GET (no redirect followed, no body)
+#: and a TCP connect
+BLACKBOX_MODULES: dict[str, Any] = {
+    "http_2xx": {
+        "prober": "http",
+        "timeout": "5s",
+        "http": {"method": "GET", "follow_redirects": False, "preferred_ip_protocol": "ip4"},
+    },
+    "tcp_connect": {"prober": "tcp", "timeout": "5s", "tcp": {"preferred_ip_protocol": "ip4"}},
+}
+
+
+def blackbox(view: CatalogView) -> list[GeneratedFile]:
+    path = view.config_dir("blackbox-exporter") / "blackbox.yml"
+    content = dump_yaml({"modules": BLACKBOX_MODULES}, "blackbox exporter modules")
+    return [GeneratedFile("blackbox-exporter", path, content)]
 
 
 def _probe_job(name: str, module: str) -> dict[str, Any]:

@@ -7,7 +7,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..catalog import Service, Site
-from . import alerting, authelia, backup_rules, caddy, extras, homeassistant, homepage, prometheus
+from . import (
+    alerting,
+    authelia,
+    backup_rules,
+    caddy,
+    extras,
+    homeassistant,
+    homepage,
+    prometheus,
+    socketproxy,
+)
 from .files import (
     GeneratedFile,
     check_all,
@@ -60,6 +70,8 @@ def _generators(
         "homeassistant": lambda: extras.homeassistant(view) + homeassistant.generate(view, site),
         "alertmanager": lambda: alerting.alertmanager(view, site.secrets_dir),
         "ntfy": lambda: alerting.ntfy(view, site.secrets_dir),
+        "socket-proxy": lambda: socketproxy.generate(view),
+        "blackbox-exporter": lambda: prometheus.blackbox(view),
     }
 
 
@@ -98,7 +110,7 @@ def generate_all(
     if not dry_run and pending:
         made = create_secrets([f for f in pending if f.secret])
         try:
-            write_all([f for f in pending if not f.secret])
+            write_all([f for f in pending if not f.secret], site.data_root)
         except BaseException:
             remove_made(made)  # a users file with its hash was not written either
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -79,6 +80,15 @@ class CatalogView:
         return self.env
 
     @property
+    def signon_proxy(self) -> str:
+        """Caddy's fixed address on signon-proxy: the one address sign-on headers count from."""
+        from .. import signon
+
+        return self.env.get(signon.ADDRESS_VARIABLE) or signon.proxy_address(
+            signon.subnet(self.env)
+        )
+
+    @property
     def lan(self) -> bool:
         return is_lan_domain(self.domain)
 
@@ -110,6 +120,9 @@ class CatalogView:
                     service=service.id,
                 )
             path = web.health_path or web.path
+            # a service that trusts sign-on headers is reached on signon-proxy, by the alias
+            # it has there only, so the request comes from the address it trusts
+            host_name = f"signon-{service.id}" if _on_signon(service) else service.id
             out.append(
                 Route(
                     service.id,
@@ -117,13 +130,48 @@ class CatalogView:
                     service.meta.title,
                     first_sentence(service.meta.description),
                     host,
-                    f"{service.id}:{web.port}",
-                    web.auth,
-                    f"http://{service.id}:{web.port}{path}",
+                    f"{host_name}:{web.port}",
+                    web.auth or first_run_open(service.id, self.data_root),
+                    f"http://{host_name}:{web.port}{path}",
                     self.url(host) + ("" if web.path == "/" else web.path),
                 )
             )
         return out
+
+
+def _read_small(path: Path) -> str | None:
+    """A file the service wrote, read without following a link it may have planted."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as file:
+        return file.read(1_000_000).decode("utf-8", errors="replace")
+
+
+def first_run_open(service: str, data_root: Path) -> bool:
+    """True while the service's first-run wizard is not done: Home Assistant and Jellyfin
+    (own logins, `auth: false`) let the first visitor create the admin account, so until
+    then the proxy puts sign-on in front of them (`homestack generate` after the wizard
+    lifts it)."""
+    if service == "homeassistant":
+        text = _read_small(data_root / "homeassistant" / ".storage" / "onboarding")
+        try:
+            done = json.loads(text)["data"]["done"] if text else []
+        except (ValueError, KeyError, TypeError):
+            done = []
+        return not (isinstance(done, list) and "user" in done)
+    if service == "jellyfin":
+        text = _read_small(data_root / "jellyfin" / "config" / "system.xml")
+        return not (text and "<IsStartupWizardCompleted>true<" in text)
+    return False
+
+
+def _on_signon(service: Service) -> bool:
+    from ..catalog import SIGNON_NETWORK
+
+    networks = service.compose.get("networks")
+    return isinstance(networks, (dict, list)) and SIGNON_NETWORK in networks
 
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")

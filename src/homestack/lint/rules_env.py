@@ -203,3 +203,27 @@ def env_domain(context: LintContext) -> Iterator[Finding]:
             f"Delete DOMAIN from {relative} and set the site's domain once, in the root "
             ".env (DOMAIN=…); every stack gets it from there.",
         )
+
+
+@rule("env.backup-repository", "BACKUP_REPOSITORY names one repository per service ({service})")
+def env_backup_repository(context: LintContext) -> Iterator[Finding]:
+    """A repository every service shares puts each one's backups a tag away from the
+    others' (a restore, a prune); `homestack backup` refuses it, so lint says it first."""
+    value = context.root_env.get("BACKUP_REPOSITORY", "").strip()
+    if not value or "{service}" in value:
+        return
+    layer = settings.layer_file(context.site.root)
+    line = None
+    if layer is not None:
+        parsed = context.env_file(layer)
+        line = parsed.lines.get("BACKUP_REPOSITORY") if parsed is not None else None
+    yield Finding(
+        "env.backup-repository",
+        Severity.ERROR,
+        f"BACKUP_REPOSITORY={value} has no {{service}}: every service would share one "
+        "repository (and `homestack backup` refuses it)",
+        layer or context.site.root / ".env",
+        line,
+        None,
+        "Put {service} in it, e.g. BACKUP_REPOSITORY=/mnt/backups/{service}.",
+    )

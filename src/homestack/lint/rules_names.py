@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
-from ..catalog import IOT_NETWORK, SEED_NETWORKS, Service
+from ..catalog import IOT_NETWORK, SEED_NETWORKS, SIGNON_NETWORK, Service
 from .core import Finding, LintContext, Severity, rule
 from .rules_compose import base_views, file_networks, service_networks
 
@@ -61,7 +61,8 @@ def network_unknown(context: LintContext) -> Iterator[Finding]:
 def network_stack(context: LintContext) -> Iterator[Finding]:
     for service in context.services:
         names = service_networks(service.compose)
-        seed = [name for name in names if name in SEED_NETWORKS and name != IOT_NETWORK]
+        # iot_macvlan and signon-proxy are joined beside a stack network, or (Dozzle) alone
+        seed = [n for n in names if n in SEED_NETWORKS and n not in (IOT_NETWORK, SIGNON_NETWORK)]
         own = context.site.stacks[service.stack].network
         if not seed or own in names:
             continue  # no seed network at all (network.none, or internal only): fine here

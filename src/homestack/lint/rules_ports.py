@@ -289,3 +289,48 @@ def ports_all_interfaces(context: LintContext) -> Iterator[Finding]:
             'Prefix the host ip: "${BIND_ADDRESS:-127.0.0.1}:HOST:CONTAINER" (long syntax: '
             "host_ip: ${BIND_ADDRESS:-127.0.0.1}).",
         )
+
+
+def _loopback(host_ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(host_ip.strip("[]")).is_loopback
+    except ValueError:
+        return False  # every interface (""), or a name: beyond loopback
+
+
+@rule(
+    "ports.signon-bypass",
+    "a web UI behind sign-on publishes no host port, unless its file opts in (web.publish)",
+)
+def ports_signon_bypass(context: LintContext) -> Iterator[Finding]:
+    """A port published beside the proxy reaches the UI without Caddy and Authelia: with
+    BIND_ADDRESS set to the LAN address, the whole LAN skips sign-on. Without an opt-in
+    that is an error; with one, a warning once it binds beyond loopback."""
+    for item in _published(context):
+        web = item.service.meta.web if item.service.meta else None
+        if web is None or not web.auth or web.port not in item.binding.target_ports():
+            continue
+        if not web.publish:
+            yield Finding(
+                "ports.signon-bypass",
+                Severity.ERROR,
+                f"{item.binding.label()} publishes the web UI of {item.service.id} beside the "
+                "proxy: it is reached there without sign-on",
+                item.service.file,
+                item.line,
+                item.service.id,
+                "Remove the ports entry (the UI is reached through the proxy), or opt in "
+                "with x-homestack web.publish: true (docs/security.md).",
+            )
+        elif not _loopback(item.binding.host_ip):
+            yield Finding(
+                "ports.signon-bypass",
+                Severity.WARNING,
+                f"{item.binding.label()}: the web UI of {item.service.id} opted in to a host "
+                "port (web.publish) that binds beyond loopback: the network reaches it "
+                "without sign-on",
+                item.service.file,
+                item.line,
+                item.service.id,
+                "Bind it to 127.0.0.1, or drop web.publish and reach it through the proxy.",
+            )

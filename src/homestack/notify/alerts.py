@@ -60,9 +60,7 @@ def alertmanager_url(site: Site) -> str:
     env = site.root_env
     if url := env.get("ALERTMANAGER_URL", "").strip():
         return url.rstrip("/")
-    host = (env.get("BIND_ADDRESS") or "127.0.0.1").strip()
-    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - a bind address, read not bound
-        host = "127.0.0.1"
+    host = "127.0.0.1"  # its port is published on loopback only (docs/security.md)
     try:
         service = site.service("alertmanager")
         env = site.stack_env(site.stacks[service.stack])

@@ -170,10 +170,12 @@ class _FakeRestic:
         self.plan = keep, remove
         self.forgotten: list[str] = []
 
-    def snapshots(self) -> list[restic.Snapshot]:
+    def snapshots(self, *, tag: str | None = None) -> list[restic.Snapshot]:
         return [restic.Snapshot(id=i) for i in (*self.plan[0], *self.plan[1])]
 
-    def forget_plan(self, _policy: object) -> tuple[list[restic.Snapshot], list[restic.Snapshot]]:
+    def forget_plan(
+        self, _policy: object, *, tag: str | None = None
+    ) -> tuple[list[restic.Snapshot], list[restic.Snapshot]]:
         return [restic.Snapshot(id=i) for i in self.plan[0]], [
             restic.Snapshot(id=i) for i in self.plan[1]
         ]

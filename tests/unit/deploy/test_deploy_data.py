@@ -39,6 +39,9 @@ def test_folders_created_owned_by_puid_pgid_then_unchanged(tmp_path: Path) -> No
             assert (folder.stat().st_uid, folder.stat().st_gid) == (4321, 4322)
             assert str(folder) in report.created
     assert stat.S_IMODE((data / "backups" / "app").stat().st_mode) == 0o700
+    # no other local user reads a service's data or config (its databases, its keys)
+    assert stat.S_IMODE((data / "app").stat().st_mode) == 0o750
+    assert stat.S_IMODE((data / "config" / "app").stat().st_mode) == 0o750
     assert report.owner == "4321:4322" and report.changed
     again = ensure_data(site, site.services(enabled_only=True))
     assert not again.changed and again.created == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -53,8 +54,16 @@ def test_all_four_seed_networks_when_no_services_given(
         "hstunit_media-services",
         "hstunit_management-services",
         "hstunit_essential-services",
+        "hstunit_signon-proxy",
     ]
     assert {s.driver for s in specs} == {"bridge"}
+    # signon-proxy: a known subnet, Caddy's fixed address outside the dynamic range
+    signon = specs[-1]
+    assert signon.subnet is not None and signon.ip_range is not None
+    assert ipaddress.ip_network(signon.ip_range).subnet_of(ipaddress.ip_network(signon.subnet))
+    caddy = ipaddress.ip_address(Site.load(tmp_path / "s").root_env["HOMESTACK_SIGNON_PROXY"])
+    assert caddy in ipaddress.ip_network(signon.subnet)
+    assert caddy not in ipaddress.ip_network(signon.ip_range)
 
 
 def test_only_the_networks_the_services_join(tmp_path: Path) -> None:

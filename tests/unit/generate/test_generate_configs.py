@@ -33,15 +33,49 @@ def test_caddyfile_routes_every_enabled_web_ui_and_signs_on_where_asked(site: Si
     assert len(blocks) == len(web) + 1  # and the dashboard's (test_generate_dashboard.py)
     for service, spec in web.items():
         block = blocks[f"{spec.subdomain or service}.home.arpa"]
-        assert f"reverse_proxy {service}:{spec.port}" in block
+        # the services that trust sign-on headers by their alias on signon-proxy
+        host = f"signon-{service}" if service in ("grafana", "dozzle", "homeassistant") else service
+        assert f"reverse_proxy {host}:{spec.port}" in block
         assert "tls internal" in block
-        assert ("import sign_on" in block) == spec.auth
+        # a first-run wizard not yet done is behind sign-on too (see the test below)
+        wizard = service in ("homeassistant", "jellyfin")
+        assert ("import sign_on" in block) == (spec.auth or wizard)
     assert "dns.home.arpa" not in blocks  # blocky is off in the shipped catalog
     text = caddy.generate(view)[0].content
     assert "admin localhost:2019" in text
     assert "forward_auth authelia:9091" in text
     assert "uri /api/authz/forward-auth" in text
     assert "copy_headers Remote-User Remote-Groups Remote-Email Remote-Name" in text
+
+
+def test_first_run_wizards_stay_behind_sign_on_until_done(site: Site, tmp_path: Path) -> None:
+    """Home Assistant and Jellyfin let the first visitor create their admin: until their
+    own files say the wizard is done, the proxy asks for sign-on first."""
+
+    def signs_on(host: str) -> bool:
+        blocks = _sites(caddy.generate(CatalogView.of(site))[0].content)
+        return "import sign_on" in blocks[host]
+
+    assert signs_on("home.home.arpa") and signs_on("media.home.arpa")
+    storage = site.data_root / "homeassistant" / ".storage"
+    storage.mkdir(parents=True)
+    (storage / "onboarding").write_text('{"data": {"done": ["analytics"]}}')
+    assert signs_on("home.home.arpa")  # the user step is not done yet
+    (storage / "onboarding").write_text('{"version": 4, "data": {"done": ["user"]}}')
+    assert not signs_on("home.home.arpa")
+    jellyfin = site.data_root / "jellyfin" / "config"
+    jellyfin.mkdir(parents=True)
+    xml = "<ServerConfiguration><IsStartupWizardCompleted>{}</IsStartupWizardCompleted>"
+    (jellyfin / "system.xml").write_text(xml.format("false"))
+    assert signs_on("media.home.arpa")
+    (jellyfin / "system.xml").write_text(xml.format("true"))
+    assert not signs_on("media.home.arpa")
+    # a link the container planted is not followed
+    (jellyfin / "system.xml").unlink()
+    elsewhere = tmp_path / "done.xml"
+    elsewhere.write_text(xml.format("true"))
+    (jellyfin / "system.xml").symlink_to(elsewhere)
+    assert signs_on("media.home.arpa")
 
 
 def test_a_public_domain_gets_acme_not_the_local_ca(make_site: Callable[..., Site]) -> None:

@@ -31,6 +31,8 @@ EXPECTED = {
     "config/ntfy/server.yml",
     "homeassistant/configuration.yaml",
     "homeassistant/.storage/core.config_entries",
+    "config/socket-proxy/haproxy.cfg",
+    "config/blackbox-exporter/blackbox.yml",
 }
 
 
@@ -102,7 +104,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "17 of 17 files changed" in capsys.readouterr().out  # 16 configs, 1 secret
+    assert "19 of 19 files changed" in capsys.readouterr().out  # 18 configs, 1 secret
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 

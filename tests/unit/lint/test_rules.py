@@ -548,6 +548,36 @@ FAILING = [
         "ai-stack/services/web/.env.example",
         id="service-layer",
     ),
+    Case(
+        "env.backup-repository",
+        {".env.example": f"BIND_ADDRESS=127.0.0.1\nBACKUP_REPOSITORY=/mnt/backups  {MARK}\n"},
+        ".env.example",
+    ),
+    Case(
+        "ports.signon-bypass",
+        {
+            W: replace(
+                add_web(S, "      web:\n        port: 80\n"),
+                PORT_LINE,
+                PORT_LINE.rstrip("\n") + f"  {MARK}\n",
+            )
+        },
+        W,
+    ),
+    Case(
+        "ports.signon-bypass",
+        {
+            ".env.example": "BIND_ADDRESS=192.168.1.10\nDATA_ROOT=./DATA\n",
+            W: replace(
+                add_web(S, "      web:\n        port: 80\n        publish: true\n"),
+                PORT_LINE,
+                PORT_LINE.rstrip("\n") + f"  {MARK}\n",
+            ),
+        },
+        W,
+        severity="warning",
+        id="opted-in-on-the-lan",
+    ),
 ]
 
 PASSING = [
@@ -749,6 +779,19 @@ PASSING = [
             ".env.example": "BIND_ADDRESS=127.0.0.1\nDOMAIN=home.lan\n",
             "ai-stack/.env.example": "DOMAIN=${DOMAIN}\n",  # the same domain: fine
         },
+    ),
+    Case(
+        "env.backup-repository",
+        {".env.example": "BIND_ADDRESS=127.0.0.1\nBACKUP_REPOSITORY=/mnt/backups/{service}\n"},
+    ),
+    Case(
+        "ports.signon-bypass",
+        {W: add_web(S, "      web:\n        port: 80\n        publish: true\n")},
+    ),
+    Case(
+        "ports.signon-bypass",
+        {W: add_web(S, "      web:\n        port: 80\n        auth: false\n")},
+        id="own-login",
     ),
 ]
 
