@@ -41,7 +41,11 @@ def serve_command(
     ] = None,
     new_password: Annotated[
         bool,
-        typer.Option("--new-password", help="Make a new dashboard password, print it, and exit."),
+        typer.Option(
+            "--new-password",
+            help="Make a new dashboard password (into SECRETS_DIR/homestack_dashboard_password, "
+            "never printed) and exit.",
+        ),
     ] = False,
 ) -> None:
     """The web dashboard: live status, logs, actions, catalog, backups, doctor, host.
@@ -50,16 +54,17 @@ def serve_command(
     (home.DOMAIN, behind Authelia, admins) or an SSH tunnel, where it asks for its own
     password. Every action takes the site lock and is recorded in DATA/.homestack/audit.log.
     """
-    from ..web.auth import has_password
+    from ..web.auth import has_password, password_file
     from ..web.auth import new_password as make_password
     from ..web.unit import listen_settings
 
     site = state.site()
     if new_password or not has_password(site):
-        secret = make_password(site)
+        make_password(site)  # never printed: under systemd, stderr is the journal
         err = console(stderr=True)
-        err.print(f"dashboard password: [bold]{secret}[/] (shown once; its hash is kept in "
-                  "DATA/.homestack/dashboard.passwd)", soft_wrap=True)  # fmt: skip
+        secret_at = password_file(site)
+        err.print(f"dashboard password: new, not shown; read it as root or the site's owner "
+                  f"with: cat {secret_at}", soft_wrap=True, markup=False)  # fmt: skip
         if new_password:
             return
     address, default_port, proxy = listen_settings(site)

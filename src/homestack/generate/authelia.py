@@ -45,10 +45,10 @@ def verify_password(password: str, digest: str) -> bool:
     return random.compare_digest(got, _ab64_decode(key))
 
 
-def admin_password(secrets_dir: Path) -> str | None:
+def admin_password(secrets_dir: Path, name: str = ADMIN_SECRET) -> str | None:
     """The first user's password, when its secret exists."""
     try:
-        return (secrets_dir / ADMIN_SECRET).read_text(encoding="utf-8").strip()
+        return (secrets_dir / name).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
 

@@ -13,6 +13,7 @@ from . import (
     backup_rules,
     caddy,
     extras,
+    filebrowser,
     homeassistant,
     homepage,
     prometheus,
@@ -62,6 +63,7 @@ def _generators(
     return {
         "caddy": lambda: caddy.generate(view),
         "authelia": lambda: authelia.generate(view, site.secrets_dir, dry_run=dry_run),
+        "filebrowser": lambda: filebrowser.generate(view, site.secrets_dir, dry_run=dry_run),
         "prometheus": lambda: prometheus.generate(view) + backup_rules.generate(site, view),
         "homepage": lambda: homepage.generate(view),
         "grafana": lambda: extras.grafana(view),

@@ -3,8 +3,9 @@
 Behind Caddy + Authelia the proxy sets Remote-User / Remote-Groups; those headers are
 believed only when the TCP peer is the configured proxy address (anyone else could type
 them). Reached any other way (an SSH tunnel to the loopback port), the dashboard asks for
-its own password: generated once, stored only as an argon2 hash in
-DATA/.homestack/dashboard.passwd; a session is a signed cookie (HttpOnly, SameSite=Strict)
+its own password: generated once into the secret file SECRETS_DIR/homestack_dashboard_password
+(0600, never printed: stderr under systemd is the journal) and checked against its argon2
+hash in DATA/.homestack/dashboard.passwd; a session is a signed cookie (HttpOnly, SameSite=Strict)
 that carries the user and a CSRF token every POST must repeat. Logins are rate limited per
 client address.
 """
@@ -26,6 +27,7 @@ from ..catalog import Site
 
 STATE = ".homestack"
 HASH_FILE = "dashboard.passwd"
+PASSWORD_SECRET = "homestack_dashboard_password"  # under the site's SECRETS_DIR
 KEY_FILE = "dashboard.key"
 COOKIE = "homestack_session"
 SESSION_MAX_AGE_S = 12 * 3600
@@ -69,11 +71,18 @@ def _read_private(path: Path) -> bytes | None:
         return handle.read()
 
 
+def password_file(site: Site) -> Path:
+    """Where the dashboard's password is kept for its owner to read (0600)."""
+    return site.secrets_dir / PASSWORD_SECRET
+
+
 def new_password(site: Site) -> str:
-    """Generate the dashboard's password, store its argon2 hash, and return it (shown once)."""
+    """Generate the dashboard's password into its secret file (replacing an older one) and
+    its argon2 hash; return it (for tests and callers that must log in: never print it)."""
     from argon2 import PasswordHasher
 
     password = secrets.token_urlsafe(18)
+    _write_private(password_file(site), password.encode())
     _write_private(state_dir(site) / HASH_FILE, PasswordHasher().hash(password).encode())
     return password
 

@@ -18,6 +18,7 @@ EXPECTED = {
     "config/caddy/Caddyfile",
     "config/authelia/configuration.yml",
     "config/authelia/users_database.yml",
+    "config/filebrowser/settings.json",
     "config/prometheus/prometheus.yml",
     "config/prometheus/alerts.yml",
     "config/prometheus/backups.yml",
@@ -104,7 +105,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "19 of 19 files changed" in capsys.readouterr().out  # 18 configs, 1 secret
+    assert "21 of 21 files changed" in capsys.readouterr().out  # 19 configs, 2 secrets
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 
