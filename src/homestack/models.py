@@ -130,6 +130,21 @@ class BackupSpec:
 
 
 @dataclass(frozen=True)
+class UpdateSpec:
+    """How `homestack update` may move this service's image."""
+
+    __pydantic_config__ = _FORBID
+
+    major: Annotated[
+        Literal["auto", "manual"],
+        Field(
+            description="manual: refuse a major version jump unless `update --major` is given "
+            "(databases, anything with on-disk formats); a dump is taken first."
+        ),
+    ] = "auto"
+
+
+@dataclass(frozen=True)
 class HomestackMeta:
     """The `x-homestack` block of one service."""
 
@@ -156,6 +171,7 @@ class HomestackMeta:
         int | None, Field(ge=0, le=MAX_ID, description="User the container runs as.")
     ] = None
     gid: Annotated[int | None, Field(ge=0, le=MAX_ID)] = None
+    update: UpdateSpec = field(default_factory=UpdateSpec)
 
     @property
     def stateless(self) -> bool:

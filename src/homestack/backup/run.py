@@ -7,7 +7,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,7 +173,7 @@ def _excludes(site: Site, service: Service, spec: BackupSpec) -> list[str]:
     return [p if p.startswith(("/", "*")) else str(base / p) for p in spec.exclude]
 
 
-def backup_service(site: Site, service: Service) -> BackupResult:
+def backup_service(site: Site, service: Service, *, tags: Sequence[str] = ()) -> BackupResult:
     started = time.monotonic()
     stamp = now_iso()
     spec = service.meta.backup if service.meta else BackupSpec()
@@ -207,7 +207,9 @@ def backup_service(site: Site, service: Service) -> BackupResult:
             ),
         ):
             recovered = recover(site, service)
-            result = _backup_locked(site, service, spec, stamp, unlock=bool(recovered))
+            result = _backup_locked(
+                site, service, spec, stamp, unlock=bool(recovered), extra_tags=tags
+            )
     except (HomestackError, OSError) as error:
         if isinstance(error, OSError):
             error = OperationFailed(
@@ -230,7 +232,13 @@ def backup_service(site: Site, service: Service) -> BackupResult:
 
 
 def _backup_locked(
-    site: Site, service: Service, spec: BackupSpec, stamp: str, *, unlock: bool
+    site: Site,
+    service: Service,
+    spec: BackupSpec,
+    stamp: str,
+    *,
+    unlock: bool,
+    extra_tags: Sequence[str] = (),
 ) -> BackupResult:
     folder = state_dir(site)
     found = config.parts(site, service)
@@ -274,6 +282,7 @@ def _backup_locked(
             _tag(config.service_tag(service.id)),
             _tag(f"image={image or 'unknown'}"),
             _tag(f"homestack={__version__}"),
+            *(_tag(t) for t in extra_tags),  # `pre-update` from homestack update
         ]
         summary = restic.backup(
             paths,
@@ -592,6 +601,7 @@ def backup(
     jobs: int = 1,
     progress: Callable[[BackupResult], None] | None = None,
     started: Callable[[Service], None] | None = None,
+    tags: Sequence[str] = (),
 ) -> BackupRun:
     """Back up each service (up to `jobs` at once); one failure does not stop the others.
 
@@ -604,7 +614,7 @@ def backup(
     def one(service: Service) -> BackupResult:
         if started is not None:
             started(service)
-        result = backup_service(site, service)
+        result = backup_service(site, service, tags=tags)
         if progress is not None:
             progress(result)
         return result

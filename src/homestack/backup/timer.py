@@ -61,6 +61,7 @@ Type=oneshot
 WorkingDirectory={site.root}
 ExecStart={exe} --site {root} backup --all
 ExecStart={exe} --site {root} prune --all
+ExecStart=-{exe} --site {root} outdated --record
 # doctor, disk and backup age on the site's channel, whether or not the backups worked
 ExecStopPost={exe} --site {root} notify check
 Nice=10
@@ -89,7 +90,8 @@ def render_cron(site: Site) -> dict[str, str]:
     log = "/var/log/homestack-backup.log"
     line = (
         f"{schedule} root {{ {exe} --site {root} backup --all && "
-        f"{exe} --site {root} prune --all; {exe} --site {root} notify check; }} "
+        f"{exe} --site {root} prune --all; {exe} --site {root} outdated --record; "
+        f"{exe} --site {root} notify check; }} "
         f">>{log} 2>&1\n"
     )
     return {UNIT: "# homestack: nightly backups, then prune (written by homestack)\n" + line}

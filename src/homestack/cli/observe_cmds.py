@@ -58,6 +58,9 @@ def _render_status(result: Any, out: Console, *, wide: bool = False) -> None:
             soft_wrap=True,  # one line in a pipe, not cut at its 200 columns
         )
     _render_file_problems(result.problems)
+    if result.updates:  # the daily `outdated --record` (issue 19)
+        ups = ", ".join(f"{name} {change}" for name, change in sorted(result.updates.items()))
+        out.print(f"[yellow]updates available:[/] {ups} (`homestack update`)", soft_wrap=True)
 
 
 def _flags(row: Any) -> str:

@@ -391,9 +391,19 @@ def pull(site: Site, names: list[str] | None = None) -> PullResult:
             key = (stack_id, images[service] or f"service {service}")
             jobs.setdefault(key, (project, []))[1].append(service)
 
+    from ..update.lockfile import locked_images, pull_pinned
+
+    locked = locked_images(site, selection.services)  # homestack.lock: pull by digest
+
     def one(job: tuple[Project, list[str]]) -> str | None:
         """None when pulled, else the reason it was not."""
         project, services = job
+        if services[0] in locked:
+            try:
+                pull_pinned(*locked[services[0]])
+            except CommandFailed as failed:
+                return pull_failure(failed.stderr)
+            return None
         try:  # one service of the image: compose pulls an image once for all of them
             done = project.run("pull", "--quiet", services[0], check=False, timeout=3600)
         except CommandFailed as failed:  # compose itself could not run (timeout)

@@ -655,11 +655,15 @@ def up(
     rollback: bool = False,
     timeout: float = 300.0,
     listener: Listener = _noop,
+    record: bool = True,
 ) -> UpResult:
     """Bring the selected services (and what they need) up, healthy, in dependency order;
     one deploy at a time per site, never while a backup holds a service stopped."""
+    from ..update import hooks
+
+    site, converged = hooks.before_up(site)  # an update killed -9 is undone first
     with site_lock(site.root, "up", prefix=site.prefix):
-        return _up(
+        result = _up(
             site,
             names,
             stand_in=stand_in,
@@ -668,6 +672,10 @@ def up(
             timeout=timeout,
             listener=listener,
         )
+    result.recovered += converged
+    if record and stand_in is None:
+        hooks.after_up(site, result)  # history.jsonl: each service deployed healthy
+    return result
 
 
 def _up(
@@ -726,11 +734,13 @@ def _up(
     else:  # each stack's env read once, not once per service
         envs = {k: site.stack_env(site.stacks[k]) for k in {s.stack for s in services}}
         images = {s.id: standin_mod.image_of(s, envs[s.stack]) for s in services}
+        from ..update.lockfile import honour_lock
+
+        honour_lock(site, services, images)  # homestack.lock: the locked digests, not the tags
     running = {
         images[s.id] for s in services if (selection.projects[s.stack].name, s.id) in current
     }
-    runs = _plan_actions(selection, hashes, current, images, _image_ids(running))
-    _check_host_ports(site, services, runs)
+    runs = _ports_free(site, _plan_actions(selection, hashes, current, images, _image_ids(running)))
     redact = Redactor(site, services)
     for run in runs.values():
         listener(run)
@@ -755,10 +765,17 @@ def _up(
     return result
 
 
+def _ports_free(site: Site, runs: dict[str, ServiceRun]) -> dict[str, ServiceRun]:
+    """The runs, once the host ports of what they (re)create or start are free: a host port
+    another process or container holds made Compose fail half-way ("address already in
+    use") after it had removed the healthy container it was replacing. Refuse first,
+    naming the holder, as doctor does."""
+    _check_host_ports(site, [site.service(name) for name in runs], runs)
+    return runs
+
+
 def _check_host_ports(site: Site, services: list[Service], runs: Mapping[str, ServiceRun]) -> None:
-    """Before anything is (re)created or started: a host port another process or container
-    holds made Compose fail half-way ("address already in use") after it had removed the
-    healthy container it was replacing. Refuse first, naming the holder, as doctor does."""
+    """Raise when a host port of what will be (re)created or started is taken."""
     acting = [s for s in services if runs[s.id].action in ("create", "recreate", "start")]
     if not any(s.compose.get("ports") for s in acting):
         return

@@ -459,6 +459,25 @@ def image_id(image: str) -> str | None:
     return (str(raw.get("Id") or "") or None) if raw is not None else None
 
 
+def repo_digests_by_tag() -> dict[str, list[str]]:
+    """`repo:tag` → its `repo@sha256:…` names, for every local image (one API call)."""
+    with engine_errors("list images"):
+        rows = _list(api_client().images())
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        raw = _dict(row)
+        digests = [str(d) for d in _list(raw.get("RepoDigests"))]
+        for tag in _list(raw.get("RepoTags")):
+            found[str(tag)] = digests
+    return found
+
+
+def image_repo_digests(image: str) -> list[str]:
+    """`repo@sha256:…` names the local image was pulled or pushed as (empty: not here)."""
+    raw = _inspect("image", image)
+    return [str(d) for d in _list(raw.get("RepoDigests"))] if raw is not None else []
+
+
 # ---- logs, probes, version -------------------------------------------------------------
 def container_logs(name_or_id: str, tail: int = 20) -> str:
     """The last lines of a container's stdout and stderr together ("" when it is gone)."""

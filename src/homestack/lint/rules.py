@@ -11,6 +11,7 @@ from . import (
     rules_deps,
     rules_env,
     rules_files,
+    rules_lock,
     rules_names,
     rules_ports,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "rules_deps",
     "rules_env",
     "rules_files",
+    "rules_lock",
     "rules_names",
     "rules_ports",
 ]

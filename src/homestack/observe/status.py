@@ -21,6 +21,7 @@ from ..engine import docker as engine
 from ..engine.usage import Usage
 from ..errors import BadInput
 from ..inventory import service_ports
+from ..update.schedule import pending_updates
 from . import hooks
 
 MISSING = "enabled-but-missing"
@@ -85,11 +86,14 @@ class StatusResult:
     backups_known: bool = False
     taken_at: str = ""
     problems: list[FileProblem] = field(default_factory=list)
+    #: service → "1.0.0 → 1.0.1", from the last daily `outdated --record` (issue 19)
+    updates: dict[str, str] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
         return {
             "taken_at": self.taken_at,
             "backups_known": self.backups_known,
+            "updates": self.updates,
             "services": [asdict(row) | {"problem": row.problem} for row in self.rows],
             "problems": [asdict(problem) for problem in self.problems],
         }
@@ -294,7 +298,13 @@ def collect_status(
             )
     order = {stack.id: index for index, stack in enumerate(stacks)}
     rows.sort(key=lambda r: (order.get(r.stack, 99), r.service, r.container or ""))
-    return StatusResult(rows, backups_known, now.isoformat(timespec="seconds"), problems)
+    return StatusResult(
+        rows,
+        backups_known,
+        now.isoformat(timespec="seconds"),
+        problems,
+        pending_updates(site, {r.service for r in rows}),  # the daily check's (issue 19)
+    )
 
 
 def no_container_row(

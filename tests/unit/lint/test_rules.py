@@ -580,7 +580,20 @@ FAILING = [
     ),
 ]
 
+LOCK = '{{"version": 1, "services": {{\n  "web": {{"image": "example/web:{tag}", "digest": "sha256:{d}"{mark}}}\n}}}}\n'
+
+
+def lock(tag: str, mark: str = "") -> dict[str, str | None]:
+    return {"homestack.lock": LOCK.format(tag=tag, d="a" * 64, mark=mark)}
+
+
+FAILING += [
+    Case("lock.stale", lock("1.2.2", f', "note": "{MARK}"'), "homestack.lock"),
+    Case("lock.stale", {"homestack.lock": f"{{ {MARK}\n"}, "homestack.lock", id="not-json"),
+]
+
 PASSING = [
+    Case("lock.stale", lock("1.2.3")),
     Case(
         "yaml.syntax",
         {"ai-stack/services/web.nvidia.docker-compose.yaml": "services:\n  web:\n    gpus: all\n"},
