@@ -153,9 +153,11 @@ class PlanResult:
     stacks: dict[str, list[str]]
     edges: list[Edge]
     creates: list[Creation]
+    placement: list[dict[str, Any]] = field(default_factory=list)  # swarm mode: where
 
     def to_data(self) -> dict[str, Any]:
         return {
+            "placement": self.placement,
             "stack_waves": self.stack_waves,
             "service_waves": self.service_waves,
             "stacks": self.stacks,
@@ -253,4 +255,11 @@ def make_plan(site: Site, names: list[str] | None = None) -> PlanResult:
         volumes = data.get("volumes") if isinstance(data, dict) else None
         for key in volumes or {}:
             creates.append(Creation("volume", site.prefix + str(key), False, "ensure"))
-    return PlanResult(stack_waves, service_waves, stacks, graph.edges, creates)
+    result = PlanResult(stack_waves, service_waves, stacks, graph.edges, creates)
+    from .swarm import is_swarm
+
+    if is_swarm(site):
+        from .swarm.ops import plan_placement
+
+        result.placement = plan_placement(site, services)
+    return result

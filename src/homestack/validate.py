@@ -77,6 +77,12 @@ def validate(site: Site, stack_name: str | None = None, *, offline: bool = False
         findings = lint_site(
             site, stacks=[s.id for s in stacks] if stack_name else None, engine=not offline
         )
+        from .swarm import is_swarm
+
+        if is_swarm(site):  # what a swarm cannot carry, and placements no node can take
+            from .swarm.ops import validate_findings
+
+            findings += validate_findings(site, [s.id for s in stacks], engine=not offline)
         result = Validation(site.root, findings, offline=offline, compose_skipped=skipped)
         result.compose = {name: check.result() for name, check in checks.items()}
     finally:

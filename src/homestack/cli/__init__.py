@@ -18,6 +18,7 @@ from . import observe_cmds
 from . import backup_cmds
 from . import install_cmds
 from . import host_cmds
+from . import swarm_cmds
 from . import update_cmds
 from . import notify_cmds
 from . import web_cmds
@@ -37,6 +38,7 @@ __all__ = [
     "notify_cmds",
     "observe_cmds",
     "state",
+    "swarm_cmds",
     "update_cmds",
     "web_cmds",
 ]

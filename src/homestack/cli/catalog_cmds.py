@@ -393,6 +393,14 @@ def _render_plan(result: Any, out: Console) -> None:
     if there:
         counted = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in there.items())
         lines.append(f"[bold]Already in place[/] {counted} (`plan --json` lists them)")
+    if result.placement:
+        lines.append("[bold]Placement[/] (swarm: nodes that may run it, and why)")
+        for row in result.placement:
+            why = f" ({', '.join(row['reasons'])})" if row["reasons"] else ""
+            where = ", ".join(row["nodes"]) or "[red]no node[/]"
+            lines.append(f"  {escape(row['service'])}: {where}{escape(why)}")
+            if row["problem"]:
+                lines.append(f"    [red]{escape(row['problem'])}[/]")
     out.print("\n".join(lines), soft_wrap=True)  # one print: hundreds of lines stay fast
 
 

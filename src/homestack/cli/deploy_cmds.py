@@ -98,6 +98,13 @@ def up_command(
     delays = _delays(stand_in_delay)
     for name in delays.keys() - {"*"}:
         state.site().service(name)  # a typo is refused with the names, not ignored
+    from . import swarm_cmds
+
+    if swarm_cmds.active():
+        if rollback:
+            raise BadInput("--rollback is not available in swarm mode", "Run without it.")
+        swarm_cmds.up(names, image, delays, timeout, as_json)
+        return
     with UpProgress(console(stderr=True)) as progress:
         result = up(
             state.site(),
@@ -190,6 +197,11 @@ def down_command(
     from ..deploy.down import down, plan_down, refusal
 
     site = state.site()
+    from . import swarm_cmds
+
+    if swarm_cmds.active():
+        swarm_cmds.down(names, as_json)  # stacks and dependents; secrets and networks too
+        return
     plan = plan_down(site, names)
     if no_dependents and plan.dependents:
         raise refusal(plan)
@@ -255,7 +267,11 @@ def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
     with `homestack up`.
     """
     from ..deploy.down import restart
+    from . import swarm_cmds
 
+    if swarm_cmds.active():
+        swarm_cmds.restart(names, as_json)  # forced updates, same order and health gate
+        return
     result = restart(state.site(), names)
     emit(
         result,

@@ -24,7 +24,11 @@ def status_command(
 ) -> None:
     """Every service: state, health, uptime, restarts, CPU, memory, URL, ports, last backup."""
     from ..observe.status import collect_status
+    from . import swarm_cmds
 
+    if swarm_cmds.active():
+        swarm_cmds.status(names, as_json)  # tasks per node instead of containers
+        return
     emit(
         collect_status(state.site(), names),
         as_json,
@@ -105,7 +109,13 @@ def top_command(
     if sort not in ("cpu", "mem", "memory", "name"):
         raise BadInput(f"--sort {sort!r} is not one of cpu, mem, name", "Use --sort cpu|mem|name.")
     from ..observe.top import run_top
+    from . import swarm_cmds
 
+    if swarm_cmds.active():
+        raise swarm_cmds.not_yet(
+            "top",
+            "`homestack status` shows tasks per node; `docker stats` on each node shows their use.",
+        )
     run_top(state.site(), names, sort=sort, interval=interval, out=console())
 
 
@@ -135,8 +145,12 @@ def logs_command(
 ) -> None:
     """Logs of the chosen services merged in time order, with a coloured service prefix."""
     from ..observe.logs import LogQuery, print_logs
+    from . import swarm_cmds
 
     query = LogQuery.build(names, since=since, grep=grep, level=level, tail=tail)
+    if swarm_cmds.active():
+        swarm_cmds.logs(query, follow=follow, as_json=as_json)  # every node's tasks
+        return
     try:
         print_logs(state.site(), query, follow=follow, as_json=as_json, out=console())
     except KeyboardInterrupt:
@@ -147,7 +161,16 @@ def logs_command(
 def doctor_command(as_json: JsonOption = False) -> None:
     """Check the host and the site; every check a line ok/warn/fail with its fix."""
     from ..observe.doctor import run_doctor
+    from . import swarm_cmds
 
+    if swarm_cmds.active():
+        from ..swarm.doctor import swarm_doctor
+
+        result = swarm_doctor(state.site())  # the swarm's checks, the same report
+        emit(result, as_json, _render_doctor)
+        if result.failed:
+            raise fail(ExitStatus.FAILED)
+        return
     result = run_doctor(state.site())
     emit(result, as_json, _render_doctor)
     if result.failed:

@@ -1,0 +1,202 @@
+"""Swarm mode (DEPLOY_MODE=swarm): `homestack nodes`, and what up/down/status/plan print
+there. The existing commands call `active()` and hand over to these when it is true."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import BadInput, ExitStatus
+from .app import JsonOption, app, console, emit, fail, state
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+nodes_app = typer.Typer(
+    name="nodes",
+    help="The swarm's nodes: role, availability, labels, GPUs, what runs where.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+def active() -> bool:
+    """True when the site says DEPLOY_MODE=swarm."""
+    from ..swarm import is_swarm
+
+    return is_swarm(state.site())
+
+
+def not_yet(command: str, how: str) -> BadInput:
+    """A command swarm mode does not carry yet: a refusal that says what to do instead."""
+    return BadInput(f"`homestack {command}` is not available in swarm mode yet", how)
+
+
+@nodes_app.callback()
+def nodes_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List the swarm's nodes with role, availability, labels, GPUs and services."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ..swarm.nodes import list_nodes
+
+    emit(list_nodes(state.site()), as_json, _render_nodes)
+
+
+def _render_nodes(result: Any, out: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("NODE", "ROLE", "AVAIL", "STATE", "LABELS", "GPU", "SERVICES"):
+        table.add_column(column)
+    for row in result.rows:
+        table.add_row(
+            escape(row.hostname),
+            row.role,
+            row.availability,
+            row.state,
+            escape(", ".join(f"{k}={v}" for k, v in sorted(row.labels.items())) or "-"),
+            escape(row.gpu or "-"),
+            escape(", ".join(row.services) or "-"),
+        )
+    out.print(table)
+
+
+@nodes_app.command("label")
+def label_command(
+    node: Annotated[str, typer.Argument(help="Node hostname or id.")],
+    labels: Annotated[
+        list[str], typer.Argument(help="KEY=VALUE to set (gpu=nvidia, data=true), KEY- to remove.")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Set or remove node labels: gpu=nvidia|amd|intel, data=true, data.SERVICE=true."""
+    from ..swarm.nodes import label_node
+
+    result = label_node(state.site(), node, labels)
+    emit(result, as_json, _render_nodes)
+
+
+app.add_typer(nodes_app)
+
+
+def data_refusal(command: str, services: list[Any]) -> BadInput:
+    """backup/restore in swarm mode: refused, naming the node that holds each one's data."""
+    from ..swarm.nodes import data_nodes
+
+    where = data_nodes(state.site(), services)
+    named = "; ".join(f"{name} on {node}" for name, node in where.items())
+    first, node = next(iter(where.items()))
+    return BadInput(
+        f"`homestack {command}` does not run in swarm mode yet: the data is on its node ({named})",
+        f"Stop it with `docker service scale STACK_{first}=0` on a manager; on {node}, "
+        f"use restic on DATA/{first} with the repository DATA/backups/{first} and the "
+        "password homestack uses (docs/swarm.md, section Backups); then scale it back to 1.",
+    )
+
+
+def up(names: list[str] | None, image: str | None, delays: Any, timeout: float, json: bool) -> None:
+    from ..deploy.progress import UpProgress
+    from ..deploy.up import raise_for
+    from ..swarm.ops import up as swarm_up
+    from .deploy_cmds import _render_up
+
+    with UpProgress(console(stderr=True)) as progress:
+        result = swarm_up(
+            state.site(), names, stand_in=image, delays=delays, timeout=timeout, listener=progress
+        )
+    emit(result, json, _render_up)
+    raise_for(result)
+
+
+def down(names: list[str] | None, as_json: bool) -> None:
+    from ..swarm.ops import down as swarm_down
+
+    result = swarm_down(state.site(), names)
+
+    def render(res: Any, out: Console) -> None:
+        if res.dependents:
+            out.print("first removed the running services that need what goes down:")
+            for line in res.dependents:
+                out.print("  " + line, markup=False)
+        out.print(
+            f"removed {len(res.removed)} services"
+            + (f" (stacks: {', '.join(res.stacks)})" if res.stacks else "")
+            + (f"; networks {', '.join(res.networks)}" if res.networks else "")
+            + f"; DATA kept, in {res.elapsed:.1f}s",
+            markup=False,
+        )
+        for item in res.left:
+            out.print(f"still there: {item}", markup=False)
+
+    emit(result, as_json, render)
+    if result.left:
+        raise fail(ExitStatus.FAILED)
+
+
+def status(names: list[str] | None, as_json: bool) -> None:
+    from ..swarm.ops import status as swarm_status
+
+    result = swarm_status(state.site(), names)
+
+    def render(res: Any, out: Console) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False)
+        for column in ("SERVICE", "STACK", "STATE", "TASKS", "NODE", "DETAIL"):
+            table.add_column(column)
+        colours = {"healthy": "green", "starting": "yellow"}
+        for row in res.rows:
+            colour = colours.get(row.state, "red")
+            table.add_row(
+                escape(row.service),
+                row.stack,
+                f"[{colour}]{row.state}[/]",
+                row.replicas,
+                escape(", ".join(row.nodes) or "-"),
+                escape(row.detail),
+            )
+        out.print(table)
+
+    emit(result, as_json, render)
+
+
+def restart(names: list[str] | None, as_json: bool) -> None:
+    from ..swarm.ops import restart as swarm_restart
+
+    result = swarm_restart(state.site(), names)
+    emit(
+        result,
+        as_json,
+        lambda res, out: out.print(
+            f"restarted {', '.join(res.restarted)}; all healthy in {res.elapsed:.1f}s",
+            markup=False,
+        ),
+    )
+
+
+def logs(query: Any, *, follow: bool, as_json: bool) -> None:
+    import json
+    import sys
+
+    from ..swarm.ops import logs as swarm_logs
+
+    if follow:
+        raise not_yet(
+            "logs --follow",
+            "On a manager: `docker service logs -f STACK_SERVICE` (e.g. ai_ollama) follows "
+            "every node's tasks; without --follow, `homestack logs` prints them merged.",
+        )
+    lines = swarm_logs(state.site(), query)
+    out = console()
+    width = max((len(line.service) for line in lines), default=0)
+    for line in lines:
+        if as_json:
+            sys.stdout.write(json.dumps(line.to_data()) + "\n")
+        else:
+            stamp = line.time[:23].replace("T", " ")
+            out.print(f"{line.service:<{width}} {stamp} {line.line}", markup=False)
+    if not lines and not as_json:
+        sys.stderr.write("no log lines from the chosen services on the swarm\n")

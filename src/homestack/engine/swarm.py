@@ -1,0 +1,326 @@
+"""The swarm side of the engine: nodes, services, tasks, secrets, overlay networks, and the
+`docker stack deploy` / `stack rm` CLI calls (the SDK has no stacks).
+
+Reads go through the same docker SDK client as the rest of `engine` (DOCKER_HOST names the
+manager); everything comes back as small frozen dataclasses read with `.get()`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import BadInput, CommandFailed
+from .compose import docker_cli
+from .docker import api_client, call, engine_errors
+
+STACK_LABEL = "com.docker.stack.namespace"
+NOT_MANAGER = (
+    "Run `docker swarm init` on this machine (it becomes the manager), join the others with "
+    "`docker swarm join`, or set DEPLOY_MODE=compose in .env; see docs/swarm.md."
+)
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    id: str
+    hostname: str
+    role: str  # manager, worker
+    availability: str  # active, pause, drain
+    state: str  # ready, down, unknown
+    address: str
+    labels: dict[str, str] = field(default_factory=dict)
+    engine_labels: dict[str, str] = field(default_factory=dict)
+    generic: dict[str, int] = field(default_factory=dict)  # kind → count it advertises
+    engine: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return self.availability == "active" and self.state == "ready"
+
+
+def _node(raw: Mapping[str, Any]) -> NodeInfo:
+    spec = raw.get("Spec") or {}
+    desc = raw.get("Description") or {}
+    status = raw.get("Status") or {}
+    generic: dict[str, int] = {}
+    for item in (desc.get("Resources") or {}).get("GenericResources") or []:
+        discrete = item.get("DiscreteResourceSpec") or {}
+        named = item.get("NamedResourceSpec") or {}
+        kind = str(discrete.get("Kind") or named.get("Kind") or "")
+        if kind:
+            generic[kind] = generic.get(kind, 0) + int(discrete.get("Value") or 1)
+    return NodeInfo(
+        id=str(raw.get("ID", "")),
+        hostname=str(desc.get("Hostname", "")),
+        role=str(spec.get("Role", "")),
+        availability=str(spec.get("Availability", "")),
+        state=str(status.get("State", "")),
+        address=str(status.get("Addr", "")),
+        labels={str(k): str(v) for k, v in (spec.get("Labels") or {}).items()},
+        engine_labels={
+            str(k): str(v) for k, v in ((desc.get("Engine") or {}).get("Labels") or {}).items()
+        },
+        generic=generic,
+        engine=str((desc.get("Engine") or {}).get("EngineVersion", "")),
+    )
+
+
+def require_manager() -> None:
+    """The engine homestack talks to is a swarm manager, else a clear refusal."""
+    with engine_errors("read the swarm state"):
+        info = api_client().info()
+    swarm = info.get("Swarm") or {}
+    if swarm.get("LocalNodeState") != "active":
+        raise BadInput("DEPLOY_MODE=swarm, but this engine is not part of a swarm", NOT_MANAGER)
+    if not swarm.get("ControlAvailable"):
+        raise BadInput(
+            "DEPLOY_MODE=swarm, but this engine is a swarm worker, not a manager",
+            "Run homestack on a manager node (`docker node ls` works there), or point "
+            "DOCKER_HOST at one.",
+        )
+
+
+def nodes() -> list[NodeInfo]:
+    with engine_errors("list the swarm's nodes", NOT_MANAGER):
+        return sorted((_node(n) for n in api_client().nodes()), key=lambda n: n.hostname)
+
+
+def find_node(name: str) -> NodeInfo:
+    found = [n for n in nodes() if name in (n.hostname, n.id) or n.id.startswith(name)]
+    if len(found) != 1:
+        names = ", ".join(n.hostname for n in nodes())
+        raise BadInput(f"no single swarm node is called {name!r}", f"Nodes: {names}.")
+    return found[0]
+
+
+def set_node_labels(node: NodeInfo, add: Mapping[str, str], remove: list[str]) -> NodeInfo:
+    api = api_client()
+    with engine_errors(f"label node {node.hostname}"):
+        raw = api.inspect_node(node.id)
+        spec = dict(raw.get("Spec") or {})
+        labels = dict(spec.get("Labels") or {})
+        labels.update(add)
+        for key in remove:
+            labels.pop(key, None)
+        spec["Labels"] = labels
+        api.update_node(node.id, raw["Version"]["Index"], spec)
+        return _node(api.inspect_node(node.id))
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    id: str
+    service_id: str
+    node_id: str
+    slot: int
+    state: str  # new … starting, running, complete, failed, rejected, shutdown
+    desired: str
+    error: str
+    message: str
+    container: str
+    exit_code: int | None
+    version: int
+    timestamp: str
+    created: str
+
+
+def _task(raw: Mapping[str, Any]) -> TaskInfo:
+    status = raw.get("Status") or {}
+    container = (status.get("ContainerStatus") or {}).get("ContainerID") or ""
+    code = (status.get("ContainerStatus") or {}).get("ExitCode")
+    return TaskInfo(
+        id=str(raw.get("ID", "")),
+        service_id=str(raw.get("ServiceID", "")),
+        node_id=str(raw.get("NodeID", "")),
+        slot=int(raw.get("Slot") or 0),
+        state=str(status.get("State", "")),
+        desired=str(raw.get("DesiredState", "")),
+        error=str(status.get("Err") or ""),
+        message=str(status.get("Message") or ""),
+        container=str(container),
+        exit_code=int(code) if code is not None else None,
+        version=int((raw.get("Version") or {}).get("Index") or 0),
+        timestamp=str(status.get("Timestamp") or ""),
+        created=str(raw.get("CreatedAt") or ""),
+    )
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    id: str
+    name: str
+    stack: str
+    labels: dict[str, str]
+    image: str
+    replicas: int | None
+    constraints: tuple[str, ...]
+    mounts: tuple[str, ...]  # volume sources and bind paths
+
+
+def _service(raw: Mapping[str, Any]) -> ServiceInfo:
+    spec = raw.get("Spec") or {}
+    template = spec.get("TaskTemplate") or {}
+    container = template.get("ContainerSpec") or {}
+    mode = spec.get("Mode") or {}
+    replicas = (mode.get("Replicated") or {}).get("Replicas")
+    labels = {str(k): str(v) for k, v in (spec.get("Labels") or {}).items()}
+    return ServiceInfo(
+        id=str(raw.get("ID", "")),
+        name=str(spec.get("Name", "")),
+        stack=labels.get(STACK_LABEL, ""),
+        labels=labels,
+        image=str(container.get("Image", "")).split("@")[0],
+        replicas=int(replicas) if replicas is not None else None,
+        constraints=tuple((template.get("Placement") or {}).get("Constraints") or ()),
+        mounts=tuple(str(m.get("Source", "")) for m in container.get("Mounts") or []),
+    )
+
+
+def services(stacks: set[str] | None = None) -> list[ServiceInfo]:
+    """The swarm's services (those of these stacks only, when given)."""
+    with engine_errors("list swarm services", NOT_MANAGER):
+        found = [_service(s) for s in api_client().services()]
+    return [s for s in found if stacks is None or s.stack in stacks]
+
+
+def tasks(service_ids: set[str] | None = None) -> list[TaskInfo]:
+    with engine_errors("list swarm tasks", NOT_MANAGER):
+        found = [_task(t) for t in api_client().tasks()]
+    return [t for t in found if service_ids is None or t.service_id in service_ids]
+
+
+def service_logs(service_id: str, tail: int = 20) -> list[str]:
+    try:
+        raw = call(api_client().service_logs, service_id, stdout=True, stderr=True, tail=tail)
+        data = b"".join(raw) if not isinstance(raw, bytes) else raw
+    except Exception:
+        return []
+    return data.decode("utf-8", "replace").splitlines()[-tail:]
+
+
+def service_log_lines(
+    service_id: str, *, since: float | None = None, tail: int | None = None
+) -> list[str]:
+    """`TIMESTAMP text` lines of every task of a service, on whichever node it ran."""
+    kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": True}
+    if since is not None:
+        kwargs["since"] = int(since)
+    kwargs["tail"] = tail if tail is not None else "all"
+    with engine_errors("read a service's logs"):
+        raw = api_client().service_logs(service_id, **kwargs)
+        data = b"".join(raw) if not isinstance(raw, bytes) else raw
+    return data.decode("utf-8", "replace").splitlines()
+
+
+def secrets(prefix: str = "") -> list[dict[str, Any]]:
+    with engine_errors("list swarm secrets", NOT_MANAGER):
+        found = api_client().secrets()
+    return [s for s in found if str((s.get("Spec") or {}).get("Name", "")).startswith(prefix)]
+
+
+def remove_secret(secret_id: str) -> bool:
+    try:
+        call(api_client().remove_secret, secret_id)
+    except Exception:
+        return False
+    return True
+
+
+def networks(prefix: str = "") -> list[dict[str, Any]]:
+    with engine_errors("list networks"):
+        found = api_client().networks(filters={"driver": "overlay"})
+    return [n for n in found if str(n.get("Name", "")).startswith(prefix)]
+
+
+def ensure_overlay(name: str, subnet: str | None, labels: Mapping[str, str]) -> bool:
+    """An attachable overlay network called `name`; True when made now."""
+    api = api_client()
+    with engine_errors(f"create the overlay network {name}"):
+        for found in api.networks(names=[name]):
+            if found.get("Name") != name:
+                continue
+            if found.get("Driver") != "overlay" or found.get("Scope") != "swarm":
+                raise BadInput(
+                    f"network {name} exists as a {found.get('Driver')} network; swarm mode "
+                    "needs an attachable overlay network of that name",
+                    f"Remove it once nothing uses it (`docker network rm {name}`, after "
+                    "`homestack down` in compose mode), then run `homestack up` again.",
+                )
+            return False
+        ipam = None
+        if subnet:
+            import docker.types
+
+            ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
+        api.create_network(name, driver="overlay", attachable=True, ipam=ipam, labels=dict(labels))
+        return True
+
+
+def remove_network(name: str) -> bool:
+    try:
+        call(api_client().remove_network, name)
+    except Exception:
+        return False
+    return True
+
+
+def _stack_cli(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [docker_cli(), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise CommandFailed(
+            [docker_cli(), *args],
+            done.returncode,
+            done.stderr,
+            "See the message above; `docker service ls` shows the swarm's state.",
+        )
+    return done
+
+
+def stack_deploy(file: Path, stack: str, timeout: float = 300) -> None:
+    """`docker stack deploy` of one file: services in it are created or updated, others of
+    the stack are left as they are (no --prune); images are never resolved in a registry
+    (each node uses what it has, or pulls the tag itself)."""
+    _stack_cli(
+        ["stack", "deploy", "--resolve-image", "never", "--detach=true", "-c", str(file), stack],
+        timeout,
+    )
+
+
+def stack_rm(stack: str, timeout: float = 120) -> None:
+    _stack_cli(["stack", "rm", stack], timeout)
+
+
+def force_update(service_id: str, timeout: float = 120) -> None:
+    """New tasks for the service with the same spec (`docker service update --force`)."""
+    _stack_cli(["service", "update", "--force", "--detach=true", "--quiet", service_id], timeout)
+
+
+def remove_service(service_id: str) -> None:
+    with engine_errors("remove a swarm service"):
+        api_client().remove_service(service_id)
+
+
+def stacks() -> set[str]:
+    return {s.stack for s in services() if s.stack}
+
+
+def leftovers(stack: str) -> list[str]:
+    """What `stack rm` has not finished removing: services, networks, secrets of the stack."""
+    api = api_client()
+    label = {"label": f"{STACK_LABEL}={stack}"}
+    with engine_errors("list a stack's objects"):
+        found = [f"service {s['Spec']['Name']}" for s in api.services(filters=label)]
+        found += [f"network {n['Name']}" for n in api.networks(filters=label)]
+        found += [f"secret {s['Spec']['Name']}" for s in api.secrets(filters=label)]
+        found += [f"config {c['Spec']['Name']}" for c in api.configs(filters=label)]
+    return found

@@ -1,0 +1,93 @@
+"""Every command on a one-node swarm (the lab with one dockerd): no labels needed, the
+manager holds DATA; up, status, plan, validate, nodes, logs, restart, down."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sitekit import copy_catalog
+from swarmkit import IN_CI, Lab, homestack, missing_tools
+
+pytestmark = pytest.mark.integration
+PREFIX = "h21s_"
+
+
+@pytest.fixture(scope="module")
+def lab(standin_image: str) -> Iterator[Lab]:
+    why = missing_tools()
+    if why:
+        message = "the swarm lab needs " + ", ".join(why)
+        if IN_CI:
+            pytest.fail(message + " (CI=true: the swarm tests must run)")
+        pytest.skip(message)
+    built = Lab.start(1, [standin_image])
+    try:
+        yield built
+    finally:
+        built.stop()
+
+
+def _ok(done: object) -> str:
+    code, out, err = done.returncode, done.stdout, done.stderr  # type: ignore[attr-defined]
+    assert code == 0, f"exit {code}\n{out}\n{err}"
+    return str(out)
+
+
+def test_every_command_on_a_one_node_swarm(lab: Lab, tmp_path: Path) -> None:
+    site = copy_catalog(tmp_path / "site")
+    (site / ".env").write_text(f"DEPLOY_MODE=swarm\nHOMESTACK_PREFIX={PREFIX}\n")
+    plan = _ok(homestack(site, "plan", "essentials", lab=lab))
+    assert "caddy: hs21n1 (data)" in plan
+    checked = homestack(site, "validate", "essentials", "--json", lab=lab)
+    found = json.loads(checked.stdout)["findings"]
+    assert not [f for f in found if f["rule"].startswith("swarm.") and f["severity"] == "error"]
+    assert any(f["rule"] == "swarm.security_opt" for f in found)  # a named loss
+    try:
+        up = json.loads(_ok(homestack(site, "up", "--stand-in", "essentials", "--json", lab=lab)))
+        assert up["ok"] and {s["state"] for s in up["services"]} == {"healthy"}
+        rows = json.loads(_ok(homestack(site, "status", "essentials", "--json", lab=lab)))
+        assert {r["state"] for r in rows["services"]} == {"healthy"}
+        doctor = json.loads(_ok(homestack(site, "doctor", "--json", lab=lab)))
+        assert doctor["counts"]["fail"] == 0, doctor
+        assert any(c["name"] == "losses" for c in doctor["checks"])
+        nodes = json.loads(_ok(homestack(site, "nodes", "--json", lab=lab)))["nodes"]
+        assert nodes[0]["role"] == "manager" and "caddy" in nodes[0]["services"]
+        assert "restarted homepage" in _ok(homestack(site, "restart", "homepage", lab=lab))
+        logs = homestack(site, "logs", "homepage", "--tail", "5", lab=lab)
+        assert logs.returncode == 0, logs.stderr
+        again = _ok(homestack(site, "up", "--stand-in", "essentials", lab=lab))
+        assert "nothing to do" in again
+
+        # a new secret value: a new swarm secret, samba rolls to it, the old one is removed
+        def versions() -> list[str]:
+            names = lab.docker("secret", "ls", "--format", "{{.Name}}").split()
+            return [n for n in names if "samba_password" in n]
+
+        before = versions()
+        (site / "secrets" / "samba_password").write_text("another-value-0123456789\n")
+        rolled = json.loads(
+            _ok(homestack(site, "up", "--stand-in", "essentials", "--json", lab=lab))
+        )
+        actions = {s["service"]: s["action"] for s in rolled["services"]}
+        assert actions["samba"] == "recreate" and actions["homepage"] == "none"
+        after = versions()
+        assert len(before) == len(after) == 1 and before != after
+        # down of one service takes down what needs it (caddy needs authelia), and says why
+        partial = json.loads(_ok(homestack(site, "down", "authelia", "--json", lab=lab)))
+        assert {"authelia", "caddy"} <= set(partial["removed"])
+        assert any(line.startswith("essentials/caddy needs") for line in partial["dependents"])
+        rows = json.loads(_ok(homestack(site, "status", "essentials", "--json", lab=lab)))
+        states = {r["service"]: r["state"] for r in rows["services"]}
+        assert states["authelia"] == states["caddy"] == "missing"
+        assert states["homepage"] == "healthy"
+    finally:
+        down = json.loads(_ok(homestack(site, "down", "--json", lab=lab)))
+    assert down["left"] == []
+    names = lab.docker("service", "ls", "--format", "{{.Name}}").split()
+    names += lab.docker("secret", "ls", "--format", "{{.Name}}").split()
+    names += lab.docker("network", "ls", "--format", "{{.Name}}").split()
+    assert [n for n in names if n.startswith(PREFIX)] == []
