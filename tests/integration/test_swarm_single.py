@@ -59,6 +59,13 @@ def test_every_command_on_a_one_node_swarm(lab: Lab, tmp_path: Path) -> None:
         assert "restarted homepage" in _ok(homestack(site, "restart", "homepage", lab=lab))
         logs = homestack(site, "logs", "homepage", "--tail", "5", lab=lab)
         assert logs.returncode == 0, logs.stderr
+        # backup and restore: restic in a one-off task; authelia's pause becomes a stop
+        backup = json.loads(_ok(homestack(site, "backup", "authelia", "--json", lab=lab)))
+        result = backup["results"][0]
+        assert result["ok"] and result["consistency"] == "stop", result
+        assert any("pause, which a swarm task cannot do" in w for w in result["warnings"])
+        restored = json.loads(_ok(homestack(site, "restore", "authelia", "--json", lab=lab)))
+        assert restored["snapshot"].startswith(result["snapshot"]) and restored["healthy"]
         again = _ok(homestack(site, "up", "--stand-in", "essentials", lab=lab))
         assert "nothing to do" in again
 

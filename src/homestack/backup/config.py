@@ -100,7 +100,14 @@ def password_notice(path: Path) -> str:
 
 
 def restic_for(site: Site, service: str) -> Restic:
-    return Restic(repository(site, service), password_path(site), service)
+    found = Restic(repository(site, service), password_path(site), service)
+    from ..swarm import is_swarm
+
+    if is_swarm(site):  # restic runs on the service's data node, in a one-off task
+        from ..swarm.data import restic_for as on_data_node
+
+        return on_data_node(site, site.service(service), found)  # type: ignore[no-any-return]
+    return found
 
 
 def retention(site: Site) -> Retention:

@@ -126,6 +126,10 @@ def _restore(
     ):
         recovered = recover(site, service)
         restic = config.restic_for(site, service.id)
+        if type(restic) is not Restic:  # swarm: restic runs on the data node, in a task
+            from ..swarm.data import require_local
+
+            require_local(site, service, "restore")  # the swaps below are renames here
         # `install data` creates DATA/backups/{service} empty: a repository has its config
         if (
             config.is_local(restic.repository)

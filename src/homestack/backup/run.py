@@ -154,7 +154,11 @@ def open_repository(site: Site, service: str, *, unlock: bool) -> Restic:
     if config.is_local(restic.repository):
         folder = Path(restic.repository)
         folder.parent.mkdir(parents=True, exist_ok=True)
-        initialized = (folder / "config").is_file()
+        # swarm mode: the folder is on the data node, restic there says
+        swarm = type(restic) is not Restic
+        if swarm:  # bound into the task as it is: restic init takes an empty folder
+            folder.mkdir(exist_ok=True)
+        initialized = restic.is_initialized() if swarm else (folder / "config").is_file()
     else:
         initialized = restic.is_initialized()
     if not initialized:
@@ -246,8 +250,7 @@ def _backup_locked(
         _nothing_to_back_up(service)
     _refuse_linked_folders(service, found)
     restic = open_repository(site, service.id, unlock=unlock)
-    consistency = spec.consistency
-    notes: list[str] = []
+    consistency, notes = _swarm_consistency(site, service, spec.consistency, restic)
     current = backup_ops.state(site, service) if consistency != "none" else None
     journal = Journal(
         service.id,
@@ -330,6 +333,24 @@ def restic_started(journal: Journal, folder: Path, pid: int) -> None:
 
 
 HELD = {"stop": "stopped", "pause": "paused", "dump": "dumping"}
+
+
+def _swarm_consistency(
+    site: Site, service: Service, wanted: str, restic: Restic
+) -> tuple[str, list[str]]:
+    """Swarm mode: restic runs in a one-off task on the data node; a task cannot be paused,
+    nor a dump command run in it from here, so those back up stopped (scaled to 0)."""
+    if type(restic) is Restic:  # compose mode: as the catalog says
+        return wanted, []
+    from ..swarm.data import data_node
+
+    node = data_node(site, service).hostname
+    if wanted == "none" or not backup_ops.state(site, service).running:
+        return wanted, [f"swarm: restic ran in a one-off task on {node}"]
+    note = f"swarm: restic ran in a one-off task on {node}; {service.id} was scaled to 0 and back"
+    if wanted != "stop":
+        note += f" (its consistency is {wanted}, which a swarm task cannot do: stopped instead)"
+    return "stop", [note]
 
 
 def _change_since(site: Site, service: Service, held: backup_ops.Container) -> str | None:

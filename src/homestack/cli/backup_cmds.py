@@ -93,10 +93,6 @@ def backup_command(
     from ..backup.run import listed_without_file, require_readable
 
     services = _services(service, stack, every, default_all=False)
-    from . import swarm_cmds
-
-    if swarm_cmds.active():
-        raise swarm_cmds.data_refusal("backup", services)
     for named in services if service else []:  # a named service's unreadable file: exit 2
         require_readable(state.site(), named)
     err = console(stderr=True)
@@ -277,10 +273,6 @@ def restore_command(
     from ..errors import BadInput, HomestackError
 
     site = state.site()
-    from . import swarm_cmds
-
-    if swarm_cmds.active():
-        raise swarm_cmds.data_refusal("restore", [site.service(service)])
     if snapshot is not None and snapshot in {s.id for s in site.services()}:
         raise BadInput(
             f"restore takes one service and a snapshot id; {snapshot!r} is a service",

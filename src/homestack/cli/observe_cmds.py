@@ -111,12 +111,13 @@ def top_command(
     from ..observe.top import run_top
     from . import swarm_cmds
 
-    if swarm_cmds.active():
-        raise swarm_cmds.not_yet(
-            "top",
-            "`homestack status` shows tasks per node; `docker stats` on each node shows their use.",
-        )
-    run_top(state.site(), names, sort=sort, interval=interval, out=console())
+    source = None
+    if swarm_cmds.active():  # tasks per node; figures for those on the manager's node
+        from ..swarm.top import collect
+
+        site = state.site()
+        source = lambda: collect(site, names)  # noqa: E731
+    run_top(state.site(), names, sort=sort, interval=interval, out=console(), source=source)
 
 
 @app.command("logs")

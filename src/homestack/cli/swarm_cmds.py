@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import BadInput, ExitStatus
+from ..errors import ExitStatus
 from .app import JsonOption, app, console, emit, fail, state
 
 if TYPE_CHECKING:
@@ -26,11 +26,6 @@ def active() -> bool:
     from ..swarm import is_swarm
 
     return is_swarm(state.site())
-
-
-def not_yet(command: str, how: str) -> BadInput:
-    """A command swarm mode does not carry yet: a refusal that says what to do instead."""
-    return BadInput(f"`homestack {command}` is not available in swarm mode yet", how)
 
 
 @nodes_app.callback()
@@ -79,21 +74,6 @@ def label_command(
 
 
 app.add_typer(nodes_app)
-
-
-def data_refusal(command: str, services: list[Any]) -> BadInput:
-    """backup/restore in swarm mode: refused, naming the node that holds each one's data."""
-    from ..swarm.nodes import data_nodes
-
-    where = data_nodes(state.site(), services)
-    named = "; ".join(f"{name} on {node}" for name, node in where.items())
-    first, node = next(iter(where.items()))
-    return BadInput(
-        f"`homestack {command}` does not run in swarm mode yet: the data is on its node ({named})",
-        f"Stop it with `docker service scale STACK_{first}=0` on a manager; on {node}, "
-        f"use restic on DATA/{first} with the repository DATA/backups/{first} and the "
-        "password homestack uses (docs/swarm.md, section Backups); then scale it back to 1.",
-    )
 
 
 def up(names: list[str] | None, image: str | None, delays: Any, timeout: float, json: bool) -> None:
@@ -181,22 +161,25 @@ def logs(query: Any, *, follow: bool, as_json: bool) -> None:
     import json
     import sys
 
+    from ..swarm.ops import follow_logs
     from ..swarm.ops import logs as swarm_logs
 
-    if follow:
-        raise not_yet(
-            "logs --follow",
-            "On a manager: `docker service logs -f STACK_SERVICE` (e.g. ai_ollama) follows "
-            "every node's tasks; without --follow, `homestack logs` prints them merged.",
-        )
-    lines = swarm_logs(state.site(), query)
+    site = state.site()
+    lines = follow_logs(site, query) if follow else swarm_logs(site, query)
     out = console()
-    width = max((len(line.service) for line in lines), default=0)
-    for line in lines:
-        if as_json:
-            sys.stdout.write(json.dumps(line.to_data()) + "\n")
-        else:
-            stamp = line.time[:23].replace("T", " ")
-            out.print(f"{line.service:<{width}} {stamp} {line.line}", markup=False)
-    if not lines and not as_json:
+    names = [s.id for s in site.services()]
+    width = max((len(name) for name in names), default=0)
+    shown = 0
+    try:
+        for line in lines:
+            shown += 1
+            if as_json:
+                sys.stdout.write(json.dumps(line.to_data()) + "\n")
+                sys.stdout.flush()
+            else:
+                stamp = line.time[:23].replace("T", " ")
+                out.print(f"{line.service:<{width}} {stamp} {line.line}", markup=False)
+    except KeyboardInterrupt:
+        return
+    if not shown and not as_json:
         sys.stderr.write("no log lines from the chosen services on the swarm\n")

@@ -37,11 +37,25 @@ class ServiceState:
         return self.state == "paused"
 
 
+def _swarm(site: Site) -> Any:
+    """In swarm mode the service is a swarm service on its data node: these act on it
+    there (stop = scale to 0, start = scale to 1; swarm cannot pause a task)."""
+    from ..swarm import is_swarm
+
+    if not is_swarm(site):
+        return None
+    from ..swarm import data
+
+    return data
+
+
 def project_for(site: Site, service: Service) -> ComposeProject:
     return ComposeProject(site, site.stacks[service.stack], services=[service])
 
 
 def state(site: Site, service: Service) -> ServiceState:
+    if (swarm := _swarm(site)) is not None:
+        return swarm.state(site, service)  # type: ignore[no-any-return]
     done = project_for(site, service).run("ps", "--all", "--format", "json", service.id, timeout=60)
     rows: list[dict[str, object]] = []
     text = done.stdout.strip()
@@ -107,6 +121,8 @@ def _mapping(value: object) -> dict[str, Any]:
 
 def container(site: Site, service: Service) -> Container | None:
     """The service's container (docker inspect), None when it has none."""
+    if _swarm(site) is not None:
+        return None  # its task may be on another node: nothing to watch from here
     from . import docker as engine
 
     found = state(site, service)
@@ -129,16 +145,25 @@ def container(site: Site, service: Service) -> Container | None:
 
 
 def stop(site: Site, service: Service, timeout: float = 120) -> None:
+    if (swarm := _swarm(site)) is not None:
+        swarm.scale(site, service, 0, timeout)
+        return
     project_for(site, service).run("stop", service.id, timeout=timeout)
 
 
 def start(site: Site, service: Service, timeout: float = 120) -> None:
+    if (swarm := _swarm(site)) is not None:
+        swarm.scale(site, service, 1, timeout)
+        return
     project_for(site, service).run("start", service.id, timeout=timeout)
 
 
 def pause(site: Site, service: Service, attempts: int = 3) -> None:
     """Freeze the container. runc gives up ("unable to freeze") when a process will not
     stop in time, e.g. on a busy machine right after a start: that is worth another try."""
+    if (swarm := _swarm(site)) is not None:
+        swarm.scale(site, service, 0)
+        return
     for attempt in range(attempts):
         try:
             project_for(site, service).run("pause", service.id, timeout=60)
@@ -151,6 +176,9 @@ def pause(site: Site, service: Service, attempts: int = 3) -> None:
 
 
 def unpause(site: Site, service: Service) -> None:
+    if (swarm := _swarm(site)) is not None:
+        swarm.scale(site, service, 1)
+        return
     project_for(site, service).run("unpause", service.id, timeout=60)
 
 
@@ -228,6 +256,8 @@ def dump(
 
 def wait_healthy(site: Site, service: Service, timeout: float = 180) -> ServiceState:
     """Wait until the container runs and, when it has a healthcheck, is healthy."""
+    if (swarm := _swarm(site)) is not None:
+        return swarm.wait_healthy(site, service, timeout)  # type: ignore[no-any-return]
     deadline = time.monotonic() + timeout
     current = state(site, service)
     while time.monotonic() < deadline:

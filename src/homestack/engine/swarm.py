@@ -7,13 +7,14 @@ manager); everything comes back as small frozen dataclasses read with `.get()`.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadInput, CommandFailed
+from ..errors import BadInput, CommandFailed, OperationFailed
 from .compose import docker_cli
 from .docker import api_client, call, engine_errors
 
@@ -324,3 +325,138 @@ def leftovers(stack: str) -> list[str]:
         found += [f"secret {s['Spec']['Name']}" for s in api.secrets(filters=label)]
         found += [f"config {c['Spec']['Name']}" for c in api.configs(filters=label)]
     return found
+
+
+def scale(service_id: str, replicas: int, timeout: float = 120) -> None:
+    """`docker service scale ID=N`, without waiting (the caller watches the tasks)."""
+    _stack_cli(["service", "scale", "--detach=true", f"{service_id}={replicas}"], timeout)
+
+
+def local_node_id() -> str:
+    """The swarm node id of the engine homestack talks to."""
+    with engine_errors("read the swarm state"):
+        return str((api_client().info().get("Swarm") or {}).get("NodeID") or "")
+
+
+def follow_service_logs(
+    service_id: str, *, since: float | None = None, tail: int | None = None
+) -> Iterator[str]:
+    """`docker service logs -f` through the manager: `TIMESTAMP text` lines of every task
+    of the service, on whichever node, as they come (new tasks included), until closed."""
+    kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": True, "follow": True}
+    if since is not None:
+        kwargs["since"] = int(since)
+    kwargs["tail"] = tail if tail is not None else "all"
+    with engine_errors("follow a service's logs"):
+        stream = api_client().service_logs(service_id, **kwargs)
+    pending = b""
+    for chunk in stream:
+        pending += chunk
+        *whole, pending = pending.split(b"\n")
+        for raw in whole:
+            yield raw.decode("utf-8", "replace")
+
+
+DONE = ("complete", "failed", "rejected", "shutdown", "orphaned", "remove")
+
+
+def remove_labelled(prefix: str, label: str, value: str) -> list[str]:
+    """Remove the services and secrets named `prefix…` with `label=value` (what a killed
+    one-off task left behind); their names."""
+    api = api_client()
+    wanted = {"label": f"{label}={value}"}
+    gone: list[str] = []
+    with engine_errors("list one-off tasks"):
+        for found in api.services(filters=wanted):
+            name = str(found["Spec"]["Name"])
+            if name.startswith(prefix):
+                with contextlib.suppress(Exception):
+                    api.remove_service(found["ID"])
+                    gone.append(name)
+        for found in api.secrets(filters=wanted):
+            name = str(found["Spec"]["Name"])
+            if name.startswith(prefix) and remove_secret(found["ID"]):
+                gone.append(name)
+    return gone
+
+
+def run_task(
+    name: str,
+    image: str,
+    command: list[str],
+    *,
+    env: Mapping[str, str],
+    binds: list[tuple[str, bool]],
+    scratch: str,
+    secret: tuple[bytes, str],
+    node_id: str,
+    labels: Mapping[str, str],
+    timeout: float,
+    poll_s: float = 0.5,
+) -> tuple[TaskInfo, str, str]:
+    """A one-off task: a service `name` (restart condition none) placed on `node_id`, as
+    root, with `binds` (path, writable) at the same paths, a tmpfs at `scratch`, and
+    `secret` (value, path in the task) as a swarm secret made for it; waits until the
+    task ends, returns it with its stdout and stderr, and removes service and secret."""
+    import hashlib
+    import time
+
+    from docker import types
+
+    api = api_client()
+    value, target = secret
+    secret_name = f"{name}_s{hashlib.sha256(value).hexdigest()[:12]}"
+    with engine_errors(f"start the one-off task {name}"):
+        secret_id = api.create_secret(secret_name, value, labels=dict(labels))["ID"]
+    sid = ""
+    try:
+        mounts = [types.Mount(p, p, type="bind", read_only=not rw) for p, rw in binds]
+        mounts.append(types.Mount(scratch, None, type="tmpfs"))
+        reference = types.SecretReference(
+            secret_id, secret_name, filename=target, uid="0", gid="0", mode=0o400
+        )
+        spec = types.ContainerSpec(
+            image, command=command, env=dict(env), user="0:0", mounts=mounts, secrets=[reference]
+        )
+        template = types.TaskTemplate(
+            spec,
+            restart_policy=types.RestartPolicy(condition="none"),
+            placement=types.Placement(constraints=[f"node.id=={node_id}"]),
+        )
+        with engine_errors(f"start the one-off task {name}"):
+            sid = api.create_service(template, name=name, labels=dict(labels))["ID"]
+        deadline = time.monotonic() + timeout
+        while True:
+            found = tasks({sid})
+            if found and found[0].state in DONE:
+                break
+            if time.monotonic() > deadline:
+                raise OperationFailed(
+                    f"the one-off task {name} did not end in {timeout:.0f}s",
+                    f"`docker service ps {name}` on a manager shows where it is stuck.",
+                )
+            time.sleep(poll_s)
+        return found[0], _task_logs(api, sid, stdout=True), _task_logs(api, sid, stdout=False)
+    finally:
+        if sid:
+            with contextlib.suppress(Exception):
+                api.remove_service(sid)
+        for _ in range(40):  # in use until the task's container is gone
+            try:
+                api.remove_secret(secret_id)
+            except Exception:
+                time.sleep(0.25)
+            else:
+                break
+
+
+def _task_logs(api: Any, sid: str, *, stdout: bool) -> str:
+    import time
+
+    for _ in range(20):  # the manager may not have the node's lines at once
+        raw = api.service_logs(sid, stdout=stdout, stderr=not stdout, tail="all")
+        data = b"".join(raw) if not isinstance(raw, bytes) else raw
+        if data or not stdout:
+            return data.decode("utf-8", "replace")
+        time.sleep(0.25)
+    return ""

@@ -252,8 +252,10 @@ def run_top(
     interval: float,
     out: Console,
     frames: int | None = None,
+    source: Callable[[], StatusResult] | None = None,
 ) -> None:
-    """Refresh until q, Ctrl-C or SIGTERM (or `frames` samples); the terminal is restored."""
+    """Refresh until q, Ctrl-C or SIGTERM (or `frames` samples); the terminal is restored.
+    `source` collects the rows instead of the compose status (swarm mode)."""
     if not MIN_INTERVAL_S <= interval <= MAX_INTERVAL_S:  # also false for nan
         # inf made the sampler thread die with an OverflowError; nan refreshed nonstop
         raise BadInput(
@@ -263,6 +265,8 @@ def run_top(
     api = engine.api_client()
 
     def collect() -> StatusResult:
+        if source is not None:
+            return source()
         return collect_status(site, names, api=api, with_backups=False)
 
     sampler = _Sampler(collect, max(0.0, interval - engine.SAMPLE_INTERVAL_S))

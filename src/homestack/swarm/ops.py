@@ -21,7 +21,7 @@ import contextlib
 import json
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +30,7 @@ from typing import Any
 from ..catalog import Service, Site
 from ..deploy.projects import Project, Selection, parallel, select
 from ..deploy.up import BAD, GOOD, Listener, Redactor, ServiceRun, UpResult, _noop
-from ..errors import BadInput, CommandFailed, OperationFailed
+from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..lint.core import Finding, Severity
 from ..sitelock import site_lock
 from .placement import Placement, place
@@ -699,6 +699,63 @@ def logs(site: Site, query: Any) -> list[Any]:
             if query.keeps(line):
                 found.append(line)
     return sorted(found)
+
+
+def follow_logs(site: Site, query: Any) -> Iterator[Any]:
+    """`homestack logs --follow` on a swarm: each chosen service's `docker service logs -f`
+    stream (every node's tasks, through the manager), one reader thread per service, lines
+    yielded as they come, with the same filters; until the caller stops iterating."""
+    import queue
+    import threading
+
+    from ..engine import swarm as engine
+    from ..observe.logs import LogLine, parse_level
+
+    engine.require_manager()
+    stacks, chosen = site.select(query.names)
+    wanted = {
+        s.id for s in (chosen if chosen is not None else [s for t in stacks for s in t.enabled])
+    }
+    found = [
+        info
+        for info in engine.services({stack_name(site, k) for k in site.stacks})
+        if info.labels.get("org.homestack.service", "") in wanted
+    ]
+    if not found:
+        raise OperationFailed(
+            "none of the chosen services runs on the swarm: nothing to follow",
+            "Start them with `homestack up`; `homestack status` shows what runs.",
+        )
+    lines: queue.Queue[Any] = queue.Queue()
+
+    def read(info: Any) -> None:
+        service = info.labels.get("org.homestack.service", "")
+        stack = info.stack.removeprefix(site.prefix)
+        try:
+            for raw in engine.follow_service_logs(info.id, since=query.since, tail=query.tail):
+                stamp, _, text = raw.partition(" ")
+                if stamp[:4].isdigit():
+                    line = LogLine(
+                        stamp, service, stack, info.name, "stdout", text, parse_level(text)
+                    )
+                    if query.keeps(line):
+                        lines.put(line)
+        except Exception as error:  # the stream ended (service removed, manager gone)
+            lines.put(error)
+        lines.put(None)
+
+    for info in found:
+        threading.Thread(target=read, args=(info,), daemon=True).start()
+    open_streams = len(found)
+    while open_streams:
+        item = lines.get()
+        if item is None:
+            open_streams -= 1
+        elif isinstance(item, Exception):
+            if isinstance(item, HomestackError):
+                raise item
+        else:
+            yield item
 
 
 @dataclass
