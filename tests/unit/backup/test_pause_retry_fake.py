@@ -40,7 +40,7 @@ def test_fake_pause_tries_again_when_runc_could_not_freeze(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     project = _pause_with(monkeypatch, [FREEZE, FREEZE])
-    backup_ops.pause(SimpleNamespace(), SimpleNamespace(id="files"))  # type: ignore[arg-type]
+    backup_ops.pause(SimpleNamespace(root_env={}), SimpleNamespace(id="files"))  # type: ignore[arg-type]
     assert project.calls == 3
 
 
@@ -49,9 +49,9 @@ def test_fake_pause_gives_up_after_three_tries_and_at_once_on_other_errors(
 ) -> None:
     project = _pause_with(monkeypatch, [FREEZE] * 3)
     with pytest.raises(CommandFailed, match="unable to freeze"):
-        backup_ops.pause(SimpleNamespace(), SimpleNamespace(id="files"))  # type: ignore[arg-type]
+        backup_ops.pause(SimpleNamespace(root_env={}), SimpleNamespace(id="files"))  # type: ignore[arg-type]
     assert project.calls == 3
     project = _pause_with(monkeypatch, ["Error response from daemon: No such container"])
     with pytest.raises(CommandFailed, match="No such container"):
-        backup_ops.pause(SimpleNamespace(), SimpleNamespace(id="files"))  # type: ignore[arg-type]
+        backup_ops.pause(SimpleNamespace(root_env={}), SimpleNamespace(id="files"))  # type: ignore[arg-type]
     assert project.calls == 1
