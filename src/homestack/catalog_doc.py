@@ -57,8 +57,10 @@ _LINT_SUPPRESSED = (
         "high",
         "cadvisor",
         "cAdvisor reads per-container CPU, memory and I/O from the kernel's cgroup files under "
-        "`/sys`. The mount is read-only and the only host path it gets: no root filesystem, "
-        "no `/var/run`, no `/var/lib/docker`.",
+        "`/sys`, and sets up each container only after reading its `mount-id` under "
+        "`/var/lib/docker/image` (layer ids and digests, no container files; "
+        "google/cadvisor#3677). Both mounts are read-only and the only host paths it gets: "
+        "no root filesystem, no `/var/run`, no other part of `/var/lib/docker`.",
     ),
 )
 
@@ -269,6 +271,85 @@ def _wiring(site: Site) -> str:
     return head + "".join(rows)
 
 
+_FACTS_INTRO = """\
+## Versions and upstream facts
+
+Each service's pinned release, and the upstream facts its file relies on, read at that tag
+(`{stack}-stack/services/{id}/facts.yaml`, held to the file by the `facts.*` lint rules, see
+[lint-rules.md](lint-rules.md#service-facts)): when they were checked and what the check found.
+A pin moves only to a release whose tag could be confirmed upstream.
+"""
+
+#: (service, what the user must do) for moves that need a step from them
+_MIGRATIONS = (
+    (
+        "jellyfin",
+        "10.10 → 10.11: the first start migrates the library database to the new schema. It "
+        "can take long on a big library and cannot be undone: run `homestack backup "
+        "jellyfin` before `up`, and let the first start finish (do not stop it).",
+    ),
+    (
+        "dozzle",
+        "v8 → v10: the one breaking change in Dozzle's history between v8.14.6 and v10.7.3 is "
+        "that v10 refuses sha256 password hashes in its own `users.yml` (a fatal exit). Not "
+        "used here (sign-on is Authelia's); with your own `users.yml`, regenerate the hashes "
+        "as bcrypt before the move. Back up `DATA/dozzle` (per-user settings) first.",
+    ),
+    (
+        "grafana",
+        "Still 12.2: no 13.x release tag could be confirmed here. Grafana 13's breaking changes "
+        "are in its What's new (grafana.com/docs/grafana/v13.x); the move migrates its "
+        "database and cannot be undone: `homestack backup grafana` before moving the pin.",
+    ),
+    (
+        "tdarr",
+        "Still 2.86: no 3.x release tag could be confirmed upstream. Tdarr 3 migrates its "
+        "database: `homestack backup tdarr` (which keeps Tdarr's own DB backups) and follow "
+        "its upgrade notes before moving the pin.",
+    ),
+)
+
+_RELEASE_CHECK = """\
+## The release check against the real images
+
+The tests run the catalog on stand-in images (no registry is reachable where they run). Before
+a release, a maintainer with internet access runs `scripts/check-real-images.sh`: it pulls every
+pinned image (each overlay's too), brings the whole site up for real in a scratch folder with
+its own `HOMESTACK_PREFIX`, waits until every service is healthy, asks every web UI's health
+probe (the same URL Prometheus probes) from inside the networks and wants a 2xx, then takes
+the site down and removes what it made. Each failure names the service file to fix
+(`FAIL essentials/homepage (essentials-stack/services/homepage.docker-compose.yaml): …`);
+it exits 1 on any failure. It has not been run in this repository's CI, which cannot pull.
+"""
+
+
+def _facts_table(site: Site) -> str:
+    from . import facts
+
+    rows = []
+    for service in _ordered(site):
+        try:
+            found = facts.load(service)
+        except (ValueError, OSError):
+            found = None
+        image = _code(str(service.compose.get("image") or ""))
+        if found is None:
+            rows.append(f"| {service.id} | {image} | — | no facts file |\n")
+            continue
+        rows.append(f"| {service.id} | {image} | {found.checked_on} | {_cell(found.found)} |\n")
+    migrations = "".join(f"| {name} | {_cell(text)} |\n" for name, text in _MIGRATIONS)
+    return (
+        _FACTS_INTRO
+        + "\n| service | pinned image | facts checked | what the check found |\n"
+        + "| --- | --- | --- | --- |\n"
+        + "".join(rows)
+        + "\nMoves that need a step from you:\n\n| service | what to do |\n| --- | --- |\n"
+        + migrations
+        + "\n"
+        + _RELEASE_CHECK
+    )
+
+
 def render_catalog_doc(site: Site) -> str:
     """The whole of docs/catalog.md."""
     return (
@@ -279,6 +360,8 @@ def render_catalog_doc(site: Site) -> str:
         + _wiring(site)
         + "\n"
         + _capabilities(site)
+        + "\n"
+        + _facts_table(site)
         + "\n"
         + _compose_lint()
     )

@@ -99,6 +99,37 @@ def root_env_missing(root: Path) -> None:
     (root / ".env.example").write_text("\n".join(marked) + "\n", encoding="utf-8")
 
 
+def _replace_in(root: Path, relative: str, old: str, new: str) -> None:
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{relative} has no {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def domain_home_arpa(root: Path) -> None:
+    """The default before issue 14: Authelia refuses it as its cookie domain."""
+    _replace_in(root, ".env.example", "\nDOMAIN=lab.home.arpa\n", f"\nDOMAIN=home.arpa  {MARK}\n")
+
+
+LT = "ai-stack/services/libretranslate.docker-compose.yaml"
+
+
+def libretranslate_without_app_db(root: Path) -> None:
+    """LibreTranslate as PUID without its /app/db mount (it restart-looped, issue 14)."""
+    _replace_in(
+        root,
+        LT,
+        "      - ${DATA_ROOT:?DATA_ROOT is set by homestack}/config/libretranslate:/app/db\n",
+        "",
+    )
+    _replace_in(
+        root,
+        LT,
+        '    user: "${PUID:-1000}:${PGID:-1000}"\n',
+        f'    user: "${{PUID:-1000}}:${{PGID:-1000}}"  {MARK}\n',
+    )
+
+
 PLANTS = [
     Plant(
         "yaml.syntax",
@@ -286,6 +317,8 @@ PLANTS = [
             )
         },
     ),
+    Plant("env.domain-cookie", expect=".env.example", enable=(), before=domain_home_arpa),
+    Plant("facts.writes", expect=LT, enable=(), before=libretranslate_without_app_db),
 ]
 
 

@@ -16,7 +16,7 @@ from homestack.engine.compose import ComposeProject
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]
 
-DECLARED = "crazymax/samba:4.18.8"  # never pulled: only the file names it
+DECLARED = "crazymax/samba:4.23.8"  # never pulled: only the file names it
 
 
 def _image_tags(site: BackupSite, service: str) -> list[str]:

@@ -44,7 +44,7 @@ def site_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_prefix: str)
         tmp_path / "site",
         {
             "base.docker-compose.yaml": external_networks("ai-services"),
-            ".env": "DOMAIN=home.arpa\nSHARED=root\nPROC=root\nMODE=root\n",
+            ".env": "DOMAIN=lab.home.arpa\nSHARED=root\nPROC=root\nMODE=root\n",
             "ai-stack/stack.yaml": "services:\n  - web\n  # - off\n  - mid\n  - api\n",
             # a stack may not move DATA_ROOT: ComposeProject passes the root's value
             "ai-stack/.env": "SHARED=stack\nDATA_ROOT=/elsewhere\n",
@@ -83,7 +83,7 @@ def test_lint_interpolates_every_enabled_service_as_compose_does(
     compose = _compose_env(site)
     assert compose["web"]["E_TOKEN"] == "sibling-token"  # the sibling's .env reaches web
     assert compose["web"]["E_SHARED"] == "api"  # the last enabled service's file wins
-    assert compose["web"]["E_URL"] == "https://x.home.arpa"
+    assert compose["web"]["E_URL"] == "https://x.lab.home.arpa"
     assert compose["web"]["E_PROC"] == "from-process"
     assert compose["web"]["E_DATA"] == str(site_root / "DATA")
     assert compose["web"]["E_PREFIX"] == "x" + test_prefix
@@ -91,7 +91,7 @@ def test_lint_interpolates_every_enabled_service_as_compose_does(
     for name in ("web", "mid", "api"):
         assert linted[name] == compose[name], name
     stack_env = site.stack_env(site.stacks["ai"])
-    assert compose["web"]["E_ESC"] == "t\tx $DOMAIN a\\home.arpa \\q"
+    assert compose["web"]["E_ESC"] == "t\tx $DOMAIN a\\lab.home.arpa \\q"
     for key in ("TOKEN", "SHARED", "URL", "REF", "LITERAL", "ESC", "PROC", "MODE", "low"):
         assert stack_env[key] == compose["web"][f"E_{key}"], key
     assert stack_env["DATA_ROOT"] == compose["web"]["E_DATA"]

@@ -86,7 +86,7 @@ def _free_port() -> int:
 class Proxy:
     port: int
     seen: list[dict[str, str]]
-    domain: str  # DOMAIN of the repository's settings (home.arpa as shipped)
+    domain: str  # DOMAIN of the repository's settings (lab.home.arpa as shipped)
 
     def get(self, host: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)

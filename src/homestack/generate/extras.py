@@ -36,8 +36,24 @@ def grafana(view: CatalogView) -> list[GeneratedFile]:
             }
         )
     data = {"apiVersion": 1, "datasources": sources}
-    path = view.config_dir("grafana") / "datasources" / "homestack.yaml"
-    return [GeneratedFile("grafana", path, dump_yaml(data, "datasources"))]
+    folder = view.config_dir("grafana")
+    files = [
+        GeneratedFile(
+            "grafana", folder / "datasources" / "homestack.yaml", dump_yaml(data, "datasources")
+        )
+    ]
+    # DATA/config/grafana is mounted over /etc/grafana/provisioning, hiding the image's empty
+    # dashboards/, alerting/ and plugins/ folders, and Grafana logs an error for each one it
+    # cannot read at start: each gets a valid, empty provisioning file
+    empty = {
+        "dashboards": {"apiVersion": 1, "providers": []},
+        "alerting": {"apiVersion": 1},
+        "plugins": {"apiVersion": 1, "apps": []},
+    }
+    for kind, content in empty.items():
+        path = folder / kind / "homestack.yaml"
+        files.append(GeneratedFile("grafana", path, dump_yaml(content, f"no {kind} yet")))
+    return files
 
 
 def samba(view: CatalogView, uid: int, gid: int) -> list[GeneratedFile]:
@@ -52,7 +68,13 @@ def samba(view: CatalogView, uid: int, gid: int) -> list[GeneratedFile]:
                 "password_file": "/run/secrets/samba_password",
             }
         ],
-        "global": ["force user = " + user, "force group = " + user],
+        # crazymax/samba reads no SAMBA_SERVER_MIN_PROTOCOL (its 01-config.sh reads only the
+        # SAMBA_* names in the facts file); options go in `global:`, appended to [global]
+        "global": [
+            "force user = " + user,
+            "force group = " + user,
+            "server min protocol = SMB3",
+        ],
         "share": [
             {
                 "name": "shared",
@@ -119,3 +141,17 @@ def homeassistant(view: CatalogView) -> list[GeneratedFile]:
             once=True,
         )
     ]
+
+
+def anythingllm(view: CatalogView) -> list[GeneratedFile]:
+    """AnythingLLM keeps its encryption key (SIG_KEY, SIG_SALT) and the settings chosen in its
+    UI in /app/server/.env, rewritten in place (updateENV.js, dumpENV, v1.9.1). Its service
+    file bind-mounts DATA/anythingllm/.env there; a bind mount of a missing file would make
+    Docker create a folder in its place, so the file is seeded, empty, once: AnythingLLM
+    owns it from its first start on, and it is backed up with the data."""
+    path = view.data_root / "anythingllm" / ".env"
+    content = (
+        "# Written once by homestack: AnythingLLM keeps its encryption key (SIG_KEY, SIG_SALT)\n"
+        "# and its settings here; homestack will not rewrite it. Keep it with the data.\n"
+    )
+    return [GeneratedFile("anythingllm", path, content, mode=0o600, once=True)]

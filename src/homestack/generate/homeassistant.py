@@ -9,9 +9,13 @@ from its first start on.
 
 The format is Home Assistant's storage envelope (`version` 1, `minor_version` 5, `key`,
 `data.entries`) with every field an entry has at minor version 5. The Ollama entry is
-written in the integration's first entry format (version 1: the URL in `data`, the model in
-`options`); Home Assistant's own migration turns it into the current one (a conversation
-sub-entry that carries the model) when it sets the entry up, so the seed does not depend on
+written in the integration's first entry format, version 1, as its config flow created it:
+the URL *and the model* in `data`, the conversation options (none here) in `options`.
+Home Assistant's own migration turns it into the current one when it sets the integration
+up (homeassistant/components/ollama/__init__.py, async_migrate_integration: each version-1
+entry becomes a conversation sub-entry of `options` plus the model read as
+`entry.data[CONF_MODEL]` - a version-1 entry without `data["model"]` fails setup with
+KeyError - and the entry keeps only the URL, at version 3), so the seed does not depend on
 which entry version the pinned image expects.
 """
 
@@ -81,8 +85,8 @@ def config_entries(view: CatalogView, model: str, now: datetime | None = None) -
                 "ollama",
                 OLLAMA_URL,
                 OLLAMA_URL,
-                {"url": OLLAMA_URL},
-                {"model": model},
+                {"url": OLLAMA_URL, "model": model},
+                {},
                 stamp,
             )
         )

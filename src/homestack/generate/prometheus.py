@@ -16,6 +16,9 @@ from .view import CatalogView, container_ports, dump_yaml
 BLACKBOX = "blackbox-exporter:9115"
 #: services whose own /metrics Prometheus scrapes: service → port
 METRICS = {"cadvisor": 8080, "dcgm-exporter": 9400, "blackbox-exporter": 9115, "loki": 3100}
+#: Blocky serves /metrics on its HTTP port once its config says `prometheus: {enable: true}`
+#: (generate/extras.py writes that); Prometheus reaches it on essential-services
+METRICS["blocky"] = 4000
 
 
 #: the only modules the blackbox exporter runs: a plain GET (no redirect followed, no body)

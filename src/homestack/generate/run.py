@@ -70,6 +70,7 @@ def _generators(
         "samba": lambda: extras.samba(view, *owner_ids(site)),
         "blocky": lambda: extras.blocky(view),
         "homeassistant": lambda: extras.homeassistant(view) + homeassistant.generate(view, site),
+        "anythingllm": lambda: extras.anythingllm(view),
         "alertmanager": lambda: alerting.alertmanager(view, site.secrets_dir),
         "ntfy": lambda: alerting.ntfy(view, site.secrets_dir),
         "socket-proxy": lambda: socketproxy.generate(view),

@@ -9,7 +9,9 @@ from __future__ import annotations
 from . import (
     rules_compose,
     rules_deps,
+    rules_domain,
     rules_env,
+    rules_facts,
     rules_files,
     rules_lock,
     rules_names,
@@ -19,7 +21,9 @@ from . import (
 __all__ = [
     "rules_compose",
     "rules_deps",
+    "rules_domain",
     "rules_env",
+    "rules_facts",
     "rules_files",
     "rules_lock",
     "rules_names",

@@ -12,6 +12,9 @@ import pytest
 from homestack.engine import backup_ops
 from homestack.errors import CommandFailed
 
+# a compose-mode site: pause reads DEPLOY_MODE from the root .env before acting
+_SITE = SimpleNamespace(root_env={})
+
 FREEZE = (
     "Error response from daemon: Cannot pause container 9f4c039db74d: OCI runtime pause "
     "failed: unable to freeze: unknown"
@@ -40,7 +43,7 @@ def test_fake_pause_tries_again_when_runc_could_not_freeze(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     project = _pause_with(monkeypatch, [FREEZE, FREEZE])
-    backup_ops.pause(SimpleNamespace(root_env={}), SimpleNamespace(id="files"))  # type: ignore[arg-type]
+    backup_ops.pause(_SITE, SimpleNamespace(id="files"))  # type: ignore[arg-type]
     assert project.calls == 3
 
 
@@ -49,9 +52,9 @@ def test_fake_pause_gives_up_after_three_tries_and_at_once_on_other_errors(
 ) -> None:
     project = _pause_with(monkeypatch, [FREEZE] * 3)
     with pytest.raises(CommandFailed, match="unable to freeze"):
-        backup_ops.pause(SimpleNamespace(root_env={}), SimpleNamespace(id="files"))  # type: ignore[arg-type]
+        backup_ops.pause(_SITE, SimpleNamespace(id="files"))  # type: ignore[arg-type]
     assert project.calls == 3
     project = _pause_with(monkeypatch, ["Error response from daemon: No such container"])
     with pytest.raises(CommandFailed, match="No such container"):
-        backup_ops.pause(SimpleNamespace(root_env={}), SimpleNamespace(id="files"))  # type: ignore[arg-type]
+        backup_ops.pause(_SITE, SimpleNamespace(id="files"))  # type: ignore[arg-type]
     assert project.calls == 1

@@ -32,7 +32,7 @@ def test_caddyfile_routes_every_enabled_web_ui_and_signs_on_where_asked(site: Si
     web = _web_services(site)
     assert len(blocks) == len(web) + 1  # and the dashboard's (test_generate_dashboard.py)
     for service, spec in web.items():
-        block = blocks[f"{spec.subdomain or service}.home.arpa"]
+        block = blocks[f"{spec.subdomain or service}.lab.home.arpa"]
         # the services that trust sign-on headers by their alias on signon-proxy
         host = f"signon-{service}" if service in ("grafana", "dozzle", "homeassistant") else service
         assert f"reverse_proxy {host}:{spec.port}" in block
@@ -40,7 +40,7 @@ def test_caddyfile_routes_every_enabled_web_ui_and_signs_on_where_asked(site: Si
         # a first-run wizard not yet done is behind sign-on too (see the test below)
         wizard = service in ("homeassistant", "jellyfin")
         assert ("import sign_on" in block) == (spec.auth or wizard)
-    assert "dns.home.arpa" not in blocks  # blocky is off in the shipped catalog
+    assert "dns.lab.home.arpa" not in blocks  # blocky is off in the shipped catalog
     text = caddy.generate(view)[0].content
     assert "admin localhost:2019" in text
     assert "forward_auth authelia:9091" in text
@@ -56,26 +56,26 @@ def test_first_run_wizards_stay_behind_sign_on_until_done(site: Site, tmp_path: 
         blocks = _sites(caddy.generate(CatalogView.of(site))[0].content)
         return "import sign_on" in blocks[host]
 
-    assert signs_on("home.home.arpa") and signs_on("media.home.arpa")
+    assert signs_on("home.lab.home.arpa") and signs_on("media.lab.home.arpa")
     storage = site.data_root / "homeassistant" / ".storage"
     storage.mkdir(parents=True)
     (storage / "onboarding").write_text('{"data": {"done": ["analytics"]}}')
-    assert signs_on("home.home.arpa")  # the user step is not done yet
+    assert signs_on("home.lab.home.arpa")  # the user step is not done yet
     (storage / "onboarding").write_text('{"version": 4, "data": {"done": ["user"]}}')
-    assert not signs_on("home.home.arpa")
+    assert not signs_on("home.lab.home.arpa")
     jellyfin = site.data_root / "jellyfin" / "config"
     jellyfin.mkdir(parents=True)
     xml = "<ServerConfiguration><IsStartupWizardCompleted>{}</IsStartupWizardCompleted>"
     (jellyfin / "system.xml").write_text(xml.format("false"))
-    assert signs_on("media.home.arpa")
+    assert signs_on("media.lab.home.arpa")
     (jellyfin / "system.xml").write_text(xml.format("true"))
-    assert not signs_on("media.home.arpa")
+    assert not signs_on("media.lab.home.arpa")
     # a link the container planted is not followed
     (jellyfin / "system.xml").unlink()
     elsewhere = tmp_path / "done.xml"
     elsewhere.write_text(xml.format("true"))
     (jellyfin / "system.xml").symlink_to(elsewhere)
-    assert signs_on("media.home.arpa")
+    assert signs_on("media.lab.home.arpa")
 
 
 def test_a_public_domain_gets_acme_not_the_local_ca(make_site: Callable[..., Site]) -> None:
@@ -91,12 +91,12 @@ def test_authelia_denies_by_default_and_signs_on_for_the_domain(site: Site, tmp_
     config = yaml.safe_load(files[0].content)
     assert config["access_control"]["default_policy"] == "deny"
     assert config["access_control"]["rules"][-1:] == [
-        {"domain": ["home.arpa", "*.home.arpa"], "policy": "one_factor"}
+        {"domain": ["lab.home.arpa", "*.lab.home.arpa"], "policy": "one_factor"}
     ]
     cookie = config["session"]["cookies"][0]
-    assert cookie["domain"] == "home.arpa"
-    assert cookie["authelia_url"] == "https://auth.home.arpa"
-    assert cookie["default_redirection_url"] == "https://start.home.arpa"
+    assert cookie["domain"] == "lab.home.arpa"
+    assert cookie["authelia_url"] == "https://auth.lab.home.arpa"
+    assert cookie["default_redirection_url"] == "https://start.lab.home.arpa"
     assert config["authentication_backend"]["file"]["path"] == "/config/users_database.yml"
     assert "secret" not in files[0].content.replace("_FILE", "")  # secrets come from files
 
@@ -173,8 +173,8 @@ def test_homepage_lists_every_enabled_web_ui_by_stack(site: Site) -> None:
         for item in entries
         for title, entry in item.items()
     }
-    assert listed["Open WebUI"] == ("AI", "https://chat.home.arpa")
-    assert listed["Grafana"] == ("Management", "https://grafana.home.arpa")
+    assert listed["Open WebUI"] == ("AI", "https://chat.lab.home.arpa")
+    assert listed["Grafana"] == ("Management", "https://grafana.lab.home.arpa")
     assert len(listed) == len(_web_services(site))
     assert "Blocky" not in listed
 
@@ -185,4 +185,4 @@ def test_urls_carry_a_non_default_https_port(make_site: Callable[..., Site]) -> 
     (caddy / ".env").write_text("CADDY_HTTPS_PORT=8443\n", encoding="utf-8")
     site = Site.load(site.root)
     groups = homepage.services(CatalogView.of(site))
-    assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.home.arpa:8443"
+    assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.lab.home.arpa:8443"

@@ -27,11 +27,15 @@ EXPECTED = {
     "config/homepage/services.yaml",
     "config/homepage/settings.yaml",
     "config/grafana/datasources/homestack.yaml",
+    "config/grafana/dashboards/homestack.yaml",
+    "config/grafana/alerting/homestack.yaml",
+    "config/grafana/plugins/homestack.yaml",
     "config/samba/config.yml",
     "config/alertmanager/alertmanager.yml",
     "config/ntfy/server.yml",
     "homeassistant/configuration.yaml",
     "homeassistant/.storage/core.config_entries",
+    "anythingllm/.env",
     "config/socket-proxy/haproxy.cfg",
     "config/blackbox-exporter/blackbox.yml",
 }
@@ -61,13 +65,14 @@ def test_enabling_a_service_updates_the_files_that_list_it(site: Site) -> None:
     report = generate_all(Site.load(site.root))
     actions = {Path(f.path).relative_to(site.data_root).as_posix(): f.action for f in report.files}
     assert actions["config/caddy/Caddyfile"] == "update"
-    assert actions["config/prometheus/prometheus.yml"] == "unchanged"  # targets are files
+    # probe targets are files; blocky's own /metrics is a scrape job in prometheus.yml
+    assert actions["config/prometheus/prometheus.yml"] == "update"
     assert actions["config/prometheus/targets/health-http.yml"] == "update"
     assert actions["config/homepage/services.yaml"] == "update"
     assert actions["config/blocky/config.yml"] == "create"
     assert actions["config/authelia/users_database.yml"] == "kept"
     assert actions["config/authelia/configuration.yml"] == "unchanged"
-    assert "dns.home.arpa {" in (site.data_root / "config/caddy/Caddyfile").read_text()
+    assert "dns.lab.home.arpa {" in (site.data_root / "config/caddy/Caddyfile").read_text()
     assert (site.data_root / "config/authelia/users_database.yml").read_text() == users_before
 
 
@@ -105,7 +110,7 @@ def test_cli_generate_json(
     assert data["dry_run"] is True
     assert {f["action"] for f in data["files"]} == {"create"}
     assert run(["--site", str(site.root), "generate"]) == 0
-    assert "21 of 21 files changed" in capsys.readouterr().out  # 19 configs, 2 secrets
+    assert "25 of 25 files changed" in capsys.readouterr().out  # 23 configs, 2 secrets
     assert run(["--site", str(site.root), "generate", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"] is False
 
@@ -124,6 +129,23 @@ def test_a_domain_that_is_not_a_host_name_is_refused_before_anything_is_written(
     assert not site.data_root.exists() or _files(site.data_root) == set()
 
 
+@pytest.mark.parametrize("domain", ["home.arpa", "lan", "co.uk"])
+def test_a_domain_authelia_refuses_is_refused_before_anything_is_written(
+    make_site: Callable[..., Site], domain: str
+) -> None:
+    """Authelia 4.39 (internal/configuration/validator/session.go) refuses a cookie domain
+    with no period or on the Public Suffix List: generate (and so `up`) says so, exit 2."""
+    from homestack.errors import BadInput
+
+    site = make_site(DOMAIN=domain)
+    with pytest.raises(BadInput) as caught:
+        generate_all(site)
+    assert f"DOMAIN={domain!r}" in caught.value.message and "Authelia" in caught.value.message
+    assert "lab.home.arpa" in (caught.value.hint or "")
+    assert caught.value.file == str(site.root / ".env")
+    assert not site.data_root.exists() or _files(site.data_root) == set()
+
+
 def test_two_web_uis_on_one_host_are_refused_before_anything_is_written(
     make_site: Callable[..., Site],
 ) -> None:
@@ -135,7 +157,7 @@ def test_two_web_uis_on_one_host_are_refused_before_anything_is_written(
     site = Site.load(site.root)
     with pytest.raises(BadInput) as caught:  # caddy refused the Caddyfile it wrote
         generate_all(site)
-    assert "auth.home.arpa" in caught.value.message
+    assert "auth.lab.home.arpa" in caught.value.message
     assert "authelia" in caught.value.message
     assert caught.value.service in {"authelia", "open-webui"}
     assert "open-webui" in caught.value.message

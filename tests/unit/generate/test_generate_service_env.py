@@ -29,7 +29,7 @@ def test_the_https_port_set_in_caddys_own_env_reaches_the_urls(
     site = Site.load(site.root)
     assert site.stack_env(site.stacks["essentials"])["CADDY_HTTPS_PORT"] == "8443"  # Compose's
     groups = homepage.services(CatalogView.of(site))
-    assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.home.arpa:8443"
+    assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.lab.home.arpa:8443"
 
 
 def test_samba_user_set_in_sambas_env_is_the_generated_user(
@@ -49,7 +49,7 @@ def test_a_root_setting_shadowed_by_caddys_layer_follows_compose(
     # 443, so the URLs carry no port (they said :9443, a port nothing listened on)
     site = make_site(CADDY_HTTPS_PORT="9443")
     groups = homepage.services(CatalogView.of(site))
-    assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.home.arpa"
+    assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.lab.home.arpa"
     monkeypatch.setenv("CADDY_HTTPS_PORT", "7443")  # the process environment wins, as in Compose
     groups = homepage.services(CatalogView.of(Site.load(site.root)))
-    assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.home.arpa:7443"
+    assert groups[0]["AI"][0]["Ollama"]["href"] == "https://ollama.lab.home.arpa:7443"

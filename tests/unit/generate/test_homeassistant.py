@@ -57,10 +57,79 @@ def test_seed_names_the_enabled_speech_service_and_ollama(site: Site) -> None:
     assert [e["data"] for e in wyoming] == [{"host": "faster-whisper", "port": 10300}]
     assert wyoming[0]["title"] == "faster-whisper"
     (ollama,) = _by_domain(store, "ollama")
-    assert ollama["data"] == {"url": "http://ollama:11434"}
-    # the model the ai stack's .env names for every ollama client
-    assert ollama["options"] == {"model": "llama3.2:3b"}
+    # version 1 as the integration's config flow wrote it: URL and model in data (the model
+    # the ai stack's .env names for every ollama client), conversation options in options
+    assert ollama["data"] == {"url": "http://ollama:11434", "model": "llama3.2:3b"}
+    assert ollama["options"] == {}
     assert ollama["version"] == 1  # Home Assistant migrates it to its current form
+
+
+def _ha_ollama_migration(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Home Assistant's migration of version-1 Ollama entries, step by step as upstream wrote
+    it, on plain dicts (the upstream fact this test encodes): home-assistant/core
+    homeassistant/components/ollama/__init__.py, `async_migrate_integration`, run from
+    `async_setup` (the copy read: entries go to version 3, minor 3, as in 2025.10):
+
+    - for each version-1 entry, a "conversation" sub-entry whose data is `entry.options`
+      plus `CONF_MODEL` read as `entry.data[CONF_MODEL]` (a KeyError when the entry has no
+      model in `data`: setup fails and the integration never loads);
+    - entries with the same `data[CONF_URL]` are merged into the first, the others removed;
+    - the kept entry gets an "ai_task_data" sub-entry with the first sub-entry's model, its
+      `data` becomes `{CONF_URL: …}`, `options` `{}`, version 3, minor version 3.
+
+    Version-1 entries as the config flow made them: `data={"url": …, "model": …}` (core
+    tests/components/ollama/test_init.py, test_migration_from_v1_to_v2_with_multiple_urls).
+    """
+    by_url: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        assert entry["version"] == 1
+        data = {**entry["options"], "model": entry["data"]["model"]}  # entry.data[CONF_MODEL]
+        sub = {"subentry_type": "conversation", "title": entry["title"], "data": data}
+        url = entry["data"]["url"]
+        if url in by_url:
+            by_url[url]["subentries"].append(sub)
+        else:
+            by_url[url] = {**entry, "subentries": [sub]}
+    migrated = []
+    for url, entry in by_url.items():
+        model = entry["subentries"][0]["data"]["model"]
+        task = {"subentry_type": "ai_task_data", "data": {"model": model}}
+        migrated.append(
+            {
+                **entry,
+                "data": {"url": url},
+                "options": {},
+                "subentries": [*entry["subentries"], task],
+                "version": 3,
+                "minor_version": 3,
+            }
+        )
+    return migrated
+
+
+def test_ollama_entry_survives_home_assistants_migration(site: Site) -> None:
+    """Before, the seed put the model in `options`: the migration's entry.data[CONF_MODEL]
+    raised KeyError and the integration never loaded (issue 14, item 2)."""
+    (ollama,) = _by_domain(_seed(site), "ollama")
+    (entry,) = _ha_ollama_migration([ollama])
+    assert entry["data"] == {"url": "http://ollama:11434"}
+    conversation, task = entry["subentries"]
+    assert conversation["subentry_type"] == "conversation"
+    assert conversation["data"] == {"model": "llama3.2:3b"}
+    assert task == {"subentry_type": "ai_task_data", "data": {"model": "llama3.2:3b"}}
+
+
+def test_the_old_shape_fails_home_assistants_migration() -> None:
+    """The restated migration is not a check that cannot fail: the shape homestack wrote
+    before (model in options) raises the KeyError Home Assistant logged."""
+    old = {"version": 1, "title": "x", "data": {"url": "http://ollama:11434"}}
+    old["options"] = {"model": "llama3.2:3b"}
+    try:
+        _ha_ollama_migration([old])
+    except KeyError as missing:
+        assert missing.args == ("model",)
+    else:
+        raise AssertionError("the model-in-options entry migrated")
 
 
 def test_enabling_piper_adds_its_wyoming_entry(site: Site) -> None:

@@ -809,6 +809,181 @@ PASSING = [
 ]
 
 
+# ---- issue 14: the cookie domain and the service facts (services/{id}/facts.yaml) ----------
+FACTS = "ai-stack/services/web/facts.yaml"
+_FACTS = """\
+image: example/web
+version: "1.2.3"
+checked_on: 2026-12-07
+sources: ["example/web 1.2.3 Dockerfile"]
+found: fixture
+"""
+
+
+def facts(extra: str = "", version: str = "1.2.3") -> str:
+    return _FACTS.replace('"1.2.3"', f'"{version}"') + extra
+
+
+WEB_META = "      web:\n        port: 80\n        health_path: /health\n"
+H14_FAILING = [
+    Case(
+        "env.domain-cookie",
+        {".env.example": f"BIND_ADDRESS=127.0.0.1\nDOMAIN=home.arpa  {MARK}\n"},
+        ".env.example",
+    ),
+    Case(
+        "env.domain-cookie",
+        {".env.example": f"BIND_ADDRESS=127.0.0.1\nDOMAIN=lan  {MARK}\n"},
+        ".env.example",
+        id="no-dot",
+    ),
+    Case("facts.schema", {FACTS: facts(f"colour: red  {MARK}\n")}, FACTS),
+    Case(
+        "facts.version",
+        {
+            FACTS: facts(version="1.2.2"),
+            W: replace(
+                S, "    image: example/web:1.2.3\n", f"    image: example/web:1.2.3  {MARK}\n"
+            ),
+        },
+        W,
+        severity="warning",
+    ),
+    Case(
+        "facts.writes",
+        {
+            FACTS: facts('writes: ["/app/db"]\n'),
+            W: replace(S, "    restart:", f'    user: "1000:1000"  {MARK}\n    restart:'),
+        },
+        W,
+    ),
+    Case(
+        "facts.writes",
+        {
+            FACTS: facts('writes: ["/state"]\n'),
+            W: replace(S, "    volumes:\n", f"    volumes:  {MARK}\n"),
+        },
+        W,
+        id="lost-on-recreate",
+    ),
+    Case(
+        "facts.probe",
+        {
+            FACTS: facts('http_2xx:\n  80: ["/ready"]\n'),
+            W: add_meta(WEB_META.replace("/health", f"/health  {MARK}")),
+        },
+        W,
+    ),
+    Case(
+        "facts.env",
+        {
+            FACTS: facts('env: ["TZ"]\n'),
+            W: replace(
+                S,
+                "    restart:",
+                f"    environment:\n      TZ: UTC\n      NOT_READ: x  {MARK}\n    restart:",
+            ),
+        },
+        W,
+    ),
+    Case(
+        "facts.capabilities",
+        {
+            FACTS: facts('capabilities: ["KILL"]\n'),
+            W: replace(S, "    deploy:", f"    cap_drop:  {MARK}\n      - ALL\n    deploy:"),
+        },
+        W,
+    ),
+    Case(
+        "facts.host-allowlist",
+        {
+            FACTS: facts("host_allowlist:\n  variable: ALLOWED\n  always: [localhost:80]\n"),
+            W: replace(
+                add_meta(WEB_META),
+                "    restart:",
+                f"    environment:\n      ALLOWED: web.lab.home.arpa  {MARK}\n    restart:",
+            ),
+        },
+        W,
+    ),
+]
+H14_PASSING = [
+    Case("env.domain-cookie", {".env.example": "BIND_ADDRESS=127.0.0.1\nDOMAIN=lab.home.arpa\n"}),
+    Case("facts.schema", {FACTS: facts()}),
+    Case("facts.version", {FACTS: facts()}),
+    Case(
+        "facts.writes",
+        {
+            FACTS: facts('writes: ["/data/db"]\n'),
+            W: replace(S, "    restart:", '    user: "1000:1000"\n    restart:'),
+        },
+    ),
+    Case("facts.probe", {FACTS: facts('http_2xx:\n  80: ["/health"]\n'), W: add_meta(WEB_META)}),
+    Case(
+        "facts.env",
+        {
+            FACTS: facts('env: ["TZ", "APP_*"]\n'),
+            W: replace(
+                S,
+                "    restart:",
+                "    environment:\n      TZ: UTC\n      APP_MODE: x\n    restart:",
+            ),
+        },
+    ),
+    Case(
+        "facts.capabilities",
+        {
+            FACTS: facts('capabilities: ["KILL"]\n'),
+            W: replace(
+                S,
+                "    deploy:",
+                "    cap_drop:\n      - ALL\n    cap_add:\n      - KILL\n    deploy:",
+            ),
+        },
+    ),
+    Case(
+        "facts.host-allowlist",
+        {
+            FACTS: facts("host_allowlist:\n  variable: ALLOWED\n  always: [localhost:80]\n"),
+            W: replace(
+                add_meta(WEB_META),
+                "    restart:",
+                "    environment:\n      ALLOWED: web.lab.home.arpa,web:80\n    restart:",
+            ),
+        },
+    ),
+]
+H14_FAILING.append(
+    Case(
+        "facts.health-command",
+        {
+            FACTS: facts('tools: ["wget"]\n'),
+            W: replace(
+                S,
+                '      test: ["CMD", "true"]\n',
+                f'      test: ["CMD", "curl", "-f", "http://127.0.0.1/"]  {MARK}\n',
+            ),
+        },
+        W,
+    )
+)
+H14_PASSING.append(
+    Case(
+        "facts.health-command",
+        {
+            FACTS: facts('tools: ["wget"]\n'),
+            W: replace(
+                S,
+                '      test: ["CMD", "true"]\n',
+                '      test: ["CMD", "wget", "-q", "http://127.0.0.1/"]\n',
+            ),
+        },
+    )
+)
+FAILING += H14_FAILING
+PASSING += H14_PASSING
+
+
 def _case_id(case: Case) -> str:
     return case.rule + (f"[{case.id}]" if case.id else "")
 
