@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Lint, type-check and run the whole test suite. Works on a fresh Debian/Ubuntu machine and in CI.
 #
-#   ./run-tests.sh                 everything (ruff, ruff format --check, mypy, pytest)
-#   ./run-tests.sh tests/unit -x   extra arguments go to pytest
+#   ./run-tests.sh                 everything (ruff, ruff format --check, mypy, pytest, and
+#                                  each benchmark once with --smoke: tiny sizes, nothing timed)
+#   ./run-tests.sh --fast          lint, types and the unit tests only (no engine, no benchmarks)
+#   ./run-tests.sh tests/unit -x   extra arguments go to pytest (benchmarks are then left out)
 #   HOMESTACK_TEST_WORKERS=0 ./run-tests.sh   pytest in one process (default: -n auto)
 #
 # It creates .venv when missing, installs the package with its dev extra, and links the
@@ -13,6 +15,11 @@ set -uo pipefail
 
 cd "$(dirname "$(readlink -f "$0")")" || exit 2
 VENV=.venv
+FAST=0
+if [ "${1:-}" = --fast ]; then
+    FAST=1
+    shift
+fi
 PY="$VENV/bin/python"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -106,7 +113,40 @@ if "$PY" -c 'import xdist' 2>/dev/null && [ "${HOMESTACK_TEST_WORKERS:-auto}" !=
     # one file per worker: module-scoped fixtures (a deployed stack) stay on one process
     pytest_args+=(-n "${HOMESTACK_TEST_WORKERS:-auto}" --dist loadfile)
 fi
-step "pytest" "$VENV/bin/pytest" "${pytest_args[@]}" "$@"
+if [ "$FAST" = 1 ]; then
+    # the unit suite: no test here may need the engine (conftest.py refuses one that does)
+    step "pytest (unit)" "$VENV/bin/pytest" "${pytest_args[@]}" -m "not integration and not e2e" \
+        tests/unit "$@"
+else
+    step "pytest" "$VENV/bin/pytest" "${pytest_args[@]}" "$@"
+fi
+
+engine_answers() { timeout 20 docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; }
+
+# Every benchmark once, tiny (--smoke): a benchmark that no longer runs fails the build. Only
+# the full run (no pytest arguments); locally without an engine they are skipped, in CI not.
+smoke_benchmarks() {
+    local bench status=0
+    if ! engine_answers; then
+        if [ "${CI:-}" = true ]; then
+            echo "no Docker engine answers: the benchmarks cannot run (CI=true)" >&2
+            return 1
+        fi
+        echo "no Docker engine answers: benchmarks skipped"
+        return 0
+    fi
+    for bench in benchmarks/*.py; do
+        printf -- '-- %s --smoke\n' "$bench"
+        timeout 600 "$PY" "$bench" --smoke || {
+            echo "benchmark $bench --smoke FAILED" >&2
+            status=1
+        }
+    done
+    return "$status"
+}
+if [ "$FAST" = 0 ] && [ $# = 0 ]; then
+    step "benchmarks (--smoke)" smoke_benchmarks
+fi
 
 if [ ${#failed[@]} -gt 0 ]; then
     printf '\n\033[1;31mFAILED:\033[0m %s\n' "${failed[*]}"

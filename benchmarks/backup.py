@@ -6,6 +6,7 @@ at most 10% of the first), restore time (vs zstd -d | tar -x), repository size v
 
     .venv/bin/python benchmarks/backup.py            # 1 GiB
     .venv/bin/python benchmarks/backup.py --mib 64   # a quick look
+    .venv/bin/python benchmarks/backup.py --smoke    # 2 MiB: checks that it runs (CI)
 """
 
 from __future__ import annotations
@@ -112,7 +113,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib", type=int, default=1024, help="data size in MiB (default 1024)")
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="2 MiB of data: checks that it runs (CI)"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.mib = 2
     # `timeout` and `kill` send SIGTERM: clean up as on Ctrl-C, not leave what was made
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if not shutil.which("zstd"):

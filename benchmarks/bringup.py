@@ -13,6 +13,7 @@ on the real engine, side by side:
             event; so it leaves out only homestack's own scheduling latency
 
 Usage: .venv/bin/python benchmarks/bringup.py [--keep]   (needs a Docker engine; ~2-3 min)
+       .venv/bin/python benchmarks/bringup.py --smoke   (4 x 2 services, short delays: CI)
 Everything is created under a unique HOMESTACK_PREFIX and removed at the end.
 """
 
@@ -37,11 +38,13 @@ from homestack.catalog import NETWORKS
 REPO = Path(__file__).resolve().parents[1]
 STACKS = ("essentials", "ai", "media", "management")
 PER_STACK = 8
+#: delays are multiplied by this (--smoke: shorter)
+DELAY_SCALE = 1.0
 HOMESTACK = [str(Path(sys.executable).with_name("homestack"))]
 
 
 def delay_of(index: int) -> float:
-    return 3.0 if index == 0 else 1.0 + index % 4
+    return DELAY_SCALE * (3.0 if index == 0 else 1.0 + index % 4)
 
 
 def needs_of(stack_no: int, index: int) -> list[str]:
@@ -161,6 +164,21 @@ class EventLog:
         return times
 
 
+def remove_everything_named(prefix: str) -> None:
+    """Containers, networks and volumes whose names start with prefix (what it created)."""
+
+    def ids(*args: str) -> list[str]:
+        done = subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
+        return done.stdout.split()
+
+    for cid in ids("ps", "-aq", "--filter", f"name=^/?{prefix}"):
+        subprocess.run(["docker", "rm", "-f", "-v", cid], capture_output=True, check=False)
+    for net in ids("network", "ls", "-q", "--filter", f"name={prefix}"):
+        subprocess.run(["docker", "network", "rm", net], capture_output=True, check=False)
+    for vol in ids("volume", "ls", "-q", "--filter", f"name={prefix}"):
+        subprocess.run(["docker", "volume", "rm", "-f", vol], capture_output=True, check=False)
+
+
 def all_healthy(prefix: str, count: int) -> bool:
     done = subprocess.run(
         ["docker", "ps", "--filter", f"name=^/?{prefix}", "--format", "{{.Status}}"],
@@ -208,10 +226,12 @@ def homestack(site: Path, *args: str, env: dict[str, str]) -> tuple[float, dict]
 def prepare(site: Path) -> None:
     """Networks, secrets, DATA folders and stand-in overrides, before anything is timed."""
     from homestack.catalog import Site
+    from homestack.deploy.data import check_data
     from homestack.deploy.up import ensure_prerequisites
 
     loaded = Site.load(site)
-    ensure_prerequisites(loaded, loaded.services(enabled_only=True))
+    services = loaded.services(enabled_only=True)
+    ensure_prerequisites(loaded, services, check_data(loaded, services))
 
 
 def seed_way(site: Path, graph: dict[str, list[str]], count: int) -> float:
@@ -241,7 +261,16 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="leave the site and its containers for inspection"
     )
-    keep = parser.parse_args().keep
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="2 services per stack and short delays: checks that it runs (CI), times nothing",
+    )
+    args = parser.parse_args()
+    keep = args.keep
+    if args.smoke:
+        global PER_STACK, DELAY_SCALE
+        PER_STACK, DELAY_SCALE = 2, 0.2
     # `timeout` and `kill` send SIGTERM: clean up as on Ctrl-C instead of leaving 32 containers
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     prefix = f"hsb{uuid.uuid4().hex[:5]}_"
@@ -277,15 +306,12 @@ def main() -> None:
             subprocess.run(
                 [*HOMESTACK, "--site", str(site), "down"], env=env, capture_output=True, check=False
             )
-            sys.path.insert(0, str(REPO / "tests"))
-            from enginekit import remove_everything_named
-
             remove_everything_named(prefix)
             shutil.rmtree(folder, ignore_errors=True)
 
     print(
-        f"bring-up of {count} stand-in services in {len(STACKS)} stacks, delays 1-4 s; "
-        f"critical chain {' -> '.join(chain)}"
+        f"bring-up of {count} stand-in services in {len(STACKS)} stacks, "
+        f"delays {delay_of(1):g}-{delay_of(3):g} s; critical chain {' -> '.join(chain)}"
     )
     print(f"{'way':<34}{'wall s':>8}{'vs critical':>13}")
     rows = [

@@ -11,6 +11,7 @@ times, interleaved and side by side in one run:
 and prints the medians with the ratios A/B, A/C and D/C. Everything it created is removed.
 
     .venv/bin/python benchmarks/status.py [--containers 50] [--runs 5]
+    .venv/bin/python benchmarks/status.py --smoke   # 4 containers, 1 run: checks that it runs
 """
 
 from __future__ import annotations
@@ -73,11 +74,21 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - start
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--containers", type=int, default=50)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--smoke", action="store_true", help="4 containers, 1 run: checks that it runs (CI)"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.containers, args.runs = 4, 1
+    return args
+
+
+def main() -> int:
+    args = parse_args()
     # `timeout` and `kill` send SIGTERM: clean up as on Ctrl-C, not leave what was made
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
@@ -88,6 +99,9 @@ def main() -> int:
 
     ensure_image()
     prefix = f"hsbench{uuid.uuid4().hex[:6]}_"
+    # the process environment wins over the site's .env: an exported HOMESTACK_PREFIX (a
+    # real site's) would send Compose to that site's networks
+    os.environ["HOMESTACK_PREFIX"] = prefix
     homestack = str(Path(sys.executable).parent / "homestack")
     docker = shutil.which("docker") or "docker"
     with tempfile.TemporaryDirectory(prefix="homestack-bench-") as folder:

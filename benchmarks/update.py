@@ -350,6 +350,9 @@ def main() -> int:
     ensure_image()
     prefix = f"hsbench{uuid.uuid4().hex[:4]}_"
     os.environ["HOMESTACK_REGISTRY_TTL"] = "0"
+    # each site names its own prefix in its .env; an exported one (a real site's) would win
+    # over both and put them on one set of volumes
+    os.environ.pop("HOMESTACK_PREFIX", None)
     work = Path(tempfile.mkdtemp(prefix="hsbench-update-"))
     repositories: list[str] = []
     try:

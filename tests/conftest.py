@@ -3,21 +3,109 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from enginekit import remove_everything_named
+from enginekit import (
+    IN_CI,
+    RUN_DIR_VARIABLE,
+    RUN_VARIABLE,
+    leftovers_of_this_run,
+    new_prefix,
+    remove_everything_named,
+)
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-# doctor asks the host's resolver for start.{DOMAIN}: tests send nothing beyond loopback and
-# their own namespaces (tests/unit/observe/test_doctor_lan.py asks a private resolver)
-os.environ["HOMESTACK_DOCTOR_DNS"] = "off"
+__all__ = ["IN_CI"]  # kept importable here for tests that take it from conftest
+
+#: what a test may take from the caller's environment: how to run programs and reach the
+#: engine, never a setting homestack, Compose or restic reads (HOMESTACK_PREFIX, DATA_ROOT,
+#: DOMAIN, TZ, COMPOSE_*, RESTIC_*, SUDO_*, a service's *_PORT …). A user running the tests
+#: on a machine with a real site has those exported; a test sets what it relies on itself.
+KEPT_FROM_CALLER = re.compile(
+    r"(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_\w+|TMPDIR|PWD|OLDPWD|SHLVL|_"
+    r"|CI|VIRTUAL_ENV|PYTHON\w*|PYTEST\w*|PIP_\w+|XDG_RUNTIME_DIR"
+    r"|DOCKER_HOST|DOCKER_CONFIG|DOCKER_CONTEXT|DOCKER_CERT_PATH|DOCKER_TLS_VERIFY"
+    r"|\w*_CA_\w*|\w*CA_BUNDLE|SSL_CERT_\w+|NODE_EXTRA_CA_CERTS"
+    r"|HOMESTACK_ARTIFACTS|PLAYWRIGHT_\w+|DISPLAY"  # where tests put artifacts; the browser
+    r"|(?i:https?_proxy|no_proxy))"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hermetic: drop the caller's settings from this process's environment (every worker
+    and every program a test runs inherits it). The controller also names this run, so the
+    leak check at the end looks only at what this run created (other runs may share the
+    engine); xdist workers inherit the name."""
+    worker = hasattr(config, "workerinput")
+    for name in list(os.environ):
+        if KEPT_FROM_CALLER.fullmatch(name):
+            continue
+        if worker and name in (RUN_VARIABLE, RUN_DIR_VARIABLE):
+            continue
+        del os.environ[name]
+    # doctor asks the host's resolver for start.{DOMAIN}: tests send nothing beyond loopback and
+    # their own namespaces (tests/unit/observe/test_doctor_lan.py asks a private resolver)
+    os.environ["HOMESTACK_DOCTOR_DNS"] = "off"
+    if not worker:
+        run_dir = tempfile.mkdtemp(prefix="homestack-test-run-")
+        os.environ[RUN_DIR_VARIABLE] = run_dir
+        os.environ[RUN_VARIABLE] = Path(run_dir).name.rsplit("-", 1)[-1]
+
+
+ENGINE_FIXTURES = {"docker_engine", "standin_image", "engine_cleanup"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests under tests/integration and tests/e2e carry their marker (so `-m "not
+    integration and not e2e"` is the unit suite), and no unit test asks for the engine."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for marker in ("integration", "e2e"):
+            if marker in parts and item.get_closest_marker(marker) is None:
+                item.add_marker(getattr(pytest.mark, marker))
+    offenders = [
+        item.nodeid
+        for item in items
+        if "unit" in Path(str(item.fspath)).parts
+        and ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and not (item.get_closest_marker("integration") or item.get_closest_marker("e2e"))
+    ]
+    if offenders:
+        raise pytest.UsageError(
+            "unit tests must not need the Docker engine; mark these integration or move them "
+            "to tests/integration: " + ", ".join(offenders)
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a test left a container, network or volume of this run behind
+    (by the prefixes handed out in this run), after removing them."""
+    if hasattr(session.config, "workerinput") or not os.environ.get(RUN_DIR_VARIABLE):
+        return
+    run_dir = Path(os.environ[RUN_DIR_VARIABLE])
+    try:
+        left = leftovers_of_this_run(run_dir) if _engine_answers() else []
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    if not left:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = (
+        f"LEAK CHECK FAILED: {len(left)} test resources were left behind (now removed): "
+        + ", ".join(left)
+    )
+    if reporter is not None:
+        reporter.write_line(message, red=True, bold=True)
+    else:
+        print(message)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _engine_answers() -> bool:
@@ -96,8 +184,9 @@ def standin_image(docker_engine: str) -> str:
 
 @pytest.fixture
 def test_prefix() -> str:
-    """A unique name prefix for projects, networks and volumes a test creates."""
-    return f"hst{uuid.uuid4().hex[:6]}_"
+    """A unique name prefix for projects, networks and volumes a test creates (recorded
+    for the leak check at the end of the run)."""
+    return new_prefix()
 
 
 @pytest.fixture

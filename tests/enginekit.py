@@ -5,11 +5,57 @@ run of `pytest tests/unit tests/e2e` failed to collect."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_LABEL = "homestack.test"
+#: under CI a missing engine or binary fails a test instead of skipping it
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: this test run's name and folder (set by conftest.py's pytest_configure, inherited by workers)
+RUN_VARIABLE = "HOMESTACK_TEST_RUN"
+RUN_DIR_VARIABLE = "HOMESTACK_TEST_RUN_DIR"
+
+
+def new_prefix(stem: str = "hst") -> str:
+    """A unique name prefix for what a test creates on the engine, recorded in this run's
+    folder so that the check at the end of the run finds anything left under it."""
+    prefix = f"{stem}{uuid.uuid4().hex[:6]}_"
+    run_dir = os.environ.get(RUN_DIR_VARIABLE)
+    if run_dir:
+        folder = Path(run_dir) / "prefixes"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / prefix).touch()
+    return prefix
+
+
+def leftovers_of_this_run(run_dir: Path) -> list[str]:
+    """Containers, networks and volumes named with a prefix this run handed out, each
+    removed after it is listed ("container NAME", …)."""
+    folder = run_dir / "prefixes"
+    prefixes = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    if not prefixes:
+        return []
+
+    def names(*args: str) -> list[str]:
+        done = subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
+        return done.stdout.split()
+
+    found = [
+        (kind, name)
+        for kind, listing in (
+            ("container", names("ps", "-a", "--format", "{{.Names}}")),
+            ("network", names("network", "ls", "--format", "{{.Name}}")),
+            ("volume", names("volume", "ls", "--format", "{{.Name}}")),
+        )
+        for name in listing
+        if name.startswith(tuple(prefixes))
+    ]
+    for prefix in {p for p in prefixes if any(n.startswith(p) for _k, n in found)}:
+        remove_everything_named(prefix)
+    return [f"{kind} {name}" for kind, name in found]
 
 
 def remove_everything_named(prefix: str) -> None:

@@ -404,6 +404,8 @@ def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: 
                 sys.stderr.flush()
                 said = True
             time.sleep(POLL_S)
+    if not shared:  # holding it alone: every other note is a dead holder's (killed -9)
+        _notes(spot)  # (which removes the notes of processes that are gone)
     since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     note = f"pid {os.getpid()}, homestack {described(action)}, since {since}"
     if not spot.own_site:  # a prefix lock: say which site folder holds it

@@ -30,6 +30,10 @@ class ToggleResult:
     needed_by: list[Dependent] = field(default_factory=list)
     #: enable: the disabled services what was enabled needs (lint.rules_deps)
     needs_disabled: list[Dependent] = field(default_factory=list)
+    #: disable: the critical services disabled (x-homestack critical: the proxy …)
+    critical: list[str] = field(default_factory=list)
+    #: disable of a critical one: the enabled services with a web UI (reached through it)
+    web_uis: list[str] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -149,6 +153,18 @@ def toggle(site: Site, names: list[str], *, enable: bool, dependents: bool = Tru
                 "stack's stack.yaml), then run it again.",
                 file=stack.file,
             )
+    if enable:  # a file `up` would refuse is not "enabled" now and failed only at `up`
+        for service in services:
+            for problem in service.problems:
+                where = f" (line {problem.line})" if problem.line else ""
+                raise BadInput(
+                    f"{service.id} was not enabled: {problem.message}{where}",
+                    (problem.hint or f"Fix {problem.file.name}")
+                    + f" Then run `homestack enable {service.id}` again.",
+                    file=problem.file,
+                    line=problem.line,
+                    service=service.id,
+                )
     from .lint.rules_deps import disabled_needs, enabled_dependents
 
     needed_by: list[Dependent] = []
@@ -159,7 +175,18 @@ def toggle(site: Site, names: list[str], *, enable: bool, dependents: bool = Tru
         needed_by = enabled_dependents(site, [s.id for s in services if s.enabled])
         if needed_by and not dependents:
             raise refusal(names, needed_by)
-    result = ToggleResult(needed_by=needed_by, needs_disabled=needs_disabled)
+    critical = (
+        [] if enable else [s.id for s in services if s.enabled and s.meta and s.meta.critical]
+    )
+    proxies = [s for s in services if s.id in critical and _is_proxy(s)]
+    web_uis = [
+        s.id
+        for s in (site.services(enabled_only=True) if proxies else [])
+        if s.meta and s.meta.web and s.id not in critical
+    ]
+    result = ToggleResult(
+        needed_by=needed_by, needs_disabled=needs_disabled, critical=critical, web_uis=web_uis
+    )
     pending: dict[Path, str] = {}
     for service in services:
         stack = site.stacks[service.stack]
@@ -182,6 +209,15 @@ def toggle(site: Site, names: list[str], *, enable: bool, dependents: bool = Tru
         write_atomic(path, text)
         result.files.append(str(path))
     return result
+
+
+def _is_proxy(service: Any) -> bool:
+    """The reverse proxy: it publishes the web ports (container port 80 or 443)."""
+    for entry in service.compose.get("ports") or []:
+        target = entry.get("target") if isinstance(entry, dict) else str(entry).split("/")[0]
+        if str(target).rsplit(":", 1)[-1] in ("80", "443"):
+            return True
+    return False
 
 
 def refusal(names: list[str], needed_by: list[Dependent]) -> BadInput:

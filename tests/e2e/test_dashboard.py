@@ -22,8 +22,7 @@ from typing import Any
 import pytest
 from dashboard_site import HEALTHY, WEB, Netns, free_port, start_server, stop_server, write_site
 
-from conftest import IN_CI
-from enginekit import REPO, remove_everything_named
+from enginekit import IN_CI, REPO, remove_everything_named
 
 pytestmark = pytest.mark.e2e
 

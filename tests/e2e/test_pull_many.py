@@ -14,7 +14,6 @@ import http.server
 import io
 import json
 import subprocess
-import sys
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -23,9 +22,7 @@ from pathlib import Path
 import pytest
 
 from homestack.cli.app import run
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from up_sitegen import write_site
+from testkit.upsites import write_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

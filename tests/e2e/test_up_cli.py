@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from homestack.cli.app import run
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from up_sitegen import write_site
-
 from deploykit import container_names
+from homestack.cli.app import run
+from testkit.upsites import write_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

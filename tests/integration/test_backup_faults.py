@@ -32,7 +32,7 @@ def _assert_recovers(site_: BackupSite, service: str) -> None:
 
 def test_kill_9_during_restic_backup_leaves_nothing_broken(backup_site: BackupSite) -> None:
     fill_files(backup_site.data / "files")
-    (backup_site.data / "files" / "big.bin").write_bytes(os.urandom(8 << 20))
+    (backup_site.data / "files" / "big.bin").write_bytes(os.urandom(1 << 20))  # held before restic
     backup_site.up("files")
     backup_site.spawn_and_kill("backup", "files", hold_at="restic")
     assert not backup_site.running("files"), "the killed backup had stopped the service"

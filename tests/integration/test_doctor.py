@@ -6,17 +6,16 @@ import json
 import os
 import socket
 import subprocess
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from observe_site import create_networks, start, write_site
 
-from enginekit import remove_everything_named
+from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.checks import Check
 from homestack.observe.doctor import run_doctor
+from testkit.observesites import create_networks, start, write_site
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +30,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def doctor_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) -> Iterator[Site]:
-    prefix = f"hst{uuid.uuid4().hex[:6]}_"
+    prefix = new_prefix()
     web_port, api_port = free_port(), free_port()
     web = LOOP + "\nports: ['${BIND_ADDRESS:-127.0.0.1}:${WEB_PORT:-1}:80']"
     api = LOOP + "\nports: ['${BIND_ADDRESS:-127.0.0.1}:${API_PORT:-1}:80']"

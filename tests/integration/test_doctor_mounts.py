@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
-from observe_site import create_networks, start, write_site
 
-from enginekit import remove_everything_named
+from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.engine.docker import api_client
 from homestack.observe.doctor import run_doctor
 from homestack.observe.doctor_mounts import check_mounts
+from testkit.observesites import create_networks, start, write_site
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +30,7 @@ BODY = (
 def test_deleted_data_folder_and_secret_are_named_until_restart(
     tmp_path: Path, standin_image: str
 ) -> None:
-    prefix = f"hst{uuid.uuid4().hex[:6]}_"
+    prefix = new_prefix()
     site = write_site(tmp_path / "site", prefix, {"ai": {"web": (True, BODY, "")}})
     try:
         create_networks(prefix, ["ai-services"])

@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from up_sitegen import write_site
 
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.deploy.up import up
 from homestack.engine import docker as engine
+from testkit.upsites import write_site
 
 pytestmark = pytest.mark.integration
 

@@ -6,17 +6,16 @@ import itertools
 import json
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from observe_site import container_state, create_networks, start, wait_for, write_site
 
-from enginekit import remove_everything_named
+from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.logs import LogLine, LogQuery, follow_logs, history
+from testkit.observesites import container_state, create_networks, start, wait_for, write_site
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +36,7 @@ def ticker(name: str, count: int, step: str, sync: Path) -> str:
 
 @pytest.fixture(scope="module")
 def logs_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) -> Iterator[Site]:
-    prefix = f"hst{uuid.uuid4().hex[:6]}_"
+    prefix = new_prefix()
     folder = tmp_path_factory.mktemp("logs")
     sync = folder / "sync"
     sync.mkdir()
@@ -157,3 +156,25 @@ def test_logs_without_engine_is_a_clear_error(
     monkeypatch.setattr("homestack.engine.docker._client", None)
     assert run(["--site", str(site.root), "logs"]) == 1
     assert "fix:" in capsys.readouterr().err
+
+
+def test_logs_follow_says_it_is_following(logs_site: Site) -> None:
+    """`logs -f` said nothing until a line came: it looked hung (issue 15)."""
+    import sys
+
+    script = str(Path(sys.executable).with_name("homestack"))
+    child = subprocess.Popen(
+        [script, "--site", str(logs_site.root), "logs", "-f", "echoer", "--since", "1s"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert child.stderr is not None
+        first = child.stderr.readline()
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+    assert first.startswith("following the logs of echoer since "), first
+    assert "(Ctrl-C to stop)" in first

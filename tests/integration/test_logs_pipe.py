@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from observe_site import container_state, create_networks, start, wait_for, write_site
 
-from enginekit import remove_everything_named
+from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
+from testkit.observesites import container_state, create_networks, start, wait_for, write_site
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +26,7 @@ CHATTY = (
 
 @pytest.fixture(scope="module")
 def chatty_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) -> Iterator[Site]:
-    prefix = f"hst{uuid.uuid4().hex[:6]}_"
+    prefix = new_prefix()
     site = write_site(
         tmp_path_factory.mktemp("logspipe") / "site",
         prefix,

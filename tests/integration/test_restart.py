@@ -6,12 +6,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from up_sitegen import write_site
 
 from homestack.catalog import Site
 from homestack.deploy.down import down, restart
 from homestack.deploy.up import up
 from homestack.errors import OperationFailed
+from testkit.upsites import write_site
 
 pytestmark = pytest.mark.integration
 

@@ -10,16 +10,15 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from observe_site import create_networks, start, wait_for, write_site
 
-from enginekit import remove_everything_named
+from enginekit import new_prefix, remove_everything_named
 from homestack.cli.app import run
 from homestack.engine import usage
 from homestack.observe.status import DISABLED_RUNNING, MISSING, STOPPED, collect_status
+from testkit.observesites import create_networks, start, wait_for, write_site
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +46,7 @@ FLAPPY = "command: ['sh', '-c', 'exit 1']\nrestart: always"
 
 @pytest.fixture(scope="module")
 def status_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str):  # type: ignore[no-untyped-def]
-    prefix = f"hst{uuid.uuid4().hex[:6]}_"
+    prefix = new_prefix()
     site = write_site(
         tmp_path_factory.mktemp("status") / "site",
         prefix,

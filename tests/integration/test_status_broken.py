@@ -4,17 +4,16 @@ the broken file is named (stderr, a flagged row, `problems` in --json) with the 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from observe_site import container_state, create_networks, start, wait_for, write_site
 
-from enginekit import remove_everything_named
+from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.status import DISABLED_RUNNING, MISSING
+from testkit.observesites import container_state, create_networks, start, wait_for, write_site
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +23,7 @@ BAD = "ai-stack/services/bad.docker-compose.yaml"
 
 @pytest.fixture
 def site(tmp_path: Path, docker_engine: str) -> Iterator[Site]:
-    prefix = f"hst{uuid.uuid4().hex[:6]}_"
+    prefix = new_prefix()
     yield write_site(
         tmp_path / "site",
         prefix,

@@ -11,18 +11,17 @@ import signal
 import sys
 import termios
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from observe_site import create_networks, start, wait_for, write_site
 from rich.console import Console
 
-from enginekit import remove_everything_named
+from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.observe.status import collect_status
 from homestack.observe.top import run_top
+from testkit.observesites import create_networks, start, wait_for, write_site
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +38,7 @@ HEADER = "homestack top"
 
 @pytest.fixture(scope="module")
 def top_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) -> Iterator[Site]:
-    prefix = f"hst{uuid.uuid4().hex[:6]}_"
+    prefix = new_prefix()
     site = write_site(
         tmp_path_factory.mktemp("top") / "site",
         prefix,

@@ -9,11 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from up_sitegen import write_site
 
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.deploy.up import up
+from testkit.upsites import write_site
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from up_sitegen import write_site
 
 from homestack.catalog import Site
 from homestack.deploy.down import down
 from homestack.deploy.up import REMOVED, ServiceRun, raise_for, up
 from homestack.errors import OperationFailed
+from testkit.upsites import write_site
 
 pytestmark = pytest.mark.integration
 # failing checks inside start_period do not count: a container with it stays "starting"

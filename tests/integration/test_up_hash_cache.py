@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from up_sitegen import write_site
 
 from homestack.catalog import Site
 from homestack.deploy import projects
 from homestack.deploy.up import up
+from testkit.upsites import write_site
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from up_sitegen import write_site
 
 from homestack.catalog import Site
 from homestack.deploy.up import up
+from testkit.upsites import write_site
 
 pytestmark = pytest.mark.integration
 NEVER = {"test": ["CMD", "false"], "interval": "1s", "timeout": "1s", "retries": 2}

@@ -37,3 +37,24 @@ def test_bringup_refuses_an_unknown_flag() -> None:
         env={"PATH": "/nonexistent"},
     )
     assert done.returncode == 2 and "unrecognized arguments: --kep" in done.stderr
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in BENCHMARKS.glob("*.py")))
+def test_every_benchmark_has_a_smoke_mode_and_a_section_in_the_readme(script: str) -> None:
+    """CI runs each benchmark once with --smoke (run-tests.sh); each is documented."""
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/nonexistent"},
+    )
+    assert "--smoke" in done.stdout
+    readme = (BENCHMARKS / "README.md").read_text(encoding="utf-8")
+    assert f"## {script}" in readme and f"benchmarks/{script} --smoke" in readme
+
+
+def test_run_tests_runs_every_benchmark_in_smoke_mode() -> None:
+    script = (BENCHMARKS.parent / "run-tests.sh").read_text(encoding="utf-8")
+    assert "for bench in benchmarks/*.py; do" in script and '"$bench" --smoke' in script

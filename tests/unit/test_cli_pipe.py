@@ -7,35 +7,13 @@ Expected as from `ls` or `git`: nothing on stderr, and the shell's SIGPIPE statu
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BROKEN_PIPE = 141  # 128 + SIGPIPE: what `ls | head` leaves in the shell's PIPESTATUS
-SCRIPT = Path(sys.executable).parent / "homestack"
+from testkit.pipes import BROKEN_PIPE, REPO, SCRIPT, closed_early
 
-
-def _closed_early(*argv: str) -> tuple[int, str]:
-    """Run homestack with stdout on a pipe whose reader closed first; (exit code, stderr)."""
-    read_end, write_end = os.pipe()
-    os.close(read_end)  # the reader has gone before the command writes a byte
-    try:
-        done = subprocess.run(
-            [str(SCRIPT), "--site", str(REPO), *argv],
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-            timeout=120,
-            env={**os.environ, "COLUMNS": "80"},
-        )
-    finally:
-        os.close(write_end)
-    return done.returncode, done.stderr
+_closed_early = closed_early
 
 
 def _head(lines: int, *argv: str) -> tuple[int, str, str]:
@@ -81,17 +59,6 @@ def test_an_error_is_still_an_error_when_stdout_is_closed() -> None:
     code, err = _closed_early("ls", "no-such-thing")
     assert code == 2
     assert "no stack or service named" in err or "no service named" in err
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize(
-    "argv", [["status"], ["status", "--json"], ["doctor"], ["doctor", "--json"]]
-)
-def test_engine_commands_into_a_closed_pipe_are_quiet(docker_engine: str, argv: list[str]) -> None:
-    code, err = _closed_early(*argv)
-    assert "Traceback" not in err and "Exception ignored" not in err
-    assert "Broken pipe" not in err and "BrokenPipe" not in err
-    assert code == BROKEN_PIPE
 
 
 # ---- whole lines into a pipe: what Rich printed was cut at 200 columns, mid-word ----------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,7 @@ from homestack.catalog import Site
 from homestack.deploy.projects import fingerprint, select
 from homestack.deploy.standin import override_text, service_ports
 from homestack.deploy.up import _depths
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from up_sitegen import write_site
+from testkit.upsites import write_site
 
 
 @pytest.fixture

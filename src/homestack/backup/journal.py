@@ -75,6 +75,8 @@ class Journal:
     staging: str | None = None
     swaps: list[Swap] = field(default_factory=list)
     keep_previous: bool = False
+    #: the restic it started: recovery ends it when it outlived a killed homestack
+    restic_pid: int | None = None
 
     @staticmethod
     def path(folder: Path, service: str) -> Path:
@@ -108,11 +110,16 @@ class Journal:
 
 def hold_point(name: str) -> None:
     """Fault injection for the kill -9 tests: with HOMESTACK_TEST_HOLD_AT=name the process
-    announces it reached `name` (in HOMESTACK_TEST_HOLD_FILE) and waits to be killed."""
+    announces it reached `name` (in HOMESTACK_TEST_HOLD_FILE) and waits to be killed, or
+    only HOMESTACK_TEST_HOLD_SECONDS."""
     if os.environ.get("HOMESTACK_TEST_HOLD_AT") != name:
         return
     marker = os.environ.get("HOMESTACK_TEST_HOLD_FILE")
     if marker:
         Path(marker).write_text(name, encoding="utf-8")
+    seconds = os.environ.get("HOMESTACK_TEST_HOLD_SECONDS")
+    if seconds:  # hold this long, then go on (a long pause, a slow restic)
+        time.sleep(float(seconds))
+        return
     while True:
         time.sleep(60)

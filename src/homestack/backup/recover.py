@@ -7,7 +7,9 @@ from pathlib import Path
 from ..backup_record import state_dir
 from ..catalog import Service, Site
 from ..engine import backup_ops
+from . import config
 from .journal import Journal, remove_path
+from .restic import end_orphan
 
 
 def recover(site: Site, service: Service) -> list[str]:
@@ -17,6 +19,12 @@ def recover(site: Site, service: Service) -> list[str]:
     if journal is None:
         return []
     done: list[str] = []
+    # a restic the killed run left going still reads (or writes) the data: end it before
+    # anything is put back or the service started on that data
+    if end_orphan(journal.restic_pid, config.repository(site, service.id)):
+        done.append(
+            f"ended restic (pid {journal.restic_pid}), left running by an interrupted {journal.op}"
+        )
     if journal.op == "restore":
         if journal.phase == "cleanup":
             if not journal.keep_previous:
@@ -42,6 +50,7 @@ def recover(site: Site, service: Service) -> list[str]:
         current = backup_ops.state(site, service)
         if current.paused and not journal.was_paused:
             backup_ops.unpause(site, service)
+            backup_ops.wait_fresh_health(site, service)  # not the frozen probes' verdict
             done.append(f"unpaused {service.id}, left paused by an interrupted {journal.op}")
         elif current.exists and not current.running and not current.paused:
             backup_ops.start(site, service)

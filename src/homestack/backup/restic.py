@@ -11,7 +11,9 @@ import functools
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,64 @@ _SCRUBBED = (
     "RESTIC_REPOSITORY_FILE",
     "RESTIC_KEY_HINT",
 )
+
+
+#: prctl(2) option: a signal the kernel sends the child when its parent dies
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """Run in the child between fork and exec: restic gets SIGTERM when homestack dies
+    (kill -9 of its main pid left restic reading the service's data on its own while `up`
+    restarted the service). A parent already gone before the prctl: exit at once."""
+
+    def setup() -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return setup
+
+
+def is_restic_on(pid: int, repository: str) -> bool:
+    """True when `pid` is a restic process working on `repository` (a pid the kernel gave
+    to another program since is not)."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        if (proc / "comm").read_text().strip() != "restic":
+            return False
+        environ = (proc / "environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return f"RESTIC_REPOSITORY={repository}".encode() in environ and not _zombie(pid)
+
+
+def end_orphan(pid: int | None, repository: str, wait: float = 10.0) -> bool:
+    """End the restic a killed homestack started (`pid`, from its journal) when it still
+    runs on `repository`: SIGTERM (restic removes its lock), SIGKILL after `wait` seconds.
+    True when there was one."""
+    if pid is None or not is_restic_on(pid, repository):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGCONT)  # a stopped one acts on it now
+    deadline = time.monotonic() + wait
+    while not _zombie(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        if not _zombie(pid):
+            os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True  # gone
 
 
 class ResticUnavailable(OperationFailed):
@@ -104,6 +164,15 @@ class Stats(_Tolerant):
 class ForgetGroup(_Tolerant):
     keep: list[Snapshot] | None = None
     remove: list[Snapshot] | None = None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Files a restore brings back (added), takes away (removed) or replaces (changed)."""
+
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
 
 
 @dataclass(frozen=True)
@@ -229,6 +298,7 @@ class Restic:
                 stdin=subprocess.DEVNULL,
                 text=True,
                 env=self.environment(),
+                preexec_fn=_die_with_parent(os.getpid()),  # noqa: PLW1509 - prctl only
             )
         except OSError as exc:
             raise ResticUnavailable(f"cannot run restic: {exc}", INSTALL_HINT) from None
@@ -359,8 +429,17 @@ class Restic:
         done = self.run(args, json_output=False)
         return done.stdout
 
-    def restore(self, snapshot: str, target: Path) -> None:
-        self.run(["restore", snapshot, "--target", str(target), "--verify"], json_output=False)
+    def restore(
+        self,
+        snapshot: str,
+        target: Path,
+        on_started: Callable[[subprocess.Popen[str]], None] | None = None,
+    ) -> None:
+        self.run(
+            ["restore", snapshot, "--target", str(target), "--verify"],
+            json_output=False,
+            on_started=on_started,
+        )
 
     def forget_plan(
         self, retention: Retention, *, tag: str | None = None
@@ -377,6 +456,17 @@ class Restic:
             keep += group.keep or []
             remove += group.remove or []
         return keep, remove
+
+    def diff(self, before: str, after: str) -> Changes:
+        """What going from snapshot `before` to `after` changes, file by file."""
+        done = self.run(["diff", "--no-lock", before, after])
+        found: dict[str, list[str]] = {"+": [], "-": [], "M": [], "T": []}
+        for item in _parse_json_lines(done.stdout):
+            path = str(item.get("path") or "")
+            modifier = str(item.get("modifier") or "")
+            if item.get("message_type") == "change" and path and not path.endswith("/"):
+                found.setdefault(modifier, []).append(path)
+        return Changes(added=found["+"], removed=found["-"], changed=found["M"] + found["T"])
 
     def forget(self, snapshot_ids: Sequence[str]) -> None:
         if snapshot_ids:

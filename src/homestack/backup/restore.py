@@ -1,8 +1,11 @@
 """`homestack restore SERVICE [SNAPSHOT]`: all or nothing.
 
-Order: enough free space? → stop the service → restore into a staging folder on the same
-filesystem → check it against the snapshot → swap by rename (the previous data kept as
-`{path}.before-restore-{time}`) → start and wait for health → drop (or keep) the previous data.
+Order: enough free space? → (asked, when the caller asks) → stop the service → a safety
+snapshot of the live data (tagged `before-restore`: undo with `homestack restore SERVICE ID`)
+→ restore into a staging folder on the same filesystem → check it against the snapshot →
+what changes (restic diff of the safety snapshot and the chosen one) → swap by rename (the
+previous data kept as `{path}.before-restore-{time}`) → start and wait for health → drop (or
+keep) the previous data.
 Any failure puts the previous data back, restarts the service and says so.
 """
 
@@ -13,9 +16,11 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from .. import __version__
 from ..backup_record import state_dir
 from ..catalog import Service, Site
 from ..engine import backup_ops
@@ -27,10 +32,12 @@ from .lock import ServiceLock
 from .recover import recover
 from .restic import Restic, Snapshot, restic_binary
 from .results import RestoreResult
-from .run import require_readable
+from .run import require_readable, restic_started
 
 #: free space asked for beyond the snapshot's size
 SPACE_MARGIN = 64 * 1024 * 1024
+#: the tag of the snapshot a restore takes of the live data first (its undo)
+BEFORE_RESTORE = "before-restore"
 
 
 def _pick(snapshots: list[Snapshot], wanted: str | None, service: str) -> Snapshot:
@@ -40,8 +47,8 @@ def _pick(snapshots: list[Snapshot], wanted: str | None, service: str) -> Snapsh
             f"Run `homestack backup {service}` first, or check BACKUP_REPOSITORY.",
             service=service,
         )
-    if wanted is None or wanted == "latest":
-        return snapshots[-1]
+    if wanted is None or wanted == "latest":  # a restore's own safety snapshot is no backup
+        return ([s for s in snapshots if BEFORE_RESTORE not in s.tags] or snapshots)[-1]
     matches = [s for s in snapshots if s.id.startswith(wanted) or s.short_id == wanted]
     if len(matches) != 1:
         raise BadInput(
@@ -86,12 +93,15 @@ def restore(
     *,
     keep_previous: bool = False,
     health_timeout: float = 180,
+    confirm: Callable[[Snapshot], bool] | None = None,
 ) -> RestoreResult:
+    """Restore `service`; `confirm` (when given) is asked with the chosen snapshot before
+    anything is stopped or replaced, and a False answer cancels the restore."""
     require_readable(site, service)
     started = time.monotonic()
     restic_binary()
     try:
-        result = _restore(site, service, snapshot, keep_previous, health_timeout)
+        result = _restore(site, service, snapshot, keep_previous, health_timeout, confirm)
     except OSError as error:
         raise OperationFailed(
             f"restore of {service.id}: {error.strerror or error} ({error.filename or 'file'})",
@@ -107,6 +117,7 @@ def _restore(
     snapshot: str | None,
     keep_previous: bool,
     health_timeout: float,
+    confirm: Callable[[Snapshot], bool] | None = None,
 ) -> RestoreResult:
     folder = state_dir(site)
     with (
@@ -137,6 +148,13 @@ def _restore(
         chosen = _pick(restic.snapshots(tag=config.service_tag(service.id)), snapshot, service.id)
         _require_contained(site, service.id, chosen)
         _require_space(site, restic, chosen, service.id)
+        if confirm is not None and not confirm(chosen):
+            raise OperationFailed(
+                f"restore of {service.id} cancelled: nothing was changed",
+                f"Run it again and answer yes, or pass --yes (`homestack restore {service.id} "
+                "--yes`).",
+                service=service.id,
+            )
         result = _restore_locked(site, service, restic, chosen, keep_previous, health_timeout)
     return dataclasses.replace(result, recovered=recovered)
 
@@ -204,9 +222,14 @@ def _restore_locked(
             backup_ops.unpause(site, service)
         if current.running or current.paused:
             backup_ops.stop(site, service)
+        _set_phase(journal, folder, "safety")
+        safety = _safety_snapshot(restic, service, planned, current.image)
         _set_phase(journal, folder, "staging")
-        restic.restore(chosen.id, staging)
+        restic.restore(
+            chosen.id, staging, on_started=lambda p: restic_started(journal, folder, p.pid)
+        )
         _check_staging(restic, chosen, staging, service.id)
+        changes = restic.diff(safety, chosen.id) if safety else None
         journal.swaps = planned  # saved before any incoming copy exists: undo removes them
         journal.save(folder)
         for swap, original in zip(planned, chosen.paths, strict=True):
@@ -260,7 +283,32 @@ def _restore_locked(
         previous_kept=kept,
         healthy=healthy,
         duration_s=0.0,
+        safety_snapshot=safety,
+        added=changes.added if changes else [],
+        removed=changes.removed if changes else [],
+        changed=changes.changed if changes else [],
     )
+
+
+def _safety_snapshot(
+    restic: Restic, service: Service, planned: list[Swap], image: str
+) -> str | None:
+    """Snapshot the live data the restore replaces (the service is stopped by now), tagged
+    `before-restore`; its id undoes the restore. None: there is no live data to keep."""
+    paths = [Path(swap.live) for swap in planned if swap.had_live]
+    if not paths:
+        return None
+    summary = restic.backup(
+        paths,
+        tags=[
+            BEFORE_RESTORE,
+            f"stack={service.stack}",
+            f"service={service.id}",
+            f"image={(image or 'unknown').replace(',', '_')}",
+            f"homestack={__version__}",
+        ],
+    )
+    return summary.snapshot_id or None
 
 
 def _set_phase(journal: Journal, folder: Path, phase: str) -> None:

@@ -140,6 +140,12 @@ class RestoreResult:
     healthy: bool
     duration_s: float
     recovered: list[str] = field(default_factory=list)
+    #: the snapshot of the data the restore replaced (tag before-restore): its undo
+    safety_snapshot: str | None = None
+    #: files the restore brought back, took away (newer than the snapshot) and replaced
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)

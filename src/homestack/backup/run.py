@@ -28,12 +28,16 @@ from .restic import BackupSummary, Restic, restic_binary
 from .results import BackupResult, BackupRun, record_last
 
 
-def select(site: Site, service: str | None, stack: str | None, every: bool) -> list[Service]:
-    """The services a backup/verify/prune/backups command works on."""
-    if sum((service is not None, stack is not None, every)) > 1:
-        raise BadInput("name one service, or --stack STACK, or --all", "Pick one of them.")
-    if service is not None:
-        return [site.service(service)]
+def select(
+    site: Site, service: str | list[str] | None, stack: str | None, every: bool
+) -> list[Service]:
+    """The services a backup/verify/prune/backups command works on (one name or several,
+    as `up` and `down` take them)."""
+    names = [service] if isinstance(service, str) else list(service or [])
+    if sum((bool(names), stack is not None, every)) > 1:
+        raise BadInput("name services, or --stack STACK, or --all", "Pick one of them.")
+    if names:
+        return [site.service(name) for name in dict.fromkeys(names)]
     if stack is not None:
         chosen = site.stack(stack).enabled
     elif every:
@@ -41,6 +45,28 @@ def select(site: Site, service: str | None, stack: str | None, every: bool) -> l
     else:
         raise BadInput("name a service, or --stack STACK, or --all", "e.g. homestack backup --all")
     return [s for s in chosen if s.meta is None or not s.meta.stateless]
+
+
+def listed_without_file(site: Site, stack: str | None) -> list[BackupResult]:
+    """Enabled names in stack.yaml without a service file (all stacks, or one): failures
+    a `backup --all` or `--stack` reports instead of skipping them in silence."""
+    found: list[BackupResult] = []
+    stacks = [site.stack(stack)] if stack is not None else list(site.stacks.values())
+    for chosen in stacks:
+        enabled = {entry.name for entry in chosen.listed if entry.enabled}
+        for problem in chosen.problems:
+            if problem.rule == "stack.unknown-service" and problem.service in enabled:
+                found.append(
+                    BackupResult(
+                        problem.service or "?",
+                        chosen.id,
+                        ok=False,
+                        time=now_iso(),
+                        error=problem.message,
+                        hint=problem.hint,
+                    )
+                )
+    return found
 
 
 def require_readable(site: Site, service: Service) -> None:
@@ -265,7 +291,7 @@ def _backup_locked(
             paths,
             tags=tags,
             excludes=_excludes(site, service, spec),
-            on_started=lambda _process: hold_point("restic"),
+            on_started=lambda process: restic_started(journal, folder, process.pid),
         )
         if held is not None:
             change = _change_since(site, service, held)
@@ -297,6 +323,13 @@ def _backup_locked(
         time=stamp,
         warnings=notes,
     )
+
+
+def restic_started(journal: Journal, folder: Path, pid: int) -> None:
+    """Note restic's pid in the journal: a recovery after homestack was killed ends it."""
+    journal.restic_pid = pid
+    journal.save(folder)
+    hold_point("restic-started")
 
 
 HELD = {"stop": "stopped", "pause": "paused", "dump": "dumping"}
@@ -571,6 +604,12 @@ def _put_back(
         backup_ops.unpause(site, service)
         if consistency != "pause":  # nor its own pause
             notes.append(f"homestack unpaused {service.id}.")
+        health = backup_ops.wait_fresh_health(site, service)
+        if health not in ("", "healthy"):
+            notes.append(
+                f"{service.id} is {health} after the backup: its health check fails since "
+                f"it was unpaused (`homestack logs {service.id}`)."
+            )
     if journal.was_paused and not backup_ops.state(site, service).paused:
         backup_ops.pause(site, service)
     return notes
@@ -582,6 +621,7 @@ def backup(
     *,
     jobs: int = 1,
     progress: Callable[[BackupResult], None] | None = None,
+    started: Callable[[Service], None] | None = None,
     tags: Sequence[str] = (),
 ) -> BackupRun:
     """Back up each service (up to `jobs` at once); one failure does not stop the others.
@@ -593,6 +633,8 @@ def backup(
     notices = [config.password_notice(_path)] if created else []
 
     def one(service: Service) -> BackupResult:
+        if started is not None:
+            started(service)
         result = backup_service(site, service, tags=tags)
         if progress is not None:
             progress(result)

@@ -75,6 +75,7 @@ app = typer.Typer(
 class State:
     site_path: Path | None = None
     debug: bool = False
+    command: str | None = None  # the command as typed (`backup`, `status` …)
     _site: Site | None = field(default=None, repr=False)
 
     def site(self) -> Site:
@@ -82,10 +83,35 @@ class State:
             from ..catalog import Site
 
             self._site = Site.load(self.site_path)
+            _recover_leftovers(self._site)
         return self._site
 
 
+#: commands that recover the services they act on themselves, and report it in their result
+SELF_RECOVERING = ("backup", "restore", "up")
+
+
+def _recover_leftovers(site: Site) -> None:
+    """A backup killed -9 left its service stopped: any command puts it back (one folder
+    listing when there is nothing to do, so `ls` stays instant)."""
+    from ..backup.leftovers import recover_leftovers
+
+    if state.command in SELF_RECOVERING:
+        return
+
+    for line in recover_leftovers(site):
+        console(stderr=True).print(f"recovered {line}", markup=False)
+
+
 state = State()
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"homestack {__version__}\n")
+        raise typer.Exit
 
 
 @app.callback()
@@ -100,6 +126,12 @@ def _global(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version, exit."
+        ),
+    ] = False,
 ) -> None:
     state.site_path = site
     state.debug = debug
@@ -279,10 +311,22 @@ def _run(argv: list[str]) -> int:
     from ..sitelock import note_invocation  # stdlib only: `ls` stays fast
 
     note_invocation(argv)  # a site lock's holder note names the command as typed
+    state.command = _command_name(argv)
     try:
         return _invoke(argv, debug)
     finally:
         note_invocation(None)  # run() in a long process (tests): the next call is not this one
+
+
+def _command_name(argv: list[str]) -> str | None:
+    """The command word of argv (global options come first once hoisted)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--site":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def _invoke(argv: list[str], debug: bool) -> int:

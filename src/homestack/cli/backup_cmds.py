@@ -8,24 +8,27 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitStatus
-from .app import JsonOption, app, console, emit, fail, state
+from .app import JsonOption, app, console, emit, fail, render_error, state
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-Service = Annotated[str | None, typer.Argument(help="One service (default: see --stack/--all).")]
+Service = Annotated[
+    list[str] | None, typer.Argument(help="Services, one or several (default: see --stack/--all).")
+]
 AnyService = Annotated[
-    str | None, typer.Argument(help="One service (default: every enabled service).")
+    list[str] | None,
+    typer.Argument(help="Services, one or several (default: every enabled service)."),
 ]
 StackOpt = Annotated[str | None, typer.Option("--stack", help="Every enabled service of a stack.")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every enabled service.")]
 
 
-def _services(service: str | None, stack: str | None, every: bool, default_all: bool) -> Any:
+def _services(service: list[str] | None, stack: str | None, every: bool, default_all: bool) -> Any:
     from ..backup import select
 
     site = state.site()
-    if service is None and stack is None and not every and default_all:
+    if not service and stack is None and not every and default_all:
         every = True
     return select(site, service, stack, every)
 
@@ -63,7 +66,7 @@ def backup_command(
     from ..errors import BadInput
 
     if install_timer:
-        if service is not None or stack is not None or every or jobs != 1:
+        if service or stack is not None or every or jobs != 1:
             raise BadInput(
                 "--install-timer schedules `backup --all`; it takes no service, --stack, "
                 "--all or --jobs",
@@ -87,24 +90,35 @@ def backup_command(
             f"{', '.join(timer_only)} to back up now.",
         )
     from ..backup import backup
-    from ..backup.run import require_readable
+    from ..backup.run import listed_without_file, require_readable
 
     services = _services(service, stack, every, default_all=False)
-    if service is not None:  # one service named: its unreadable file is bad input (exit 2)
-        require_readable(state.site(), services[0])
+    for named in services if service else []:  # a named service's unreadable file: exit 2
+        require_readable(state.site(), named)
     err = console(stderr=True)
 
-    def progress(result: Any) -> None:
+    def started(chosen: Any) -> None:  # one line as each begins; each result is shown once
         if not as_json:
-            mark = "[green]ok[/]" if result.ok else "[bold red]FAILED[/]"
-            mark = "[dim]skipped[/]" if result.skipped else mark
-            err.print(f"{result.service}: {mark}")
+            err.print(_starting(chosen), markup=False)
 
-    run = backup(state.site(), services, jobs=jobs, progress=progress)
+    run = backup(state.site(), services, jobs=jobs, started=started)
+    if not service:  # --all or --stack: a listed name without its file is not skipped
+        run.results.extend(listed_without_file(state.site(), stack))
     _loud(run.notices)
     emit(run, as_json, _render_backup)
     if not run.ok:
         raise fail(ExitStatus.FAILED)
+
+
+def _starting(service: Any) -> str:
+    spec = service.meta.backup if service.meta else None
+    how = {
+        "stop": f"stopping {service.id}, then backing it up",
+        "pause": f"pausing {service.id}, then backing it up",
+        "dump": f"dumping {service.id}'s database, then backing it up",
+    }
+    consistency = spec.consistency if spec is not None else "none"
+    return how.get(consistency, f"backing up {service.id}") + " …"
 
 
 def _render_backup(run: Any, out: Console) -> None:
@@ -128,6 +142,8 @@ def _render_backup(run: Any, out: Console) -> None:
                 out.print(f"[bold yellow]{r.service}: warning:[/] {escape(line)}")
         else:
             out.print(f"[bold red]{r.service}: backup FAILED:[/] {escape(r.error or '')}")
+            if r.hint:
+                out.print(f"  [bold]fix:[/] {escape(r.hint)}")
             if r.hint:
                 out.print(f"  [bold]fix:[/] {escape(r.hint)}")
 
@@ -243,23 +259,101 @@ def restore_command(
         bool,
         typer.Option("--keep-previous", help="Keep the replaced data as *.before-restore-*."),
     ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask (scripts); a terminal is asked.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Restore a service from a snapshot: all or nothing, previous data put back on failure."""
+    """Restore a service from a snapshot: all or nothing, previous data put back on failure.
+
+    The live data is first kept as a snapshot tagged before-restore (the undo)."""
+    import sys
+
     from ..backup import restore
+    from ..errors import BadInput, HomestackError
 
     site = state.site()
-    result = restore(site, site.service(service), snapshot, keep_previous=keep_previous)
+    if snapshot is not None and snapshot in {s.id for s in site.services()}:
+        raise BadInput(
+            f"restore takes one service and a snapshot id; {snapshot!r} is a service",
+            f"Restore them one at a time: `homestack restore {service}`, then "
+            f"`homestack restore {snapshot}` (each keeps its live data as a before-restore "
+            "snapshot first).",
+            service=snapshot,
+        )
+    ask = not yes and not as_json and sys.stdin.isatty()
+    try:
+        result = restore(
+            site,
+            site.service(service),
+            snapshot,
+            keep_previous=keep_previous,
+            confirm=_ask_restore(service) if ask else None,
+        )
+    except HomestackError as error:
+        if not as_json:
+            raise
+        # a script asked for JSON: it gets JSON (the error on stderr as well, as always)
+        emit(
+            {"ok": False, "service": service, "error": error.message, "hint": error.hint},
+            True,
+            _render_none,
+        )
+        render_error(error)
+        raise fail(error.exit_status) from None
 
     def render(res: Any, out: Console) -> None:
         out.print(
             f"restored {res.service} from {res.snapshot[:8]} in {res.duration_s:.1f}s"
             + (" (healthy)" if res.healthy else " (not running before; left stopped)")
         )
+        _render_changes(res, out)
         for path in res.previous_kept:
             out.print(f"previous data kept in {path}")
 
     emit(result, as_json, render)
+
+
+def _render_none(_result: Any, _out: Console) -> None:
+    return None
+
+
+def _ask_restore(service: str) -> Any:
+    def confirm(chosen: Any) -> bool:
+        err = console(stderr=True)
+        err.print(
+            f"Restore {service} from snapshot {chosen.short_id or chosen.id[:8]} "
+            f"({chosen.time[:19].replace('T', ' ')})? Its current data is replaced; it is "
+            "first saved as a snapshot tagged before-restore, so the restore can be undone."
+        )
+        return typer.confirm("Restore now?", default=False, err=True)
+
+    return confirm
+
+
+def _render_changes(res: Any, out: Console, shown: int = 5) -> None:
+    """What the restore changed, and how to undo it."""
+    from rich.markup import escape
+
+    if res.safety_snapshot is None:
+        out.print("there was no data before the restore: nothing was replaced")
+        return
+    counts = (
+        (len(res.removed), "removed (newer than the snapshot)", res.removed),
+        (len(res.added), "added back", res.added),
+        (len(res.changed), "changed back", res.changed),
+    )
+    if not any(count for count, _what, _paths in counts):
+        out.print("no file changed: the data was already as in the snapshot")
+    for count, what, paths in counts:
+        if count:
+            listed = ", ".join(escape(p) for p in paths[:shown])
+            more = f" and {count - shown} more" if count > shown else ""
+            out.print(f"{count} file{'s' if count != 1 else ''} {what}: {listed}{more}")
+    out.print(
+        f"the data before the restore is snapshot {res.safety_snapshot[:8]} (tag "
+        f"before-restore); to undo: homestack restore {res.service} {res.safety_snapshot[:8]}"
+    )
 
 
 @app.command("prune")

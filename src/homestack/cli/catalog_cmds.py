@@ -19,29 +19,80 @@ if TYPE_CHECKING:
 
 
 @app.command("ls")
-def ls_command(names: Names = None, as_json: JsonOption = False) -> None:
+def ls_command(
+    names: Names = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Every cell whole on one line (lines may be long).")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
     """List stacks and services: enabled or not, GPU need, ports."""
     from ..inventory import inventory
 
-    emit(inventory(state.site(), names), as_json, _render_inventory)
+    emit(
+        inventory(state.site(), names),
+        as_json,
+        lambda result, out: _render_inventory(result, out, wide=wide),
+    )
 
 
-def _render_inventory(result: Any, out: Console) -> None:
-    headers = ("STACK", "SERVICE", "ON", "GPU", "PORTS", "WEB", "IMAGE")
-    rows: list[tuple[str, ...]] = [
-        (
-            row.stack,
-            row.service + (" *" if row.critical else ""),
-            "yes" if row.enabled else "no",
-            row.gpu if row.gpu != "none" else "-",
-            ", ".join(row.ports) or "-",
-            row.web or "-",
-            row.image or "-",
-        )
-        for row in result.services
-    ]
+def _inventory_cells(row: Any, *, compact: bool) -> tuple[str, ...]:
+    ports = [_compact_port(p) for p in row.ports] if compact else row.ports
+    return (
+        row.stack,
+        row.service + (" *" if row.critical else ""),
+        "yes" if row.enabled else "no",
+        row.gpu if row.gpu != "none" else "-",
+        ", ".join(ports) or "-",
+        row.web or "-",
+        row.image or "-",
+    )
+
+
+def _compact_port(port: str) -> str:
+    """`127.0.0.1:8080->80/tcp` as `8080` (the host port, with the address when it is not
+    loopback and the protocol when it is not tcp)."""
+    host, _, rest = port.partition("->")
+    address, _, number = host.rpartition(":")
+    protocol = rest.partition("/")[2]
+    shown = number if address in ("127.0.0.1", "") else f"{address}:{number}"
+    return shown + (f"/{protocol}" if protocol and protocol != "tcp" else "")
+
+
+def _plain(lines: list[str]) -> list[str]:
+    from rich.text import Text
+
+    return [Text.from_markup(line).plain for line in lines]
+
+
+def terminal_room(out: Console, wide: bool) -> int | None:
+    """The width a table must fit: the terminal's; None for a pipe, a log or --wide, which
+    get whole lines."""
+    if wide or not out.is_terminal:
+        return None
+    return out.width
+
+
+def _render_inventory(result: Any, out: Console, *, wide: bool = False) -> None:
+    room = terminal_room(out, wide)
     styles = {"yes": "green", "no": "dim"}
+    headers: tuple[str, ...] = ("STACK", "SERVICE", "ON", "GPU", "PORTS", "WEB", "IMAGE")
+    rows = [_inventory_cells(row, compact=False) for row in result.services]
     lines = _columns(headers, rows, lambda column, cell: styles.get(cell) if column == 2 else None)
+    if room is not None and max(len(line) for line in _plain(lines)) > room:
+        # a narrow terminal: a heading line per stack, host ports only, long cells wrapped
+        stacks = [row.stack for row in result.services]
+        lines = _columns(
+            headers[1:],
+            [_inventory_cells(row, compact=True)[1:] for row in result.services],
+            lambda column, cell: styles.get(cell) if column == 1 else None,
+            room=room,
+            wrap=(5, 3, 4),  # IMAGE, PORTS, WEB give way, in that order
+            headings=[
+                f"[bold]{stack}[/]" if index == 0 or stacks[index - 1] != stack else None
+                for index, stack in enumerate(stacks)
+            ],
+        )
     enabled = sum(1 for r in result.services if r.enabled)
     lines.append(f"[dim]{enabled} of {len(result.services)} services enabled; * critical[/]")
     if result.problems:
@@ -56,26 +107,74 @@ def _columns(
     headers: tuple[str, ...],
     rows: list[tuple[str, ...]],
     style: Callable[[int, str], str | None],
+    *,
+    room: int | None = None,
+    wrap: tuple[int, ...] = (),
+    headings: list[str | None] | None = None,
 ) -> list[str]:
     """Aligned columns as Rich markup lines. One print of plain lines is ~10x faster than a
-    rich Table for a few hundred rows, and `ls` must stay instant on a big catalog."""
+    rich Table for a few hundred rows, and `ls` must stay instant on a big catalog. With
+    `room`, the `wrap` columns (in that order) give way until the lines fit it, their cells
+    continued on the next lines; the others stay whole. `headings`: a line (markup) before
+    each row that has one."""
     from rich.markup import escape
 
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    if room is not None:  # the widest `wrap` column gives a cell at a time, down to 8
+        excess = sum(widths) + 2 * (len(widths) - 1) - room
+        floors = {index: max(len(headers[index]), 8) for index in wrap}
+        while excess > 0:
+            shrinkable = [i for i in wrap if widths[i] > floors[i]]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
     last = len(headers) - 1
     lines = [
         "[bold]"
         + escape("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
         + "[/]"
     ]
-    for row in rows:
-        cells = []
-        for index, (cell, width) in enumerate(zip(row, widths, strict=True)):
-            text = escape(cell) + " " * (0 if index == last else width - len(cell))
-            colour = style(index, cell)
-            cells.append(f"[{colour}]{text}[/]" if colour else text)
-        lines.append("  ".join(cells).rstrip())
+    for number, row in enumerate(rows):
+        if headings and headings[number]:
+            lines.append(headings[number] or "")
+        parts = [_wrap_cell(cell, width) for cell, width in zip(row, widths, strict=True)]
+        for depth in range(max(len(p) for p in parts)):
+            cells = []
+            for index, (part, width) in enumerate(zip(parts, widths, strict=True)):
+                cell = part[depth] if depth < len(part) else ""
+                text = escape(cell) + " " * (0 if index == last else width - len(cell))
+                colour = style(index, cell) if depth == 0 else None
+                cells.append(f"[{colour}]{text}[/]" if colour else text)
+            lines.append("  ".join(cells).rstrip())
     return lines
+
+
+def _wrap_cell(cell: str, width: int) -> list[str]:
+    """A cell in lines of at most `width`, broken after `/`, `,` or a space where it can be
+    (an image name, a list of ports), else anywhere."""
+    if len(cell) <= width:
+        return [cell]
+    pieces = [p for p in re.split(r"(?<=[/, ])|(?=[:@])", cell) if p]
+    out: list[str] = []
+    line = ""
+    for whole in pieces:
+        piece = whole
+        while len(piece) > width:  # longer than a whole line: cut it
+            if line:
+                out.append(line.rstrip())
+                line = ""
+            out.append(piece[:width])
+            piece = piece[width:]
+        if len(line) + len(piece.rstrip()) > width:
+            out.append(line.rstrip())
+            line = piece.lstrip()
+        else:
+            line += piece
+    if line.strip():
+        out.append(line.rstrip())
+    return out
 
 
 def _toggle(names: list[str], enable: bool, as_json: bool, dependents: bool = True) -> None:
@@ -106,6 +205,15 @@ def _toggle(names: list[str], enable: bool, as_json: bool, dependents: bool = Tr
                 "not touched. To disable them:[/]"
             )
             out.print(f"  homestack disable {escape(ids)}", soft_wrap=True)
+        for name in res.critical:
+            out.print(
+                f"[yellow]warning:[/] {name} is critical (x-homestack critical): the site is "
+                "not whole without it"
+                + (f"; every web UI goes through it ({len(res.web_uis)})" if res.web_uis else "")
+                + f". `homestack enable {name}` puts it back."
+            )
+            if res.web_uis:
+                out.print("  reached through it: " + escape(", ".join(res.web_uis)), soft_wrap=True)
         if res.needs_disabled:
             out.print("[yellow]warning:[/] what was enabled needs services that are disabled:")
             for need in res.needs_disabled:
@@ -175,7 +283,9 @@ def config_command(
     def render(res: Any, out: Console) -> None:
         import yaml
 
-        for name, model in res.to_data().items():
+        for index, (name, model) in enumerate(res.to_data().items()):
+            if index:  # one YAML document per stack: `name:` and `services:` repeat
+                out.out("---", highlight=False)
             out.print(f"[bold]# stack {name}[/]")
             out.out(yaml.safe_dump(model, sort_keys=False), highlight=False)
         for name in res.empty:
@@ -271,11 +381,18 @@ def _render_plan(result: Any, out: Console) -> None:
     lines.append("[bold]Services, in waves[/]")
     lines += [f"  {n}. " + ", ".join(w) for n, w in enumerate(result.service_waves, start=1)]
     lines.append("[bold]Would create[/]")
+    there: dict[str, int] = {}
     for item in result.creates:
-        state_word = "[dim]exists[/]" if item.exists else "[green]create[/]"
-        if item.detail == "ensure":
-            state_word = "[cyan]ensure[/]"
+        if item.exists and item.detail != "ensure":  # counted below, not listed one by one
+            there[item.kind] = there.get(item.kind, 0) + 1
+            continue
+        state_word = "[cyan]ensure[/]" if item.detail == "ensure" else "[green]create[/]"
         lines.append(f"  {state_word} {item.kind:8} {escape(item.name)}")
+    if len(lines) and lines[-1] == "[bold]Would create[/]":
+        lines.append("  [dim]nothing: every folder and secret is in place[/]")
+    if there:
+        counted = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in there.items())
+        lines.append(f"[bold]Already in place[/] {counted} (`plan --json` lists them)")
     if result.placement:
         lines.append("[bold]Placement[/] (swarm: nodes that may run it, and why)")
         for row in result.placement:

@@ -13,8 +13,15 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="Every column, each cell whole (lines may be long).")
+]
+
+
 @app.command("status")
-def status_command(names: Names = None, as_json: JsonOption = False) -> None:
+def status_command(
+    names: Names = None, wide: WideOption = False, as_json: JsonOption = False
+) -> None:
     """Every service: state, health, uptime, restarts, CPU, memory, URL, ports, last backup."""
     from ..observe.status import collect_status
     from . import swarm_cmds
@@ -22,17 +29,31 @@ def status_command(names: Names = None, as_json: JsonOption = False) -> None:
     if swarm_cmds.active():
         swarm_cmds.status(names, as_json)  # tasks per node instead of containers
         return
-    emit(collect_status(state.site(), names), as_json, _render_status)
+    emit(
+        collect_status(state.site(), names),
+        as_json,
+        lambda result, out: _render_status(result, out, wide=wide),
+    )
 
 
-def _render_status(result: Any, out: Console) -> None:
+def _render_status(result: Any, out: Console, *, wide: bool = False) -> None:
     from ..observe.render import status_table
 
     if not result.rows:
         out.print("[dim]no services selected[/]")
         _render_file_problems(result.problems)
         return
-    out.print(status_table(result.rows, backups_known=result.backups_known))
+    if wide:
+        out.width = max(out.width, 1000)  # the table's own width, not the terminal's
+    out.print(status_table(result.rows, backups_known=result.backups_known, wide=wide))
+    standins = [row.service for row in result.rows if row.standin]
+    if standins:
+        out.print(
+            f"[magenta]rehearsal:[/] {len(standins)} of {len(result.rows)} containers are "
+            "stand-ins (`homestack up --stand-in`): not the real images, their memory limits "
+            "dropped, their health only the stand-in's; `homestack up` deploys the real ones.",
+            soft_wrap=True,
+        )
     flagged = [row for row in result.rows if row.flag or row.broken_file]
     if flagged:
         out.print(
@@ -157,17 +178,63 @@ def doctor_command(as_json: JsonOption = False) -> None:
         raise fail(ExitStatus.FAILED)
 
 
+#: doctor prints the same warning or failure of this many services or more as one line
+GROUP_AT = 3
+
+
+def _grouped_checks(checks: list[Any]) -> list[tuple[str, str, str, str | None]]:
+    """(name, status, detail, fix) lines: the same non-ok finding of several services
+    ("never backed up" x 18) is one line naming them, with one fix."""
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for check in checks:
+        groups.setdefault((check.status, _area(check), check.detail), []).append(check)
+    lines: list[tuple[str, str, str, str | None]] = []
+    said: set[tuple[str, str, str]] = set()
+    for check in checks:
+        key = (check.status, _area(check), check.detail)
+        group = groups[key]
+        if check.status == "ok" or len(group) < GROUP_AT:
+            lines.append((check.name, check.status, check.detail, check.fix))
+            continue
+        if key in said:
+            continue
+        said.add(key)
+        area = _area(check)
+        names = [c.name.removeprefix(f"{area} ") for c in group]
+        fix = group[0].fix
+        if area == "backup" and check.detail == "never backed up":
+            fix = (
+                "`homestack backup --all`, and `homestack backup --install-timer` to keep "
+                "them backed up."
+            )
+        elif len({c.fix for c in group}) > 1:
+            fix = f"{fix} (and the same for each of the others)"
+        lines.append(
+            (
+                f"{area}: {len(group)} services",
+                check.status,
+                f"{check.detail}: {', '.join(names)}",
+                fix,
+            )
+        )
+    return lines
+
+
+def _area(check: Any) -> str:
+    return str(getattr(check, "area", "") or "")
+
+
 def _render_doctor(result: Any, out: Console) -> None:
     from rich.markup import escape
 
     colours = {"ok": "green", "warn": "yellow", "fail": "red"}
-    for check in result.checks:
-        colour = colours[check.status]
+    for name, status, detail, fix in _grouped_checks(result.checks):
+        colour = colours[status]
         out.print(
-            f"[{colour}]{check.status:4}[/] [bold]{escape(check.name)}[/]: {escape(check.detail)}",
+            f"[{colour}]{status:4}[/] [bold]{escape(name)}[/]: {escape(detail)}",
             soft_wrap=True,  # whole lines in a pipe, not cut at its 200 columns
         )
-        if check.fix and check.status != "ok":
-            out.print(f"     [dim]fix: {escape(check.fix)}[/]", soft_wrap=True)
+        if fix and status != "ok":
+            out.print(f"     [dim]fix: {escape(fix)}[/]", soft_wrap=True)
     counts = {s: sum(1 for c in result.checks if c.status == s) for s in ("ok", "warn", "fail")}
     out.print(f"{counts['ok']} ok, {counts['warn']} warning(s), {counts['fail']} failure(s)")

@@ -159,15 +159,19 @@ def acceptable_mode(have: int, want: int) -> bool:
     return have & ~want == 0 and bool(have & stat.S_IRUSR)
 
 
-def _problem(path: Path, problem: str) -> BadInput:
+def problem_fix(path: Path, problem: str, mode: int = PRIVATE_MODE) -> str:
+    """The one fix for a secret file's problem, as `up`/`install` and `doctor` say it (they
+    told a secret with its own mode `chmod 600` in one and `chmod 440` in the other)."""
     if "directory" in problem or "symlink" in problem or "not a regular" in problem:
-        fix = f"Move {path} away; `homestack install secrets` then generates a new file."
-    elif "empty" in problem:
-        fix = f"Delete {path} (the service cannot use it); the next install generates it."
-    else:
-        shown = shlex.quote(str(path))
-        fix = f"Run `chmod 600 {shown}`, and change that secret if others could read it."
-    return BadInput(f"secret file {path} {problem}", fix, file=path)
+        return f"Move {path} away; `homestack install secrets` then generates a new file."
+    if "empty" in problem:
+        return f"Delete {path} (the service cannot use it); the next install generates it."
+    shown = shlex.quote(str(path))
+    return f"Run `chmod {mode:o} {shown}`, and change that secret if others could read it."
+
+
+def _problem(path: Path, problem: str, mode: int = PRIVATE_MODE) -> BadInput:
+    return BadInput(f"secret file {path} {problem}", problem_fix(path, problem, mode), file=path)
 
 
 def _owner(info: os.stat_result) -> str:
@@ -293,7 +297,7 @@ def ensure_secrets(
         for item in wanted:
             problem = check_file(item.path, folder) if folder.exists() else None
             if problem:
-                raise _problem(item.path, problem)
+                raise _problem(item.path, problem, item.mode)
         folder_changed = _ensure_folder(folder, dry_run, notes)
     except OSError as exc:
         raise folder_error(site, folder, "SECRETS_DIR", exc) from None

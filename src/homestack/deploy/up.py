@@ -740,7 +740,7 @@ def _up(
     running = {
         images[s.id] for s in services if (selection.projects[s.stack].name, s.id) in current
     }
-    runs = _plan_actions(selection, hashes, current, images, _image_ids(running))
+    runs = _ports_free(site, _plan_actions(selection, hashes, current, images, _image_ids(running)))
     redact = Redactor(site, services)
     for run in runs.values():
         listener(run)
@@ -763,6 +763,35 @@ def _up(
     if rollback and not result.ok:
         result.rolled_back = _rollback(selection, result)
     return result
+
+
+def _ports_free(site: Site, runs: dict[str, ServiceRun]) -> dict[str, ServiceRun]:
+    """The runs, once the host ports of what they (re)create or start are free: a host port
+    another process or container holds made Compose fail half-way ("address already in
+    use") after it had removed the healthy container it was replacing. Refuse first,
+    naming the holder, as doctor does."""
+    _check_host_ports(site, [site.service(name) for name in runs], runs)
+    return runs
+
+
+def _check_host_ports(site: Site, services: list[Service], runs: Mapping[str, ServiceRun]) -> None:
+    """Raise when a host port of what will be (re)created or started is taken."""
+    acting = [s for s in services if runs[s.id].action in ("create", "recreate", "start")]
+    if not any(s.compose.get("ports") for s in acting):
+        return
+    from ..engine import docker as engine
+    from ..observe.doctor_net import check_ports
+
+    taken = [c for c in check_ports(site, acting, engine.api_client()) if c.status == "fail"]
+    if not taken:
+        return
+    first = taken[0].name.removeprefix("ports ")
+    raise OperationFailed(
+        "host ports are not free, so nothing was (re)created or started: "
+        + "; ".join(f"{c.name.removeprefix('ports ')}: {c.detail}" for c in taken),
+        " ".join(dict.fromkeys(c.fix for c in taken if c.fix)) + " Then run `homestack up` again.",
+        service=first,
+    )
 
 
 def _interrupted(site: Site, services: list[Service]) -> list[Service]:

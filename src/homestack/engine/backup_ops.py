@@ -182,6 +182,41 @@ def unpause(site: Site, service: Service) -> None:
     project_for(site, service).run("unpause", service.id, timeout=60)
 
 
+#: Docker's default health check interval and timeout (when the image or file sets none)
+DEFAULT_PROBE_S = 30.0
+
+
+def _probe_seconds(health: dict[str, Any], key: str) -> float:
+    value = health.get(key)
+    return value / 1e9 if isinstance(value, int) and value > 0 else DEFAULT_PROBE_S
+
+
+def wait_fresh_health(site: Site, service: Service, margin: float = 5.0) -> str:
+    """After an unpause: the probes that ran while the container was frozen failed, and
+    Docker shows that (`unhealthy`) until its next probe, up to one interval later (30 s
+    for Authelia), so an `up` or `doctor` right after a good backup reported a failure.
+    Waits for that next probe when the container is not healthy; returns its health then
+    ("" without a health check)."""
+    from . import docker as engine
+
+    found = state(site, service)
+    if not found.id or found.health in ("", "healthy"):
+        return found.health
+    raw = engine.inspect_container_raw(found.id) or {}
+    check = _mapping(_mapping(raw.get("Config")).get("Healthcheck"))
+    deadline = time.monotonic() + (
+        _probe_seconds(check, "Interval") + _probe_seconds(check, "Timeout") + margin
+    )
+    health = found.health
+    while time.monotonic() < deadline:
+        raw = engine.inspect_container_raw(found.id) or {}
+        health = str(_mapping(_mapping(raw.get("State")).get("Health")).get("Status") or "")
+        if health in ("", "healthy"):
+            break
+        time.sleep(0.25)
+    return health
+
+
 def dump(
     site: Site, service: Service, command: list[str], sink: BinaryIO, timeout: float = 3600
 ) -> int:

@@ -97,7 +97,31 @@ def _short(exc: BaseException) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
+def _denied(exc: BaseException) -> bool:
+    """The socket answered "permission denied": the engine runs, this user may not use it."""
+    seen: BaseException | None = exc
+    for _ in range(6):  # the SDK wraps requests' error, which wraps the socket's
+        if seen is None:
+            break
+        if isinstance(seen, PermissionError) or "permission denied" in str(seen).lower():
+            return True
+        seen = (
+            seen.__cause__
+            or seen.__context__
+            or (seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None)
+        )
+    return False
+
+
 def _unavailable(what: str, exc: BaseException) -> EngineUnavailable:
+    if _denied(exc):
+        user = os.environ.get("USER") or str(os.getuid())
+        return EngineUnavailable(
+            f"{what}: permission denied: user {user} may not use the Docker engine at "
+            f"{engine_address()}",
+            f"Add the user to the `docker` group (`sudo usermod -aG docker {user}`, then log "
+            "out and in again), or run homestack as root (sudo). The engine itself runs.",
+        )
     return EngineUnavailable(f"{what}: {_short(exc)}", ENGINE_HINT)
 
 

@@ -148,7 +148,19 @@ def check_services(site: Site, api: Any) -> list[Check]:
                 _service_fix(row),
             )
         )
-    if not checks:
+    standins = [r.service for r in rows if r.standin]
+    if standins:  # a rehearsal never passes for a real healthy site
+        checks.append(
+            warn(
+                "services",
+                "rehearsal",
+                f"{len(standins)} of {len(rows)} containers are stand-ins of `up --stand-in` "
+                f"({', '.join(standins)}): not the real images, memory limits dropped, "
+                "healthy only as stand-ins",
+                "`homestack up` deploys the real images (once they can be pulled).",
+            )
+        )
+    if not [c for c in checks if c.name != "rehearsal"]:
         running = [r for r in rows if r.state == "running"]
         healthy = sum(1 for r in running if r.health == "healthy")
         checks.append(

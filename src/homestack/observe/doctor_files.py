@@ -14,6 +14,8 @@ from .checks import Check, fail, ok, warn
 
 BACKUP_WARN_AGE = timedelta(days=2)
 BACKUP_FAIL_AGE = timedelta(days=7)
+#: a backup dated further ahead than this is a clock problem, not a fresh backup
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 def _mode(info: os.stat_result) -> str:
@@ -28,14 +30,19 @@ def _q(path: object) -> str:
 def check_secrets(site: Site, services: list[Service]) -> list[Check]:
     """Each secret file: present, not readable by others, owned by who must read it."""
     from ..deploy.folders import check_folder
-    from ..deploy.secrets import FOLDER_MODE, acceptable_mode, check_file, wanted_secrets
+    from ..deploy.secrets import (
+        FOLDER_MODE,
+        acceptable_mode,
+        check_file,
+        problem_fix,
+        wanted_secrets,
+    )
 
     checks: list[Check] = []
     folder = site.secrets_dir
     wanted = wanted_secrets(site, services)
     if not wanted:
         return checks
-    install = "Run `homestack install secrets`."
     try:
         check_folder(site, folder, "SECRETS_DIR")
     except HomestackError as exc:  # a file, a missing parent, no access: one line, not one each
@@ -59,13 +66,8 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
             )
             continue
         problem = check_file(item.path, folder)
-        if problem:
-            fix = (
-                f"Run `chmod {item.mode:o} {_q(item.path)}`, and change that secret if others "
-                "read it."
-            )
-            if "empty" in problem or "directory" in problem or "symlink" in problem:
-                fix = f"Move {item.path} away, then {install[0].lower()}{install[1:]}"
+        if problem:  # the same fix `up` and `install secrets` give
+            fix = problem_fix(item.path, problem, item.mode)
             checks.append(fail("secrets", name, f"{item.path} {problem}", fix))
             continue
         info = item.path.stat()
@@ -232,7 +234,20 @@ def check_backups(site: Site, services: list[Service]) -> list[Check]:
         else:
             age = now - state.last_success
             text = f"last backup {_age(age)} ago ({state.last_success:%Y-%m-%d %H:%M} UTC)"
-            if age > BACKUP_FAIL_AGE:
+            if age < -CLOCK_SLACK:  # never "fresh": one of the two clocks is wrong
+                checks.append(
+                    warn(
+                        "backup",
+                        name,
+                        f"last backup is dated {state.last_success:%Y-%m-%d %H:%M} UTC, "
+                        f"{_age(-age)} in the future: this machine's clock is behind now, or "
+                        "was ahead when the backup ran, so its age is unknown",
+                        "Check the clock (`timedatectl`: NTP on, the right time), then "
+                        + run[0].lower()
+                        + run[1:],
+                    )
+                )
+            elif age > BACKUP_FAIL_AGE:
                 checks.append(
                     fail(
                         "backup",
@@ -250,6 +265,8 @@ def check_backups(site: Site, services: list[Service]) -> list[Check]:
 
 def _age(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
+    if hours < 1:
+        return f"{max(0, delta.total_seconds()) / 60:.0f}m"
     return f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
 
 

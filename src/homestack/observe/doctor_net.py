@@ -91,6 +91,29 @@ def service_bindings(site: Site, service: Service) -> list[tuple[PortBinding, An
     return [(b, raw[b.index] if b.index < len(raw) else None) for b in bindings]
 
 
+def _setting_place(site: Site, service: Service, variable: str) -> str:
+    """Where setting `variable` takes effect for the service: the process environment when
+    it is exported there (it wins), else the .env of the last layer that sets it (a
+    service's own .env overrides the stack's and the root's), else the root .env."""
+    from ..settings import read_env
+
+    if variable in os.environ:
+        return "the environment (exported there, it wins over every .env)"
+    for path in reversed(site.env_files(site.stacks[service.stack], [service])):
+        layer = read_env(path)
+        if layer is None or variable not in layer.lines:
+            continue
+        target = path.with_name(".env")  # a .env.example is read only while .env is missing
+        try:
+            shown = str(target.relative_to(site.root))
+        except ValueError:
+            shown = str(target)
+        if path.parent == site.root:
+            return shown
+        return f"{shown} (set there, it wins over the root .env)"
+    return ".env"
+
+
 def check_ports(site: Site, services: list[Service], api: Any) -> list[Check]:
     """Each enabled service's host ports: free, or held by that same service."""
     held = engine.port_holders(api) if api is not None else {}
@@ -102,7 +125,7 @@ def check_ports(site: Site, services: list[Service], api: Any) -> list[Check]:
         for binding, raw in service_bindings(site, service):
             variable = port_variable(raw)
             move = (
-                f"set {variable} to a free port in .env"
+                f"set {variable} to a free port in {_setting_place(site, service, variable)}"
                 if variable
                 else f"change the published port in {service.file.name}"
             )

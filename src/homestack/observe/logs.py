@@ -391,6 +391,14 @@ def print_logs(site: Site, query: LogQuery, *, follow: bool, as_json: bool, out:
     colours = {name: PALETTE[index % len(PALETTE)] for index, name in enumerate(names)}
     width = max((len(name) for name in names), default=0)
     shown = 0
+    if follow and not as_json:  # on stderr: what a pipe reads stays the log lines
+        wanted = query.describe()
+        following = ", ".join(only_ids) if (only_ids := [s.id for s in only or []]) else "all"
+        sys.stderr.write(
+            f"following the logs of {following}{' ' + wanted if wanted else ''} "
+            "(Ctrl-C to stop) …\n"
+        )
+        sys.stderr.flush()
     for line in source:
         shown += 1
         if as_json:

@@ -55,6 +55,10 @@ def human_duration(seconds: float | None) -> str:
     return f"{whole}s"
 
 
+#: a time further ahead than this is a clock problem (seconds)
+CLOCK_SLACK_S = 300
+
+
 def backup_age(text: str | None) -> str:
     if not text:
         return "never"
@@ -62,24 +66,36 @@ def backup_age(text: str | None) -> str:
         when = datetime.fromisoformat(text)
     except ValueError:
         return text
-    return human_duration((datetime.now(UTC) - when).total_seconds()) + " ago"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = (datetime.now(UTC) - when).total_seconds()
+    if seconds < -CLOCK_SLACK_S:  # never a negative age ("-96847268s ago")
+        return f"{human_duration(-seconds)} in the future (check the clock)"
+    return human_duration(max(0.0, seconds)) + " ago"
 
 
 # left out in this order, least needed first, until the table fits the terminal; the last
 # step shows memory used without the limit
-NARROW_DROPS = ("BACKUP", "PORTS", "URL", "RESTARTS", "UP", "MEMORY")
+# step shows memory used without the limit. The URL is never left out (it is how a service is
+# reached): it wraps instead
+NARROW_DROPS = ("BACKUP", "PORTS", "RESTARTS", "UP", "MEMORY", "STACK")
 # columns that may wrap, and the width each needs to stay readable (the first given more
 # when there is room); the others never wrap
-WRAP_WIDTHS = {"STATE": 20, "HEALTH": 12, "PORTS": 26}
-WRAP_FLOORS = {"STATE": 12, "HEALTH": 9, "PORTS": 12}  # the least, on a narrow terminal
+WRAP_WIDTHS = {"URL": 30, "STATE": 20, "HEALTH": 12, "PORTS": 26}
+WRAP_FLOORS = {"URL": 14, "STATE": 12, "HEALTH": 9, "PORTS": 12}  # the least, when narrow
 
 
-def status_table(rows: list[StatusRow], *, backups_known: bool = True) -> FittedTable:
+def status_table(
+    rows: list[StatusRow], *, backups_known: bool = True, wide: bool = False
+) -> FittedTable:
     """The status table; at render time it leaves out the columns a narrow terminal cannot
-    hold (NARROW_DROPS) instead of wrapping names and memory over several lines."""
+    hold (NARROW_DROPS) instead of wrapping names and memory over several lines; `wide`:
+    every column whole, whatever the width."""
     columns = ["SERVICE", "STACK", "STATE", "HEALTH", "UP", "RESTARTS", "CPU", "MEMORY", "URL"]
     columns += ["PORTS"] + (["BACKUP"] if backups_known else [])
-    return FittedTable([_cells(row, backups_known) for row in rows], columns)
+    table = FittedTable([_cells(row, backups_known) for row in rows], columns)
+    table.wide = wide
+    return table
 
 
 class FittedTable:
@@ -90,6 +106,7 @@ class FittedTable:
 
         self.cells = cells
         self.columns = columns
+        self.wide = False
         # each column's widest cell (or header) in terminal cells
         self.natural = {
             column: max(
@@ -131,6 +148,9 @@ class FittedTable:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         columns = list(self.columns)
+        if self.wide:  # every column, every cell whole (`status --wide`)
+            yield self.table(columns, dict(self.natural))
+            return
         widths = self.widths(columns, options.max_width, shrink=False)
         for column in NARROW_DROPS:
             if widths is not None:
@@ -168,8 +188,12 @@ def _cells(row: StatusRow, backups_known: bool) -> dict[str, str]:
     memory = "-"
     if row.mem_used is not None:
         memory = human_bytes(row.mem_used) + " / " + human_bytes(row.mem_limit)
+        if row.standin:  # its limit is dropped: the number is the host's, not the service's
+            memory = human_bytes(row.mem_used) + " / [magenta]no limit[/]"
     cells = {
-        "SERVICE": escape(row.service) + ("" if row.enabled else " [dim](off)[/]"),
+        "SERVICE": escape(row.service)
+        + ("" if row.enabled else " [dim](off)[/]")
+        + (" [magenta](stand-in)[/]" if row.standin else ""),
         "STACK": row.stack,
         "STATE": state,
         "HEALTH": health,

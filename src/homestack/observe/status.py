@@ -54,6 +54,8 @@ class StatusRow:
     #: the file that says what this service is and cannot be read (its service file, or the
     #: stack.yaml that lists it); the row shows what the engine has, `problems` says why
     broken_file: str | None = None
+    #: a stand-in of `up --stand-in` (a rehearsal): not the real image, no memory limit
+    standin: bool = False
 
     @property
     def problem(self) -> bool:
@@ -147,6 +149,10 @@ def _health(info: dict[str, Any]) -> tuple[str | None, str | None]:
     return status, output
 
 
+#: the label every stand-in container carries (deploy/standin.py writes it)
+STANDIN_LABEL = "org.homestack.standin"
+
+
 def _row(
     service_id: str,
     stack: Stack,
@@ -198,6 +204,7 @@ def _row(
         last_backup=None,
         backup_failed=False,
         flag=flag,
+        standin=(summary.get("Labels") or {}).get(STANDIN_LABEL) == "1",
     )
 
 

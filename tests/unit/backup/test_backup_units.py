@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -357,8 +358,38 @@ def test_cli_progress_says_skipped_not_ok_for_a_stateless_service(
     _stack_site(tmp_path, {"proxy": "{consistency: none, paths: []}"})
     assert run(["--site", str(tmp_path), "backup", "proxy"]) == 0
     captured = capsys.readouterr()
-    assert "proxy: skipped" in captured.err and "proxy: ok" not in captured.err
+    assert "proxy: ok" not in captured.err + captured.out
+    assert "backing up proxy" in captured.err  # a line as it starts; the result once
+    assert (captured.err + captured.out).count("proxy: skipped") == 1
     assert "proxy: skipped (stateless" in captured.out
+
+
+def test_backup_takes_several_names_and_all_reports_a_listed_service_without_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`backup a b` got Click's "unexpected extra argument", and a name in stack.yaml
+    without its file was skipped in silence by `backup --all` (real restic, no engine:
+    these services are copied live)."""
+    from homestack.cli.app import run
+
+    _stack_site(
+        tmp_path,
+        {"one": "{consistency: none, paths: [data]}", "two": "{consistency: none, paths: [data]}"},
+    )
+    for name in ("one", "two"):
+        (tmp_path / "DATA" / name).mkdir(parents=True)
+        (tmp_path / "DATA" / name / "f.txt").write_text(name)
+    assert run(["--site", str(tmp_path), "backup", "one", "two", "--json"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert [r["service"] for r in done["results"]] == ["one", "two"]
+    assert all(r["ok"] and r["snapshot"] for r in done["results"])
+
+    stack = tmp_path / "tst-stack" / "stack.yaml"
+    stack.write_text(stack.read_text() + "  - ghost\n")
+    assert run(["--site", str(tmp_path), "backup", "--all"]) == 1
+    out = capsys.readouterr().out
+    assert "ghost: backup FAILED" in out and "ghost.docker-compose.yaml does not exist" in out
+    assert "one: snapshot" in out and "two: snapshot" in out
 
 
 def test_restore_without_a_repository_says_no_backups_yet(tmp_path: Path) -> None:
@@ -506,3 +537,41 @@ def test_install_timer_refuses_a_target_that_is_a_file(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="is not a folder"):
         install_timer(site, target=tmp_path / "units", scheduler="systemd")
     assert (tmp_path / "units").read_text() == "keep me\n"
+
+
+def test_restore_json_prints_json_when_the_engine_is_down(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`restore --json` printed the text error when no engine answered (issue 15). Real
+    restic and Compose CLI; DOCKER_HOST points at a socket nothing listens on."""
+    from homestack.cli.app import run
+
+    _stack_site(tmp_path, {"files": "{consistency: none, paths: [data]}"})
+    (tmp_path / "DATA" / "files").mkdir(parents=True)
+    (tmp_path / "DATA" / "files" / "f.txt").write_text("x")
+    assert run(["--site", str(tmp_path), "backup", "files"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    code = run(["--site", str(tmp_path), "restore", "files", "--json"])
+    captured = capsys.readouterr()
+    assert code == 1, captured
+    data = json.loads(captured.out)
+    assert data["ok"] is False and data["service"] == "files" and data["error"]
+    assert "error:" in captured.err
+
+
+def test_restore_of_two_services_is_refused_in_the_homestack_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`restore one two` took `two` for a snapshot id ("no snapshots matching 'two'"): it
+    now says restore takes one service, with the fix (exit 2, nothing done)."""
+    from homestack.cli.app import run
+
+    _stack_site(
+        tmp_path,
+        {"one": "{consistency: none, paths: [data]}", "two": "{consistency: none, paths: [data]}"},
+    )
+    assert run(["--site", str(tmp_path), "restore", "one", "two"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "restore takes one service and a snapshot id; 'two' is a service" in err
+    assert "`homestack restore one`, then `homestack restore two`" in err

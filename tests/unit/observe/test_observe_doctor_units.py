@@ -55,7 +55,7 @@ def test_secrets_missing_open_and_fine(tmp_path: Path) -> None:
     assert checks["secret app_token"].status == "fail"
     assert "world-accessible" in checks["secret app_token"].detail
     assert checks["secret app_token"].fix == (
-        f"Run `chmod 600 {secrets / 'app_token'}`, and change that secret if others read it."
+        f"Run `chmod 600 {secrets / 'app_token'}`, and change that secret if others could read it."
     )
     assert checks["secret app_gone"].status == "fail"
     assert "homestack install secrets" in (checks["secret app_gone"].fix or "")
@@ -320,3 +320,24 @@ def test_os_error_fix_quotes_the_path() -> None:
     error = os_error(PermissionError(13, "Permission denied", "/srv/home server/.env"))
     assert error.hint is not None
     assert "`ls -ld '/srv/home server/.env'`" in error.hint
+
+
+def test_up_and_doctor_give_the_same_fix_for_a_secrets_mode(tmp_path: Path) -> None:
+    """A secret with an owner (mode 0440) open to others: `up` said `chmod 600`, doctor
+    `chmod 440` (issue 15). Both now say the secret's own mode, in the same words."""
+    import pytest
+
+    from homestack.deploy.secrets import ensure_secrets
+    from homestack.errors import BadInput
+
+    site = _site(tmp_path, {"app": "secrets: [{name: token, uid: 1000, gid: 1000}]"})
+    secrets = tmp_path / "secrets"
+    secrets.mkdir(mode=0o700)
+    (secrets / "app_token").write_text("y" * 32)
+    (secrets / "app_token").chmod(0o644)
+    services = site.services(enabled_only=True)
+    doctor = {c.name: c for c in doctor_files.check_secrets(site, services)}["secret app_token"]
+    with pytest.raises(BadInput) as refused:
+        ensure_secrets(site, services, dry_run=True)
+    assert doctor.status == "fail" and doctor.fix == refused.value.hint
+    assert f"chmod 440 {secrets / 'app_token'}" in (doctor.fix or "")

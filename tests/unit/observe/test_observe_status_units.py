@@ -268,15 +268,24 @@ def test_table_on_an_80_column_terminal_keeps_names_and_memory_whole() -> None:
     text = console.export_text()
     lines = text.splitlines()
     assert all(len(line.rstrip()) <= 80 for line in lines)
-    assert lines[0].split() == ["SERVICE", "STACK", "STATE", "HEALTH", "CPU", "MEMORY"]
-    assert lines[1].split()[:2] == ["blackbox-exporter", "ai"]
+    # the URL is kept (wrapped), never dropped silently (issue 15); the stack gives way
+    assert lines[0].split() == ["SERVICE", "STATE", "HEALTH", "CPU", "MEMORY", "URL"]
+    assert lines[1].split()[:2] == ["blackbox-exporter", "running"]
+    assert "https://metrics.hom" in lines[1] and "e.arpa/" in lines[2]
     assert "2.5%" in lines[1] and "600.0 KiB" in lines[1]  # used memory, on its row
-    assert "enabled-but-stopped" in text and "refused" in text  # wrapped, not cut
+    assert "enabled-but-" in text and "stopped" in text and "refused" in text  # wrapped
     # where there is room, every column is there
     wide = Console(width=250, record=True, color_system=None)
     wide.print(status_table(rows, backups_known=True))
     header = wide.export_text().splitlines()[0].split()
     assert header[-4:] == ["MEMORY", "URL", "PORTS", "BACKUP"]
+    # --wide: every column and every cell whole, whatever the terminal
+    narrow = Console(width=80, record=True, color_system=None)
+    narrow.width = 1000  # as `status --wide` sets it
+    narrow.print(status_table(rows, backups_known=True, wide=True))
+    every = narrow.export_text().splitlines()
+    assert every[0].split()[-4:] == ["MEMORY", "URL", "PORTS", "BACKUP"]
+    assert "https://metrics.home.arpa/" in every[1] and "enabled-but-stopped" in every[2]
 
 
 def test_backup_cell_after_a_failed_attempt() -> None:
