@@ -264,8 +264,6 @@ def restart(site: Site, names: list[str] | None = None, *, timeout: float = 300)
 
 
 def _restart(site: Site, names: list[str] | None, *, timeout: float) -> RestartResult:
-    from ..engine.backup_ops import wait_healthy
-
     started = time.monotonic()
     selection = select(site, names, with_dependencies=False, overlays=False)
     preflight.check_projects(selection.projects.values())
@@ -281,25 +279,42 @@ def _restart(site: Site, names: list[str] | None, *, timeout: float) -> RestartR
             f"`homestack up {' '.join(missing)}`"
             + (", or name only the services to restart." if names is None else "."),
         )
+    done = run_in_waves(site, selection, "restart", timeout=timeout)
+    return RestartResult(done, time.monotonic() - started)
+
+
+def run_in_waves(
+    site: Site, selection: Selection, command: str, *, timeout: float | None = None
+) -> list[str]:
+    """Run the Compose `command` (restart, start, stop) over the selection one dependency wave
+    at a time, each wave's stacks in parallel. With a timeout (restart, start) a wave is done
+    once each of its services is healthy again, or, for a oneshot job, has exited 0; without
+    one (stop) the waves go in reverse order, dependents first. Returns the services in the
+    order they were acted on."""
+    from ..engine.backup_ops import wait_healthy
+
+    order = selection.order if timeout is not None else list(reversed(selection.order))
+
+    def settle(service: Service) -> None:
+        limit = timeout or 0.0
+        if service.meta and service.meta.oneshot:
+            _wait_finished(site, service, limit)
+        else:
+            wait_healthy(site, service, limit)
+
     done: list[str] = []
-    for wave in selection.order:
+    for wave in order:
         batch: dict[str, list[str]] = {}
         for name in wave:
             batch.setdefault(selection.graph.services[name].stack, []).append(name)
         parallel(
             {k: (k, v) for k, v in batch.items()},
-            lambda item: selection.projects[item[0]].run("restart", *item[1]),
+            lambda item: selection.projects[item[0]].run(command, *item[1]),
         )
-        parallel(
-            {name: selection.graph.services[name] for name in wave},
-            lambda service: (
-                _wait_finished(site, service, timeout)
-                if service.meta and service.meta.oneshot
-                else wait_healthy(site, service, timeout)
-            ),
-        )
+        if timeout is not None:
+            parallel({name: selection.graph.services[name] for name in wave}, settle)
         done += wave
-    return RestartResult(done, time.monotonic() - started)
+    return done
 
 
 def _wait_finished(site: Site, service: Service, timeout: float) -> None:

@@ -15,8 +15,8 @@ from typing import Any
 from ..catalog import Site
 from ..errors import OperationFailed
 from ..sitelock import site_lock
-from .down import _running
-from .projects import parallel, select
+from .down import _running, run_in_waves
+from .projects import select
 
 
 @dataclass
@@ -34,24 +34,13 @@ def stop(site: Site, names: list[str]) -> StopStartResult:
     with site_lock(site.root, "stop " + " ".join(names), prefix=site.prefix):
         started = time.monotonic()
         selection = select(site, names, with_dependencies=False, overlays=False)
-        done: list[str] = []
-        for wave in reversed(selection.order):
-            batch: dict[str, list[str]] = {}
-            for name in wave:
-                batch.setdefault(selection.graph.services[name].stack, []).append(name)
-            parallel(
-                {k: (k, v) for k, v in batch.items()},
-                lambda item: selection.projects[item[0]].run("stop", *item[1]),
-            )
-            done += wave
+        done = run_in_waves(site, selection, "stop")
         return StopStartResult("stop", done, time.monotonic() - started)
 
 
 def start(site: Site, names: list[str], *, timeout: float = 300) -> StopStartResult:
     """Start the existing containers of these services, each wave once the one before it is
     healthy; a service without a container is refused (`up` creates one)."""
-    from ..engine.backup_ops import wait_healthy
-
     with site_lock(site.root, "start " + " ".join(names), prefix=site.prefix):
         started = time.monotonic()
         selection = select(site, names, with_dependencies=False, overlays=False)
@@ -64,18 +53,5 @@ def start(site: Site, names: list[str], *, timeout: float = 300) -> StopStartRes
                 f"Create {'it' if len(missing) == 1 else 'them'} with `homestack up "
                 f"{' '.join(missing)}`.",
             )
-        done: list[str] = []
-        for wave in selection.order:
-            batch: dict[str, list[str]] = {}
-            for name in wave:
-                batch.setdefault(selection.graph.services[name].stack, []).append(name)
-            parallel(
-                {k: (k, v) for k, v in batch.items()},
-                lambda item: selection.projects[item[0]].run("start", *item[1]),
-            )
-            parallel(
-                {name: selection.graph.services[name] for name in wave},
-                lambda service: wait_healthy(site, service, timeout),
-            )
-            done += wave
+        done = run_in_waves(site, selection, "start", timeout=timeout)
         return StopStartResult("start", done, time.monotonic() - started)
