@@ -49,6 +49,10 @@ down() {
         stop_node "$i"
     done
     for i in 1 2 3 4 5 6 7 8 9; do
+        # the host end of the node's veth pair: deleted here, not left to the kernel's
+        # asynchronous clean-up of a deleted namespace (the next lab's `ip link add hs21vI`
+        # then met "RTNETLINK answers: File exists")
+        ip link del "hs21v$i" 2>/dev/null || true
         [ -e "/var/run/netns/$NS$i" ] || continue
         for pid in $(ip netns pids "$NS$i" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
         ip netns del "$NS$i" 2>/dev/null || true
@@ -59,6 +63,12 @@ down() {
     rm -rf /var/lib/$D[1-9] /run/$D[1-9] /run/$D[1-9].sock /run/$D[1-9].pid /run/$D[1-9].json
     ip link del "$BR" 2>/dev/null || true
     while iptables -C $RULE 2>/dev/null; do iptables -D $RULE; done
+    # wait (bounded) until the kernel has really let go of the names the next lab makes
+    t=0
+    while ip -o link show 2>/dev/null | grep -qE ": (hs21v[1-9]|$BR)[@:]" && [ $t -lt 40 ]; do
+        sleep 0.25
+        t=$((t + 1))
+    done
 }
 
 wait_engine() {
