@@ -94,7 +94,7 @@ SELF_RECOVERING = ("backup", "restore", "up")
 def _recover_leftovers(site: Site) -> None:
     """A backup killed -9 left its service stopped: any command puts it back (one folder
     listing when there is nothing to do, so `ls` stays instant)."""
-    from ..backup.leftovers import recover_leftovers
+    from ..backup_leftovers import recover_leftovers
 
     if state.command in SELF_RECOVERING:
         return

@@ -1,15 +1,18 @@
 """What a backup or restore killed -9 left (its service stopped or paused, a half swap),
-put back by the next homestack command of any kind, not only the next backup or `up`."""
+put back by the next homestack command of any kind, not only the next backup or `up`.
+
+Outside the backup package on purpose: every command imports this, and the package's
+__init__ pulls in restic, restore and the timer (~75 ms), which only a journal found needs."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..backup_record import state_dir
-from ..errors import HomestackError
+from .backup_record import state_dir
+from .errors import HomestackError
 
 if TYPE_CHECKING:
-    from ..catalog import Site
+    from .catalog import Site
 
 JOURNAL_SUFFIX = ".journal.json"
 
@@ -25,8 +28,8 @@ def recover_leftovers(site: Site) -> list[str]:
         return []
     if not journals:
         return []
-    from .lock import ServiceBusy, ServiceLock
-    from .recover import recover
+    from .backup.lock import ServiceBusy, ServiceLock
+    from .backup.recover import recover
 
     done: list[str] = []
     for path in journals:
