@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,25 @@ def missing_tools() -> list[str]:
 
 
 LOCK = Path("/run/hs21lab.lock")
+
+
+def lab_for_module(nodes: int, images: list[str], *, also: tuple[str, ...] = ()) -> Iterator[Lab]:
+    """A test module's lab (its fixture yields from this): skipped locally when the tools,
+    root or the files named in `also` are missing, a failure under CI=true; always torn
+    down."""
+    import pytest
+
+    why = missing_tools() or [path for path in also if not Path(path).exists()]
+    if why:
+        message = "the swarm lab needs " + ", ".join(why)
+        if IN_CI:
+            pytest.fail(message + " (CI=true: the swarm tests must run)")
+        pytest.skip(message)
+    built = Lab.start(nodes, images)
+    try:
+        yield built
+    finally:
+        built.stop()
 
 
 @dataclass

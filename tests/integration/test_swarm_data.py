@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sitekit import copy_catalog
-from swarmkit import IN_CI, Lab, homestack, missing_tools
+from swarmkit import Lab, homestack, lab_for_module
 
 pytestmark = pytest.mark.integration
 PREFIX = "hf21t_"
@@ -28,19 +28,7 @@ PREFIX = "hf21t_"
 
 @pytest.fixture(scope="module")
 def lab(standin_image: str) -> Iterator[Lab]:
-    why = missing_tools()
-    if not why and not Path("/usr/bin/restic").exists():
-        why = ["restic"]
-    if why:
-        message = "the swarm lab needs " + ", ".join(why)
-        if IN_CI:
-            pytest.fail(message + " (CI=true: the swarm tests must run)")
-        pytest.skip(message)
-    built = Lab.start(3, [standin_image])
-    try:
-        yield built
-    finally:
-        built.stop()
+    yield from lab_for_module(3, [standin_image], also=("/usr/bin/restic",))
 
 
 @pytest.fixture(scope="module")

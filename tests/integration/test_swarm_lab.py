@@ -16,7 +16,7 @@ import pytest
 
 from homestack.catalog import Site
 from sitekit import copy_catalog, service_yaml, stack_yaml, write_tree
-from swarmkit import IN_CI, Lab, homestack, missing_tools
+from swarmkit import Lab, homestack, lab_for_module
 
 pytestmark = pytest.mark.integration
 PREFIX = "h21t_"
@@ -24,17 +24,7 @@ PREFIX = "h21t_"
 
 @pytest.fixture(scope="module")
 def lab(standin_image: str) -> Iterator[Lab]:
-    why = missing_tools()
-    if why:
-        message = "the swarm lab needs " + ", ".join(why)
-        if IN_CI:
-            pytest.fail(message + " (CI=true: the swarm tests must run)")
-        pytest.skip(message)
-    built = Lab.start(3, [standin_image])
-    try:
-        yield built
-    finally:
-        built.stop()
+    yield from lab_for_module(3, [standin_image])
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sitekit import copy_catalog
-from swarmkit import IN_CI, Lab, homestack, missing_tools
+from swarmkit import Lab, homestack, lab_for_module
 
 pytestmark = pytest.mark.integration
 PREFIX = "h21s_"
@@ -18,17 +18,7 @@ PREFIX = "h21s_"
 
 @pytest.fixture(scope="module")
 def lab(standin_image: str) -> Iterator[Lab]:
-    why = missing_tools()
-    if why:
-        message = "the swarm lab needs " + ", ".join(why)
-        if IN_CI:
-            pytest.fail(message + " (CI=true: the swarm tests must run)")
-        pytest.skip(message)
-    built = Lab.start(1, [standin_image])
-    try:
-        yield built
-    finally:
-        built.stop()
+    yield from lab_for_module(1, [standin_image])
 
 
 def _ok(done: object) -> str:
