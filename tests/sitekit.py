@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from homestack.catalog import NETWORKS
+from homestack.catalog import Site
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = (REPO / "base.docker-compose.yaml").read_text(encoding="utf-8")
+
+
+@functools.cache
+def shipped_networks() -> dict[str, str]:
+    """Each shipped stack's network, as its stack.yaml names it (data, not code)."""
+    return {stack.id: stack.network for stack in Site.load(REPO).stacks.values()}
+
+
+def stack_network(stack: str) -> str:
+    """The network a test stack of this id joins: the shipped stack's, else the default."""
+    return shipped_networks().get(stack, f"{stack}-services")
 
 
 def copy_catalog(target: Path) -> Path:
@@ -71,7 +83,7 @@ def service_yaml(
         + f"    image: {image}\n"
         "    restart: unless-stopped\n"
         + (block(body, 4) if body else "")
-        + f"    networks: [{NETWORKS.get(stack, stack + '-services')}]\n"
+        + f"    networks: [{stack_network(stack)}]\n"
         f"    volumes: ['{volume}:/data']\n"
         "    healthcheck:\n"
         '      test: ["CMD", "true"]\n'
@@ -94,9 +106,15 @@ def service_yaml(
 
 
 def stack_yaml(
-    enabled: list[str], disabled: list[str] | None = None, depends_on: list[str] | None = None
+    enabled: list[str],
+    disabled: list[str] | None = None,
+    depends_on: list[str] | None = None,
+    *,
+    network: str | None = None,
 ) -> str:
     lines = ["# test stack", "description: a test stack"]
+    if network:
+        lines.append(f"network: {network}")
     if depends_on:
         lines.append("depends_on:")
         lines += [f"  - {d}" for d in depends_on]
@@ -111,7 +129,7 @@ def make_site(root: Path, extra: dict[str, str] | None = None) -> Path:
     files = {
         "base.docker-compose.yaml": BASE,
         ".env.example": "TZ=Etc/UTC\nDATA_ROOT=./DATA\nBIND_ADDRESS=127.0.0.1\n",
-        "essentials-stack/stack.yaml": stack_yaml(["proxy"]),
+        "essentials-stack/stack.yaml": stack_yaml(["proxy"], network=stack_network("essentials")),
         "essentials-stack/services/proxy.docker-compose.yaml": service_yaml(
             "proxy",
             "essentials",

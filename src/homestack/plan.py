@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import yamlio
-from .catalog import NETWORKS, SIGNON_NETWORK, Service, Site, Stack
+from .catalog import Service, Site, Stack
 from .errors import BadInput
 
 
@@ -174,10 +174,10 @@ def networks_for(site: Site, services: list[Service]) -> list[str]:
     for service in services:
         nets = service.compose.get("networks") or []
         names = list(nets) if isinstance(nets, (list, dict)) else []
-        for name in [NETWORKS.get(service.stack, ""), *names]:
+        for name in [site.stacks[service.stack].network, *names]:
             if name and name not in wanted:
                 wanted.append(str(name))
-    return [n for n in wanted if n in (*NETWORKS.values(), SIGNON_NETWORK, "iot_macvlan")]
+    return [n for n in wanted if n in site.networks]
 
 
 def selected_graph(site: Site, names: list[str] | None) -> tuple[list[Service] | None, Graph]:

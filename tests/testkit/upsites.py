@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from homestack.catalog import NETWORKS
+from sitekit import shipped_networks, stack_network
 
 REPO = Path(__file__).resolve().parents[2]
 HTTPD = "trap 'exit 0' TERM; httpd -p 8080 -h /etc; while :; do sleep 1 & wait $!; done"
@@ -33,7 +33,7 @@ def service_file(stack: str, name: str, spec: dict[str, Any]) -> str:
         "image": spec.get("image", "homestack/standin:local"),
         "entrypoint": ["sh", "-c", spec.get("script", HTTPD)],
         "healthcheck": spec.get("healthcheck", HEALTH),
-        "networks": [NETWORKS[stack]],
+        "networks": [stack_network(stack)],
         "volumes": [f"{stack}_{name}_data:/data"],
         "security_opt": ["no-new-privileges:true"],
         "restart": spec.get("restart", "no"),
@@ -72,6 +72,8 @@ def write_site(root: Path, stacks: dict[str, dict[str, Any]]) -> Path:
         folder = root / f"{stack}-stack"
         (folder / "services").mkdir(parents=True, exist_ok=True)
         lines = [f"description: {stack} test stack"]
+        if stack in shipped_networks():
+            lines.append(f"network: {stack_network(stack)}")
         deps = body.get("depends_on", [])
         lines.append("depends_on: [" + ", ".join(deps) + "]" if deps else "depends_on: []")
         lines.append("services:")
