@@ -18,13 +18,12 @@ import contextlib
 import io
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from enginekit import new_prefix, remove_everything_named
 from homestack.cli.app import run
-from testkit.jsonsnap import ENGINE_COMMANDS, check_snapshot, normalise
+from testkit.jsonsnap import ENGINE_COMMANDS, check_snapshot, host_facts_hidden, normalise
 from testkit.upsites import HTTPD, write_site
 
 pytestmark = pytest.mark.integration
@@ -37,6 +36,7 @@ ARGV = {
     "logs": ["logs", "web", "--tail", "3"],
     "doctor": ["doctor"],
     "restart": ["restart", "media"],
+    "restore": ["restore", "web", "--yes"],
     "down": ["down", "--yes"],
 }
 
@@ -65,6 +65,9 @@ def outputs(
         patch.setenv("HOMESTACK_DOCTOR_DNS", "off")
         try:
             for command in ENGINE_COMMANDS:
+                if command == "restore":  # a backup to restore first
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        assert run(["--site", str(root), "backup", "web"]) == 0
                 out, err = io.StringIO(), io.StringIO()
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                     code = run(["--site", str(root), *ARGV[command], "--json"])
@@ -83,23 +86,4 @@ def test_json_output_matches_its_snapshot(
     assert code == 0, err
     lines = [json.loads(line) for line in out.splitlines()] if command == "logs" else None
     data = lines if lines is not None else json.loads(out)  # logs: one JSON object a line
-    if command == "doctor":
-        data = _host_facts_hidden(data)
-    check_snapshot(command, normalise(data, replacements))
-
-
-#: doctor's checks whose detail is a fact of this machine (versions, disk space, its GPUs)
-HOST_CHECKS = ("engine", "compose", "restic", "disk", "gpu")
-
-
-def _host_facts_hidden(data: dict[str, Any]) -> dict[str, Any]:
-    """doctor's result with the detail of HOST_CHECKS replaced: what the check says about
-    this machine differs from one machine to the next; its name and status do not."""
-    for check in data["checks"]:
-        if check["name"] in HOST_CHECKS:
-            check["detail"] = "<HOST FACT>"
-    return data
-
-
-def test_every_engine_command_has_its_arguments() -> None:
-    assert set(ARGV) == set(ENGINE_COMMANDS)
+    check_snapshot(command, normalise(host_facts_hidden(command, data), replacements))

@@ -16,6 +16,7 @@ tests/integration/test_json_snapshots_engine.py.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,10 +29,12 @@ from testkit.jsonsnap import (
     EXCLUDED,
     UNIT_COMMANDS,
     check_snapshot,
+    host_facts_hidden,
     json_commands,
     normalise,
 )
 
+SNAPSHOT_CA = Path(__file__).resolve().parents[1] / "snapshots" / "ca-root.crt"
 ENV = (
     "TZ=Etc/UTC\nDATA_ROOT=./DATA\nSECRETS_DIR=./secrets\nBIND_ADDRESS=127.0.0.1\n"
     "DOMAIN=home.test\nLAN_ADDRESS=10.78.0.1\nPUID=1000\nPGID=1000\n"
@@ -50,6 +53,16 @@ def _users_file(root: Path) -> None:
         "    email: bob@home.test\n    groups: [users]\n",
         encoding="utf-8",
     )
+
+
+def _local_ca(root: Path) -> None:
+    """The root certificate Caddy makes on its first start: a fixed one (public part only,
+    valid until 2126), so its fingerprint and dates are the snapshot's."""
+    from homestack.lan import ca_root
+
+    path = ca_root(root / "DATA")
+    path.parent.mkdir(parents=True)
+    shutil.copy(SNAPSHOT_CA, path)
 
 
 def _units_folder(root: Path) -> None:
@@ -82,6 +95,9 @@ CASES: dict[str, tuple[list[str], Callable[[Path], None] | None]] = {
     "verify": (["verify", "ollama"], None),
     "prune": (["prune", "ollama", "--dry-run"], None),
     "history": (["history", "ollama"], None),
+    "ca": (["ca", "--out", "{tmp}/ca"], _local_ca),
+    "install all": (["install", "all", "--dry-run"], None),
+    "notify check": (["notify", "check"], None),
 }
 
 
@@ -116,4 +132,4 @@ def test_json_output_matches_its_snapshot(
     captured = capsys.readouterr()
     assert code == 0, captured.err
     data = json.loads(captured.out)
-    check_snapshot(command, normalise(data, {str(tmp_path): "<TMP>"}))
+    check_snapshot(command, normalise(host_facts_hidden(command, data), {str(tmp_path): "<TMP>"}))
