@@ -161,8 +161,7 @@ def remove_services(selection: Selection, names: list[str], *, volumes: bool = F
 
         def stop(item: tuple[str, list[str]]) -> None:
             stack_id, services = item
-            args = ["rm", "--stop", "--force"] + (["--volumes"] if volumes else [])
-            selection.projects[stack_id].run(*args, *services)
+            selection.projects[stack_id].remove(services, stop=True, volumes=volumes)
 
         parallel({k: (k, v) for k, v in batch.items()}, stop)
 
@@ -224,13 +223,12 @@ def _down_stacks(site: Site, stacks: list[str], volumes: bool) -> None:
     """A whole stack: also the containers of services no longer enabled and, with volumes,
     every named volume. Compose is given every service file of the stack, disabled ones
     too, since it removes only the volumes of the files it reads (orphans' stay)."""
-    args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
     projects = {
         s: Project(site, site.stacks[s], list(site.stacks[s].services.values()))
         for s in stacks
         if site.stacks[s].services
     }
-    parallel(projects, lambda project: project.run(*args))
+    parallel(projects, lambda project: project.down(volumes=volumes))
 
 
 def _left(selection: Selection, services: list[str]) -> list[str]:
@@ -241,8 +239,7 @@ def _left(selection: Selection, services: list[str]) -> list[str]:
     return [
         c.name
         for c in engine.list_containers(labels={PROJECT_LABEL: None})
-        if c.labels.get(PROJECT_LABEL) in projects
-        and c.labels.get("com.docker.compose.service") in wanted
+        if c.labels.get(PROJECT_LABEL) in projects and c.labels.get(SERVICE_LABEL) in wanted
     ]
 
 
@@ -283,6 +280,9 @@ def _restart(site: Site, names: list[str] | None, *, timeout: float) -> RestartR
     return RestartResult(done, time.monotonic() - started)
 
 
+_LIFECYCLE = {"restart": Project.restart, "start": Project.start, "stop": Project.stop}
+
+
 def run_in_waves(
     site: Site, selection: Selection, command: str, *, timeout: float | None = None
 ) -> list[str]:
@@ -309,7 +309,7 @@ def run_in_waves(
             batch.setdefault(selection.graph.services[name].stack, []).append(name)
         parallel(
             {k: (k, v) for k, v in batch.items()},
-            lambda item: selection.projects[item[0]].run(command, *item[1]),
+            lambda item: _LIFECYCLE[command](selection.projects[item[0]], item[1]),
         )
         if timeout is not None:
             parallel({name: selection.graph.services[name] for name in wave}, settle)
@@ -420,10 +420,10 @@ def pull(site: Site, names: list[str] | None = None) -> PullResult:
                 return pull_failure(failed.stderr)
             return None
         try:  # one service of the image: compose pulls an image once for all of them
-            done = project.run("pull", "--quiet", services[0], check=False, timeout=3600)
+            pulled = project.pull(services[:1], timeout=3600)
         except CommandFailed as failed:  # compose itself could not run (timeout)
             return pull_failure(failed.stderr)
-        return None if done.returncode == 0 else pull_failure(done.stderr or done.stdout)
+        return None if pulled.ok else pull_failure(pulled.output)
 
     reasons = parallel(jobs, one, PULL_JOBS)
     result = PullResult({})

@@ -221,7 +221,7 @@ def _current(selection: Selection) -> dict[tuple[str, str], Any]:
     found: dict[tuple[str, str], Any] = {}
     for info in engine.list_containers(labels={PROJECT_LABEL: None}):
         project = info.labels.get(PROJECT_LABEL, "")
-        if project in wanted and info.labels.get("com.docker.compose.oneoff") != "True":
+        if project in wanted and not info.oneoff:
             found[(project, info.labels.get(SERVICE_LABEL, ""))] = info
     return found
 
@@ -317,10 +317,10 @@ def _check_images(
         by_stack.setdefault(selection.graph.services[name].stack, []).append(name)
     for stack_id, names in by_stack.items():
         project = selection.projects[stack_id]
-        done = project.run("pull", "--quiet", *names, check=False, timeout=900)
-        if done.returncode != 0:
+        pulled = project.pull(names, timeout=900)
+        if not pulled.ok:
             wanted = sorted({f"{missing[n]} (service {n})" for n in names})
-            raise registry_error(wanted, done.stderr or done.stdout, standin_hint=True)
+            raise registry_error(wanted, pulled.output, standin_hint=True)
 
 
 class _Scheduler:
@@ -365,7 +365,7 @@ class _Scheduler:
         self.listener(run)
 
     def _compose_up(self, project: Project, names: list[str]) -> None:
-        project.run("up", "-d", "--no-deps", "--pull", "never", "--quiet-pull", *names)
+        project.up(names)
 
     def _start(self, container: str) -> None:
         """Start a container compose already created (`up --no-start`): one Engine API call
@@ -397,8 +397,7 @@ class _Scheduler:
         for stack_id in sorted(self.to_create, key=lambda k: -urgency[k]):
             project = self.selection.projects[stack_id]
             names = self.to_create[stack_id]
-            args = ("up", "--no-start", "--no-deps", "--pull", "never", "--quiet-pull", *names)
-            self.creating[stack_id] = self.background.submit(project.run, *args)
+            self.creating[stack_id] = self.background.submit(project.create, names)
 
     def _collect_precreated(self) -> None:
         done = [stack_id for stack_id, future in self.creating.items() if future.done()]
@@ -459,7 +458,7 @@ class _Scheduler:
             if self.runs[name].state == "blocked":
                 unstarted.setdefault(self.runs[name].stack, []).append(name)
         for stack_id, names in unstarted.items():
-            self.selection.projects[stack_id].run("rm", "--force", *names, check=False)
+            self.selection.projects[stack_id].remove(names, check=False)
 
     def _launch_ready(self) -> None:
         graph = self.selection.graph
