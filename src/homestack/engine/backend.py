@@ -23,7 +23,7 @@ from typing import IO, Any, Protocol, runtime_checkable
 from .compose import ComposeProject, Pulled
 from .health import EngineEvents, Verdict, Watched
 from .health import wait_healthy as _wait_healthy
-from .model import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL, Container
+from .model import PROJECT_LABEL, SERVICE_LABEL, Container
 from .usage import Usage
 
 
@@ -112,12 +112,21 @@ class Backend(Protocol):
         ...
 
     def containers(
-        self, projects: Collection[str] | None = None, *, include_stopped: bool = True
+        self,
+        projects: Collection[str] | None = None,
+        *,
+        include_stopped: bool = True,
+        oneoffs: bool = False,
     ) -> list[Container]:
-        """The containers of these projects (None: of every project), one-offs left out."""
+        """The containers of these projects (None: of every project); one-off `compose run`
+        containers only with oneoffs=True."""
         ...
 
     def inspect(self, container_id: str) -> Container | None: ...
+
+    def image_id(self, image: str) -> str | None:
+        """The local id of an image name (None: this machine does not have it)."""
+        ...
 
     def start_container(self, container_id: str) -> None:
         """Start a container `create` made: one call, no Compose process."""
@@ -223,7 +232,11 @@ class ComposeBackend:
         return found[0] if found else Container()
 
     def containers(
-        self, projects: Collection[str] | None = None, *, include_stopped: bool = True
+        self,
+        projects: Collection[str] | None = None,
+        *,
+        include_stopped: bool = True,
+        oneoffs: bool = False,
     ) -> list[Container]:
         from . import docker
 
@@ -233,7 +246,7 @@ class ComposeBackend:
         return [
             c
             for c in found
-            if c.labels.get(ONEOFF_LABEL) != "True"
+            if (oneoffs or not c.oneoff)
             and (projects is None or c.labels.get(PROJECT_LABEL) in projects)
         ]
 
@@ -248,6 +261,11 @@ class ComposeBackend:
         from . import docker
 
         return docker.inspect_container(container_id)
+
+    def image_id(self, image: str) -> str | None:
+        from . import docker
+
+        return docker.image_id(image)
 
     def start_container(self, container_id: str) -> None:
         from . import docker

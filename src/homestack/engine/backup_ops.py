@@ -11,7 +11,7 @@ import time
 from typing import Any, BinaryIO
 
 from ..catalog import Service, Site
-from ..errors import CommandFailed, OperationFailed
+from ..errors import CommandFailed
 from .compose import ComposeProject
 from .model import Container, as_dict
 
@@ -153,21 +153,15 @@ def dump(
 
 
 def wait_healthy(site: Site, service: Service, timeout: float = 180) -> Container:
-    """Wait until the container runs and, when it has a healthcheck, is healthy."""
+    """Wait until the container runs and, when it has a healthcheck, is healthy: the one
+    event-driven wait of engine.health (the one `up` and `restart` use)."""
     if (swarm := _swarm(site)) is not None:
         return swarm.wait_healthy(site, service, timeout)  # type: ignore[no-any-return]
-    deadline = time.monotonic() + timeout
-    current = state(site, service)
-    while time.monotonic() < deadline:
-        current = state(site, service)
-        if current.running and current.health in (None, "healthy"):
-            return current
-        if current.state in ("exited", "dead") or current.health == "unhealthy":
-            break
-        time.sleep(0.5)
-    raise OperationFailed(
-        f"{service.id} did not become healthy (state {current.state or 'missing'}, "
-        f"health {current.health or 'none'})",
-        f"Look at `docker compose logs {service.id}` (or `homestack logs {service.id}`).",
-        service=service.id,
-    )
+    from .backend import default_backend
+    from .health import Watched
+
+    watched = Watched(site.project_name(site.stacks[service.stack]), service.id)
+    verdict = default_backend().wait_healthy([watched], timeout)[watched.key]
+    if verdict.ok:
+        return verdict.container or state(site, service)
+    raise verdict.error(service.id)

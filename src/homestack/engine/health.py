@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import OperationFailed
 from .model import PROJECT_LABEL, SERVICE_LABEL, Container
 
 POLL_S = 0.5  # the loop also wakes on every engine event
@@ -27,7 +28,7 @@ GOOD = ("healthy", "running", "completed")
 @dataclass(frozen=True)
 class Watched:
     """A service to wait for: its Compose project, its name, whether it is a oneshot job
-    (done once it exits 0)."""
+    (which a wait counts done only once it has exited 0, not while it runs)."""
 
     project: str
     service: str
@@ -50,6 +51,16 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return self.state in GOOD
+
+    def error(self, service: str) -> OperationFailed:
+        """The error a wait that ended this way raises (restart, start, backups)."""
+        current = self.container or Container()
+        return OperationFailed(
+            f"{service} did not become healthy (state {current.state or 'missing'}, "
+            f"health {current.health or 'none'})",
+            f"Look at `docker compose logs {service}` (or `homestack logs {service}`).",
+            service=service,
+        )
 
 
 @dataclass(frozen=True)
@@ -156,7 +167,10 @@ def wait_healthy(
 ) -> dict[tuple[str, str], Verdict]:
     """Wait until each watched service is healthy (or running without a health check, or,
     a oneshot job, exited 0) or has failed; those still on their way at the deadline time
-    out. A service without a container yet is waited for (it may be on its way)."""
+    out. A service without a container yet is waited for (it may be on its way).
+
+    `up` judges each container the same way (judge) but settles a service as soon as it runs
+    or is healthy, oneshot jobs included: it waits for what its dependents need."""
     pending = {w.key: w for w in watched}
     verdicts: dict[tuple[str, str], Verdict] = {}
     deadline = time.monotonic() + timeout
@@ -165,7 +179,7 @@ def wait_healthy(
     look = True
     while pending:
         for event in events.take():
-            if event.key in pending and event.healthy:
+            if event.key in pending and event.healthy and not pending[event.key].oneshot:
                 verdicts[event.key] = Verdict("healthy")
                 del pending[event.key]
             elif event.key in pending:
@@ -178,13 +192,19 @@ def wait_healthy(
                 if row is None:
                     continue
                 seen[key] = row
-                if row.state == "running" and row.health == "healthy":
+                if row.state == "running" and row.health == "healthy" and not wanted.oneshot:
                     verdict: Verdict | None = Verdict("healthy", "", row)
                 elif (row.state == "running" and row.health == "starting") and not over:
                     verdict = None
                 else:
                     inspected = inspect(row.id)
                     verdict = judge(inspected, oneshot=wanted.oneshot) if inspected else None
+                if (
+                    wanted.oneshot
+                    and verdict is not None
+                    and verdict.state in ("healthy", "running")
+                ):
+                    verdict = None  # a job still running: done once it exits 0
                 if verdict is not None:
                     verdicts[key] = verdict
                     del pending[key]
