@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from homestack.cli.app import run
-from homestack.generate.view import DEFAULT_DOMAIN as D
+from homestack.domain import DEFAULT_DOMAIN as D
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from up_sitegen import write_site
