@@ -65,9 +65,7 @@ def refuse_placements(placements: Mapping[str, Placement]) -> None:
 
 
 def _merged(project: Project) -> dict[str, Any]:
-    done = project.run("config", "--format", "json")
-    data = json.loads(done.stdout)
-    return data if isinstance(data, dict) else {}
+    return project.config()
 
 
 def _bind_sources(site: Site, merged: Mapping[str, Mapping[str, Any]]) -> list[str]:
