@@ -696,33 +696,16 @@ class Site:
 
     def container_user(self, service: Service) -> tuple[int, int] | None:
         """The uid:gid the service's container runs as, when the files say: x-homestack
-        uid/gid, else a numeric compose `user:` after interpolation (e.g. ${PUID}:${PGID})."""
+        uid/gid, else a numeric compose `user:` after interpolation (e.g. ${PUID}:${PGID}).
+        A command's phases read it resolved once (homestack.resolved); this is for one."""
         meta = service.meta
         if meta is not None and meta.uid is not None:
-            return meta.uid, meta.gid if meta.gid is not None else meta.uid
+            return container_ids(service, None)
         user = service.compose.get("user")
         if user is None:
             return None
-        text = settings.interpolate(str(user), self.stack_env(self.stacks[service.stack]))
-        uid, _, gid = text.partition(":")
-        if not (uid.isdigit() and (gid == "" or gid.isdigit())):
-            return None
-        ids = int(uid), int(gid or uid)
-        if max(ids) > MAX_ID:  # chown would fail with an OverflowError
-            variables = [name for name, _ in settings.variables_in(str(user))]
-            raise BadInput(
-                f"{service.id} runs as {ids[0]}:{ids[1]}, which is not a user id (0 to "
-                f"{MAX_ID}): `user: {user}` in {service.file.name}",
-                (
-                    f"Set {' / '.join(variables)} in .env to a number"
-                    if variables
-                    else "Write a number"
-                )
-                + f" from 0 to {MAX_ID} (`id -u` / `id -g` print yours).",
-                file=service.file,
-                service=service.id,
-            )
-        return ids
+        env = self.stack_env(self.stacks[service.stack])
+        return container_ids(service, settings.interpolate(str(user), env))
 
     @property
     def prefix(self) -> str:
@@ -758,6 +741,32 @@ class Site:
                 if kind in service.overlays:
                     files.append(service.overlays[kind])
         return files
+
+
+def container_ids(service: Service, user: str | None) -> tuple[int, int] | None:
+    """The uid:gid a container runs as: x-homestack uid/gid, else `user` (the compose
+    `user:` already interpolated) when it is numeric; BadInput for an id chown cannot use."""
+    meta = service.meta
+    if meta is not None and meta.uid is not None:
+        return meta.uid, meta.gid if meta.gid is not None else meta.uid
+    if user is None:
+        return None
+    uid, _, gid = user.partition(":")
+    if not (uid.isdigit() and (gid == "" or gid.isdigit())):
+        return None
+    ids = int(uid), int(gid or uid)
+    if max(ids) > MAX_ID:  # chown would fail with an OverflowError
+        written = service.compose.get("user")
+        variables = [name for name, _ in settings.variables_in(str(written))]
+        raise BadInput(
+            f"{service.id} runs as {ids[0]}:{ids[1]}, which is not a user id (0 to "
+            f"{MAX_ID}): `user: {written}` in {service.file.name}",
+            (f"Set {' / '.join(variables)} in .env to a number" if variables else "Write a number")
+            + f" from 0 to {MAX_ID} (`id -u` / `id -g` print yours).",
+            file=service.file,
+            service=service.id,
+        )
+    return ids
 
 
 def declared_networks(root: Path) -> list[str]:
