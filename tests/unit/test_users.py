@@ -17,7 +17,7 @@ from homestack.cli.users_cmds import read_password
 from homestack.errors import BadInput
 from homestack.generate import generate_all
 from homestack.generate.view import DEFAULT_DOMAIN as D
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 PASSWORD = "correct horse battery"
 

@@ -11,7 +11,7 @@ from homestack.backup_record import last_path
 from homestack.catalog import Site
 from homestack.observe import doctor_files
 from homestack.observe.render import backup_age
-from sitekit import make_site
+from testkit.sites import make_site
 
 
 def _record(site: Site, service: str, when: datetime) -> None:
