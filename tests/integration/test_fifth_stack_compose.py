@@ -14,8 +14,7 @@ from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.deploy.down import down
 from homestack.deploy.up import up
-from sitekit import copy_catalog
-from testkit.upsites import service_file, write_site
+from testkit.sites import copy_catalog, up_service, up_site
 
 pytestmark = pytest.mark.integration
 
@@ -41,14 +40,14 @@ def test_up_brings_a_fifth_stack_up_on_its_own_network(
 ) -> None:
     prefix = engine_cleanup
     monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
-    root = write_site(tmp_path / "site", {"essentials": {"services": {"door": {}}}})
+    root = up_site(tmp_path / "site", {"essentials": {"services": {"door": {}}}})
     folder = root / "garden-stack"
     (folder / "services").mkdir(parents=True)
     (folder / "stack.yaml").write_text(
         "description: Plants\ntitle: Garden\nnetwork: garden-net\n"
         "depends_on: [essentials]\nservices:\n  - gnome\n"
     )
-    doc = json.loads(service_file("garden", "gnome", {}))
+    doc = json.loads(up_service("garden", "gnome", {}))
     doc["services"]["gnome"]["networks"] = ["garden-net"]
     doc["networks"] = {"garden-net": {"name": "${HOMESTACK_PREFIX:-}garden-net", "external": True}}
     (folder / "services" / "gnome.docker-compose.yaml").write_text(json.dumps(doc, indent=2))

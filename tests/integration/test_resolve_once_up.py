@@ -15,7 +15,7 @@ from homestack.catalog import Site
 from homestack.deploy.down import down
 from homestack.deploy.up import up
 from testkit.resolutions import count_resolutions
-from testkit.upsites import write_site
+from testkit.sites import up_site
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def test_up_and_down_resolve_each_service_once(
     tmp_path: Path, standin_image: str, engine_cleanup: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
-    root = write_site(
+    root = up_site(
         tmp_path / "site",
         {
             "essentials": {"services": {"door": {}}},

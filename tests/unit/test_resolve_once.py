@@ -8,8 +8,8 @@ from pathlib import Path
 from homestack.catalog import Site
 from homestack.plan import make_plan
 from homestack.resolved import resolve
-from sitekit import copy_catalog
 from testkit.resolutions import count_resolutions
+from testkit.sites import copy_catalog
 
 
 def test_plan_resolves_each_service_once(tmp_path: Path) -> None:

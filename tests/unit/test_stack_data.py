@@ -14,7 +14,8 @@ from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.deploy.networks import wanted_specs
 from homestack.lint import Severity, lint_site
-from sitekit import REPO, copy_catalog
+from testkit.engine import REPO
+from testkit.sites import copy_catalog
 
 #: the fifth stack: a folder of data (stack.yaml, services/gnome.docker-compose.yaml)
 GARDEN = Path(__file__).resolve().parents[1] / "fixtures" / "fifth-stack" / "garden-stack"

@@ -17,7 +17,7 @@ from homestack.cli.users_cmds import read_password
 from homestack.domain import DEFAULT_DOMAIN as D
 from homestack.errors import BadInput
 from homestack.generate import generate_all
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 PASSWORD = "correct horse battery"
 

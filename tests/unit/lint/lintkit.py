@@ -11,7 +11,8 @@ from pathlib import Path
 
 from homestack.catalog import Site, declared_networks
 from homestack.lint import Finding, lint_site
-from sitekit import REPO, external_networks
+from testkit.engine import REPO
+from testkit.sites import external_networks
 
 MARK = "# <-"
 
