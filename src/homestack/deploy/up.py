@@ -35,7 +35,7 @@ from typing import Any
 from ..catalog import Service, Site
 from ..engine.backend import Backend, default_backend
 from ..engine.health import POLL_S, judge
-from ..engine.model import Container
+from ..engine.model import HASH_LABEL, IMAGE_LABEL, Container
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..sitelock import site_lock
 from . import preflight
@@ -271,8 +271,8 @@ def _plan_actions(
         image_id = image_ids.get(images.get(service.id, ""))
         if info is None:
             run.action = "create"
-        elif info.config_hash != hashes.get(service.stack, {}).get(service.id) or (
-            image_id and info.image_label not in (None, image_id)
+        elif info.labels.get(HASH_LABEL) != hashes.get(service.stack, {}).get(service.id) or (
+            image_id and info.labels.get(IMAGE_LABEL) not in (None, image_id)
         ):
             run.action = "recreate"
         elif oneshot and info.state == "exited" and info.exit_code in (0, None):

@@ -12,11 +12,14 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from ..catalog import Service, Site, Stack
 from ..errors import CommandFailed, ComposeUnavailable
 from .model import Container
+
+#: what can be done to a service's existing container
+Action = Literal["start", "stop", "restart", "pause", "unpause"]
 
 INSTALL_HINT = (
     "Install Docker Compose v2: `homestack install docker`, or the `docker-compose-plugin` "
@@ -173,20 +176,9 @@ class ComposeProject:
         """Create these services' containers without starting them (start_container later)."""
         self.run("up", "--no-start", "--no-deps", "--pull", "never", "--quiet-pull", *services)
 
-    def start(self, services: Iterable[str], *, timeout: float | None = None) -> None:
-        self.run("start", *services, timeout=timeout)
-
-    def stop(self, services: Iterable[str], *, timeout: float | None = None) -> None:
-        self.run("stop", *services, timeout=timeout)
-
-    def restart(self, services: Iterable[str], *, timeout: float | None = None) -> None:
-        self.run("restart", *services, timeout=timeout)
-
-    def pause(self, services: Iterable[str], *, timeout: float | None = None) -> None:
-        self.run("pause", *services, timeout=timeout)
-
-    def unpause(self, services: Iterable[str], *, timeout: float | None = None) -> None:
-        self.run("unpause", *services, timeout=timeout)
+    def act(self, action: Action, services: Iterable[str], *, timeout: float | None = None) -> None:
+        """Start, stop, restart, pause or unpause the services' existing containers."""
+        self.run(action, *services, timeout=timeout)
 
     def kill(self, services: Iterable[str], signal: str) -> bool:
         """Send `signal` to the services' containers; False when Compose said no."""

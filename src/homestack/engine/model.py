@@ -97,14 +97,6 @@ class Container:
         """A `docker compose run` container: not the service itself."""
         return self.labels.get(ONEOFF_LABEL) == "True"
 
-    @property
-    def config_hash(self) -> str | None:
-        return self.labels.get(HASH_LABEL)
-
-    @property
-    def image_label(self) -> str | None:
-        return self.labels.get(IMAGE_LABEL)
-
     def change_since(self, earlier: Container) -> str | None:
         """What happened to the container since `earlier`, in words; None: nothing.
 
