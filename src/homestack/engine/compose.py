@@ -16,6 +16,7 @@ from typing import IO, Any, Literal
 
 from ..catalog import Service, Site, Stack
 from ..errors import CommandFailed, ComposeUnavailable
+from .hostcli import compose_version_argv
 from .model import Container
 
 #: what can be done to a service's existing container
@@ -34,19 +35,6 @@ def docker_cli() -> str:
     if not found:
         raise ComposeUnavailable("the docker command is not installed", INSTALL_HINT)
     return found
-
-
-def compose_version_argv(cli: str) -> list[str]:
-    """The command that prints the Compose version (`v2.40.3` or `2.40.3`)."""
-    return [cli, "compose", "version", "--short"]
-
-
-def parse_compose_version(output: str) -> str | None:
-    """'2.40.3' from `compose version --short` output; None for anything not Compose v2+."""
-    version = output.strip().lstrip("v")
-    if version[:1].isdigit() and int(version.split(".")[0]) >= 2:
-        return version
-    return None
 
 
 @functools.cache
