@@ -25,7 +25,7 @@ from ..catalog import Service, Site
 from ..engine import swarm as engine
 from ..engine.model import Container
 from ..errors import OperationFailed
-from .ops import POLL_S, stack_name
+from . import POLL_S, stack_name
 
 ONEOFF_LABEL = "io.homestack.oneoff"
 SECRET_PATH = "/run/secrets/homestack_restic_password"

@@ -14,7 +14,7 @@ from homestack.catalog import Site
 from homestack.deploy.standin import DUMP_LABEL, override_text
 from homestack.engine.model import Container
 from homestack.errors import OperationFailed
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 
 def _container(labels: dict[str, str]) -> Container:

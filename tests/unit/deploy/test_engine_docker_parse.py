@@ -84,8 +84,8 @@ def test_no_engine_is_engine_unavailable_with_a_hint(no_engine: str) -> None:
 def test_cli_without_an_engine_exits_1_with_the_fix(
     no_engine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from deploykit import service_file, tiny_site
     from homestack.cli.app import run
+    from testkit.sites import service_file, tiny_site
 
     site = tiny_site(tmp_path / "site", {"app": service_file("app")})
     assert run(["--site", str(site), "install", "networks"]) == 1
