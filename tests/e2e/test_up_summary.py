@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from homestack.cli.app import run
-from homestack.generate.view import DEFAULT_DOMAIN as D
+from homestack.domain import DEFAULT_DOMAIN as D
 from testkit.sites import up_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]

@@ -94,7 +94,7 @@ def test_secrets_reach_the_container_as_files_and_nowhere_else(
     dumped = json.dumps(raw)
     for value in values.values():
         assert value not in dumped
-    info = engine.ContainerInfo.parse(raw)
+    info = engine.Container.parse(raw)
     assert "DB_PASSWORD_FILE" in info.env_names
 
     # a second install rewrites nothing; secrets ls shows no value

@@ -10,9 +10,9 @@ import yaml
 
 from homestack import door
 from homestack.catalog import Site
+from homestack.domain import DEFAULT_DOMAIN as D
 from homestack.errors import BadInput
 from homestack.generate import authelia, caddy
-from homestack.generate.view import DEFAULT_DOMAIN as D
 from homestack.generate.view import CatalogView
 from testkit.sites import copy_catalog
 

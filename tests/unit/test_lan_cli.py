@@ -19,8 +19,8 @@ from homestack import lan
 from homestack.catalog import Site
 from homestack.cli import lan_cmds
 from homestack.cli.app import run
+from homestack.domain import DEFAULT_DOMAIN as D
 from homestack.generate import generate_all
-from homestack.generate.view import DEFAULT_DOMAIN as D
 from homestack.observe.doctor_lan import check_lan
 from testkit.sites import copy_catalog
 
