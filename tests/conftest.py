@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from enginekit import (
+from testkit.engine import (
     IN_CI,
     RUN_DIR_VARIABLE,
     RUN_VARIABLE,

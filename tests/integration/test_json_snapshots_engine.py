@@ -24,11 +24,12 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from enginekit import new_prefix, remove_everything_named
 from homestack.cli.app import run
-from registrykit import remove_local_images, start_registry
+from testkit.engine import new_prefix, remove_everything_named
 from testkit.jsonsnap import ENGINE_COMMANDS, check_snapshot, host_facts_hidden, normalise
-from testkit.upsites import HTTPD, write_site
+from testkit.registry import remove_local_images, start_registry
+from testkit.sites import HTTPD
+from testkit.sites import up_site as write_site
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from enginekit import IN_CI, REPO
+from testkit.engine import IN_CI, REPO
 
 SNAPSHOTS = REPO / "tests" / "snapshots" / "json"
 

@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 from homestack.cli.app import run
-from sitekit import make_site
 from testkit.jsonsnap import (
     ENGINE_COMMANDS,
     EXCLUDED,
@@ -33,6 +32,7 @@ from testkit.jsonsnap import (
     json_commands,
     normalise,
 )
+from testkit.sites import make_site
 
 SNAPSHOT_CA = Path(__file__).resolve().parents[1] / "snapshots" / "ca-root.crt"
 ENV = (
