@@ -64,6 +64,11 @@ ENGINE_COMMANDS = (
     "restart",
     "restore",
     "down",
+    "outdated",
+    "lock",
+    "pull",
+    "update",
+    "rollback",
 )
 
 #: commands with --json that no snapshot covers, and why
@@ -77,11 +82,6 @@ EXCLUDED = {
     "alerts silence": "needs a running Alertmanager (tests/integration/test_alert_delivery.py)",
     "notify test": "delivers to a live notification target (tests/integration/test_notify_*)",
     "notify flush": "delivers to a live notification target (tests/integration/test_notify_*)",
-    "pull": "needs an image registry (tests/e2e/test_pull_many.py runs one)",
-    "lock": "asks an image registry for digests (tests/integration/test_update_registry.py)",
-    "outdated": "asks an image registry (tests/integration/test_update_registry.py)",
-    "update": "asks an image registry (tests/integration/test_update_registry.py)",
-    "rollback": "needs an update done against a registry first (tests/e2e/test_update_cli.py)",
 }
 
 
@@ -141,7 +141,11 @@ VOLATILE_KEYS = {
     "mem_limit": "<NUMBER>",
 }
 
+#: dicts whose every value is a duration (`update`'s timings of each step)
+VOLATILE_DICTS = ("timings",)
+
 _PATTERNS = (
+    (re.compile(r"\bsnapshot [0-9a-f]{8}\b"), "snapshot <ID>"),  # restic's short id
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"), "<TIME>"),
     (re.compile(r"\b[0-9a-f]{64}\b"), "<ID>"),
     # a new network's subnet is the first one free on the engine, which others share
@@ -154,10 +158,10 @@ def normalise(data: Any, replacements: dict[str, str], exact: dict[str, str] | N
     """`data` with the volatile parts replaced by placeholders.
 
     - the scalar values of VOLATILE_KEYS (not booleans, not empty; a list under `created`
-      is kept);
+      is kept), and every value of a dict under VOLATILE_DICTS;
     - in every string: the `replacements` (absolute temp paths, the test's name prefix;
       longest first; the folder of this Python's scripts is always one), ISO times,
-      container ids and subnets (IPv4 CIDR);
+      container ids, restic's short snapshot ids and subnets (IPv4 CIDR);
     - a string equal to a key of `exact` becomes its value (the user running the test,
       "0:0" as root, is always one: `<RUNNER>`).
 
@@ -183,6 +187,8 @@ def normalise(data: Any, replacements: dict[str, str], exact: dict[str, str] | N
         scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
         if key in VOLATILE_KEYS and scalar and value != "":
             return VOLATILE_KEYS[key]
+        if key in VOLATILE_DICTS and isinstance(value, dict):
+            return {text(k): "<DURATION>" for k in value}
         if isinstance(value, dict):
             return {text(k): walk(v, k) for k, v in value.items()}
         if isinstance(value, list):

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from homestack.cli.app import run
+from homestack.engine.docker import reset_client
 from testkit.jsonsnap import (
     ENGINE_COMMANDS,
     EXCLUDED,
@@ -109,6 +110,15 @@ def test_every_json_command_is_snapshotted_or_excluded_for_a_reason() -> None:
     assert unit | engine | excluded == json_commands()
     assert set(CASES) == unit
     assert all(reason.strip() for reason in EXCLUDED.values())
+
+
+@pytest.fixture(autouse=True)
+def no_engine_client() -> Iterator[None]:
+    """The engine client is one per process: one an earlier test made would answer here
+    whatever DOCKER_HOST says; these commands meet no engine, and leave none behind."""
+    reset_client()
+    yield
+    reset_client()
 
 
 @pytest.mark.parametrize("command", UNIT_COMMANDS)
