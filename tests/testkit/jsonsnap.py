@@ -4,8 +4,9 @@ snapshot files they are compared with (tests/snapshots/json/<command>.json).
 tests/unit/test_json_snapshots.py (engine-free commands) and
 tests/integration/test_json_snapshots_engine.py (commands that need a running engine) use it;
 the unit module also checks that every command with a `--json` option is in exactly one of
-UNIT_COMMANDS, ENGINE_COMMANDS and EXCLUDED, so a new `--json` command without a snapshot
-fails there.
+UNIT_COMMANDS, ENGINE_COMMANDS, OTHER_COMMANDS (the modules that bring up their own real
+part: a registry, Alertmanager, a receiver; or replay a recorded host) and EXCLUDED, so a new
+`--json` command without a snapshot fails there.
 
 `UPDATE_SNAPSHOTS=1 pytest …` (re)writes the snapshot files. A missing snapshot file fails
 under CI=true; elsewhere it is written and the test skips, saying so.
@@ -66,11 +67,13 @@ ENGINE_COMMANDS = (
     "down",
 )
 
+#: the commands snapshotted by modules that bring up their own real part (or replay a
+#: recording of a host), each command in the module named beside it
+HOST_RECORDING_COMMANDS = ("gpu", "install drivers", "install docker")  # unit/…_host_recording
+OTHER_COMMANDS = (*HOST_RECORDING_COMMANDS,)
+
 #: commands with --json that no snapshot covers, and why
 EXCLUDED = {
-    "gpu": "reports this machine's GPUs and drivers (real hardware; tests/hardware covers it)",
-    "install drivers": "root-only host install that reads this machine's GPU hardware",
-    "install docker": "root-only host install; its facts are this machine's OS and Docker",
     "nodes": "needs a Docker Swarm (the swarm lab in tests/swarmlab.sh, issue 21)",
     "nodes label": "needs a Docker Swarm (the swarm lab in tests/swarmlab.sh, issue 21)",
     "alerts": "needs a running Alertmanager (tests/integration/test_alert_delivery.py)",
