@@ -70,7 +70,8 @@ ENGINE_COMMANDS = (
 #: the commands snapshotted by modules that bring up their own real part (or replay a
 #: recording of a host), each command in the module named beside it
 HOST_RECORDING_COMMANDS = ("gpu", "install drivers", "install docker")  # unit/…_host_recording
-OTHER_COMMANDS = (*HOST_RECORDING_COMMANDS,)
+NOTIFY_COMMANDS = ("notify test", "notify flush")  # integration/…_notify
+OTHER_COMMANDS = (*HOST_RECORDING_COMMANDS, *NOTIFY_COMMANDS)
 
 #: commands with --json that no snapshot covers, and why
 EXCLUDED = {
@@ -78,8 +79,6 @@ EXCLUDED = {
     "nodes label": "needs a Docker Swarm (the swarm lab in tests/swarmlab.sh, issue 21)",
     "alerts": "needs a running Alertmanager (tests/integration/test_alert_delivery.py)",
     "alerts silence": "needs a running Alertmanager (tests/integration/test_alert_delivery.py)",
-    "notify test": "delivers to a live notification target (tests/integration/test_notify_*)",
-    "notify flush": "delivers to a live notification target (tests/integration/test_notify_*)",
     "pull": "needs an image registry (tests/e2e/test_pull_many.py runs one)",
     "lock": "asks an image registry for digests (tests/integration/test_update_registry.py)",
     "outdated": "asks an image registry (tests/integration/test_update_registry.py)",
