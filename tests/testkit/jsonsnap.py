@@ -71,14 +71,13 @@ ENGINE_COMMANDS = (
 #: recording of a host), each command in the module named beside it
 HOST_RECORDING_COMMANDS = ("gpu", "install drivers", "install docker")  # unit/…_host_recording
 NOTIFY_COMMANDS = ("notify test", "notify flush")  # integration/…_notify
-OTHER_COMMANDS = (*HOST_RECORDING_COMMANDS, *NOTIFY_COMMANDS)
+ALERTMANAGER_COMMANDS = ("alerts silence", "alerts")  # integration/…_alertmanager
+OTHER_COMMANDS = (*HOST_RECORDING_COMMANDS, *NOTIFY_COMMANDS, *ALERTMANAGER_COMMANDS)
 
 #: commands with --json that no snapshot covers, and why
 EXCLUDED = {
     "nodes": "needs a Docker Swarm (the swarm lab in tests/swarmlab.sh, issue 21)",
     "nodes label": "needs a Docker Swarm (the swarm lab in tests/swarmlab.sh, issue 21)",
-    "alerts": "needs a running Alertmanager (tests/integration/test_alert_delivery.py)",
-    "alerts silence": "needs a running Alertmanager (tests/integration/test_alert_delivery.py)",
     "pull": "needs an image registry (tests/e2e/test_pull_many.py runs one)",
     "lock": "asks an image registry for digests (tests/integration/test_update_registry.py)",
     "outdated": "asks an image registry (tests/integration/test_update_registry.py)",
