@@ -23,7 +23,7 @@ from typing import Any
 
 from ..catalog import Service, Site
 from ..engine import swarm as engine
-from ..engine.backup_ops import ServiceState
+from ..engine.backup_ops import Container, ServiceState
 from ..errors import OperationFailed
 from .ops import POLL_S, stack_name
 
@@ -60,6 +60,25 @@ def state(site: Site, service: Service) -> ServiceState:
     if any(t.state == "starting" for t in current):
         return ServiceState(True, "running", "starting", info.image, info.id)
     return ServiceState(True, "created", "", info.image, info.id)
+
+
+def container(site: Site, service: Service) -> Container | None:
+    """The swarm service as a backup watches a container while it holds it stopped: the
+    service's id (a `docker service rm` + deploy is a new one), its tasks meant to run
+    (a `docker service scale`, `update` or `rollback` by hand starts new ones) and its
+    replica count. None: the service is gone."""
+    info = _info(site, service)
+    if info is None:
+        return None
+    current = _tasks(info)
+    return Container(
+        id=info.id,
+        name=swarm_name(site, service),
+        status="running" if any(t.state == "running" for t in current) else "exited",
+        started_at=",".join(sorted(t.id for t in current)),
+        restart_count=info.replicas or 0,
+        labels=info.labels,
+    )
 
 
 def scale(site: Site, service: Service, replicas: int, timeout: float = 120) -> None:
@@ -116,20 +135,28 @@ def data_node(site: Site, service: Service) -> engine.NodeInfo:
 
 
 def require_local(site: Site, service: Service, command: str) -> engine.NodeInfo:
-    """A restore stages and swaps folders by renames on this machine: it must be the data
-    node (the engine homestack talks to, through a local socket, is that node's)."""
+    """backup and restore read and write the service's folders where homestack runs (which
+    exist, the staging copy, its check, the swap by renames): that must be the node holding
+    them, i.e. the engine homestack talks to, through a local socket, is that node's."""
     node = data_node(site, service)
     here = engine.local_node_id()
     remote = os.environ.get("DOCKER_HOST", "unix://").split("://")[0] not in ("unix", "")
-    if node.id != here or remote:
-        raise OperationFailed(
-            f"`homestack {command} {service.id}` must run on {node.hostname}, the node "
-            "holding its data (its folders are swapped there by renames)",
-            f"Run homestack on {node.hostname} with the site's folder (make it a manager: "
-            f"`docker node promote {node.hostname}`), or move the data (docs/swarm.md).",
-            service=service.id,
-        )
-    return node
+    if node.id == here and not remote:
+        return node
+    this = "the machine homestack runs on"
+    if not remote:
+        names = [n.hostname for n in engine.nodes() if n.id == here]
+        this = f"{names[0]}, where homestack runs" if names else this
+    raise OperationFailed(
+        f"`homestack {command} {service.id}` must run on {node.hostname}, the node holding "
+        f"its data, not on {this}: homestack reads and writes {service.id}'s folders "
+        "(DATA/{service}, DATA/config/{service}, secrets/{service}_*) where it runs, and the "
+        "swarm moves no files".replace("{service}", service.id),
+        f"Run it on {node.hostname} with the site's folder there (make {node.hostname} a "
+        f"manager first: `docker node promote {node.hostname}` on a manager), or move "
+        f"{service.id}'s data to this node (docs/swarm.md, 'Move a stack').",
+        service=service.id,
+    )
 
 
 # ---- restic in a one-off task -------------------------------------------------------------

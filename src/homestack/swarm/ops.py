@@ -21,7 +21,7 @@ import contextlib
 import json
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +30,17 @@ from typing import Any
 from ..catalog import Service, Site
 from ..deploy.projects import Project, Selection, parallel, select
 from ..deploy.up import BAD, GOOD, Listener, Redactor, ServiceRun, UpResult, _noop
-from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
+from ..errors import BadInput, CommandFailed, OperationFailed
 from ..lint.core import Finding, Severity
 from ..sitelock import site_lock
 from .placement import Placement, place
-from .translate import SITE_LABEL, SPEC_LABEL, check_service, translate_stack
+from .translate import (
+    SITE_LABEL,
+    SPEC_LABEL,
+    check_service,
+    require_endpoint_mode,
+    translate_stack,
+)
 
 POLL_S = 0.5
 WAITING = ("new", "pending", "assigned", "accepted", "preparing", "ready", "starting")
@@ -377,6 +383,7 @@ def _up(
     started = time.monotonic()
     selection, placements, overrides, image = prepare(site, names, stand_in=stand_in, delays=delays)
     services = selection.services
+    require_endpoint_mode(site)
     checked = check_data(site, services)
     check_folder(site, site.secrets_dir, "SECRETS_DIR")
     generate_all(site, services, dry_run=True)
@@ -635,6 +642,20 @@ def validate_findings(site: Site, stack_ids: list[str], *, engine: bool) -> list
     if not engine:
         return found
     try:
+        require_endpoint_mode(site)
+    except BadInput as refused:
+        found.append(
+            Finding(
+                "swarm.endpoint_mode",
+                Severity.ERROR,
+                refused.message,
+                site.root / ".env",
+                None,
+                None,
+                refused.hint,
+            )
+        )
+    try:
         swarm_engine.require_manager()
     except BadInput as refused:
         return [
@@ -672,90 +693,6 @@ def plan_placement(site: Site, services: list[Service]) -> list[dict[str, Any]]:
 
     swarm_engine.require_manager()
     return [p.to_data() for p in place(site, services, swarm_engine.nodes()).values()]
-
-
-def logs(site: Site, query: Any) -> list[Any]:
-    """`homestack logs` on a swarm: every task's lines of the chosen services (from every
-    node), merged in time order, with the same filters (LogQuery) as on one machine."""
-    from ..engine import swarm as engine
-    from ..observe.logs import LogLine, parse_level
-
-    engine.require_manager()
-    stacks, chosen = site.select(query.names)
-    wanted = {
-        s.id for s in (chosen if chosen is not None else [s for t in stacks for s in t.enabled])
-    }
-    found: list[LogLine] = []
-    for info in engine.services({stack_name(site, k) for k in site.stacks}):
-        service = info.labels.get("org.homestack.service", "")
-        if service not in wanted:
-            continue
-        stack = info.stack.removeprefix(site.prefix)
-        for raw in engine.service_log_lines(info.id, since=query.since, tail=query.tail):
-            stamp, _, text = raw.partition(" ")
-            if not stamp[:4].isdigit():
-                continue
-            line = LogLine(stamp, service, stack, info.name, "stdout", text, parse_level(text))
-            if query.keeps(line):
-                found.append(line)
-    return sorted(found)
-
-
-def follow_logs(site: Site, query: Any) -> Iterator[Any]:
-    """`homestack logs --follow` on a swarm: each chosen service's `docker service logs -f`
-    stream (every node's tasks, through the manager), one reader thread per service, lines
-    yielded as they come, with the same filters; until the caller stops iterating."""
-    import queue
-    import threading
-
-    from ..engine import swarm as engine
-    from ..observe.logs import LogLine, parse_level
-
-    engine.require_manager()
-    stacks, chosen = site.select(query.names)
-    wanted = {
-        s.id for s in (chosen if chosen is not None else [s for t in stacks for s in t.enabled])
-    }
-    found = [
-        info
-        for info in engine.services({stack_name(site, k) for k in site.stacks})
-        if info.labels.get("org.homestack.service", "") in wanted
-    ]
-    if not found:
-        raise OperationFailed(
-            "none of the chosen services runs on the swarm: nothing to follow",
-            "Start them with `homestack up`; `homestack status` shows what runs.",
-        )
-    lines: queue.Queue[Any] = queue.Queue()
-
-    def read(info: Any) -> None:
-        service = info.labels.get("org.homestack.service", "")
-        stack = info.stack.removeprefix(site.prefix)
-        try:
-            for raw in engine.follow_service_logs(info.id, since=query.since, tail=query.tail):
-                stamp, _, text = raw.partition(" ")
-                if stamp[:4].isdigit():
-                    line = LogLine(
-                        stamp, service, stack, info.name, "stdout", text, parse_level(text)
-                    )
-                    if query.keeps(line):
-                        lines.put(line)
-        except Exception as error:  # the stream ended (service removed, manager gone)
-            lines.put(error)
-        lines.put(None)
-
-    for info in found:
-        threading.Thread(target=read, args=(info,), daemon=True).start()
-    open_streams = len(found)
-    while open_streams:
-        item = lines.get()
-        if item is None:
-            open_streams -= 1
-        elif isinstance(item, Exception):
-            if isinstance(item, HomestackError):
-                raise item
-        else:
-            yield item
 
 
 @dataclass
