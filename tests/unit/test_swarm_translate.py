@@ -21,7 +21,7 @@ from homestack.swarm.translate import (
     translate_service,
     translate_stack,
 )
-from sitekit import copy_catalog, service_yaml, stack_yaml, write_tree
+from testkit.sites import copy_catalog, service_yaml, stack_yaml, write_tree
 
 
 def _node(name: str, **labels: str) -> NodeInfo:

@@ -63,7 +63,7 @@ def read_password(source: Path | None, *, stdin_is_tty: bool | None = None) -> s
 
 
 def _site_facts() -> tuple[Path, str]:
-    from ..generate.view import site_domain
+    from ..domain import site_domain
 
     site = state.site()
     return site.data_root, site_domain(site.root_env)

@@ -10,8 +10,8 @@ from typing import Any
 
 from .. import fsutil
 from ..errors import BadInput
+from ..fsutil import read_text
 from ..settings import timezone_problem
-from ..yamlio import read_text
 from .probe import HostProbe
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..catalog import Site
 from ..errors import HomestackError, OperationFailed
-from .ops import stack_name
+from . import stack_name
 
 SERVICE_LABEL = "org.homestack.service"
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from ..catalog import Site
 from ..observe.status import StatusResult, StatusRow
-from .ops import stack_name, status
+from . import stack_name
+from .ops import status
 from .placement import ENGINE_LABEL
 
 STATES = {"healthy": ("running", "healthy"), "starting": ("running", "starting")}
