@@ -236,21 +236,16 @@ def run_oneoff(
 
 def restic_for(site: Site, service: Service, base: Any) -> Any:
     """The service's `Restic`, its commands run on the data node."""
-    from ..backup.restic import Restic, ResticFailed, _error_for
+    from ..backup.restic import Restic
 
     @dataclass(frozen=True)
     class SwarmRestic(Restic):
-        def run(
+        def _execute(
             self,
-            args: Sequence[str],
-            *,
-            json_output: bool = True,
-            ok_codes: Sequence[int] = (0,),
-            timeout: float | None = None,
-            on_started: Callable[[subprocess.Popen[str]], None] | None = None,
-        ) -> subprocess.CompletedProcess[str]:
-            command = self.command(args, json_output=json_output)
-            self._require_password()
+            command: list[str],
+            timeout: float | None,
+            on_started: Callable[[subprocess.Popen[str]], None] | None,
+        ) -> tuple[int, str, str]:
             binary = command[0]
             binds = [Bind(binary, False), *(Bind(lib, False) for lib in _libraries(binary))]
             binds += _binds(command[1:], self.repository)
@@ -262,28 +257,8 @@ def restic_for(site: Site, service: Service, base: Any) -> Any:
                 "HOME": SCRATCH,
                 "RESTIC_PROGRESS_FPS": "0.2",
             }
-            code, out, err = run_oneoff(
-                site,
-                service,
-                command,
-                env,
-                binds,
-                self.password_file.read_bytes(),
-                timeout or 6 * 3600,
-            )
-            if code not in ok_codes:
-                raise _error_for(command, code, err, self.service)
-            return subprocess.CompletedProcess(command, code, out, err)
-
-        def is_initialized(self) -> bool:
-            try:
-                self.run(["cat", "config"], json_output=False)
-            except ResticFailed as failed:
-                lowered = failed.stderr.lower()
-                if "does not exist" in lowered or "is there a repository" in lowered:
-                    return False
-                raise
-            return True
+            secret = self.password_file.read_bytes()
+            return run_oneoff(site, service, command, env, binds, secret, timeout or 6 * 3600)
 
     if not base.repository.startswith("/"):
         raise OperationFailed(

@@ -29,7 +29,16 @@ from typing import Any
 
 from ..catalog import Service, Site
 from ..deploy.projects import Project, Selection, parallel, select
-from ..deploy.up import BAD, GOOD, Listener, Redactor, ServiceRun, UpResult, _noop
+from ..deploy.up import (
+    BAD,
+    GOOD,
+    Listener,
+    Redactor,
+    ServiceRun,
+    UpResult,
+    _noop,
+    standin_overrides,
+)
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..lint.core import Finding, Severity
 from ..sitelock import site_lock
@@ -159,14 +168,7 @@ class SwarmScheduler:
         self.nodes: dict[str, str] = {}  # node id → hostname
 
     def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
-        run.state = state
-        if detail:
-            run.detail = detail
-        if run.launched_at is not None:
-            run.elapsed = time.monotonic() - run.launched_at
-        if state in GOOD and run.ready_at is None:
-            run.ready_at = time.monotonic()
-            run.ready = time.time()
+        run.advance(state, detail)
         self.listener(run)
 
     def _deploy(self, stack_id: str, names: list[str]) -> None:
@@ -332,16 +334,10 @@ def prepare(
     refuse_findings(findings(site, services))
     placements = place(site, services, engine.nodes())
     refuse_placements(placements)
-    overrides: list[str] = []
     if stand_in is not None:
         standin_mod.check_image(stand_in)
     image = standin_mod.resolve_image(stand_in) if stand_in is not None else None
-    if image is not None:
-        for project in selection.projects.values():
-            chosen = project.services or project.stack.enabled
-            path = standin_mod.write_override(site, project.stack, chosen, image, delays)
-            project.extra_files = (path,)
-            overrides.append(str(path))
+    overrides = standin_overrides(site, selection, image, delays)
     return selection, placements, overrides, image
 
 
@@ -626,6 +622,13 @@ def status(site: Site, names: list[str] | None = None) -> SwarmStatus:
     return SwarmStatus(rows, nodes)
 
 
+def _env_finding(site: Site, rule: str, refused: BadInput) -> Finding:
+    """A refusal about the site's swarm setting as a `validate` error on its .env."""
+    return Finding(
+        rule, Severity.ERROR, refused.message, site.root / ".env", None, None, refused.hint
+    )
+
+
 def validate_findings(site: Site, stack_ids: list[str], *, engine: bool) -> list[Finding]:
     """What `validate` adds in swarm mode: every key the swarm cannot carry, and (with an
     engine) every service no node can take."""
@@ -638,32 +641,11 @@ def validate_findings(site: Site, stack_ids: list[str], *, engine: bool) -> list
     try:
         require_endpoint_mode(site)
     except BadInput as refused:
-        found.append(
-            Finding(
-                "swarm.endpoint_mode",
-                Severity.ERROR,
-                refused.message,
-                site.root / ".env",
-                None,
-                None,
-                refused.hint,
-            )
-        )
+        found.append(_env_finding(site, "swarm.endpoint_mode", refused))
     try:
         swarm_engine.require_manager()
     except BadInput as refused:
-        return [
-            *found,
-            Finding(
-                "swarm.manager",
-                Severity.ERROR,
-                refused.message,
-                site.root / ".env",
-                None,
-                None,
-                refused.hint,
-            ),
-        ]
+        return [*found, _env_finding(site, "swarm.manager", refused)]
     for placement in place(site, services, swarm_engine.nodes()).values():
         if placement.problem:
             service = site.service(placement.service)
