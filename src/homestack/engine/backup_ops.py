@@ -42,8 +42,8 @@ def state(site: Site, service: Service) -> Container:
 
 def container(site: Site, service: Service) -> Container | None:
     """The service's container (docker inspect), None when it has none."""
-    if _swarm(site) is not None:
-        return None  # its task may be on another node: nothing to watch from here
+    if (swarm := _swarm(site)) is not None:
+        return swarm.container(site, service)  # type: ignore[no-any-return]
     from . import docker as engine
 
     found = state(site, service)
