@@ -248,6 +248,7 @@ def _backup_locked(
     extra_tags: Sequence[str] = (),
 ) -> BackupResult:
     folder = state_dir(site)
+    _require_data_here(site, service)
     found = config.parts(site, service)
     if not found:  # before a repository is made or the service stopped
         _nothing_to_back_up(service)
@@ -336,6 +337,17 @@ def restic_started(journal: Journal, folder: Path, pid: int) -> None:
 
 
 HELD = {"stop": "stopped", "pause": "paused", "dump": "dumping"}
+
+
+def _require_data_here(site: Site, service: Service) -> None:
+    """Swarm mode: the service's folders are read where homestack runs, which must then be
+    the node holding them (else a clear refusal, not "nothing to back up")."""
+    from ..swarm import is_swarm
+
+    if is_swarm(site):
+        from ..swarm.data import require_local
+
+        require_local(site, service, "backup")
 
 
 def _swarm_consistency(

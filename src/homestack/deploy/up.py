@@ -35,7 +35,7 @@ from typing import Any
 from ..catalog import Service, Site
 from ..engine.backend import Backend, default_backend
 from ..engine.health import POLL_S, judge
-from ..engine.model import Container
+from ..engine.model import HASH_LABEL, IMAGE_LABEL, Container
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..resolved import Resolved
 from ..sitelock import site_lock
@@ -79,6 +79,17 @@ class ServiceRun:
     @property
     def finished(self) -> bool:
         return self.state in GOOD or self.state in BAD
+
+    def advance(self, state: str, detail: str = "") -> None:
+        """The next state (and why), with the times the report shows (up and swarm up)."""
+        self.state = state
+        if detail:
+            self.detail = detail
+        if self.launched_at is not None:
+            self.elapsed = time.monotonic() - self.launched_at
+        if state in GOOD and self.ready_at is None:
+            self.ready_at = time.monotonic()
+            self.ready = time.time()
 
     def to_data(self) -> dict[str, Any]:
         data = asdict(self)
@@ -275,8 +286,8 @@ def _plan_actions(
         image_id = image_ids.get(images.get(service.id, ""))
         if info is None:
             run.action = "create"
-        elif info.config_hash != hashes.get(service.stack, {}).get(service.id) or (
-            image_id and info.image_label not in (None, image_id)
+        elif info.labels.get(HASH_LABEL) != hashes.get(service.stack, {}).get(service.id) or (
+            image_id and info.labels.get(IMAGE_LABEL) not in (None, image_id)
         ):
             run.action = "recreate"
         elif oneshot and info.state == "exited" and info.exit_code in (0, None):
@@ -346,14 +357,7 @@ class _Scheduler:
         self.by_key = {(selection.projects[r.stack].name, name): r for name, r in runs.items()}
 
     def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
-        run.state = state
-        if detail:
-            run.detail = detail
-        if run.launched_at is not None:
-            run.elapsed = time.monotonic() - run.launched_at
-        if state in GOOD and run.ready_at is None:
-            run.ready_at = time.monotonic()
-            run.ready = time.time()
+        run.advance(state, detail)
         self.listener(run)
 
     def _compose_up(self, project: Project, names: list[str]) -> None:
@@ -576,6 +580,25 @@ def _all_hashes(projects: Mapping[str, Project]) -> dict[str, dict[str, str]]:
     return {stack_id: hashes.hashes for stack_id, hashes in found.items()}
 
 
+def standin_overrides(
+    site: Site, selection: Selection, image: str | None, delays: Mapping[str, float] | None
+) -> list[str]:
+    """With a stand-in image: each project's override file (written, and added to the
+    project's files) putting it in place of every chosen service's image (up, swarm up)."""
+    from . import standin as standin_mod
+
+    overrides: list[str] = []
+    if image is not None:
+        for project in selection.projects.values():
+            chosen = project.services or project.stack.enabled
+            path = standin_mod.write_override(
+                site, project.stack, chosen, image, delays, selection.resolved
+            )
+            project.extra_files = (path,)
+            overrides.append(str(path))
+    return overrides
+
+
 def _depths(needs: Mapping[str, set[str]]) -> dict[str, int]:
     """For each service, the longest chain of services that wait for it (0: none do)."""
     dependents: dict[str, set[str]] = {name: set() for name in needs}
@@ -652,7 +675,6 @@ def _up(
     # the generated configs rendered, not written: a setting they cannot use (DOMAIN) is bad
     # input now, not after secrets and folders were made
     generate_all(site, selection.services, dry_run=True)
-    overrides: list[str] = []
     if stand_in is not None:
         standin_mod.check_image(stand_in)
         # Compose checks the stacks' own files (remembered as a plain `up` does) before the
@@ -660,12 +682,7 @@ def _up(
         # refuses
         _all_hashes(selection.projects)
     image = standin_mod.resolve_image(stand_in) if stand_in is not None else None
-    if image is not None:
-        for project in selection.projects.values():
-            chosen = project.services or project.stack.enabled
-            path = standin_mod.write_override(site, project.stack, chosen, image, delays, resolved)
-            project.extra_files = (path,)
-            overrides.append(str(path))
+    overrides = standin_overrides(site, selection, image, delays)
     services = selection.services
     with ThreadPoolExecutor(max_workers=1) as side:
         # Compose's hashes (one process per stack, remembered while the files do not change)

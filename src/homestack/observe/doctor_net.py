@@ -243,22 +243,15 @@ class Member:
 def site_members(site: Site, api: Any) -> list[Member]:
     """Running containers of the site's projects with their addresses."""
     projects = {site.project_name(stack) for stack in site.stacks.values()}
-    summaries = [s for s in engine.project_containers(api, projects) if s.get("State") == "running"]
-    members = []
-    for summary in summaries:
-        settings = (summary.get("NetworkSettings") or {}).get("Networks") or {}
-        members.append(
-            Member(
-                (summary.get("Names") or ["/?"])[0].lstrip("/"),
-                (summary.get("Labels") or {}).get(engine.SERVICE_LABEL, "?"),
-                {
-                    name: v.get("IPAddress", "")
-                    for name, v in settings.items()
-                    if v.get("IPAddress")
-                },
-            )
+    return [
+        Member(
+            box.name or "?",
+            box.labels.get(engine.SERVICE_LABEL, "?"),
+            {name: address for name, address in box.networks.items() if address},
         )
-    return members
+        for box in engine.containers_of(api, projects)
+        if box.state == "running"
+    ]
 
 
 def probe_script(reach: list[tuple[str, str]], names: list[str]) -> str:
