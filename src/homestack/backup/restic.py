@@ -209,6 +209,24 @@ def restic_binary() -> str:
     return found
 
 
+def installed_version(timeout: float = 10) -> tuple[str | None, str]:
+    """The installed restic's version ('0.16.4', ""), or None and why not (doctor's check:
+    asks PATH each time, never raises)."""
+    found = shutil.which("restic")
+    if not found:
+        return None, "restic is not installed; backups cannot run"
+    try:
+        done = subprocess.run(
+            [found, "version"], capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"restic does not run: {exc}"
+    words = done.stdout.split()
+    if len(words) > 1 and done.returncode == 0:
+        return words[1], ""
+    return None, f"`restic version` failed: {done.stderr.strip()}"
+
+
 def _parse_json_lines(text: str) -> list[dict[str, Any]]:
     """restic prints one JSON document, or one per line (backup, restore)."""
     text = text.strip()
