@@ -13,10 +13,11 @@ then run once each, in this order (RUNS):
 3. `pull`: app's image;
 4. `update app`: to 1.0.1, a pre-update snapshot first, health-gated;
 5. `update app --to 1.2.0`: unhealthy, so rolled back to 1.0.1 (exit 1);
-6. `rollback app`: back to 1.0.0.
+6. `rollback app`: back to 1.0.0;
+7. `pull` after app's tag was set to 9.9.9 by hand, a tag the registry does not have (exit 1).
 
-A command run once has its output as its snapshot; `update`'s snapshot holds both runs, keyed
-by what each does.
+A command run once has its output as its snapshot; those of `update` and `pull` hold both
+runs, keyed by what each does.
 
 The registry's address, the name prefix, the temp folder, digests, snapshot ids, times and
 durations become placeholders (testkit.jsonsnap.normalise); everything else is compared exactly.
@@ -30,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterator
 
@@ -68,19 +70,22 @@ volumes:
 """
 BASE = "networks:\n  snap-test:\n    name: ${HOMESTACK_PREFIX:-}snap-test\n"
 #: in order: (command, what the run does: its key in the snapshot, or None for the command's
-#: only run; its arguments before --json; its exit code)
-RUNS: list[tuple[str, str | None, list[str], int]] = [
-    ("outdated", None, ["outdated"], 1),  # something can be updated
-    ("lock", None, ["lock"], 0),
-    ("pull", None, ["pull"], 0),
-    ("update", "app to its newest patch", ["update", "app", "--yes", "--timeout", "60"], 0),
+#: only run; its arguments before --json; its exit code; a tag the service file is set to
+#: first, by hand, or None)
+RUNS: list[tuple[str, str | None, list[str], int, str | None]] = [
+    ("outdated", None, ["outdated"], 1, None),  # something can be updated
+    ("lock", None, ["lock"], 0, None),
+    ("pull", "app's pinned tag", ["pull"], 0, None),
+    ("update", "app to its newest patch", ["update", "app", "--yes", "--timeout", "60"], 0, None),
     (
         "update",
         "app to an unhealthy version: rolled back",
         ["update", "app", "--to", "1.2.0", "--yes", "--timeout", "30"],
         1,
+        None,
     ),
-    ("rollback", None, ["rollback", "app", "--timeout", "60"], 0),
+    ("rollback", None, ["rollback", "app", "--timeout", "60"], 0, None),
+    ("pull", "a tag the registry does not have", ["pull"], 1, "9.9.9"),
 ]
 
 Outputs = dict[tuple[str, str | None], tuple[int, str, str]]
@@ -107,9 +112,8 @@ def outputs(
         (root / "tst-stack" / "stack.yaml").write_text(
             "description: registry snapshots\nservices:\n  - app\n"
         )
-        (root / "tst-stack" / "services" / "app.docker-compose.yaml").write_text(
-            SERVICE.format(image=registry.image("1.0.0"))
-        )
+        service = root / "tst-stack" / "services" / "app.docker-compose.yaml"
+        service.write_text(SERVICE.format(image=registry.image("1.0.0")))
         (root / "DATA" / "app").mkdir(parents=True)
         (root / "DATA" / "app" / "db.txt").write_text("written by 1.0.0\n")
         (root / "secrets").mkdir()
@@ -126,7 +130,10 @@ def outputs(
             patch.setenv("HOMESTACK_REGISTRY_TTL", "0")
             code, _, err = cli("up", "--timeout", "60")
             assert code == 0, err
-            for command, label, argv, _ in RUNS:
+            for command, label, argv, _, retag in RUNS:
+                if retag is not None:
+                    text = service.read_text()
+                    service.write_text(re.sub(r"(image: \S+):[0-9.]+", rf"\1:{retag}", text))
                 done[command, label] = cli(*argv, "--json")
         yield done, {registry.host: "<REGISTRY>", prefix: "<PREFIX>", str(tmp): "<TMP>"}
     finally:
@@ -146,7 +153,7 @@ def test_json_output_matches_its_snapshot(
 ) -> None:
     results, replacements = outputs
     found: dict[str, object] = {}
-    for name, label, _, expected in RUNS:
+    for name, label, _, expected, _ in RUNS:
         if name == command:
             code, out, err = results[name, label]
             assert code == expected, err
