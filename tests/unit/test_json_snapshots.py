@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ from testkit.jsonsnap import (
     json_commands,
     normalise,
 )
+from testkit.receiver import Receiver
 from testkit.sites import make_site
 
 SNAPSHOT_CA = Path(__file__).resolve().parents[1] / "snapshots" / "ca-root.crt"
@@ -42,7 +44,7 @@ ENV = (
 )
 
 
-def _users_file(root: Path) -> None:
+def _users_file(root: Path, hook: str) -> None:
     """Two people in Authelia's users file (what `generate` and `users add` write)."""
     path = root / "DATA" / "config" / "authelia" / "users_database.yml"
     path.parent.mkdir(parents=True)
@@ -56,7 +58,7 @@ def _users_file(root: Path) -> None:
     )
 
 
-def _local_ca(root: Path) -> None:
+def _local_ca(root: Path, hook: str) -> None:
     """The root certificate Caddy makes on its first start: a fixed one (public part only,
     valid until 2126), so its fingerprint and dates are the snapshot's."""
     from homestack.lan import ca_root
@@ -66,12 +68,35 @@ def _local_ca(root: Path) -> None:
     shutil.copy(SNAPSHOT_CA, path)
 
 
-def _units_folder(root: Path) -> None:
+def _units_folder(root: Path, hook: str) -> None:
     (root.parent / "units").mkdir()
 
 
-#: command → (its arguments before --json, what to do to the site first)
-CASES: dict[str, tuple[list[str], Callable[[Path], None] | None]] = {
+def _channel(root: Path, hook: str) -> None:
+    """A notification channel: Apprise's json:// to the test's loopback receiver."""
+    (root / "secrets").mkdir(exist_ok=True)
+    (root / "secrets" / "homestack_notify_urls").write_text(hook + "\n", encoding="utf-8")
+
+
+def _held_event(root: Path, hook: str) -> None:
+    """One event quiet hours held back (sent at 03:30 with NOTIFY_QUIET_HOURS=22:00-07:00),
+    then the quiet hours dropped from .env: `notify flush` sends it now."""
+    from homestack.catalog import Site
+    from homestack.notify.events import send
+
+    _channel(root, hook)
+    (root / ".env").write_text(ENV + "NOTIFY_QUIET_HOURS=22:00-07:00\n", encoding="utf-8")
+    night = datetime(2026, 12, 7, 3, 30, tzinfo=UTC)
+    delivery = send(
+        Site.load(root), "backup:ollama", "Backup of ollama failed", "disk full", now=night
+    )
+    assert delivery is not None and delivery.outcome == "held"
+    (root / ".env").write_text(ENV, encoding="utf-8")
+
+
+#: command → (its arguments before --json, what to do to the site first, given the URL of a
+#: notification receiver on loopback)
+CASES: dict[str, tuple[list[str], Callable[[Path, str], None] | None]] = {
     "ls": (["ls"], None),
     "plan": (["plan"], None),
     "config": (["config", "ai"], None),
@@ -99,6 +124,8 @@ CASES: dict[str, tuple[list[str], Callable[[Path], None] | None]] = {
     "ca": (["ca", "--out", "{tmp}/ca"], _local_ca),
     "install all": (["install", "all", "--dry-run"], None),
     "notify check": (["notify", "check"], None),
+    "notify test": (["notify", "test"], _channel),
+    "notify flush": (["notify", "flush"], _held_event),
 }
 
 
@@ -121,9 +148,18 @@ def no_engine_client() -> Iterator[None]:
     reset_client()
 
 
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    got = Receiver()
+    got.start()
+    yield got
+    got.stop()
+
+
 @pytest.mark.parametrize("command", UNIT_COMMANDS)
 def test_json_output_matches_its_snapshot(
     command: str,
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -134,12 +170,20 @@ def test_json_output_matches_its_snapshot(
     monkeypatch.setenv("HOMESTACK_DOCTOR_DNS", "off")
     root = make_site(tmp_path / "site", {".env": ENV})
     argv, prepare = CASES[command]
+    # a receiver only where one is used: stopping it takes half a second
+    port = request.getfixturevalue("receiver").port if prepare in (_channel, _held_event) else 0
     if prepare is not None:
-        prepare(root)
+        prepare(root, f"json://127.0.0.1:{port}/hook")
     capsys.readouterr()
     argv = [word.replace("{tmp}", str(tmp_path)) for word in argv]
     code = run(["--site", str(root), *argv, "--json"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     data = json.loads(captured.out)
-    check_snapshot(command, normalise(host_facts_hidden(command, data), {str(tmp_path): "<TMP>"}))
+    check_snapshot(
+        command,
+        normalise(
+            host_facts_hidden(command, data),
+            {str(tmp_path): "<TMP>", f"127.0.0.1:{port}/": "127.0.0.1:<PORT>/"},
+        ),
+    )
