@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,7 @@ import pytest
 
 from homestack.cli.app import run
 from homestack.engine.docker import reset_client
+from testkit.engine import IN_CI, free_port
 from testkit.jsonsnap import (
     ENGINE_COMMANDS,
     EXCLUDED,
@@ -94,8 +98,13 @@ def _held_event(root: Path, hook: str) -> None:
     (root / ".env").write_text(ENV, encoding="utf-8")
 
 
-#: command → (its arguments before --json, what to do to the site first, given the URL of a
-#: notification receiver on loopback)
+def _alertmanager(root: Path, url: str) -> None:
+    """ALERTMANAGER_URL: the test's own Alertmanager, with one alert firing."""
+    (root / ".env").write_text(ENV + f"ALERTMANAGER_URL={url}\n", encoding="utf-8")
+
+
+#: command → (its arguments before --json, what to do to the site first, given the URL of
+#: the helper the case needs: a notification receiver or an Alertmanager, both on loopback)
 CASES: dict[str, tuple[list[str], Callable[[Path, str], None] | None]] = {
     "ls": (["ls"], None),
     "plan": (["plan"], None),
@@ -126,6 +135,11 @@ CASES: dict[str, tuple[list[str], Callable[[Path, str], None] | None]] = {
     "notify check": (["notify", "check"], None),
     "notify test": (["notify", "test"], _channel),
     "notify flush": (["notify", "flush"], _held_event),
+    "alerts": (["alerts"], _alertmanager),
+    "alerts silence": (
+        ["alerts", "silence", "ollama", "--for", "2h", "--comment", "snap"],
+        _alertmanager,
+    ),
 }
 
 
@@ -156,6 +170,51 @@ def receiver() -> Iterator[Receiver]:
     got.stop()
 
 
+@pytest.fixture
+def alertmanager(tmp_path: Path) -> Iterator[str]:
+    """Debian's prometheus-alertmanager on a free loopback port (no cluster), one alert
+    posted to it (ServiceDown of ai/ollama, since a fixed time); its URL."""
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if binary is None:
+        if IN_CI:
+            pytest.fail("prometheus-alertmanager is not installed (.ci/run installs it)")
+        pytest.skip("prometheus-alertmanager is not installed")
+    config = tmp_path / "alertmanager.yml"
+    config.write_text("route:\n  receiver: none\nreceivers:\n  - name: none\n")
+    url = f"http://127.0.0.1:{free_port()}"
+    process = subprocess.Popen(
+        [binary, f"--config.file={config}", f"--storage.path={tmp_path / 'am'}",
+         f"--web.listen-address={url.removeprefix('http://')}", "--cluster.listen-address="],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/-/ready", timeout=2):  # noqa: S310
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "alertmanager did not start"
+                time.sleep(0.1)
+        alert = {
+            "labels": {"alertname": "ServiceDown", "service": "ollama", "stack": "ai",
+                       "severity": "critical"},
+            "annotations": {"summary": "ollama is down"},
+            "startsAt": "2026-12-07T03:00:00Z",
+        }  # fmt: skip
+        posted = urllib.request.Request(  # noqa: S310 - loopback
+            url + "/api/v2/alerts",
+            data=json.dumps([alert]).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(posted, timeout=5):  # noqa: S310 - loopback
+            pass
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 @pytest.mark.parametrize("command", UNIT_COMMANDS)
 def test_json_output_matches_its_snapshot(
     command: str,
@@ -170,10 +229,15 @@ def test_json_output_matches_its_snapshot(
     monkeypatch.setenv("HOMESTACK_DOCTOR_DNS", "off")
     root = make_site(tmp_path / "site", {".env": ENV})
     argv, prepare = CASES[command]
-    # a receiver only where one is used: stopping it takes half a second
+    # a receiver or an Alertmanager only where one is used: each takes its time
     port = request.getfixturevalue("receiver").port if prepare in (_channel, _held_event) else 0
+    url = f"json://127.0.0.1:{port}/hook"
+    replacements = {str(tmp_path): "<TMP>", f"127.0.0.1:{port}/": "127.0.0.1:<PORT>/"}
+    if prepare is _alertmanager:
+        url = request.getfixturevalue("alertmanager")
+        replacements[url] = "<ALERTMANAGER>"
     if prepare is not None:
-        prepare(root, f"json://127.0.0.1:{port}/hook")
+        prepare(root, url)
     capsys.readouterr()
     argv = [word.replace("{tmp}", str(tmp_path)) for word in argv]
     code = run(["--site", str(root), *argv, "--json"])
@@ -182,8 +246,5 @@ def test_json_output_matches_its_snapshot(
     data = json.loads(captured.out)
     check_snapshot(
         command,
-        normalise(
-            host_facts_hidden(command, data),
-            {str(tmp_path): "<TMP>", f"127.0.0.1:{port}/": "127.0.0.1:<PORT>/"},
-        ),
+        normalise(host_facts_hidden(command, data), replacements),
     )
