@@ -17,28 +17,23 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from homestack.cli.app import run
 from homestack.engine.docker import reset_client
-from testkit.engine import IN_CI, free_port
 from testkit.jsonsnap import (
     ENGINE_COMMANDS,
     EXCLUDED,
+    OTHER_COMMANDS,
     UNIT_COMMANDS,
     check_snapshot,
     host_facts_hidden,
     json_commands,
     normalise,
 )
-from testkit.receiver import Receiver
 from testkit.sites import make_site
 
 SNAPSHOT_CA = Path(__file__).resolve().parents[1] / "snapshots" / "ca-root.crt"
@@ -48,7 +43,7 @@ ENV = (
 )
 
 
-def _users_file(root: Path, hook: str) -> None:
+def _users_file(root: Path) -> None:
     """Two people in Authelia's users file (what `generate` and `users add` write)."""
     path = root / "DATA" / "config" / "authelia" / "users_database.yml"
     path.parent.mkdir(parents=True)
@@ -62,7 +57,7 @@ def _users_file(root: Path, hook: str) -> None:
     )
 
 
-def _local_ca(root: Path, hook: str) -> None:
+def _local_ca(root: Path) -> None:
     """The root certificate Caddy makes on its first start: a fixed one (public part only,
     valid until 2126), so its fingerprint and dates are the snapshot's."""
     from homestack.lan import ca_root
@@ -72,40 +67,12 @@ def _local_ca(root: Path, hook: str) -> None:
     shutil.copy(SNAPSHOT_CA, path)
 
 
-def _units_folder(root: Path, hook: str) -> None:
+def _units_folder(root: Path) -> None:
     (root.parent / "units").mkdir()
 
 
-def _channel(root: Path, hook: str) -> None:
-    """A notification channel: Apprise's json:// to the test's loopback receiver."""
-    (root / "secrets").mkdir(exist_ok=True)
-    (root / "secrets" / "homestack_notify_urls").write_text(hook + "\n", encoding="utf-8")
-
-
-def _held_event(root: Path, hook: str) -> None:
-    """One event quiet hours held back (sent at 03:30 with NOTIFY_QUIET_HOURS=22:00-07:00),
-    then the quiet hours dropped from .env: `notify flush` sends it now."""
-    from homestack.catalog import Site
-    from homestack.notify.events import send
-
-    _channel(root, hook)
-    (root / ".env").write_text(ENV + "NOTIFY_QUIET_HOURS=22:00-07:00\n", encoding="utf-8")
-    night = datetime(2026, 12, 7, 3, 30, tzinfo=UTC)
-    delivery = send(
-        Site.load(root), "backup:ollama", "Backup of ollama failed", "disk full", now=night
-    )
-    assert delivery is not None and delivery.outcome == "held"
-    (root / ".env").write_text(ENV, encoding="utf-8")
-
-
-def _alertmanager(root: Path, url: str) -> None:
-    """ALERTMANAGER_URL: the test's own Alertmanager, with one alert firing."""
-    (root / ".env").write_text(ENV + f"ALERTMANAGER_URL={url}\n", encoding="utf-8")
-
-
-#: command → (its arguments before --json, what to do to the site first, given the URL of
-#: the helper the case needs: a notification receiver or an Alertmanager, both on loopback)
-CASES: dict[str, tuple[list[str], Callable[[Path, str], None] | None]] = {
+#: command → (its arguments before --json, what to do to the site first)
+CASES: dict[str, tuple[list[str], Callable[[Path], None] | None]] = {
     "ls": (["ls"], None),
     "plan": (["plan"], None),
     "config": (["config", "ai"], None),
@@ -133,22 +100,18 @@ CASES: dict[str, tuple[list[str], Callable[[Path, str], None] | None]] = {
     "ca": (["ca", "--out", "{tmp}/ca"], _local_ca),
     "install all": (["install", "all", "--dry-run"], None),
     "notify check": (["notify", "check"], None),
-    "notify test": (["notify", "test"], _channel),
-    "notify flush": (["notify", "flush"], _held_event),
-    "alerts": (["alerts"], _alertmanager),
-    "alerts silence": (
-        ["alerts", "silence", "ollama", "--for", "2h", "--comment", "snap"],
-        _alertmanager,
-    ),
 }
 
 
 def test_every_json_command_is_snapshotted_or_excluded_for_a_reason() -> None:
-    """A new command with --json needs a snapshot here or in the engine module (or a reason
-    in EXCLUDED); the three lists never name a command twice."""
+    """A new command with --json needs a snapshot here, in the engine module or in one of
+    the modules of OTHER_COMMANDS (or a reason in EXCLUDED); no two lists name one command."""
     unit, engine, excluded = set(UNIT_COMMANDS), set(ENGINE_COMMANDS), set(EXCLUDED)
-    assert not (unit & engine) and not (unit & excluded) and not (engine & excluded)
-    assert unit | engine | excluded == json_commands()
+    other = set(OTHER_COMMANDS)  # the modules with their own real part (jsonsnap names them)
+    assert len(other) == len(OTHER_COMMANDS)
+    lists = (unit, engine, other, excluded)
+    assert all(not (a & b) for i, a in enumerate(lists) for b in lists[i + 1 :])
+    assert unit | engine | other | excluded == json_commands()
     assert set(CASES) == unit
     assert all(reason.strip() for reason in EXCLUDED.values())
 
@@ -162,63 +125,9 @@ def no_engine_client() -> Iterator[None]:
     reset_client()
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    got = Receiver()
-    got.start()
-    yield got
-    got.stop()
-
-
-@pytest.fixture
-def alertmanager(tmp_path: Path) -> Iterator[str]:
-    """Debian's prometheus-alertmanager on a free loopback port (no cluster), one alert
-    posted to it (ServiceDown of ai/ollama, since a fixed time); its URL."""
-    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if binary is None:
-        if IN_CI:
-            pytest.fail("prometheus-alertmanager is not installed (.ci/run installs it)")
-        pytest.skip("prometheus-alertmanager is not installed")
-    config = tmp_path / "alertmanager.yml"
-    config.write_text("route:\n  receiver: none\nreceivers:\n  - name: none\n")
-    url = f"http://127.0.0.1:{free_port()}"
-    process = subprocess.Popen(
-        [binary, f"--config.file={config}", f"--storage.path={tmp_path / 'am'}",
-         f"--web.listen-address={url.removeprefix('http://')}", "--cluster.listen-address="],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/-/ready", timeout=2):  # noqa: S310
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "alertmanager did not start"
-                time.sleep(0.1)
-        alert = {
-            "labels": {"alertname": "ServiceDown", "service": "ollama", "stack": "ai",
-                       "severity": "critical"},
-            "annotations": {"summary": "ollama is down"},
-            "startsAt": "2026-12-07T03:00:00Z",
-        }  # fmt: skip
-        posted = urllib.request.Request(  # noqa: S310 - loopback
-            url + "/api/v2/alerts",
-            data=json.dumps([alert]).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(posted, timeout=5):  # noqa: S310 - loopback
-            pass
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 @pytest.mark.parametrize("command", UNIT_COMMANDS)
 def test_json_output_matches_its_snapshot(
     command: str,
-    request: pytest.FixtureRequest,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -229,22 +138,12 @@ def test_json_output_matches_its_snapshot(
     monkeypatch.setenv("HOMESTACK_DOCTOR_DNS", "off")
     root = make_site(tmp_path / "site", {".env": ENV})
     argv, prepare = CASES[command]
-    # a receiver or an Alertmanager only where one is used: each takes its time
-    port = request.getfixturevalue("receiver").port if prepare in (_channel, _held_event) else 0
-    url = f"json://127.0.0.1:{port}/hook"
-    replacements = {str(tmp_path): "<TMP>", f"127.0.0.1:{port}/": "127.0.0.1:<PORT>/"}
-    if prepare is _alertmanager:
-        url = request.getfixturevalue("alertmanager")
-        replacements[url] = "<ALERTMANAGER>"
     if prepare is not None:
-        prepare(root, url)
+        prepare(root)
     capsys.readouterr()
     argv = [word.replace("{tmp}", str(tmp_path)) for word in argv]
     code = run(["--site", str(root), *argv, "--json"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     data = json.loads(captured.out)
-    check_snapshot(
-        command,
-        normalise(host_facts_hidden(command, data), replacements),
-    )
+    check_snapshot(command, normalise(host_facts_hidden(command, data), {str(tmp_path): "<TMP>"}))
