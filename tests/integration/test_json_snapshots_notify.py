@@ -31,6 +31,7 @@ from collections.abc import Iterator
 import pytest
 
 from homestack.cli.app import run
+from homestack.engine.docker import reset_client
 from testkit.engine import free_port
 from testkit.jsonsnap import NOTIFY_COMMANDS, check_snapshot, host_facts_hidden, normalise
 from testkit.receiver import Receiver
@@ -79,6 +80,9 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Outputs,
         patch.setenv("HOMESTACK_PREFIX", "hsjson_")
         patch.setenv("TZ", "Etc/UTC")
         patch.setenv("DOCKER_HOST", f"unix://{tmp}/no-engine.sock")
+        # the engine client is one per process: one an earlier test made on this worker
+        # would answer from the real engine whatever DOCKER_HOST says
+        reset_client()
         try:
             done["notify test"] = cli(*ARGV["notify test"][0], "--json")
             code, _, err = cli("notify", "check", "--json")
@@ -97,6 +101,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Outputs,
         finally:
             up.stop()
             later.stop()
+            reset_client()
 
 
 @pytest.mark.parametrize("command", NOTIFY_COMMANDS)

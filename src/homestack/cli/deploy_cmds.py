@@ -276,14 +276,14 @@ def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
     if swarm_cmds.active():
         swarm_cmds.restart(names, as_json)  # forced updates, same order and health gate
         return
-    result = restart(state.site(), names)
-    emit(
-        result,
-        as_json,
-        lambda res, out: out.print(
-            f"restarted {', '.join(res.restarted)}; all healthy in {res.elapsed:.1f}s",
-            markup=False,
-        ),
+    emit(restart(state.site(), names), as_json, _render_restart)
+
+
+def _render_restart(result: Any, out: Console) -> None:
+    """restart's line, for the Compose and the swarm restart alike."""
+    out.print(
+        f"restarted {', '.join(result.restarted)}; all healthy in {result.elapsed:.1f}s",
+        markup=False,
     )
 
 

@@ -145,16 +145,9 @@ def status(names: list[str] | None, as_json: bool) -> None:
 
 def restart(names: list[str] | None, as_json: bool) -> None:
     from ..swarm.ops import restart as swarm_restart
+    from .deploy_cmds import _render_restart
 
-    result = swarm_restart(state.site(), names)
-    emit(
-        result,
-        as_json,
-        lambda res, out: out.print(
-            f"restarted {', '.join(res.restarted)}; all healthy in {res.elapsed:.1f}s",
-            markup=False,
-        ),
-    )
+    emit(swarm_restart(state.site(), names), as_json, _render_restart)
 
 
 def logs(query: Any, *, follow: bool, as_json: bool) -> None:
