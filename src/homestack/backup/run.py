@@ -20,6 +20,7 @@ from ..engine import backup_ops
 from ..engine.model import Container
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..models import BackupSpec
+from ..resolved import Resolved, resolve
 from ..sitelock import site_lock_if
 from . import config
 from .journal import Journal, hold_point
@@ -70,12 +71,13 @@ def listed_without_file(site: Site, stack: str | None) -> list[BackupResult]:
     return found
 
 
-def require_readable(site: Site, service: Service) -> None:
+def require_readable(site: Site, service: Service, resolved: Resolved | None = None) -> None:
     """Refuse a service whose file or settings homestack cannot read: its backup settings
-    (consistency, paths, dump command) are unknown, and compose would fail half-way anyway."""
+    (consistency, paths, dump command) are unknown, and compose would fail half-way anyway.
+    `resolved`: the services resolved once by the caller."""
     from ..deploy.preflight import check_service_files
 
-    site.stack_env(site.stacks[service.stack])  # raises on a broken .env layer, naming it
+    (resolved or resolve(site, [service])).of(service)  # a broken .env layer, named
     for problem in service.problems:
         where = f" (line {problem.line})" if problem.line else ""
         raise BadInput(
@@ -176,7 +178,9 @@ def _excludes(site: Site, service: Service, spec: BackupSpec) -> list[str]:
     return [p if p.startswith(("/", "*")) else str(base / p) for p in spec.exclude]
 
 
-def backup_service(site: Site, service: Service, *, tags: Sequence[str] = ()) -> BackupResult:
+def backup_service(
+    site: Site, service: Service, *, tags: Sequence[str] = (), resolved: Resolved | None = None
+) -> BackupResult:
     started = time.monotonic()
     stamp = now_iso()
     spec = service.meta.backup if service.meta else BackupSpec()
@@ -194,7 +198,7 @@ def backup_service(site: Site, service: Service, *, tags: Sequence[str] = ()) ->
         )
     recovered: list[str] = []
     try:
-        require_readable(site, service)
+        require_readable(site, service, resolved)
         # the service lock first: a second backup of the same service is refused at once.
         # One that stops, pauses or dumps its service shares the site lock, so no up, down
         # or restart acts on the service meanwhile; one that only copies files holds
@@ -630,11 +634,12 @@ def backup(
     preflight(site, services)
     _path, created = config.ensure_password(site)
     notices = [config.password_notice(_path)] if created else []
+    resolved = resolve(site, services)  # once; a stack's unreadable settings fail its own
 
     def one(service: Service) -> BackupResult:
         if started is not None:
             started(service)
-        result = backup_service(site, service, tags=tags)
+        result = backup_service(site, service, tags=tags, resolved=resolved)
         if progress is not None:
             progress(result)
         return result

@@ -9,17 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import BadInput
-from .app import JsonOption, app, console, emit, state
+from .app import JsonOption, command_group, console, emit, state
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-users_app = typer.Typer(
-    help="Sign-on accounts (Authelia's users file): groups admins and users.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+users_app = command_group(
+    "users", "Sign-on accounts (Authelia's users file): groups admins and users."
 )
-app.add_typer(users_app, name="users")
 
 Name = Annotated[str, typer.Argument(help="The user name (what people type to sign in).")]
 PasswordFile = Annotated[

@@ -430,12 +430,10 @@ def _images(
         config = project.config().get("services") or {}
     except CommandFailed:
         config = {}
-    env: dict[str, str] | None = None
     images: dict[str, str] = {}
     for name in services:
         image = str((config.get(name) or {}).get("image") or "")
-        if not image:
-            env = env if env is not None else site.stack_env(project.stack)
-            image = image_of(selection.graph.services[name], env)
+        if not image:  # as resolved once for the selection
+            image = image_of(selection.graph.services[name], resolved=selection.resolved)
         images[name] = image
     return images
