@@ -22,17 +22,13 @@ Regenerate after an intended change of the contract, then review the diff:
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import shutil
 from collections.abc import Iterator
 
 import pytest
 
-from homestack.cli.app import run
 from testkit.engine import new_prefix, remove_everything_named
-from testkit.jsonsnap import REGISTRY_COMMANDS, check_snapshot, normalise
+from testkit.jsonsnap import REGISTRY_COMMANDS, Ran, check_ran, run_cli
 from testkit.registry import remove_local_images, start_registry
 
 pytestmark = pytest.mark.integration
@@ -71,7 +67,7 @@ ARGV = {
     "rollback": (["rollback", "app", "--timeout", "60"], 0),
 }
 
-Outputs = dict[str, tuple[int, str, str]]
+Outputs = dict[str, Ran]
 
 
 @pytest.fixture(scope="module")
@@ -102,11 +98,8 @@ def outputs(
         (root / "DATA" / "app" / "db.txt").write_text("written by 1.0.0\n")
         (root / "secrets").mkdir()
 
-        def cli(*argv: str) -> tuple[int, str, str]:
-            out, err = io.StringIO(), io.StringIO()
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = run(["--site", str(root), *argv])
-            return code, out.getvalue(), err.getvalue()
+        def cli(*argv: str) -> Ran:
+            return run_cli(root, *argv)
 
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("HOMESTACK_PREFIX", prefix)
@@ -129,6 +122,4 @@ def test_json_output_matches_its_snapshot(
     command: str, outputs: tuple[Outputs, dict[str, str]]
 ) -> None:
     results, replacements = outputs
-    code, out, err = results[command]
-    assert code == ARGV[command][1], err
-    check_snapshot(command, normalise(json.loads(out), replacements))
+    check_ran(command, results[command], replacements, code=ARGV[command][1])
