@@ -2,8 +2,11 @@
 (tests/snapshots/json/<command>.json), delivering through Apprise to real loopback receivers
 (testkit.receiver).
 
-The site (testkit.sites.make_site, a fixed .env) has two channels: `json://` to a receiver that
-answers, and `json://` to a port where nothing listens yet. Run once for the module, in order:
+The site (one stack, ai: ollama with a secret, webui; a fixed .env) has two channels:
+`json://` to a receiver that answers, and `json://` to a port where nothing listens yet. It has
+no stack whose network is named apart from its id (essentials): one stack.yaml the code before
+and after the refactor read alike (the network moved from Python into stack.yaml). Run once
+for the module, in order:
 
 1. `notify test`: one channel sent, one failed (exit 1): both shapes of a delivery;
 2. `notify check` (not compared here: tests/unit/test_json_snapshots.py has it): its doctor
@@ -28,7 +31,7 @@ from homestack.engine.docker import reset_client
 from testkit.engine import free_port
 from testkit.jsonsnap import NOTIFY_COMMANDS, Ran, check_ran, run_cli
 from testkit.receiver import Receiver
-from testkit.sites import make_site
+from testkit.sites import service_yaml, write_site
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +50,14 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Outputs,
     """Each command's (exit code, stdout, stderr), run once in order on one site; and what
     the normaliser replaces (the receivers' addresses, the temp folder)."""
     tmp = tmp_path_factory.mktemp("jsonsnap-notify")
-    root = make_site(tmp / "site", {".env": ENV})
+    ollama = service_yaml(
+        "ollama",
+        meta="secrets:\n  - name: api_key\n    length: 40",
+        body="secrets: [ollama_api_key]",
+        tail="secrets:\n  ollama_api_key:\n    file: ${SECRETS_DIR:-./secrets}/ollama_api_key",
+    )
+    webui = service_yaml("webui", body="depends_on:\n  ollama:\n    condition: service_healthy")
+    root = write_site(tmp / "site", {"ai": {"ollama": ollama, "webui": webui}}, env=ENV)
     up, later = Receiver(), Receiver(port=free_port())
     up.start()
     (root / "secrets").mkdir(exist_ok=True)

@@ -366,6 +366,30 @@ def kernel_has_ipvs(root: Path = Path("/")) -> bool:
     return any((modules / "kernel/net/netfilter/ipvs").glob("ip_vs.ko*"))
 
 
+#: this machine's own engine, where DOCKER_HOST names another machine's (the manager's)
+LOCAL_ENGINE_VAR = "HOMESTACK_LOCAL_DOCKER_HOST"
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+def this_machine() -> tuple[str, str]:
+    """(the swarm node id of the machine homestack runs on, how it was found). The engine
+    DOCKER_HOST names when that is a local socket; else this machine's own engine (its
+    default socket, or HOMESTACK_LOCAL_DOCKER_HOST): "" when none answers as a swarm node."""
+    import os
+
+    target = os.environ.get("DOCKER_HOST", "")
+    local = os.environ.get(LOCAL_ENGINE_VAR, "")
+    if not local and target.split("://")[0] in ("unix", ""):
+        return local_node_id(), target or DEFAULT_SOCKET
+    url = local or DEFAULT_SOCKET
+    try:
+        api = node_api(url)
+        swarm = (call(api.info) or {}).get("Swarm") or {}
+    except Exception:
+        return "", url
+    return str(swarm.get("NodeID") or ""), url
+
+
 def local_node_id() -> str:
     """The swarm node id of the engine homestack talks to."""
     with engine_errors("read the swarm state"):
