@@ -6,19 +6,22 @@ Compose v2 (engine.compose, for what Compose decides: config hashes, create, rec
 the Engine API (engine.docker, for what is one call: list, inspect, start a created
 container, events, logs, stats). Nothing here imports the docker SDK at import time.
 
-A second backend (Docker Swarm, engine/swarm.py) implements the same methods over a swarm
-stack: a `ComposeProject` names the stack (its files, env, project name = stack name);
-`up` = `docker stack deploy` of those files, `stop`/`start` = scale to 0/1, `pause` is
-refused (swarm cannot freeze a task), `containers` = the stack's running tasks as
+A second backend, `engine.swarm_backend.SwarmBackend` (Docker Swarm, on engine/swarm.py's
+calls), implements the same methods over a swarm stack: a `ComposeProject` names the stack
+(its files, env, project name = stack name); `up` = `docker stack deploy` of the translated
+file for the named services, `stop`/`start` = scale to 0/1, `restart` = a forced update,
+`down` = `docker stack rm` until nothing is left, `containers` = the stacks' tasks as
 Containers (labels: the same PROJECT_LABEL/SERVICE_LABEL keys filled from the stack and
-service names), `wait_healthy` = a task of each service in `running` state (swarm only
-reports a task running once its health check passed).
+service names), `wait_healthy` = engine.health's wait polling them (swarm only reports a
+task running once its health check passed; its events carry no health). What cannot mean
+anything on a swarm (pause, create without start, exec, kill, pull, config hashes) raises
+OperationFailed naming the swarm way. `backend_for(site)` picks one by DEPLOY_MODE.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .compose import Action, ComposeProject, Pulled
 from .health import EngineEvents, Verdict, Watched
@@ -26,6 +29,9 @@ from .health import stays_healthy as _stays_healthy
 from .health import wait_healthy as _wait_healthy
 from .model import PROJECT_LABEL, SERVICE_LABEL, Container
 from .usage import Usage
+
+if TYPE_CHECKING:
+    from ..catalog import Site
 
 
 @runtime_checkable
@@ -304,4 +310,16 @@ _default = ComposeBackend()
 def default_backend() -> Backend:
     """The backend operations use until a Context hands them one: Compose on the local
     engine (a swarm site's data operations still go through swarm/ for now)."""
+    return _default
+
+
+def backend_for(site: Site) -> Backend:
+    """The backend of the site's DEPLOY_MODE: Compose on the local engine, or the swarm
+    whose manager DOCKER_HOST names."""
+    from ..swarm import is_swarm
+
+    if is_swarm(site):
+        from .swarm_backend import SwarmBackend
+
+        return SwarmBackend()
     return _default

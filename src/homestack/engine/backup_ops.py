@@ -12,20 +12,18 @@ from typing import Any, BinaryIO
 
 from ..catalog import Service, Site
 from ..errors import CommandFailed
+from .backend import Backend, backend_for
 from .compose import ComposeProject
 from .model import Container, as_dict
 
 
-def _swarm(site: Site) -> Any:
-    """In swarm mode the service is a swarm service on its data node: these act on it
-    there (stop = scale to 0, start = scale to 1; swarm cannot pause a task)."""
+def _swarm(site: Site) -> Backend | None:
+    """In swarm mode the service is a swarm service on its data node: the site's
+    SwarmBackend acts on it there (stop = scale to 0, start = scale to 1; swarm cannot
+    pause a task, so a pause is a stop)."""
     from ..swarm import is_swarm
 
-    if not is_swarm(site):
-        return None
-    from ..swarm import data
-
-    return data
+    return backend_for(site) if is_swarm(site) else None
 
 
 def project_for(site: Site, service: Service) -> ComposeProject:
@@ -35,15 +33,17 @@ def project_for(site: Site, service: Service) -> ComposeProject:
 def state(site: Site, service: Service) -> Container:
     """The service's container as Compose lists it (Container() when it has none)."""
     if (swarm := _swarm(site)) is not None:
-        return swarm.state(site, service)  # type: ignore[no-any-return]
+        return swarm.service_container(project_for(site, service), service.id)
     found = project_for(site, service).ps(service.id)
     return found[0] if found else Container()
 
 
 def container(site: Site, service: Service) -> Container | None:
     """The service's container (docker inspect), None when it has none."""
-    if (swarm := _swarm(site)) is not None:
-        return swarm.container(site, service)  # type: ignore[no-any-return]
+    if _swarm(site) is not None:  # the service as a backup watches it (not one task)
+        from ..swarm import data
+
+        return data.container(site, service)
     from . import docker as engine
 
     found = state(site, service)
@@ -54,14 +54,14 @@ def container(site: Site, service: Service) -> Container | None:
 
 def stop(site: Site, service: Service, timeout: float = 120) -> None:
     if (swarm := _swarm(site)) is not None:
-        swarm.scale(site, service, 0, timeout)
+        swarm.act(project_for(site, service), "stop", [service.id], timeout=timeout)
         return
     project_for(site, service).act("stop", [service.id], timeout=timeout)
 
 
 def start(site: Site, service: Service, timeout: float = 120) -> None:
     if (swarm := _swarm(site)) is not None:
-        swarm.scale(site, service, 1, timeout)
+        swarm.act(project_for(site, service), "start", [service.id], timeout=timeout)
         return
     project_for(site, service).act("start", [service.id], timeout=timeout)
 
@@ -70,7 +70,7 @@ def pause(site: Site, service: Service, attempts: int = 3) -> None:
     """Freeze the container. runc gives up ("unable to freeze") when a process will not
     stop in time, e.g. on a busy machine right after a start: that is worth another try."""
     if (swarm := _swarm(site)) is not None:
-        swarm.scale(site, service, 0)
+        swarm.act(project_for(site, service), "stop", [service.id])
         return
     for attempt in range(attempts):
         try:
@@ -85,7 +85,7 @@ def pause(site: Site, service: Service, attempts: int = 3) -> None:
 
 def unpause(site: Site, service: Service) -> None:
     if (swarm := _swarm(site)) is not None:
-        swarm.scale(site, service, 1)
+        swarm.act(project_for(site, service), "start", [service.id])
         return
     project_for(site, service).act("unpause", [service.id], timeout=60)
 
@@ -155,13 +155,10 @@ def dump(
 def wait_healthy(site: Site, service: Service, timeout: float = 180) -> Container:
     """Wait until the container runs and, when it has a healthcheck, is healthy: the one
     event-driven wait of engine.health (the one `up` and `restart` use)."""
-    if (swarm := _swarm(site)) is not None:
-        return swarm.wait_healthy(site, service, timeout)  # type: ignore[no-any-return]
-    from .backend import default_backend
     from .health import Watched
 
     watched = Watched(site.project_name(site.stacks[service.stack]), service.id)
-    verdict = default_backend().wait_healthy([watched], timeout)[watched.key]
+    verdict = backend_for(site).wait_healthy([watched], timeout)[watched.key]
     if verdict.ok:
         return verdict.container or state(site, service)
     raise verdict.error(service.id)

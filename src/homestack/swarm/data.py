@@ -110,11 +110,6 @@ def scale(site: Site, service: Service, replicas: int, timeout: float = 120) -> 
     )
 
 
-def wait_healthy(site: Site, service: Service, timeout: float = 180) -> Container:
-    scale(site, service, 1, timeout)
-    return state(site, service)
-
-
 # ---- where it runs ------------------------------------------------------------------------
 def data_node(site: Site, service: Service) -> engine.NodeInfo:
     """The node holding the service's data: where its running task is, else its placement."""

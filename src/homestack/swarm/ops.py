@@ -18,7 +18,6 @@ no stack uses any more.
 from __future__ import annotations
 
 import contextlib
-import json
 import tempfile
 import time
 from collections.abc import Mapping
@@ -39,6 +38,8 @@ from ..deploy.up import (
     _noop,
     standin_overrides,
 )
+from ..engine.compose import ComposeProject
+from ..engine.swarm_backend import SwarmBackend
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..lint.core import Finding, Severity
 from ..sitelock import site_lock
@@ -166,22 +167,16 @@ class SwarmScheduler:
         self.since: dict[str, float] = {}  # service → epoch of its deploy
         self.ids: dict[str, str] = {}  # service → swarm service id
         self.nodes: dict[str, str] = {}  # node id → hostname
+        self.backend = SwarmBackend()
 
     def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
         run.advance(state, detail)
         self.listener(run)
 
     def _deploy(self, stack_id: str, names: list[str]) -> None:
-        from ..engine import swarm as engine
-
-        full = self.files[stack_id]
-        part = {
-            **{k: v for k, v in full.items() if k != "services"},
-            "services": {n: full["services"][n] for n in names},
-        }
-        path = self.workdir / f"{stack_id}-{len(self.calls)}-{time.monotonic_ns()}.yaml"
-        path.write_text(json.dumps(part, indent=1), encoding="utf-8")  # JSON is YAML
-        engine.stack_deploy(path, stack_name(self.site, stack_id))
+        self.backend.deploy(
+            stack_name(self.site, stack_id), self.files[stack_id], names, self.workdir
+        )
 
     def _launch_ready(self) -> None:
         ready: dict[str, list[str]] = {}
@@ -471,6 +466,7 @@ def down(site: Site, names: list[str] | None = None, *, wait_s: float = 90) -> S
     started = time.monotonic()
     engine.require_manager()
     plan = plan_down(site, names) if names else None
+    backend = SwarmBackend(wait_s=wait_s)
     with site_lock(site.root, "down", prefix=site.prefix):
         live = engine.services({stack_name(site, k) for k in site.stacks})
         removed: list[str] = []
@@ -486,7 +482,6 @@ def down(site: Site, names: list[str] | None = None, *, wait_s: float = 90) -> S
                         for s in live
                         if s.stack == name
                     ]
-                engine.stack_rm(name)
                 stacks.append(stack_id)
         if plan is not None:
             from ..deploy.dependents import find_dependents
@@ -502,9 +497,11 @@ def down(site: Site, names: list[str] | None = None, *, wait_s: float = 90) -> S
                 service = info.labels.get("org.homestack.service", "")
                 stack_id = info.stack.removeprefix(site.prefix)
                 if service in targets and stack_id not in stacks:
-                    engine.remove_service(info.id)
+                    project = ComposeProject(site, site.stacks[stack_id])
+                    backend.remove(project, [service], check=False)
                     removed.append(service)
-        left = _wait_gone(site, stacks, wait_s)
+        # `docker stack rm` of each, then until nothing of them is left
+        left = backend.remove_stacks([stack_name(site, k) for k in stacks])
         networks: list[str] = []
         if not engine.services({stack_name(site, k) for k in site.stacks}):
             networks, stuck = _remove_overlays(site, wait_s)
@@ -531,18 +528,6 @@ def _remove_overlays(site: Site, wait_s: float) -> tuple[list[str], list[str]]:
         # a removed overlay lingers on the manager until its last local task has stopped
         if (not ours and not stuck) or time.monotonic() > deadline:
             return sorted(set(removed)), stuck
-        time.sleep(0.5)
-
-
-def _wait_gone(site: Site, stacks: list[str], wait_s: float) -> list[str]:
-    from ..engine import swarm as engine
-
-    deadline = time.monotonic() + wait_s
-    while True:
-        left = [item for k in stacks for item in engine.leftovers(stack_name(site, k))]
-        # tasks of removed services still shut down on their nodes: networks wait for them
-        if not left or time.monotonic() > deadline:
-            return left
         time.sleep(0.5)
 
 
@@ -681,10 +666,8 @@ class _Restarter(SwarmScheduler):
     """The same ordering and health gate, each step a forced update (new tasks)."""
 
     def _deploy(self, stack_id: str, names: list[str]) -> None:
-        from ..engine import swarm as engine
-
-        for name in names:
-            engine.force_update(self.ids[name])
+        project = ComposeProject(self.site, self.site.stacks[stack_id])
+        self.backend.act(project, "restart", names)
 
 
 def restart(

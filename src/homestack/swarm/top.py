@@ -7,64 +7,30 @@ to get its figures."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
 
 from ..catalog import Site
 from ..observe.status import StatusResult, StatusRow
 from . import stack_name
 from .ops import status
-from .placement import ENGINE_LABEL
 
 STATES = {"healthy": ("running", "healthy"), "starting": ("running", "starting")}
 
 
-def _usage(api: Any, container: str) -> Any:
-    from ..engine import swarm as engine
-    from ..engine.usage import usage_from_stats
-
-    stats = engine.container_stats(api, container)
-    return usage_from_stats(stats) if stats is not None else None
-
-
 def collect(site: Site, names: list[str] | None) -> StatusResult:
     from ..engine import swarm as engine
-    from ..engine.docker import api_client
-    from ..errors import HomestackError
+    from ..engine.swarm_backend import NODE_LABEL, SwarmBackend
 
+    backend = SwarmBackend()
     current = status(site, names)
-    here = engine.local_node_id()
     node_list = {n.id: n for n in engine.nodes()}
-    live = {
-        s.labels.get("org.homestack.service", ""): s
-        for s in engine.services({stack_name(site, k) for k in site.stacks})
-    }
-    apis: dict[str, Any] = {here: api_client()}  # node id → a client of its engine
-    unreachable: dict[str, str] = {}  # node id → why its figures are missing
-    for node in node_list.values():
-        url = node.labels.get(ENGINE_LABEL, "")
-        if node.id == here:
-            continue
-        if not url:
-            unreachable[node.id] = (
-                f"no figures: label it `homestack nodes label {node.hostname} "
-                "engine=ssh://USER@HOST` to read its engine"
-            )
-            continue
-        try:
-            apis[node.id] = engine.node_api(url)
-        except HomestackError as error:
-            unreachable[node.id] = f"no figures: {error.message.splitlines()[0]}"
+    apis, unreachable = backend.node_apis()  # node id → a client of its engine / why none
     placed: dict[str, tuple[str, str]] = {}  # service → (node id, container) of a task
-    ids = {s.id: name for name, s in live.items()}
-    for task in engine.tasks(set(ids)):
-        if task.state == "running" and task.desired == "running" and task.container:
-            placed.setdefault(ids[task.service_id], (task.node_id, task.container))
-    readable = {k: v for k, v in placed.items() if v[0] in apis}
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        figures = pool.map(lambda v: _usage(apis[v[0]], v[1]), readable.values())
-        usage = dict(zip(readable, figures, strict=True))
+    for box in backend.containers({stack_name(site, k) for k in site.stacks}):
+        if box.running and box.health == "healthy" and box.service:
+            placed.setdefault(box.service, (box.labels.get(NODE_LABEL, ""), box.id))
+    figures = backend.usage({cid: node for node, cid in placed.values()}, apis)
+    usage = {service: figures.get(cid) for service, (_, cid) in placed.items()}
     rows = []
     for row in current.rows:
         state, health = STATES.get(row.state, (row.state, None))
