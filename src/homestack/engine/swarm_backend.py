@@ -140,8 +140,7 @@ class SwarmBackend:
         names = list(services)
         if not names:
             return
-        from ..swarm.ops import refuse_placements
-        from ..swarm.placement import place
+        from ..swarm.placement import place, refuse_placements
         from ..swarm.translate import translate_stack
 
         site = project.site

@@ -44,7 +44,7 @@ from ..errors import BadInput, CommandFailed, OperationFailed
 from ..lint.core import Finding, Severity
 from ..sitelock import site_lock
 from . import POLL_S, stack_name
-from .placement import Placement, place
+from .placement import Placement, place, refuse_placements
 from .translate import (
     SITE_LABEL,
     SPEC_LABEL,
@@ -72,12 +72,6 @@ def refuse_findings(found: list[Finding]) -> None:
     raise BadInput(
         first.message + more, first.hint, file=first.file, line=first.line, service=first.service
     )
-
-
-def refuse_placements(placements: Mapping[str, Placement]) -> None:
-    for placement in placements.values():
-        if placement.problem:
-            raise BadInput(placement.problem, placement.hint, service=placement.service)
 
 
 def _merged(project: Project) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..catalog import Service, Site
 from ..engine.swarm import NodeInfo
+from ..errors import BadInput
 from ..models import GPU_VENDORS
 
 GPU_LABEL = "homestack.gpu"
@@ -187,6 +188,13 @@ def place(site: Site, services: list[Service], node_list: list[NodeInfo]) -> dic
             tuple(d.notes),
         )
     return out
+
+
+def refuse_placements(placements: Mapping[str, Placement]) -> None:
+    """The first placement no node can take, as the error `up` stops on."""
+    for placement in placements.values():
+        if placement.problem:
+            raise BadInput(placement.problem, placement.hint, service=placement.service)
 
 
 def label_args(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
