@@ -3,7 +3,9 @@
 `translate` turns each stack (as Compose merges it) into a swarm stack file and names every
 key it cannot carry over; `placement` decides where each service may run (GPU and DATA
 node labels); `ops` runs `up`/`down`/`status` on a swarm with homestack's ordering and
-health gating. The only code that talks to the swarm is `homestack.engine.swarm`.
+health gating. The only code that talks to the swarm is `homestack.engine.swarm`; what an
+operation does to services (deploy, start/stop, restart, remove, their tasks and health)
+goes through `homestack.engine.swarm_backend.SwarmBackend`, the swarm's `Backend`.
 """
 
 from __future__ import annotations
