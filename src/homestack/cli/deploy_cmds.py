@@ -103,7 +103,7 @@ def up_command(
     if swarm_cmds.active():
         if rollback:
             raise BadInput("--rollback is not available in swarm mode", "Run without it.")
-        swarm_cmds.up(names, image, delays, timeout, as_json)
+        swarm_cmds.up(names, image, delays, timeout, as_json, _render_up)
         return
     with UpProgress(console(stderr=True)) as progress:
         result = up(
@@ -274,7 +274,8 @@ def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
     from . import swarm_cmds
 
     if swarm_cmds.active():
-        swarm_cmds.restart(names, as_json)  # forced updates, same order and health gate
+        # forced updates, same order and health gate
+        swarm_cmds.restart(names, as_json, _render_restart)
         return
     emit(restart(state.site(), names), as_json, _render_restart)
 

@@ -11,6 +11,8 @@ from ..errors import ExitStatus
 from .app import JsonOption, app, console, emit, fail, state
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
 nodes_app = typer.Typer(
@@ -76,17 +78,24 @@ def label_command(
 app.add_typer(nodes_app)
 
 
-def up(names: list[str] | None, image: str | None, delays: Any, timeout: float, json: bool) -> None:
+def up(
+    names: list[str] | None,
+    image: str | None,
+    delays: Any,
+    timeout: float,
+    json: bool,
+    render: Callable[[Any, Console], None],
+) -> None:
+    """`up` in swarm mode, rendered as deploy_cmds renders a Compose `up` (`render`)."""
     from ..deploy.progress import UpProgress
     from ..deploy.up import raise_for
     from ..swarm.ops import up as swarm_up
-    from .deploy_cmds import _render_up
 
     with UpProgress(console(stderr=True)) as progress:
         result = swarm_up(
             state.site(), names, stand_in=image, delays=delays, timeout=timeout, listener=progress
         )
-    emit(result, json, _render_up)
+    emit(result, json, render)
     raise_for(result)
 
 
@@ -143,11 +152,11 @@ def status(names: list[str] | None, as_json: bool) -> None:
     emit(result, as_json, render)
 
 
-def restart(names: list[str] | None, as_json: bool) -> None:
+def restart(names: list[str] | None, as_json: bool, render: Callable[[Any, Console], None]) -> None:
+    """`restart` in swarm mode, rendered as deploy_cmds renders a Compose one (`render`)."""
     from ..swarm.ops import restart as swarm_restart
-    from .deploy_cmds import _render_restart
 
-    emit(swarm_restart(state.site(), names), as_json, _render_restart)
+    emit(swarm_restart(state.site(), names), as_json, render)
 
 
 def logs(query: Any, *, follow: bool, as_json: bool) -> None:
