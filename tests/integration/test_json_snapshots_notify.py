@@ -23,17 +23,13 @@ Regenerate after an intended change of the contract, then review the diff:
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 from collections.abc import Iterator
 
 import pytest
 
-from homestack.cli.app import run
 from homestack.engine.docker import reset_client
 from testkit.engine import free_port
-from testkit.jsonsnap import NOTIFY_COMMANDS, check_snapshot, host_facts_hidden, normalise
+from testkit.jsonsnap import NOTIFY_COMMANDS, Ran, check_ran, run_cli
 from testkit.receiver import Receiver
 from testkit.sites import service_yaml, write_site
 
@@ -46,7 +42,7 @@ ARGV = {
     "notify flush": (["notify", "flush"], 0),
 }
 
-Outputs = dict[str, tuple[int, str, str]]
+Outputs = dict[str, Ran]
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +66,8 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Outputs,
     )
     done: Outputs = {}
 
-    def cli(*argv: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = run(["--site", str(root), *argv])
-        return code, out.getvalue(), err.getvalue()
+    def cli(*argv: str) -> Ran:
+        return run_cli(root, *argv)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOMESTACK_PREFIX", "hsjson_")
@@ -109,9 +102,4 @@ def test_json_output_matches_its_snapshot(
     command: str, outputs: tuple[Outputs, dict[str, str]]
 ) -> None:
     results, replacements = outputs
-    code, out, err = results[command]
-    assert code == ARGV[command][1], err
-    data = json.loads(out)
-    if command == "notify flush":  # deliveries, as notify check's: a disk event's facts hidden
-        data = host_facts_hidden("notify check", data)
-    check_snapshot(command, normalise(data, replacements))
+    check_ran(command, results[command], replacements, code=ARGV[command][1])

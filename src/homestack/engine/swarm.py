@@ -332,15 +332,20 @@ def scale(service_id: str, replicas: int, timeout: float = 120) -> None:
     _stack_cli(["service", "scale", "--detach=true", f"{service_id}={replicas}"], timeout)
 
 
+_node_apis: dict[str, Any] = {}  # url → its client, kept while the process runs (top)
+
+
 def node_api(url: str, timeout: float = 10) -> Any:
     """A low-level client for one node's own engine (`url` as DOCKER_HOST takes it; ssh://
     through the ssh command, as the docker CLI does)."""
     import docker
 
-    with engine_errors(f"reach the engine at {url}"):
-        return docker.APIClient(
-            base_url=url, timeout=int(timeout), use_ssh_client=url.startswith("ssh://")
-        )
+    if url not in _node_apis:
+        with engine_errors(f"reach the engine at {url}"):
+            _node_apis[url] = docker.APIClient(
+                base_url=url, timeout=int(timeout), use_ssh_client=url.startswith("ssh://")
+            )
+    return _node_apis[url]
 
 
 def container_stats(api: Any, container: str) -> dict[str, Any] | None:
