@@ -19,8 +19,8 @@ from rich.console import Console
 
 from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
+from homestack.cli.top import run_top
 from homestack.observe.status import collect_status
-from homestack.observe.top import run_top
 from testkit.observesites import create_networks, start, wait_for, write_site
 
 pytestmark = pytest.mark.integration

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..catalog import Site
+    from ..context import Context
+    from .events import CliSink
 
 #: the exit status when the reader of our output went away (`homestack ls | head -1`): what
 #: the shell reports for `ls` or `git` there, killed by SIGPIPE (128 + 13)
@@ -75,8 +77,12 @@ app = typer.Typer(
 class State:
     site_path: Path | None = None
     debug: bool = False
-    command: str | None = None  # the command as typed (`backup`, `status` …)
+    command: str | None = None  # the command word as typed (`backup`, `status` …)
+    #: the command line as typed, global options left out (`restart media`): lock notes
+    #: and hints name it (Context.command)
+    words: tuple[str, ...] | None = None
     _site: Site | None = field(default=None, repr=False)
+    _context: Context | None = field(default=None, repr=False)
 
     def site(self) -> Site:
         if self._site is None:
@@ -85,6 +91,30 @@ class State:
             self._site = Site.load(self.site_path)
             _recover_leftovers(self._site)
         return self._site
+
+    def context(self, *, as_json: bool | None = None) -> Context:
+        """The one Context of this command: the site, its lock, the real clock, the Rich
+        renderer as event sink (cli.events.CliSink) and the command line as typed.
+        `as_json`: the command prints JSON on stdout (progress then goes to stderr)."""
+        from .events import CliSink
+
+        if self._context is None:
+            from ..context import Context
+
+            sink = CliSink(as_json=bool(as_json))
+            self._context = Context.for_site(self.site(), sink=sink, command=self.words)
+        elif as_json is not None and isinstance(self._context.sink, CliSink):
+            self._context.sink.as_json = as_json
+        return self._context
+
+    def sink(self) -> CliSink:
+        """The context's renderer (to show a live view while an operation runs)."""
+        from .events import CliSink
+
+        sink = self.context().sink
+        if not isinstance(sink, CliSink):  # a test's context with a sink of its own
+            raise TypeError(f"the CLI's context has no CLI sink: {sink!r}")
+        return sink
 
 
 #: commands that recover the services they act on themselves, and report it in their result
@@ -136,6 +166,7 @@ def _global(
     state.site_path = site
     state.debug = debug
     state._site = None
+    state._context = None
 
 
 def console(stderr: bool = False) -> Console:
@@ -308,14 +339,16 @@ def _drop_output() -> None:
 def _run(argv: list[str]) -> int:
     argv = hoist_global_options(list(argv))
     debug = "--debug" in argv or os.environ.get("HOMESTACK_DEBUG") == "1"
-    from ..sitelock import note_invocation  # stdlib only: `ls` stays fast
+    from ..sitelock import command_words  # stdlib only: `ls` stays fast
 
-    note_invocation(argv)  # a site lock's holder note names the command as typed
+    state.words = command_words(argv)  # a site lock's holder note names the command as typed
     state.command = _command_name(argv)
     try:
         return _invoke(argv, debug)
     finally:
-        note_invocation(None)  # run() in a long process (tests): the next call is not this one
+        # run() in a long process (tests): the next call is not this one
+        state.words = None
+        state._context = None
 
 
 def _command_name(argv: list[str]) -> str | None:

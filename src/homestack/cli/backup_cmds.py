@@ -95,30 +95,13 @@ def backup_command(
     services = _services(service, stack, every, default_all=False)
     for named in services if service else []:  # a named service's unreadable file: exit 2
         require_readable(state.site(), named)
-    err = console(stderr=True)
-
-    def started(chosen: Any) -> None:  # one line as each begins; each result is shown once
-        if not as_json:
-            err.print(_starting(chosen), markup=False)
-
-    run = backup(state.site(), services, jobs=jobs, started=started)
+    run = backup(state.site(), services, jobs=jobs, ctx=state.context(as_json=as_json))
     if not service:  # --all or --stack: a listed name without its file is not skipped
         run.results.extend(listed_without_file(state.site(), stack))
     _loud(run.notices)
     emit(run, as_json, _render_backup)
     if not run.ok:
         raise fail(ExitStatus.FAILED)
-
-
-def _starting(service: Any) -> str:
-    spec = service.meta.backup if service.meta else None
-    how = {
-        "stop": f"stopping {service.id}, then backing it up",
-        "pause": f"pausing {service.id}, then backing it up",
-        "dump": f"dumping {service.id}'s database, then backing it up",
-    }
-    consistency = spec.consistency if spec is not None else "none"
-    return how.get(consistency, f"backing up {service.id}") + " …"
 
 
 def _render_backup(run: Any, out: Console) -> None:
@@ -289,6 +272,7 @@ def restore_command(
             snapshot,
             keep_previous=keep_previous,
             confirm=_ask_restore(service) if ask else None,
+            ctx=state.context(as_json=as_json),
         )
     except HomestackError as error:
         if not as_json:

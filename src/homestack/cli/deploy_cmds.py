@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import BadInput, ExitStatus
-from .app import JsonOption, Names, StandInImage, app, console, emit, fail, state
+from .app import JsonOption, Names, StandInImage, app, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -89,7 +89,6 @@ def up_command(
     everything that came up, and the failed container, is left running for inspection;
     --rollback removes instead what this run created, recreated or started.
     """
-    from ..deploy.progress import UpProgress
     from ..deploy.up import raise_for, up
 
     names, image = _split_image(names, stand_in, stand_in_image)
@@ -105,15 +104,16 @@ def up_command(
             raise BadInput("--rollback is not available in swarm mode", "Run without it.")
         swarm_cmds.up(names, image, delays, timeout, as_json)
         return
-    with UpProgress(console(stderr=True)) as progress:
+    ctx = state.context(as_json=as_json)
+    with state.sink().up_view():
         result = up(
-            state.site(),
+            ctx.site,
             names,
             stand_in=image,
             delays=delays,
             rollback=rollback,
             timeout=timeout,
-            listener=progress,
+            ctx=ctx,
         )
     emit(result, as_json, _render_up)
     if not as_json:
@@ -223,7 +223,14 @@ def down_command(
         )
         if not typer.confirm(f"Remove the named volumes of {what}? (DATA/ folders stay{also})"):
             raise fail(ExitStatus.USAGE)
-    result = down(site, names, volumes=volumes, dependents=not no_dependents, plan=plan)
+    result = down(
+        site,
+        names,
+        volumes=volumes,
+        dependents=not no_dependents,
+        plan=plan,
+        ctx=state.context(as_json=as_json),
+    )
     emit(result, as_json, _render_down)
     if result.left:
         raise fail(ExitStatus.FAILED)
@@ -276,7 +283,7 @@ def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
     if swarm_cmds.active():
         swarm_cmds.restart(names, as_json)  # forced updates, same order and health gate
         return
-    result = restart(state.site(), names)
+    result = restart(state.site(), names, ctx=state.context(as_json=as_json))
     emit(
         result,
         as_json,

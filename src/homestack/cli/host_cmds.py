@@ -107,23 +107,20 @@ def all_command(
 ) -> None:
     """The whole install: .env, drivers (check; --yes installs), Docker, networks, secrets,
     DATA, then every enabled stack up. Non-interactive; a second run changes nothing."""
+    import contextlib
+
     from ..catalog import find_root, site_root
     from ..deploy.up import raise_for
     from ..host.install_all import install_all
+    from .events import CliSink
 
     root = site_root(state.site_path) if state.site_path else find_root()
     image = stand_in_image if stand_in_image is not None else ("" if stand_in else None)
-    echo = _echo(as_json)
-    if dry_run:
-        result = install_all(root, echo, stack=stack, stand_in=image, dry_run=True, yes=yes)
-    else:
-        from ..deploy.progress import UpProgress
-        from ..sitelock import site_lock
-
-        with site_lock(root, "install all"), UpProgress(console(stderr=True)) as progress:
-            result = install_all(
-                root, echo, stack=stack, stand_in=image, yes=yes, listener=progress
-            )
+    sink = CliSink(as_json=as_json)  # no Site yet: install all may write its .env first
+    with contextlib.nullcontext() if dry_run else sink.up_view():
+        result = install_all(
+            root, sink, stack=stack, stand_in=image, dry_run=dry_run, yes=yes, command=state.words
+        )
     if as_json:
         emit(result, True, _render_nothing)
     else:

@@ -10,13 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitStatus
-from ..sitelock import site_lock_if
 from .app import JsonOption, app, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..catalog import Service
 
 install_app = typer.Typer(
     help="Prepare the host: Docker, drivers, networks, secrets, DATA folders.",
@@ -43,15 +41,6 @@ Names = Annotated[
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")]
 
 
-def _selected(names: list[str] | None) -> list[Service]:
-    site = state.site()
-    stacks, only = site.select(names)
-    site.require_valid([s.id for s in stacks] if names else None)
-    if only is not None:
-        return only
-    return [service for stack in stacks for service in stack.enabled]
-
-
 def _verb(dry_run: bool, verb: str) -> str:
     return f"would {verb}" if dry_run else verb + ("d" if verb.endswith("e") else "ed")
 
@@ -61,12 +50,9 @@ def networks_command(
     names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False
 ) -> None:
     """Create the seed's bridge networks (and iot_macvlan when IOT_* is set). Idempotent."""
-    from ..deploy.networks import ensure_networks
+    from ..api import install_networks
 
-    site = state.site()
-    services = _selected(names) if names else None
-    with site_lock_if(not dry_run, site.root, "install networks", prefix=site.prefix):
-        report = ensure_networks(site, services, dry_run=dry_run)
+    report = install_networks(state.context(as_json=as_json), names, dry_run=dry_run)
     emit(report, as_json, _render_networks)
 
 
@@ -97,11 +83,9 @@ def secrets_command(
     names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False
 ) -> None:
     """Generate the secrets the enabled services declare (never overwrites, never prints)."""
-    from ..deploy.secrets import ensure_secrets
+    from ..api import install_secrets
 
-    site = state.site()
-    with site_lock_if(not dry_run, site.root, "install secrets", prefix=site.prefix):
-        report = ensure_secrets(site, _selected(names), dry_run=dry_run)
+    report = install_secrets(state.context(as_json=as_json), names, dry_run=dry_run)
     emit(report, as_json, _render_secrets)
 
 
@@ -123,11 +107,9 @@ def _render_secrets(report: Any, out: Console) -> None:
 @install_app.command("data")
 def data_command(names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False) -> None:
     """Create DATA/{service}, DATA/config/{service}, DATA/backups/{service} owned by PUID:PGID."""
-    from ..deploy.data import ensure_data
+    from ..api import install_data
 
-    site = state.site()
-    with site_lock_if(not dry_run, site.root, "install data", prefix=site.prefix):
-        report = ensure_data(site, _selected(names), dry_run=dry_run)
+    report = install_data(state.context(as_json=as_json), names, dry_run=dry_run)
     emit(report, as_json, _render_data)
 
 

@@ -77,15 +77,16 @@ app.add_typer(nodes_app)
 
 
 def up(names: list[str] | None, image: str | None, delays: Any, timeout: float, json: bool) -> None:
-    from ..deploy.progress import UpProgress
     from ..deploy.up import raise_for
     from ..swarm.ops import up as swarm_up
     from .deploy_cmds import _render_up
+    from .progress import UpProgress
 
     with UpProgress(console(stderr=True)) as progress:
         result = swarm_up(
-            state.site(), names, stand_in=image, delays=delays, timeout=timeout, listener=progress
-        )
+            state.site(), names, stand_in=image, delays=delays, timeout=timeout,
+            listener=progress.show,
+        )  # fmt: skip
     emit(result, json, _render_up)
     raise_for(result)
 

@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..catalog import STACK_SUFFIX, Service, Site
+from ..context import Context, context_for
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..plan import build_graph
-from ..sitelock import site_lock
 from . import preflight
 from .dependents import Dependent, find_dependents, is_running, order_within
 from .projects import (
@@ -174,10 +174,11 @@ def down(
     volumes: bool = False,
     dependents: bool = True,
     plan: DownPlan | None = None,
+    ctx: Context | None = None,
 ) -> DownResult:
     """Take services (or whole stacks, orphans included) down, dependents first: also the
     running services elsewhere that need them (or, with dependents=False, refuse)."""
-    with site_lock(site.root, "down", prefix=site.prefix):
+    with context_for(site, ctx).lock.hold("down"):
         return _down(site, names, volumes=volumes, dependents=dependents, plan=plan)
 
 
@@ -255,11 +256,17 @@ class RestartResult:
         return {"restarted": self.restarted, "elapsed": round(self.elapsed, 2)}
 
 
-def restart(site: Site, names: list[str] | None = None, *, timeout: float = 300) -> RestartResult:
+def restart(
+    site: Site,
+    names: list[str] | None = None,
+    *,
+    timeout: float = 300,
+    ctx: Context | None = None,
+) -> RestartResult:
     """Restart existing containers in dependency order: a wave is restarted only once the
     wave before it is running and healthy again (as `up` gates a first start); a oneshot
     job runs again and counts once it exits 0."""
-    with site_lock(site.root, "restart", prefix=site.prefix):
+    with context_for(site, ctx).lock.hold("restart"):
         return _restart(site, names, timeout=timeout)
 
 

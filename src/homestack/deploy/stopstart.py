@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import Site
+from ..context import Context, context_for
 from ..errors import OperationFailed
-from ..sitelock import site_lock
 from .down import _running, run_in_waves
 from .projects import select
 
@@ -29,19 +29,21 @@ class StopStartResult:
         return {"action": self.action, "services": self.services, "elapsed": round(self.elapsed, 2)}
 
 
-def stop(site: Site, names: list[str]) -> StopStartResult:
+def stop(site: Site, names: list[str], *, ctx: Context | None = None) -> StopStartResult:
     """Stop the containers of these services (kept, not removed), in reverse dependency order."""
-    with site_lock(site.root, "stop " + " ".join(names), prefix=site.prefix):
+    with context_for(site, ctx).lock.hold("stop " + " ".join(names)):
         started = time.monotonic()
         selection = select(site, names, with_dependencies=False, overlays=False)
         done = run_in_waves(site, selection, "stop")
         return StopStartResult("stop", done, time.monotonic() - started)
 
 
-def start(site: Site, names: list[str], *, timeout: float = 300) -> StopStartResult:
+def start(
+    site: Site, names: list[str], *, timeout: float = 300, ctx: Context | None = None
+) -> StopStartResult:
     """Start the existing containers of these services, each wave once the one before it is
     healthy; a service without a container is refused (`up` creates one)."""
-    with site_lock(site.root, "start " + " ".join(names), prefix=site.prefix):
+    with context_for(site, ctx).lock.hold("start " + " ".join(names)):
         started = time.monotonic()
         selection = select(site, names, with_dependencies=False, overlays=False)
         present = _running(site, {s.stack for s in selection.services}, any_state=True)

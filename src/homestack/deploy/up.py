@@ -30,14 +30,15 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ..catalog import Service, Site
+from ..context import Context, context_for
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
-from ..sitelock import site_lock
+from ..events import ServiceChanged
 from . import preflight
 from .data import DataChecked, check_data
 from .folders import check_folder
@@ -300,7 +301,10 @@ def _plan_actions(
 
 
 def _check_images(
-    selection: Selection, runs: Mapping[str, ServiceRun], images: Mapping[str, str]
+    selection: Selection,
+    runs: Mapping[str, ServiceRun],
+    images: Mapping[str, str],
+    command: Sequence[str] | None,
 ) -> None:
     """Every image a container will be made from is here, or is pulled now; else say which."""
     needed = {
@@ -320,7 +324,9 @@ def _check_images(
         done = project.run("pull", "--quiet", *names, check=False, timeout=900)
         if done.returncode != 0:
             wanted = sorted({f"{missing[n]} (service {n})" for n in names})
-            raise registry_error(wanted, done.stderr or done.stdout, standin_hint=True)
+            raise registry_error(
+                wanted, done.stderr or done.stdout, standin_hint=True, command=command
+            )
 
 
 class _Scheduler:
@@ -656,13 +662,21 @@ def up(
     timeout: float = 300.0,
     listener: Listener = _noop,
     record: bool = True,
+    ctx: Context | None = None,
 ) -> UpResult:
     """Bring the selected services (and what they need) up, healthy, in dependency order;
-    one deploy at a time per site, never while a backup holds a service stopped."""
+    one deploy at a time per site, never while a backup holds a service stopped. Each
+    service's change of state goes to `ctx.sink` (ServiceChanged) and to `listener`."""
     from ..update import hooks
 
+    ctx = context_for(site, ctx)
+
+    def report(run: ServiceRun) -> None:
+        listener(run)
+        ctx.sink(ServiceChanged(replace(run)))  # a copy: the run goes on changing
+
     site, converged = hooks.before_up(site)  # an update killed -9 is undone first
-    with site_lock(site.root, "up", prefix=site.prefix):
+    with ctx.lock.hold("up"):
         result = _up(
             site,
             names,
@@ -670,7 +684,8 @@ def up(
             delays=delays,
             rollback=rollback,
             timeout=timeout,
-            listener=listener,
+            listener=report,
+            command=ctx.command,
         )
     result.recovered += converged
     if record and stand_in is None:
@@ -687,6 +702,7 @@ def _up(
     rollback: bool,
     timeout: float,
     listener: Listener,
+    command: Sequence[str] | None = None,
 ) -> UpResult:
     from ..generate import generate_all
     from . import standin as standin_mod
@@ -745,7 +761,7 @@ def _up(
     for run in runs.values():
         listener(run)
     if any(r.action != "none" for r in runs.values()):
-        _check_images(selection, runs, images)
+        _check_images(selection, runs, images, command)
         scheduler = _Scheduler(selection, runs, redact, listener, timeout)
         scheduler.run()
     result = UpResult(

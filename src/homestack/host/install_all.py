@@ -2,19 +2,22 @@
 
 settings (.env from .env.example) → drivers (checked; installed only with --yes) → Docker →
 tools (restic, a static busybox) → networks → secrets → DATA → up. Each part prints what it
-changes (or would, with --dry-run) and says when there was nothing to change; a second run
-changes nothing and says so.
+changes (or would, with --dry-run) and says when there was nothing to change, as Step
+events to the caller's sink; a second run changes nothing and says so. A real run holds the
+site lock for the whole sequence.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import settings
 from ..errors import BadInput, OperationFailed
+from ..events import EventSink, Step
 from .docker_install import install_docker
 from .drivers import install_drivers
 from .envfile import ensure_env
@@ -95,17 +98,37 @@ def secrets_line(created: list[str], fixed: list[str], dry_run: bool) -> str:
 
 def install_all(
     root: Path,
-    echo: Echo,
+    sink: EventSink,
     *,
     probe: HostProbe | None = None,
     stack: str | None = None,
     stand_in: str | None = None,
     dry_run: bool = False,
     yes: bool = False,
-    listener: Any = None,
+    command: Sequence[str] | None = None,
 ) -> InstallAllResult:
-    """Run every part in order; raises at the first part that fails (the parts before it
-    stay done, and a rerun continues from there)."""
+    """Run every part in order, each part's lines as Step events to `sink` (up's states as
+    ServiceChanged); raises at the first part that fails (the parts before it stay done,
+    and a rerun continues from there). `command`: the CLI's words (Context.command)."""
+    if dry_run:
+        return _install_all(root, sink, probe, stack, stand_in, dry_run, yes, command)
+    from ..sitelock import site_lock
+
+    with site_lock(root, "install all", command=command, waiting=sink):
+        return _install_all(root, sink, probe, stack, stand_in, dry_run, yes, command)
+
+
+def _install_all(
+    root: Path,
+    sink: EventSink,
+    probe: HostProbe | None,
+    stack: str | None,
+    stand_in: str | None,
+    dry_run: bool,
+    yes: bool,
+    command: Sequence[str] | None,
+) -> InstallAllResult:
+    echo: Echo = lambda line: sink(Step(line))  # noqa: E731
     probe = probe or HostProbe()
     result = InstallAllResult(stack, dry_run)
     if stack is not None:
@@ -147,7 +170,8 @@ def install_all(
         echo("networks, secrets, data, up: would follow once Docker works")
         return result
 
-    _deploy(root, echo, result, stack=stack, stand_in=stand_in, dry_run=dry_run, listener=listener)
+    _deploy(root, echo, result, stack=stack, stand_in=stand_in, dry_run=dry_run, sink=sink,
+            command=command)  # fmt: skip
     if stand_in is None and stack is None and result.ok:
         _dashboard(root, echo, result, dry_run=dry_run)
     echo(result.summary())
@@ -243,9 +267,11 @@ def _deploy(
     stack: str | None,
     stand_in: str | None,
     dry_run: bool,
-    listener: Any,
+    sink: EventSink,
+    command: Sequence[str] | None,
 ) -> None:
     from ..catalog import Site
+    from ..context import Context
     from ..deploy.data import ensure_data
     from ..deploy.networks import ensure_networks
     from ..deploy.projects import select
@@ -282,7 +308,9 @@ def _deploy(
     from ..deploy.up import up
 
     echo(f"up: {len(ids)} services" + (" (stand-in image)" if stand_in is not None else ""))
-    outcome = up(site, names, stand_in=stand_in, **({"listener": listener} if listener else {}))
+    outcome = up(
+        site, names, stand_in=stand_in, ctx=Context.for_site(site, sink=sink, command=command)
+    )
     result.up = outcome
     touched = [run.service for run in outcome.touched]
     line = outcome.summary()
