@@ -150,6 +150,7 @@ def update_command(
                     allow_major=major,
                     dry_run=dry_run,
                     timeout=timeout,
+                    ctx=state.context(as_json=as_json),
                 )
             )
         except HomestackError as error:
@@ -283,7 +284,9 @@ def rollback_command(
     """
     from ..update.apply import rollback
 
-    report = rollback(state.site(), service, to=to, data=data, timeout=timeout)
+    report = rollback(
+        state.site(), service, to=to, data=data, timeout=timeout, ctx=state.context(as_json=as_json)
+    )
     emit(_Reports([report]), as_json, _render_reports)
     if not report.ok:
         raise fail(ExitStatus.FAILED)
