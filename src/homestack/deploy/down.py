@@ -16,13 +16,13 @@ nothing. `down` of everything has nothing else to find.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 from ..catalog import STACK_SUFFIX, Service, Site
 from ..context import Context, context_for
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..plan import build_graph
+from ..serial import Serialised, entry
 from . import preflight
 from .dependents import Dependent, find_dependents, is_running, order_within
 from .projects import (
@@ -41,27 +41,18 @@ REFUSAL_LINES = 15  # dependents named in a refusal before "… and N more"
 
 
 @dataclass
-class DownResult:
+class DownResult(Serialised):
+    DATA_ORDER = ("removed", "stacks", "dependents", "volumes_removed")
+
     removed: list[str]  # named services that had a container, now stopped and removed
     stacks: list[str]  # whole stacks taken down (orphans included)
     volumes_removed: bool
-    elapsed: float
+    elapsed: float = field(metadata=entry(ndigits=2))
     left: list[str] = field(default_factory=list)  # containers still there afterwards
     dependents: list[Dependent] = field(default_factory=list)  # taken down first
     #: containers of the whole stacks that no service file describes (a service renamed or
     #: deleted since it ran), removed with their stack
     orphans: list[str] = field(default_factory=list)
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "removed": self.removed,
-            "stacks": self.stacks,
-            "dependents": [d.to_data() for d in self.dependents],
-            "volumes_removed": self.volumes_removed,
-            "elapsed": round(self.elapsed, 2),
-            "left": self.left,
-            "orphans": self.orphans,
-        }
 
 
 @dataclass
@@ -248,12 +239,9 @@ def _left(selection: Selection, services: list[str]) -> list[str]:
 
 
 @dataclass
-class RestartResult:
+class RestartResult(Serialised):
     restarted: list[str]
-    elapsed: float
-
-    def to_data(self) -> dict[str, Any]:
-        return {"restarted": self.restarted, "elapsed": round(self.elapsed, 2)}
+    elapsed: float = field(metadata=entry(ndigits=2))
 
 
 def restart(
@@ -358,23 +346,17 @@ PULL_JOBS = 4
 
 
 @dataclass(frozen=True)
-class PullFailure:
+class PullFailure(Serialised):
     stack: str
     services: list[str]  # the services of that stack that run the image
     image: str
     reason: str
 
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
-class PullResult:
+class PullResult(Serialised):
     pulled: dict[str, list[str]]  # stack → services whose image was pulled
     failed: list[PullFailure] = field(default_factory=list)
-
-    def to_data(self) -> dict[str, Any]:
-        return {"pulled": self.pulled, "failed": [f.to_data() for f in self.failed]}
 
     def error(self) -> OperationFailed | None:
         """Every image that could not be pulled, named with its services; None when none."""

@@ -9,24 +9,21 @@ the site lock, as `up` and `down` do.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from ..catalog import Site
 from ..context import Context, context_for
 from ..errors import OperationFailed
+from ..serial import Serialised, entry
 from .down import _running, run_in_waves
 from .projects import select
 
 
 @dataclass
-class StopStartResult:
+class StopStartResult(Serialised):
     action: str  # stop, start
     services: list[str]
-    elapsed: float
-
-    def to_data(self) -> dict[str, Any]:
-        return {"action": self.action, "services": self.services, "elapsed": round(self.elapsed, 2)}
+    elapsed: float = field(metadata=entry(ndigits=2))
 
 
 def stop(site: Site, names: list[str], *, ctx: Context | None = None) -> StopStartResult:

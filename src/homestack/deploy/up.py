@@ -32,13 +32,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..catalog import Service, Site
 from ..context import Context, context_for
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..events import ServiceChanged
+from ..serial import Serialised, entry
 from . import preflight
 from .data import DataChecked, check_data
 from .folders import check_folder
@@ -63,21 +64,24 @@ REMOVED = "its container was removed while it started (docker rm, or another too
 
 
 @dataclass
-class ServiceRun:
+class ServiceRun(Serialised):
     """One service's progress through `up` (rendered live, returned at the end)."""
 
     service: str
     stack: str
     action: str = "none"  # none, create, recreate, start, wait
     state: str = "waiting"  # waiting, creating, starting, then a GOOD or BAD state
-    elapsed: float = 0.0  # seconds since it was launched (or 0 when untouched)
+    #: seconds since it was launched (or 0 when untouched)
+    elapsed: float = field(default=0.0, metadata=entry(ndigits=2))
     detail: str = ""
     blocked_by: str | None = None
     container: str | None = None
     health_log: list[str] = field(default_factory=list)
     log_tail: list[str] = field(default_factory=list)
-    launched_at: float | None = None  # monotonic: when homestack asked for it to start
-    ready_at: float | None = None  # monotonic: when homestack saw it healthy/running/done
+    #: monotonic: when homestack asked for it to start
+    launched_at: float | None = field(default=None, metadata=entry(omit=True))
+    #: monotonic: when homestack saw it healthy/running/done
+    ready_at: float | None = field(default=None, metadata=entry(omit=True))
     launched: float | None = None  # the same moments as epoch seconds, for reports
     ready: float | None = None
 
@@ -85,23 +89,38 @@ class ServiceRun:
     def finished(self) -> bool:
         return self.state in GOOD or self.state in BAD
 
-    def to_data(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("launched_at")
-        data.pop("ready_at")
-        data["elapsed"] = round(self.elapsed, 2)
-        return data
-
 
 @dataclass
-class UpResult:
+class UpResult(Serialised):
+    DATA_EXTRA = (
+        "ok",
+        "changed",
+        "summary",
+        ("failed", lambda result: [s.service for s in result.failed]),
+        ("blocked", lambda result: [s.service for s in result.blocked]),
+    )
+    DATA_ORDER = (
+        "ok",
+        "changed",
+        "summary",
+        "elapsed",
+        "stand_in",
+        "override_files",
+        "networks",
+        "secrets",
+        "data",
+        "services",
+        "failed",
+        "blocked",
+    )
+
     services: list[ServiceRun]
     networks: dict[str, Any]
     secrets: dict[str, Any]
     data: dict[str, Any]
     stand_in: str | None
     override_files: list[str]
-    elapsed: float
+    elapsed: float = field(metadata=entry(ndigits=2))
     rolled_back: list[str] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)  # killed backups/restores undone
     #: disabled services of these stacks whose container still runs (up leaves them be)
@@ -147,26 +166,6 @@ class UpResult:
             counts[run.state] = counts.get(run.state, 0) + 1
         parts = [f"{n} {state}" for state, n in sorted(counts.items())]
         return f"{len(self.services)} services: " + ", ".join(parts)
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "changed": self.changed,
-            "summary": self.summary(),
-            "elapsed": round(self.elapsed, 2),
-            "stand_in": self.stand_in,
-            "override_files": self.override_files,
-            "networks": self.networks,
-            "secrets": self.secrets,
-            "data": self.data,
-            "services": [s.to_data() for s in self.services],
-            "failed": [s.service for s in self.failed],
-            "blocked": [s.service for s in self.blocked],
-            "rolled_back": self.rolled_back,
-            "recovered": self.recovered,
-            "disabled_running": self.disabled_running,
-            "remade": self.remade,
-        }
 
 
 Listener = Callable[[ServiceRun], None]

@@ -13,11 +13,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import settings
 from ..errors import BadInput, OperationFailed
 from ..events import EventSink, Step
+from ..serial import Serialised, entry
 from .docker_install import install_docker
 from .drivers import install_drivers
 from .envfile import ensure_env
@@ -25,29 +26,28 @@ from .probe import HostProbe
 from .steps import Echo
 from .tools_install import install_tools
 
+if TYPE_CHECKING:
+    from ..deploy.up import UpResult
+
 
 @dataclass(frozen=True)
-class PartResult:
+class PartResult(Serialised):
     name: str  # settings, drivers, docker, networks, secrets, data, up
     changed: bool
     summary: str
     data: dict[str, Any] = field(default_factory=dict)
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "changed": self.changed,
-            "summary": self.summary,
-            "data": self.data,
-        }
-
 
 @dataclass
-class InstallAllResult:
+class InstallAllResult(Serialised):
+    DATA_EXTRA = ("changed", "ok", "summary")
+    DATA_ORDER = ("stack", "dry_run", "changed", "ok", "summary", "parts")
+
     stack: str | None
     dry_run: bool
     parts: list[PartResult] = field(default_factory=list)
-    up: Any = None  # the UpResult, when up ran
+    #: the UpResult, when up ran (its own data is in the up part)
+    up: UpResult | None = field(default=None, metadata=entry(omit=True))
 
     @property
     def changed(self) -> bool:
@@ -67,16 +67,6 @@ class InstallAllResult:
             )
         changed = [part.name for part in self.parts if part.changed]
         return "changed: " + ", ".join(changed)
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "stack": self.stack,
-            "dry_run": self.dry_run,
-            "changed": self.changed,
-            "ok": self.ok,
-            "summary": self.summary(),
-            "parts": [part.to_data() for part in self.parts],
-        }
 
 
 def _names(changes: list[str], verb: str, dry_run: bool) -> str:
