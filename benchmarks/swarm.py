@@ -90,8 +90,8 @@ def cli(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def main() -> int:
     args = parse()
     sys.path.insert(0, str(REPO / "tests"))
-    from sitekit import copy_catalog
     from swarmkit import Lab, missing_tools
+    from testkit.sites import copy_catalog
 
     why = missing_tools()
     if why:

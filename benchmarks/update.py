@@ -380,7 +380,7 @@ def main() -> int:
                     sys.executable,
                     "-c",
                     "import sys; sys.path.insert(0, 'tests'); "
-                    "from enginekit import remove_everything_named as r; r(sys.argv[1])",
+                    "from testkit.engine import remove_everything_named as r; r(sys.argv[1])",
                     prefix + suffix,
                 ],
                 cwd=REPO,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from enginekit import (
+from testkit.engine import (
     IN_CI,
     RUN_DIR_VARIABLE,
     RUN_VARIABLE,
@@ -34,6 +34,7 @@ KEPT_FROM_CALLER = re.compile(
     r"|DOCKER_HOST|DOCKER_CONFIG|DOCKER_CONTEXT|DOCKER_CERT_PATH|DOCKER_TLS_VERIFY"
     r"|\w*_CA_\w*|\w*CA_BUNDLE|SSL_CERT_\w+|NODE_EXTRA_CA_CERTS"
     r"|HOMESTACK_ARTIFACTS|PLAYWRIGHT_\w+|DISPLAY"  # where tests put artifacts; the browser
+    r"|UPDATE_SNAPSHOTS"  # tests/testkit/jsonsnap.py: rewrite the --json snapshots
     r"|(?i:https?_proxy|no_proxy))"
 )
 

@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import settings, yamlio
+from . import fsutil, settings, yamlio
 from .errors import BadInput, UnknownName
 from .models import (
     GPU_VENDORS,
@@ -164,7 +164,7 @@ def _read_stack_file(folder: Path) -> tuple[StackMeta, list[ListedService], list
     stack_file = folder / "stack.yaml"
     problems: list[Problem] = []
     try:
-        text = yamlio.read_text(stack_file)
+        text = fsutil.read_text(stack_file)
         doc = yamlio.parse(text, stack_file)
     except FileNotFoundError:
         missing = Problem(

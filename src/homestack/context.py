@@ -23,6 +23,7 @@ from .events import EventSink, ignore
 
 if TYPE_CHECKING:
     from .catalog import Site
+    from .engine.backend import Backend
 
 
 class Clock(Protocol):
@@ -87,9 +88,9 @@ class Context:
     lock: Lock
     sink: EventSink = ignore
     clock: Clock = field(default_factory=SystemClock)
-    #: the engine backend operations talk to; None: the default one (Compose and the Engine
-    #: API through homestack.engine). Typed as object until engine.Backend lands.
-    backend: object | None = None
+    #: the engine backend operations talk to; None: engine.backend.default_backend()
+    #: (ComposeBackend: Compose v2 and the Engine API)
+    backend: Backend | None = None
     #: the CLI's words as typed, global options left out (`("restart", "media")`); None
     #: outside the CLI. Lock notes and hints say what the user ran.
     command: tuple[str, ...] | None = None
@@ -101,7 +102,7 @@ class Context:
         *,
         sink: EventSink = ignore,
         clock: Clock | None = None,
-        backend: object | None = None,
+        backend: Backend | None = None,
         command: Sequence[str] | None = None,
     ) -> Context:
         """The real lock and clock for `site`; events to `sink` (default: none)."""
@@ -114,6 +115,14 @@ class Context:
             backend,
             words,
         )
+
+    def engine(self) -> Backend:
+        """The backend to use: this context's, else the default one."""
+        if self.backend is not None:
+            return self.backend
+        from .engine.backend import default_backend
+
+        return default_backend()
 
     def with_sink(self, sink: EventSink) -> Context:
         """This context with events going to `sink` (its lock reports waits there too)."""

@@ -81,6 +81,16 @@ class ServiceChanged(Event):
 
 
 @dataclass(frozen=True)
+class WaveDone(Event):
+    """A wave of services is done: restarted and healthy again, started, stopped, or (down)
+    stopped and removed. Waves follow dependency order (stop and down: dependents first)."""
+
+    name: ClassVar[str] = "wave"
+    command: str  # restart, start, stop, down
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Step(Event):
     """One line of progress of a host operation (`install all`, `install docker` …):
     `topic` is the phase (`docker`, `networks`, `up`), `text` the whole line as shown."""

@@ -1,9 +1,12 @@
-"""Published ports in Compose's short and long syntax, after interpolation."""
+"""Published ports in Compose's short and long syntax, after interpolation, and the ports
+this machine listens on (/proc/net)."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 _SHORT = re.compile(
@@ -105,3 +108,41 @@ def parse_ports(entries: Any) -> tuple[list[PortBinding], list[tuple[int, str]]]
         except ValueError:
             bad.append((index, str(entry)))
     return bindings, bad
+
+
+_PROC = Path("/proc")
+
+
+def _hex_ip(text: str) -> str:
+    raw = bytes.fromhex(text)
+    # the kernel prints each 32-bit word in host (little-endian) order
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    address = ipaddress.ip_address(words)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def listening_sockets(proc: Path = _PROC) -> dict[tuple[str, int], set[str]]:
+    """(protocol, port) → local addresses listening, read from /proc/net (binds nothing)."""
+    found: dict[tuple[str, int], set[str]] = {}
+    for name, protocol in (("tcp", "tcp"), ("tcp6", "tcp"), ("udp", "udp"), ("udp6", "udp")):
+        try:
+            lines = (proc / "net" / name).read_text(encoding="ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 4:
+                continue
+            local, remote, state = fields[1], fields[2], fields[3]
+            if protocol == "tcp" and state != "0A":  # TCP_LISTEN
+                continue
+            if protocol == "udp" and not remote.endswith(":0000"):
+                continue  # a connected UDP socket, not a server
+            try:
+                ip_hex, port_hex = local.split(":")
+                found.setdefault((protocol, int(port_hex, 16)), set()).add(_hex_ip(ip_hex))
+            except ValueError:
+                continue
+    return found

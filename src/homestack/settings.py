@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadInput
+from .fsutil import read_text  # the same fixes for a folder, a bad byte, a bad mode
 
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 _VAR = re.compile(
@@ -167,8 +168,6 @@ def parse_env(text: str, path: Path) -> EnvFile:
 
 
 def read_env(path: Path) -> EnvFile | None:
-    from .yamlio import read_text  # the same fixes for a folder, a bad byte, a bad mode
-
     try:
         text = read_text(path, newline="")  # CRs as written: Compose keeps one in quotes
     except FileNotFoundError:

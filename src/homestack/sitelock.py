@@ -44,6 +44,7 @@ from pathlib import Path
 
 from .errors import BadInput, OperationFailed
 from .events import LockWaiting
+from .fsutil import hand_to_site_owner
 
 LOCK_FILE = Path(".homestack") / "site.lock"
 HOLDERS = Path(".homestack") / "site.holders"  # one file per holding process: who and since
@@ -296,33 +297,6 @@ def _leave(spot: _Spot) -> None:
         (spot.notes / f"{spot.note_prefix}{os.getpid()}").unlink()
     fcntl.flock(mine.fd, fcntl.LOCK_UN)
     os.close(mine.fd)
-
-
-def _site_owner(root: Path) -> tuple[int, int] | None:
-    """Root working in someone's site (sudo): that user, who must keep using what root makes
-    under .homestack/ (lock, notes); None otherwise."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        info = root.stat()
-    except OSError:
-        return None
-    return (info.st_uid, info.st_gid) if info.st_uid != 0 else None
-
-
-def hand_to_site_owner(root: Path, *paths: Path) -> None:
-    """Root working in a user's site: give `paths` (the state folder, the parse cache, a
-    lock) to the site folder's owner, so their own next command can open, replace and lock
-    them; "Permission denied" on a `.homestack` that a `sudo` run made is what they got.
-    Best effort (a path another process removed meanwhile is simply left)."""
-    owner = _site_owner(root)
-    if owner is None:
-        return
-    for path in paths:
-        with contextlib.suppress(OSError):
-            info = path.lstat()
-            if (info.st_uid, info.st_gid) != owner:
-                os.chown(path, *owner, follow_symlinks=False)
 
 
 def _denied_hint(root: Path) -> str:

@@ -18,7 +18,7 @@ from .catalog import Site, Stack
 from .errors import BadInput
 
 if TYPE_CHECKING:
-    from .deploy.dependents import Dependent
+    from .plan import Dependent
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ class Validation:
 def _compose_check(site: Site, stack: Stack) -> str:
     project = ComposeProject(site, stack, overlays=all_overlays(stack))
     try:
-        project.run("config", "--quiet")
+        project.check_config()
     except CommandFailed as failed:
         return failed.stderr.strip() or f"exit {failed.returncode}"
     return "ok"

@@ -12,12 +12,10 @@ file that changed in any way is parsed again. HOMESTACK_NO_CACHE=1 turns the cac
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import marshal
 import os
 import re
-import shlex
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ import yaml
 
 from . import fsutil
 from .errors import BadInput
+from .fsutil import read_text
 
 try:
     _Base: type = yaml.CSafeLoader
@@ -185,9 +184,7 @@ class _Cache:
         beside it."""
         state = self.file.parent.parent
         if state.name == ".homestack" and os.geteuid() == 0:
-            from .sitelock import hand_to_site_owner
-
-            hand_to_site_owner(state.parent, state, self.file.parent, self.file)
+            fsutil.hand_to_site_owner(state.parent, state, self.file.parent, self.file)
 
 
 def _well_formed(entry: Any) -> bool:
@@ -251,39 +248,6 @@ def _parse(text: str, path: Path) -> YamlDoc:
     if node is not None:
         doc.data = _walk(node, (), doc, {})
     return doc
-
-
-def read_text(path: Path, *, newline: str | None = None) -> str:
-    """A file's UTF-8 text; BadInput with the fix when it cannot be read (a missing file
-    raises FileNotFoundError: callers tell what it should contain). `newline` as for open():
-    "" keeps every CR (env files: Compose keeps a CR inside quotes)."""
-    try:
-        with path.open(encoding="utf-8", newline=newline) as file:
-            text = file.read()
-        # a BOM (Windows editors write one) is dropped, as Compose and YAML parsers do
-        return text.removeprefix("\ufeff")
-    except FileNotFoundError:
-        raise
-    except IsADirectoryError:
-        raise BadInput(
-            f"{path}: is a folder, not a file",
-            f"Replace the folder with the file {path.name} (move the folder away).",
-            file=path,
-        ) from None
-    except UnicodeDecodeError as exc:
-        line = exc.object[: exc.start].count(b"\n") + 1
-        raise BadInput(
-            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} on line {line})",
-            "Save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`).",
-            file=path,
-            line=line,
-        ) from None
-    except OSError as exc:
-        hint = "Make it readable by this user (check its owner and mode)."
-        if exc.errno == errno.ELOOP:  # a link to itself, or round a chain of links
-            shown = shlex.quote(str(path))
-            hint = f"Replace the symbolic link with the file itself (`ls -l {shown}` shows it)."
-        raise BadInput(f"{path}: cannot read: {exc.strerror}", hint, file=path) from None
 
 
 def load(path: Path) -> YamlDoc:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.e2e
 

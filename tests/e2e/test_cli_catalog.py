@@ -18,7 +18,8 @@ from homestack.cli import app
 from homestack.cli.app import run
 from homestack.errors import BadInput
 from homestack.models import json_schema
-from sitekit import REPO, make_site, write_tree
+from testkit.engine import REPO
+from testkit.sites import make_site, write_tree
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CONSOLE_SCRIPT = Path(sys.executable).parent / "homestack"

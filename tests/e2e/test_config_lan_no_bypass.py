@@ -13,7 +13,7 @@ from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.lint import lint_site
 from homestack.stackfile import toggle
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 LAN = "192.168.77.10"
 

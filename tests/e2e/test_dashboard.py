@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_site import HEALTHY, WEB, Netns, free_port, start_server, stop_server, write_site
 
-from enginekit import IN_CI, REPO, remove_everything_named
+from testkit.dashboard import HEALTHY, WEB, Netns, start_server, stop_server, write_site
+from testkit.engine import IN_CI, REPO, free_port, remove_everything_named
 
 pytestmark = pytest.mark.e2e
 

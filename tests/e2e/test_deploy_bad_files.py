@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from enginekit import remove_everything_named
 from homestack.cli.app import run
-from sitekit import copy_catalog, make_site, service_yaml
+from testkit.engine import remove_everything_named
+from testkit.sites import copy_catalog, make_site, service_yaml
 
 OLLAMA = "ai-stack/services/ollama.docker-compose.yaml"
 

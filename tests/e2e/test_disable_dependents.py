@@ -11,7 +11,7 @@ import pytest
 
 from homestack.catalog import Site
 from homestack.cli.app import run
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from enginekit import REPO, remove_everything_named
+from testkit.engine import REPO, remove_everything_named
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

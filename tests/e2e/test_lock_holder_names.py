@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from homestack import sitelock
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.e2e
 

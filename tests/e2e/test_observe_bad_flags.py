@@ -11,7 +11,7 @@ import pytest
 from homestack.cli.app import run
 from homestack.errors import BadInput
 from homestack.observe.logs import parse_since
-from sitekit import make_site
+from testkit.sites import make_site
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from homestack.cli.app import run
-from testkit.upsites import write_site
+from testkit.sites import up_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -125,7 +125,7 @@ def site_root(
     tmp_path: Path, docker_engine: str, engine_cleanup: str, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
-    return write_site(
+    return up_site(
         tmp_path / "site",
         {
             "essentials": {"services": {"db": {"image": f"{REGISTRY}/db:1.0"}}},
@@ -189,7 +189,7 @@ def test_pull_goes_on_after_a_failing_stack_and_lists_what_pulled(
 ) -> None:
     monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
     good = f"{loopback_registry}/good:1.0"
-    root = write_site(
+    root = up_site(
         tmp_path / "site",
         {
             "ai": {"services": {"broken": {"image": f"{REGISTRY}/broken:1.0"}}},

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sitekit import cli_output, copy_catalog
+from testkit.cli import cli_output
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from homestack.cli.app import run
-from sitekit import make_site
+from testkit.sites import make_site
 
 
 @pytest.fixture

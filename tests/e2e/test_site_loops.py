@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from homestack.catalog import Site
-from sitekit import cli_output as _hs
-from sitekit import make_site
+from testkit.cli import cli_output as _hs
+from testkit.sites import make_site
 
 
 @pytest.fixture

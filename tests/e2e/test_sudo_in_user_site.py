@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import homestack
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.e2e
 

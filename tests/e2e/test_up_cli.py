@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import container_names
 from homestack.cli.app import run
-from testkit.upsites import write_site
+from testkit.engine import container_names
+from testkit.sites import up_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 @pytest.fixture
 def site_root(tmp_path: Path, engine_cleanup: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
-    return write_site(
+    return up_site(
         tmp_path / "site",
         {
             "essentials": {"services": {"db": {"secret": True}}},
@@ -111,7 +111,7 @@ def test_pull_without_registry_is_a_clear_message(
 ) -> None:
     monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
     image = "127.0.0.1:5999/homestack/not-here:1.0"  # loopback: nothing leaves this machine
-    root = write_site(tmp_path / "site", {"media": {"services": {"x": {"image": image}}}})
+    root = up_site(tmp_path / "site", {"media": {"services": {"x": {"image": image}}}})
     assert run(["--site", str(root), "pull"]) == 1
     err = capfd.readouterr().err
     assert "cannot pull" in err

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from homestack.cli.app import run
-from homestack.generate.view import DEFAULT_DOMAIN as D
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from up_sitegen import write_site
+from homestack.domain import DEFAULT_DOMAIN as D
+from testkit.sites import up_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -28,7 +25,7 @@ def test_the_first_up_ends_with_the_summary_and_a_second_does_not(
     monkeypatch.setenv("LAN_ADDRESS", "10.78.0.1")  # resolved and written, never contacted
     for key in ("DOMAIN", "LAN_DNS"):
         monkeypatch.delenv(key, raising=False)
-    root = write_site(tmp_path / "site", {"essentials": {"services": {"board": {}}}})
+    root = up_site(tmp_path / "site", {"essentials": {"services": {"board": {}}}})
     site = ["--site", str(root)]
     assert run([*site, "up", "--stand-in"]) == 0
     first = capfd.readouterr()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from homestack.cli.app import run
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 MARK = "# <-"
 PLANTED = "ai-stack/services/planted.docker-compose.yaml"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -34,8 +33,9 @@ from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.generate import generate_all
 from homestack.notify.alerts import list_alerts, silence
-from notifykit import Post, Receiver
-from sitekit import copy_catalog
+from testkit.engine import free_port
+from testkit.receiver import Post, Receiver
+from testkit.sites import copy_catalog
 
 TOKEN = "tk_" + "Q" * 29
 FOR = "2s"  # rules' `for:` in the test copies (5m generated)
@@ -49,12 +49,6 @@ def tool(name: str) -> str:
             pytest.fail(f"{name} is not installed (.ci/run installs it)")
         pytest.skip(f"{name} is not installed")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def fired(receiver: Receiver, name: str) -> list[tuple[Post, dict[str, Any]]]:

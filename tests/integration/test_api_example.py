@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.upsites import write_site
+from testkit.sites import up_site
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def test_the_doc_shows_the_example_file_as_it_is() -> None:
 def test_the_example_runs_up_and_prints_its_events(
     tmp_path: Path, standin_image: str, engine_cleanup: str
 ) -> None:
-    root = write_site(tmp_path / "site", STACKS)
+    root = up_site(tmp_path / "site", STACKS)
     env = {**os.environ, "HOMESTACK_PREFIX": engine_cleanup, "PYTHONPATH": str(REPO / "src")}
     done = subprocess.run(
         [sys.executable, str(EXAMPLE), str(root)],

@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 
 import pytest
-from test_backup_kit import BackupSite, backup_site
 
 from homestack.backup import backup, list_backups, prune, restore
 from homestack.cli.app import run
 from homestack.errors import OperationFailed
+from testkit.backupsites import BackupSite, backup_site
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]

@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-from test_backup_kit import BackupSite, backup_site
 
 from homestack.backup import backup
 from homestack.engine.compose import ComposeProject
+from testkit.backupsites import BackupSite, backup_site
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]

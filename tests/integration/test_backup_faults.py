@@ -7,13 +7,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_backup_kit import BackupSite, backup_site, fill_files, manifest
 
 from homestack.backup import backup, restore, verify
 from homestack.backup.journal import Journal
 from homestack.cli.app import run
 from homestack.engine import backup_ops
 from homestack.errors import OperationFailed
+from testkit.backupsites import BackupSite, backup_site, fill_files, manifest
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_backup_kit import BackupSite, backup_site
 
 from homestack.backup import backup
 from homestack.engine.compose import ComposeProject
+from testkit.backupsites import BackupSite, backup_site
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]

@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-from test_backup_kit import BackupSite, backup_site
 
 from homestack.backup import config
 from homestack.backup.journal import Journal
 from homestack.backup.restic import is_restic_on
 from homestack.cli.app import run
+from testkit.backupsites import BackupSite, backup_site
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]

@@ -5,17 +5,17 @@ good backup exited 1. The backup now waits for that probe. Real engine, real res
 from __future__ import annotations
 
 import pytest
-from test_backup_kit import SERVE, BackupSite, _service, backup_site
 
 from homestack.backup import backup
 from homestack.cli.app import run
 from homestack.engine import backup_ops
+from testkit.backupsites import SERVE, BackupSite, backup_service, backup_site
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]
 
 # one probe every 3 s that fails once while frozen: unhealthy at once, healthy at the next
-PAUSED = _service(
+PAUSED = backup_service(
     "paused",
     "      backup:\n        consistency: pause",
     SERVE,

@@ -8,9 +8,9 @@ import json
 import re
 
 import pytest
-from test_backup_kit import BackupSite, backup_site
 
 from homestack.cli.app import run
+from testkit.backupsites import BackupSite, backup_site
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_backup_kit import BackupSite, backup_site
 
 from homestack.backup import backup, prune
 from homestack.cli.app import run
+from testkit.backupsites import BackupSite, backup_site
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]

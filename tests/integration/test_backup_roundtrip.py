@@ -6,11 +6,11 @@ import json
 import os
 
 import pytest
-from test_backup_kit import BackupSite, backup_site, fill_files, manifest
 
 from homestack.backup import backup, last_backup, list_backups, restore
 from homestack.cli.app import run
 from homestack.errors import OperationFailed
+from testkit.backupsites import BackupSite, backup_site, fill_files, manifest
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]

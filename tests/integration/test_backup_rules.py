@@ -22,7 +22,7 @@ from homestack.catalog import Site
 from homestack.deploy.up import up
 from homestack.generate import generate_all
 from homestack.generate.backup_rules import refresh
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 
 def _record(site: Site, service: str, when: str) -> None:

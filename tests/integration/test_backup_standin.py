@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from homestack.cli.app import run
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.integration
 

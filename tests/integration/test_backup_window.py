@@ -10,12 +10,12 @@ import time
 from collections.abc import Callable
 
 import pytest
-from test_backup_kit import BackupSite, backup_site
 
 from homestack.backup import backup
 from homestack.backup import run as backup_run
 from homestack.backup.journal import Journal
 from homestack.backup.results import BackupResult
+from testkit.backupsites import BackupSite, backup_site
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]

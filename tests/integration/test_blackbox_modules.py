@@ -21,15 +21,10 @@ import pytest
 from homestack.catalog import Site
 from homestack.generate.prometheus import blackbox
 from homestack.generate.view import CatalogView
+from testkit.engine import free_port
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class _Target(http.server.BaseHTTPRequestHandler):
@@ -63,7 +58,7 @@ def exporter(tmp_path: Path) -> Iterator[int]:
     [generated] = blackbox(CatalogView.of(Site.load(REPO)))
     config = tmp_path / "blackbox.yml"
     config.write_text(generated.content, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     child = subprocess.Popen(
         [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL,

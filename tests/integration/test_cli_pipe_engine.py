@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from testkit.pipes import BROKEN_PIPE, closed_early
+from testkit.cli import BROKEN_PIPE, closed_early
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sitekit import cli_output, make_site
+from testkit.cli import cli_output
+from testkit.sites import make_site
 
 pytestmark = pytest.mark.integration
 

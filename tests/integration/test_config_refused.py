@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from homestack.cli.app import run
-from sitekit import make_site
+from testkit.sites import make_site
 
 pytestmark = pytest.mark.integration
 

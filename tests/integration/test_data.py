@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import docker, service_file, tiny_site
 from homestack.catalog import Site
 from homestack.deploy import ensure_data, ensure_networks
 from homestack.engine import docker as engine
 from homestack.engine.compose import ComposeProject
 from homestack.errors import OperationFailed
+from testkit.engine import docker
+from testkit.sites import service_file, tiny_site
 
 pytestmark = pytest.mark.integration
 BODY = """

@@ -10,22 +10,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.checks import Check
 from homestack.observe.doctor import run_doctor
-from testkit.observesites import create_networks, start, write_site
+from testkit.engine import create_networks, free_port, new_prefix, remove_everything_named, start
+from testkit.sites import running_site
 
 pytestmark = pytest.mark.integration
 
 LOOP = "command: ['sh', '-c', 'while true; do sleep 1; done']"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +28,7 @@ def doctor_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) ->
     web_port, api_port = free_port(), free_port()
     web = LOOP + "\nports: ['${BIND_ADDRESS:-127.0.0.1}:${WEB_PORT:-1}:80']"
     api = LOOP + "\nports: ['${BIND_ADDRESS:-127.0.0.1}:${API_PORT:-1}:80']"
-    site = write_site(
+    site = running_site(
         tmp_path_factory.mktemp("doctor") / "site",
         prefix,
         {

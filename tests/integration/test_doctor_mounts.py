@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.engine.docker import api_client
 from homestack.observe.doctor import run_doctor
 from homestack.observe.doctor_mounts import check_mounts
-from testkit.observesites import create_networks, start, write_site
+from testkit.engine import create_networks, new_prefix, remove_everything_named, start
+from testkit.sites import running_site
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def test_deleted_data_folder_and_secret_are_named_until_restart(
     tmp_path: Path, standin_image: str
 ) -> None:
     prefix = new_prefix()
-    site = write_site(tmp_path / "site", prefix, {"ai": {"web": (True, BODY, "")}})
+    site = running_site(tmp_path / "site", prefix, {"ai": {"web": (True, BODY, "")}})
     try:
         create_networks(prefix, ["ai-services"])
         data = site.root / "DATA" / "web"

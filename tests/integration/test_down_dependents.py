@@ -11,7 +11,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.deploy.up import up
-from testkit.upsites import write_site
+from testkit.sites import up_site
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +50,7 @@ def test_down_a_stack_takes_down_its_dependents_elsewhere_and_no_dependents_refu
 ) -> None:
     prefix = engine_cleanup
     monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
-    root = write_site(tmp_path / "site", STACKS)
+    root = up_site(tmp_path / "site", STACKS)
     assert up(Site.load(root)).ok
     before = _running(prefix)
     assert set(before) == {f"{prefix}essentials-auth-1", f"{prefix}ai-app-1", f"{prefix}ai-solo-1"}
@@ -94,7 +94,7 @@ def test_down_volumes_also_removes_what_a_service_disabled_since_left(
 
     prefix = engine_cleanup
     monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
-    root = write_site(
+    root = up_site(
         tmp_path / "site",
         {"ai": {"services": {"app": {}, "solo": {}}}, "media": {"services": {"player": {}}}},
     )

@@ -12,7 +12,7 @@ from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.deploy.up import up
 from homestack.engine import docker as engine
-from testkit.upsites import write_site
+from testkit.sites import up_site
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ def test_down_of_a_stack_names_the_container_no_file_describes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
-    root = write_site(tmp_path / "site", {"media": {"services": {"keep": {}, "old": {}}}})
+    root = up_site(tmp_path / "site", {"media": {"services": {"keep": {}, "old": {}}}})
     assert up(Site.load(root), timeout=60).ok
     (root / "media-stack" / "services" / "old.docker-compose.yaml").unlink()
     stack_file = root / "media-stack" / "stack.yaml"

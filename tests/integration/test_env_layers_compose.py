@@ -14,7 +14,7 @@ from homestack.engine.compose import ComposeProject
 from homestack.lint import lint_site
 from homestack.lint.core import LintContext
 from homestack.stackfile import toggle
-from sitekit import external_networks, write_tree
+from testkit.sites import external_networks, write_tree
 
 pytestmark = pytest.mark.integration
 

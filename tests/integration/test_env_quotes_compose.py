@@ -14,7 +14,7 @@ from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.engine.compose import ComposeProject
 from homestack.errors import BadInput, CommandFailed
-from sitekit import external_networks, make_site, write_tree
+from testkit.sites import external_networks, make_site, write_tree
 
 pytestmark = pytest.mark.integration
 

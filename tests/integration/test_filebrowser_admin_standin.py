@@ -18,7 +18,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.deploy.up import GOOD, up
 from homestack.generate import filebrowser
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.generate import generate_all
 from homestack.stackfile import toggle
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 
 def tool(name: str) -> str:

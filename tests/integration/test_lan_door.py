@@ -33,7 +33,7 @@ from homestack.cli.app import run
 from homestack.generate import caddy, generate_all
 from homestack.generate.view import CatalogView
 from homestack.lan import ca_root, fingerprint, pem_to_der
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.logs import LogLine, LogQuery, follow_logs, history
-from testkit.observesites import container_state, create_networks, start, wait_for, write_site
+from testkit.engine import (
+    container_state,
+    create_networks,
+    new_prefix,
+    remove_everything_named,
+    start,
+    wait_for,
+)
+from testkit.sites import running_site
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +47,7 @@ def logs_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) -> I
     folder = tmp_path_factory.mktemp("logs")
     sync = folder / "sync"
     sync.mkdir()
-    site = write_site(
+    site = running_site(
         folder / "site",
         prefix,
         {
@@ -150,7 +157,7 @@ def test_follow_survives_a_restart_and_a_recreation(logs_site: Site) -> None:
 def test_logs_without_engine_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = write_site(tmp_path / "site", "hstdead_", {"ai": {"x": (True, "", "")}})
+    site = running_site(tmp_path / "site", "hstdead_", {"ai": {"x": (True, "", "")}})
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
     # the process-wide client would still talk to the live engine; restored afterwards
     monkeypatch.setattr("homestack.engine.docker._client", None)

@@ -9,9 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
-from testkit.observesites import container_state, create_networks, start, wait_for, write_site
+from testkit.engine import (
+    container_state,
+    create_networks,
+    new_prefix,
+    remove_everything_named,
+    start,
+    wait_for,
+)
+from testkit.sites import running_site
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +34,7 @@ CHATTY = (
 @pytest.fixture(scope="module")
 def chatty_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) -> Iterator[Site]:
     prefix = new_prefix()
-    site = write_site(
+    site = running_site(
         tmp_path_factory.mktemp("logspipe") / "site",
         prefix,
         {"media": {"chatty": (True, CHATTY, "")}},

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import docker, service_file, tiny_site
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.deploy import ensure_networks
 from homestack.engine import docker as engine
 from homestack.errors import BadInput
+from testkit.engine import docker
+from testkit.sites import service_file, tiny_site
 
 pytestmark = pytest.mark.integration
 SEED = (

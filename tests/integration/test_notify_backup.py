@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_backup_kit import BackupSite, backup_site
 
 from homestack.cli.app import run
-from notifykit import Receiver
+from testkit.backupsites import BackupSite, backup_site
+from testkit.receiver import Receiver
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]

@@ -12,8 +12,8 @@ from homestack.backup_record import last_path
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.stackfile import toggle
-from notifykit import Receiver
-from sitekit import copy_catalog
+from testkit.receiver import Receiver
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.integration
 

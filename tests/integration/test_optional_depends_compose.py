@@ -15,7 +15,7 @@ from homestack.catalog import Site
 from homestack.engine.compose import ComposeProject
 from homestack.errors import CommandFailed
 from homestack.lint import lint_site
-from sitekit import make_site, service_yaml, stack_yaml
+from testkit.sites import make_site, service_yaml, stack_yaml
 
 pytestmark = pytest.mark.integration
 

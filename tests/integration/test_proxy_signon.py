@@ -25,7 +25,8 @@ import pytest
 from homestack.catalog import Site
 from homestack.generate import caddy
 from homestack.generate.view import CatalogView
-from sitekit import copy_catalog
+from testkit.engine import free_port
+from testkit.sites import copy_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_COOKIE = "authelia_session=signed-in"
@@ -75,13 +76,6 @@ def _serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
     return server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclasses.dataclass
 class Proxy:
     port: int
@@ -107,7 +101,7 @@ def proxy(tmp_path: Path) -> Iterator[Proxy]:
     seen: list[dict[str, str]] = []
     backend = _serve(type("Backend", (Recorder,), {"seen": seen}))
     auth = _serve(ForwardAuth)
-    port, admin = _free_port(), _free_port()
+    port, admin = free_port(), free_port()
     # the generated routes for the shipped catalog, every upstream swapped for the stand-in;
     # Home Assistant's first-run wizard is done (its own login takes over), Jellyfin's not
     site = Site.load(copy_catalog(tmp_path / "site"))

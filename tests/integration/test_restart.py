@@ -11,7 +11,7 @@ from homestack.catalog import Site
 from homestack.deploy.down import down, restart
 from homestack.deploy.up import up
 from homestack.errors import OperationFailed
-from testkit.upsites import write_site
+from testkit.sites import up_site
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def test_restart_of_a_service_without_container_is_refused_at_once_restarting_no
 ) -> None:
     prefix = engine_cleanup
     monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
-    root = write_site(tmp_path / "site", {"ai": {"services": {"app": {}, "solo": {}}}})
+    root = up_site(tmp_path / "site", {"ai": {"services": {"app": {}, "solo": {}}}})
     assert up(Site.load(root)).ok
     down(Site.load(root), ["solo"])
     started = _started_at(f"{prefix}ai-app-1")
@@ -54,7 +54,7 @@ def test_restart_runs_a_oneshot_job_again_and_succeeds_when_it_exits_0(
 
     prefix = engine_cleanup
     monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
-    root = write_site(tmp_path / "site", {"ai": {"services": {"job": {"script": "true"}}}})
+    root = up_site(tmp_path / "site", {"ai": {"services": {"job": {"script": "true"}}}})
     path = root / "ai-stack" / "services" / "job.docker-compose.yaml"
     doc = json.loads(path.read_text())
     doc["services"]["job"]["x-homestack"]["oneshot"] = True

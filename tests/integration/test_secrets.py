@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import docker, service_file, tiny_site
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.deploy import ensure_networks, ensure_secrets
 from homestack.engine import docker as engine
 from homestack.engine.compose import ComposeProject
+from testkit.engine import docker
+from testkit.sites import service_file, tiny_site
 
 pytestmark = [
     pytest.mark.integration,
@@ -93,7 +94,7 @@ def test_secrets_reach_the_container_as_files_and_nowhere_else(
     dumped = json.dumps(raw)
     for value in values.values():
         assert value not in dumped
-    info = engine.ContainerInfo.parse(raw)
+    info = engine.Container.parse(raw)
     assert "DB_PASSWORD_FILE" in info.env_names
 
     # a second install rewrites nothing; secrets ls shows no value

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import docker, service_file, tiny_site
 from homestack.catalog import Site
 from homestack.deploy import ensure_networks
 from homestack.engine import docker as engine
+from testkit.engine import docker
+from testkit.sites import service_file, tiny_site
 
 pytestmark = pytest.mark.integration
 WEB = "mkdir -p /www && echo {word} > /www/index.html && exec httpd -f -p 8080 -h /www"

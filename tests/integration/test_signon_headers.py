@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploykit import docker
 from homestack.catalog import Site
 from homestack.deploy.up import up
 from homestack.engine import docker as engine
-from sitekit import copy_catalog
+from testkit.engine import docker
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.integration
 FORGED = "GET / HTTP/1.0\\r\\nRemote-User: admin\\r\\nX-Forwarded-For: 127.0.0.1\\r\\n\\r\\n"

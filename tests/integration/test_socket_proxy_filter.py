@@ -17,6 +17,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.generate.socketproxy import CONFIG, generate
 from homestack.generate.view import CatalogView
+from testkit.engine import free_port
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -34,19 +35,13 @@ def _haproxy() -> str:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def proxy(tmp_path: Path, docker_engine: str) -> Iterator[int]:
     if not os.access(SOCKET, os.R_OK | os.W_OK):
         pytest.skip(f"{SOCKET} is not usable by this user")
     config = tmp_path / "haproxy.cfg"
     config.write_text(CONFIG, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SOCKET_PATH": SOCKET, "HOMESTACK_PROXY_BIND": f"127.0.0.1:{port}"}
     check = subprocess.run(
         [_haproxy(), "-c", "-f", str(config)], env=env, capture_output=True, text=True, check=False

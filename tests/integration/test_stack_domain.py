@@ -13,7 +13,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.generate.view import CatalogView
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import service_file, tiny_site
-from sitekit import cli_output
+from testkit.cli import cli_output
+from testkit.sites import service_file, tiny_site
 
 pytestmark = pytest.mark.integration
 

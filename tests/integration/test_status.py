@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from enginekit import new_prefix, remove_everything_named
 from homestack.cli.app import run
 from homestack.engine import usage
 from homestack.observe.status import DISABLED_RUNNING, MISSING, STOPPED, collect_status
-from testkit.observesites import create_networks, start, wait_for, write_site
+from testkit.engine import create_networks, new_prefix, remove_everything_named, start, wait_for
+from testkit.sites import running_site
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +47,7 @@ FLAPPY = "command: ['sh', '-c', 'exit 1']\nrestart: always"
 @pytest.fixture(scope="module")
 def status_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str):  # type: ignore[no-untyped-def]
     prefix = new_prefix()
-    site = write_site(
+    site = running_site(
         tmp_path_factory.mktemp("status") / "site",
         prefix,
         {
@@ -142,7 +142,7 @@ def test_status_cli_json_and_table(status_site, capsys: pytest.CaptureFixture[st
 def test_status_without_engine_says_how_to_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = write_site(tmp_path / "site", "hstdead_", {"ai": {"web": (True, LOOP, "")}})
+    site = running_site(tmp_path / "site", "hstdead_", {"ai": {"web": (True, LOOP, "")}})
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
     # the process-wide client would still talk to the live engine; restored afterwards
     monkeypatch.setattr("homestack.engine.docker._client", None)

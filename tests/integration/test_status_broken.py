@@ -9,11 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.observe.status import DISABLED_RUNNING, MISSING
-from testkit.observesites import container_state, create_networks, start, wait_for, write_site
+from testkit.engine import (
+    container_state,
+    create_networks,
+    new_prefix,
+    remove_everything_named,
+    start,
+    wait_for,
+)
+from testkit.sites import running_site
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +31,7 @@ BAD = "ai-stack/services/bad.docker-compose.yaml"
 @pytest.fixture
 def site(tmp_path: Path, docker_engine: str) -> Iterator[Site]:
     prefix = new_prefix()
-    yield write_site(
+    yield running_site(
         tmp_path / "site",
         prefix,
         {

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from sitekit import copy_catalog
 from swarmkit import Lab, homestack, lab_for_module
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.integration
 PREFIX = "hf21t_"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from homestack.catalog import Site
-from sitekit import copy_catalog, service_yaml, stack_yaml, write_tree
 from swarmkit import Lab, homestack, lab_for_module
+from testkit.sites import copy_catalog, service_yaml, stack_yaml, write_tree
 
 pytestmark = pytest.mark.integration
 PREFIX = "h21t_"

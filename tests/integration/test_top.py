@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from enginekit import new_prefix, remove_everything_named
 from homestack.catalog import Site
 from homestack.cli.top import run_top
 from homestack.observe.status import collect_status
-from testkit.observesites import create_networks, start, wait_for, write_site
+from testkit.engine import create_networks, new_prefix, remove_everything_named, start, wait_for
+from testkit.sites import running_site
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,7 @@ HEADER = "homestack top"
 @pytest.fixture(scope="module")
 def top_site(tmp_path_factory: pytest.TempPathFactory, standin_image: str) -> Iterator[Site]:
     prefix = new_prefix()
-    site = write_site(
+    site = running_site(
         tmp_path_factory.mktemp("top") / "site",
         prefix,
         {"ai": {"spinner": (True, SPINNER, ""), "hoarder": (True, HOARDER, "")}},

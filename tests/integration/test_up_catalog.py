@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import container_names
 from homestack.catalog import Site
 from homestack.deploy.down import down
 from homestack.deploy.up import GOOD, up
-from sitekit import copy_catalog
+from testkit.engine import container_names
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.integration
 

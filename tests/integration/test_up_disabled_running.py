@@ -13,7 +13,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.deploy.up import up
-from testkit.upsites import write_site
+from testkit.sites import up_site
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ def test_up_names_disabled_services_that_still_run(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
-    root = write_site(tmp_path / "site", {"media": {"services": {"keep": {}, "gone": {}}}})
+    root = up_site(tmp_path / "site", {"media": {"services": {"keep": {}, "gone": {}}}})
     first = up(Site.load(root), timeout=60)
     assert first.ok and first.disabled_running == []
     stack_file = root / "media-stack" / "stack.yaml"
@@ -53,7 +53,7 @@ def test_up_names_a_running_service_whose_deleted_folder_and_secret_it_made_agai
     """rm -rf DATA/app (or its secret) by mistake: up makes them again, but the running
     container keeps the deleted ones; up now says so and how to remount (a restart)."""
     monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
-    root = write_site(tmp_path / "site", {"media": {"services": {"app": {"secret": True}}}})
+    root = up_site(tmp_path / "site", {"media": {"services": {"app": {"secret": True}}}})
     assert up(Site.load(root), timeout=60).ok
     shutil.rmtree(root / "DATA" / "app")
     (root / "secrets" / "app_password").unlink()

@@ -13,7 +13,7 @@ from homestack.catalog import Site
 from homestack.deploy.down import down
 from homestack.deploy.up import REMOVED, ServiceRun, raise_for, up
 from homestack.errors import OperationFailed
-from testkit.upsites import write_site
+from testkit.sites import up_site
 
 pytestmark = pytest.mark.integration
 # failing checks inside start_period do not count: a container with it stays "starting"
@@ -50,7 +50,7 @@ def _containers(prefix: str) -> dict[str, str]:
 
 def _site(tmp_path: Path, prefix: str, monkeypatch: pytest.MonkeyPatch, stacks: dict) -> Site:  # type: ignore[type-arg]
     monkeypatch.setenv("HOMESTACK_PREFIX", prefix)
-    root = write_site(tmp_path / "site", stacks)
+    root = up_site(tmp_path / "site", stacks)
     return Site.load(root)
 
 

@@ -13,7 +13,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.deploy import projects
 from homestack.deploy.up import up
-from testkit.upsites import write_site
+from testkit.sites import up_site
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ def test_a_second_up_reads_the_config_hashes_from_the_cache(
     stand_in: str | None,
 ) -> None:
     monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
-    root = write_site(tmp_path / "site", {"media": {"services": {"app": {}}}})
+    root = up_site(tmp_path / "site", {"media": {"services": {"app": {}}}})
     asked: list[str] = []
     real = projects.config_hashes
 

@@ -13,7 +13,7 @@ import pytest
 
 from homestack.catalog import Site
 from homestack.deploy.up import up
-from testkit.upsites import write_site
+from testkit.sites import up_site
 
 pytestmark = pytest.mark.integration
 NEVER = {"test": ["CMD", "false"], "interval": "1s", "timeout": "1s", "retries": 2}
@@ -37,7 +37,7 @@ def test_a_failed_optional_dependency_does_not_hold_back_its_dependent(
             }
         }
     }
-    site = Site.load(write_site(tmp_path / "site", stacks))
+    site = Site.load(up_site(tmp_path / "site", stacks))
     result = up(site, timeout=60)
     runs = {r.service: r for r in result.services}
     assert runs["sick"].state == "unhealthy"

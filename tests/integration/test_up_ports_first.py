@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import docker, service_file, tiny_site
 from homestack.catalog import Site
 from homestack.observe.doctor_net import check_ports
-from sitekit import cli_output
+from testkit.cli import cli_output
+from testkit.engine import docker, free_port
+from testkit.sites import service_file, tiny_site
 
 pytestmark = pytest.mark.integration
 
@@ -26,12 +27,6 @@ healthcheck:
 labels:
   homestack.test: "1"
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _listener() -> socket.socket:
@@ -47,7 +42,7 @@ def test_up_refuses_a_taken_port_before_taking_the_healthy_service_down(
     root = tiny_site(
         tmp_path / "site",
         {"web": service_file("web", body=BODY, volume=False)},
-        env=f"HOMESTACK_PREFIX={engine_cleanup}\nWEB_PORT={_free_port()}\n",
+        env=f"HOMESTACK_PREFIX={engine_cleanup}\nWEB_PORT={free_port()}\n",
     )
     code, out = cli_output(capsys, "--site", str(root), "up")
     assert code == 0, out

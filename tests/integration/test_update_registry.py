@@ -3,7 +3,7 @@ docker-registry on a loopback port) and a real engine, restic and Compose.
 
 Stand-in images are pushed under one name with tags 1.0.0, 1.0.1, 1.1.0, 2.0.0, a 1.2.0
 whose health check fails and a 1.3.0 that rewrites its data on start then fails (see
-registrykit). They are removed locally after the push, so every update pulls.
+testkit.registry). They are removed locally after the push, so every update pulls.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_backup_kit import manifest
 
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.engine.compose import ComposeProject
 from homestack.errors import OperationFailed
-from notifykit import Receiver
-from registrykit import LocalRegistry, docker, registry, remove_local_images
+from testkit.backupsites import manifest
+from testkit.receiver import Receiver
+from testkit.registry import LocalRegistry, docker, registry, remove_local_images
 
 pytestmark = pytest.mark.integration
 __all__ = ["registry"]
@@ -527,7 +527,7 @@ def test_lockfile_makes_a_second_site_run_the_same_digest_and_repush_is_seen(
         teardown(a)
         if (tmp_path / "b").exists():
             teardown(UpdateSite(tmp_path / "b", b_prefix))
-        from enginekit import remove_everything_named
+        from testkit.engine import remove_everything_named
 
         remove_everything_named(b_prefix)
         remove_local_images(repository)

@@ -13,7 +13,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.update.outdated import outdated
 from homestack.update.registry import Cache, ImageRef, Registry
-from registrykit import LocalRegistry, registry
+from testkit.registry import LocalRegistry, registry
 
 pytestmark = pytest.mark.integration
 __all__ = ["registry"]

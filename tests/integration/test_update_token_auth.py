@@ -26,7 +26,8 @@ import pytest
 
 from homestack.update.outdated import outdated
 from homestack.update.registry import Cache, ImageRef, Registry
-from registrykit import LocalRegistry, free_port, registry
+from testkit.engine import free_port
+from testkit.registry import LocalRegistry, registry
 
 pytestmark = pytest.mark.integration
 __all__ = ["registry"]

@@ -1,8 +1,15 @@
-"""The shared test-support package: site builders and engine helpers every test folder
-imports by name (never by adding another test folder to sys.path).
+"""The shared test-support package: every test folder (and the benchmarks) imports it by
+name, never by adding another test folder to sys.path.
 
-- testkit.upsites: generated multi-stack sites for up/down/plan (was integration/up_sitegen)
-- testkit.observesites: running sites for status/logs/doctor/top (was integration/observe_site)
-- sitekit, deploykit, enginekit (top level in tests/): small sites on disk, the deploy tests'
-  tiny site, and the engine clean-up / per-run prefixes; conftest.py holds the fixtures.
+- testkit.engine: the repository, per-run prefixes and the clean-up by prefix (the leak check),
+  `docker`, container names and state, test networks, `start`, polling, free ports;
+- testkit.sites: the one site builder (`write_site`, `compose_service`) and its presets
+  (`make_site`, `tiny_site`, `running_site`, `up_site`, `copy_catalog`);
+- testkit.backupsites: the backup tests' site and its `backup_site` fixture;
+- testkit.dashboard: the dashboard tests' site, a private network namespace, `serve`;
+- testkit.registry: a real local registry with stand-in images pushed under several tags;
+- testkit.receiver: a loopback HTTP receiver for notifications;
+- testkit.cli: the CLI in this process (`cli_output`) or on a closed pipe (`closed_early`).
+
+conftest.py holds the fixtures; tests/swarmkit.py the swarm lab (issue 21).
 """

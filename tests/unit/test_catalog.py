@@ -8,7 +8,7 @@ import pytest
 
 from homestack.catalog import Site, find_root, parse_listed
 from homestack.errors import BadInput, UnknownName
-from sitekit import make_site, service_yaml, write_tree
+from testkit.sites import make_site, service_yaml, write_tree
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from homestack.generate.extras import grafana, samba
 from homestack.generate.prometheus import config as prometheus_config
 from homestack.generate.view import CatalogView
 from homestack.lint import Finding, lint_site
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = Site.load(REPO)

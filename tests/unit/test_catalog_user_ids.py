@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import service_file, tiny_site
 from homestack.catalog import Site
 from homestack.errors import BadInput, ExitStatus
 from homestack.models import MAX_ID
+from testkit.sites import service_file, tiny_site
 
 TOO_BIG = 2**32 - 1  # chown's "leave unchanged"; anything above overflowed chown
 

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from testkit.pipes import BROKEN_PIPE, REPO, SCRIPT, closed_early
+from testkit.cli import BROKEN_PIPE, REPO, SCRIPT, closed_early
 
 _closed_early = closed_early
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sitekit import REPO
+from testkit.engine import REPO
 
 
 def _modules_after(command: str, site: Path) -> set[str]:

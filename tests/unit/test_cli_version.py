@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from homestack import __version__
-from sitekit import cli_output
+from testkit.cli import cli_output
 
 
 def test_version_prints_the_version_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from homestack.catalog import Site
 from homestack.engine.compose import ComposeProject
-from sitekit import make_site
+from testkit.sites import make_site
 
 
 def test_compose_project_environment_is_the_sites_compose_environ(

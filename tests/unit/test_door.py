@@ -10,11 +10,11 @@ import yaml
 
 from homestack import door
 from homestack.catalog import Site
+from homestack.domain import DEFAULT_DOMAIN as D
 from homestack.errors import BadInput
 from homestack.generate import authelia, caddy
-from homestack.generate.view import DEFAULT_DOMAIN as D
 from homestack.generate.view import CatalogView
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 ROUTES = """\
 Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT

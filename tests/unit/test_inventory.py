@@ -9,7 +9,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.errors import UnknownName
 from homestack.inventory import inventory
-from sitekit import make_site
+from testkit.sites import make_site
 
 
 @pytest.fixture(autouse=True)

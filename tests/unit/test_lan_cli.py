@@ -19,10 +19,10 @@ from homestack import lan
 from homestack.catalog import Site
 from homestack.cli import lan_cmds
 from homestack.cli.app import run
+from homestack.domain import DEFAULT_DOMAIN as D
 from homestack.generate import generate_all
-from homestack.generate.view import DEFAULT_DOMAIN as D
 from homestack.observe.doctor_lan import check_lan
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 
 def _missing(what: str) -> None:

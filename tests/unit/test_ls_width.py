@@ -17,7 +17,7 @@ import termios
 from pathlib import Path
 
 from homestack.catalog import Site
-from sitekit import REPO
+from testkit.engine import REPO
 
 SCRIPT = Path(sys.executable).with_name("homestack")
 

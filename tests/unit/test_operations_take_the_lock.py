@@ -19,7 +19,7 @@ from homestack.catalog import Site
 from homestack.context import Context
 from homestack.events import Collected, LockWaiting
 from homestack.sitelock import SiteBusy
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 HOLDER = """

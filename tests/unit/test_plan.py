@@ -9,7 +9,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.errors import BadInput
 from homestack.plan import build_graph, make_plan, waves
-from sitekit import make_site, service_yaml, stack_yaml
+from testkit.sites import make_site, service_yaml, stack_yaml
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sitekit import cli_output, make_site
+from testkit.cli import cli_output
+from testkit.sites import make_site
 
 
 def test_plan_counts_what_is_in_place_and_lists_only_what_it_would_create(

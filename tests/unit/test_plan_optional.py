@@ -15,7 +15,7 @@ from homestack.errors import BadInput
 from homestack.lint import lint_site
 from homestack.lint.rules_deps import enabled_dependents
 from homestack.plan import build_graph, make_plan
-from sitekit import make_site, service_yaml, stack_yaml
+from testkit.sites import make_site, service_yaml, stack_yaml
 
 OPTIONAL = "depends_on:\n  ollama:\n    condition: service_healthy\n    required: false"
 

@@ -10,7 +10,7 @@ from homestack import settings
 from homestack.catalog import Site
 from homestack.errors import BadInput
 from homestack.settings import MissingVariable, interpolate, parse_env
-from sitekit import make_site, write_tree
+from testkit.sites import make_site, write_tree
 
 # ---- dotenv parsing ------------------------------------------------------------------------
 

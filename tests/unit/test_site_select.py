@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from homestack.catalog import Site
-from sitekit import make_site
+from testkit.sites import make_site
 
 
 @pytest.fixture(autouse=True)

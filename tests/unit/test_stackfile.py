@@ -9,7 +9,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.errors import BadInput, UnknownName
 from homestack.stackfile import toggle
-from sitekit import make_site, service_yaml
+from testkit.sites import make_site, service_yaml
 
 STACK = (
     "# The AI stack.\n"

@@ -13,7 +13,7 @@ from homestack.lint.core import Severity
 from homestack.swarm import deploy_mode
 from homestack.swarm.placement import label_args, place
 from homestack.swarm.translate import SPEC_LABEL, check_service, translate_service, translate_stack
-from sitekit import copy_catalog, service_yaml, stack_yaml, write_tree
+from testkit.sites import copy_catalog, service_yaml, stack_yaml, write_tree
 
 
 def _node(name: str, **labels: str) -> NodeInfo:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sitekit import cli_output, make_site
+from testkit.cli import cli_output
+from testkit.sites import make_site
 
 
 def test_disabling_a_critical_service_warns_naming_what_goes_through_it(

@@ -11,13 +11,13 @@ from homestack.catalog import Site
 from homestack.deploy.projects import fingerprint, select
 from homestack.deploy.standin import override_text, service_ports
 from homestack.deploy.up import _depths
-from testkit.upsites import write_site
+from testkit.sites import up_site
 
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     monkeypatch.setenv("HOMESTACK_PREFIX", "unit_")
-    root = write_site(
+    root = up_site(
         tmp_path / "site",
         {
             "essentials": {"services": {"db": {"secret": True}}},

@@ -14,10 +14,10 @@ from homestack import people
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.cli.users_cmds import read_password
+from homestack.domain import DEFAULT_DOMAIN as D
 from homestack.errors import BadInput
 from homestack.generate import generate_all
-from homestack.generate.view import DEFAULT_DOMAIN as D
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 PASSWORD = "correct horse battery"
 

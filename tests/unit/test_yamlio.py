@@ -193,7 +193,7 @@ def test_no_cache_when_switched_off(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_site_load_reads_the_same_catalog_from_the_cache(tmp_path: Path) -> None:
     from homestack.catalog import Site
-    from sitekit import make_site
+    from testkit.sites import make_site
 
     root = make_site(tmp_path)
     cold = Site.load(root)

@@ -18,6 +18,7 @@ from ..backup_record import state_dir
 from ..catalog import Service, Site
 from ..context import Context, context_for
 from ..engine import backup_ops
+from ..engine.model import Container
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..events import BackupStarted, ServiceBackedUp
 from ..models import BackupSpec
@@ -122,9 +123,7 @@ def preflight(site: Site, services: list[Service]) -> None:
         ) from None
 
 
-def _running_image(
-    site: Site, service: Service, notes: list[str], found: backup_ops.ServiceState | None
-) -> str:
+def _running_image(site: Site, service: Service, notes: list[str], found: Container | None) -> str:
     """The image the service's container runs (what `docker ps` shows: under --stand-in the
     stand-in's; `found` when the backup already asked); the compose file's image when it
     has no container (nothing runs), or when no engine answers for a `none` backup, which
@@ -260,7 +259,7 @@ def _backup_locked(
     # a live copy (current None) needs no engine, but the tag names the running image all the same
     image = _running_image(site, service, notes, current)
     journal.save(folder)
-    held: backup_ops.Container | None = None  # the container as the backup holds it
+    held: Container | None = None  # the container as the backup holds it
     change: str | None = None  # what someone did to it meanwhile
     summary: BackupSummary | None = None
     try:
@@ -352,7 +351,7 @@ def _swarm_consistency(
     return "stop", [note]
 
 
-def _change_since(site: Site, service: Service, held: backup_ops.Container) -> str | None:
+def _change_since(site: Site, service: Service, held: Container) -> str | None:
     """What was done by hand (docker start, restart, kill, unpause, rm, a recreation) to
     the container while the backup held it stopped, paused or dumping; None: nothing."""
     now = backup_ops.container(site, service)
@@ -501,7 +500,7 @@ def _dump(
 
 
 def _dump_command(
-    service: Service, spec: BackupSpec, container: backup_ops.Container | None
+    service: Service, spec: BackupSpec, container: Container | None
 ) -> tuple[list[str], list[str]]:
     """The catalog's dump command; in a `--stand-in` rehearsal (whose busybox image lacks
     the real program) the stand-in's own, which its container names in a label."""
@@ -527,7 +526,7 @@ def _dump_command(
     ]
 
 
-def _dump_window(site: Site, service: Service, before: backup_ops.Container | None) -> None:
+def _dump_window(site: Site, service: Service, before: Container | None) -> None:
     """A dump is consistent only when the database ran from its first line to its last:
     a container killed, restarted or replaced meanwhile may have left it torn."""
     change = _change_since(site, service, before) if before is not None else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import os
 import select
 import signal
@@ -19,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..errors import ExitStatus, HomestackError
+from .consoles import OutputClosed, console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,10 +30,6 @@ if TYPE_CHECKING:
 #: the exit status when the reader of our output went away (`homestack ls | head -1`): what
 #: the shell reports for `ls` or `git` there, killed by SIGPIPE (128 + 13)
 BROKEN_PIPE = 128 + int(signal.SIGPIPE)
-
-
-class OutputClosed(Exception):
-    """Whoever read our output has stopped reading: the rest is simply not wanted."""
 
 
 def stdout_closed() -> bool:
@@ -167,26 +163,6 @@ def _global(
     state.debug = debug
     state._site = None
     state._context = None
-
-
-def console(stderr: bool = False) -> Console:
-    stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else 200  # pipes and logs get whole lines
-    return _console_class()(stderr=stderr, highlight=False, soft_wrap=False, width=width)
-
-
-@functools.cache
-def _console_class() -> type[Console]:
-    from rich.console import Console
-
-    class QuietConsole(Console):
-        """Rich's own answer to a closed pipe is exit 1; run() ends it the one way instead."""
-
-        def on_broken_pipe(self) -> None:
-            self.quiet = True
-            raise OutputClosed
-
-    return QuietConsole
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitStatus
-from .app import JsonOption, app, console, emit, fail, render_error, state
+from .app import JsonOption, app, emit, fail, render_error, state
+from .consoles import console
 
 if TYPE_CHECKING:
     from rich.console import Console

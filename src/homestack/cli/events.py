@@ -49,7 +49,7 @@ class CliSink:
     @property
     def err(self) -> Console:
         if self._err is None:
-            from .app import console
+            from .consoles import console
 
             self._err = console(stderr=True)
         return self._err
@@ -57,7 +57,7 @@ class CliSink:
     @property
     def out(self) -> Console:
         if self._out is None:
-            from .app import console
+            from .consoles import console
 
             self._out = console()
         return self._out

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .app import JsonOption, StandInImage, app, console, emit, state
+from .app import JsonOption, StandInImage, app, emit, state
+from .consoles import console
 from .install_cmds import install_app
 
 if TYPE_CHECKING:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import BadInput, OperationFailed
-from .app import JsonOption, app, console, emit, state
+from .app import JsonOption, app, emit, state
+from .consoles import console
 from .install_cmds import secrets_app
 
 if TYPE_CHECKING:

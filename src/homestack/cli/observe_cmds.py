@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import BadInput, ExitStatus
-from .app import JsonOption, Names, app, console, emit, fail, state
+from .app import JsonOption, Names, app, emit, fail, state
+from .consoles import console
 
 if TYPE_CHECKING:
     from rich.console import Console

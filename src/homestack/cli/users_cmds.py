@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import BadInput
-from .app import JsonOption, app, console, emit, state
+from .app import JsonOption, app, emit, state
+from .consoles import console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -63,7 +64,7 @@ def read_password(source: Path | None, *, stdin_is_tty: bool | None = None) -> s
 
 
 def _site_facts() -> tuple[Path, str]:
-    from ..generate.view import site_domain
+    from ..domain import site_domain
 
     site = state.site()
     return site.data_root, site_domain(site.root_env)

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import JsonOption, app, console, emit, state
+from .app import JsonOption, app, emit, state
+from .consoles import console
 from .install_cmds import DryRun, install_app
 
 

@@ -15,19 +15,19 @@ nothing. `down` of everything has nothing else to find.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
-from ..catalog import STACK_SUFFIX, Service, Site
+from ..catalog import STACK_SUFFIX, Site
 from ..context import Context, context_for
+from ..engine.backend import Backend, default_backend
+from ..engine.health import Watched
 from ..errors import BadInput, CommandFailed, OperationFailed
+from ..events import WaveDone
 from ..plan import build_graph
 from ..serial import Serialised, entry
 from . import preflight
 from .dependents import Dependent, find_dependents, is_running, order_within
 from .projects import (
-    PROJECT_LABEL,
-    SERVICE_LABEL,
     Project,
     Selection,
     parallel,
@@ -95,13 +95,11 @@ def plan_down(site: Site, names: list[str] | None = None) -> DownPlan:
 def _running(site: Site, stacks: set[str], *, any_state: bool = False) -> set[str]:
     """Services of these stacks that have a running (or paused, restarting) container;
     with any_state, a container in any state."""
-    from ..engine import docker as engine
-
-    projects = {site.project_name(site.stacks[s]): s for s in stacks}
+    projects = {site.project_name(site.stacks[s]) for s in stacks}
     return {
-        c.labels.get(SERVICE_LABEL, "")
-        for c in engine.list_containers(labels={PROJECT_LABEL: None})
-        if c.labels.get(PROJECT_LABEL) in projects and (any_state or is_running(c.state))
+        c.service or ""
+        for c in default_backend().containers(projects, oneoffs=True)
+        if any_state or is_running(c.state)
     }
 
 
@@ -110,13 +108,11 @@ def _orphans(site: Site, stacks: list[str]) -> list[str]:
     renamed or deleted since it ran): `down` of the whole stack removes them too."""
     if not stacks:
         return []
-    from ..engine import docker as engine
-
     projects = {site.project_name(site.stacks[s]): site.stacks[s] for s in stacks}
     found: set[str] = set()
-    for container in engine.list_containers(labels={PROJECT_LABEL: None}):
-        stack = projects.get(container.labels.get(PROJECT_LABEL, ""))
-        service = container.labels.get(SERVICE_LABEL, "")
+    for container in default_backend().containers(projects, oneoffs=True):
+        stack = projects.get(container.project or "")
+        service = container.service or ""
         if stack is not None and service and service not in stack.services:
             found.add(service)
     return sorted(found)
@@ -152,8 +148,9 @@ def remove_services(selection: Selection, names: list[str], *, volumes: bool = F
 
         def stop(item: tuple[str, list[str]]) -> None:
             stack_id, services = item
-            args = ["rm", "--stop", "--force"] + (["--volumes"] if volumes else [])
-            selection.projects[stack_id].run(*args, *services)
+            default_backend().remove(
+                selection.projects[stack_id], services, stop=True, volumes=volumes
+            )
 
         parallel({k: (k, v) for k, v in batch.items()}, stop)
 
@@ -169,8 +166,9 @@ def down(
 ) -> DownResult:
     """Take services (or whole stacks, orphans included) down, dependents first: also the
     running services elsewhere that need them (or, with dependents=False, refuse)."""
-    with context_for(site, ctx).lock.hold("down"):
-        return _down(site, names, volumes=volumes, dependents=dependents, plan=plan)
+    ctx = context_for(site, ctx)
+    with ctx.lock.hold("down"):
+        return _down(site, names, volumes=volumes, dependents=dependents, plan=plan, ctx=ctx)
 
 
 def _down(
@@ -180,8 +178,9 @@ def _down(
     volumes: bool,
     dependents: bool,
     plan: DownPlan | None,
+    ctx: Context,
 ) -> DownResult:
-    started = time.monotonic()
+    started = ctx.clock.monotonic()
     plan = plan or plan_down(site, names)
     if plan.dependents and not dependents:
         raise refusal(plan)
@@ -191,7 +190,7 @@ def _down(
     preflight.check_service_files(s for w in plan.whole for s in site.stacks[w].services.values())
     if names and not plan.targets + extra:  # only stacks with nothing enabled
         _down_stacks(site, plan.whole, volumes)
-        return DownResult([], plan.whole, volumes, time.monotonic() - started)
+        return DownResult([], plan.whole, volumes, ctx.clock.monotonic() - started)
     chosen = [*plan.targets, *extra] if names else None
     selection = select(site, chosen, with_dependencies=False, overlays=False)
     # the files of a stack taken down whole were all checked above
@@ -203,38 +202,35 @@ def _down(
     present = _running(site, {s.stack for s in selection.services}, any_state=True)
     orphans = _orphans(site, plan.whole)
     remove_services(selection, extra)  # dependents first, their volumes kept
+    if extra:
+        ctx.sink(WaveDone("down", tuple(extra)))
     remove_services(selection, services, volumes=volumes)
+    ctx.sink(WaveDone("down", tuple(services)))
     _down_stacks(site, plan.whole, volumes)
     left = _left(selection, [*services, *extra])
     removed = [s for s in services if s in present]
-    return DownResult(
-        removed, plan.whole, volumes, time.monotonic() - started, left, plan.dependents, orphans
-    )
+    elapsed = ctx.clock.monotonic() - started
+    return DownResult(removed, plan.whole, volumes, elapsed, left, plan.dependents, orphans)
 
 
 def _down_stacks(site: Site, stacks: list[str], volumes: bool) -> None:
     """A whole stack: also the containers of services no longer enabled and, with volumes,
     every named volume. Compose is given every service file of the stack, disabled ones
     too, since it removes only the volumes of the files it reads (orphans' stay)."""
-    args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
     projects = {
         s: Project(site, site.stacks[s], list(site.stacks[s].services.values()))
         for s in stacks
         if site.stacks[s].services
     }
-    parallel(projects, lambda project: project.run(*args))
+    backend = default_backend()
+    parallel(projects, lambda project: backend.down(project, volumes=volumes))
 
 
 def _left(selection: Selection, services: list[str]) -> list[str]:
-    from ..engine import docker as engine
-
     projects = {p.name for p in selection.projects.values()}
     wanted = set(services)
     return [
-        c.name
-        for c in engine.list_containers(labels={PROJECT_LABEL: None})
-        if c.labels.get(PROJECT_LABEL) in projects
-        and c.labels.get("com.docker.compose.service") in wanted
+        c.name for c in default_backend().containers(projects, oneoffs=True) if c.service in wanted
     ]
 
 
@@ -254,12 +250,13 @@ def restart(
     """Restart existing containers in dependency order: a wave is restarted only once the
     wave before it is running and healthy again (as `up` gates a first start); a oneshot
     job runs again and counts once it exits 0."""
-    with context_for(site, ctx).lock.hold("restart"):
-        return _restart(site, names, timeout=timeout)
+    ctx = context_for(site, ctx)
+    with ctx.lock.hold("restart"):
+        return _restart(site, names, timeout=timeout, ctx=ctx)
 
 
-def _restart(site: Site, names: list[str] | None, *, timeout: float) -> RestartResult:
-    started = time.monotonic()
+def _restart(site: Site, names: list[str] | None, *, timeout: float, ctx: Context) -> RestartResult:
+    started = ctx.clock.monotonic()
     selection = select(site, names, with_dependencies=False, overlays=False)
     preflight.check_projects(selection.projects.values())
     # compose restarts nothing where there is no container: refuse before anything restarts,
@@ -274,29 +271,35 @@ def _restart(site: Site, names: list[str] | None, *, timeout: float) -> RestartR
             f"`homestack up {' '.join(missing)}`"
             + (", or name only the services to restart." if names is None else "."),
         )
-    done = run_in_waves(site, selection, "restart", timeout=timeout)
-    return RestartResult(done, time.monotonic() - started)
+    done = run_in_waves(site, selection, "restart", timeout=timeout, ctx=ctx)
+    return RestartResult(done, ctx.clock.monotonic() - started)
+
+
+def _lifecycle(backend: Backend, command: str, project: Project, services: list[str]) -> None:
+    if command == "restart":
+        backend.restart(project, services)
+    elif command == "start":
+        backend.start(project, services)
+    else:
+        backend.stop(project, services)
 
 
 def run_in_waves(
-    site: Site, selection: Selection, command: str, *, timeout: float | None = None
+    site: Site,
+    selection: Selection,
+    command: str,
+    *,
+    timeout: float | None = None,
+    ctx: Context | None = None,
 ) -> list[str]:
     """Run the Compose `command` (restart, start, stop) over the selection one dependency wave
     at a time, each wave's stacks in parallel. With a timeout (restart, start) a wave is done
     once each of its services is healthy again, or, for a oneshot job, has exited 0; without
     one (stop) the waves go in reverse order, dependents first. Returns the services in the
-    order they were acted on."""
-    from ..engine.backup_ops import wait_healthy
-
+    order they were acted on; each wave done is a WaveDone event to `ctx.sink`."""
+    ctx = context_for(site, ctx)
+    backend = ctx.engine()
     order = selection.order if timeout is not None else list(reversed(selection.order))
-
-    def settle(service: Service) -> None:
-        limit = timeout or 0.0
-        if service.meta and service.meta.oneshot:
-            _wait_finished(site, service, limit)
-        else:
-            wait_healthy(site, service, limit)
-
     done: list[str] = []
     for wave in order:
         batch: dict[str, list[str]] = {}
@@ -304,41 +307,42 @@ def run_in_waves(
             batch.setdefault(selection.graph.services[name].stack, []).append(name)
         parallel(
             {k: (k, v) for k, v in batch.items()},
-            lambda item: selection.projects[item[0]].run(command, *item[1]),
+            lambda item: _lifecycle(backend, command, selection.projects[item[0]], item[1]),
         )
         if timeout is not None:
-            parallel({name: selection.graph.services[name] for name in wave}, settle)
+            _settle(backend, selection, wave, timeout)
+        ctx.sink(WaveDone(command, tuple(wave)))
         done += wave
     return done
 
 
-def _wait_finished(site: Site, service: Service, timeout: float) -> None:
-    """A oneshot job restarted runs to completion: done when it exits 0 (as `up` counts it)."""
-    from ..engine import docker as engine
-
-    labels = {
-        PROJECT_LABEL: site.project_name(site.stacks[service.stack]),
-        SERVICE_LABEL: service.id,
-    }
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = engine.list_containers(labels=labels)
-        found = engine.inspect_container(rows[0].id) if rows else None  # rows lack ExitCode
-        if found and found.state in ("exited", "dead"):
-            if found.exit_code == 0:
-                return
-            raise OperationFailed(
-                f"{service.id} (a oneshot job) exited {found.exit_code} after the restart",
-                f"`homestack logs {service.id}` says why.",
-                service=service.id,
-            )
-        if time.monotonic() > deadline:
+def _settle(backend: Backend, selection: Selection, wave: list[str], timeout: float) -> None:
+    """Each service of the wave healthy again (a oneshot job: exited 0), or the first one
+    that is not, as an error."""
+    services = [selection.graph.services[name] for name in wave]
+    watched = [
+        Watched(selection.projects[s.stack].name, s.id, oneshot=bool(s.meta and s.meta.oneshot))
+        for s in services
+    ]
+    verdicts = backend.wait_healthy(watched, timeout)
+    for service, key in zip(services, watched, strict=True):
+        verdict = verdicts[key.key]
+        if verdict.ok:
+            continue
+        if key.oneshot and verdict.state == "timeout":
             raise OperationFailed(
                 f"{service.id} (a oneshot job) did not finish within {timeout:.0f}s of the restart",
                 f"`homestack logs {service.id}` shows where it is.",
                 service=service.id,
             )
-        time.sleep(0.5)
+        if key.oneshot:
+            code = verdict.container.exit_code if verdict.container else None
+            raise OperationFailed(
+                f"{service.id} (a oneshot job) exited {code} after the restart",
+                f"`homestack logs {service.id}` says why.",
+                service=service.id,
+            )
+        raise verdict.error(service.id)
 
 
 #: images pulled at the same time (one `docker compose pull` each)
@@ -409,10 +413,10 @@ def pull(site: Site, names: list[str] | None = None) -> PullResult:
                 return pull_failure(failed.stderr)
             return None
         try:  # one service of the image: compose pulls an image once for all of them
-            done = project.run("pull", "--quiet", services[0], check=False, timeout=3600)
+            pulled = default_backend().pull(project, services[:1], timeout=3600)
         except CommandFailed as failed:  # compose itself could not run (timeout)
             return pull_failure(failed.stderr)
-        return None if done.returncode == 0 else pull_failure(done.stderr or done.stdout)
+        return None if pulled.ok else pull_failure(pulled.output)
 
     reasons = parallel(jobs, one, PULL_JOBS)
     result = PullResult({})

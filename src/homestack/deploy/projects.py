@@ -15,15 +15,17 @@ from typing import TypeVar
 
 from .. import fsutil
 from ..catalog import Service, Site, Stack
+from ..engine import model
 from ..engine.compose import ComposeProject
 from ..errors import OperationFailed
 from ..plan import Graph, selected_graph, waves
 from ..settings import variables_in
 
-PROJECT_LABEL = "com.docker.compose.project"
-SERVICE_LABEL = "com.docker.compose.service"
-HASH_LABEL = "com.docker.compose.config-hash"
-IMAGE_LABEL = "com.docker.compose.image"
+# Compose's labels, for the callers that read them from here (engine.model defines them)
+PROJECT_LABEL = model.PROJECT_LABEL
+SERVICE_LABEL = model.SERVICE_LABEL
+HASH_LABEL = model.HASH_LABEL
+IMAGE_LABEL = model.IMAGE_LABEL
 K = TypeVar("K")
 T = TypeVar("T")
 R = TypeVar("R")
@@ -108,13 +110,7 @@ def parallel(jobs: Mapping[K, T], work: Callable[[T], R], workers: int = 4) -> d
 
 def config_hashes(project: Project) -> dict[str, str]:
     """Compose's config hash of each service, exactly as `up` will label its container."""
-    done = project.run("config", "--hash", "*")
-    hashes: dict[str, str] = {}
-    for line in done.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 2:
-            hashes[parts[0]] = parts[1]
-    return hashes
+    return project.config_hashes()
 
 
 PLUGIN_PATHS = (

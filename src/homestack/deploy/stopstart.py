@@ -8,7 +8,6 @@ the site lock, as `up` and `down` do.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from ..catalog import Site
@@ -28,11 +27,12 @@ class StopStartResult(Serialised):
 
 def stop(site: Site, names: list[str], *, ctx: Context | None = None) -> StopStartResult:
     """Stop the containers of these services (kept, not removed), in reverse dependency order."""
-    with context_for(site, ctx).lock.hold("stop " + " ".join(names)):
-        started = time.monotonic()
+    ctx = context_for(site, ctx)
+    with ctx.lock.hold("stop " + " ".join(names)):
+        started = ctx.clock.monotonic()
         selection = select(site, names, with_dependencies=False, overlays=False)
-        done = run_in_waves(site, selection, "stop")
-        return StopStartResult("stop", done, time.monotonic() - started)
+        done = run_in_waves(site, selection, "stop", ctx=ctx)
+        return StopStartResult("stop", done, ctx.clock.monotonic() - started)
 
 
 def start(
@@ -40,8 +40,9 @@ def start(
 ) -> StopStartResult:
     """Start the existing containers of these services, each wave once the one before it is
     healthy; a service without a container is refused (`up` creates one)."""
-    with context_for(site, ctx).lock.hold("start " + " ".join(names)):
-        started = time.monotonic()
+    ctx = context_for(site, ctx)
+    with ctx.lock.hold("start " + " ".join(names)):
+        started = ctx.clock.monotonic()
         selection = select(site, names, with_dependencies=False, overlays=False)
         present = _running(site, {s.stack for s in selection.services}, any_state=True)
         missing = [s.id for s in selection.services if s.id not in present]
@@ -52,5 +53,5 @@ def start(
                 f"Create {'it' if len(missing) == 1 else 'them'} with `homestack up "
                 f"{' '.join(missing)}`.",
             )
-        done = run_in_waves(site, selection, "start", timeout=timeout)
-        return StopStartResult("start", done, time.monotonic() - started)
+        done = run_in_waves(site, selection, "start", timeout=timeout, ctx=ctx)
+        return StopStartResult("start", done, ctx.clock.monotonic() - started)

@@ -25,10 +25,7 @@ running before is never touched).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import queue
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,6 +34,9 @@ from typing import Any
 
 from ..catalog import Service, Site
 from ..context import Context, context_for
+from ..engine.backend import Backend, default_backend
+from ..engine.health import POLL_S, judge
+from ..engine.model import Container
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..events import ServiceChanged
 from ..serial import Serialised, entry
@@ -44,10 +44,6 @@ from . import preflight
 from .data import DataChecked, check_data
 from .folders import check_folder
 from .projects import (
-    HASH_LABEL,
-    IMAGE_LABEL,
-    PROJECT_LABEL,
-    SERVICE_LABEL,
     ConfigHashes,
     Project,
     Selection,
@@ -59,7 +55,6 @@ from .projects import (
 
 GOOD = ("unchanged", "healthy", "running", "completed")
 BAD = ("unhealthy", "exited", "timeout", "failed", "blocked")
-POLL_S = 0.5  # the loop also wakes on every engine event
 REMOVED = "its container was removed while it started (docker rm, or another tool)"
 
 
@@ -213,17 +208,13 @@ def ensure_prerequisites(
     return networks.to_data(), secrets.to_data(), data.to_data()
 
 
-def _current(selection: Selection) -> dict[tuple[str, str], Any]:
+def _current(
+    selection: Selection, backend: Backend | None = None
+) -> dict[tuple[str, str], Container]:
     """(project, service) → the container compose made for it (one Engine API call)."""
-    from ..engine import docker as engine
-
     wanted = {p.name for p in selection.projects.values()}
-    found: dict[tuple[str, str], Any] = {}
-    for info in engine.list_containers(labels={PROJECT_LABEL: None}):
-        project = info.labels.get(PROJECT_LABEL, "")
-        if project in wanted and info.labels.get("com.docker.compose.oneoff") != "True":
-            found[(project, info.labels.get(SERVICE_LABEL, ""))] = info
-    return found
+    found = (backend or default_backend()).containers(wanted)
+    return {(c.project or "", c.service or ""): c for c in found}
 
 
 def _remade(
@@ -260,9 +251,8 @@ def _disabled_running(selection: Selection, current: Mapping[tuple[str, str], An
 
 def _image_ids(images: set[str]) -> dict[str, str | None]:
     """Local image id of each name (None when the image is not on this machine)."""
-    from ..engine import docker as engine
-
-    return {image: engine.image_id(image) for image in images}
+    backend = default_backend()
+    return {image: backend.image_id(image) for image in images}
 
 
 def _plan_actions(
@@ -281,8 +271,8 @@ def _plan_actions(
         image_id = image_ids.get(images.get(service.id, ""))
         if info is None:
             run.action = "create"
-        elif info.labels.get(HASH_LABEL) != hashes.get(service.stack, {}).get(service.id) or (
-            image_id and info.labels.get(IMAGE_LABEL) not in (None, image_id)
+        elif info.config_hash != hashes.get(service.stack, {}).get(service.id) or (
+            image_id and info.image_label not in (None, image_id)
         ):
             run.action = "recreate"
         elif oneshot and info.state == "exited" and info.exit_code in (0, None):
@@ -320,12 +310,10 @@ def _check_images(
         by_stack.setdefault(selection.graph.services[name].stack, []).append(name)
     for stack_id, names in by_stack.items():
         project = selection.projects[stack_id]
-        done = project.run("pull", "--quiet", *names, check=False, timeout=900)
-        if done.returncode != 0:
+        pulled = default_backend().pull(project, names, timeout=900)
+        if not pulled.ok:
             wanted = sorted({f"{missing[n]} (service {n})" for n in names})
-            raise registry_error(
-                wanted, done.stderr or done.stdout, standin_hint=True, command=command
-            )
+            raise registry_error(wanted, pulled.output, standin_hint=True, command=command)
 
 
 class _Scheduler:
@@ -342,6 +330,7 @@ class _Scheduler:
         self.redact = redact
         self.listener = listener
         self.timeout = timeout
+        self.backend = default_backend()
         self.pool = ThreadPoolExecutor(max_workers=8)
         # precreation and services nothing waits for: few compose processes at a time, so
         # they do not slow the start of what others wait for
@@ -351,12 +340,9 @@ class _Scheduler:
         self.precreated: set[str] = set()
         self.to_create: dict[str, list[str]] = {}
         self.creating: dict[str, Future[Any]] = {}
-        self.wake = threading.Event()
-        self.events: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self.events = self.backend.events()  # what wakes the loop (engine.health)
         self.polled = 0.0
         self.by_key = {(selection.projects[r.stack].name, name): r for name, r in runs.items()}
-        self.stream: Any = None
-        self.stopped = False
 
     def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
         run.state = state
@@ -370,14 +356,12 @@ class _Scheduler:
         self.listener(run)
 
     def _compose_up(self, project: Project, names: list[str]) -> None:
-        project.run("up", "-d", "--no-deps", "--pull", "never", "--quiet-pull", *names)
+        self.backend.up(project, names)
 
     def _start(self, container: str) -> None:
         """Start a container compose already created (`up --no-start`): one Engine API call
         instead of a compose run, so a service starts the moment its needs are healthy."""
-        from ..engine import docker as engine
-
-        engine.start_container(container)
+        self.backend.start_container(container)
 
     def _done_with(self, name: str, need: str) -> bool:
         """`need` no longer holds `name` back: it is up, or it failed and `name` depends on
@@ -402,14 +386,13 @@ class _Scheduler:
         for stack_id in sorted(self.to_create, key=lambda k: -urgency[k]):
             project = self.selection.projects[stack_id]
             names = self.to_create[stack_id]
-            args = ("up", "--no-start", "--no-deps", "--pull", "never", "--quiet-pull", *names)
-            self.creating[stack_id] = self.background.submit(project.run, *args)
+            self.creating[stack_id] = self.background.submit(self.backend.create, project, names)
 
     def _collect_precreated(self) -> None:
         done = [stack_id for stack_id, future in self.creating.items() if future.done()]
         if not done:
             return
-        rows = _current(self.selection)
+        rows = _current(self.selection, self.backend)
         for stack_id in done:
             future = self.creating.pop(stack_id)
             if future.exception() is not None:
@@ -421,41 +404,20 @@ class _Scheduler:
                     self.runs[name].container = info.id[:12]
                     self.precreated.add(name)
 
-    def _follow_events(self) -> None:
-        """Wake the loop the moment a container starts, dies or changes health."""
-        from ..engine import docker as engine
-
-        try:
-            self.stream = engine.container_events(["start", "die", "health_status"])
-            if self.stopped:
-                self.stream.close()
-                return
-            for event in self.stream:
-                self.events.put(event)
-                self.wake.set()
-        except Exception:  # noqa: S110 - without events the loop still polls
-            pass
-
     def _take_events(self) -> bool:
         """Apply `healthy` events at once (no listing); True when something else happened
         that needs a look (a container died or turned unhealthy)."""
         look = False
-        while True:
-            try:
-                event = self.events.get_nowait()
-            except queue.Empty:
-                return look
-            labels = (event.get("Actor") or {}).get("Attributes") or {}
-            key = (str(labels.get(PROJECT_LABEL)), str(labels.get(SERVICE_LABEL)))
-            run = self.by_key.get(key)
+        for event in self.events.take():
+            run = self.by_key.get(event.key)
             if run is None or run.state != "starting":
                 continue
-            status = str(event.get("status") or event.get("Action") or "")
-            if status == "health_status: healthy":
-                run.container = str(event.get("id") or "")[:12] or run.container
+            if event.healthy:
+                run.container = event.id[:12] or run.container
                 self._set(run, "healthy")
-            elif status != "start":
+            elif event.status != "start":
                 look = True
+        return look
 
     def discard_unstarted(self) -> None:
         """Remove containers made ahead that never started (their needs failed)."""
@@ -464,7 +426,7 @@ class _Scheduler:
             if self.runs[name].state == "blocked":
                 unstarted.setdefault(self.runs[name].stack, []).append(name)
         for stack_id, names in unstarted.items():
-            self.selection.projects[stack_id].run("rm", "--force", *names, check=False)
+            self.backend.remove(self.selection.projects[stack_id], names, check=False)
 
     def _launch_ready(self) -> None:
         graph = self.selection.graph
@@ -523,12 +485,10 @@ class _Scheduler:
     def _watch(self) -> None:
         """One container listing per tick; an inspect only for a container that changed to
         something other than starting/healthy (to read its exit code and health log)."""
-        from ..engine import docker as engine
-
         starting = [r for r in self.runs.values() if r.state == "starting"]
         if not starting:
             return
-        rows = _current(self.selection)
+        rows = _current(self.selection, self.backend)
         for run in starting:
             project = self.selection.projects[run.stack]
             row = rows.get((project.name, run.service))
@@ -540,56 +500,42 @@ class _Scheduler:
                 self._set(run, "healthy")
             elif (row.state == "running" and row.health == "starting") or row.state == "created":
                 over = time.monotonic() - (run.launched_at or 0.0) > self.timeout
-                self._tick_timeout(run, engine.inspect_container_raw(row.id) if over else None)
+                self._tick_timeout(run, self.backend.inspect(row.id) if over else None)
             else:
-                raw = engine.inspect_container_raw(row.id)
-                if raw is None:
+                box = self.backend.inspect(row.id)
+                if box is None:
                     self._set(run, "failed", REMOVED)
                 else:
-                    self._classify(run, raw)
+                    self._classify(run, box)
 
-    def _classify(self, run: ServiceRun, raw: dict[str, Any]) -> None:
-        state = raw.get("State") or {}
-        status = str(state.get("Status") or "")
-        health = (state.get("Health") or {}).get("Status")
-        code = state.get("ExitCode")
+    def _classify(self, run: ServiceRun, box: Container) -> None:
         meta = self.selection.graph.services[run.service].meta
-        oneshot = bool(meta and meta.oneshot)
-        if status in ("exited", "dead") and oneshot and code == 0:
-            self._set(run, "completed")
-        elif status in ("exited", "dead") or (status == "restarting" and code):
-            self._fail(run, raw, "exited", f"exited with code {code}")
-        elif int(raw.get("RestartCount") or 0) > 0 and code:
-            self._fail(run, raw, "exited", f"exited with code {code} and was restarted")
-        elif health == "unhealthy":
-            self._fail(run, raw, "unhealthy", "health check failed")
-        elif status == "running" and health in (None, "healthy"):
-            self._set(run, "healthy" if health else "running")
+        verdict = judge(box, oneshot=bool(meta and meta.oneshot))
+        if verdict is None:
+            self._tick_timeout(run, box)
+        elif verdict.ok:
+            self._set(run, verdict.state)
         else:
-            self._tick_timeout(run, raw)
+            self._fail(run, box, verdict.state, verdict.detail)
 
-    def _tick_timeout(self, run: ServiceRun, raw: dict[str, Any] | None = None) -> None:
+    def _tick_timeout(self, run: ServiceRun, box: Container | None = None) -> None:
         run.elapsed = time.monotonic() - (run.launched_at or time.monotonic())
         if run.elapsed > self.timeout:
-            if raw is not None:
-                self._fail(run, raw, "timeout", f"not healthy after {self.timeout:g}s")
+            if box is not None:
+                self._fail(run, box, "timeout", f"not healthy after {self.timeout:g}s")
             else:
                 self._set(run, "timeout", f"no container after {self.timeout:g}s")
         else:
             self.listener(run)
 
-    def _fail(self, run: ServiceRun, raw: dict[str, Any], state: str, detail: str) -> None:
-        from ..engine import docker as engine
-
-        health = (raw.get("State") or {}).get("Health") or {}
-        outputs = [str(e.get("Output") or "").strip() for e in (health.get("Log") or [])[-3:]]
-        run.health_log = [self.redact(o) for o in outputs if o]
-        logs = engine.container_logs(str(raw.get("Id")), tail=20)
+    def _fail(self, run: ServiceRun, box: Container, state: str, detail: str) -> None:
+        run.health_log = [self.redact(o) for o in box.health_log[-3:] if o]
+        logs = self.backend.logs(box.id, tail=20)
         run.log_tail = [self.redact(line) for line in logs.splitlines()[-20:]]
         self._set(run, state, detail)
 
     def run(self) -> None:
-        threading.Thread(target=self._follow_events, daemon=True).start()
+        self.events.start()
         try:
             self.precreate()
             while True:
@@ -605,13 +551,9 @@ class _Scheduler:
                     and not self.creating
                 ):
                     break
-                self.wake.wait(POLL_S)
-                self.wake.clear()
+                self.events.wait(POLL_S)
         finally:
-            self.stopped = True
-            if self.stream is not None:
-                with contextlib.suppress(Exception):
-                    self.stream.close()
+            self.events.close()
             self.pool.shutdown(wait=True)
             self.background.shutdown(wait=True)
         self.discard_unstarted()

@@ -1,5 +1,20 @@
-"""The only code that talks to Docker: the Compose v2 CLI and the Engine API (docker SDK)."""
+"""The only code that talks to Docker: the Compose v2 CLI and the Engine API (docker SDK).
 
+Operations go through a `Backend` (engine.backend; `ComposeBackend` today) and read
+containers as one model (`engine.model.Container`). Cheap to import: the SDK loads only in
+the calls that need it.
+"""
+
+from .backend import Backend, ComposeBackend, default_backend
 from .compose import ComposeProject, compose_version, require_compose
+from .model import Container
 
-__all__ = ["ComposeProject", "compose_version", "require_compose"]
+__all__ = [
+    "Backend",
+    "ComposeBackend",
+    "ComposeProject",
+    "Container",
+    "compose_version",
+    "default_backend",
+    "require_compose",
+]

@@ -1,4 +1,7 @@
-"""Every `docker compose` call goes through ComposeProject.run()."""
+"""Every `docker compose` call: ComposeProject's typed methods, all through one `run()`.
+
+No Compose command line is spelled anywhere else in src/ (a test walks the tree for one);
+`run()` itself is the raw door for tests that set a scene Compose's own way."""
 
 from __future__ import annotations
 
@@ -6,13 +9,14 @@ import functools
 import json
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..catalog import Service, Site, Stack
 from ..errors import CommandFailed, ComposeUnavailable
+from .model import Container
 
 INSTALL_HINT = (
     "Install Docker Compose v2: `homestack install docker`, or the `docker-compose-plugin` "
@@ -29,12 +33,25 @@ def docker_cli() -> str:
     return found
 
 
+def compose_version_argv(cli: str) -> list[str]:
+    """The command that prints the Compose version (`v2.40.3` or `2.40.3`)."""
+    return [cli, "compose", "version", "--short"]
+
+
+def parse_compose_version(output: str) -> str | None:
+    """'2.40.3' from `compose version --short` output; None for anything not Compose v2+."""
+    version = output.strip().lstrip("v")
+    if version[:1].isdigit() and int(version.split(".")[0]) >= 2:
+        return version
+    return None
+
+
 @functools.cache
 def compose_version() -> str:
     """The Compose v2 version, e.g. '2.40.3'; raises ComposeUnavailable without it."""
     try:
         done = subprocess.run(
-            [docker_cli(), "compose", "version", "--short"],
+            compose_version_argv(docker_cli()),
             capture_output=True,
             text=True,
             timeout=30,
@@ -125,3 +142,114 @@ class ComposeProject:
         done = self.run("config", "--format", "json")
         parsed: dict[str, Any] = json.loads(done.stdout)
         return parsed
+
+    # ---- typed commands: the only Compose command lines ----------------------------------
+    def check_config(self) -> None:
+        """Compose's own check of the files (CommandFailed with its complaint)."""
+        self.run("config", "--quiet")
+
+    def config_hashes(self) -> dict[str, str]:
+        """Compose's config hash of each service, exactly as `up` will label its container."""
+        done = self.run("config", "--hash", "*")
+        hashes: dict[str, str] = {}
+        for line in done.stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 2:
+                hashes[parts[0]] = parts[1]
+        return hashes
+
+    def pull(self, services: Iterable[str], *, timeout: float) -> Pulled:
+        """Pull the services' images; a registry's refusal is returned, not raised (Compose
+        that cannot run at all, or a timeout, raises CommandFailed)."""
+        done = self.run("pull", "--quiet", *services, check=False, timeout=timeout)
+        return Pulled(done.returncode == 0, done.stderr or done.stdout)
+
+    def up(self, services: Iterable[str]) -> None:
+        """Create (or recreate) and start these services, never their dependencies, never
+        pulling (the images are here: `up` checked)."""
+        self.run("up", "-d", "--no-deps", "--pull", "never", "--quiet-pull", *services)
+
+    def create(self, services: Iterable[str]) -> None:
+        """Create these services' containers without starting them (start_container later)."""
+        self.run("up", "--no-start", "--no-deps", "--pull", "never", "--quiet-pull", *services)
+
+    def start(self, services: Iterable[str], *, timeout: float | None = None) -> None:
+        self.run("start", *services, timeout=timeout)
+
+    def stop(self, services: Iterable[str], *, timeout: float | None = None) -> None:
+        self.run("stop", *services, timeout=timeout)
+
+    def restart(self, services: Iterable[str], *, timeout: float | None = None) -> None:
+        self.run("restart", *services, timeout=timeout)
+
+    def pause(self, services: Iterable[str], *, timeout: float | None = None) -> None:
+        self.run("pause", *services, timeout=timeout)
+
+    def unpause(self, services: Iterable[str], *, timeout: float | None = None) -> None:
+        self.run("unpause", *services, timeout=timeout)
+
+    def kill(self, services: Iterable[str], signal: str) -> bool:
+        """Send `signal` to the services' containers; False when Compose said no."""
+        return self.run("kill", "-s", signal, *services, check=False).returncode == 0
+
+    def remove(
+        self, services: Iterable[str], *, stop: bool = False, volumes: bool = False,
+        check: bool = True,
+    ) -> None:  # fmt: skip
+        """Remove the services' containers (stopping them first with stop=True)."""
+        args = ["rm", *(["--stop"] if stop else []), "--force"]
+        self.run(*args, *(["--volumes"] if volumes else []), *services, check=check)
+
+    def down(self, *, volumes: bool = False) -> None:
+        """The whole project down, orphans (services no file describes) included."""
+        self.run("down", "--remove-orphans", *(["--volumes"] if volumes else []))
+
+    def ps(self, service: str, *, timeout: float = 60) -> list[Container]:
+        """The service's containers, any state, one-off `compose run` containers left out."""
+        done = self.run("ps", "--all", "--format", "json", service, timeout=timeout)
+        rows: list[dict[str, object]] = []
+        text = done.stdout.strip()
+        if text.startswith("["):
+            rows = [r for r in json.loads(text) if isinstance(r, dict)]
+        else:
+            for raw in text.splitlines():
+                line = raw.strip()
+                if line.startswith("{"):
+                    item = json.loads(line)
+                    if isinstance(item, dict):
+                        rows.append(item)
+        found = [Container.parse(r) for r in rows if r.get("Service") in (None, service)]
+        # `ps --all` also lists one-off `docker compose run` containers of the service: they
+        # are not the service (taken for it, a removed service looked present, a stopped one
+        # running)
+        return [c for c in found if not c.oneoff]
+
+    def exec_into(
+        self, service: str, command: Sequence[str], sink: IO[bytes], *, timeout: float
+    ) -> None:
+        """Run `command` in the service's container, its stdout into `sink`; CommandFailed
+        (stderr decoded) when it exits non-zero."""
+        require_compose()
+        args = [*self.base_args(), "exec", "-T", service, *command]
+        try:
+            done = subprocess.run(
+                args,
+                stdout=sink,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                env=self.environment(),
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise CommandFailed(args, -1, f"timed out after {timeout}s") from None
+        if done.returncode != 0:
+            raise CommandFailed(args, done.returncode, done.stderr.decode(errors="replace"))
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """The outcome of a pull: ok, else Compose's output (which names the reason)."""
+
+    ok: bool
+    output: str

@@ -29,17 +29,23 @@ import docker.errors
 import requests
 
 from ..errors import EngineUnavailable, OperationFailed
+from . import model
+from .model import Container
+from .model import as_dict as _dict
+from .model import as_list as _list
+from .model import str_map as _str_map
 from .usage import Usage, cgroup_usage, usage_from_stats
 
 ENGINE_HINT = (
     "Start the Docker engine (`systemctl start docker`, or run `dockerd` as root), check "
     "DOCKER_HOST, and that your user may use the socket (member of the `docker` group)."
 )
+# Compose's labels (engine.model defines them), here too for the callers of this module
+PROJECT_LABEL = model.PROJECT_LABEL
+SERVICE_LABEL = model.SERVICE_LABEL
+ONEOFF_LABEL = model.ONEOFF_LABEL
 MANAGED_LABEL = "org.homestack.managed"
 SITE_LABEL = "org.homestack.site"
-PROJECT_LABEL = "com.docker.compose.project"
-SERVICE_LABEL = "com.docker.compose.service"
-ONEOFF_LABEL = "com.docker.compose.oneoff"
 PROBE_LABEL = "homestack.probe"
 PING_TIMEOUT = 15
 POOL_SIZE = 64  # connections: status asks for many containers' stats at once
@@ -148,18 +154,6 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise _unavailable(
             f"the Docker engine at {engine_address()} stopped answering", exc
         ) from None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str_map(value: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in _dict(value).items()}
 
 
 def _inspect(kind: str, name: str, api: Any = None) -> dict[str, Any] | None:
@@ -318,60 +312,7 @@ def list_volumes(prefix: str = "") -> list[VolumeInfo]:
     return [v for v in found if v.name.startswith(prefix)]
 
 
-# ---- containers --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ContainerInfo:
-    id: str
-    name: str
-    image: str = ""
-    state: str = ""  # created, running, exited, …
-    health: str | None = None  # starting, healthy, unhealthy; None without a healthcheck
-    exit_code: int | None = None
-    labels: dict[str, str] = field(default_factory=dict)
-    networks: dict[str, str] = field(default_factory=dict)  # network name → IPv4 address
-    env_names: tuple[str, ...] = ()  # variable names only: values may be sensitive
-
-    @property
-    def project(self) -> str | None:
-        return self.labels.get("com.docker.compose.project")
-
-    @property
-    def service(self) -> str | None:
-        return self.labels.get("com.docker.compose.service")
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Any]) -> ContainerInfo:
-        """Parse either a `docker inspect` document or a `docker ps` (list) row."""
-        state_raw = raw.get("State")
-        state = _dict(state_raw)
-        if isinstance(state_raw, str):  # a list row
-            status = state_raw
-            health = None
-            text = str(raw.get("Status") or "")
-            for word in ("healthy", "unhealthy", "starting"):
-                if f"({word})" in text or f"(health: {word})" in text:
-                    health = word
-        else:
-            status = str(state.get("Status") or "")
-            health = _dict(state.get("Health")).get("Status") or None
-        names = raw.get("Names")
-        name = str(raw.get("Name") or (names[0] if isinstance(names, list) and names else ""))
-        config = _dict(raw.get("Config"))
-        settings = _dict(_dict(raw.get("NetworkSettings")).get("Networks"))
-        exit_code = state.get("ExitCode")
-        return cls(
-            id=str(raw.get("Id") or ""),
-            name=name.lstrip("/"),
-            image=str(config.get("Image") or raw.get("Image") or ""),
-            state=status,
-            health=str(health) if health else None,
-            exit_code=int(exit_code) if isinstance(exit_code, int) else None,
-            labels=_str_map(config.get("Labels") if config else raw.get("Labels")),
-            networks={str(k): str(_dict(v).get("IPAddress") or "") for k, v in settings.items()},
-            env_names=tuple(str(e).split("=", 1)[0] for e in _list(config.get("Env"))),
-        )
-
-
+# ---- containers ----------------------------------------------------------------------------
 def _container_rows(
     api: Any, *, labels: list[str] | None = None, include_stopped: bool = True
 ) -> list[dict[str, Any]]:
@@ -383,11 +324,11 @@ def _container_rows(
 
 def list_containers(
     *, labels: Mapping[str, str | None] | None = None, include_stopped: bool = True
-) -> list[ContainerInfo]:
+) -> list[Container]:
     """Containers carrying every given label (value None: any value)."""
     wanted = [k if v is None else f"{k}={v}" for k, v in (labels or {}).items()]
     rows = _container_rows(api_client(), labels=wanted, include_stopped=include_stopped)
-    return [ContainerInfo.parse(row) for row in rows]
+    return [Container.parse(row) for row in rows]
 
 
 def project_containers(api: Any, projects: set[str]) -> list[dict[str, Any]]:
@@ -424,9 +365,9 @@ def published_ports() -> dict[tuple[str, int], set[tuple[str, str]]]:
     return {key: {(p, s) for p, s, _ in owners} for key, owners in port_holders().items()}
 
 
-def inspect_container(name_or_id: str) -> ContainerInfo | None:
+def inspect_container(name_or_id: str) -> Container | None:
     raw = inspect_container_raw(name_or_id)
-    return ContainerInfo.parse(raw) if raw is not None else None
+    return Container.parse(raw) if raw is not None else None
 
 
 def inspect_container_raw(name_or_id: str, api: Any = None) -> dict[str, Any] | None:

@@ -105,4 +105,4 @@ def _reread(site: Site) -> None:
 
     service = site.service("prometheus")
     if state(site, service).running:  # SIGHUP: Prometheus reloads config and rules
-        project_for(site, service).run("kill", "-s", "SIGHUP", service.id, check=False)
+        project_for(site, service).kill([service.id], "SIGHUP")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from .. import fsutil
 from ..errors import BadInput
+from ..fsutil import read_text
 from ..serial import Serialised
 from ..settings import timezone_problem
-from ..yamlio import read_text
 from .probe import HostProbe
 
 

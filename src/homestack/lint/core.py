@@ -289,7 +289,7 @@ class LintContext:
     @cached_property
     def listening(self) -> dict[tuple[str, int], set[str]]:
         """(protocol, port) → local addresses with a socket listening on this machine."""
-        from .rules_ports import listening_sockets
+        from ..ports import listening_sockets
 
         return listening_sockets()
 
@@ -320,38 +320,5 @@ def problem_findings(site: Site) -> Iterator[Finding]:
         )
 
 
-_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-
-
-def lint_site(
-    site: Site,
-    *,
-    host_ports: bool = True,
-    stacks: list[str] | None = None,
-    engine: bool = False,
-) -> list[Finding]:
-    """Every finding on the site (optionally only those in the named stacks), sorted.
-
-    With `engine`, a busy host port is checked against the running containers, so a
-    service's own running container is not reported; the engine is asked only then.
-    """
-    from . import rules as _rules  # noqa: F401  (registers the rules)
-
-    context = LintContext(site, host_ports, engine)
-    findings = list(problem_findings(site))
-    for registered in RULES.values():
-        if registered.check is not None:
-            findings.extend(registered.check(context))
-    findings.extend(context.env_problems)
-    if stacks is not None:
-        folders = [site.stacks[s].dir for s in stacks]
-        findings = [
-            f
-            for f in findings
-            if any(f.file.is_relative_to(folder) for folder in folders)
-            or f.file.parent == site.root
-        ]
-    unique = {(f.rule, str(f.file), f.line, f.service, f.message): f for f in findings}
-    return sorted(
-        unique.values(), key=lambda f: (_ORDER[f.severity], str(f.file), f.line or 0, f.rule)
-    )
+#: findings sort errors first
+ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}

@@ -11,14 +11,10 @@ import difflib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..catalog import Service, Site
-from ..plan import compose_depends_on, compose_required
+from ..plan import Dependent, compose_depends_on, compose_required
 from .core import Finding, LintContext, Severity, rule
-
-if TYPE_CHECKING:
-    from ..deploy.dependents import Dependent
 
 
 @dataclass(frozen=True)
@@ -251,8 +247,6 @@ def enabled_dependents(site: Site, targets: Collection[str]) -> list[Dependent]:
     each other, each with its shortest path: what `disable` of the targets leaves without
     something it needs (depends.unknown, and `up` refuses them). stack.yaml depends_on is
     left out: a stack's gate is its enabled services, so disabling one only shrinks it."""
-    from ..deploy.dependents import Dependent
-
     wanted = set(targets)
     by_id = {s.id: s for s in site.services(enabled_only=True) if s.id not in wanted}
     needed_by: dict[str, dict[str, set[str]]] = {}  # target → {user: whys}
@@ -294,8 +288,6 @@ def disabled_needs(site: Site, enabling: Collection[str]) -> list[Dependent]:
     """For `enable`: the disabled services that the ones being enabled need, directly or
     through others (enabled or not), each with the path from the service enabled; what
     `up` would refuse them for until those are enabled too."""
-    from ..deploy.dependents import Dependent
-
     wanted = set(enabling)
     by_id = {s.id: s for s in site.services()}
     found: list[Dependent] = []

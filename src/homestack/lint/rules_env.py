@@ -173,7 +173,7 @@ def env_domain(context: LintContext) -> Iterator[Finding]:
     Compose (their own URLs: WEBUI_URL, GF_SERVER_ROOT_URL, …) but not the proxy: caddy (in
     essentials), sign-on, DNS and the start page are generated for the root .env's DOMAIN,
     one Caddyfile for the site. Reported where it differs, at the layer that sets it."""
-    from ..generate.view import site_domain as _domain  # DOMAIN as generate reads it
+    from ..domain import site_domain as _domain  # DOMAIN as generate reads it
 
     if "DOMAIN" in os.environ:
         return  # the process environment wins in every stack: one domain

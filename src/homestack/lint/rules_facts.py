@@ -281,7 +281,7 @@ def _https_port(context: LintContext) -> str:
 
 @rule("facts.host-allowlist", "an app that checks the Host header accepts its probe's and URL's")
 def facts_host_allowlist(context: LintContext) -> Iterator[Finding]:
-    from ..generate.view import site_domain
+    from ..domain import site_domain
 
     for service, found in _checked(context):
         allow = found.host_allowlist

@@ -16,41 +16,6 @@ _ANY = "*"
 _PROC = Path("/proc")
 
 
-def _hex_ip(text: str) -> str:
-    raw = bytes.fromhex(text)
-    # the kernel prints each 32-bit word in host (little-endian) order
-    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    address = ipaddress.ip_address(words)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return str(address.ipv4_mapped)
-    return str(address)
-
-
-def listening_sockets(proc: Path = _PROC) -> dict[tuple[str, int], set[str]]:
-    """(protocol, port) → local addresses listening, read from /proc/net (binds nothing)."""
-    found: dict[tuple[str, int], set[str]] = {}
-    for name, protocol in (("tcp", "tcp"), ("tcp6", "tcp"), ("udp", "udp"), ("udp6", "udp")):
-        try:
-            lines = (proc / "net" / name).read_text(encoding="ascii").splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) < 4:
-                continue
-            local, remote, state = fields[1], fields[2], fields[3]
-            if protocol == "tcp" and state != "0A":  # TCP_LISTEN
-                continue
-            if protocol == "udp" and not remote.endswith(":0000"):
-                continue  # a connected UDP socket, not a server
-            try:
-                ip_hex, port_hex = local.split(":")
-                found.setdefault((protocol, int(port_hex, 16)), set()).add(_hex_ip(ip_hex))
-            except ValueError:
-                continue
-    return found
-
-
 def _docker_proxy_ports(proc: Path = _PROC) -> set[tuple[str, int]]:
     """Host ports Docker's userland proxy holds for running containers."""
     held: set[tuple[str, int]] = set()

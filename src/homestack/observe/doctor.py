@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from ..catalog import Problem, Site
 from ..errors import HomestackError
 from ..notify.channel import check_channel
 from .checks import Check, DoctorResult, fail, ok, warn
-from .doctor_files import check_backups, check_data, check_gpu, check_secrets
+from .doctor_files import check_backups, check_clock, check_data, check_gpu, check_secrets
 from .doctor_lan import check_lan
 from .doctor_mounts import check_mounts
 from .doctor_net import check_networks, check_ports, check_segregation
@@ -122,13 +123,16 @@ def _service_fix(row: StatusRow) -> str:
     )
 
 
-def check_services(site: Site, api: Any) -> list[Check]:
+def check_services(site: Site, api: Any, *, seen: list[StatusRow] | None = None) -> list[Check]:
     """Each enabled service that is not up and healthy, as `status` flags it: a failure for
-    a critical service, a warning for the rest; one ok line when all are fine."""
+    a critical service, a warning for the rest; one ok line when all are fine. The rows
+    looked at are added to `seen` (the clock check reads their start times)."""
     try:
         rows = collect_status(site, api=api, with_backups=False, with_usage=False).rows
     except HomestackError as exc:
         return [warn("services", "services", exc.message, exc.hint)]
+    if seen is not None:
+        seen += rows
     critical = {s.id for s in site.services(enabled_only=True) if s.meta and s.meta.critical}
     checks = []
     for row in rows:
@@ -181,8 +185,11 @@ def site_problem(problem: Problem) -> Check:
     return fail("site", problem.rule, f"{where}: {message}", problem.hint)
 
 
-def run_doctor(site: Site) -> DoctorResult:
-    """All checks, in a stable order; the slow ones run at the same time."""
+def run_doctor(site: Site, now: datetime | None = None) -> DoctorResult:
+    """All checks, in a stable order; the slow ones run at the same time. `now`: this
+    machine's time (backup ages, the clock check)."""
+    now = now or datetime.now(UTC)
+    rows: list[StatusRow] = []
     problems = site.all_problems()
     broken = {p.service for p in problems if p.service}
     services = [s for s in site.services(enabled_only=True) if s.id not in broken]
@@ -207,7 +214,7 @@ def run_doctor(site: Site) -> DoctorResult:
                 )
             )
         else:
-            result.checks += check_services(site, api)
+            result.checks += check_services(site, api, seen=rows)
             result.checks += check_mounts(site, api)
             network_checks, good = check_networks(site, services, api)
             result.checks += network_checks
@@ -226,7 +233,9 @@ def run_doctor(site: Site) -> DoctorResult:
                 )
         result.checks += check_secrets(site, services)
         result.checks += check_data(site, services)
-        result.checks += check_backups(site, services)
+        result.checks += check_backups(site, services, now)
+        started = [(r.service, r.started_at) for r in rows]
+        result.checks += check_clock(site, services, started, now)
         result.checks += gpu_job.result()
         result.checks += check_lan(site)
     result.checks.append(check_channel(site))  # someone hears of failures (docs/alerts.md)

@@ -5,17 +5,16 @@ from __future__ import annotations
 import os
 import shlex
 import stat
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from ..catalog import Service, Site
 from ..errors import HomestackError
-from . import hooks
+from . import clock, hooks
 from .checks import Check, fail, ok, warn
 
 BACKUP_WARN_AGE = timedelta(days=2)
 BACKUP_FAIL_AGE = timedelta(days=7)
-#: a backup dated further ahead than this is a clock problem, not a fresh backup
-CLOCK_SLACK = timedelta(minutes=5)
 
 
 def _mode(info: os.stat_result) -> str:
@@ -200,12 +199,12 @@ def check_data(site: Site, services: list[Service]) -> list[Check]:
     return checks
 
 
-def check_backups(site: Site, services: list[Service]) -> list[Check]:
-    """Age of each service's last successful backup."""
+def check_backups(site: Site, services: list[Service], now: datetime | None = None) -> list[Check]:
+    """Age of each service's last successful backup (to `now`, this machine's time)."""
     wanted = [s for s in services if s.meta is None or not s.meta.stateless]
     if not wanted:
         return []
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     checks: list[Check] = []
     for service in wanted:
         state = hooks.last_backup(site, service.id)
@@ -233,14 +232,16 @@ def check_backups(site: Site, services: list[Service]) -> list[Check]:
             checks.append(warn("backup", name, "never backed up", run))
         else:
             age = now - state.last_success
-            text = f"last backup {_age(age)} ago ({state.last_success:%Y-%m-%d %H:%M} UTC)"
-            if age < -CLOCK_SLACK:  # never "fresh": one of the two clocks is wrong
+            when = f"{state.last_success.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+            text = f"last backup {clock.time_ago(state.last_success, now)} ({when})"
+            if clock.is_future(state.last_success, now):  # never "fresh": a clock is wrong
                 checks.append(
                     warn(
                         "backup",
                         name,
-                        f"last backup is dated {state.last_success:%Y-%m-%d %H:%M} UTC, "
-                        f"{_age(-age)} in the future: this machine's clock is behind now, or "
+                        f"last backup is dated {when}, "
+                        f"{clock.human_duration(-age.total_seconds())} in the future: "
+                        "this machine's clock is behind now, or "
                         "was ahead when the backup ran, so its age is unknown",
                         "Check the clock (`timedatectl`: NTP on, the right time), then "
                         + run[0].lower()
@@ -261,13 +262,6 @@ def check_backups(site: Site, services: list[Service]) -> list[Check]:
             else:
                 checks.append(ok("backup", name, text))
     return checks
-
-
-def _age(delta: timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    if hours < 1:
-        return f"{max(0, delta.total_seconds()) / 60:.0f}m"
-    return f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
 
 
 def check_gpu(site: Site, services: list[Service]) -> list[Check]:
@@ -348,3 +342,39 @@ def check_gpu(site: Site, services: list[Service]) -> list[Check]:
             ok("gpu", "gpu memory", f"enabled services ask for {asked} MiB; they run on the CPU")
         )
     return checks
+
+
+def check_clock(
+    site: Site,
+    services: list[Service],
+    started: Iterable[tuple[str, str | None]],
+    now: datetime | None = None,
+) -> list[Check]:
+    """This machine's clock against what it dated earlier: a container started, or a backup
+    taken, later than now is the evidence of a clock set back (or one that ran ahead then).
+    No reference time is needed; nothing is said when there is no such evidence.
+    `started`: (service, the container's start time) of the running containers."""
+    now = now or datetime.now(UTC)
+    dated: list[tuple[str, datetime | str | None]] = [
+        (f"container {service} started", when) for service, when in started
+    ]
+    for service in services:
+        state = hooks.last_backup(site, service.id)
+        if state.known and state.last_success is not None:
+            dated.append((f"backup of {service.id}", state.last_success))
+    ahead = clock.ahead_of(now, dated)
+    if not ahead:
+        return []
+    shown = "; ".join(ahead[:3]) + (f"; and {len(ahead) - 3} more" if len(ahead) > 3 else "")
+    return [
+        warn(
+            "clock",
+            "clock",
+            f"this machine's clock reads {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC, but "
+            f"{len(ahead)} thing(s) it dated lie in the future: {shown}. The clock is behind "
+            "(set back, or no time sync), or it ran ahead when those were dated; ages and "
+            "backup times are not to be trusted until it is right",
+            "Check the clock: `timedatectl` (NTP service active, the right time and zone); "
+            "`sudo timedatectl set-ntp true` turns time sync on.",
+        )
+    ]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from .clock import human_duration, time_ago, uptime
+
+__all__ = ["backup_age", "human_bytes", "human_duration", "status_table"]
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -38,40 +42,9 @@ def human_bytes(value: int | None) -> str:
     return f"{size:.1f} TiB"
 
 
-def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    whole = int(seconds)
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if whole >= size:
-            rest = whole % size
-            small = {"d": 3600, "h": 60, "m": 1}[unit]
-            sub = {"d": "h", "h": "m", "m": "s"}[unit]
-            return (
-                f"{whole // size}{unit}{rest // small}{sub}"
-                if rest >= small
-                else f"{whole // size}{unit}"
-            )
-    return f"{whole}s"
-
-
-#: a time further ahead than this is a clock problem (seconds)
-CLOCK_SLACK_S = 300
-
-
-def backup_age(text: str | None) -> str:
-    if not text:
-        return "never"
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    seconds = (datetime.now(UTC) - when).total_seconds()
-    if seconds < -CLOCK_SLACK_S:  # never a negative age ("-96847268s ago")
-        return f"{human_duration(-seconds)} in the future (check the clock)"
-    return human_duration(max(0.0, seconds)) + " ago"
+def backup_age(text: str | None, now: datetime | None = None) -> str:
+    """`never`, `5m ago`, or `3d in the future (clock?)` (observe/clock.py)."""
+    return time_ago(text, now)
 
 
 # left out in this order, least needed first, until the table fits the terminal; the last
@@ -197,7 +170,7 @@ def _cells(row: StatusRow, backups_known: bool) -> dict[str, str]:
         "STACK": row.stack,
         "STATE": state,
         "HEALTH": health,
-        "UP": human_duration(row.uptime_s),
+        "UP": uptime(row.uptime_s),
         "RESTARTS": "-" if row.restarts is None else str(row.restarts),
         "CPU": "-" if row.cpu_percent is None else f"{row.cpu_percent:.1f}%",
         "MEMORY": memory,

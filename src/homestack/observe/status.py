@@ -216,9 +216,11 @@ def collect_status(
     interval: float = engine.SAMPLE_INTERVAL_S,
     with_backups: bool = True,
     with_usage: bool = True,
+    now: datetime | None = None,
 ) -> StatusResult:
     """Status of the chosen stacks/services (all by default); `with_usage=False` skips the
-    CPU and memory sample (the doctor needs states, not load)."""
+    CPU and memory sample (the doctor needs states, not load); `now`: this machine's time
+    (uptimes are counted to it)."""
     stacks, only = site.select(names)
     only_ids = {s.id for s in only} if only is not None else None
     api = api or engine.api_client()
@@ -260,7 +262,7 @@ def collect_status(
             backup_times[service_id] = job.result()
             backups_known = backups_known or backup_times[service_id].known
 
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     problems = file_problems(site, stacks, only_ids)
     envs = _stack_envs(site, stacks, problems)
     broken = broken_files(site, stacks)

@@ -13,6 +13,8 @@ from ..errors import BadInput
 
 MODES = ("compose", "swarm")
 LABEL_PREFIX = "homestack."
+#: how often a swarm operation looks again at its tasks
+POLL_S = 0.5
 
 
 def deploy_mode(site: Site) -> str:
@@ -29,3 +31,8 @@ def deploy_mode(site: Site) -> str:
 
 def is_swarm(site: Site) -> bool:
     return deploy_mode(site) == "swarm"
+
+
+def stack_name(site: Site, stack_id: str) -> str:
+    """The swarm stack of one homestack stack (with the site prefix)."""
+    return f"{site.prefix}{stack_id}"

@@ -23,9 +23,9 @@ from typing import Any
 
 from ..catalog import Service, Site
 from ..engine import swarm as engine
-from ..engine.backup_ops import ServiceState
+from ..engine.model import Container
 from ..errors import OperationFailed
-from .ops import POLL_S, stack_name
+from . import POLL_S, stack_name
 
 ONEOFF_LABEL = "io.homestack.oneoff"
 SECRET_PATH = "/run/secrets/homestack_restic_password"
@@ -46,20 +46,20 @@ def _tasks(info: engine.ServiceInfo) -> list[engine.TaskInfo]:
 
 
 # ---- the service: state, stop (scale 0), start (scale 1) ---------------------------------
-def state(site: Site, service: Service) -> ServiceState:
+def state(site: Site, service: Service) -> Container:
     """The swarm service as the backup code reads a container: running when a task runs."""
     info = _info(site, service)
     if info is None:
-        return ServiceState(False)
+        return Container()
     current = _tasks(info)
     if info.replicas == 0 or not current:
-        return ServiceState(True, "exited", "", info.image, info.id)
+        return Container(id=info.id, image=info.image, state="exited")
     running = [t for t in current if t.state == "running"]
     if running:
-        return ServiceState(True, "running", "healthy", info.image, info.id)
+        return Container(id=info.id, image=info.image, state="running", health="healthy")
     if any(t.state == "starting" for t in current):
-        return ServiceState(True, "running", "starting", info.image, info.id)
-    return ServiceState(True, "created", "", info.image, info.id)
+        return Container(id=info.id, image=info.image, state="running", health="starting")
+    return Container(id=info.id, image=info.image, state="created")
 
 
 def scale(site: Site, service: Service, replicas: int, timeout: float = 120) -> None:
@@ -90,7 +90,7 @@ def scale(site: Site, service: Service, replicas: int, timeout: float = 120) -> 
     )
 
 
-def wait_healthy(site: Site, service: Service, timeout: float = 180) -> ServiceState:
+def wait_healthy(site: Site, service: Service, timeout: float = 180) -> Container:
     scale(site, service, 1, timeout)
     return state(site, service)
 

@@ -35,7 +35,7 @@ class NodesResult:
 
 def list_nodes(site: Site) -> NodesResult:
     from ..engine import swarm as engine
-    from .ops import stack_name
+    from . import stack_name
 
     engine.require_manager()
     found = engine.nodes()

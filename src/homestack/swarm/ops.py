@@ -33,15 +33,11 @@ from ..deploy.up import BAD, GOOD, Listener, Redactor, ServiceRun, UpResult, _no
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..lint.core import Finding, Severity
 from ..sitelock import site_lock
+from . import POLL_S, stack_name
 from .placement import Placement, place
 from .translate import SITE_LABEL, SPEC_LABEL, check_service, translate_stack
 
-POLL_S = 0.5
 WAITING = ("new", "pending", "assigned", "accepted", "preparing", "ready", "starting")
-
-
-def stack_name(site: Site, stack_id: str) -> str:
-    return f"{site.prefix}{stack_id}"
 
 
 def findings(site: Site, services: list[Service]) -> list[Finding]:
@@ -69,9 +65,7 @@ def refuse_placements(placements: Mapping[str, Placement]) -> None:
 
 
 def _merged(project: Project) -> dict[str, Any]:
-    done = project.run("config", "--format", "json")
-    data = json.loads(done.stdout)
-    return data if isinstance(data, dict) else {}
+    return project.config()
 
 
 def _bind_sources(site: Site, merged: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -664,14 +658,6 @@ def validate_findings(site: Site, stack_ids: list[str], *, engine: bool) -> list
                 )
             )
     return found
-
-
-def plan_placement(site: Site, services: list[Service]) -> list[dict[str, Any]]:
-    """`plan` in swarm mode: where each service may run, and why (no engine: labels unknown)."""
-    from ..engine import swarm as swarm_engine
-
-    swarm_engine.require_manager()
-    return [p.to_data() for p in place(site, services, swarm_engine.nodes()).values()]
 
 
 def logs(site: Site, query: Any) -> list[Any]:

@@ -225,3 +225,11 @@ def summary(placements: Mapping[str, Placement]) -> list[str]:
         + (f" ({', '.join(p.reasons)})" if p.reasons else "")
         for p in placements.values()
     ]
+
+
+def plan_placement(site: Site, services: list[Service]) -> list[dict[str, Any]]:
+    """`plan` in swarm mode: where each service may run, and why (no engine: labels unknown)."""
+    from ..engine import swarm as swarm_engine
+
+    swarm_engine.require_manager()
+    return [p.to_data() for p in place(site, services, swarm_engine.nodes()).values()]

@@ -11,7 +11,8 @@ from typing import Any
 
 from ..catalog import Site
 from ..observe.status import StatusResult, StatusRow
-from .ops import stack_name, status
+from . import stack_name
+from .ops import status
 
 STATES = {"healthy": ("running", "healthy"), "starting": ("running", "starting")}
 

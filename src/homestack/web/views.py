@@ -6,7 +6,8 @@ from dataclasses import asdict
 from typing import Any
 
 from ..catalog import Service, Site
-from ..observe.render import backup_age, human_bytes, human_duration
+from ..observe.clock import uptime
+from ..observe.render import backup_age, human_bytes
 from ..observe.status import StatusRow
 from .live import Hub, sparkline
 
@@ -30,7 +31,7 @@ def row_view(
         "row": row,
         "shown_state": state,
         "state_class": _state_class(row),
-        "uptime": human_duration(row.uptime_s) if row.uptime_s is not None else "",
+        "uptime": uptime(row.uptime_s) if row.uptime_s is not None else "",
         "cpu": f"{row.cpu_percent:.1f}%" if row.cpu_percent is not None else "",
         "mem": mem,
         "cpu_spark": sparkline([p.cpu for p in points]),

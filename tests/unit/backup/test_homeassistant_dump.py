@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from homestack.catalog import Site
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 LIVE = "file:/config/home-assistant_v2.db?mode=ro"
 

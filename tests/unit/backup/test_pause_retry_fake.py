@@ -26,10 +26,10 @@ class FakeProject:
         self.failures = failures
         self.calls = 0
 
-    def run(self, *command: str, **_: Any) -> None:
+    def pause(self, services: list[str], **_: Any) -> None:
         self.calls += 1
         if self.failures:
-            raise CommandFailed(["docker", "compose", *command], 1, self.failures.pop(0))
+            raise CommandFailed(["docker", "compose", "pause", *services], 1, self.failures.pop(0))
 
 
 def _pause_with(monkeypatch: pytest.MonkeyPatch, failures: list[str]) -> FakeProject:

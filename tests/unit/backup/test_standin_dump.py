@@ -12,13 +12,19 @@ from ruamel.yaml import YAML
 from homestack.backup.run import _dump_command
 from homestack.catalog import Site
 from homestack.deploy.standin import DUMP_LABEL, override_text
-from homestack.engine.backup_ops import Container
+from homestack.engine.model import Container
 from homestack.errors import OperationFailed
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 
 def _container(labels: dict[str, str]) -> Container:
-    return Container("c0ffee", "x-homeassistant-1", "running", "2026-01-01T00:00:00Z", 0, labels)
+    return Container(
+        id="c0ffee",
+        name="x-homeassistant-1",
+        state="running",
+        started_at="2026-01-01T00:00:00Z",
+        labels=labels,
+    )
 
 
 def test_the_override_labels_the_dump_services_with_a_busybox_dump(tmp_path: Path) -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import service_file, tiny_site
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.deploy import ensure_data
 from homestack.deploy.data import declared_volume
 from homestack.errors import BadInput
+from testkit.sites import service_file, tiny_site
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
 

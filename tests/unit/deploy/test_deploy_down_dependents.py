@@ -11,7 +11,7 @@ from homestack.deploy.dependents import find_dependents, is_running, order_withi
 from homestack.deploy.down import DownPlan, DownResult, plan_down, refusal
 from homestack.errors import ExitStatus
 from homestack.plan import build_graph
-from sitekit import copy_catalog, make_site, service_yaml, stack_yaml
+from testkit.sites import copy_catalog, make_site, service_yaml, stack_yaml
 
 
 @pytest.fixture(autouse=True)

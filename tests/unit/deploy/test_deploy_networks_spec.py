@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import service_file, tiny_site
 from homestack.catalog import Site
 from homestack.deploy.networks import (
     NetworkSpec,
@@ -19,6 +18,7 @@ from homestack.deploy.networks import (
 )
 from homestack.engine.docker import NetworkInfo
 from homestack.errors import BadInput
+from testkit.sites import service_file, tiny_site
 
 # `docker network inspect` of a macvlan network, recorded from Docker 20.10
 RECORDED_MACVLAN = {

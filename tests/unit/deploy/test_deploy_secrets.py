@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from deploykit import service_file, tiny_site
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.deploy import ensure_secrets, list_secrets
 from homestack.deploy.secrets import ALPHABETS, generate
 from homestack.errors import BadInput
 from homestack.models import SecretSpec
+from testkit.sites import service_file, tiny_site
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
 

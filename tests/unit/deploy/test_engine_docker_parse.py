@@ -16,7 +16,7 @@ def test_empty_documents_parse_to_empty_fields() -> None:
     assert (net.name, net.driver, net.subnets, net.parent) == ("", "", [], None)
     vol = engine.VolumeInfo.parse({"Name": "v", "Driver": "local", "Options": None})
     assert vol.bind_device is None
-    box = engine.ContainerInfo.parse({})
+    box = engine.Container.parse({})
     assert (box.name, box.state, box.health, box.networks) == ("", "", None, {})
 
 
@@ -38,7 +38,7 @@ def test_recorded_bind_volume_and_container() -> None:
         }
     )
     assert vol.bind_device == "/srv/DATA/app"
-    box = engine.ContainerInfo.parse(
+    box = engine.Container.parse(
         {
             "Id": "abc",
             "Name": "/ai-app-1",
@@ -59,7 +59,7 @@ def test_recorded_bind_volume_and_container() -> None:
     )
     assert box.env_names == ("A", "PATH")  # names only, never values
     assert box.networks == {"ai-services": "10.0.0.2"}
-    row = engine.ContainerInfo.parse(
+    row = engine.Container.parse(
         {"Id": "abc", "Names": ["/x"], "State": "running", "Status": "Up 3 s (healthy)"}
     )
     assert (row.name, row.state, row.health) == ("x", "running", "healthy")
@@ -84,8 +84,8 @@ def test_no_engine_is_engine_unavailable_with_a_hint(no_engine: str) -> None:
 def test_cli_without_an_engine_exits_1_with_the_fix(
     no_engine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from deploykit import service_file, tiny_site
     from homestack.cli.app import run
+    from testkit.sites import service_file, tiny_site
 
     site = tiny_site(tmp_path / "site", {"app": service_file("app")})
     assert run(["--site", str(site), "install", "networks"]) == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from homestack.catalog import Site
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 DOOR = "10.78.0.1"  # an address no network here uses; nothing is sent to it
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from homestack.catalog import SEED_NETWORKS, Site
 from homestack.lint import Finding, lint_site
-from sitekit import external_networks
+from testkit.sites import external_networks
 
 MARK = "# <-"
 

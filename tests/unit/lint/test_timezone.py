@@ -17,7 +17,7 @@ from homestack.host.envfile import ensure_env
 from homestack.host.install_all import check_site
 from homestack.host.probe import CommandResult, HostProbe, no_nvml
 from homestack.settings import known_timezones, timezone_problem
-from sitekit import copy_catalog
+from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.skipif(not known_timezones(), reason="no tz database on this machine")
 

@@ -17,8 +17,8 @@ from homestack.deploy.secrets import generate
 from homestack.models import SecretSpec
 from homestack.notify import events
 from homestack.notify.channel import Event, channel_urls, check_channel, flush, notify
-from notifykit import Receiver
-from sitekit import copy_catalog
+from testkit.receiver import Receiver
+from testkit.sites import copy_catalog
 
 NOON = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 
 from homestack.catalog import Site
 from homestack.observe import doctor_net
-from sitekit import make_site, service_yaml
+from testkit.sites import make_site, service_yaml
 
 
 @pytest.mark.parametrize(

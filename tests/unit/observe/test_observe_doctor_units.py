@@ -285,7 +285,7 @@ def test_a_broken_file_is_named_once(tmp_path: Path) -> None:
 def test_a_bind_address_that_is_no_ip_address_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sitekit import make_site
+    from testkit.sites import make_site
 
     site = Site.load(make_site(tmp_path))
     monkeypatch.setenv("BIND_ADDRESS", "999.1.1.1")  # a typo: no such address anywhere

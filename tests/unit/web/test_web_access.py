@@ -14,7 +14,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.web import audit
 from homestack.web.auth import HASH_FILE, LOGIN_TRIES, Access, new_password, state_dir
-from sitekit import write_tree
+from testkit.sites import write_tree
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 

@@ -12,7 +12,7 @@ import pytest
 
 from homestack.errors import BadInput
 from homestack.sitelock import site_lock
-from sitekit import write_tree
+from testkit.sites import write_tree
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 from homestack.web.actions import Action, Busy, Runner

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import selectors
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -18,7 +17,8 @@ import pytest
 from homestack.catalog import Site
 from homestack.cli.app import run
 from homestack.web.auth import HASH_FILE, Access, state_dir
-from sitekit import write_tree
+from testkit.engine import free_port
+from testkit.sites import write_tree
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 
@@ -43,17 +43,11 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
     return Site.load(root)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _first_serve_stderr(root: Path) -> str:
     """Run `homestack serve` as a user (or systemd) does, until it says where it listens."""
     server = subprocess.Popen(
         [sys.executable, "-m", "homestack", "--site", str(root), "serve", "--port",
-         str(_free_port())],
+         str(free_port())],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     assert server.stderr is not None

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from homestack.cli.app import run
-from sitekit import write_tree
+from testkit.sites import write_tree
 
 
 @pytest.fixture

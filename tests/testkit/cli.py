@@ -1,4 +1,5 @@
-"""The console script with its stdout on a pipe whose reader has gone (`homestack … | head`)."""
+"""The CLI from a test: in this process (`cli_output`), or the console script with its stdout
+on a pipe whose reader has gone (`homestack … | head`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BROKEN_PIPE = 141  # 128 + SIGPIPE: what `ls | head` leaves in the shell's PIPESTATUS
@@ -29,3 +32,13 @@ def closed_early(*argv: str) -> tuple[int, str]:
     finally:
         os.close(write_end)
     return done.returncode, done.stderr
+
+
+def cli_output(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Run the CLI in this process: (exit code, what it printed on stdout and stderr)."""
+    from homestack.cli.app import run
+
+    capsys.readouterr()
+    code = run(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from testkit.engine import IN_CI, free_port
 
 GOOD = ("1.0.0", "1.0.1", "1.1.0", "2.0.0")
 UNHEALTHY = "1.2.0"
@@ -54,12 +55,6 @@ def _behaviour(tag: str) -> str:
     stamp = f'[ "$(cat /data/version 2>/dev/null)" = {tag} ] || echo {tag} > /data/version; '
     serve = f"mkdir -p /www; echo {tag} > /www/version; httpd -p 8080 -h /www; "
     return f"{stamp}{serve}touch /tmp/ok; {LOOP}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -150,8 +145,7 @@ def wait_answers(port: int) -> None:
 def registry_binary() -> str:
     found = shutil.which("docker-registry")
     if found is None:
-        # not `from conftest import IN_CI`: that finds whichever conftest.py came first
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if IN_CI:
             pytest.fail("docker-registry is missing (CI=true: .ci/run installs it)")
         pytest.skip("docker-registry (Debian package docker-registry) is not installed")
     return found

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from enginekit import TEST_LABEL
-from sitekit import external_networks, indented
+from testkit import sites
+from testkit.sites import RUNNING_NETWORKS, external_networks, observed_service, running_env
 
 HEALTHY = """
 command: ['sh', '-c', 'echo started; i=0; while true; do i=$((i+1)); echo tick $i; sleep 5; done']
@@ -32,13 +31,13 @@ healthcheck:
 
 
 def service_file(name: str, network: str, body: str, meta: str = "") -> str:
-    return (
-        f"services:\n  {name}:\n    x-homestack:\n      title: {name.capitalize()}\n"
-        f"      description: A stand-in {name} for the dashboard tests.\n"
-        + (indented(meta, 6) + "\n" if meta else "")
-        + "    image: ${STANDIN:-homestack/standin:local}\n"
-        f"    labels:\n      {TEST_LABEL}: '1'\n"
-        f"    networks: [{network}]\n" + indented(body, 4) + "\n"
+    return observed_service(
+        name,
+        network,
+        body,
+        meta,
+        title=name.capitalize(),
+        description=f"A stand-in {name} for the dashboard tests.",
     )
 
 
@@ -46,32 +45,20 @@ def write_site(
     root: Path, prefix: str, services: dict[str, dict[str, tuple[bool, str, str]]]
 ) -> Path:
     """services: stack → service → (enabled, compose body, x-homestack extras)."""
-    os.environ.pop("HOMESTACK_PREFIX", None)
-    root.mkdir(parents=True, exist_ok=True)
-    nets = {"ai": "ai-services", "media": "media-services"}
-    (root / "base.docker-compose.yaml").write_text(external_networks(*nets.values()))
-    (root / ".env").write_text(
-        f"HOMESTACK_PREFIX={prefix}\nDOMAIN=home.test\nDATA_ROOT=./DATA\n"
-        "SECRETS_DIR=./secrets\nBIND_ADDRESS=127.0.0.1\n"
+    return sites.write_site(
+        root,
+        {
+            stack: {
+                name: service_file(name, RUNNING_NETWORKS[stack], body, meta)
+                for name, (_, body, meta) in members.items()
+            }
+            for stack, members in services.items()
+        },
+        base=external_networks(*RUNNING_NETWORKS.values()),
+        env=running_env(prefix),
+        disabled={n for members in services.values() for n, spec in members.items() if not spec[0]},
+        heading="# the services this stack runs",
     )
-    for stack, members in services.items():
-        folder = root / f"{stack}-stack"
-        (folder / "services").mkdir(parents=True, exist_ok=True)
-        listing = "".join(f"  {'' if on else '# '}- {n}\n" for n, (on, _, _) in members.items())
-        (folder / "stack.yaml").write_text(
-            f"description: test {stack}\n# the services this stack runs\nservices:\n{listing}"
-        )
-        for name, (_, body, meta) in members.items():
-            (folder / "services" / f"{name}.docker-compose.yaml").write_text(
-                service_file(name, nets[stack], body, meta)
-            )
-    return root
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Netns:

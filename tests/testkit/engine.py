@@ -1,16 +1,23 @@
-"""What tests share beside their fixtures: where the repository is, the label on what they
-create, and the clean-up by name prefix. A module of its own, not conftest.py: `from conftest
-import …` finds whichever conftest.py was imported first (tests/unit/host has one too), so a
-run of `pytest tests/unit tests/e2e` failed to collect."""
+"""Engine helpers every test folder shares: where the repository is, the label on what tests
+create, per-run name prefixes and the clean-up by prefix, `docker` itself, container state,
+waiting by polling, free loopback ports. Not conftest.py: `from conftest import …` finds
+whichever conftest.py was imported first (tests/unit/host has one too)."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-REPO = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from homestack.catalog import Site
+
+REPO = Path(__file__).resolve().parents[2]
 TEST_LABEL = "homestack.test"
 #: under CI a missing engine or binary fails a test instead of skipping it
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -72,3 +79,57 @@ def remove_everything_named(prefix: str) -> None:
         subprocess.run(["docker", "network", "rm", net], capture_output=True, check=False)
     for vol in ids("volume", "ls", "-q", "--filter", f"name={prefix}"):
         subprocess.run(["docker", "volume", "rm", "-f", vol], capture_output=True, check=False)
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, check=check, timeout=120
+    )
+
+
+def container_names(prefix: str) -> list[str]:
+    """Names of the containers (any state) whose name starts with `prefix`."""
+    return docker(
+        "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^/?{prefix}"
+    ).stdout.split()
+
+
+def container_state(name: str, fmt: str = "{{.State.Status}}") -> str:
+    done = subprocess.run(
+        ["docker", "inspect", "-f", fmt, name], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip()
+
+
+def create_networks(prefix: str, names: list[str]) -> None:
+    for name in names:
+        subprocess.run(
+            ["docker", "network", "create", "--label", f"{TEST_LABEL}=1", prefix + name],
+            check=True,
+            capture_output=True,
+        )
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 30, step: float = 0.3) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(step)
+    return False
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(site: Site, stack_id: str, services: list[str], *flags: str) -> None:
+    """`compose up -d` of some services of a test site's stack."""
+    from homestack.engine.compose import ComposeProject
+
+    stack = site.stacks[stack_id]
+    chosen = [stack.services[name] for name in services]
+    ComposeProject(site, stack, services=chosen).run("up", "-d", *flags, timeout=120)

@@ -1,0 +1,135 @@
+"""The `--json` output of every engine-free command, compared with its snapshot
+(tests/snapshots/json/<command>.json), so a refactor that changes the CLI contract fails.
+
+The site is sitekit.make_site (proxy ← ollama ← webui, whisper disabled) with a fixed .env,
+built afresh for each command in tmp_path; the process environment names everything the
+commands read (HOMESTACK_PREFIX, TZ, DOCKER_HOST at a socket that does not exist: none of
+these commands may need the engine). Volatile values (the temp folder, times, ids) become
+placeholders through testkit.jsonsnap.normalise; everything else is compared exactly.
+
+Regenerate after an intended change of the contract, then review the diff:
+    UPDATE_SNAPSHOTS=1 .venv/bin/pytest -n 0 tests/unit/test_json_snapshots.py
+A missing snapshot fails under CI=true. The commands needing an engine are in
+tests/integration/test_json_snapshots_engine.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from homestack.cli.app import run
+from testkit.jsonsnap import (
+    ENGINE_COMMANDS,
+    EXCLUDED,
+    UNIT_COMMANDS,
+    check_snapshot,
+    host_facts_hidden,
+    json_commands,
+    normalise,
+)
+from testkit.sites import make_site
+
+SNAPSHOT_CA = Path(__file__).resolve().parents[1] / "snapshots" / "ca-root.crt"
+ENV = (
+    "TZ=Etc/UTC\nDATA_ROOT=./DATA\nSECRETS_DIR=./secrets\nBIND_ADDRESS=127.0.0.1\n"
+    "DOMAIN=home.test\nLAN_ADDRESS=10.78.0.1\nPUID=1000\nPGID=1000\n"
+)
+
+
+def _users_file(root: Path) -> None:
+    """Two people in Authelia's users file (what `generate` and `users add` write)."""
+    path = root / "DATA" / "config" / "authelia" / "users_database.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "users:\n"
+        "  admin:\n    displayname: Admin\n    password: '$argon2id$v=19$m=65536,t=3,p=4$x'\n"
+        "    email: admin@home.test\n    groups: [admins, users]\n"
+        "  bob:\n    displayname: Bob\n    password: '$argon2id$v=19$m=65536,t=3,p=4$y'\n"
+        "    email: bob@home.test\n    groups: [users]\n",
+        encoding="utf-8",
+    )
+
+
+def _local_ca(root: Path) -> None:
+    """The root certificate Caddy makes on its first start: a fixed one (public part only,
+    valid until 2126), so its fingerprint and dates are the snapshot's."""
+    from homestack.lan import ca_root
+
+    path = ca_root(root / "DATA")
+    path.parent.mkdir(parents=True)
+    shutil.copy(SNAPSHOT_CA, path)
+
+
+def _units_folder(root: Path) -> None:
+    (root.parent / "units").mkdir()
+
+
+#: command → (its arguments before --json, what to do to the site first)
+CASES: dict[str, tuple[list[str], Callable[[Path], None] | None]] = {
+    "ls": (["ls"], None),
+    "plan": (["plan"], None),
+    "config": (["config", "ai"], None),
+    "urls": (["urls"], None),
+    "validate": (["validate", "--offline"], None),
+    "generate": (["generate", "--dry-run"], None),
+    "enable": (["enable", "whisper"], None),
+    "disable": (["disable", "webui"], None),
+    "secrets ls": (["secrets", "ls"], None),
+    "users ls": (["users", "ls"], _users_file),
+    "install data": (["install", "data", "--dry-run"], None),
+    "install secrets": (["install", "secrets", "--dry-run"], None),
+    "install dashboard": (
+        ["install", "dashboard", "--dry-run", "--target", "{tmp}/units"],
+        _units_folder,
+    ),
+    "backup": (
+        ["backup", "--install-timer", "--dry-run", "--scheduler", "cron", "--target", "{tmp}/u"],
+        None,
+    ),
+    "backups": (["backups", "ollama"], None),
+    "verify": (["verify", "ollama"], None),
+    "prune": (["prune", "ollama", "--dry-run"], None),
+    "history": (["history", "ollama"], None),
+    "ca": (["ca", "--out", "{tmp}/ca"], _local_ca),
+    "install all": (["install", "all", "--dry-run"], None),
+    "notify check": (["notify", "check"], None),
+}
+
+
+def test_every_json_command_is_snapshotted_or_excluded_for_a_reason() -> None:
+    """A new command with --json needs a snapshot here or in the engine module (or a reason
+    in EXCLUDED); the three lists never name a command twice."""
+    unit, engine, excluded = set(UNIT_COMMANDS), set(ENGINE_COMMANDS), set(EXCLUDED)
+    assert not (unit & engine) and not (unit & excluded) and not (engine & excluded)
+    assert unit | engine | excluded == json_commands()
+    assert set(CASES) == unit
+    assert all(reason.strip() for reason in EXCLUDED.values())
+
+
+@pytest.mark.parametrize("command", UNIT_COMMANDS)
+def test_json_output_matches_its_snapshot(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("HOMESTACK_PREFIX", "hsjson_")
+    monkeypatch.setenv("TZ", "Etc/UTC")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    monkeypatch.setenv("HOMESTACK_DOCTOR_DNS", "off")
+    root = make_site(tmp_path / "site", {".env": ENV})
+    argv, prepare = CASES[command]
+    if prepare is not None:
+        prepare(root)
+    capsys.readouterr()
+    argv = [word.replace("{tmp}", str(tmp_path)) for word in argv]
+    code = run(["--site", str(root), *argv, "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    data = json.loads(captured.out)
+    check_snapshot(command, normalise(host_facts_hidden(command, data), {str(tmp_path): "<TMP>"}))
