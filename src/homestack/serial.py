@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
+
+T = TypeVar("T")
 
 
 def entry(
@@ -71,3 +73,23 @@ class Serialised:
             ordered.update(data)
             data = ordered
         return data
+
+
+@dataclasses.dataclass(frozen=True)
+class Listed(Generic[T]):
+    """A result that is a list (of typed rows): its data is each row's, as a JSON array."""
+
+    items: list[T]
+
+    def to_data(self) -> list[Any]:
+        return [plain(item) for item in self.items]
+
+
+@dataclasses.dataclass(frozen=True)
+class Single(Generic[T]):
+    """A result that is one plain dataclass (no to_data of its own): its fields as data."""
+
+    item: T
+
+    def to_data(self) -> Any:
+        return plain(self.item)

@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -173,8 +173,12 @@ StandInImage = Annotated[
 ]
 
 
-def emit(result: Any, as_json: bool, render: Callable[[Any, Console], None]) -> None:
-    """Print a result object as JSON (its to_data()) or through its renderer."""
+Result = TypeVar("Result")
+
+
+def emit(result: Result, as_json: bool, render: Callable[[Result, Console], None]) -> None:
+    """Print a result object as JSON (its to_data()) or through its renderer (typed for
+    that result: mypy checks the two go together)."""
     if as_json:
         import json
 

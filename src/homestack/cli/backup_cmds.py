@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import ExitStatus
+from ..serial import Serialised
 from .app import JsonOption, app, emit, fail, render_error, state
 from .consoles import console
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ..backup.restic import Snapshot
+    from ..backup.results import (
+        BackupRun,
+        CheckResult,
+        Listing,
+        ManyResults,
+        PruneResult,
+        RestoreResult,
+    )
+    from ..backup.timer import TimerResult
 
 Service = Annotated[
     list[str] | None, typer.Argument(help="Services, one or several (default: see --stack/--all).")
@@ -105,7 +119,7 @@ def backup_command(
         raise fail(ExitStatus.FAILED)
 
 
-def _render_backup(run: Any, out: Console) -> None:
+def _render_backup(run: BackupRun, out: Console) -> None:
     from rich.markup import escape
 
     from ..observe.render import human_bytes
@@ -128,8 +142,6 @@ def _render_backup(run: Any, out: Console) -> None:
             out.print(f"[bold red]{r.service}: backup FAILED:[/] {escape(r.error or '')}")
             if r.hint:
                 out.print(f"  [bold]fix:[/] {escape(r.hint)}")
-            if r.hint:
-                out.print(f"  [bold]fix:[/] {escape(r.hint)}")
 
 
 def _install_timer(dry_run: bool, target: Path | None, scheduler: str, as_json: bool) -> None:
@@ -145,7 +157,7 @@ def _install_timer(dry_run: bool, target: Path | None, scheduler: str, as_json: 
         scheduler=scheduler,  # type: ignore[arg-type]
     )
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: TimerResult, out: Console) -> None:
         for path, text in res.files.items():
             out.print(f"[bold]# {path}[/]" + ("" if res.written else " (dry run)"))
             out.print(text, markup=False)
@@ -166,7 +178,7 @@ def backups_command(
 
     listing = list_backups(state.site(), _services(service, stack, False, default_all=True))
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: Listing, out: Console) -> None:
         from rich.table import Table
 
         from ..observe.render import human_bytes
@@ -217,7 +229,7 @@ def verify_command(
         subset=subset,
     )
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: ManyResults[CheckResult], out: Console) -> None:
         from rich.markup import escape
 
         for r in res.results:
@@ -279,15 +291,11 @@ def restore_command(
         if not as_json:
             raise
         # a script asked for JSON: it gets JSON (the error on stderr as well, as always)
-        emit(
-            {"ok": False, "service": service, "error": error.message, "hint": error.hint},
-            True,
-            _render_none,
-        )
+        emit(_RestoreRefused(service, error.message, error.hint), True, _render_none)
         render_error(error)
         raise fail(error.exit_status) from None
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: RestoreResult, out: Console) -> None:
         out.print(
             f"restored {res.service} from {res.snapshot[:8]} in {res.duration_s:.1f}s"
             + (" (healthy)" if res.healthy else " (not running before; left stopped)")
@@ -299,12 +307,24 @@ def restore_command(
     emit(result, as_json, render)
 
 
-def _render_none(_result: Any, _out: Console) -> None:
+@dataclass(frozen=True)
+class _RestoreRefused(Serialised):
+    """`restore --json` that failed: the script gets JSON (the error is on stderr too)."""
+
+    DATA_EXTRA = (("ok", lambda _: False),)
+    DATA_ORDER = ("ok", "service", "error", "hint")
+
+    service: str
+    error: str
+    hint: str | None
+
+
+def _render_none(_result: object, _out: Console) -> None:
     return None
 
 
-def _ask_restore(service: str) -> Any:
-    def confirm(chosen: Any) -> bool:
+def _ask_restore(service: str) -> Callable[[Snapshot], bool]:
+    def confirm(chosen: Snapshot) -> bool:
         err = console(stderr=True)
         err.print(
             f"Restore {service} from snapshot {chosen.short_id or chosen.id[:8]} "
@@ -316,7 +336,7 @@ def _ask_restore(service: str) -> Any:
     return confirm
 
 
-def _render_changes(res: Any, out: Console, shown: int = 5) -> None:
+def _render_changes(res: RestoreResult, out: Console, shown: int = 5) -> None:
     """What the restore changed, and how to undo it."""
     from rich.markup import escape
 
@@ -356,7 +376,7 @@ def prune_command(
         state.site(), _services(service, stack, every, default_all=True), dry_run=dry_run
     )
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: ManyResults[PruneResult], out: Console) -> None:
         from rich.markup import escape
 
         for r in res.results:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,9 @@ from .app import JsonOption, Names, StandInImage, app, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ..deploy.down import DownResult, PullResult, RestartResult
+    from ..deploy.up import UpResult
 
 IMAGE_MARKS = ("/", ":", "@")
 
@@ -123,7 +126,7 @@ def up_command(
     raise_for(result)
 
 
-def _render_up(result: Any, out: Console) -> None:
+def _render_up(result: UpResult, out: Console) -> None:
     from rich.markup import escape
 
     for run in result.services:
@@ -236,7 +239,7 @@ def down_command(
         raise fail(ExitStatus.FAILED)
 
 
-def _render_down(result: Any, out: Console) -> None:
+def _render_down(result: DownResult, out: Console) -> None:
     from rich.markup import escape
 
     if result.dependents:
@@ -284,13 +287,13 @@ def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
         swarm_cmds.restart(names, as_json)  # forced updates, same order and health gate
         return
     result = restart(state.site(), names, ctx=state.context(as_json=as_json))
-    emit(
-        result,
-        as_json,
-        lambda res, out: out.print(
-            f"restarted {', '.join(res.restarted)}; all healthy in {res.elapsed:.1f}s",
-            markup=False,
-        ),
+    emit(result, as_json, _render_restart)
+
+
+def _render_restart(result: RestartResult, out: Console) -> None:
+    out.print(
+        f"restarted {', '.join(result.restarted)}; all healthy in {result.elapsed:.1f}s",
+        markup=False,
     )
 
 
@@ -310,6 +313,6 @@ def pull_command(names: Names = None, as_json: JsonOption = False) -> None:
         raise error
 
 
-def _render_pull(result: Any, out: Console) -> None:
+def _render_pull(result: PullResult, out: Console) -> None:
     pulled = "; ".join(f"{stack}: {', '.join(names)}" for stack, names in result.pulled.items())
     out.print(f"pulled {pulled}" if pulled else "nothing pulled", markup=False)

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from ..gpu import GpuReport
+    from ..gpu_choice import Placement
+
 DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Print the whole plan; change nothing on the host.")
 ]
@@ -160,8 +163,8 @@ def gpu_command(as_json: JsonOption = False) -> None:
 class GpuView:
     """The host's GPU verdict and, inside a site, where each GPU service would run."""
 
-    report: Any
-    services: list[Any] | None
+    report: GpuReport
+    services: list[Placement] | None
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = self.report.to_data()
@@ -170,11 +173,11 @@ class GpuView:
         return data
 
 
-def _render_nothing(result: Any, out: Console) -> None:
+def _render_nothing(result: object, out: Console) -> None:
     return None
 
 
-def _render_gpu(view: Any, out: Console) -> None:
+def _render_gpu(view: GpuView, out: Console) -> None:
     from rich.markup import escape
 
     report = view.report

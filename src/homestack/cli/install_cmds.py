@@ -15,6 +15,10 @@ from .app import JsonOption, app, emit, fail, state
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ..deploy.data import DataReport
+    from ..deploy.networks import NetworksReport
+    from ..deploy.secrets import SecretsListing, SecretsReport
+
 
 install_app = typer.Typer(
     help="Prepare the host: Docker, drivers, networks, secrets, DATA folders.",
@@ -56,7 +60,7 @@ def networks_command(
     emit(report, as_json, _render_networks)
 
 
-def _render_networks(report: Any, out: Console) -> None:
+def _render_networks(report: NetworksReport, out: Console) -> None:
     for change in report.changes:
         subnet = f" {change.subnet}" if change.subnet else ""
         extra = f" ({change.detail})" if change.detail else ""
@@ -89,7 +93,7 @@ def secrets_command(
     emit(report, as_json, _render_secrets)
 
 
-def _render_secrets(report: Any, out: Console) -> None:
+def _render_secrets(report: SecretsReport, out: Console) -> None:
     for note in report.notes:
         out.print(f"{'would ' if report.dry_run else ''}{note}")
     for change in report.changes:
@@ -113,7 +117,7 @@ def data_command(names: Names = None, dry_run: DryRun = False, as_json: JsonOpti
     emit(report, as_json, _render_data)
 
 
-def _render_data(report: Any, out: Console) -> None:
+def _render_data(report: DataReport, out: Console) -> None:
     for folder in report.folders:
         if folder.action == "create":
             mode = f" {folder.detail}" if folder.detail else ""
@@ -156,7 +160,7 @@ def _age(seconds: float | None) -> str:
     return f"{int(seconds)}s"
 
 
-def _render_listing(listing: Any, out: Console) -> None:
+def _render_listing(listing: SecretsListing, out: Console) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")

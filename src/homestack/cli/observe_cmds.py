@@ -13,6 +13,9 @@ from .consoles import console
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ..observe.checks import DoctorResult
+    from ..observe.status import StatusResult
+
 
 WideOption = Annotated[
     bool, typer.Option("--wide", help="Every column, each cell whole (lines may be long).")
@@ -37,7 +40,7 @@ def status_command(
     )
 
 
-def _render_status(result: Any, out: Console, *, wide: bool = False) -> None:
+def _render_status(result: StatusResult, out: Console, *, wide: bool = False) -> None:
     from ..observe.render import status_table
 
     if not result.rows:
@@ -231,7 +234,7 @@ def _area(check: Any) -> str:
     return str(getattr(check, "area", "") or "")
 
 
-def _render_doctor(result: Any, out: Console) -> None:
+def _render_doctor(result: DoctorResult, out: Console) -> None:
     from rich.markup import escape
 
     colours = {"ok": "green", "warn": "yellow", "fail": "red"}

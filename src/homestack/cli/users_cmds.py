@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,8 @@ from .consoles import console
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ..people import Listing
 
 users_app = typer.Typer(
     help="Sign-on accounts (Authelia's users file): groups admins and users.",
@@ -79,7 +81,7 @@ def ls_command(as_json: JsonOption = False) -> None:
     emit(listing(data_root), as_json, _render_listing)
 
 
-def _render_listing(result: Any, out: Console) -> None:
+def _render_listing(result: Listing, out: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
