@@ -33,9 +33,11 @@ import time
 import uuid
 from pathlib import Path
 
-from homestack.catalog import NETWORKS
+from homestack.catalog import Site
 
 REPO = Path(__file__).resolve().parents[1]
+#: each shipped stack's network, as its stack.yaml names it
+NETWORKS = {stack.id: stack.network for stack in Site.load(REPO).stacks.values()}
 STACKS = ("essentials", "ai", "media", "management")
 PER_STACK = 8
 #: delays are multiplied by this (--smoke: shorter)
@@ -98,7 +100,8 @@ def write_site(root: Path) -> dict[str, list[str]]:
             (folder / f"{name}.docker-compose.yaml").write_text(json.dumps(doc, indent=1))
         listing = "".join(f"  - {n}\n" for n in names)
         (root / f"{stack}-stack" / "stack.yaml").write_text(
-            f"description: {stack} benchmark stack\ndepends_on: []\nservices:\n{listing}"
+            f"description: {stack} benchmark stack\nnetwork: {NETWORKS[stack]}\n"
+            f"depends_on: []\nservices:\n{listing}"
         )
     return graph
 

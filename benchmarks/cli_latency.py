@@ -24,9 +24,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from homestack.catalog import NETWORKS
+from homestack.catalog import Site
 
 REPO = Path(__file__).resolve().parents[1]
+#: each shipped stack's network, as its stack.yaml names it
+NETWORKS = {stack.id: stack.network for stack in Site.load(REPO).stacks.values()}
 STACK_IDS = ("ai", "essentials", "management", "media")
 HOMESTACK = Path(sys.executable).parent / "homestack"
 
@@ -123,7 +125,7 @@ def generate_catalog(root: Path, total: int) -> Path:
         names = [f"{stack}-svc{n:03d}" for n in range(per_stack)]
         depends = ["essentials"] if stack != "essentials" else []
         (folder / "stack.yaml").write_text(
-            f"# generated\ndescription: generated {stack} stack\n"
+            f"# generated\ndescription: generated {stack} stack\nnetwork: {NETWORKS[stack]}\n"
             + ("depends_on:\n" + "".join(f"  - {d}\n" for d in depends) if depends else "")
             + "services:\n"
             + "".join(f"  - {name}  # service {n}\n" for n, name in enumerate(names)),

@@ -29,10 +29,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from homestack.catalog import NETWORKS
+from homestack.catalog import Site
 
 REPO = Path(__file__).resolve().parent.parent
-STACKS = NETWORKS  # stack -> its network
+#: stack -> its network, as the shipped stack.yaml names it
+STACKS = {stack.id: stack.network for stack in Site.load(REPO).stacks.values()}
 LABEL = "homestack.test"
 
 
@@ -53,7 +54,7 @@ def write_site(root: Path, prefix: str, count: int) -> dict[str, list[str]]:
         folder = root / f"{stack}-stack" / "services"
         folder.mkdir(parents=True)
         (root / f"{stack}-stack" / "stack.yaml").write_text(
-            "services:\n" + "".join(f"  - {s}\n" for s in services)
+            f"network: {STACKS[stack]}\nservices:\n" + "".join(f"  - {s}\n" for s in services)
         )
         for service in services:
             (folder / f"{service}.docker-compose.yaml").write_text(

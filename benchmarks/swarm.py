@@ -154,7 +154,9 @@ def _plain(site: Path, names: list[str], delay: float, poller: Poller, count: in
 
 
 def run(args: argparse.Namespace, lab: object, site: Path) -> int:
-    (site / ".env").write_text(f"DEPLOY_MODE=swarm\nHOMESTACK_PREFIX={PREFIX}\n")
+    from swarmkit import LAB_ENV
+
+    (site / ".env").write_text(f"{LAB_ENV}HOMESTACK_PREFIX={PREFIX}\n")
     names = ["ai"] if args.smoke else []
     done = cli(site, "nodes", "label", "hs21n1", "data=true")
     assert done.returncode == 0, done.stderr

@@ -31,6 +31,9 @@ def missing_tools() -> list[str]:
 
 
 LOCK = Path("/run/hs21lab.lock")
+#: a lab site's .env start: the lab's kernel (a VM's) may have no IPVS, so services
+#: resolve by DNS round robin instead of swarm's virtual IPs (the default on real hosts)
+LAB_ENV = "DEPLOY_MODE=swarm\nSWARM_ENDPOINT_MODE=dnsrr\n"
 
 
 def lab_for_module(nodes: int, images: list[str], *, also: tuple[str, ...] = ()) -> Iterator[Lab]:

@@ -34,16 +34,11 @@ from .models import (
 BASE_FILE = "base.docker-compose.yaml"
 SERVICE_SUFFIX = ".docker-compose.yaml"
 STACK_SUFFIX = "-stack"
-NETWORKS: dict[str, str] = {
-    "ai": "ai-services",
-    "media": "media-services",
-    "management": "management-services",
-    "essentials": "essential-services",
-}
 IOT_NETWORK = "iot_macvlan"
 #: Caddy and the services that trust its sign-on headers (see signon.py)
 SIGNON_NETWORK = "signon-proxy"
-SEED_NETWORKS = (*NETWORKS.values(), SIGNON_NETWORK, IOT_NETWORK)
+#: a Docker network name (the engine's rule); stack.yaml's `network:` is one
+NETWORK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: overlay kinds: `{service}.{kind}.docker-compose.yaml`, applied only when the host can serve
 #: them (a GPU vendor, or `iot` when the iot_macvlan network is configured)
 OVERLAY_KINDS: tuple[str, ...] = (*GPU_VENDORS, "iot")
@@ -122,7 +117,13 @@ class Stack:
 
     @property
     def network(self) -> str:
-        return NETWORKS.get(self.id, f"{self.id}-services")
+        """The network its services share: stack.yaml's `network:`, else {id}-services."""
+        return self.meta.network or f"{self.id}-services"
+
+    @property
+    def title(self) -> str:
+        """Its name on the start page: stack.yaml's `title:`, else the id capitalised."""
+        return self.meta.title or self.id.title()
 
     @property
     def enabled(self) -> list[Service]:
@@ -201,6 +202,8 @@ def _read_stack_file(folder: Path) -> tuple[StackMeta, list[ListedService], list
         problems.append(
             _validation_problem("stack.schema", StackMeta, exc, doc, stack_file, None, ())
         )
+    else:
+        problems += _check_title_network(meta, doc, stack_file)
     listed_yaml = raw.get("services") or []
     enabled_from_yaml = (
         [str(name) for name in listed_yaml] if isinstance(listed_yaml, list) else None
@@ -217,6 +220,47 @@ def _read_stack_file(folder: Path) -> tuple[StackMeta, list[ListedService], list
             )
         )
     return meta, listed, problems
+
+
+def _check_title_network(meta: StackMeta, doc: yamlio.YamlDoc, path: Path) -> list[Problem]:
+    """stack.yaml's `network:` is a Docker network name of the stack's own and `title:` one
+    line of text (the type is the model's; this is what Compose and the start page need)."""
+    problems: list[Problem] = []
+    network = meta.network
+    default = f"{path.parent.name.removesuffix(STACK_SUFFIX)}-services"
+    if network and (not NETWORK_NAME.match(network) or network in (SIGNON_NETWORK, IOT_NETWORK)):
+        reserved = network in (SIGNON_NETWORK, IOT_NETWORK)
+        problems.append(
+            Problem(
+                "stack.schema",
+                f"network: {network!r} "
+                + (
+                    "is a shared network, not one of a stack's own"
+                    if reserved
+                    else "is not a Docker network name"
+                ),
+                path,
+                doc.line("network"),
+                hint=f"Name the network its services share, e.g. `network: {default}` "
+                "(letters, digits, '_', '.', '-'; first a letter or digit), or remove the "
+                "line for that default.",
+            )
+        )
+    title = meta.title
+    if "title" in (doc.data if isinstance(doc.data, dict) else {}) and (
+        not title.strip() or "\n" in title
+    ):
+        problems.append(
+            Problem(
+                "stack.schema",
+                "title: must be one line of text (the stack's name on the start page)",
+                path,
+                doc.line("title"),
+                hint="Write e.g. `title: Media` on one line, or remove the line for the "
+                "stack's id, capitalised.",
+            )
+        )
+    return problems
 
 
 def _load_stack(folder: Path) -> Stack:
@@ -346,8 +390,8 @@ def _validation_problem(
     hint = (
         "See `homestack schema` for the fields and their types."
         if model is HomestackMeta
-        else "stack.yaml holds description (text), depends_on (a list of stacks) and "
-        "services (a list of names)."
+        else "stack.yaml holds description and title (text), network (a network name), "
+        "depends_on (a list of stacks) and services (a list of names)."
     )
     if (
         loc
@@ -509,6 +553,17 @@ class Site:
                 )
         return site
 
+    @cached_property
+    def networks(self) -> list[str]:
+        """The shared (seed) networks services may join: those base.docker-compose.yaml
+        declares, in its order, then each stack's network it does not; signon-proxy and
+        iot_macvlan always (install networks makes them, lint checks services against them)."""
+        found = declared_networks(self.root)
+        for name in (*(s.network for s in self.stacks.values()), SIGNON_NETWORK, IOT_NETWORK):
+            if name not in found:
+                found.append(name)
+        return found
+
     # ---- lookup -----------------------------------------------------------------------
     def services(self, *, enabled_only: bool = False) -> list[Service]:
         out: list[Service] = []
@@ -641,33 +696,16 @@ class Site:
 
     def container_user(self, service: Service) -> tuple[int, int] | None:
         """The uid:gid the service's container runs as, when the files say: x-homestack
-        uid/gid, else a numeric compose `user:` after interpolation (e.g. ${PUID}:${PGID})."""
+        uid/gid, else a numeric compose `user:` after interpolation (e.g. ${PUID}:${PGID}).
+        A command's phases read it resolved once (homestack.resolved); this is for one."""
         meta = service.meta
         if meta is not None and meta.uid is not None:
-            return meta.uid, meta.gid if meta.gid is not None else meta.uid
+            return container_ids(service, None)
         user = service.compose.get("user")
         if user is None:
             return None
-        text = settings.interpolate(str(user), self.stack_env(self.stacks[service.stack]))
-        uid, _, gid = text.partition(":")
-        if not (uid.isdigit() and (gid == "" or gid.isdigit())):
-            return None
-        ids = int(uid), int(gid or uid)
-        if max(ids) > MAX_ID:  # chown would fail with an OverflowError
-            variables = [name for name, _ in settings.variables_in(str(user))]
-            raise BadInput(
-                f"{service.id} runs as {ids[0]}:{ids[1]}, which is not a user id (0 to "
-                f"{MAX_ID}): `user: {user}` in {service.file.name}",
-                (
-                    f"Set {' / '.join(variables)} in .env to a number"
-                    if variables
-                    else "Write a number"
-                )
-                + f" from 0 to {MAX_ID} (`id -u` / `id -g` print yours).",
-                file=service.file,
-                service=service.id,
-            )
-        return ids
+        env = self.stack_env(self.stacks[service.stack])
+        return container_ids(service, settings.interpolate(str(user), env))
 
     @property
     def prefix(self) -> str:
@@ -703,6 +741,43 @@ class Site:
                 if kind in service.overlays:
                     files.append(service.overlays[kind])
         return files
+
+
+def container_ids(service: Service, user: str | None) -> tuple[int, int] | None:
+    """The uid:gid a container runs as: x-homestack uid/gid, else `user` (the compose
+    `user:` already interpolated) when it is numeric; BadInput for an id chown cannot use."""
+    meta = service.meta
+    if meta is not None and meta.uid is not None:
+        return meta.uid, meta.gid if meta.gid is not None else meta.uid
+    if user is None:
+        return None
+    uid, _, gid = user.partition(":")
+    if not (uid.isdigit() and (gid == "" or gid.isdigit())):
+        return None
+    ids = int(uid), int(gid or uid)
+    if max(ids) > MAX_ID:  # chown would fail with an OverflowError
+        written = service.compose.get("user")
+        variables = [name for name, _ in settings.variables_in(str(written))]
+        raise BadInput(
+            f"{service.id} runs as {ids[0]}:{ids[1]}, which is not a user id (0 to "
+            f"{MAX_ID}): `user: {written}` in {service.file.name}",
+            (f"Set {' / '.join(variables)} in .env to a number" if variables else "Write a number")
+            + f" from 0 to {MAX_ID} (`id -u` / `id -g` print yours).",
+            file=service.file,
+            service=service.id,
+        )
+    return ids
+
+
+def declared_networks(root: Path) -> list[str]:
+    """The networks `base.docker-compose.yaml` declares at its top level, in file order
+    (none when it cannot be read: validate reports that file itself)."""
+    try:
+        data = yamlio.load(root / BASE_FILE).data
+    except BadInput:
+        return []
+    networks = data.get("networks") if isinstance(data, dict) else None
+    return [str(name) for name in networks] if isinstance(networks, dict) else []
 
 
 def _door_address(env: Mapping[str, str]) -> str:

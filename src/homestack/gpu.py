@@ -13,12 +13,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree
 
+from .engine import hostcli
 from .errors import BadInput
 from .host.probe import HostProbe
 from .models import GPU_VENDORS
@@ -306,14 +306,8 @@ def docker_support(probe: HostProbe, *, ask_engine: bool = True) -> DockerGpuSup
         return DockerGpuSupport(
             cdi_kinds=tuple(sorted(kinds)), cdi_files=tuple(cdi_files), toolkit=toolkit
         )
-    done = probe.run([docker, "info", "--format", "{{json .}}"], timeout=30)
-    info: dict[str, Any] = {}
-    if done.ok:
-        try:
-            parsed = json.loads(done.stdout or "{}")
-            info = parsed if isinstance(parsed, dict) else {}
-        except json.JSONDecodeError:
-            info = {}
+    done = probe.run(hostcli.info_argv(docker), timeout=30)
+    info: dict[str, Any] = hostcli.parse_info(done.stdout) if done.ok else {}
     running = bool(info.get("ServerVersion"))
     for folder in info.get("CDISpecDirs") or []:
         if folder not in CDI_DIRS:

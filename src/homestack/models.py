@@ -206,6 +206,13 @@ class StackMeta:
     __pydantic_config__ = _FORBID
 
     description: str = ""
+    title: Annotated[
+        str, Field(description="Its name on the start page (default: the id, capitalised).")
+    ] = ""
+    network: Annotated[
+        str,
+        Field(description="The network its services share (default: {id}-services)."),
+    ] = ""
     depends_on: Annotated[list[str], Field(description="Other stacks' ids.")] = field(
         default_factory=list
     )

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import yamlio
-from .catalog import NETWORKS, SIGNON_NETWORK, Service, Site, Stack
+from .catalog import Service, Site, Stack
 from .errors import BadInput
+from .resolved import resolve
 
 
 @dataclass(frozen=True)
@@ -174,10 +175,10 @@ def networks_for(site: Site, services: list[Service]) -> list[str]:
     for service in services:
         nets = service.compose.get("networks") or []
         names = list(nets) if isinstance(nets, (list, dict)) else []
-        for name in [NETWORKS.get(service.stack, ""), *names]:
+        for name in [site.stacks[service.stack].network, *names]:
             if name and name not in wanted:
                 wanted.append(str(name))
-    return [n for n in wanted if n in (*NETWORKS.values(), SIGNON_NETWORK, "iot_macvlan")]
+    return [n for n in wanted if n in site.networks]
 
 
 def selected_graph(site: Site, names: list[str] | None) -> tuple[list[Service] | None, Graph]:
@@ -240,6 +241,7 @@ def make_plan(site: Site, names: list[str] | None = None) -> PlanResult:
             stacks.setdefault(graph.services[name].stack, []).append(name)
     creates: list[Creation] = []
     services = list(graph.services.values())
+    resolved = resolve(site, services).services  # each service interpolated once, as up does
     for network in networks_for(site, services):
         creates.append(Creation("network", site.network_name(network), False, "ensure"))
     for service in services:
@@ -255,8 +257,10 @@ def make_plan(site: Site, names: list[str] | None = None) -> PlanResult:
             creates.append(Creation("folder", str(folder), folder.is_dir()))
         data = service.doc.data if service.doc else None
         volumes = data.get("volumes") if isinstance(data, dict) else None
+        own = resolved[service.id].volume if service.id in resolved else None
         for key in volumes or {}:
-            creates.append(Creation("volume", site.prefix + str(key), False, "ensure"))
+            name = own[0] if own and key == service.volume_name else site.prefix + str(key)
+            creates.append(Creation("volume", name, False, "ensure"))
     result = PlanResult(stack_waves, service_waves, stacks, graph.edges, creates)
     from .swarm import is_swarm
 

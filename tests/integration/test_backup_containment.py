@@ -99,6 +99,7 @@ def test_a_snapshot_path_outside_the_service_is_refused_before_anything_is_writt
     assert (backup_site.data / "plain" / "mine.txt").read_text() == "plain\n"
 
 
+@pytest.mark.fresh_repositories  # no repository is made
 def test_a_symlinked_data_folder_is_refused_not_backed_up_empty(
     backup_site: BackupSite, tmp_path: Path
 ) -> None:
@@ -115,6 +116,7 @@ def test_a_symlinked_data_folder_is_refused_not_backed_up_empty(
     assert not (backup_site.data / "backups" / "plain" / "config").exists()
 
 
+@pytest.mark.fresh_repositories  # nothing is made
 def test_a_shared_backup_repository_is_refused(
     backup_site: BackupSite, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -121,6 +121,7 @@ def test_kill_9_while_swapping_in_a_restore_puts_the_live_data_back(
     assert not list(backup_site.data.glob(".files.restore-incoming"))
 
 
+@pytest.mark.fresh_repositories  # DATA/backups is a small tmpfs
 def test_full_disk_during_backup_fails_keeps_old_snapshots_and_service(
     backup_site: BackupSite,
 ) -> None:
@@ -196,6 +197,7 @@ def test_pause_backup_killed_9_while_paused_is_unpaused_by_the_next_run(
     _assert_recovers(backup_site, "files")
 
 
+@pytest.mark.fresh_repositories  # DATA is a small tmpfs
 def test_restore_is_refused_without_enough_free_space(backup_site: BackupSite) -> None:
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")

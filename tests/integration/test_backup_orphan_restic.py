@@ -19,6 +19,7 @@ from homestack.backup.journal import Journal
 from homestack.backup.restic import is_restic_on
 from homestack.cli.app import run
 from testkit.backupsites import BackupSite, backup_site
+from testkit.engine import wait_for
 
 pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]
@@ -66,7 +67,7 @@ def _gone(pid: int, within: float = 10.0) -> bool:
 
 
 def test_restic_gets_sigterm_when_homestack_is_killed(backup_site: BackupSite) -> None:
-    (backup_site.data / "files" / "big.bin").write_bytes(os.urandom(32 << 20))
+    (backup_site.data / "files" / "big.bin").write_bytes(os.urandom(4 << 20))  # frozen at once
     backup_site.up("files")
     repository = config.repository(backup_site.load(), "files")
     child, marker = backup_site.spawn("backup", "files", hold_at="restic-started")
@@ -82,8 +83,8 @@ def test_restic_gets_sigterm_when_homestack_is_killed(backup_site: BackupSite) -
         os.kill(restic[0], signal.SIGSTOP)  # frozen, it can neither finish nor act on a signal
         os.kill(child.pid, signal.SIGKILL)  # homestack's main pid only, not its group
         child.communicate()
-        time.sleep(0.5)
-        assert _pending(restic[0]) & SIGTERM_BIT, "restic was not told its homestack died"
+        told = wait_for(lambda: bool(_pending(restic[0]) & SIGTERM_BIT), timeout=10, step=0.02)
+        assert told, "restic was not told its homestack died"
         os.kill(restic[0], signal.SIGCONT)
         assert _gone(restic[0]), "restic went on after SIGTERM"
     finally:

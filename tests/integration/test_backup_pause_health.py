@@ -21,7 +21,7 @@ PAUSED = backup_service(
     SERVE,
     "test -d /data",
 ).replace(
-    "interval: 1s\n      timeout: 3s\n      retries: 5",
+    "interval: 500ms\n      timeout: 3s\n      retries: 5",
     "interval: 3s\n      timeout: 1s\n      retries: 1",
 )
 

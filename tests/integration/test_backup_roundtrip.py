@@ -16,6 +16,7 @@ pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]
 
 
+@pytest.mark.fresh_repositories  # the first backup makes and announces the password
 def test_round_trip_restores_same_bytes_modes_owners_and_symlinks(
     backup_site: BackupSite, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,7 +1,8 @@
 """The `--json` output of the commands that need a running engine, compared with their
 snapshots (tests/snapshots/json/<command>.json): one small site (essentials/web ← media/app
 on the stand-in image), brought up once for the module; each command runs once, in the order
-of testkit.jsonsnap.ENGINE_COMMANDS (install networks, up … down), and each test compares one.
+of ARGV (install networks, up … down), and each test compares one. The registry commands
+are in test_json_snapshots_registry.py.
 
 Volatile values (the test's name prefix, the temp folder, times, durations, container ids)
 become placeholders through testkit.jsonsnap.normalise; everything else is compared exactly.
@@ -65,20 +66,20 @@ def outputs(
         patch.setenv("TZ", "Etc/UTC")
         patch.setenv("HOMESTACK_DOCTOR_DNS", "off")
         try:
-            for command in ENGINE_COMMANDS:
+            for command, argv in ARGV.items():
                 if command == "restore":  # a backup to restore first
                     with contextlib.redirect_stdout(io.StringIO()):
                         assert run(["--site", str(root), "backup", "web"]) == 0
                 out, err = io.StringIO(), io.StringIO()
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                    code = run(["--site", str(root), *ARGV[command], "--json"])
+                    code = run(["--site", str(root), *argv, "--json"])
                 done[command] = (code, out.getvalue(), err.getvalue())
             yield done, {prefix: "<PREFIX>", str(tmp): "<TMP>"}
         finally:
             remove_everything_named(prefix)
 
 
-@pytest.mark.parametrize("command", ENGINE_COMMANDS)
+@pytest.mark.parametrize("command", list(ARGV))
 def test_json_output_matches_its_snapshot(
     command: str, outputs: tuple[Outputs, dict[str, str]]
 ) -> None:
@@ -88,3 +89,7 @@ def test_json_output_matches_its_snapshot(
     lines = [json.loads(line) for line in out.splitlines()] if command == "logs" else None
     data = lines if lines is not None else json.loads(out)  # logs: one JSON object a line
     check_snapshot(command, normalise(host_facts_hidden(command, data), replacements))
+
+
+def test_every_engine_command_has_its_arguments() -> None:
+    assert set(ARGV) == set(ENGINE_COMMANDS)

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.integration
 __all__ = ["backup_site"]
 
 
+@pytest.mark.fresh_repositories  # a file takes the repository's place
 def test_a_failing_backup_notifies_once_and_a_down_channel_fails_no_backup(
     backup_site: BackupSite,
 ) -> None:

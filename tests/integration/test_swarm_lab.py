@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from homestack.catalog import Site
-from swarmkit import Lab, homestack, lab_for_module
+from swarmkit import LAB_ENV, Lab, homestack, lab_for_module
 from testkit.sites import copy_catalog, service_yaml, stack_yaml, write_tree
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ def lab(standin_image: str) -> Iterator[Lab]:
 @pytest.fixture(scope="module")
 def site(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_catalog(tmp_path_factory.mktemp("swarmsite"))
-    (root / ".env").write_text(f"DEPLOY_MODE=swarm\nHOMESTACK_PREFIX={PREFIX}\n")
+    (root / ".env").write_text(f"{LAB_ENV}HOMESTACK_PREFIX={PREFIX}\n")
     return root
 
 
@@ -109,7 +109,7 @@ def _gpu_site(root: Path) -> Path:
                 "trainer", meta="gpu: required", image="homestack/standin:local"
             ),
             "ai-stack/services/trainer.nvidia.docker-compose.yaml": "services:\n  trainer: {}\n",
-            ".env": f"DEPLOY_MODE=swarm\nHOMESTACK_PREFIX={PREFIX}\n",
+            ".env": f"{LAB_ENV}HOMESTACK_PREFIX={PREFIX}\n",
         },
     )
     return catalog
@@ -221,7 +221,7 @@ def _small_site(root: Path) -> Path:
             "ai-stack/services/after.docker-compose.yaml": service_yaml(
                 "after", image=image, body=after
             ),
-            ".env": f"DEPLOY_MODE=swarm\nHOMESTACK_PREFIX={PREFIX}\n",
+            ".env": f"{LAB_ENV}HOMESTACK_PREFIX={PREFIX}\n",
         },
     )
     return catalog
@@ -315,7 +315,7 @@ def test_a_backup_to_a_remote_repository_is_refused_in_swarm_mode(lab: Lab, tmp_
     # a one-off task on the data node cannot do is refused, naming why
     root = copy_catalog(tmp_path / "remote")
     (root / ".env").write_text(
-        f"DEPLOY_MODE=swarm\nHOMESTACK_PREFIX={PREFIX}\n"
+        f"{LAB_ENV}HOMESTACK_PREFIX={PREFIX}\n"
         "BACKUP_REPOSITORY=sftp:backup@nas.invalid:/srv/restic/{service}\n"
     )
     (root / "DATA" / "ollama").mkdir(parents=True)

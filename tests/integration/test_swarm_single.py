@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from swarmkit import Lab, homestack, lab_for_module
+from swarmkit import LAB_ENV, Lab, homestack, lab_for_module
 from testkit.sites import copy_catalog
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,7 @@ def _ok(done: object) -> str:
 
 def test_every_command_on_a_one_node_swarm(lab: Lab, tmp_path: Path) -> None:
     site = copy_catalog(tmp_path / "site")
-    (site / ".env").write_text(f"DEPLOY_MODE=swarm\nHOMESTACK_PREFIX={PREFIX}\n")
+    (site / ".env").write_text(f"{LAB_ENV}HOMESTACK_PREFIX={PREFIX}\n")
     plan = _ok(homestack(site, "plan", "essentials", lab=lab))
     assert "caddy: hs21n1 (data)" in plan
     checked = homestack(site, "validate", "essentials", "--json", lab=lab)

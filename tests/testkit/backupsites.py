@@ -1,6 +1,11 @@
 """The backup tests' site: stand-in services on a real engine, namespaced.
 
-Backup test modules import the `backup_site` fixture from here. `files` is backed up stopped,
+Backup test modules import the `backup_site` fixture from here. The site comes with the
+backup password and an initialised, empty restic repository for each service, copied from
+one made once per session (`restic init` derives and calibrates its key: seconds on a busy
+machine, for every service of every test); a test about the first backup (the password
+made and announced, the repository created, or its place taken) is marked
+`@pytest.mark.fresh_repositories` and starts without them. `files` is backed up stopped,
 `db` is a database-like service backed up from a dump, `plain` (no container) copied live.
 """
 
@@ -8,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +28,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.engine import backup_ops
 from homestack.engine.compose import ComposeProject
+from testkit.engine import IN_CI
 from testkit.sites import write_site
 
 BASE = """networks:
@@ -43,7 +51,7 @@ def backup_service(name: str, meta: str, command: str, health: str) -> str:
     stop_grace_period: 5s
     healthcheck:
       test: ["CMD", "sh", "-c", {health!r}]
-      interval: 1s
+      interval: 500ms
       timeout: 3s
       retries: 5
     volumes:
@@ -202,8 +210,47 @@ def manifest(*roots: Path) -> dict[str, tuple[object, ...]]:
     return found
 
 
+PASSWORD_FILE = "homestack_backup_password"
+
+
+_TEMPLATE: list[Path] = []
+
+
+def restic_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with a backup password and `repository`, initialised with it (made once
+    per test process; a function, not a fixture: test modules import only backup_site)."""
+    if _TEMPLATE:
+        return _TEMPLATE[0]
+    if shutil.which("restic") is None:
+        if IN_CI:
+            pytest.fail("restic is missing (CI=true: the backup tests must run)")
+        pytest.skip("restic is not installed")
+    folder = tmp_path_factory.mktemp("restic-template")
+    password = folder / PASSWORD_FILE
+    password.write_text(secrets.token_urlsafe(32) + "\n")
+    password.chmod(0o600)
+    env = {**os.environ, "RESTIC_PASSWORD_FILE": str(password)}
+    done = subprocess.run(
+        ["restic", "init", "--repository-version", "2", "-r", str(folder / "repository")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    _TEMPLATE.append(folder)
+    return folder
+
+
 @pytest.fixture
-def backup_site(tmp_path: Path, engine_cleanup: str, standin_image: str) -> Iterator[BackupSite]:
+def backup_site(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    engine_cleanup: str,
+    standin_image: str,
+) -> Iterator[BackupSite]:
     root = tmp_path / "site"
     write_site(
         root,
@@ -218,9 +265,13 @@ def backup_site(tmp_path: Path, engine_cleanup: str, standin_image: str) -> Iter
     token = root / "secrets" / "files_token"
     token.write_text("s3cret\n")
     token.chmod(0o600)
+    if request.node.get_closest_marker("fresh_repositories") is None:
+        template = restic_template(tmp_path_factory)
+        shutil.copy2(template / PASSWORD_FILE, root / "secrets" / PASSWORD_FILE)
+        for service in ("files", "db", "plain"):
+            shutil.copytree(template / "repository", root / "DATA" / "backups" / service)
+    # engine_cleanup removes the containers, network and volumes (all named with the prefix)
     yield BackupSite(root, engine_cleanup)
-    site = Site.load(root)
-    ComposeProject(site, site.stacks["tst"]).run("down", "-v", "--timeout", "1", check=False)
 
 
 def fill_files(data: Path) -> None:

@@ -17,6 +17,7 @@ many tests are written against them:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from homestack.catalog import NETWORKS, Site
+from homestack.catalog import Site
 from testkit.engine import REPO, TEST_LABEL
 
 BASE = (REPO / "base.docker-compose.yaml").read_text(encoding="utf-8")
@@ -34,6 +35,17 @@ STANDIN = "homestack/standin:local"
 STANDIN_VARIABLE = "${STANDIN:-homestack/standin:local}"
 #: network a stack's services join when the test names none (the shipped names)
 DEFAULT = object()
+
+
+@functools.cache
+def shipped_networks() -> dict[str, str]:
+    """Each shipped stack's network, as its stack.yaml names it (data, not code)."""
+    return {stack.id: stack.network for stack in Site.load(REPO).stacks.values()}
+
+
+def stack_network(stack: str) -> str:
+    """The network a test stack of this id joins: the shipped stack's, else the default."""
+    return shipped_networks().get(stack, f"{stack}-services")
 
 
 def indented(text: str, spaces: int) -> str:
@@ -132,7 +144,7 @@ def compose_service(
         + block(body, 4)
     )
     if network is not None:
-        joined = NETWORKS.get(stack, stack + "-services") if network is DEFAULT else network
+        joined = stack_network(stack) if network is DEFAULT else network
         text += f"    networks: [{joined}]\n"
     if mount:
         text += f"    volumes: ['{stack}_{name}_data:/data']\n"
@@ -151,8 +163,10 @@ def stack_yaml(
     description: str = "a test stack",
     heading: str | None = "# test stack",
     listing: Mapping[str, bool] | None = None,
+    network: str | None = None,
 ) -> str:
-    """A stack.yaml; `listing` (name → enabled, in order) replaces enabled + disabled."""
+    """A stack.yaml; `listing` (name → enabled, in order) replaces enabled + disabled;
+    `network` is written last (the listed services keep their lines)."""
     if listing is None:
         listing = {**dict.fromkeys(enabled, True), **dict.fromkeys(disabled or [], False)}
     lines = [heading] if heading else []
@@ -162,6 +176,8 @@ def stack_yaml(
         lines += [f"  - {d}" for d in depends_on]
     lines.append("services:")
     lines += [f"  {'' if on else '# '}- {s}" for s, on in listing.items()]
+    if network:
+        lines.append(f"network: {network}")
     return "\n".join(lines) + "\n"
 
 
@@ -193,11 +209,18 @@ def write_site(
             description=description.format(stack=stack),
             heading=heading,
             listing={name: name not in disabled for name in services},
+            # a shipped stack whose network is not {id}-services says so (essentials)
+            network=_named_network(stack),
         )
         for name, text in services.items():
             files[f"{stack}-stack/services/{name}.docker-compose.yaml"] = text
     files.update(extra or {})
     return write_tree(root, files)
+
+
+def _named_network(stack: str) -> str | None:
+    network = stack_network(stack)
+    return network if network != f"{stack}-services" else None
 
 
 # --- the lint-clean catalog site -------------------------------------------------------
@@ -406,7 +429,7 @@ def up_service(stack: str, name: str, spec: dict[str, Any]) -> str:
         "image": spec.get("image", STANDIN),
         "entrypoint": ["sh", "-c", spec.get("script", HTTPD)],
         "healthcheck": spec.get("healthcheck", HEALTH),
-        "networks": [NETWORKS[stack]],
+        "networks": [stack_network(stack)],
         "volumes": [f"{stack}_{name}_data:/data"],
         "security_opt": ["no-new-privileges:true"],
         "restart": spec.get("restart", "no"),

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from homestack.cli.app import run
+from homestack.engine.docker import reset_client
 from testkit.jsonsnap import (
     ENGINE_COMMANDS,
     EXCLUDED,
+    OTHER_COMMANDS,
     UNIT_COMMANDS,
     check_snapshot,
     host_facts_hidden,
@@ -102,13 +104,25 @@ CASES: dict[str, tuple[list[str], Callable[[Path], None] | None]] = {
 
 
 def test_every_json_command_is_snapshotted_or_excluded_for_a_reason() -> None:
-    """A new command with --json needs a snapshot here or in the engine module (or a reason
-    in EXCLUDED); the three lists never name a command twice."""
+    """A new command with --json needs a snapshot here, in the engine module or in one of
+    the modules of OTHER_COMMANDS (or a reason in EXCLUDED); no two lists name one command."""
     unit, engine, excluded = set(UNIT_COMMANDS), set(ENGINE_COMMANDS), set(EXCLUDED)
-    assert not (unit & engine) and not (unit & excluded) and not (engine & excluded)
-    assert unit | engine | excluded == json_commands()
+    other = set(OTHER_COMMANDS)  # the modules with their own real part (jsonsnap names them)
+    assert len(other) == len(OTHER_COMMANDS)
+    lists = (unit, engine, other, excluded)
+    assert all(not (a & b) for i, a in enumerate(lists) for b in lists[i + 1 :])
+    assert unit | engine | other | excluded == json_commands()
     assert set(CASES) == unit
     assert all(reason.strip() for reason in EXCLUDED.values())
+
+
+@pytest.fixture(autouse=True)
+def no_engine_client() -> Iterator[None]:
+    """The engine client is one per process: one an earlier test made would answer here
+    whatever DOCKER_HOST says; these commands meet no engine, and leave none behind."""
+    reset_client()
+    yield
+    reset_client()
 
 
 @pytest.mark.parametrize("command", UNIT_COMMANDS)

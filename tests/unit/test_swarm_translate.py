@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from homestack.catalog import Site
-from homestack.engine.swarm import NodeInfo
+from homestack.engine.swarm import NodeInfo, kernel_has_ipvs
 from homestack.errors import BadInput
 from homestack.lint.core import Severity
 from homestack.swarm import deploy_mode
 from homestack.swarm.placement import label_args, place
-from homestack.swarm.translate import SPEC_LABEL, check_service, translate_service, translate_stack
+from homestack.swarm.translate import (
+    SPEC_LABEL,
+    check_service,
+    endpoint_mode,
+    require_endpoint_mode,
+    translate_service,
+    translate_stack,
+)
 from testkit.sites import copy_catalog, service_yaml, stack_yaml, write_tree
 
 
@@ -82,8 +90,8 @@ def test_restart_becomes_restart_policy_and_loopback_ports_are_not_published(
     out = translate_service(site, service, merged, ["node.labels.homestack.data == true"])
     assert out["deploy"]["restart_policy"]["condition"] == "any"
     assert "restart" not in out and "depends_on" not in out and "security_opt" not in out
-    assert out["ports"] == [{"target": 53, "protocol": "udp", "mode": "host", "published": 53}]
-    assert out["deploy"]["endpoint_mode"] == "dnsrr"  # no IPVS needed on the nodes
+    assert out["ports"] == [{"target": 53, "protocol": "udp", "mode": "ingress", "published": 53}]
+    assert out["deploy"]["endpoint_mode"] == "vip"  # docker stack deploy's default
     assert out["healthcheck"] == merged["healthcheck"]
     # the stack file schema wants strings (docker stack deploy refused 0.5)
     assert out["deploy"]["resources"]["limits"] == {"cpus": "0.5", "memory": "268435456"}
@@ -165,3 +173,33 @@ def test_deploy_mode_is_read_from_env_and_checked(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("DEPLOY_MODE=kubernetes\n")
     with pytest.raises(BadInput, match="neither compose nor swarm"):
         deploy_mode(Site.load(tmp_path))
+
+
+def test_endpoint_mode_is_vip_by_default_and_dnsrr_when_the_env_says_so(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    service = site.service("app")
+    merged = {"image": "x:1", "ports": [{"target": 53, "published": "53", "protocol": "udp"}]}
+    assert endpoint_mode(site) == "vip"
+    (tmp_path / ".env").write_text("DEPLOY_MODE=swarm\nSWARM_ENDPOINT_MODE=dnsrr\n")
+    site = Site.load(tmp_path)
+    out = translate_service(site, service, merged, [])
+    assert out["deploy"]["endpoint_mode"] == "dnsrr"
+    assert out["ports"][0]["mode"] == "host"  # dnsrr cannot use the routing mesh
+
+
+def test_vip_is_refused_on_a_kernel_without_ipvs_naming_the_fix(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site")
+    bare = tmp_path / "bare"  # a root with no /proc/net/ip_vs and no ip_vs module
+    bare.mkdir()
+    assert not kernel_has_ipvs(bare)
+    with pytest.raises(BadInput) as refused:
+        require_endpoint_mode(site, bare)
+    assert "no IPVS" in refused.value.message
+    assert "SWARM_ENDPOINT_MODE=dnsrr" in (refused.value.hint or "")
+    modules = bare / "lib/modules" / os.uname().release / "kernel/net/netfilter/ipvs"
+    modules.mkdir(parents=True)
+    (modules / "ip_vs.ko.xz").write_bytes(b"")  # a loadable module: docker loads it
+    assert kernel_has_ipvs(bare)
+    require_endpoint_mode(site, bare)
+    (tmp_path / "site" / ".env").write_text("DEPLOY_MODE=swarm\nSWARM_ENDPOINT_MODE=dnsrr\n")
+    require_endpoint_mode(Site.load(tmp_path / "site"), tmp_path / "nothing")  # no IPVS needed

@@ -11,6 +11,7 @@ from homestack.catalog import Site
 from homestack.deploy.projects import fingerprint, select
 from homestack.deploy.standin import override_text, service_ports
 from homestack.deploy.up import _depths
+from homestack.resolved import resolve
 from testkit.sites import up_site
 
 
@@ -47,7 +48,7 @@ def test_standin_override_replaces_image_and_drops_what_it_cannot_honour(site: S
     for key in ("user: !reset null", "cap_drop: !reset []", "ports: !reset []"):
         assert key in text
     assert "secrets" not in text  # secrets, volumes and networks stay as the service has them
-    assert service_ports(db, site.stack_env(stack)).tcp[:2] == (8080, 5432)
+    assert service_ports(resolve(site, [db]).of(db)).tcp[:2] == (8080, 5432)
 
 
 def test_fingerprint_changes_with_a_file_or_a_variable_it_uses(

@@ -209,6 +209,24 @@ def restic_binary() -> str:
     return found
 
 
+def installed_version(timeout: float = 10) -> tuple[str | None, str]:
+    """The installed restic's version ('0.16.4', ""), or None and why not (doctor's check:
+    asks PATH each time, never raises)."""
+    found = shutil.which("restic")
+    if not found:
+        return None, "restic is not installed; backups cannot run"
+    try:
+        done = subprocess.run(
+            [found, "version"], capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"restic does not run: {exc}"
+    words = done.stdout.split()
+    if len(words) > 1 and done.returncode == 0:
+        return words[1], ""
+    return None, f"`restic version` failed: {done.stderr.strip()}"
+
+
 def _parse_json_lines(text: str) -> list[dict[str, Any]]:
     """restic prints one JSON document, or one per line (backup, restore)."""
     text = text.strip()
@@ -290,6 +308,19 @@ class Restic:
     ) -> subprocess.CompletedProcess[str]:
         command = self.command(args, json_output=json_output)
         self._require_password()
+        code, stdout, stderr = self._execute(command, timeout, on_started)
+        if code not in ok_codes:
+            raise _error_for(command, code, stderr, self.service)
+        return subprocess.CompletedProcess(command, code, stdout, stderr)
+
+    def _execute(
+        self,
+        command: list[str],
+        timeout: float | None,
+        on_started: Callable[[subprocess.Popen[str]], None] | None,
+    ) -> tuple[int, str, str]:
+        """Run restic here; (exit code, stdout, stderr). Swarm mode runs it on the data
+        node instead (swarm.data)."""
         try:
             process = subprocess.Popen(
                 command,
@@ -310,9 +341,7 @@ class Restic:
             process.kill()
             process.communicate()
             raise ResticFailed(command, -1, f"timed out after {timeout}s") from None
-        if process.returncode not in ok_codes:
-            raise _error_for(command, process.returncode, stderr, self.service)
-        return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+        return process.returncode, stdout, stderr
 
     def _require_password(self) -> None:
         """Every restic command needs the password file: without it restic only says
@@ -333,22 +362,16 @@ class Restic:
     def is_initialized(self) -> bool:
         """True when the repository exists and the password opens it."""
         self._require_password()
-        done = subprocess.run(
-            self.command(["cat", "config"], json_output=False),
-            capture_output=True,
-            text=True,
-            env=self.environment(),
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-        if done.returncode == 0:
+        command = self.command(["cat", "config"], json_output=False)
+        code, _out, stderr = self._execute(command, None, None)
+        if code == 0:
             return True
-        lowered = done.stderr.lower()
+        lowered = stderr.lower()
         if "wrong password" in lowered or "no key found" in lowered:
-            raise _error_for(done.args, done.returncode, done.stderr, self.service)
+            raise _error_for(command, code, stderr, self.service)
         if "does not exist" in lowered or "is there a repository" in lowered:
             return False
-        raise _error_for(done.args, done.returncode, done.stderr, self.service)
+        raise _error_for(command, code, stderr, self.service)
 
     def init(self) -> None:
         self.run(["init", "--repository-version", "2"], json_output=False)

@@ -22,6 +22,7 @@ from ..engine.model import Container
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..events import BackupStarted, ServiceBackedUp
 from ..models import BackupSpec
+from ..resolved import Resolved, resolve
 from . import config
 from .journal import Journal, hold_point
 from .lock import ServiceLock
@@ -71,12 +72,13 @@ def listed_without_file(site: Site, stack: str | None) -> list[BackupResult]:
     return found
 
 
-def require_readable(site: Site, service: Service) -> None:
+def require_readable(site: Site, service: Service, resolved: Resolved | None = None) -> None:
     """Refuse a service whose file or settings homestack cannot read: its backup settings
-    (consistency, paths, dump command) are unknown, and compose would fail half-way anyway."""
+    (consistency, paths, dump command) are unknown, and compose would fail half-way anyway.
+    `resolved`: the services resolved once by the caller."""
     from ..deploy.preflight import check_service_files
 
-    site.stack_env(site.stacks[service.stack])  # raises on a broken .env layer, naming it
+    (resolved or resolve(site, [service])).of(service)  # a broken .env layer, named
     for problem in service.problems:
         where = f" (line {problem.line})" if problem.line else ""
         raise BadInput(
@@ -178,7 +180,12 @@ def _excludes(site: Site, service: Service, spec: BackupSpec) -> list[str]:
 
 
 def backup_service(
-    site: Site, service: Service, *, tags: Sequence[str] = (), ctx: Context | None = None
+    site: Site,
+    service: Service,
+    *,
+    tags: Sequence[str] = (),
+    resolved: Resolved | None = None,
+    ctx: Context | None = None,
 ) -> BackupResult:
     started = time.monotonic()
     stamp = now_iso()
@@ -197,7 +204,7 @@ def backup_service(
         )
     recovered: list[str] = []
     try:
-        require_readable(site, service)
+        require_readable(site, service, resolved)
         # the service lock first: a second backup of the same service is refused at once.
         # One that stops, pauses or dumps its service shares the site lock, so no up, down
         # or restart acts on the service meanwhile; one that only copies files holds
@@ -243,6 +250,7 @@ def _backup_locked(
     extra_tags: Sequence[str] = (),
 ) -> BackupResult:
     folder = state_dir(site)
+    _require_data_here(site, service)
     found = config.parts(site, service)
     if not found:  # before a repository is made or the service stopped
         _nothing_to_back_up(service)
@@ -331,6 +339,17 @@ def restic_started(journal: Journal, folder: Path, pid: int) -> None:
 
 
 HELD = {"stop": "stopped", "pause": "paused", "dump": "dumping"}
+
+
+def _require_data_here(site: Site, service: Service) -> None:
+    """Swarm mode: the service's folders are read where homestack runs, which must then be
+    the node holding them (else a clear refusal, not "nothing to back up")."""
+    from ..swarm import is_swarm
+
+    if is_swarm(site):
+        from ..swarm.data import require_local
+
+        require_local(site, service, "backup")
 
 
 def _swarm_consistency(
@@ -630,11 +649,12 @@ def backup(
     preflight(site, services)
     _path, created = config.ensure_password(site)
     notices = [config.password_notice(_path)] if created else []
+    resolved = resolve(site, services)  # once; a stack's unreadable settings fail its own
 
     def one(service: Service) -> BackupResult:
         spec = service.meta.backup if service.meta else None
         ctx.sink(BackupStarted(service.id, spec.consistency if spec is not None else "none"))
-        result = backup_service(site, service, tags=tags, ctx=ctx)
+        result = backup_service(site, service, tags=tags, resolved=resolved, ctx=ctx)
         ctx.sink(ServiceBackedUp(result))
         return result
 

@@ -39,6 +39,18 @@ def has_systemd() -> bool:
     return Path("/run/systemd/system").is_dir() and shutil.which("systemctl") is not None
 
 
+def enable_now(unit: str) -> list[str]:
+    """`systemctl daemon-reload`, then `systemctl enable --now UNIT` (a .timer or .service
+    just written): the command lines run, in order; CommandFailed on the first that fails."""
+    ran: list[str] = []
+    for command in (["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", unit]):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise CommandFailed(command, done.returncode, done.stderr)
+        ran.append(" ".join(command))
+    return ran
+
+
 def homestack_command() -> str:
     """The installed console script next to this interpreter, else `python -m`."""
     script = Path(sys.executable).parent / "homestack"
@@ -139,14 +151,5 @@ def install_timer(
         return TimerResult(use, placed, written=False)
     for path, text in placed.items():
         write_atomic(Path(path), text.encode(), 0o644)
-    activated: list[str] = []
-    if use == "systemd" and target is None:
-        for command in (
-            ["systemctl", "daemon-reload"],
-            ["systemctl", "enable", "--now", f"{UNIT}.timer"],
-        ):
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                raise CommandFailed(command, done.returncode, done.stderr)
-            activated.append(" ".join(command))
+    activated = enable_now(f"{UNIT}.timer") if use == "systemd" and target is None else []
     return TimerResult(use, placed, written=True, activated=activated)

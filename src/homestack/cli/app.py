@@ -69,6 +69,19 @@ app = typer.Typer(
 )
 
 
+def command_group(name: str, help: str, *, invoke_without_command: bool = False) -> typer.Typer:
+    """The commands under `homestack NAME …`, registered on the app: without a subcommand
+    the group prints its help, unless it runs its own callback (invoke_without_command)."""
+    group = typer.Typer(
+        help=help,
+        no_args_is_help=not invoke_without_command,
+        invoke_without_command=invoke_without_command,
+        rich_markup_mode=None,
+    )
+    app.add_typer(group, name=name)
+    return group
+
+
 @dataclass
 class State:
     site_path: Path | None = None

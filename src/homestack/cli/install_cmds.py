@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitStatus
-from .app import JsonOption, app, emit, fail, state
+from .app import JsonOption, command_group, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,19 +20,10 @@ if TYPE_CHECKING:
     from ..deploy.secrets import SecretsListing, SecretsReport
 
 
-install_app = typer.Typer(
-    help="Prepare the host: Docker, drivers, networks, secrets, DATA folders.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+install_app = command_group(
+    "install", "Prepare the host: Docker, drivers, networks, secrets, DATA folders."
 )
-app.add_typer(install_app, name="install")
-
-secrets_app = typer.Typer(
-    help="Generated secrets (names and metadata only, never values).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-app.add_typer(secrets_app, name="secrets")
+secrets_app = command_group("secrets", "Generated secrets (names and metadata only, never values).")
 
 Names = Annotated[
     list[str] | None,

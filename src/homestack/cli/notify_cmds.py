@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import ExitStatus
-from .app import JsonOption, app, emit, fail, state
+from .app import JsonOption, command_group, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -16,19 +16,12 @@ if TYPE_CHECKING:
     from ..notify.channel import Delivery, Sent
     from ..serial import Listed, Single
 
-notify_app = typer.Typer(
-    help="homestack's own events (backup failed, doctor failing …) on the site's channel.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+notify_app = command_group(
+    "notify", "homestack's own events (backup failed, doctor failing …) on the site's channel."
 )
-app.add_typer(notify_app, name="notify")
-
-alerts_app = typer.Typer(
-    help="Firing alerts and silences (Alertmanager).",
-    invoke_without_command=True,
-    rich_markup_mode=None,
+alerts_app = command_group(
+    "alerts", "Firing alerts and silences (Alertmanager).", invoke_without_command=True
 )
-app.add_typer(alerts_app, name="alerts")
 
 
 @notify_app.command("test")

@@ -163,8 +163,8 @@ def logs(query: Any, *, follow: bool, as_json: bool) -> None:
     import json
     import sys
 
-    from ..swarm.ops import follow_logs
-    from ..swarm.ops import logs as swarm_logs
+    from ..swarm.logs import follow_logs
+    from ..swarm.logs import logs as swarm_logs
 
     site = state.site()
     lines = follow_logs(site, query) if follow else swarm_logs(site, query)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import BadInput
-from .app import JsonOption, app, emit, state
+from .app import JsonOption, command_group, emit, state
 from .consoles import console
 
 if TYPE_CHECKING:
@@ -17,12 +17,9 @@ if TYPE_CHECKING:
 
     from ..people import Listing
 
-users_app = typer.Typer(
-    help="Sign-on accounts (Authelia's users file): groups admins and users.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+users_app = command_group(
+    "users", "Sign-on accounts (Authelia's users file): groups admins and users."
 )
-app.add_typer(users_app, name="users")
 
 Name = Annotated[str, typer.Argument(help="The user name (what people type to sign in).")]
 PasswordFile = Annotated[

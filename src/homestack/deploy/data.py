@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalog import Service, Site
 from ..errors import BadInput, EngineUnavailable, OperationFailed
 from ..models import MAX_ID
-from ..settings import interpolate_tree
+from ..resolved import Resolved, resolve
 from .folders import check_folder, folder_error
 
 if TYPE_CHECKING:
@@ -97,11 +97,14 @@ def owner_ids(site: Site) -> tuple[int, int]:
     return values[0], values[1]
 
 
-def service_owner(site: Site, service: Service) -> tuple[int, int]:
+def service_owner(
+    site: Site, service: Service, resolved: Resolved | None = None
+) -> tuple[int, int]:
     """Who owns a service's data and config: the user its container runs as, else PUID:PGID.
     A root container with every capability dropped cannot write into a folder another user
     owns, so the owner must follow the container."""
-    return site.container_user(service) or owner_ids(site)
+    runs_as = resolved.of(service).user if resolved else site.container_user(service)
+    return runs_as or owner_ids(site)
 
 
 def has_data(site: Site, service_id: str) -> bool:
@@ -123,20 +126,11 @@ def service_folders(site: Site, service: Service) -> list[tuple[Path, int]]:
     ]
 
 
-def declared_volume(site: Site, service: Service) -> tuple[str, dict[str, Any]] | None:
+def declared_volume(
+    site: Site, service: Service, resolved: Resolved | None = None
+) -> tuple[str, dict[str, Any]] | None:
     """(engine name, definition) of the service's `{stack}_{service}_data` volume, if declared."""
-    data = service.doc.data if service.doc else None
-    volumes = data.get("volumes") if isinstance(data, dict) else None
-    key = service.volume_name
-    if not isinstance(volumes, dict) or key not in volumes:
-        return None
-    stack = site.stacks[service.stack]
-    env = site.stack_env(stack)
-    env.setdefault("HOMESTACK_PREFIX", site.prefix)
-    definition = volumes.get(key) or {}
-    resolved = interpolate_tree(definition if isinstance(definition, dict) else {}, env)
-    name = str(resolved.get("name") or f"{site.project_name(stack)}_{key}")
-    return name, resolved
+    return (resolved or resolve(site, [service])).of(service).volume
 
 
 class _Volumes:
@@ -158,8 +152,10 @@ class _Volumes:
         return self._by_name.get(name)
 
 
-def _check_volume(site: Site, service: Service, volumes: _Volumes) -> VolumeCheck | None:
-    declared = declared_volume(site, service)
+def _check_volume(
+    site: Site, service: Service, volumes: _Volumes, resolved: Resolved
+) -> VolumeCheck | None:
+    declared = resolved.of(service).volume
     expected = str(site.data_root / service.id)
     if declared is None:
         return None
@@ -204,10 +200,13 @@ class DataChecked:
     owners: dict[str, tuple[int, int]]
 
 
-def check_data(site: Site, services: list[Service]) -> DataChecked:
+def check_data(
+    site: Site, services: list[Service], resolved: Resolved | None = None
+) -> DataChecked:
     puid = owner_ids(site)
     check_folder(site, site.data_root, "DATA_ROOT")
-    return DataChecked(puid, {s.id: service_owner(site, s) for s in services})
+    resolved = resolved or resolve(site, services)
+    return DataChecked(puid, {s.id: service_owner(site, s, resolved) for s in services})
 
 
 def ensure_data(
@@ -216,10 +215,13 @@ def ensure_data(
     *,
     dry_run: bool = False,
     checked: DataChecked | None = None,
+    resolved: Resolved | None = None,
 ) -> DataReport:
     """Create the services' DATA folders owned by PUID:PGID; check their volumes.
-    `checked`: check_data's result for these services, when the caller made it already."""
-    checked = checked or check_data(site, services)
+    `checked`: check_data's result for these services, when the caller made it already;
+    `resolved`: the services resolved once by the caller."""
+    resolved = resolved or resolve(site, services)
+    checked = checked or check_data(site, services, resolved)
     uid, gid = puid, pgid = checked.puid
     root = os.geteuid() == 0
     notes: list[str] = []
@@ -231,7 +233,9 @@ def ensure_data(
     owners = checked.owners  # ids chown can use, checked first
     # the volumes first: a drifted volume stops the run before any folder is made
     engine_volumes = _Volumes()
-    volumes = [v for s in services if (v := _check_volume(site, s, engine_volumes)) is not None]
+    volumes = [
+        v for s in services if (v := _check_volume(site, s, engine_volumes, resolved)) is not None
+    ]
     if not engine_volumes.reachable:
         notes.append("no Docker engine answered: the volumes' bindings were not checked")
     for check in volumes:

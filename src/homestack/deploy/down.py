@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from ..catalog import STACK_SUFFIX, Site
 from ..context import Context, context_for
 from ..engine.backend import Backend, default_backend
+from ..engine.compose import Action
 from ..engine.health import Watched
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..events import WaveDone
@@ -275,19 +276,10 @@ def _restart(site: Site, names: list[str] | None, *, timeout: float, ctx: Contex
     return RestartResult(done, ctx.clock.monotonic() - started)
 
 
-def _lifecycle(backend: Backend, command: str, project: Project, services: list[str]) -> None:
-    if command == "restart":
-        backend.restart(project, services)
-    elif command == "start":
-        backend.start(project, services)
-    else:
-        backend.stop(project, services)
-
-
 def run_in_waves(
     site: Site,
     selection: Selection,
-    command: str,
+    command: Action,
     *,
     timeout: float | None = None,
     ctx: Context | None = None,
@@ -307,7 +299,7 @@ def run_in_waves(
             batch.setdefault(selection.graph.services[name].stack, []).append(name)
         parallel(
             {k: (k, v) for k, v in batch.items()},
-            lambda item: _lifecycle(backend, command, selection.projects[item[0]], item[1]),
+            lambda item: backend.act(selection.projects[item[0]], command, item[1]),
         )
         if timeout is not None:
             _settle(backend, selection, wave, timeout)
@@ -439,12 +431,10 @@ def _images(
         config = project.config().get("services") or {}
     except CommandFailed:
         config = {}
-    env: dict[str, str] | None = None
     images: dict[str, str] = {}
     for name in services:
         image = str((config.get(name) or {}).get("image") or "")
-        if not image:
-            env = env if env is not None else site.stack_env(project.stack)
-            image = image_of(selection.graph.services[name], env)
+        if not image:  # as resolved once for the selection
+            image = image_of(selection.graph.services[name], resolved=selection.resolved)
         images[name] = image
     return images

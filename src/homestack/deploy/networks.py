@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..catalog import IOT_NETWORK, NETWORKS, SIGNON_NETWORK, Service, Site
+from ..catalog import IOT_NETWORK, SIGNON_NETWORK, Service, Site
 from ..errors import BadInput
 from ..plan import networks_for
 
@@ -165,8 +165,8 @@ def iot_spec(site: Site) -> NetworkSpec | None:
 
 
 def wanted_specs(site: Site, services: list[Service] | None) -> list[NetworkSpec]:
-    """The networks these services join (all four bridges when services is None)."""
-    every = [*NETWORKS.values(), SIGNON_NETWORK]
+    """The networks these services join (every shared bridge when services is None)."""
+    every = [n for n in site.networks if n != IOT_NETWORK]
     keys = every if services is None else networks_for(site, services)
     # IOT_* is read only when needed: a stale IOT_PARENT does not block the other networks
     iot = iot_spec(site) if services is None or IOT_NETWORK in keys else None

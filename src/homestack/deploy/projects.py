@@ -19,6 +19,7 @@ from ..engine import model
 from ..engine.compose import ComposeProject
 from ..errors import OperationFailed
 from ..plan import Graph, selected_graph, waves
+from ..resolved import Resolved, resolve
 from ..settings import variables_in
 
 # Compose's labels, for the callers that read them from here (engine.model defines them)
@@ -49,6 +50,8 @@ class Selection:
     graph: Graph
     order: list[list[str]]  # service waves
     projects: dict[str, Project] = field(default_factory=dict)  # stack id → project
+    #: every service of the projects' files, resolved once (env, interpolated compose …)
+    resolved: Resolved | None = None
 
     @property
     def services(self) -> list[Service]:
@@ -73,15 +76,18 @@ def select(
     by_stack: dict[str, list[Service]] = {}
     for service in graph.services.values():
         by_stack.setdefault(service.stack, []).append(service)
+    chosen_overlays: dict[str, Sequence[str]] = {}
     for stack_id, members in by_stack.items():
         stack = site.stacks[stack_id]
-        site.stack_env(stack)  # a broken .env layer: bad input now, not compose failing later
-        selection.projects[stack_id] = Project(
-            site,
-            stack,
-            files_for(stack, members),
-            _overlays(site, stack) if overlays else None,
+        project = Project(
+            site, stack, files_for(stack, members), _overlays(site, stack) if overlays else None
         )
+        selection.projects[stack_id] = project
+        chosen_overlays.update(project.overlays or {})
+    every = [s for project in selection.projects.values() for s in project.services or ()]
+    selection.resolved = resolve(site, every, overlays=chosen_overlays, needs=graph.needs)
+    # a broken .env layer: bad input now, not compose failing later
+    selection.resolved.raise_first()
     return selection
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from ..catalog import Service, Site
 from ..errors import BadInput, OperationFailed
 from ..models import SecretSpec
+from ..resolved import Resolved
 from .data import has_data
 from .folders import check_folder, folder_error
 
@@ -103,12 +104,15 @@ def generate(spec: SecretSpec) -> str:
     return spec.prefix + "".join(random.choice(alphabet) for _ in range(spec.length))
 
 
-def wanted_secrets(site: Site, services: list[Service]) -> list[Wanted]:
+def wanted_secrets(
+    site: Site, services: list[Service], resolved: Resolved | None = None
+) -> list[Wanted]:
     out: list[Wanted] = []
     for service in services:
         meta = service.meta
-        # a secret is readable by the user the container runs as (spec, else the service's)
-        runs_as = site.container_user(service)  # refuses ids chown cannot use
+        # a secret is readable by the user the container runs as (spec, else the service's);
+        # refuses ids chown cannot use
+        runs_as = resolved.of(service).user if resolved else site.container_user(service)
         for spec in meta.secrets if meta else []:
             uid = spec.uid if spec.uid is not None else (runs_as[0] if runs_as else None)
             gid = spec.gid if spec.gid is not None else (runs_as[1] if runs_as else None)
@@ -281,12 +285,18 @@ def _new_value_note(site: Site, item: Wanted, dry_run: bool) -> list[str]:
 
 
 def ensure_secrets(
-    site: Site, services: list[Service], *, dry_run: bool = False, folder_checked: bool = False
+    site: Site,
+    services: list[Service],
+    *,
+    dry_run: bool = False,
+    folder_checked: bool = False,
+    resolved: Resolved | None = None,
 ) -> SecretsReport:
     """Generate every missing secret the services declare; check the existing ones.
-    `folder_checked`: the caller has run check_folder on SECRETS_DIR (`up` does, first)."""
+    `folder_checked`: the caller has run check_folder on SECRETS_DIR (`up` does, first);
+    `resolved`: the services resolved once by the caller (their users)."""
     folder = site.secrets_dir
-    wanted = wanted_secrets(site, services)
+    wanted = wanted_secrets(site, services, resolved)
     notes: list[str] = []
     if not wanted:
         return SecretsReport(folder=str(folder), dry_run=dry_run)

@@ -36,9 +36,10 @@ from ..catalog import Service, Site
 from ..context import Context, context_for
 from ..engine.backend import Backend, default_backend
 from ..engine.health import POLL_S, judge
-from ..engine.model import Container
+from ..engine.model import HASH_LABEL, IMAGE_LABEL, Container
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
 from ..events import ServiceChanged
+from ..resolved import Resolved
 from ..serial import Serialised, entry
 from . import preflight
 from .data import DataChecked, check_data
@@ -84,6 +85,17 @@ class ServiceRun(Serialised):
     def finished(self) -> bool:
         return self.state in GOOD or self.state in BAD
 
+    def advance(self, state: str, detail: str = "") -> None:
+        """The next state (and why), with the times the report shows (up and swarm up)."""
+        self.state = state
+        if detail:
+            self.detail = detail
+        if self.launched_at is not None:
+            self.elapsed = time.monotonic() - self.launched_at
+        if state in GOOD and self.ready_at is None:
+            self.ready_at = time.monotonic()
+            self.ready = time.time()
+
 
 @dataclass
 class UpResult(Serialised):
@@ -123,6 +135,8 @@ class UpResult(Serialised):
     #: service → what up made again under its running container (a deleted DATA folder or
     #: secret): the container still uses the deleted one until it is restarted
     remade: dict[str, list[str]] = field(default_factory=dict)
+    #: service → the image it runs, as resolved once (not in --json; the history reads it)
+    images: dict[str, str] = field(default_factory=dict, metadata=entry(omit=True))
 
     @property
     def failed(self) -> list[ServiceRun]:
@@ -192,18 +206,19 @@ class Redactor:
 
 
 def ensure_prerequisites(
-    site: Site, services: list[Service], checked: DataChecked
+    site: Site, services: list[Service], checked: DataChecked, resolved: Resolved | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Networks, secrets and DATA folders the services need (each step idempotent), once
-    `checked`: DATA_ROOT, SECRETS_DIR and the owners' ids were checked (not again here)."""
+    `checked`: DATA_ROOT, SECRETS_DIR and the owners' ids were checked (not again here);
+    `resolved`: the services resolved once (their users, volumes) for every step."""
     from ..generate import generate_all
     from .data import ensure_data
     from .networks import ensure_networks
     from .secrets import ensure_secrets
 
     networks = ensure_networks(site, services)
-    secrets = ensure_secrets(site, services, folder_checked=True)
-    data = ensure_data(site, services, checked=checked)
+    secrets = ensure_secrets(site, services, folder_checked=True, resolved=resolved)
+    data = ensure_data(site, services, checked=checked, resolved=resolved)
     generate_all(site, services)  # configs the services mount, from the enabled catalog
     return networks.to_data(), secrets.to_data(), data.to_data()
 
@@ -271,8 +286,8 @@ def _plan_actions(
         image_id = image_ids.get(images.get(service.id, ""))
         if info is None:
             run.action = "create"
-        elif info.config_hash != hashes.get(service.stack, {}).get(service.id) or (
-            image_id and info.image_label not in (None, image_id)
+        elif info.labels.get(HASH_LABEL) != hashes.get(service.stack, {}).get(service.id) or (
+            image_id and info.labels.get(IMAGE_LABEL) not in (None, image_id)
         ):
             run.action = "recreate"
         elif oneshot and info.state == "exited" and info.exit_code in (0, None):
@@ -345,14 +360,7 @@ class _Scheduler:
         self.by_key = {(selection.projects[r.stack].name, name): r for name, r in runs.items()}
 
     def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
-        run.state = state
-        if detail:
-            run.detail = detail
-        if run.launched_at is not None:
-            run.elapsed = time.monotonic() - run.launched_at
-        if state in GOOD and run.ready_at is None:
-            run.ready_at = time.monotonic()
-            run.ready = time.time()
+        run.advance(state, detail)
         self.listener(run)
 
     def _compose_up(self, project: Project, names: list[str]) -> None:
@@ -575,6 +583,25 @@ def _all_hashes(projects: Mapping[str, Project]) -> dict[str, dict[str, str]]:
     return {stack_id: hashes.hashes for stack_id, hashes in found.items()}
 
 
+def standin_overrides(
+    site: Site, selection: Selection, image: str | None, delays: Mapping[str, float] | None
+) -> list[str]:
+    """With a stand-in image: each project's override file (written, and added to the
+    project's files) putting it in place of every chosen service's image (up, swarm up)."""
+    from . import standin as standin_mod
+
+    overrides: list[str] = []
+    if image is not None:
+        for project in selection.projects.values():
+            chosen = project.services or project.stack.enabled
+            path = standin_mod.write_override(
+                site, project.stack, chosen, image, delays, selection.resolved
+            )
+            project.extra_files = (path,)
+            overrides.append(str(path))
+    return overrides
+
+
 def _depths(needs: Mapping[str, set[str]]) -> dict[str, int]:
     """For each service, the longest chain of services that wait for it (0: none do)."""
     dependents: dict[str, set[str]] = {name: set() for name in needs}
@@ -655,12 +682,12 @@ def _up(
     # what Compose would refuse, and folders that cannot be, before anything is written
     preflight.check_projects(selection.projects.values())
     # PUID/PGID, DATA_ROOT and each container's uid:gid (ids chown can use); SECRETS_DIR
-    checked = check_data(site, selection.services)
+    resolved = selection.resolved
+    checked = check_data(site, selection.services, resolved)
     check_folder(site, site.secrets_dir, "SECRETS_DIR")
     # the generated configs rendered, not written: a setting they cannot use (DOMAIN) is bad
     # input now, not after secrets and folders were made
     generate_all(site, selection.services, dry_run=True)
-    overrides: list[str] = []
     if stand_in is not None:
         standin_mod.check_image(stand_in)
         # Compose checks the stacks' own files (remembered as a plain `up` does) before the
@@ -668,12 +695,7 @@ def _up(
         # refuses
         _all_hashes(selection.projects)
     image = standin_mod.resolve_image(stand_in) if stand_in is not None else None
-    if image is not None:
-        for project in selection.projects.values():
-            chosen = project.services or project.stack.enabled
-            path = standin_mod.write_override(site, project.stack, chosen, image, delays)
-            project.extra_files = (path,)
-            overrides.append(str(path))
+    overrides = standin_overrides(site, selection, image, delays)
     services = selection.services
     with ThreadPoolExecutor(max_workers=1) as side:
         # Compose's hashes (one process per stack, remembered while the files do not change)
@@ -685,19 +707,20 @@ def _up(
         recovered = _recover_interrupted(site, services)
         current = _current(selection)
         hashes = hashing.result()
-    networks, secrets, data = ensure_prerequisites(site, services, checked)
+    networks, secrets, data = ensure_prerequisites(site, services, checked, resolved)
     if image is not None:
         images = {s.id: image for s in services}
-    else:  # each stack's env read once, not once per service
-        envs = {k: site.stack_env(site.stacks[k]) for k in {s.stack for s in services}}
-        images = {s.id: standin_mod.image_of(s, envs[s.stack]) for s in services}
+    else:  # as resolved once for the selection
+        images = {s.id: standin_mod.image_of(s, resolved=resolved) for s in services}
         from ..update.lockfile import honour_lock
 
         honour_lock(site, services, images)  # homestack.lock: the locked digests, not the tags
     running = {
         images[s.id] for s in services if (selection.projects[s.stack].name, s.id) in current
     }
-    runs = _ports_free(site, _plan_actions(selection, hashes, current, images, _image_ids(running)))
+    runs = _ports_free(
+        site, _plan_actions(selection, hashes, current, images, _image_ids(running)), resolved
+    )
     redact = Redactor(site, services)
     for run in runs.values():
         listener(run)
@@ -713,6 +736,7 @@ def _up(
         image,
         overrides,
         time.monotonic() - started,
+        images=images,
     )
     result.recovered = recovered
     result.disabled_running = _disabled_running(selection, current)
@@ -722,16 +746,23 @@ def _up(
     return result
 
 
-def _ports_free(site: Site, runs: dict[str, ServiceRun]) -> dict[str, ServiceRun]:
+def _ports_free(
+    site: Site, runs: dict[str, ServiceRun], resolved: Resolved | None = None
+) -> dict[str, ServiceRun]:
     """The runs, once the host ports of what they (re)create or start are free: a host port
     another process or container holds made Compose fail half-way ("address already in
     use") after it had removed the healthy container it was replacing. Refuse first,
     naming the holder, as doctor does."""
-    _check_host_ports(site, [site.service(name) for name in runs], runs)
+    _check_host_ports(site, [site.service(name) for name in runs], runs, resolved)
     return runs
 
 
-def _check_host_ports(site: Site, services: list[Service], runs: Mapping[str, ServiceRun]) -> None:
+def _check_host_ports(
+    site: Site,
+    services: list[Service],
+    runs: Mapping[str, ServiceRun],
+    resolved: Resolved | None = None,
+) -> None:
     """Raise when a host port of what will be (re)created or started is taken."""
     acting = [s for s in services if runs[s.id].action in ("create", "recreate", "start")]
     if not any(s.compose.get("ports") for s in acting):
@@ -739,7 +770,8 @@ def _check_host_ports(site: Site, services: list[Service], runs: Mapping[str, Se
     from ..engine import docker as engine
     from ..observe.doctor_net import check_ports
 
-    taken = [c for c in check_ports(site, acting, engine.api_client()) if c.status == "fail"]
+    client = engine.api_client()
+    taken = [c for c in check_ports(site, acting, client, resolved) if c.status == "fail"]
     if not taken:
         return
     first = taken[0].name.removeprefix("ports ")

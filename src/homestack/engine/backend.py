@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import IO, Any, Protocol, runtime_checkable
 
-from .compose import ComposeProject, Pulled
+from .compose import Action, ComposeProject, Pulled
 from .health import EngineEvents, Verdict, Watched
 from .health import wait_healthy as _wait_healthy
 from .model import PROJECT_LABEL, SERVICE_LABEL, Container
@@ -58,25 +58,16 @@ class Backend(Protocol):
         """Create or recreate (config or image changed) and start the services."""
         ...
 
-    def start(
-        self, project: ComposeProject, services: Iterable[str], *, timeout: float | None = None
-    ) -> None: ...
-
-    def stop(
-        self, project: ComposeProject, services: Iterable[str], *, timeout: float | None = None
-    ) -> None: ...
-
-    def restart(
-        self, project: ComposeProject, services: Iterable[str], *, timeout: float | None = None
-    ) -> None: ...
-
-    def pause(
-        self, project: ComposeProject, services: Iterable[str], *, timeout: float | None = None
-    ) -> None: ...
-
-    def unpause(
-        self, project: ComposeProject, services: Iterable[str], *, timeout: float | None = None
-    ) -> None: ...
+    def act(
+        self,
+        project: ComposeProject,
+        action: Action,
+        services: Iterable[str],
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Start, stop, restart, pause or unpause the services' existing containers."""
+        ...
 
     def kill(self, project: ComposeProject, services: Iterable[str], signal: str) -> bool: ...
 
@@ -173,30 +164,15 @@ class ComposeBackend:
     def up(self, project: ComposeProject, services: Iterable[str]) -> None:
         project.up(services)
 
-    def start(
-        self, project: ComposeProject, services: Iterable[str], *, timeout: float | None = None
+    def act(
+        self,
+        project: ComposeProject,
+        action: Action,
+        services: Iterable[str],
+        *,
+        timeout: float | None = None,
     ) -> None:
-        project.start(services, timeout=timeout)
-
-    def stop(
-        self, project: ComposeProject, services: Iterable[str], *, timeout: float | None = None
-    ) -> None:
-        project.stop(services, timeout=timeout)
-
-    def restart(
-        self, project: ComposeProject, services: Iterable[str], *, timeout: float | None = None
-    ) -> None:
-        project.restart(services, timeout=timeout)
-
-    def pause(
-        self, project: ComposeProject, services: Iterable[str], *, timeout: float | None = None
-    ) -> None:
-        project.pause(services, timeout=timeout)
-
-    def unpause(
-        self, project: ComposeProject, services: Iterable[str], *, timeout: float | None = None
-    ) -> None:
-        project.unpause(services, timeout=timeout)
+        project.act(action, services, timeout=timeout)
 
     def kill(self, project: ComposeProject, services: Iterable[str], signal: str) -> bool:
         return project.kill(services, signal)

@@ -42,8 +42,8 @@ def state(site: Site, service: Service) -> Container:
 
 def container(site: Site, service: Service) -> Container | None:
     """The service's container (docker inspect), None when it has none."""
-    if _swarm(site) is not None:
-        return None  # its task may be on another node: nothing to watch from here
+    if (swarm := _swarm(site)) is not None:
+        return swarm.container(site, service)  # type: ignore[no-any-return]
     from . import docker as engine
 
     found = state(site, service)
@@ -56,14 +56,14 @@ def stop(site: Site, service: Service, timeout: float = 120) -> None:
     if (swarm := _swarm(site)) is not None:
         swarm.scale(site, service, 0, timeout)
         return
-    project_for(site, service).stop([service.id], timeout=timeout)
+    project_for(site, service).act("stop", [service.id], timeout=timeout)
 
 
 def start(site: Site, service: Service, timeout: float = 120) -> None:
     if (swarm := _swarm(site)) is not None:
         swarm.scale(site, service, 1, timeout)
         return
-    project_for(site, service).start([service.id], timeout=timeout)
+    project_for(site, service).act("start", [service.id], timeout=timeout)
 
 
 def pause(site: Site, service: Service, attempts: int = 3) -> None:
@@ -74,7 +74,7 @@ def pause(site: Site, service: Service, attempts: int = 3) -> None:
         return
     for attempt in range(attempts):
         try:
-            project_for(site, service).pause([service.id], timeout=60)
+            project_for(site, service).act("pause", [service.id], timeout=60)
         except CommandFailed as failed:
             if "unable to freeze" not in failed.stderr or attempt == attempts - 1:
                 raise
@@ -87,7 +87,7 @@ def unpause(site: Site, service: Service) -> None:
     if (swarm := _swarm(site)) is not None:
         swarm.scale(site, service, 1)
         return
-    project_for(site, service).unpause([service.id], timeout=60)
+    project_for(site, service).act("unpause", [service.id], timeout=60)
 
 
 #: Docker's default health check interval and timeout (when the image or file sets none)

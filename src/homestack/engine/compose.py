@@ -12,11 +12,15 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from ..catalog import Service, Site, Stack
 from ..errors import CommandFailed, ComposeUnavailable
+from .hostcli import compose_version_argv
 from .model import Container
+
+#: what can be done to a service's existing container
+Action = Literal["start", "stop", "restart", "pause", "unpause"]
 
 INSTALL_HINT = (
     "Install Docker Compose v2: `homestack install docker`, or the `docker-compose-plugin` "
@@ -31,19 +35,6 @@ def docker_cli() -> str:
     if not found:
         raise ComposeUnavailable("the docker command is not installed", INSTALL_HINT)
     return found
-
-
-def compose_version_argv(cli: str) -> list[str]:
-    """The command that prints the Compose version (`v2.40.3` or `2.40.3`)."""
-    return [cli, "compose", "version", "--short"]
-
-
-def parse_compose_version(output: str) -> str | None:
-    """'2.40.3' from `compose version --short` output; None for anything not Compose v2+."""
-    version = output.strip().lstrip("v")
-    if version[:1].isdigit() and int(version.split(".")[0]) >= 2:
-        return version
-    return None
 
 
 @functools.cache
@@ -173,20 +164,9 @@ class ComposeProject:
         """Create these services' containers without starting them (start_container later)."""
         self.run("up", "--no-start", "--no-deps", "--pull", "never", "--quiet-pull", *services)
 
-    def start(self, services: Iterable[str], *, timeout: float | None = None) -> None:
-        self.run("start", *services, timeout=timeout)
-
-    def stop(self, services: Iterable[str], *, timeout: float | None = None) -> None:
-        self.run("stop", *services, timeout=timeout)
-
-    def restart(self, services: Iterable[str], *, timeout: float | None = None) -> None:
-        self.run("restart", *services, timeout=timeout)
-
-    def pause(self, services: Iterable[str], *, timeout: float | None = None) -> None:
-        self.run("pause", *services, timeout=timeout)
-
-    def unpause(self, services: Iterable[str], *, timeout: float | None = None) -> None:
-        self.run("unpause", *services, timeout=timeout)
+    def act(self, action: Action, services: Iterable[str], *, timeout: float | None = None) -> None:
+        """Start, stop, restart, pause or unpause the services' existing containers."""
+        self.run(action, *services, timeout=timeout)
 
     def kill(self, services: Iterable[str], signal: str) -> bool:
         """Send `signal` to the services' containers; False when Compose said no."""

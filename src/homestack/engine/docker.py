@@ -341,6 +341,16 @@ def project_containers(api: Any, projects: set[str]) -> list[dict[str, Any]]:
     ]
 
 
+def containers_of(api: Any, projects: set[str]) -> list[Container]:
+    """project_containers, each read into the one model."""
+    return [Container.parse(row) for row in project_containers(api, projects)]
+
+
+def inspect_containers(api: Any, ids: list[str]) -> dict[str, Container]:
+    """inspect_many, each read into the one model (with its mounts, pid, health log)."""
+    return {cid: Container.parse(raw) for cid, raw in inspect_many(api, ids).items()}
+
+
 def _row_name(row: Mapping[str, Any]) -> str:
     """A `docker ps` row's container name, without Docker's leading slash."""
     names = _list(row.get("Names"))

@@ -89,7 +89,7 @@ def judge(box: Container, *, oneshot: bool = False) -> Verdict | None:
         return Verdict("completed", "", box)
     if status in ("exited", "dead") or (status == "restarting" and code):
         return Verdict("exited", f"exited with code {code}", box)
-    if box.restart_count > 0 and code:
+    if (box.restart_count or 0) > 0 and code:
         return Verdict("exited", f"exited with code {code} and was restarted", box)
     if health == "unhealthy":
         return Verdict("unhealthy", "health check failed", box)

@@ -30,3 +30,23 @@ def build_image(context: Path, tag: str) -> None:
     )
     if done.returncode != 0:
         raise CommandFailed(command, done.returncode, done.stderr)
+
+
+def _docker(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, check=False, timeout=timeout
+    )
+
+
+def pull_image(ref: str, *, hint: str | None = None, timeout: float = 900) -> None:
+    """`docker pull` one reference (a digest pins the bytes); CommandFailed with the hint."""
+    done = _docker("pull", "--quiet", ref, timeout=timeout)
+    if done.returncode != 0:
+        raise CommandFailed(["docker", "pull", ref], done.returncode, done.stderr, hint)
+
+
+def tag_image(source: str, target: str, *, timeout: float = 60) -> None:
+    """Name the local image `source` also `target` (repo:tag)."""
+    done = _docker("tag", source, target, timeout=timeout)
+    if done.returncode != 0:
+        raise CommandFailed(["docker", "tag", source, target], done.returncode, done.stderr)

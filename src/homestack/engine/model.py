@@ -51,6 +51,59 @@ def _list_row_health(status: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Port:
+    """A published port, as a list row reports it."""
+
+    ip: str
+    public: int
+    private: int
+    protocol: str = "tcp"
+
+    @property
+    def text(self) -> str:
+        return f"{self.ip}:{self.public}->{self.private}/{self.protocol}"
+
+    @classmethod
+    def parse_all(cls, raw: Any) -> tuple[Port, ...]:
+        out = []
+        for item in as_list(raw):
+            port = as_dict(item)
+            public, private = port.get("PublicPort"), port.get("PrivatePort")
+            if isinstance(public, int) and public:
+                out.append(
+                    cls(
+                        str(port.get("IP") or ""),
+                        public,
+                        private if isinstance(private, int) else 0,
+                        str(port.get("Type") or "tcp"),
+                    )
+                )
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A bind or volume mount, as an inspect document reports it."""
+
+    type: str  # bind, volume, tmpfs …
+    source: str
+    destination: str
+    name: str = ""  # a volume's name
+
+    @classmethod
+    def parse_all(cls, raw: Any) -> tuple[Mount, ...]:
+        return tuple(
+            cls(
+                str(m.get("Type") or ""),
+                str(m.get("Source") or ""),
+                str(m.get("Destination") or ""),
+                str(m.get("Name") or ""),
+            )
+            for m in (as_dict(item) for item in as_list(raw))
+        )
+
+
+@dataclass(frozen=True)
 class Container:
     """One container (or, from a SwarmBackend, one service's task) as the engine reports it.
 
@@ -65,12 +118,14 @@ class Container:
     health: str | None = None  # starting, healthy, unhealthy; None without a healthcheck
     exit_code: int | None = None
     started_at: str = ""
-    restart_count: int = 0
+    restart_count: int | None = None  # None: not known (list rows do not carry it)
     pid: int = 0  # the main process on the host (0: not running, or not known)
     labels: dict[str, str] = field(default_factory=dict)
     networks: dict[str, str] = field(default_factory=dict)  # network name → IPv4 address
     env_names: tuple[str, ...] = ()  # variable names only: values may be sensitive
     health_log: tuple[str, ...] = ()  # the outputs of the last health probes, oldest first
+    ports: tuple[Port, ...] = ()  # published ports (list rows carry them)
+    mounts: tuple[Mount, ...] = ()  # (inspect documents carry them)
 
     @property
     def exists(self) -> bool:
@@ -96,14 +151,6 @@ class Container:
     def oneoff(self) -> bool:
         """A `docker compose run` container: not the service itself."""
         return self.labels.get(ONEOFF_LABEL) == "True"
-
-    @property
-    def config_hash(self) -> str | None:
-        return self.labels.get(HASH_LABEL)
-
-    @property
-    def image_label(self) -> str | None:
-        return self.labels.get(IMAGE_LABEL)
 
     def change_since(self, earlier: Container) -> str | None:
         """What happened to the container since `earlier`, in words; None: nothing.
@@ -153,10 +200,12 @@ class Container:
             health=health,
             exit_code=int(exit_code) if isinstance(exit_code, int) else None,
             started_at=str(state.get("StartedAt") or ""),
-            restart_count=count if isinstance(count, int) else 0,
+            restart_count=count if isinstance(count, int) else None,
             pid=pid if isinstance(pid, int) else 0,
             labels=labels,
             networks={str(k): str(as_dict(v).get("IPAddress") or "") for k, v in settings.items()},
             env_names=tuple(str(e).split("=", 1)[0] for e in as_list(config.get("Env"))),
             health_log=tuple(probes),
+            ports=Port.parse_all(raw.get("Ports")),
+            mounts=Mount.parse_all(raw.get("Mounts")),
         )

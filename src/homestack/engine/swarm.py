@@ -332,6 +332,40 @@ def scale(service_id: str, replicas: int, timeout: float = 120) -> None:
     _stack_cli(["service", "scale", "--detach=true", f"{service_id}={replicas}"], timeout)
 
 
+def node_api(url: str, timeout: float = 10) -> Any:
+    """A low-level client for one node's own engine (`url` as DOCKER_HOST takes it; ssh://
+    through the ssh command, as the docker CLI does)."""
+    import docker
+
+    with engine_errors(f"reach the engine at {url}"):
+        return docker.APIClient(
+            base_url=url, timeout=int(timeout), use_ssh_client=url.startswith("ssh://")
+        )
+
+
+def container_stats(api: Any, container: str) -> dict[str, Any] | None:
+    """One `docker stats --no-stream` sample of a container; None when it cannot be read."""
+    try:
+        return dict(api.stats(container, stream=False))
+    except Exception:
+        return None
+
+
+def kernel_has_ipvs(root: Path = Path("/")) -> bool:
+    """Whether this machine's kernel has IPVS (swarm's virtual IPs): loaded, built in, or a
+    module it can load on first use."""
+    import os
+
+    if (root / "proc/net/ip_vs").exists() or (root / "sys/module/ip_vs").exists():
+        return True
+    modules = root / "lib/modules" / os.uname().release
+    builtin = modules / "modules.builtin"
+    with contextlib.suppress(OSError):
+        if "/ip_vs.ko" in builtin.read_text():
+            return True
+    return any((modules / "kernel/net/netfilter/ipvs").glob("ip_vs.ko*"))
+
+
 def local_node_id() -> str:
     """The swarm node id of the engine homestack talks to."""
     with engine_errors("read the swarm state"):

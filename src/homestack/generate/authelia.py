@@ -54,6 +54,22 @@ def admin_password(secrets_dir: Path, name: str = ADMIN_SECRET) -> str | None:
         return None
 
 
+def first_password(
+    service: str, secrets_dir: Path, name: str, *, dry_run: bool
+) -> tuple[str | None, list[GeneratedFile]]:
+    """The first user's password of `service` (its secret `name`), and the secret file to
+    create with the file that uses it when there is none yet: made in memory only
+    (generate_all creates it with that file, never replacing one, and removes it again if
+    the run fails). On a dry run without the secret: None (no password is made)."""
+    password = admin_password(secrets_dir, name)
+    if password is not None:
+        return password, []
+    if not dry_run:
+        password = "".join(random.choice(ALPHABETS["alnum"]) for _ in range(24))
+    secret = GeneratedFile(service, secrets_dir / name, password or "", PRIVATE_MODE, secret=True)
+    return password, [secret]
+
+
 def _routes(view: CatalogView) -> list[Route]:
     """Every route Caddy serves: the catalog's, and the dashboard's (issue 18) when on."""
     from .dashboard import route as dashboard_route
@@ -144,18 +160,7 @@ def generate(view: CatalogView, secrets_dir: Path, *, dry_run: bool) -> list[Gen
     if users_file.exists():
         out.append(GeneratedFile("authelia", users_file, "", 0o600, once=True))
         return out
-    password = admin_password(secrets_dir)
-    new_secret: list[GeneratedFile] = []
-    if password is None:
-        # made in memory only: generate_all creates the secret file with the users file
-        # (never replacing one), and removes it again if the run fails
-        if not dry_run:
-            password = "".join(random.choice(ALPHABETS["alnum"]) for _ in range(24))
-        new_secret.append(
-            GeneratedFile(
-                "authelia", secrets_dir / ADMIN_SECRET, password or "", PRIVATE_MODE, secret=True
-            )
-        )
+    password, new_secret = first_password("authelia", secrets_dir, ADMIN_SECRET, dry_run=dry_run)
     digest = hash_password(password) if password is not None else "$pbkdf2-sha512$(dry run)"
     text = dump_yaml(
         users(view, digest), f"first user; password in secrets/{ADMIN_SECRET}", once=True

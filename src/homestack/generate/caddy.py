@@ -96,12 +96,7 @@ def _door_sites(address: str, options: Options) -> list[str]:
         "",
         "# First contact over plain HTTP: the local CA's root certificate (public), then HTTPS",
         "http:// {",
-        f"\thandle {CA_PATH} {{",
-        f"\t\troot * {options.ca_dir}",
-        "\t\trewrite * /root.crt",
-        "\t\theader Content-Type application/x-x509-ca-cert",
-        "\t\tfile_server",
-        "\t}",
+        *_ca_handle(options),
         "\thandle {",
         "\t\tredir https://{host}{uri} 308",
         "\t}",
@@ -110,17 +105,24 @@ def _door_sites(address: str, options: Options) -> list[str]:
         "# The door by address, for a device without the names yet: links, CA, DNS help",
         f"https://{host} {{",
         "\ttls internal",
+        *_ca_handle(options),
+        "\thandle {",
+        f"\t\troot * {options.door_dir}",
+        "\t\tfile_server",
+        "\t}",
+        "}",
+    ]
+
+
+def _ca_handle(options: Options) -> list[str]:
+    """The site block lines that serve the local CA's root certificate at CA_PATH."""
+    return [
         f"\thandle {CA_PATH} {{",
         f"\t\troot * {options.ca_dir}",
         "\t\trewrite * /root.crt",
         "\t\theader Content-Type application/x-x509-ca-cert",
         "\t\tfile_server",
         "\t}",
-        "\thandle {",
-        f"\t\troot * {options.door_dir}",
-        "\t\tfile_server",
-        "\t}",
-        "}",
     ]
 
 

@@ -22,12 +22,11 @@ first start; once File Browser has made its database, the file's password is not
 from __future__ import annotations
 
 import json
-import secrets as random
 from pathlib import Path
 from typing import Any
 
-from ..deploy.secrets import ALPHABETS, PRIVATE_MODE
-from .authelia import admin_password
+from ..deploy.secrets import PRIVATE_MODE
+from .authelia import first_password
 from .files import GeneratedFile
 from .view import CatalogView
 
@@ -61,21 +60,7 @@ def generate(view: CatalogView, secrets_dir: Path, *, dry_run: bool) -> list[Gen
     target = view.config_dir("filebrowser") / "settings.json"
     if target.exists() or target.is_symlink():
         return [GeneratedFile("filebrowser", target, "", PRIVATE_MODE, once=True)]
-    password = admin_password(secrets_dir, ADMIN_SECRET)
-    new_secret: list[GeneratedFile] = []
-    if password is None:
-        # made in memory only: generate_all creates the secret with the file (see authelia)
-        if not dry_run:
-            password = "".join(random.choice(ALPHABETS["alnum"]) for _ in range(24))
-        new_secret.append(
-            GeneratedFile(
-                "filebrowser",
-                secrets_dir / ADMIN_SECRET,
-                password or "",
-                PRIVATE_MODE,
-                secret=True,
-            )
-        )
+    password, new_secret = first_password("filebrowser", secrets_dir, ADMIN_SECRET, dry_run=dry_run)
     digest = hash_password(password) if password is not None else "$2b$10$(dry run)"
     text = json.dumps(settings(digest), indent=2) + "\n"
     return [GeneratedFile("filebrowser", target, text, PRIVATE_MODE, once=True), *new_secret]

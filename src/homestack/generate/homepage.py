@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .files import GeneratedFile
-from .view import STACK_TITLES, CatalogView, dump_yaml
+from .view import CatalogView, dump_yaml
 
 
 def services(view: CatalogView) -> list[dict[str, Any]]:
@@ -13,7 +13,7 @@ def services(view: CatalogView) -> list[dict[str, Any]]:
     for route in view.routes():
         # no siteMonitor: Homepage sits on essential-services only; Prometheus does health
         entry: dict[str, Any] = {"href": route.url, "description": route.summary}
-        group = STACK_TITLES.get(route.stack, route.stack.title())
+        group = view.stack_titles.get(route.stack, route.stack.title())
         groups.setdefault(group, []).append({route.title: entry})
     return [{group: entries} for group, entries in groups.items()]
 
@@ -22,7 +22,7 @@ def settings(view: CatalogView) -> dict[str, Any]:
     return {
         "title": view.env_for("homepage").get("HOMEPAGE_TITLE") or "homestack",
         "headerStyle": "clean",
-        "layout": {group: {"style": "row", "columns": 3} for group in STACK_TITLES.values()},
+        "layout": {group: {"style": "row", "columns": 3} for group in view.stack_titles.values()},
     }
 
 

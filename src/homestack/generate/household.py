@@ -20,8 +20,6 @@ RESTART_WINDOW = "15m"
 #: warn when DATA's disk fills within this many hours at the rate of the last 6 hours
 DISK_HOURS = 24
 DISK_FULL = 0.9
-#: a Compose container name: {prefix}{stack}-{service}-{n}
-NAMES = "^.*?(ai|essentials|management|media)-(.+)-[0-9]+$"
 GPU_TEMP_C = 85
 GPU_MEMORY = 0.95
 
@@ -80,7 +78,14 @@ def _service_rules() -> list[dict[str, Any]]:
     ]
 
 
-def _container_rules() -> list[dict[str, Any]]:
+def container_names(stacks: list[str]) -> str:
+    """A Compose container name, {prefix}{stack}-{service}-{n}, as a regular expression that
+    captures the stack and the service (the site's stacks: stack.yaml, not code)."""
+    alternatives = "|".join(s.replace(".", "[.]") for s in stacks)  # no backslash: PromQL
+    return f"^.*?({alternatives})-(.+)-[0-9]+$"
+
+
+def _container_rules(names: str) -> list[dict[str, Any]]:
     restarts = (
         f'changes(container_start_time_seconds{{name!=""}}[{RESTART_WINDOW}]) >= {RESTART_COUNT}'
     )
@@ -97,8 +102,8 @@ def _container_rules() -> list[dict[str, Any]]:
         _rule(
             "ContainerRestarting",
             # Compose names containers {prefix}{stack}-{service}-{n}; service ids hold '-'
-            f'label_replace(label_replace({restarts}, "service", "$2", "name", "{NAMES}"), '
-            f'"stack", "$1", "name", "{NAMES}")',
+            f'label_replace(label_replace({restarts}, "service", "$2", "name", "{names}"), '
+            f'"stack", "$1", "name", "{names}")',
             "0m",
             "warning",
             "{{ $labels.name }} keeps restarting",
@@ -161,7 +166,8 @@ def groups(view: CatalogView) -> list[dict[str, Any]]:
     """The rule groups beyond the base ones, for what is enabled."""
     rules = _service_rules()
     if view.is_on("cadvisor"):
-        rules += _container_rules() + _disk_rules(mount_source(view.data_root))
+        names = container_names(list(view.stack_titles))
+        rules += _container_rules(names) + _disk_rules(mount_source(view.data_root))
     out = [{"name": "household", "rules": rules}]
     if view.is_on("dcgm-exporter"):
         out.append({"name": "gpu", "rules": _gpu_rules()})

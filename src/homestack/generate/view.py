@@ -24,12 +24,6 @@ SEED_HEADER = (
 )
 #: names that never get a public certificate: Caddy's local CA signs them
 LAN_SUFFIXES = (".arpa", ".lan", ".local", ".home", ".internal", ".localhost", ".test")
-STACK_TITLES = {
-    "ai": "AI",
-    "essentials": "Essentials",
-    "management": "Management",
-    "media": "Media",
-}
 
 
 @dataclass(frozen=True)
@@ -61,6 +55,8 @@ class CatalogView:
     stack_envs: dict[str, dict[str, str]] = field(default_factory=dict)
     #: the door: LAN_ADDRESS resolved (loopback when unset)
     lan_address: str = "127.0.0.1"
+    #: every stack's title (stack.yaml `title:`), in the site's order
+    stack_titles: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, site: Site) -> CatalogView:
@@ -75,7 +71,8 @@ class CatalogView:
         view = cls(site.root, domain, site.data_root, "443", enabled, dict(env), stack_envs)
         port = view.env_for("caddy").get("CADDY_HTTPS_PORT") or "443"  # what caddy publishes
         address = door.lan_address(env, source=settings.layer_file(site.root))
-        return replace(view, https_port=port, lan_address=address)
+        titles = {stack.id: stack.title for stack in site.stacks.values()}
+        return replace(view, https_port=port, lan_address=address, stack_titles=titles)
 
     def env_for(self, service: str) -> dict[str, str]:
         """The settings `service` gets from Compose (its stack's layers, its own .env among

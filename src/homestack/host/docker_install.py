@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine import hostcli
 from ..errors import BadInput, OperationFailed
 from .osinfo import OsRelease, read_os, refuse_unsupported
 from .probe import HostProbe
@@ -67,13 +68,11 @@ def docker_state(probe: HostProbe) -> DockerState:
     engine = compose = None
     denied = False
     if cli:
-        done = probe.run([cli, "version", "--format", "{{.Server.Version}}"], timeout=30)
+        done = probe.run(hostcli.server_version_argv(cli), timeout=30)
         engine = done.stdout.strip() if done.ok and done.stdout.strip() else None
         denied = not engine and "permission denied" in (done.stderr + done.stdout).lower()
-        done = probe.run([cli, "compose", "version", "--short"], timeout=30)
-        version = done.stdout.strip().lstrip("v")
-        if done.ok and version[:1].isdigit() and int(version.split(".")[0]) >= 2:
-            compose = version
+        done = probe.run(hostcli.compose_version_argv(cli), timeout=30)
+        compose = hostcli.parse_compose_version(done.stdout) if done.ok else None
     return DockerState(cli, engine, compose, bool(probe.which("dockerd")), denied)
 
 

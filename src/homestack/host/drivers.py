@@ -8,6 +8,7 @@ with --yes; afterwards a container must see the GPU's device nodes.
 
 from __future__ import annotations
 
+from ..engine import hostcli
 from ..errors import OperationFailed
 from ..gpu import GpuReport, assess
 from .osinfo import OsRelease, read_os, refuse_unsupported
@@ -161,15 +162,9 @@ def _dedupe(steps: list[Step]) -> list[Step]:
 
 def verify_command(report: GpuReport, image: str) -> tuple[str, ...] | None:
     """A container that lists the GPU's device nodes (None: no GPU to check)."""
-    if "nvidia" in report.present_vendors:
-        return ("docker", "run", "--rm", "--gpus", "all", image, "sh", "-c", "ls /dev/nvidia*")
-    if "amd" in report.present_vendors:
-        return (
-            "docker", "run", "--rm", "--device", "/dev/kfd", "--device", "/dev/dri",
-            image, "ls", "/dev/kfd", "/dev/dri",
-        )  # fmt: skip
-    if "intel" in report.present_vendors:
-        return ("docker", "run", "--rm", "--device", "/dev/dri", image, "ls", "/dev/dri")
+    for vendor in ("nvidia", "amd", "intel"):  # the first one present is checked
+        if vendor in report.present_vendors:
+            return hostcli.gpu_check_argv(vendor, image)
     return None
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..engine import hostcli
 from .probe import CommandResult, HostProbe
 
 _SECTION = re.compile(r"^## (.+?)\s*$")
@@ -146,7 +147,7 @@ class RecordedHost:
                     tuple(argv), int(match.group(1) or 0), body.strip("\n") + "\n"
                 )
         if "docker info" in self.sections:
-            argv = ("docker", "info", "--format", "{{json .}}")
+            argv = tuple(hostcli.info_argv())
             self.outputs[_key(argv)] = CommandResult(argv, 0, self.sections["docker info"])
         from ..gpu import NVIDIA_QUERY
 

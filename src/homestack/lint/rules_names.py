@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
-from ..catalog import IOT_NETWORK, SEED_NETWORKS, SIGNON_NETWORK, Service
+from ..catalog import IOT_NETWORK, SIGNON_NETWORK, Service
 from .core import Finding, LintContext, Severity, rule
 from .rules_compose import base_views, file_networks, service_networks
 
@@ -22,10 +22,11 @@ def _network_keys(compose: dict[str, Any], name: str, index: int) -> tuple[str |
 @rule("network.unknown", "services join only the seed networks or internal ones their file defines")
 def network_unknown(context: LintContext) -> Iterator[Finding]:
     bases = base_views(context)
+    seed_networks = context.site.networks
     for view in context.views:
         defined = file_networks(view, bases.get(view.service.id) if view.overlay else None)
         for index, name in enumerate(service_networks(view.compose)):
-            if name in SEED_NETWORKS:
+            if name in seed_networks:
                 continue
             spec = defined.get(name)
             if name in defined:
@@ -38,12 +39,12 @@ def network_unknown(context: LintContext) -> Iterator[Finding]:
                 )
                 hint = f"Add `internal: true` under networks.{name}, or join a seed network."
             else:
-                close = difflib.get_close_matches(name, SEED_NETWORKS, n=1, cutoff=0.6)
+                close = difflib.get_close_matches(name, seed_networks, n=1, cutoff=0.6)
                 message = f"network {name!r} is not one of the seed networks"
                 hint = (
                     (f"Did you mean {close[0]}? " if close else "")
                     + "Join one of "
-                    + ", ".join(SEED_NETWORKS)
+                    + ", ".join(seed_networks)
                     + ", or define an internal network in this file."
                 )
             yield Finding(
@@ -62,7 +63,8 @@ def network_stack(context: LintContext) -> Iterator[Finding]:
     for service in context.services:
         names = service_networks(service.compose)
         # iot_macvlan and signon-proxy are joined beside a stack network, or (Dozzle) alone
-        seed = [n for n in names if n in SEED_NETWORKS and n not in (IOT_NETWORK, SIGNON_NETWORK)]
+        shared = context.site.networks
+        seed = [n for n in names if n in shared and n not in (IOT_NETWORK, SIGNON_NETWORK)]
         own = context.site.stacks[service.stack].network
         if not seed or own in names:
             continue  # no seed network at all (network.none, or internal only): fine here

@@ -7,7 +7,6 @@ line fails with the fix and the checks that need it say they were skipped.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,19 +54,11 @@ def check_compose() -> Check:
 
 def check_restic() -> Check:
     fix = "Install restic: `apt-get install restic` (or `homestack install all`)."
-    found = shutil.which("restic")
-    if not found:
-        return fail("tools", "restic", "restic is not installed; backups cannot run", fix)
-    try:
-        done = subprocess.run(
-            [found, "version"], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return fail("tools", "restic", f"restic does not run: {exc}", fix)
-    words = done.stdout.split()
-    version = words[1] if len(words) > 1 and done.returncode == 0 else None
+    from ..backup.restic import installed_version
+
+    version, problem = installed_version()
     if version is None:
-        return fail("tools", "restic", f"`restic version` failed: {done.stderr.strip()}", fix)
+        return fail("tools", "restic", problem, fix)
     return ok("tools", "restic", f"restic {version}")
 
 

@@ -13,26 +13,28 @@ check says it was not done.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ..catalog import Site
 from ..engine import docker as engine
+from ..engine.model import Mount
 from ..errors import HomestackError
 from .checks import Check, ok, warn
 
 PROC = Path("/proc")
 
 
-def deleted_mounts(pid: int, mounts: list[dict[str, Any]], proc: Path = PROC) -> list[str] | None:
+def deleted_mounts(pid: int, mounts: Iterable[Mount], proc: Path = PROC) -> list[str] | None:
     """The targets, inside the container, of mounts whose host folder or file was deleted;
     None when this process cannot look into the container."""
     root = proc / str(pid) / "root"
     gone: list[str] = []
     seen = False
     for mount in mounts:
-        target = str(mount.get("Destination") or "")
-        if mount.get("Type") not in ("bind", "volume") or not target.startswith("/"):
+        target = mount.destination
+        if mount.type not in ("bind", "volume") or not target.startswith("/"):
             continue
         try:
             info = (root / target.lstrip("/")).stat()
@@ -44,40 +46,33 @@ def deleted_mounts(pid: int, mounts: list[dict[str, Any]], proc: Path = PROC) ->
     return gone if seen else None
 
 
-def _what(mount: dict[str, Any]) -> str:
-    if mount.get("Type") == "volume":
-        return f"volume {mount.get('Name')}"
-    return str(mount.get("Source") or "?")
+def _what(mount: Mount) -> str:
+    if mount.type == "volume":
+        return f"volume {mount.name}"
+    return mount.source or "?"
 
 
 def check_mounts(site: Site, api: Any) -> list[Check]:
     """One warning per running container of the site that uses a deleted folder or file."""
     projects = {site.project_name(stack) for stack in site.stacks.values()}
     try:
-        rows = [
-            row
-            for row in engine.project_containers(api, projects)
-            if str(row.get("State") or "") == "running"
-        ]
-        inspected = engine.inspect_many(api, [str(row.get("Id")) for row in rows])
+        running = [c.id for c in engine.containers_of(api, projects) if c.state == "running"]
+        inspected = engine.inspect_containers(api, running)
     except HomestackError as exc:
         return [warn("mounts", "mounts", exc.message, exc.hint)]
     checks: list[Check] = []
     looked = 0
-    for raw in inspected.values():
-        pid = raw.get("State", {}).get("Pid")
-        mounts = [m for m in raw.get("Mounts") or [] if isinstance(m, dict)]
-        if not isinstance(pid, int) or pid <= 0:
+    for box in inspected.values():
+        if box.pid <= 0:
             continue
-        gone = deleted_mounts(pid, mounts)
+        gone = deleted_mounts(box.pid, box.mounts)
         if gone is None:
             continue
         looked += 1
         if not gone:
             continue
-        labels = raw.get("Config", {}).get("Labels") or {}
-        service = str(labels.get(engine.SERVICE_LABEL) or raw.get("Name", "").lstrip("/"))
-        by_target = {str(m.get("Destination")): m for m in mounts}
+        service = box.labels.get(engine.SERVICE_LABEL) or box.name
+        by_target = {m.destination: m for m in box.mounts}
         listed = ", ".join(f"{t} ({_what(by_target[t])})" for t in gone)
         checks.append(
             warn(

@@ -14,8 +14,8 @@ from typing import Any
 from ..catalog import Service, Site
 from ..engine import docker as engine
 from ..errors import HomestackError
-from ..ports import MAX_PORT, PortBinding, parse_ports, port_variable
-from ..settings import interpolate_tree
+from ..ports import MAX_PORT, PortBinding, port_variable
+from ..resolved import Resolved, resolve
 from .checks import Check, fail, ok, warn
 
 PROBE_TIMEOUT_S = 1
@@ -84,10 +84,13 @@ def _bind_error(host_ip: str, port: int, protocol: str) -> int | None:
     return None
 
 
-def service_bindings(site: Site, service: Service) -> list[tuple[PortBinding, Any]]:
+def service_bindings(
+    site: Site, service: Service, resolved: Resolved | None = None
+) -> list[tuple[PortBinding, Any]]:
+    """Its published ports as Compose reads them (resolved once by the caller, if given),
+    each with the entry as written."""
     raw = service.compose.get("ports") or []
-    env = site.stack_env(site.stacks[service.stack])
-    bindings, _ = parse_ports(interpolate_tree(raw, env))
+    bindings = (resolved or resolve(site, [service])).of(service).ports
     return [(b, raw[b.index] if b.index < len(raw) else None) for b in bindings]
 
 
@@ -114,15 +117,18 @@ def _setting_place(site: Site, service: Service, variable: str) -> str:
     return ".env"
 
 
-def check_ports(site: Site, services: list[Service], api: Any) -> list[Check]:
-    """Each enabled service's host ports: free, or held by that same service."""
+def check_ports(
+    site: Site, services: list[Service], api: Any, resolved: Resolved | None = None
+) -> list[Check]:
+    """Each enabled service's host ports: free, or held by that same service. `resolved`:
+    the services resolved once by the caller (`up`)."""
     held = engine.port_holders(api) if api is not None else {}
     checks: list[Check] = []
     for service in services:
         project = site.project_name(site.stacks[service.stack])
         notes: list[str] = []
         problems: list[tuple[str, str]] = []
-        for binding, raw in service_bindings(site, service):
+        for binding, raw in service_bindings(site, service, resolved):
             variable = port_variable(raw)
             move = (
                 f"set {variable} to a free port in {_setting_place(site, service, variable)}"
@@ -237,22 +243,15 @@ class Member:
 def site_members(site: Site, api: Any) -> list[Member]:
     """Running containers of the site's projects with their addresses."""
     projects = {site.project_name(stack) for stack in site.stacks.values()}
-    summaries = [s for s in engine.project_containers(api, projects) if s.get("State") == "running"]
-    members = []
-    for summary in summaries:
-        settings = (summary.get("NetworkSettings") or {}).get("Networks") or {}
-        members.append(
-            Member(
-                (summary.get("Names") or ["/?"])[0].lstrip("/"),
-                (summary.get("Labels") or {}).get(engine.SERVICE_LABEL, "?"),
-                {
-                    name: v.get("IPAddress", "")
-                    for name, v in settings.items()
-                    if v.get("IPAddress")
-                },
-            )
+    return [
+        Member(
+            box.name or "?",
+            box.labels.get(engine.SERVICE_LABEL, "?"),
+            {name: address for name, address in box.networks.items() if address},
         )
-    return members
+        for box in engine.containers_of(api, projects)
+        if box.state == "running"
+    ]
 
 
 def probe_script(reach: list[tuple[str, str]], names: list[str]) -> str:

@@ -214,18 +214,17 @@ def targets(site: Site, names: list[str] | None, api: Any) -> list[Target]:
     only_ids = {s.id for s in only} if only is not None else None
     by_project = {site.project_name(stack): stack.id for stack in stacks}
     found = []
-    for summary in engine.project_containers(api, set(by_project)):
-        labels = summary.get("Labels") or {}
-        service = labels.get(engine.SERVICE_LABEL, "?")
+    for box in engine.containers_of(api, set(by_project)):
+        service = box.labels.get(engine.SERVICE_LABEL, "?")
         if only_ids is not None and service not in only_ids:
             continue
         found.append(
             Target(
-                summary["Id"],
-                (summary.get("Names") or ["/?"])[0].lstrip("/"),
+                box.id,
+                box.name or "?",
                 service,
-                by_project[labels[engine.PROJECT_LABEL]],
-                summary.get("State") == "running",
+                by_project[box.project or ""],
+                box.state == "running",
             )
         )
     return sorted(found, key=lambda t: (t.stack, t.service, t.name))

@@ -18,6 +18,7 @@ from typing import Any
 from ..catalog import STACK_SUFFIX, Problem, Service, Site, Stack
 from ..deploy.dependents import is_running
 from ..engine import docker as engine
+from ..engine.model import Container
 from ..engine.usage import Usage
 from ..errors import BadInput
 from ..inventory import service_ports
@@ -120,33 +121,24 @@ def _parse_time(text: str | None) -> datetime | None:
     return parsed.replace(microsecond=int(fraction.ljust(6, "0"))) if fraction else parsed
 
 
-def _ports(summary: dict[str, Any]) -> list[str]:
+def _ports(listed: Container) -> list[str]:
     seen: list[str] = []
-    for port in summary.get("Ports") or []:
-        if port.get("PublicPort"):
-            ip = port.get("IP") or ""
-            if ip in ("::", "0.0.0.0") and any(  # noqa: S104 - reported, not bound
-                s.endswith(f":{port['PublicPort']}->{port['PrivatePort']}/{port['Type']}")
-                for s in seen
-            ):
-                continue
-            text = f"{ip}:{port['PublicPort']}->{port['PrivatePort']}/{port['Type']}"
-            if text not in seen:
-                seen.append(text)
+    for port in listed.ports:
+        mapping = f":{port.public}->{port.private}/{port.protocol}"
+        if port.ip in ("::", "0.0.0.0") and any(  # noqa: S104 - reported, not bound
+            s.endswith(mapping) for s in seen
+        ):
+            continue
+        if port.text not in seen:
+            seen.append(port.text)
     return sorted(seen)
 
 
-def _health(info: dict[str, Any]) -> tuple[str | None, str | None]:
-    health = (info.get("State") or {}).get("Health")
-    if not health:
-        return None, None
-    status = health.get("Status")
+def _health(box: Container) -> tuple[str | None, str | None]:
     output = None
-    if status == "unhealthy":
-        log = health.get("Log") or []
-        if log:
-            output = " ".join(str(log[-1].get("Output", "")).split())[:300] or None
-    return status, output
+    if box.health == "unhealthy" and box.health_log:
+        output = " ".join(box.health_log[-1].split())[:300] or None
+    return box.health, output
 
 
 #: the label every stand-in container carries (deploy/standin.py writes it)
@@ -157,18 +149,18 @@ def _row(
     service_id: str,
     stack: Stack,
     service: Service | None,
-    summary: dict[str, Any],
-    info: dict[str, Any],
+    listed: Container,
+    box: Container,
     usage: Usage | None,
     url: str | None,
     now: datetime,
 ) -> StatusRow:
-    state = info.get("State") or {}
-    status = str(state.get("Status") or summary.get("State") or "unknown")
-    started = _parse_time(state.get("StartedAt")) if status in ("running", "paused") else None
+    """The row of a container: `listed` as the list has it, `box` as inspected."""
+    status = box.state or listed.state or "unknown"
+    started = _parse_time(box.started_at) if status in ("running", "paused") else None
     # a stopped container keeps its last probe's verdict; it says nothing about now
     live = is_running(status)
-    health, output = _health(info) if live else (None, None)
+    health, output = _health(box) if live else (None, None)
     enabled = bool(service and service.enabled)
     flag = None
     if service is None:
@@ -181,30 +173,29 @@ def _row(
         and not (service.meta and service.meta.oneshot)  # a job that ran to completion is fine
     ):
         flag = STOPPED
-    name = (summary.get("Names") or ["/?"])[0].lstrip("/")
     return StatusRow(
         service=service_id,
         stack=stack.id,
-        container=name,
+        container=listed.name or "?",
         enabled=enabled,
         state=status,
         health=health,
         health_output=output,
-        exit_code=state.get("ExitCode") if status in ("exited", "dead") else None,
+        exit_code=box.exit_code if status in ("exited", "dead") else None,
         started_at=started.isoformat() if started else None,
         uptime_s=round((now - started).total_seconds(), 1) if started else None,
-        restarts=info.get("RestartCount"),
+        restarts=box.restart_count,
         cpu_percent=round(usage.cpu_percent, 2)
         if usage and usage.cpu_percent is not None
         else None,
         mem_used=usage.mem_used if usage else None,
         mem_limit=usage.mem_limit if usage else None,
         url=url,
-        ports=_ports(summary),
+        ports=_ports(listed),
         last_backup=None,
         backup_failed=False,
         flag=flag,
-        standin=(summary.get("Labels") or {}).get(STANDIN_LABEL) == "1",
+        standin=listed.labels.get(STANDIN_LABEL) == "1",
     )
 
 
@@ -225,20 +216,14 @@ def collect_status(
     only_ids = {s.id for s in only} if only is not None else None
     api = api or engine.api_client()
     by_project = {site.project_name(stack): stack for stack in stacks}
-    summaries = engine.project_containers(api, set(by_project))
-
-    def wanted(summary: dict[str, Any]) -> bool:
-        service_id = (summary.get("Labels") or {}).get(engine.SERVICE_LABEL, "")
-        return only_ids is None or service_id in only_ids
-
-    summaries = [s for s in summaries if wanted(s)]
-    infos = engine.inspect_many(api, [s["Id"] for s in summaries])
-    pids = {
-        cid: int((info.get("State") or {}).get("Pid") or 0)
-        for cid, info in infos.items()
-        if with_usage and (info.get("State") or {}).get("Running")
-    }
-    pids = {cid: pid for cid, pid in pids.items() if pid > 0}
+    listed = [
+        c
+        for c in engine.containers_of(api, set(by_project))
+        if only_ids is None or c.labels.get(engine.SERVICE_LABEL, "") in only_ids
+    ]
+    boxes = engine.inspect_containers(api, [c.id for c in listed])
+    # a running (or paused) container has its main process; a stopped one has pid 0
+    pids = {cid: box.pid for cid, box in boxes.items() if with_usage and box.pid > 0}
 
     chosen: list[Service] = []
     for stack in stacks:
@@ -251,7 +236,7 @@ def collect_status(
         usage_job = pool.submit(engine.usage_many, api, pids, interval)
         backup_jobs = {}
         if with_backups:
-            with_container = {(x.get("Labels") or {}).get(engine.SERVICE_LABEL) for x in summaries}
+            with_container = {c.labels.get(engine.SERVICE_LABEL) for c in listed}
             backup_jobs = {
                 s.id: pool.submit(hooks.last_backup, site, s.id)
                 for s in chosen
@@ -268,15 +253,14 @@ def collect_status(
     broken = broken_files(site, stacks)
     rows: list[StatusRow] = []
     seen: set[str] = set()
-    for summary in summaries:
-        labels = summary.get("Labels") or {}
-        stack = by_project[labels[engine.PROJECT_LABEL]]
-        service_id = labels.get(engine.SERVICE_LABEL, "?")
+    for container in listed:
+        stack = by_project[container.project or ""]
+        service_id = container.labels.get(engine.SERVICE_LABEL, "?")
         catalogued = stack.services.get(service_id)
         seen.add(service_id)
-        info = infos.get(summary["Id"], {"State": {"Status": summary.get("State")}})
+        box = boxes.get(container.id, Container(state=container.state))  # gone meanwhile
         url = service_url(catalogued, _url_env(site, envs[stack.id])) if catalogued else None
-        row = _row(service_id, stack, catalogued, summary, info, usage.get(summary["Id"]), url, now)
+        row = _row(service_id, stack, catalogued, container, box, usage.get(container.id), url, now)
         row = _with_broken(row, broken.get((stack.id, service_id)), _unlisted(stack))
         when = backup_times.get(service_id)
         rows.append(_with_backup(row, when))

@@ -62,6 +62,26 @@ def state(site: Site, service: Service) -> Container:
     return Container(id=info.id, image=info.image, state="created")
 
 
+def container(site: Site, service: Service) -> Container | None:
+    """The swarm service as a backup watches a container while it holds it stopped: the
+    service's id (a `docker service rm` + deploy is a new one), its tasks meant to run
+    (a `docker service scale`, `update` or `rollback` by hand starts new ones) and its
+    replica count. None: the service is gone."""
+    info = _info(site, service)
+    if info is None:
+        return None
+    current = _tasks(info)
+    return Container(
+        id=info.id,
+        name=swarm_name(site, service),
+        image=info.image,
+        state="running" if any(t.state == "running" for t in current) else "exited",
+        started_at=",".join(sorted(t.id for t in current)),
+        restart_count=info.replicas or 0,
+        labels=info.labels,
+    )
+
+
 def scale(site: Site, service: Service, replicas: int, timeout: float = 120) -> None:
     """Scale the service and wait: to 0, until no task of it runs; up, until one runs
     (a task with a healthcheck reaches `running` only once healthy)."""
@@ -116,20 +136,28 @@ def data_node(site: Site, service: Service) -> engine.NodeInfo:
 
 
 def require_local(site: Site, service: Service, command: str) -> engine.NodeInfo:
-    """A restore stages and swaps folders by renames on this machine: it must be the data
-    node (the engine homestack talks to, through a local socket, is that node's)."""
+    """backup and restore read and write the service's folders where homestack runs (which
+    exist, the staging copy, its check, the swap by renames): that must be the node holding
+    them, i.e. the engine homestack talks to, through a local socket, is that node's."""
     node = data_node(site, service)
     here = engine.local_node_id()
     remote = os.environ.get("DOCKER_HOST", "unix://").split("://")[0] not in ("unix", "")
-    if node.id != here or remote:
-        raise OperationFailed(
-            f"`homestack {command} {service.id}` must run on {node.hostname}, the node "
-            "holding its data (its folders are swapped there by renames)",
-            f"Run homestack on {node.hostname} with the site's folder (make it a manager: "
-            f"`docker node promote {node.hostname}`), or move the data (docs/swarm.md).",
-            service=service.id,
-        )
-    return node
+    if node.id == here and not remote:
+        return node
+    this = "the machine homestack runs on"
+    if not remote:
+        names = [n.hostname for n in engine.nodes() if n.id == here]
+        this = f"{names[0]}, where homestack runs" if names else this
+    raise OperationFailed(
+        f"`homestack {command} {service.id}` must run on {node.hostname}, the node holding "
+        f"its data, not on {this}: homestack reads and writes {service.id}'s folders "
+        "(DATA/{service}, DATA/config/{service}, secrets/{service}_*) where it runs, and the "
+        "swarm moves no files".replace("{service}", service.id),
+        f"Run it on {node.hostname} with the site's folder there (make {node.hostname} a "
+        f"manager first: `docker node promote {node.hostname}` on a manager), or move "
+        f"{service.id}'s data to this node (docs/swarm.md, 'Move a stack').",
+        service=service.id,
+    )
 
 
 # ---- restic in a one-off task -------------------------------------------------------------
@@ -208,21 +236,16 @@ def run_oneoff(
 
 def restic_for(site: Site, service: Service, base: Any) -> Any:
     """The service's `Restic`, its commands run on the data node."""
-    from ..backup.restic import Restic, ResticFailed, _error_for
+    from ..backup.restic import Restic
 
     @dataclass(frozen=True)
     class SwarmRestic(Restic):
-        def run(
+        def _execute(
             self,
-            args: Sequence[str],
-            *,
-            json_output: bool = True,
-            ok_codes: Sequence[int] = (0,),
-            timeout: float | None = None,
-            on_started: Callable[[subprocess.Popen[str]], None] | None = None,
-        ) -> subprocess.CompletedProcess[str]:
-            command = self.command(args, json_output=json_output)
-            self._require_password()
+            command: list[str],
+            timeout: float | None,
+            on_started: Callable[[subprocess.Popen[str]], None] | None,
+        ) -> tuple[int, str, str]:
             binary = command[0]
             binds = [Bind(binary, False), *(Bind(lib, False) for lib in _libraries(binary))]
             binds += _binds(command[1:], self.repository)
@@ -234,28 +257,8 @@ def restic_for(site: Site, service: Service, base: Any) -> Any:
                 "HOME": SCRATCH,
                 "RESTIC_PROGRESS_FPS": "0.2",
             }
-            code, out, err = run_oneoff(
-                site,
-                service,
-                command,
-                env,
-                binds,
-                self.password_file.read_bytes(),
-                timeout or 6 * 3600,
-            )
-            if code not in ok_codes:
-                raise _error_for(command, code, err, self.service)
-            return subprocess.CompletedProcess(command, code, out, err)
-
-        def is_initialized(self) -> bool:
-            try:
-                self.run(["cat", "config"], json_output=False)
-            except ResticFailed as failed:
-                lowered = failed.stderr.lower()
-                if "does not exist" in lowered or "is there a repository" in lowered:
-                    return False
-                raise
-            return True
+            secret = self.password_file.read_bytes()
+            return run_oneoff(site, service, command, env, binds, secret, timeout or 6 * 3600)
 
     if not base.repository.startswith("/"):
         raise OperationFailed(

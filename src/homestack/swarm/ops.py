@@ -21,7 +21,7 @@ import contextlib
 import json
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +29,28 @@ from typing import Any
 
 from ..catalog import Service, Site
 from ..deploy.projects import Project, Selection, parallel, select
-from ..deploy.up import BAD, GOOD, Listener, Redactor, ServiceRun, UpResult, _noop
-from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
+from ..deploy.up import (
+    BAD,
+    GOOD,
+    Listener,
+    Redactor,
+    ServiceRun,
+    UpResult,
+    _noop,
+    standin_overrides,
+)
+from ..errors import BadInput, CommandFailed, OperationFailed
 from ..lint.core import Finding, Severity
 from ..sitelock import site_lock
 from . import POLL_S, stack_name
 from .placement import Placement, place
-from .translate import SITE_LABEL, SPEC_LABEL, check_service, translate_stack
+from .translate import (
+    SITE_LABEL,
+    SPEC_LABEL,
+    check_service,
+    require_endpoint_mode,
+    translate_stack,
+)
 
 WAITING = ("new", "pending", "assigned", "accepted", "preparing", "ready", "starting")
 
@@ -153,14 +168,7 @@ class SwarmScheduler:
         self.nodes: dict[str, str] = {}  # node id → hostname
 
     def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
-        run.state = state
-        if detail:
-            run.detail = detail
-        if run.launched_at is not None:
-            run.elapsed = time.monotonic() - run.launched_at
-        if state in GOOD and run.ready_at is None:
-            run.ready_at = time.monotonic()
-            run.ready = time.time()
+        run.advance(state, detail)
         self.listener(run)
 
     def _deploy(self, stack_id: str, names: list[str]) -> None:
@@ -326,16 +334,10 @@ def prepare(
     refuse_findings(findings(site, services))
     placements = place(site, services, engine.nodes())
     refuse_placements(placements)
-    overrides: list[str] = []
     if stand_in is not None:
         standin_mod.check_image(stand_in)
     image = standin_mod.resolve_image(stand_in) if stand_in is not None else None
-    if image is not None:
-        for project in selection.projects.values():
-            chosen = project.services or project.stack.enabled
-            path = standin_mod.write_override(site, project.stack, chosen, image, delays)
-            project.extra_files = (path,)
-            overrides.append(str(path))
+    overrides = standin_overrides(site, selection, image, delays)
     return selection, placements, overrides, image
 
 
@@ -371,6 +373,7 @@ def _up(
     started = time.monotonic()
     selection, placements, overrides, image = prepare(site, names, stand_in=stand_in, delays=delays)
     services = selection.services
+    require_endpoint_mode(site)
     checked = check_data(site, services)
     check_folder(site, site.secrets_dir, "SECRETS_DIR")
     generate_all(site, services, dry_run=True)
@@ -619,6 +622,13 @@ def status(site: Site, names: list[str] | None = None) -> SwarmStatus:
     return SwarmStatus(rows, nodes)
 
 
+def _env_finding(site: Site, rule: str, refused: BadInput) -> Finding:
+    """A refusal about the site's swarm setting as a `validate` error on its .env."""
+    return Finding(
+        rule, Severity.ERROR, refused.message, site.root / ".env", None, None, refused.hint
+    )
+
+
 def validate_findings(site: Site, stack_ids: list[str], *, engine: bool) -> list[Finding]:
     """What `validate` adds in swarm mode: every key the swarm cannot carry, and (with an
     engine) every service no node can take."""
@@ -629,20 +639,13 @@ def validate_findings(site: Site, stack_ids: list[str], *, engine: bool) -> list
     if not engine:
         return found
     try:
+        require_endpoint_mode(site)
+    except BadInput as refused:
+        found.append(_env_finding(site, "swarm.endpoint_mode", refused))
+    try:
         swarm_engine.require_manager()
     except BadInput as refused:
-        return [
-            *found,
-            Finding(
-                "swarm.manager",
-                Severity.ERROR,
-                refused.message,
-                site.root / ".env",
-                None,
-                None,
-                refused.hint,
-            ),
-        ]
+        return [*found, _env_finding(site, "swarm.manager", refused)]
     for placement in place(site, services, swarm_engine.nodes()).values():
         if placement.problem:
             service = site.service(placement.service)
@@ -658,90 +661,6 @@ def validate_findings(site: Site, stack_ids: list[str], *, engine: bool) -> list
                 )
             )
     return found
-
-
-def logs(site: Site, query: Any) -> list[Any]:
-    """`homestack logs` on a swarm: every task's lines of the chosen services (from every
-    node), merged in time order, with the same filters (LogQuery) as on one machine."""
-    from ..engine import swarm as engine
-    from ..observe.logs import LogLine, parse_level
-
-    engine.require_manager()
-    stacks, chosen = site.select(query.names)
-    wanted = {
-        s.id for s in (chosen if chosen is not None else [s for t in stacks for s in t.enabled])
-    }
-    found: list[LogLine] = []
-    for info in engine.services({stack_name(site, k) for k in site.stacks}):
-        service = info.labels.get("org.homestack.service", "")
-        if service not in wanted:
-            continue
-        stack = info.stack.removeprefix(site.prefix)
-        for raw in engine.service_log_lines(info.id, since=query.since, tail=query.tail):
-            stamp, _, text = raw.partition(" ")
-            if not stamp[:4].isdigit():
-                continue
-            line = LogLine(stamp, service, stack, info.name, "stdout", text, parse_level(text))
-            if query.keeps(line):
-                found.append(line)
-    return sorted(found)
-
-
-def follow_logs(site: Site, query: Any) -> Iterator[Any]:
-    """`homestack logs --follow` on a swarm: each chosen service's `docker service logs -f`
-    stream (every node's tasks, through the manager), one reader thread per service, lines
-    yielded as they come, with the same filters; until the caller stops iterating."""
-    import queue
-    import threading
-
-    from ..engine import swarm as engine
-    from ..observe.logs import LogLine, parse_level
-
-    engine.require_manager()
-    stacks, chosen = site.select(query.names)
-    wanted = {
-        s.id for s in (chosen if chosen is not None else [s for t in stacks for s in t.enabled])
-    }
-    found = [
-        info
-        for info in engine.services({stack_name(site, k) for k in site.stacks})
-        if info.labels.get("org.homestack.service", "") in wanted
-    ]
-    if not found:
-        raise OperationFailed(
-            "none of the chosen services runs on the swarm: nothing to follow",
-            "Start them with `homestack up`; `homestack status` shows what runs.",
-        )
-    lines: queue.Queue[Any] = queue.Queue()
-
-    def read(info: Any) -> None:
-        service = info.labels.get("org.homestack.service", "")
-        stack = info.stack.removeprefix(site.prefix)
-        try:
-            for raw in engine.follow_service_logs(info.id, since=query.since, tail=query.tail):
-                stamp, _, text = raw.partition(" ")
-                if stamp[:4].isdigit():
-                    line = LogLine(
-                        stamp, service, stack, info.name, "stdout", text, parse_level(text)
-                    )
-                    if query.keeps(line):
-                        lines.put(line)
-        except Exception as error:  # the stream ended (service removed, manager gone)
-            lines.put(error)
-        lines.put(None)
-
-    for info in found:
-        threading.Thread(target=read, args=(info,), daemon=True).start()
-    open_streams = len(found)
-    while open_streams:
-        item = lines.get()
-        if item is None:
-            open_streams -= 1
-        elif isinstance(item, Exception):
-            if isinstance(item, HomestackError):
-                raise item
-        else:
-            yield item
 
 
 @dataclass

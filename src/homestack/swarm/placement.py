@@ -28,6 +28,9 @@ from ..models import GPU_VENDORS
 
 GPU_LABEL = "homestack.gpu"
 DATA_LABEL = "homestack.data"
+#: a node's engine, as a DOCKER_HOST value (ssh://user@host, tcp://…, unix://…): where
+#: `top` reads the CPU and memory of the tasks on that node
+ENGINE_LABEL = "homestack.engine"
 GENERIC_KINDS = {"nvidia": "NVIDIA-GPU", "amd": "AMD-GPU", "intel": "INTEL-GPU"}
 
 
@@ -213,8 +216,13 @@ def label_args(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
 
 
 def _full(key: str) -> str:
-    """gpu, data, data.SERVICE are homestack's labels; any other key is kept as written."""
-    if key.startswith("homestack.") or key.split(".", maxsplit=1)[0] not in ("gpu", "data"):
+    """gpu, data, data.SERVICE, engine are homestack's labels; any other key is kept as
+    written."""
+    if key.startswith("homestack.") or key.split(".", maxsplit=1)[0] not in (
+        "gpu",
+        "data",
+        "engine",
+    ):
         return key
     return f"homestack.{key}"
 

@@ -239,19 +239,37 @@ def _versioned(site: Site, stack: str, key: str, spec: Mapping[str, Any]) -> dic
 
 
 def endpoint_mode(site: Site) -> str:
-    """How services reach each other: `dnsrr` (default: a service name resolves to its
-    task's address; published ports bind on the node running the task) or `vip` (swarm's
-    virtual IP and routing mesh, which needs IPVS in every node's kernel)."""
+    """How services reach each other: `vip` (the default, as in `docker stack deploy`:
+    swarm's virtual IP, stable across task restarts, and the routing mesh, which needs IPVS
+    in every node's kernel) or `dnsrr` (a service name resolves to its task's address;
+    published ports bind on the node running the task; no IPVS needed)."""
     from ..errors import BadInput
 
-    mode = (site.root_env.get("SWARM_ENDPOINT_MODE") or "dnsrr").strip().lower()
+    mode = (site.root_env.get("SWARM_ENDPOINT_MODE") or "vip").strip().lower()
     if mode not in ("dnsrr", "vip"):
         raise BadInput(
-            f"SWARM_ENDPOINT_MODE={mode!r} is neither dnsrr nor vip",
-            "Set SWARM_ENDPOINT_MODE=dnsrr (the default) or vip in .env.",
+            f"SWARM_ENDPOINT_MODE={mode!r} is neither vip nor dnsrr",
+            "Set SWARM_ENDPOINT_MODE=vip (the default) or dnsrr in .env.",
             file=site.root / ".env",
         )
     return mode
+
+
+def require_endpoint_mode(site: Site, root: Path = Path("/")) -> None:
+    """`vip` on a machine whose kernel has no IPVS: refused before anything is deployed
+    (the services would start, but no name would route to them)."""
+    from ..engine.swarm import kernel_has_ipvs
+    from ..errors import BadInput
+
+    if endpoint_mode(site) == "vip" and not kernel_has_ipvs(root):
+        raise BadInput(
+            "SWARM_ENDPOINT_MODE is vip (the default), but this machine's kernel has no IPVS "
+            "(ip_vs), which swarm's virtual IPs and routing mesh need",
+            "Set SWARM_ENDPOINT_MODE=dnsrr in .env (service names resolve to task addresses, "
+            "ports publish on the node running the task), or use a kernel with the ip_vs "
+            "module (`modprobe ip_vs`).",
+            file=site.root / ".env",
+        )
 
 
 def _ports(ports: list[Any], publish: str = "ingress") -> list[dict[str, Any]]:

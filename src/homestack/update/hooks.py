@@ -43,9 +43,11 @@ def after_up(site: Site, result: UpResult) -> None:
     envs: dict[str, dict[str, str]] = {}
     for run in deployed:
         service = site.service(run.service)
-        if service.stack not in envs:
-            envs[service.stack] = site.stack_env(site.stacks[service.stack])
-        image = image_of(service, envs[service.stack])
+        image = result.images.get(run.service)  # as up resolved it
+        if image is None:
+            if service.stack not in envs:
+                envs[service.stack] = site.stack_env(site.stacks[service.stack])
+            image = image_of(service, envs[service.stack])
         entry = lock.get(run.service)
         digest = entry.digest if entry and entry.image == image else None
         if digest is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,12 +107,6 @@ def stale(site: Site) -> list[tuple[str, str]]:
 
 
 # ---- the local engine: make repo:tag the locked bytes ---------------------------------------
-def _docker(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, check=False, timeout=timeout
-    )
-
-
 def local_digests(image: str) -> list[str]:
     """`repo@sha256:…` names of the local image (empty when it is not here)."""
     from ..engine.docker import image_repo_digests
@@ -134,18 +127,14 @@ def pull_pinned(image: str, digest: str) -> bool:
         return False
     ref = ImageRef.parse(image)
     by_digest = ref.with_digest(digest)
-    done = _docker("pull", "--quiet", by_digest)
-    if done.returncode != 0:
-        raise CommandFailed(
-            ["docker", "pull", by_digest],
-            done.returncode,
-            done.stderr,
-            "The registry must still hold the locked digest: run `homestack lock` to lock "
-            "what the tag points at now, or check the network.",
-        )
-    tagged = _docker("tag", by_digest, image, timeout=60)
-    if tagged.returncode != 0:
-        raise CommandFailed(["docker", "tag", by_digest, image], tagged.returncode, tagged.stderr)
+    from ..engine.images import pull_image, tag_image
+
+    pull_image(
+        by_digest,
+        hint="The registry must still hold the locked digest: run `homestack lock` to lock "
+        "what the tag points at now, or check the network.",
+    )
+    tag_image(by_digest, image)
     return True
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import shlex
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..backup.journal import write_atomic
-from ..backup.timer import SYSTEMD_DIR, has_systemd, homestack_command
+from ..backup.timer import SYSTEMD_DIR, enable_now, has_systemd, homestack_command
 from ..catalog import Site
-from ..errors import BadInput, CommandFailed
+from ..errors import BadInput
 
 UNIT = "homestack-dashboard"
 DEFAULT_PORT = 8765
@@ -92,14 +91,5 @@ def install_dashboard(
     if dry_run or same:
         return DashboardInstall(files, False, up_to_date=same)
     write_atomic(path, text.encode(), 0o644)
-    activated: list[str] = []
-    if target is None:
-        for command in (
-            ["systemctl", "daemon-reload"],
-            ["systemctl", "enable", "--now", f"{UNIT}.service"],
-        ):
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                raise CommandFailed(command, done.returncode, done.stderr)
-            activated.append(" ".join(command))
+    activated = enable_now(f"{UNIT}.service") if target is None else []
     return DashboardInstall(files, True, activated)

@@ -66,9 +66,9 @@ def standin_containers(site: Site) -> set[str]:
     projects = {site.project_name(stack) for stack in site.stacks.values()}
     base = DEFAULT_TAG.split(":")[0]
     return {
-        (summary.get("Names") or ["/?"])[0].lstrip("/")
-        for summary in engine.project_containers(engine.api_client(), projects)
-        if str(summary.get("Image", "")).split(":")[0] == base
+        box.name or "?"
+        for box in engine.containers_of(engine.api_client(), projects)
+        if box.image.split(":")[0] == base
     }
 
 

@@ -26,10 +26,10 @@ class FakeProject:
         self.failures = failures
         self.calls = 0
 
-    def pause(self, services: list[str], **_: Any) -> None:
+    def act(self, action: str, services: list[str], **_: Any) -> None:
         self.calls += 1
         if self.failures:
-            raise CommandFailed(["docker", "compose", "pause", *services], 1, self.failures.pop(0))
+            raise CommandFailed(["docker", "compose", action, *services], 1, self.failures.pop(0))
 
 
 def _pause_with(monkeypatch: pytest.MonkeyPatch, failures: list[str]) -> FakeProject:

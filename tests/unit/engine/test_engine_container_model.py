@@ -39,7 +39,7 @@ def test_a_compose_ps_row_without_a_healthcheck_has_no_health() -> None:
 
 def test_nothing_is_an_absent_container() -> None:
     empty = Container.parse({})
-    assert not empty.exists and not empty.running and empty.restart_count == 0
+    assert not empty.exists and not empty.running and empty.restart_count is None
     assert not Container().exists
 
 

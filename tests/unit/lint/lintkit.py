@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from homestack.catalog import SEED_NETWORKS, Site
+from homestack.catalog import Site, declared_networks
 from homestack.lint import Finding, lint_site
+from testkit.engine import REPO
 from testkit.sites import external_networks
 
 MARK = "# <-"
 
-BASE = external_networks(*SEED_NETWORKS)
+BASE = external_networks(*declared_networks(REPO))
 
 
 def service(name: str = "web", stack: str = "ai", port: int = 18080) -> str:
@@ -62,9 +63,13 @@ secrets:
 
 
 def stack_yaml(
-    enabled: Sequence[str], disabled: Sequence[str] = (), depends_on: Sequence[str] = ()
+    enabled: Sequence[str],
+    disabled: Sequence[str] = (),
+    depends_on: Sequence[str] = (),
+    *,
+    network: str | None = None,
 ) -> str:
-    lines = ["description: lint test stack"]
+    lines = ["description: lint test stack", *([f"network: {network}"] if network else [])]
     if depends_on:
         lines += ["depends_on:", *[f"  - {d}" for d in depends_on]]
     lines += ["services:", *[f"  - {s}" for s in enabled], *[f"  # - {s}" for s in disabled]]
@@ -143,7 +148,7 @@ def generate_site(root: Path, count: int = 200) -> Path:
         )
     for index, stack in enumerate(stacks):
         files[f"{stack}-stack/stack.yaml"] = stack_yaml(
-            names[stack], depends_on=list(stacks[:index][-1:])
+            names[stack], depends_on=list(stacks[:index][-1:]), network=networks[stack]
         )
         files[f"{stack}-stack/.env.example"] = f"# {stack}\n"
     for relative, text in files.items():

@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from homestack.catalog import Site
+from homestack.engine.model import Container
 from homestack.engine.usage import usage_from_stats
 from homestack.observe import status as st
 from homestack.observe.doctor_net import probe_script
@@ -88,20 +89,24 @@ def test_ports_are_deduplicated_across_ip_families() -> None:
             {"PrivatePort": 9000, "Type": "tcp"},  # exposed, not published
         ]
     }
-    assert st._ports(summary) == ["0.0.0.0:8080->80/tcp"]
+    assert st._ports(Container.parse(summary)) == ["0.0.0.0:8080->80/tcp"]
+
+
+def _box(raw: dict[str, object]) -> Container:
+    return Container.parse(raw)
 
 
 def test_health_keeps_the_last_probe_output_only_when_unhealthy() -> None:
     log = [{"Output": "old"}, {"Output": "  connection\nrefused  "}]
-    assert st._health({"State": {"Health": {"Status": "unhealthy", "Log": log}}}) == (
+    assert st._health(_box({"State": {"Health": {"Status": "unhealthy", "Log": log}}})) == (
         "unhealthy",
         "connection refused",
     )
-    assert st._health({"State": {"Health": {"Status": "healthy", "Log": log}}}) == (
+    assert st._health(_box({"State": {"Health": {"Status": "healthy", "Log": log}}})) == (
         "healthy",
         None,
     )
-    assert st._health({"State": {}}) == (None, None)
+    assert st._health(_box({"State": {}})) == (None, None)
 
 
 def test_docker_times_parse_and_zero_time_is_none() -> None:
