@@ -49,6 +49,15 @@ def ignore(_event: Event, /) -> None:
     """The sink of a caller that wants no progress, only the result."""
 
 
+class ProgressLines(list[str]):
+    """A sink that keeps the text of each Progress event (what the CLI shows of a host
+    operation), for a script or a test."""
+
+    def __call__(self, event: Event, /) -> None:
+        if isinstance(event, Progress):
+            self.append(event.text)
+
+
 class Collected(list[Event]):
     """A sink that keeps every event (thread-safe enough: list.append is atomic)."""
 
@@ -91,11 +100,12 @@ class WaveDone(Event):
 
 
 @dataclass(frozen=True)
-class Step(Event):
+class Progress(Event):
     """One line of progress of a host operation (`install all`, `install docker` …):
-    `topic` is the phase (`docker`, `networks`, `up`), `text` the whole line as shown."""
+    `topic` is the part (`docker`, `drivers`, `tools`, `install all`), `text` the whole
+    line as shown."""
 
-    name: ClassVar[str] = "step"
+    name: ClassVar[str] = "progress"
     text: str
     topic: str = ""
 

@@ -21,7 +21,7 @@ from ..events import (
     LogLineRead,
     LogsFollowing,
     NoLogLines,
-    Step,
+    Progress,
 )
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class CliSink:
         elif isinstance(event, BackupStarted):
             if not self.as_json:  # one line as each begins; each result is shown once
                 self.err.print(event.line(), markup=False)
-        elif isinstance(event, Step):
+        elif isinstance(event, Progress):
             where = self.err if self.as_json else self.out
             where.print(escape(event.text), soft_wrap=True)  # one line, however long
         elif isinstance(event, LogLineRead):

@@ -9,12 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .app import JsonOption, StandInImage, app, emit, state
-from .consoles import console
 from .install_cmds import install_app
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from rich.console import Console
 
     from ..gpu import GpuReport
@@ -24,18 +21,6 @@ DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Print the whole plan; change nothing on the host.")
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Carry out the driver plan (no prompts).")]
-
-
-def _echo(as_json: bool) -> Callable[[str], None]:
-    """Progress lines: stdout, or stderr when stdout carries JSON."""
-    out = console(stderr=as_json)
-
-    def echo(line: str) -> None:
-        from rich.markup import escape
-
-        out.print(escape(line), soft_wrap=True)  # one line, however long: logs, grep
-
-    return echo
 
 
 def _standin_image() -> str | None:
@@ -66,8 +51,9 @@ def docker_command(
     """Docker Engine and Compose v2, started at boot, you in the docker group. Idempotent."""
     from ..host.docker_install import install_docker
     from ..host.probe import HostProbe
+    from .events import CliSink
 
-    result = install_docker(HostProbe(), _echo(as_json), repo=repo, dry_run=dry_run)
+    result = install_docker(HostProbe(), CliSink(as_json=as_json), repo=repo, dry_run=dry_run)
     emit(result, as_json, _render_nothing)
 
 
@@ -83,7 +69,10 @@ def drivers_command(
     from ..host.probe import HostProbe
 
     image = _standin_image() if yes and not dry_run else None
-    result = install_drivers(HostProbe(), _echo(as_json), yes=yes, dry_run=dry_run, image=image)
+    from .events import CliSink
+
+    sink = CliSink(as_json=as_json)
+    result = install_drivers(HostProbe(), sink, yes=yes, dry_run=dry_run, image=image)
     emit(result, as_json, _render_nothing)
 
 

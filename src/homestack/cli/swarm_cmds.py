@@ -86,7 +86,7 @@ def up(names: list[str] | None, image: str | None, delays: Any, timeout: float, 
     with UpProgress(console(stderr=True)) as progress:
         result = swarm_up(
             state.site(), names, stand_in=image, delays=delays, timeout=timeout,
-            listener=progress.show,
+            listener=progress.show, ctx=state.context(as_json=json),
         )  # fmt: skip
     emit(result, json, _render_up)
     raise_for(result)
@@ -95,7 +95,7 @@ def up(names: list[str] | None, image: str | None, delays: Any, timeout: float, 
 def down(names: list[str] | None, as_json: bool) -> None:
     from ..swarm.ops import down as swarm_down
 
-    result = swarm_down(state.site(), names)
+    result = swarm_down(state.site(), names, ctx=state.context(as_json=as_json))
 
     def render(res: Any, out: Console) -> None:
         if res.dependents:
@@ -148,7 +148,7 @@ def status(names: list[str] | None, as_json: bool) -> None:
 def restart(names: list[str] | None, as_json: bool) -> None:
     from ..swarm.ops import restart as swarm_restart
 
-    result = swarm_restart(state.site(), names)
+    result = swarm_restart(state.site(), names, ctx=state.context(as_json=as_json))
     emit(
         result,
         as_json,

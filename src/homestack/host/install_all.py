@@ -2,7 +2,7 @@
 
 settings (.env from .env.example) → drivers (checked; installed only with --yes) → Docker →
 tools (restic, a static busybox) → networks → secrets → DATA → up. Each part prints what it
-changes (or would, with --dry-run) and says when there was nothing to change, as Step
+changes (or would, with --dry-run) and says when there was nothing to change, as Progress
 events to the caller's sink; a second run changes nothing and says so. A real run holds the
 site lock for the whole sequence.
 """
@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from .. import settings
 from ..errors import BadInput, OperationFailed
-from ..events import EventSink, Step
+from ..events import EventSink
 from ..serial import Serialised, entry
 from .docker_install import install_docker
 from .drivers import install_drivers
 from .envfile import ensure_env
 from .probe import HostProbe
-from .steps import Echo
+from .steps import Echo, reporter
 from .tools_install import install_tools
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def install_all(
     yes: bool = False,
     command: Sequence[str] | None = None,
 ) -> InstallAllResult:
-    """Run every part in order, each part's lines as Step events to `sink` (up's states as
+    """Run every part in order, each part's lines as Progress events to `sink` (up's states as
     ServiceChanged); raises at the first part that fails (the parts before it stay done,
     and a rerun continues from there). `command`: the CLI's words (Context.command)."""
     if dry_run:
@@ -118,7 +118,7 @@ def _install_all(
     yes: bool,
     command: Sequence[str] | None,
 ) -> InstallAllResult:
-    echo: Echo = lambda line: sink(Step(line))  # noqa: E731
+    echo = reporter(sink, "install all")
     probe = probe or HostProbe()
     result = InstallAllResult(stack, dry_run)
     if stack is not None:
@@ -140,18 +140,18 @@ def _install_all(
     if probe.euid != 0:
         _without_root(root, services, probe.euid, echo, refuse=not dry_run and stand_in is None)
 
-    drivers = install_drivers(probe, echo, yes=yes, dry_run=dry_run)
+    drivers = install_drivers(probe, sink, yes=yes, dry_run=dry_run)
     result.parts.append(
         PartResult("drivers", drivers.changed, drivers.verified or drivers.plan.summary,
                    drivers.to_data())
     )  # fmt: skip
 
-    docker = install_docker(probe, echo, dry_run=dry_run)
+    docker = install_docker(probe, sink, dry_run=dry_run)
     result.parts.append(
         PartResult("docker", docker.changed, docker.verified or docker.plan.summary,
                    docker.to_data())
     )  # fmt: skip
-    tools = install_tools(probe, echo, dry_run=dry_run)
+    tools = install_tools(probe, sink, dry_run=dry_run)
     result.parts.append(
         PartResult("tools", tools.changed, tools.verified or tools.plan.summary, tools.to_data())
     )

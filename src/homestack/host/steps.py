@@ -8,11 +8,17 @@ from typing import Any
 
 from .. import fsutil
 from ..errors import CommandFailed, OperationFailed
+from ..events import EventSink, Progress
 from ..serial import Serialised, entry
 from .probe import HostProbe
 
 APT = ("env", "DEBIAN_FRONTEND=noninteractive", "apt-get")
 Echo = Callable[[str], None]
+
+
+def reporter(sink: EventSink, topic: str) -> Echo:
+    """A host part's lines, each one a Progress event (with the part as topic) to `sink`."""
+    return lambda line: sink(Progress(line, topic))
 
 
 def apt_install(*packages: str) -> tuple[str, ...]:

@@ -10,19 +10,11 @@ from pathlib import Path
 import pytest
 
 from homestack.errors import BadInput, OperationFailed
-from homestack.events import Event, Step
+from homestack.events import ProgressLines
 from homestack.host.install_all import check_site, foreign_owners, install_all
 from homestack.host.probe import CommandResult, HostProbe, no_nvml
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-class _Lines(list[str]):
-    """An event sink keeping the lines install all reports (its Step events)."""
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, Step):
-            self.append(event.text)
 
 
 def _site(tmp_path: Path, env_lines: str) -> Path:
@@ -58,7 +50,7 @@ def test_fake_host_bad_input_is_refused_before_any_part_runs(
         return CommandResult(tuple(argv), 127, "", "not on a fake host")
 
     probe = HostProbe(root=tmp_path / "host", run=run, which=lambda _: None, nvml=no_nvml, env={})
-    lines = _Lines()
+    lines = ProgressLines()
     with pytest.raises(BadInput, match=message):
         install_all(site, lines, probe=probe, stack=stack)
     # install all takes the site lock first, which reads HOMESTACK_PREFIX from the .env: a
@@ -92,7 +84,7 @@ def test_fake_host_unknown_stack_is_refused_before_env_is_written(
         nvml=no_nvml,
         env={},
     )
-    lines = _Lines()
+    lines = ProgressLines()
     with pytest.raises(BadInput, match=message) as raised:
         install_all(site, lines, probe=probe, stack=stack, dry_run=False)
     assert hint in (raised.value.hint or "")
@@ -131,7 +123,7 @@ def test_fake_host_without_root_is_refused_before_any_part_runs(
     probe = HostProbe(
         root=tmp_path / "host", run=run, which=lambda _: None, nvml=no_nvml, env={}, euid=1001
     )
-    lines = _Lines()
+    lines = ProgressLines()
     with pytest.raises(OperationFailed, match="not root: the secrets and DATA folders of") as e:
         install_all(site, lines, probe=probe)
     assert "anythingllm (uid 1000)" in e.value.message and "sudo" in (e.value.hint or "")
@@ -158,7 +150,7 @@ def test_fake_fresh_debian12_dry_run_plans_the_tools_after_docker(
         fixtures / "hosts" / "fake-docker-none.txt",
         root=tmp_path / "host",
     )
-    lines = _Lines()
+    lines = ProgressLines()
     result = install_all(site, lines, probe=recorded.probe(), dry_run=True)
     assert [part.name for part in result.parts] == [
         "settings",
@@ -199,7 +191,7 @@ def test_fake_host_dry_run_shows_the_door(
         fixtures / "hosts" / "fake-docker-none.txt",
         root=tmp_path / "host",
     )
-    lines = _Lines()
+    lines = ProgressLines()
     if expected is None:
         with pytest.raises(BadInput, match="LAN_ADDRESS='my-server'") as caught:
             install_all(site, lines, probe=recorded.probe(), dry_run=True)
