@@ -41,10 +41,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BadInput, OperationFailed
-from .events import LockWaiting
 from .fsutil import hand_to_site_owner
+
+if TYPE_CHECKING:
+    from .events import LockWaiting
 
 LOCK_FILE = Path(".homestack") / "site.lock"
 HOLDERS = Path(".homestack") / "site.holders"  # one file per holding process: who and since
@@ -379,6 +382,8 @@ def _acquire(spot: _Spot, asked: _Ask, timeout: float, deadline: float, shared: 
                 ) from None
             if not said:
                 if asked.waiting is not None:
+                    from .events import LockWaiting  # only when it waits: `ls` stays light
+
                     asked.waiting(LockWaiting(spot.what, who))
                 said = True
             time.sleep(POLL_S)
