@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitStatus
-from .app import JsonOption, app, console, emit, fail, state
+from .app import JsonOption, app, emit, fail, state
+from .consoles import console
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -87,14 +88,15 @@ def up(
     render: Callable[[Any, Console], None],
 ) -> None:
     """`up` in swarm mode, rendered as deploy_cmds renders a Compose `up` (`render`)."""
-    from ..deploy.progress import UpProgress
     from ..deploy.up import raise_for
     from ..swarm.ops import up as swarm_up
+    from .progress import UpProgress
 
     with UpProgress(console(stderr=True)) as progress:
         result = swarm_up(
-            state.site(), names, stand_in=image, delays=delays, timeout=timeout, listener=progress
-        )
+            state.site(), names, stand_in=image, delays=delays, timeout=timeout,
+            listener=progress.show, ctx=state.context(as_json=json),
+        )  # fmt: skip
     emit(result, json, render)
     raise_for(result)
 
@@ -102,7 +104,7 @@ def up(
 def down(names: list[str] | None, as_json: bool) -> None:
     from ..swarm.ops import down as swarm_down
 
-    result = swarm_down(state.site(), names)
+    result = swarm_down(state.site(), names, ctx=state.context(as_json=as_json))
 
     def render(res: Any, out: Console) -> None:
         if res.dependents:
@@ -156,7 +158,8 @@ def restart(names: list[str] | None, as_json: bool, render: Callable[[Any, Conso
     """`restart` in swarm mode, rendered as deploy_cmds renders a Compose one (`render`)."""
     from ..swarm.ops import restart as swarm_restart
 
-    emit(swarm_restart(state.site(), names), as_json, render)
+    result = swarm_restart(state.site(), names, ctx=state.context(as_json=as_json))
+    emit(result, as_json, render)
 
 
 def logs(query: Any, *, follow: bool, as_json: bool) -> None:

@@ -224,13 +224,19 @@ def _unreachable(reason: str) -> bool:
     )
 
 
-def registry_error(images: list[str], stderr: str, *, standin_hint: bool) -> OperationFailed:
+def registry_error(
+    images: list[str], stderr: str, *, standin_hint: bool, command: Sequence[str] | None = None
+) -> OperationFailed:
     """The images could not be pulled, for the one reason in stderr."""
     reason = pull_failure(stderr)
-    return pull_error([(image, reason) for image in images], standin_hint=standin_hint)
+    return pull_error(
+        [(image, reason) for image in images], standin_hint=standin_hint, command=command
+    )
 
 
-def pull_error(failures: list[tuple[str, str]], *, standin_hint: bool) -> OperationFailed:
+def pull_error(
+    failures: list[tuple[str, str]], *, standin_hint: bool, command: Sequence[str] | None = None
+) -> OperationFailed:
     """Every image that could not be pulled, (image, reason) each: one line when they share
     the reason, else a line per image with its own."""
     reasons = list(dict.fromkeys(reason for _, reason in failures))
@@ -248,18 +254,17 @@ def pull_error(failures: list[tuple[str, str]], *, standin_hint: bool) -> Operat
     hint = "Check this machine's internet access and DNS, or log in to the registry."
     if standin_hint:
         hint += (
-            f" To rehearse the topology without the images, run {_standin_command()} "
+            f" To rehearse the topology without the images, run {_standin_command(command)} "
             "(a tiny image built offline stands in for each service)."
         )
     return OperationFailed(message, hint)
 
 
-def _standin_command() -> str:
-    """The rehearsal in the form the user ran: the installer (`./install-stack.sh`, which
-    runs `homestack install all`), `homestack up`, or both when not run from the CLI."""
-    from ..sitelock import invocation
-
-    words = invocation() or []
+def _standin_command(command: Sequence[str] | None) -> str:
+    """The rehearsal in the form the user ran (`command`: Context.command, the CLI's words):
+    the installer (`./install-stack.sh`, which runs `homestack install all`), `homestack
+    up`, or both when not run from the CLI."""
+    words = list(command or ())
     if words[:1] == ["install"]:
         return "`./install-stack.sh --stand-in` (or `homestack install all --stand-in`)"
     if words[:1] == ["up"]:
