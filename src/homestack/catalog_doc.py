@@ -369,8 +369,8 @@ def render_catalog_doc(site: Site) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write docs/catalog.md for the site at argv[0] (default: the current one)."""
+def main(argv: list[str] | None = None) -> Path:
+    """Write docs/catalog.md for the site at argv[0] (default: the current one); its path."""
     args = sys.argv[1:] if argv is None else argv
     site = Site.load(Path(args[0]) if args else None)
     target = site.root / DOC_PATH
@@ -378,9 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     temporary = target.with_suffix(".md.tmp")
     temporary.write_text(render_catalog_doc(site), encoding="utf-8")
     temporary.replace(target)
-    print(f"wrote {target}")
-    return 0
+    return target
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+if __name__ == "__main__":  # `python -m homestack.catalog_doc .`: a script, not the library
+    print(f"wrote {main()}")

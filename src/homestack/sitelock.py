@@ -8,8 +8,8 @@ own backup lock), but not beside a command that deploys. Without it a nightly
 stopped for a consistent copy, or backup starting one that `down` had just removed.
 
 Each holder leaves a note naming its command as typed (`pid 4242, homestack restart media,
-since …`: cli.app hands the command line to note_invocation). A command that finds the site
-busy says once, on stderr, who holds it, and waits up to
+since …`: the CLI's Context carries the command line). A command that finds the site
+busy says once (a LockWaiting event to its Context's sink) who holds it, and waits up to
 HOMESTACK_LOCK_TIMEOUT seconds (default 900; 0: do not wait), then fails with exit 1 naming
 the holder. The kernel drops an flock when its process dies, so a killed command never
 leaves the site locked. The lock is re-entrant within one process (`install all` runs `up`).
@@ -35,16 +35,19 @@ import os
 import re
 import shlex
 import stat
-import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BadInput, OperationFailed
 from .fsutil import hand_to_site_owner
+
+if TYPE_CHECKING:
+    from .events import LockWaiting
 
 LOCK_FILE = Path(".homestack") / "site.lock"
 HOLDERS = Path(".homestack") / "site.holders"  # one file per holding process: who and since
@@ -82,7 +85,6 @@ class _Spot:
 
 
 _held: dict[Path, _Hold] = {}  # lock file → this process's hold
-_invocation: list[str] | None = None  # the CLI's words this process runs (note_invocation)
 _guard = threading.Lock()
 # one thread at a time takes a new hold: threads asking at once (`backup --all --jobs N`)
 # would each take an flock, and the second hold would replace the first
@@ -93,14 +95,9 @@ class SiteBusy(OperationFailed):
     """Another homestack command is changing this site's containers."""
 
 
-def note_invocation(argv: Sequence[str] | None) -> None:
-    """The command line this process runs (cli.app sets it; global options such as --site
-    are left out): a holder's note and a wait then name the command as it was typed,
-    `homestack restart media`, where the code that locks knows only `restart`."""
-    global _invocation  # noqa: PLW0603 - one command line per process
-    if argv is None:
-        _invocation = None
-        return
+def command_words(argv: Sequence[str]) -> tuple[str, ...] | None:
+    """The command line as a holder note and a wait name it: argv without the global
+    options (--site X, --debug); None when nothing is left."""
     words: list[str] = []
     skip = False
     for word in argv:
@@ -110,19 +107,15 @@ def note_invocation(argv: Sequence[str] | None) -> None:
             skip = True
         elif word != "--debug" and not word.startswith("--site="):
             words.append(word)
-    _invocation = words or None
+    return tuple(words) or None
 
 
-def invocation() -> list[str] | None:
-    """The CLI's words this process runs (note_invocation), None outside the CLI."""
-    return list(_invocation) if _invocation else None
-
-
-def described(action: str) -> str:
-    """`action` (`up`, `install all`, `backup jellyfin`) as the user typed it when this
-    process's command line starts with it (`up media --stand-in`); else `action` itself
-    (`backup --all` holds the site per service: `backup jellyfin` says more)."""
-    words = _invocation
+def described(action: str, command: Sequence[str] | None = None) -> str:
+    """`action` (`up`, `install all`, `backup jellyfin`) as the user typed it when the
+    `command` line (Context.command: the CLI's words) starts with it (`up media
+    --stand-in`); else `action` itself (`backup --all` holds the site per service: `backup
+    jellyfin` says more)."""
+    words = list(command or ())
     head = action.split()
     if words and words[: len(head)] == head:
         return shlex.join(words)
@@ -238,19 +231,29 @@ def _prefix_spot(root: Path, prefix: str | None = None) -> _Spot:
 
 @contextlib.contextmanager
 def site_lock(
-    root: Path, action: str, *, shared: bool = False, prefix: str | None = None
+    root: Path,
+    action: str,
+    *,
+    shared: bool = False,
+    prefix: str | None = None,
+    command: Sequence[str] | None = None,
+    waiting: Callable[[LockWaiting], None] | None = None,
 ) -> Iterator[None]:
     """Hold the site's lock for `action` (`up`, `backup jellyfin` …), exclusively or shared,
     and then its prefix's; waits for other holders up to HOMESTACK_LOCK_TIMEOUT seconds,
     then raises SiteBusy. `prefix`: the site's HOMESTACK_PREFIX where the caller has the
-    Site loaded (`site.prefix`, read the same way); else prefix_of reads it."""
+    Site loaded (`site.prefix`, read the same way); else prefix_of reads it. `command`: the
+    command line as typed (notes and messages name it, see described); `waiting` hears
+    once per lock that this call waits for another holder (Context.lock sends it to the
+    context's event sink). Operations take it through their Context: `ctx.lock.hold(…)`."""
     root = root.resolve()
     timeout = _timeout()
     deadline = time.monotonic() + timeout
     taken: list[_Spot] = []
+    asked = _Ask(action, command, waiting)
     try:
         for spot in (_site_spot(root), _prefix_spot(root, prefix)):  # always in this order
-            _enter(spot, action, timeout, deadline, shared)
+            _enter(spot, asked, timeout, deadline, shared)
             taken.append(spot)
         yield
     finally:
@@ -258,28 +261,32 @@ def site_lock(
             _leave(spot)
 
 
-def _enter(spot: _Spot, action: str, timeout: float, deadline: float, shared: bool) -> None:
+@dataclass(frozen=True)
+class _Ask:
+    """Who asks for a lock: the action, the command line as typed, and who hears of a wait."""
+
+    action: str
+    command: Sequence[str] | None
+    waiting: Callable[[LockWaiting], None] | None
+
+    def described(self) -> str:
+        return described(self.action, self.command)
+
+
+def _enter(spot: _Spot, asked: _Ask, timeout: float, deadline: float, shared: bool) -> None:
     with _taking:
         with _guard:
             mine = _held.get(spot.lock)
             if mine is not None:
                 if mine.shared and not shared:
-                    raise RuntimeError(f"{action}: {spot.lock} is held shared, not exclusively")
+                    raise RuntimeError(
+                        f"{asked.action}: {spot.lock} is held shared, not exclusively"
+                    )
                 mine.depth += 1
         if mine is None:
-            fd = _acquire(spot, action, timeout, deadline, shared)
+            fd = _acquire(spot, asked, timeout, deadline, shared)
             with _guard:
                 _held[spot.lock] = _Hold(fd, shared)
-
-
-def site_lock_if(
-    needed: bool, root: Path, action: str, *, shared: bool = False, prefix: str | None = None
-) -> contextlib.AbstractContextManager[None]:
-    """site_lock when `needed` (not for a dry run, not for a backup that leaves its service
-    running), else nothing."""
-    if not needed:
-        return contextlib.nullcontext()
-    return site_lock(root, action, shared=shared, prefix=prefix)
 
 
 def _leave(spot: _Spot) -> None:
@@ -336,7 +343,7 @@ def _open_lock(path: Path) -> int:
     return fd
 
 
-def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: bool) -> int:
+def _acquire(spot: _Spot, asked: _Ask, timeout: float, deadline: float, shared: bool) -> int:
     with contextlib.suppress(OSError):  # the notes are only for messages
         spot.notes.mkdir(parents=True, exist_ok=True)
     try:
@@ -362,7 +369,7 @@ def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: 
             if time.monotonic() >= deadline:
                 os.close(fd)
                 raise SiteBusy(
-                    f"{spot.what} is busy ({who}); `homestack {described(action)}` waited "
+                    f"{spot.what} is busy ({who}); `homestack {asked.described()}` waited "
                     f"{timeout:g} s",
                     "Wait for that command to finish, then run this again (or raise "
                     "HOMESTACK_LOCK_TIMEOUT). A command that died frees it at once."
@@ -374,14 +381,16 @@ def _acquire(spot: _Spot, action: str, timeout: float, deadline: float, shared: 
                     ),
                 ) from None
             if not said:
-                sys.stderr.write(f"waiting for {spot.what}: {who} …\n")
-                sys.stderr.flush()
+                if asked.waiting is not None:
+                    from .events import LockWaiting  # only when it waits: `ls` stays light
+
+                    asked.waiting(LockWaiting(spot.what, who))
                 said = True
             time.sleep(POLL_S)
     if not shared:  # holding it alone: every other note is a dead holder's (killed -9)
         _notes(spot)  # (which removes the notes of processes that are gone)
     since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    note = f"pid {os.getpid()}, homestack {described(action)}, since {since}"
+    note = f"pid {os.getpid()}, homestack {asked.described()}, since {since}"
     if not spot.own_site:  # a prefix lock: say which site folder holds it
         note += f", site folder {spot.site}"
     with contextlib.suppress(OSError):

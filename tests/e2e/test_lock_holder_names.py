@@ -74,27 +74,22 @@ def test_a_command_that_waits_for_a_holder_names_both(
     `homestack up jellyfin` that may not wait names the holder and itself with their names."""
     root = copy_catalog(tmp_path / "site")
     monkeypatch.setenv("HOMESTACK_PREFIX", f"wait{os.getpid()}-")
-    sitelock.note_invocation(["--site", str(root), "restart", "media"])
-    try:
-        with sitelock.site_lock(root, "restart"):
-            (note,) = sitelock.holders(root)
-            assert note.startswith(f"pid {os.getpid()}, homestack restart media, since ")
-            child = subprocess.run(
-                [sys.executable, "-c", CLI, "--site", str(root), "up", "jellyfin"],
-                env={**os.environ, "HOMESTACK_LOCK_TIMEOUT": "0"},
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-        assert child.returncode == 1, child.stderr
-        assert f"the site is busy (pid {os.getpid()}, homestack restart media, since " in (
-            child.stderr
+    words = sitelock.command_words(["--site", str(root), "restart", "media"])
+    with sitelock.site_lock(root, "restart", command=words):
+        (note,) = sitelock.holders(root)
+        assert note.startswith(f"pid {os.getpid()}, homestack restart media, since ")
+        child = subprocess.run(
+            [sys.executable, "-c", CLI, "--site", str(root), "up", "jellyfin"],
+            env={**os.environ, "HOMESTACK_LOCK_TIMEOUT": "0"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
-        assert "`homestack up jellyfin` waited 0 s" in child.stderr
-        # a library call whose action the command line does not start with keeps its own
-        with sitelock.site_lock(root, "backup jellyfin", shared=True):
-            (note,) = sitelock.holders(root)
-            assert ", homestack backup jellyfin, since " in note
-    finally:
-        sitelock.note_invocation(None)
+    assert child.returncode == 1, child.stderr
+    assert f"the site is busy (pid {os.getpid()}, homestack restart media, since " in (child.stderr)
+    assert "`homestack up jellyfin` waited 0 s" in child.stderr
+    # a library call whose action the command line does not start with keeps its own
+    with sitelock.site_lock(root, "backup jellyfin", shared=True, command=words):
+        (note,) = sitelock.holders(root)
+        assert ", homestack backup jellyfin, since " in note

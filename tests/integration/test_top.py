@@ -18,8 +18,8 @@ import pytest
 from rich.console import Console
 
 from homestack.catalog import Site
+from homestack.cli.top import run_top
 from homestack.observe.status import collect_status
-from homestack.observe.top import run_top
 from testkit.engine import create_networks, new_prefix, remove_everything_named, start, wait_for
 from testkit.sites import running_site
 

@@ -12,6 +12,7 @@ import pytest
 
 from homestack import sitelock
 from homestack.errors import BadInput
+from homestack.events import Collected, LockWaiting
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -51,12 +52,16 @@ def test_reentrant_in_one_process_and_says_who_holds_it(tmp_path: Path) -> None:
 
 
 def test_another_holder_makes_it_wait_then_fail_naming_the_holder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOMESTACK_LOCK_TIMEOUT", "0.6")
     other = hold(tmp_path, 30, "backup jellyfin", "shared")
+    heard = Collected()
     try:
-        with pytest.raises(sitelock.SiteBusy) as busy, sitelock.site_lock(tmp_path, "up"):
+        with (
+            pytest.raises(sitelock.SiteBusy) as busy,
+            sitelock.site_lock(tmp_path, "up", waiting=heard),
+        ):
             pytest.fail("the lock was taken while another process held it")
     finally:
         other.kill()
@@ -65,7 +70,8 @@ def test_another_holder_makes_it_wait_then_fail_naming_the_holder(
     assert f"pid {other.pid}, homestack backup jellyfin" in message
     assert "`homestack up` waited 0.6 s" in message
     assert busy.value.hint and "HOMESTACK_LOCK_TIMEOUT" in busy.value.hint
-    assert "waiting for the site: pid" in capsys.readouterr().err
+    (waited,) = heard.of(LockWaiting)  # said once, however long it waited
+    assert waited.line().startswith("waiting for the site: pid")
 
 
 def test_it_goes_ahead_once_the_holder_finishes(
@@ -73,10 +79,12 @@ def test_it_goes_ahead_once_the_holder_finishes(
 ) -> None:
     monkeypatch.setenv("HOMESTACK_LOCK_TIMEOUT", "60")
     other = hold(tmp_path, 0.5)
-    with sitelock.site_lock(tmp_path, "up"):
+    heard = Collected()
+    with sitelock.site_lock(tmp_path, "up", waiting=heard):
         assert other.poll() is not None  # it only got the lock after the holder was done
         assert [h.split(", ")[1] for h in sitelock.holders(tmp_path)] == ["homestack up"]
-    assert "waiting for the site" in capsys.readouterr().err
+    assert [e.what for e in heard.of(LockWaiting)] == ["the site"]
+    assert capsys.readouterr().err == ""  # the library itself writes nothing
     assert other.wait() == 0
 
 
@@ -181,7 +189,9 @@ def test_backup_threads_entering_at_once_share_one_hold_and_free_it(
 
 
 def test_a_cli_run_does_not_leave_its_command_line_for_later_calls(tmp_path: Path) -> None:
-    from homestack.cli.app import run
+    from homestack.cli.app import run, state
 
     run(["--site", str(tmp_path / "nowhere"), "up", "caddy"])  # fails: not a site
-    assert sitelock.described("up") == "up"  # not 'up caddy' from the run before
+    assert state.words is None  # not 'up caddy' from the run before
+    assert sitelock.described("up", ("up", "caddy")) == "up caddy"
+    assert sitelock.described("up", ("backup", "--all")) == "up"

@@ -77,7 +77,7 @@ def check_subset(subset: str, read_data: bool) -> None:
 
 def verify(
     site: Site, services: list[Service], *, read_data: bool = False, subset: str | None = None
-) -> ManyResults:
+) -> ManyResults[CheckResult]:
     if subset is not None:
         check_subset(subset, read_data)
     restic_binary()
@@ -105,7 +105,9 @@ def verify(
     return ManyResults("checks", results)
 
 
-def prune(site: Site, services: list[Service], *, dry_run: bool = False) -> ManyResults:
+def prune(
+    site: Site, services: list[Service], *, dry_run: bool = False
+) -> ManyResults[PruneResult]:
     """Apply the retention from settings; never deletes when in doubt."""
     restic_binary()
     policy = config.retention(site)

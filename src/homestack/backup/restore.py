@@ -23,9 +23,9 @@ from pathlib import Path, PurePosixPath
 from .. import __version__
 from ..backup_record import state_dir
 from ..catalog import Service, Site
+from ..context import Context, context_for
 from ..engine import backup_ops
 from ..errors import BadInput, HomestackError, OperationFailed
-from ..sitelock import site_lock
 from . import config
 from .journal import Journal, Swap, hold_point, remove_path
 from .lock import ServiceLock
@@ -94,14 +94,16 @@ def restore(
     keep_previous: bool = False,
     health_timeout: float = 180,
     confirm: Callable[[Snapshot], bool] | None = None,
+    ctx: Context | None = None,
 ) -> RestoreResult:
     """Restore `service`; `confirm` (when given) is asked with the chosen snapshot before
     anything is stopped or replaced, and a False answer cancels the restore."""
     require_readable(site, service)
     started = time.monotonic()
     restic_binary()
+    ctx = context_for(site, ctx)
     try:
-        result = _restore(site, service, snapshot, keep_previous, health_timeout, confirm)
+        result = _restore(site, service, snapshot, keep_previous, health_timeout, confirm, ctx)
     except OSError as error:
         raise OperationFailed(
             f"restore of {service.id}: {error.strerror or error} ({error.filename or 'file'})",
@@ -118,11 +120,12 @@ def _restore(
     keep_previous: bool,
     health_timeout: float,
     confirm: Callable[[Snapshot], bool] | None = None,
+    ctx: Context | None = None,
 ) -> RestoreResult:
     folder = state_dir(site)
     with (
         ServiceLock(folder, service.id, "restore"),
-        site_lock(site.root, f"restore {service.id}", prefix=site.prefix),
+        context_for(site, ctx).lock.hold(f"restore {service.id}"),
     ):
         recovered = recover(site, service)
         restic = config.restic_for(site, service.id)

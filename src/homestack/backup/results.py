@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ..backup_record import LastBackup, last_backup, last_path
 from ..catalog import Site
@@ -115,12 +115,15 @@ class PruneResult:
         return asdict(self)
 
 
+Checked = TypeVar("Checked", "CheckResult", "PruneResult")
+
+
 @dataclass(frozen=True)
-class ManyResults:
+class ManyResults(Generic[Checked]):
     """verify / prune over several services."""
 
     kind: str
-    results: list[CheckResult] | list[PruneResult]
+    results: list[Checked]
 
     @property
     def ok(self) -> bool:

@@ -7,7 +7,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,12 +16,13 @@ from typing import BinaryIO, NoReturn
 from .. import __version__, fsutil
 from ..backup_record import state_dir
 from ..catalog import Service, Site
+from ..context import Context, context_for
 from ..engine import backup_ops
 from ..engine.model import Container
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
+from ..events import BackupStarted, ServiceBackedUp
 from ..models import BackupSpec
 from ..resolved import Resolved, resolve
-from ..sitelock import site_lock_if
 from . import config
 from .journal import Journal, hold_point
 from .lock import ServiceLock
@@ -179,7 +180,12 @@ def _excludes(site: Site, service: Service, spec: BackupSpec) -> list[str]:
 
 
 def backup_service(
-    site: Site, service: Service, *, tags: Sequence[str] = (), resolved: Resolved | None = None
+    site: Site,
+    service: Service,
+    *,
+    tags: Sequence[str] = (),
+    resolved: Resolved | None = None,
+    ctx: Context | None = None,
 ) -> BackupResult:
     started = time.monotonic()
     stamp = now_iso()
@@ -205,13 +211,9 @@ def backup_service(
         # nothing back.
         with (
             ServiceLock(state_dir(site), service.id, "backup"),
-            site_lock_if(
-                spec.consistency != "none",
-                site.root,
-                f"backup {service.id}",
-                shared=True,
-                prefix=site.prefix,
-            ),
+            context_for(site, ctx).lock.hold(f"backup {service.id}", shared=True)
+            if spec.consistency != "none"
+            else contextlib.nullcontext(),
         ):
             recovered = recover(site, service)
             result = _backup_locked(
@@ -636,25 +638,25 @@ def backup(
     services: list[Service],
     *,
     jobs: int = 1,
-    progress: Callable[[BackupResult], None] | None = None,
-    started: Callable[[Service], None] | None = None,
     tags: Sequence[str] = (),
+    ctx: Context | None = None,
 ) -> BackupRun:
     """Back up each service (up to `jobs` at once); one failure does not stop the others.
+    Each one's start and end go to `ctx.sink` (BackupStarted, ServiceBackedUp).
 
     What all of them need (restic, DATA, the engine) is checked first: a failure there
     raises before the password is generated or anything is written."""
+    ctx = context_for(site, ctx)
     preflight(site, services)
     _path, created = config.ensure_password(site)
     notices = [config.password_notice(_path)] if created else []
     resolved = resolve(site, services)  # once; a stack's unreadable settings fail its own
 
     def one(service: Service) -> BackupResult:
-        if started is not None:
-            started(service)
-        result = backup_service(site, service, tags=tags, resolved=resolved)
-        if progress is not None:
-            progress(result)
+        spec = service.meta.backup if service.meta else None
+        ctx.sink(BackupStarted(service.id, spec.consistency if spec is not None else "none"))
+        result = backup_service(site, service, tags=tags, resolved=resolved, ctx=ctx)
+        ctx.sink(ServiceBackedUp(result))
         return result
 
     if jobs <= 1 or len(services) <= 1:

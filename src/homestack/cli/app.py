@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import os
 import select
 import signal
@@ -13,25 +12,24 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
 
 from ..errors import ExitStatus, HomestackError
+from .consoles import OutputClosed, console
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from ..catalog import Site
+    from ..context import Context
+    from .events import CliSink
 
 #: the exit status when the reader of our output went away (`homestack ls | head -1`): what
 #: the shell reports for `ls` or `git` there, killed by SIGPIPE (128 + 13)
 BROKEN_PIPE = 128 + int(signal.SIGPIPE)
-
-
-class OutputClosed(Exception):
-    """Whoever read our output has stopped reading: the rest is simply not wanted."""
 
 
 def stdout_closed() -> bool:
@@ -88,8 +86,12 @@ def command_group(name: str, help: str, *, invoke_without_command: bool = False)
 class State:
     site_path: Path | None = None
     debug: bool = False
-    command: str | None = None  # the command as typed (`backup`, `status` …)
+    command: str | None = None  # the command word as typed (`backup`, `status` …)
+    #: the command line as typed, global options left out (`restart media`): lock notes
+    #: and hints name it (Context.command)
+    words: tuple[str, ...] | None = None
     _site: Site | None = field(default=None, repr=False)
+    _context: Context | None = field(default=None, repr=False)
 
     def site(self) -> Site:
         if self._site is None:
@@ -98,6 +100,30 @@ class State:
             self._site = Site.load(self.site_path)
             _recover_leftovers(self._site)
         return self._site
+
+    def context(self, *, as_json: bool | None = None) -> Context:
+        """The one Context of this command: the site, its lock, the real clock, the Rich
+        renderer as event sink (cli.events.CliSink) and the command line as typed.
+        `as_json`: the command prints JSON on stdout (progress then goes to stderr)."""
+        from .events import CliSink
+
+        if self._context is None:
+            from ..context import Context
+
+            sink = CliSink(as_json=bool(as_json))
+            self._context = Context.for_site(self.site(), sink=sink, command=self.words)
+        elif as_json is not None and isinstance(self._context.sink, CliSink):
+            self._context.sink.as_json = as_json
+        return self._context
+
+    def sink(self) -> CliSink:
+        """The context's renderer (to show a live view while an operation runs)."""
+        from .events import CliSink
+
+        sink = self.context().sink
+        if not isinstance(sink, CliSink):  # a test's context with a sink of its own
+            raise TypeError(f"the CLI's context has no CLI sink: {sink!r}")
+        return sink
 
 
 #: commands that recover the services they act on themselves, and report it in their result
@@ -149,26 +175,7 @@ def _global(
     state.site_path = site
     state.debug = debug
     state._site = None
-
-
-def console(stderr: bool = False) -> Console:
-    stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else 200  # pipes and logs get whole lines
-    return _console_class()(stderr=stderr, highlight=False, soft_wrap=False, width=width)
-
-
-@functools.cache
-def _console_class() -> type[Console]:
-    from rich.console import Console
-
-    class QuietConsole(Console):
-        """Rich's own answer to a closed pipe is exit 1; run() ends it the one way instead."""
-
-        def on_broken_pipe(self) -> None:
-            self.quiet = True
-            raise OutputClosed
-
-    return QuietConsole
+    state._context = None
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
@@ -179,8 +186,12 @@ StandInImage = Annotated[
 ]
 
 
-def emit(result: Any, as_json: bool, render: Callable[[Any, Console], None]) -> None:
-    """Print a result object as JSON (its to_data()) or through its renderer."""
+Result = TypeVar("Result")
+
+
+def emit(result: Result, as_json: bool, render: Callable[[Result, Console], None]) -> None:
+    """Print a result object as JSON (its to_data()) or through its renderer (typed for
+    that result: mypy checks the two go together)."""
     if as_json:
         import json
 
@@ -321,14 +332,16 @@ def _drop_output() -> None:
 def _run(argv: list[str]) -> int:
     argv = hoist_global_options(list(argv))
     debug = "--debug" in argv or os.environ.get("HOMESTACK_DEBUG") == "1"
-    from ..sitelock import note_invocation  # stdlib only: `ls` stays fast
+    from ..sitelock import command_words  # stdlib only: `ls` stays fast
 
-    note_invocation(argv)  # a site lock's holder note names the command as typed
+    state.words = command_words(argv)  # a site lock's holder note names the command as typed
     state.command = _command_name(argv)
     try:
         return _invoke(argv, debug)
     finally:
-        note_invocation(None)  # run() in a long process (tests): the next call is not this one
+        # run() in a long process (tests): the next call is not this one
+        state.words = None
+        state._context = None
 
 
 def _command_name(argv: list[str]) -> str | None:

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import ExitStatus
-from .app import JsonOption, app, console, emit, fail, render_error, state
+from ..serial import Serialised
+from .app import JsonOption, app, emit, fail, render_error, state
+from .consoles import console
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ..backup.restic import Snapshot
+    from ..backup.results import (
+        BackupRun,
+        CheckResult,
+        Listing,
+        ManyResults,
+        PruneResult,
+        RestoreResult,
+    )
+    from ..backup.timer import TimerResult
 
 Service = Annotated[
     list[str] | None, typer.Argument(help="Services, one or several (default: see --stack/--all).")
@@ -95,13 +110,7 @@ def backup_command(
     services = _services(service, stack, every, default_all=False)
     for named in services if service else []:  # a named service's unreadable file: exit 2
         require_readable(state.site(), named)
-    err = console(stderr=True)
-
-    def started(chosen: Any) -> None:  # one line as each begins; each result is shown once
-        if not as_json:
-            err.print(_starting(chosen), markup=False)
-
-    run = backup(state.site(), services, jobs=jobs, started=started)
+    run = backup(state.site(), services, jobs=jobs, ctx=state.context(as_json=as_json))
     if not service:  # --all or --stack: a listed name without its file is not skipped
         run.results.extend(listed_without_file(state.site(), stack))
     _loud(run.notices)
@@ -110,18 +119,7 @@ def backup_command(
         raise fail(ExitStatus.FAILED)
 
 
-def _starting(service: Any) -> str:
-    spec = service.meta.backup if service.meta else None
-    how = {
-        "stop": f"stopping {service.id}, then backing it up",
-        "pause": f"pausing {service.id}, then backing it up",
-        "dump": f"dumping {service.id}'s database, then backing it up",
-    }
-    consistency = spec.consistency if spec is not None else "none"
-    return how.get(consistency, f"backing up {service.id}") + " …"
-
-
-def _render_backup(run: Any, out: Console) -> None:
+def _render_backup(run: BackupRun, out: Console) -> None:
     from rich.markup import escape
 
     from ..observe.render import human_bytes
@@ -144,8 +142,6 @@ def _render_backup(run: Any, out: Console) -> None:
             out.print(f"[bold red]{r.service}: backup FAILED:[/] {escape(r.error or '')}")
             if r.hint:
                 out.print(f"  [bold]fix:[/] {escape(r.hint)}")
-            if r.hint:
-                out.print(f"  [bold]fix:[/] {escape(r.hint)}")
 
 
 def _install_timer(dry_run: bool, target: Path | None, scheduler: str, as_json: bool) -> None:
@@ -161,7 +157,7 @@ def _install_timer(dry_run: bool, target: Path | None, scheduler: str, as_json: 
         scheduler=scheduler,  # type: ignore[arg-type]
     )
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: TimerResult, out: Console) -> None:
         for path, text in res.files.items():
             out.print(f"[bold]# {path}[/]" + ("" if res.written else " (dry run)"))
             out.print(text, markup=False)
@@ -182,7 +178,7 @@ def backups_command(
 
     listing = list_backups(state.site(), _services(service, stack, False, default_all=True))
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: Listing, out: Console) -> None:
         from rich.table import Table
 
         from ..observe.render import human_bytes
@@ -233,7 +229,7 @@ def verify_command(
         subset=subset,
     )
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: ManyResults[CheckResult], out: Console) -> None:
         from rich.markup import escape
 
         for r in res.results:
@@ -289,20 +285,17 @@ def restore_command(
             snapshot,
             keep_previous=keep_previous,
             confirm=_ask_restore(service) if ask else None,
+            ctx=state.context(as_json=as_json),
         )
     except HomestackError as error:
         if not as_json:
             raise
         # a script asked for JSON: it gets JSON (the error on stderr as well, as always)
-        emit(
-            {"ok": False, "service": service, "error": error.message, "hint": error.hint},
-            True,
-            _render_none,
-        )
+        emit(_RestoreRefused(service, error.message, error.hint), True, _render_none)
         render_error(error)
         raise fail(error.exit_status) from None
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: RestoreResult, out: Console) -> None:
         out.print(
             f"restored {res.service} from {res.snapshot[:8]} in {res.duration_s:.1f}s"
             + (" (healthy)" if res.healthy else " (not running before; left stopped)")
@@ -314,12 +307,24 @@ def restore_command(
     emit(result, as_json, render)
 
 
-def _render_none(_result: Any, _out: Console) -> None:
+@dataclass(frozen=True)
+class _RestoreRefused(Serialised):
+    """`restore --json` that failed: the script gets JSON (the error is on stderr too)."""
+
+    DATA_EXTRA = (("ok", lambda _: False),)
+    DATA_ORDER = ("ok", "service", "error", "hint")
+
+    service: str
+    error: str
+    hint: str | None
+
+
+def _render_none(_result: object, _out: Console) -> None:
     return None
 
 
-def _ask_restore(service: str) -> Any:
-    def confirm(chosen: Any) -> bool:
+def _ask_restore(service: str) -> Callable[[Snapshot], bool]:
+    def confirm(chosen: Snapshot) -> bool:
         err = console(stderr=True)
         err.print(
             f"Restore {service} from snapshot {chosen.short_id or chosen.id[:8]} "
@@ -331,7 +336,7 @@ def _ask_restore(service: str) -> Any:
     return confirm
 
 
-def _render_changes(res: Any, out: Console, shown: int = 5) -> None:
+def _render_changes(res: RestoreResult, out: Console, shown: int = 5) -> None:
     """What the restore changed, and how to undo it."""
     from rich.markup import escape
 
@@ -371,7 +376,7 @@ def prune_command(
         state.site(), _services(service, stack, every, default_all=True), dry_run=dry_run
     )
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: ManyResults[PruneResult], out: Console) -> None:
         from rich.markup import escape
 
         for r in res.results:

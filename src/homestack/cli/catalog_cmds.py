@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..errors import CommandFailed
+    from ..inventory import Inventory
+    from ..plan import PlanResult
+    from ..stackfile import ToggleResult
+    from ..validate import MergedConfig, Validation
 
 
 @app.command("ls")
@@ -73,7 +77,7 @@ def terminal_room(out: Console, wide: bool) -> int | None:
     return out.width
 
 
-def _render_inventory(result: Any, out: Console, *, wide: bool = False) -> None:
+def _render_inventory(result: Inventory, out: Console, *, wide: bool = False) -> None:
     room = terminal_room(out, wide)
     styles = {"yes": "green", "no": "dim"}
     headers: tuple[str, ...] = ("STACK", "SERVICE", "ON", "GPU", "PORTS", "WEB", "IMAGE")
@@ -182,7 +186,7 @@ def _toggle(names: list[str], enable: bool, as_json: bool, dependents: bool = Tr
 
     result = toggle(state.site(), names, enable=enable, dependents=dependents)
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: ToggleResult, out: Console) -> None:
         from rich.markup import escape
 
         verb = "enabled" if enable else "disabled"
@@ -280,7 +284,7 @@ def config_command(
     except CommandFailed as failed:
         raise _compose_refused(failed, site.prefix) from None
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: MergedConfig, out: Console) -> None:
         import yaml
 
         for index, (name, model) in enumerate(res.to_data().items()):
@@ -336,7 +340,7 @@ def validate_command(
         raise fail(ExitStatus.FAILED)
 
 
-def _render_validation(result: Any, out: Console) -> None:
+def _render_validation(result: Validation, out: Console) -> None:
     from rich.markup import escape
 
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
@@ -373,7 +377,7 @@ def plan_command(names: Names = None, as_json: JsonOption = False) -> None:
     emit(make_plan(state.site(), names), as_json, _render_plan)
 
 
-def _render_plan(result: Any, out: Console) -> None:
+def _render_plan(result: PlanResult, out: Console) -> None:
     from rich.markup import escape
 
     lines = ["[bold]Stacks, in waves[/] (a wave starts when the one before is healthy)"]

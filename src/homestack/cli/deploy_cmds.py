@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import BadInput, ExitStatus
-from .app import JsonOption, Names, StandInImage, app, console, emit, fail, state
+from .app import JsonOption, Names, StandInImage, app, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ..deploy.down import DownResult, PullResult, RestartResult
+    from ..deploy.up import UpResult
 
 IMAGE_MARKS = ("/", ":", "@")
 
@@ -89,7 +92,6 @@ def up_command(
     everything that came up, and the failed container, is left running for inspection;
     --rollback removes instead what this run created, recreated or started.
     """
-    from ..deploy.progress import UpProgress
     from ..deploy.up import raise_for, up
 
     names, image = _split_image(names, stand_in, stand_in_image)
@@ -103,17 +105,18 @@ def up_command(
     if swarm_cmds.active():
         if rollback:
             raise BadInput("--rollback is not available in swarm mode", "Run without it.")
-        swarm_cmds.up(names, image, delays, timeout, as_json)
+        swarm_cmds.up(names, image, delays, timeout, as_json, _render_up)
         return
-    with UpProgress(console(stderr=True)) as progress:
+    ctx = state.context(as_json=as_json)
+    with state.sink().up_view():
         result = up(
-            state.site(),
+            ctx.site,
             names,
             stand_in=image,
             delays=delays,
             rollback=rollback,
             timeout=timeout,
-            listener=progress,
+            ctx=ctx,
         )
     emit(result, as_json, _render_up)
     if not as_json:
@@ -123,7 +126,7 @@ def up_command(
     raise_for(result)
 
 
-def _render_up(result: Any, out: Console) -> None:
+def _render_up(result: UpResult, out: Console) -> None:
     from rich.markup import escape
 
     for run in result.services:
@@ -223,13 +226,20 @@ def down_command(
         )
         if not typer.confirm(f"Remove the named volumes of {what}? (DATA/ folders stay{also})"):
             raise fail(ExitStatus.USAGE)
-    result = down(site, names, volumes=volumes, dependents=not no_dependents, plan=plan)
+    result = down(
+        site,
+        names,
+        volumes=volumes,
+        dependents=not no_dependents,
+        plan=plan,
+        ctx=state.context(as_json=as_json),
+    )
     emit(result, as_json, _render_down)
     if result.left:
         raise fail(ExitStatus.FAILED)
 
 
-def _render_down(result: Any, out: Console) -> None:
+def _render_down(result: DownResult, out: Console) -> None:
     from rich.markup import escape
 
     if result.dependents:
@@ -274,12 +284,14 @@ def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
     from . import swarm_cmds
 
     if swarm_cmds.active():
-        swarm_cmds.restart(names, as_json)  # forced updates, same order and health gate
+        # forced updates, same order and health gate
+        swarm_cmds.restart(names, as_json, _render_restart)
         return
-    emit(restart(state.site(), names), as_json, _render_restart)
+    result = restart(state.site(), names, ctx=state.context(as_json=as_json))
+    emit(result, as_json, _render_restart)
 
 
-def _render_restart(result: Any, out: Console) -> None:
+def _render_restart(result: RestartResult, out: Console) -> None:
     """restart's line, for the Compose and the swarm restart alike."""
     out.print(
         f"restarted {', '.join(result.restarted)}; all healthy in {result.elapsed:.1f}s",
@@ -303,6 +315,6 @@ def pull_command(names: Names = None, as_json: JsonOption = False) -> None:
         raise error
 
 
-def _render_pull(result: Any, out: Console) -> None:
+def _render_pull(result: PullResult, out: Console) -> None:
     pulled = "; ".join(f"{stack}: {', '.join(names)}" for stack, names in result.pulled.items())
     out.print(f"pulled {pulled}" if pulled else "nothing pulled", markup=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +10,8 @@ from .app import JsonOption, app, emit, state
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ..generate.run import GenerateReport
 
 STYLES = {"create": "green", "update": "yellow", "unchanged": "dim", "kept": "dim"}
 
@@ -29,7 +31,7 @@ def generate_command(
     emit(generate_all(site, dry_run=dry_run), as_json, _render)
 
 
-def _render(result: Any, out: Console) -> None:
+def _render(result: GenerateReport, out: Console) -> None:
     from rich.markup import escape
 
     for change in result.files:

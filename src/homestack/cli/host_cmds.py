@@ -8,30 +8,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .app import JsonOption, StandInImage, app, console, emit, state
+from .app import JsonOption, StandInImage, app, emit, state
 from .install_cmds import install_app
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from rich.console import Console
+
+    from ..gpu import GpuReport
+    from ..gpu_choice import Placement
 
 DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Print the whole plan; change nothing on the host.")
 ]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Carry out the driver plan (no prompts).")]
-
-
-def _echo(as_json: bool) -> Callable[[str], None]:
-    """Progress lines: stdout, or stderr when stdout carries JSON."""
-    out = console(stderr=as_json)
-
-    def echo(line: str) -> None:
-        from rich.markup import escape
-
-        out.print(escape(line), soft_wrap=True)  # one line, however long: logs, grep
-
-    return echo
 
 
 def _standin_image() -> str | None:
@@ -62,8 +51,9 @@ def docker_command(
     """Docker Engine and Compose v2, started at boot, you in the docker group. Idempotent."""
     from ..host.docker_install import install_docker
     from ..host.probe import HostProbe
+    from .events import CliSink
 
-    result = install_docker(HostProbe(), _echo(as_json), repo=repo, dry_run=dry_run)
+    result = install_docker(HostProbe(), CliSink(as_json=as_json), repo=repo, dry_run=dry_run)
     emit(result, as_json, _render_nothing)
 
 
@@ -79,7 +69,10 @@ def drivers_command(
     from ..host.probe import HostProbe
 
     image = _standin_image() if yes and not dry_run else None
-    result = install_drivers(HostProbe(), _echo(as_json), yes=yes, dry_run=dry_run, image=image)
+    from .events import CliSink
+
+    sink = CliSink(as_json=as_json)
+    result = install_drivers(HostProbe(), sink, yes=yes, dry_run=dry_run, image=image)
     emit(result, as_json, _render_nothing)
 
 
@@ -107,23 +100,20 @@ def all_command(
 ) -> None:
     """The whole install: .env, drivers (check; --yes installs), Docker, networks, secrets,
     DATA, then every enabled stack up. Non-interactive; a second run changes nothing."""
+    import contextlib
+
     from ..catalog import find_root, site_root
     from ..deploy.up import raise_for
     from ..host.install_all import install_all
+    from .events import CliSink
 
     root = site_root(state.site_path) if state.site_path else find_root()
     image = stand_in_image if stand_in_image is not None else ("" if stand_in else None)
-    echo = _echo(as_json)
-    if dry_run:
-        result = install_all(root, echo, stack=stack, stand_in=image, dry_run=True, yes=yes)
-    else:
-        from ..deploy.progress import UpProgress
-        from ..sitelock import site_lock
-
-        with site_lock(root, "install all"), UpProgress(console(stderr=True)) as progress:
-            result = install_all(
-                root, echo, stack=stack, stand_in=image, yes=yes, listener=progress
-            )
+    sink = CliSink(as_json=as_json)  # no Site yet: install all may write its .env first
+    with contextlib.nullcontext() if dry_run else sink.up_view():
+        result = install_all(
+            root, sink, stack=stack, stand_in=image, dry_run=dry_run, yes=yes, command=state.words
+        )
     if as_json:
         emit(result, True, _render_nothing)
     else:
@@ -162,8 +152,8 @@ def gpu_command(as_json: JsonOption = False) -> None:
 class GpuView:
     """The host's GPU verdict and, inside a site, where each GPU service would run."""
 
-    report: Any
-    services: list[Any] | None
+    report: GpuReport
+    services: list[Placement] | None
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = self.report.to_data()
@@ -172,11 +162,11 @@ class GpuView:
         return data
 
 
-def _render_nothing(result: Any, out: Console) -> None:
+def _render_nothing(result: object, out: Console) -> None:
     return None
 
 
-def _render_gpu(view: Any, out: Console) -> None:
+def _render_gpu(view: GpuView, out: Console) -> None:
     from rich.markup import escape
 
     report = view.report

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitStatus
-from ..sitelock import site_lock_if
 from .app import JsonOption, command_group, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..catalog import Service
+    from ..deploy.data import DataReport
+    from ..deploy.networks import NetworksReport
+    from ..deploy.secrets import SecretsListing, SecretsReport
+
 
 install_app = command_group(
     "install", "Prepare the host: Docker, drivers, networks, secrets, DATA folders."
@@ -34,15 +36,6 @@ Names = Annotated[
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")]
 
 
-def _selected(names: list[str] | None) -> list[Service]:
-    site = state.site()
-    stacks, only = site.select(names)
-    site.require_valid([s.id for s in stacks] if names else None)
-    if only is not None:
-        return only
-    return [service for stack in stacks for service in stack.enabled]
-
-
 def _verb(dry_run: bool, verb: str) -> str:
     return f"would {verb}" if dry_run else verb + ("d" if verb.endswith("e") else "ed")
 
@@ -52,16 +45,13 @@ def networks_command(
     names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False
 ) -> None:
     """Create the seed's bridge networks (and iot_macvlan when IOT_* is set). Idempotent."""
-    from ..deploy.networks import ensure_networks
+    from ..api import install_networks
 
-    site = state.site()
-    services = _selected(names) if names else None
-    with site_lock_if(not dry_run, site.root, "install networks", prefix=site.prefix):
-        report = ensure_networks(site, services, dry_run=dry_run)
+    report = install_networks(state.context(as_json=as_json), names, dry_run=dry_run)
     emit(report, as_json, _render_networks)
 
 
-def _render_networks(report: Any, out: Console) -> None:
+def _render_networks(report: NetworksReport, out: Console) -> None:
     for change in report.changes:
         subnet = f" {change.subnet}" if change.subnet else ""
         extra = f" ({change.detail})" if change.detail else ""
@@ -88,15 +78,13 @@ def secrets_command(
     names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False
 ) -> None:
     """Generate the secrets the enabled services declare (never overwrites, never prints)."""
-    from ..deploy.secrets import ensure_secrets
+    from ..api import install_secrets
 
-    site = state.site()
-    with site_lock_if(not dry_run, site.root, "install secrets", prefix=site.prefix):
-        report = ensure_secrets(site, _selected(names), dry_run=dry_run)
+    report = install_secrets(state.context(as_json=as_json), names, dry_run=dry_run)
     emit(report, as_json, _render_secrets)
 
 
-def _render_secrets(report: Any, out: Console) -> None:
+def _render_secrets(report: SecretsReport, out: Console) -> None:
     for note in report.notes:
         out.print(f"{'would ' if report.dry_run else ''}{note}")
     for change in report.changes:
@@ -114,15 +102,13 @@ def _render_secrets(report: Any, out: Console) -> None:
 @install_app.command("data")
 def data_command(names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False) -> None:
     """Create DATA/{service}, DATA/config/{service}, DATA/backups/{service} owned by PUID:PGID."""
-    from ..deploy.data import ensure_data
+    from ..api import install_data
 
-    site = state.site()
-    with site_lock_if(not dry_run, site.root, "install data", prefix=site.prefix):
-        report = ensure_data(site, _selected(names), dry_run=dry_run)
+    report = install_data(state.context(as_json=as_json), names, dry_run=dry_run)
     emit(report, as_json, _render_data)
 
 
-def _render_data(report: Any, out: Console) -> None:
+def _render_data(report: DataReport, out: Console) -> None:
     for folder in report.folders:
         if folder.action == "create":
             mode = f" {folder.detail}" if folder.detail else ""
@@ -165,7 +151,7 @@ def _age(seconds: float | None) -> str:
     return f"{int(seconds)}s"
 
 
-def _render_listing(listing: Any, out: Console) -> None:
+def _render_listing(listing: SecretsListing, out: Console) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import BadInput, OperationFailed
-from .app import JsonOption, app, console, emit, state
+from ..serial import Serialised
+from .app import JsonOption, app, emit, state
+from .consoles import console
 from .install_cmds import secrets_app
 
 if TYPE_CHECKING:
@@ -140,31 +143,44 @@ def ca_command(
 
     address = summary(site).lan_address
     ca_url = f"http://{url_host(address)}{CA_PATH}" if is_lan(address) else None
-    data = {
-        "name": subject_cn(der),
-        "fingerprint_sha256": cert.fingerprint,
-        "not_after": cert.not_after.isoformat(),
-        "pem": str(pem_file),
-        "der": str(der_file),
-        "url": ca_url,
-        "trust": {
+    result = CaCertificate(
+        subject_cn(der),
+        cert.fingerprint,
+        cert.not_after.isoformat(),
+        str(pem_file),
+        str(der_file),
+        ca_url,
+        {
             device: step.format(ca_url=ca_url or "the .crt file")
             for device, step in TRUST_STEPS.items()
         },
-    }
-    emit(data, as_json, _render_ca)
+    )
+    emit(result, as_json, _render_ca)
 
 
-def _render_ca(data: dict[str, Any], out: Console) -> None:
+@dataclass(frozen=True)
+class CaCertificate(Serialised):
+    """`homestack ca`: the local root certificate, where its copies are, how to trust it."""
+
+    name: str  # the subject's common name ("" when it has none)
+    fingerprint_sha256: str
+    not_after: str
+    pem: str
+    der: str
+    url: str | None  # where devices on the LAN download it (None: the door is not on the LAN)
+    trust: dict[str, str]  # device → how to trust it there
+
+
+def _render_ca(ca: CaCertificate, out: Console) -> None:
     from rich.markup import escape
 
-    out.print(f"[bold]{escape(data['name'] or 'local CA')}[/] (valid until {data['not_after']})")
-    out.print(f"SHA-256 fingerprint: {data['fingerprint_sha256']}")
-    out.print(f"written: {escape(data['pem'])} (PEM), {escape(data['der'])} (DER)")
-    if data["url"]:
-        out.print(f"devices on the LAN download it from {data['url']} (plain HTTP, it is public)")
+    out.print(f"[bold]{escape(ca.name or 'local CA')}[/] (valid until {ca.not_after})")
+    out.print(f"SHA-256 fingerprint: {ca.fingerprint_sha256}")
+    out.print(f"written: {escape(ca.pem)} (PEM), {escape(ca.der)} (DER)")
+    if ca.url:
+        out.print(f"devices on the LAN download it from {ca.url} (plain HTTP, it is public)")
     out.print("Compare the fingerprint on the device before you trust it. Then:")
-    for device, step in data["trust"].items():
+    for device, step in ca.trust.items():
         out.print(f"  [bold]{device}[/]: {escape(step)}", soft_wrap=True)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,10 @@ from .app import JsonOption, command_group, emit, fail, state
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ..notify.alerts import AlertsReport, Silence
+    from ..notify.channel import Delivery, Sent
+    from ..serial import Listed, Single
+
 notify_app = command_group(
     "notify", "homestack's own events (backup failed, doctor failing …) on the site's channel."
 )
@@ -20,42 +24,33 @@ alerts_app = command_group(
 )
 
 
-class _Data:
-    def __init__(self, data: Any) -> None:
-        self.data = data
-
-    def to_data(self) -> Any:
-        return self.data
-
-
 @notify_app.command("test")
 def notify_test_command(as_json: JsonOption = False) -> None:
     """Send one test notification to every channel and say where it went."""
-    from dataclasses import asdict
-
     from ..notify.channel import send_test
+    from ..serial import Listed
 
     sent = send_test(state.site())
-    emit(_Data([asdict(s) for s in sent]), as_json, _render_sent)
+    emit(Listed(sent), as_json, _render_sent)
     if not all(s.ok for s in sent):
         raise fail(ExitStatus.FAILED)
 
 
-def _render_sent(result: Any, out: Console) -> None:
+def _render_sent(result: Listed[Sent], out: Console) -> None:
     from rich.markup import escape
 
-    for row in result.data:
-        mark = "[green]sent[/]" if row["ok"] else f"[red]failed[/] ({escape(row['error'] or '')})"
-        out.print(f"{mark} → {escape(row['channel'])}", soft_wrap=True)
+    for row in result.items:
+        mark = "[green]sent[/]" if row.ok else f"[red]failed[/] ({escape(row.error or '')})"
+        out.print(f"{mark} → {escape(row.channel)}", soft_wrap=True)
 
 
 @notify_app.command("flush")
 def notify_flush_command(as_json: JsonOption = False) -> None:
     """Send what quiet hours held back or a down channel missed."""
     from ..notify.channel import flush
+    from ..serial import Listed
 
-    done = flush(state.site())
-    emit(_Data([d.to_data() for d in done]), as_json, _render_deliveries)
+    emit(Listed(flush(state.site())), as_json, _render_deliveries)
 
 
 @notify_app.command("check")
@@ -74,19 +69,20 @@ def notify_check_command(as_json: JsonOption = False) -> None:
         # without them, nobody else watches the backups' age (BackupTooOld does)
         backed = [s.id for s in enabled if s.meta and not s.meta.stateless]
         done += events.backup_age_outcome(site, backed)
-    emit(_Data([d.to_data() for d in done if d is not None]), as_json, _render_deliveries)
+    from ..serial import Listed
+
+    emit(Listed([d for d in done if d is not None]), as_json, _render_deliveries)
 
 
-def _render_deliveries(result: Any, out: Console) -> None:
+def _render_deliveries(result: Listed[Delivery], out: Console) -> None:
     from rich.markup import escape
 
-    shown = [d for d in result.data if d["outcome"] != "duplicate"]
+    shown = [d for d in result.items if d.outcome != "duplicate"]
     if not shown:
         out.print("[dim]nothing to send[/]")
     for row in shown:
-        event = row["event"]
         out.print(
-            f"{row['outcome']:10} {escape(event['title'])} {escape(row['reason'])}",
+            f"{row.outcome:10} {escape(row.event.title)} {escape(row.reason)}",
             soft_wrap=True,
         )
 
@@ -101,7 +97,7 @@ def alerts_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     emit(list_alerts(state.site()), as_json, _render_alerts)
 
 
-def _render_alerts(result: Any, out: Console) -> None:
+def _render_alerts(result: AlertsReport, out: Console) -> None:
     from rich.markup import escape
 
     if not result.alerts:
@@ -131,16 +127,15 @@ def alerts_silence_command(
     as_json: JsonOption = False,
 ) -> None:
     """Silence a service's alerts for a while (e.g. during maintenance)."""
-    from dataclasses import asdict
-
     from ..notify.alerts import silence
+    from ..serial import Single
 
     made = silence(state.site(), service, duration, comment=comment)
-    emit(_Data(asdict(made)), as_json, _render_silence)
+    emit(Single(made), as_json, _render_silence)
 
 
-def _render_silence(result: Any, out: Console) -> None:
+def _render_silence(result: Single[Silence], out: Console) -> None:
     from rich.markup import escape
 
-    row = result.data
-    out.print(f"silenced {escape(row['matchers'])} until {escape(row['ends'])} ({row['id']})")
+    row = result.item
+    out.print(f"silenced {escape(row.matchers)} until {escape(row.ends)} ({row.id})")

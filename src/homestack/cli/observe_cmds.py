@@ -7,10 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import BadInput, ExitStatus
-from .app import JsonOption, Names, app, console, emit, fail, state
+from .app import JsonOption, Names, app, emit, fail, state
+from .consoles import console
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ..observe.checks import DoctorResult
+    from ..observe.status import StatusResult
 
 
 WideOption = Annotated[
@@ -36,7 +40,7 @@ def status_command(
     )
 
 
-def _render_status(result: Any, out: Console, *, wide: bool = False) -> None:
+def _render_status(result: StatusResult, out: Console, *, wide: bool = False) -> None:
     from ..observe.render import status_table
 
     if not result.rows:
@@ -108,8 +112,8 @@ def top_command(
     """Live status, refreshing in place; keys c/m/n sort by CPU, memory, name; q or Ctrl-C quits."""
     if sort not in ("cpu", "mem", "memory", "name"):
         raise BadInput(f"--sort {sort!r} is not one of cpu, mem, name", "Use --sort cpu|mem|name.")
-    from ..observe.top import run_top
     from . import swarm_cmds
+    from .top import run_top
 
     source = None
     if swarm_cmds.active():  # tasks per node; figures for those on the manager's node
@@ -145,15 +149,21 @@ def logs_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Logs of the chosen services merged in time order, with a coloured service prefix."""
-    from ..observe.logs import LogQuery, print_logs
+    from ..observe.logs import LogQuery, read_logs
     from . import swarm_cmds
 
     query = LogQuery.build(names, since=since, grep=grep, level=level, tail=tail)
     if swarm_cmds.active():
         swarm_cmds.logs(query, follow=follow, as_json=as_json)  # every node's tasks
         return
+    ctx = state.context(as_json=as_json)
+    stacks, only = ctx.site.select(query.names)
+    # a colour per service, the same in every run; prefixes padded to line up
+    state.sink().log_services(
+        [s.id for s in only or [s for st in stacks for s in st.services.values()]]
+    )
     try:
-        print_logs(state.site(), query, follow=follow, as_json=as_json, out=console())
+        read_logs(ctx.site, query, follow=follow, ctx=ctx)
     except KeyboardInterrupt:
         return
 
@@ -224,7 +234,7 @@ def _area(check: Any) -> str:
     return str(getattr(check, "area", "") or "")
 
 
-def _render_doctor(result: Any, out: Console) -> None:
+def _render_doctor(result: DoctorResult, out: Console) -> None:
     from rich.markup import escape
 
     colours = {"ok": "green", "warn": "yellow", "fail": "red"}

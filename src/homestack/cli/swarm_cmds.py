@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitStatus
-from .app import JsonOption, app, console, emit, fail, state
+from .app import JsonOption, app, emit, fail, state
+from .consoles import console
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
 nodes_app = typer.Typer(
@@ -76,24 +79,32 @@ def label_command(
 app.add_typer(nodes_app)
 
 
-def up(names: list[str] | None, image: str | None, delays: Any, timeout: float, json: bool) -> None:
-    from ..deploy.progress import UpProgress
+def up(
+    names: list[str] | None,
+    image: str | None,
+    delays: Any,
+    timeout: float,
+    json: bool,
+    render: Callable[[Any, Console], None],
+) -> None:
+    """`up` in swarm mode, rendered as deploy_cmds renders a Compose `up` (`render`)."""
     from ..deploy.up import raise_for
     from ..swarm.ops import up as swarm_up
-    from .deploy_cmds import _render_up
+    from .progress import UpProgress
 
     with UpProgress(console(stderr=True)) as progress:
         result = swarm_up(
-            state.site(), names, stand_in=image, delays=delays, timeout=timeout, listener=progress
-        )
-    emit(result, json, _render_up)
+            state.site(), names, stand_in=image, delays=delays, timeout=timeout,
+            listener=progress.show, ctx=state.context(as_json=json),
+        )  # fmt: skip
+    emit(result, json, render)
     raise_for(result)
 
 
 def down(names: list[str] | None, as_json: bool) -> None:
     from ..swarm.ops import down as swarm_down
 
-    result = swarm_down(state.site(), names)
+    result = swarm_down(state.site(), names, ctx=state.context(as_json=as_json))
 
     def render(res: Any, out: Console) -> None:
         if res.dependents:
@@ -143,11 +154,12 @@ def status(names: list[str] | None, as_json: bool) -> None:
     emit(result, as_json, render)
 
 
-def restart(names: list[str] | None, as_json: bool) -> None:
+def restart(names: list[str] | None, as_json: bool, render: Callable[[Any, Console], None]) -> None:
+    """`restart` in swarm mode, rendered as deploy_cmds renders a Compose one (`render`)."""
     from ..swarm.ops import restart as swarm_restart
-    from .deploy_cmds import _render_restart
 
-    emit(swarm_restart(state.site(), names), as_json, _render_restart)
+    result = swarm_restart(state.site(), names, ctx=state.context(as_json=as_json))
+    emit(result, as_json, render)
 
 
 def logs(query: Any, *, follow: bool, as_json: bool) -> None:

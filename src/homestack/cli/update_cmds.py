@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from .. import serial
 from ..errors import ExitStatus
-from .app import JsonOption, Names, app, console, emit, fail, state
+from ..serial import Serialised
+from .app import JsonOption, Names, app, emit, fail, state
+from .consoles import console
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ..update.apply import UpdateReport
+    from ..update.history import Deploy
+    from ..update.outdated import LockResult, OutdatedResult
 
 Timeout = Annotated[
     float,
@@ -52,7 +60,7 @@ def outdated_command(
         raise fail(ExitStatus.FAILED)
 
 
-def _render_outdated(result: Any, out: Console) -> None:
+def _render_outdated(result: OutdatedResult, out: Console) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False)
@@ -150,6 +158,7 @@ def update_command(
                     allow_major=major,
                     dry_run=dry_run,
                     timeout=timeout,
+                    ctx=state.context(as_json=as_json),
                 )
             )
         except HomestackError as error:
@@ -175,15 +184,18 @@ def _with_newer(site: Any, level: Any) -> tuple[list[str], list[str]]:
     ]
 
 
-class _Reports:
-    def __init__(self, reports: list[Any]) -> None:
-        self.reports = reports
+@dataclass(frozen=True)
+class _Reports(Serialised):
+    """The updates (or rollback) of one command, one report per service."""
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "ok": all(r.ok for r in self.reports),
-            "services": [r.to_data() for r in self.reports],
-        }
+    DATA_EXTRA = ("ok",)
+    DATA_ORDER = ("ok", "services")
+
+    reports: list[UpdateReport] = field(metadata=serial.entry(key="services"))
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.reports)
 
 
 def _render_reports(result: _Reports, out: Console) -> None:
@@ -220,7 +232,7 @@ def lock_command(names: Names = None, as_json: JsonOption = False) -> None:
 
     result = refresh_lock(state.site(), names)
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: LockResult, out: Console) -> None:
         for name, pinned in sorted(res.locked.items()):
             out.print(f"locked {name}: {pinned}", markup=False)
         out.print(f"{len(res.locked)} locked, {len(res.unchanged)} unchanged", markup=False)
@@ -230,6 +242,20 @@ def lock_command(names: Names = None, as_json: JsonOption = False) -> None:
     emit(result, as_json, render)
     if result.warnings:
         raise fail(ExitStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class _History:
+    """A service's deploys, oldest first, numbered from 1 as `rollback --to N` takes them."""
+
+    service: str
+    entries: list[Deploy]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "entries": [{"n": i, **e.to_data()} for i, e in enumerate(self.entries, start=1)],
+        }
 
 
 @app.command("history")
@@ -243,14 +269,8 @@ def history_command(
     site.service(service)  # a typo is refused with the names
     entries = history.read(site, service)
 
-    class Listing:
-        def to_data(self) -> dict[str, Any]:
-            return {
-                "service": service,
-                "entries": [{"n": i, **e.to_data()} for i, e in enumerate(entries, start=1)],
-            }
-
-    def render(_: Any, out: Console) -> None:
+    def render(listing: _History, out: Console) -> None:
+        service, entries = listing.service, listing.entries
         if not entries:
             out.print(f"no deploys of {service} recorded yet", markup=False)
         for index, entry in enumerate(entries, start=1):
@@ -261,7 +281,7 @@ def history_command(
                 markup=False,
             )
 
-    emit(Listing(), as_json, render)
+    emit(_History(service, entries), as_json, render)
 
 
 @app.command("rollback")
@@ -283,7 +303,9 @@ def rollback_command(
     """
     from ..update.apply import rollback
 
-    report = rollback(state.site(), service, to=to, data=data, timeout=timeout)
+    report = rollback(
+        state.site(), service, to=to, data=data, timeout=timeout, ctx=state.context(as_json=as_json)
+    )
     emit(_Reports([report]), as_json, _render_reports)
     if not report.ok:
         raise fail(ExitStatus.FAILED)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import BadInput
-from .app import JsonOption, command_group, console, emit, state
+from .app import JsonOption, command_group, emit, state
+from .consoles import console
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ..people import Listing
 
 users_app = command_group(
     "users", "Sign-on accounts (Authelia's users file): groups admins and users."
@@ -75,7 +78,7 @@ def ls_command(as_json: JsonOption = False) -> None:
     emit(listing(data_root), as_json, _render_listing)
 
 
-def _render_listing(result: Any, out: Console) -> None:
+def _render_listing(result: Listing, out: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .app import JsonOption, app, console, emit, state
+from .app import JsonOption, app, emit, state
+from .consoles import console
 from .install_cmds import DryRun, install_app
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..web.unit import DashboardInstall
 
 
 @app.command("serve")
@@ -110,7 +116,7 @@ def install_dashboard_command(
     emit(result, as_json, _render_install)
 
 
-def _render_install(result: Any, out: Any) -> None:
+def _render_install(result: DashboardInstall, out: Console) -> None:
     if result.skipped:
         out.print(f"dashboard: {result.skipped}", markup=False)
         return

@@ -15,17 +15,17 @@ nothing. `down` of everything has nothing else to find.
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 from ..catalog import STACK_SUFFIX, Site
+from ..context import Context, context_for
 from ..engine.backend import Backend, default_backend
 from ..engine.compose import Action
 from ..engine.health import Watched
 from ..errors import BadInput, CommandFailed, OperationFailed
+from ..events import WaveDone
 from ..plan import build_graph
-from ..sitelock import site_lock
+from ..serial import Serialised, entry
 from . import preflight
 from .dependents import Dependent, find_dependents, is_running, order_within
 from .projects import (
@@ -42,27 +42,18 @@ REFUSAL_LINES = 15  # dependents named in a refusal before "… and N more"
 
 
 @dataclass
-class DownResult:
+class DownResult(Serialised):
+    DATA_ORDER = ("removed", "stacks", "dependents", "volumes_removed")
+
     removed: list[str]  # named services that had a container, now stopped and removed
     stacks: list[str]  # whole stacks taken down (orphans included)
     volumes_removed: bool
-    elapsed: float
+    elapsed: float = field(metadata=entry(ndigits=2))
     left: list[str] = field(default_factory=list)  # containers still there afterwards
     dependents: list[Dependent] = field(default_factory=list)  # taken down first
     #: containers of the whole stacks that no service file describes (a service renamed or
     #: deleted since it ran), removed with their stack
     orphans: list[str] = field(default_factory=list)
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "removed": self.removed,
-            "stacks": self.stacks,
-            "dependents": [d.to_data() for d in self.dependents],
-            "volumes_removed": self.volumes_removed,
-            "elapsed": round(self.elapsed, 2),
-            "left": self.left,
-            "orphans": self.orphans,
-        }
 
 
 @dataclass
@@ -172,11 +163,13 @@ def down(
     volumes: bool = False,
     dependents: bool = True,
     plan: DownPlan | None = None,
+    ctx: Context | None = None,
 ) -> DownResult:
     """Take services (or whole stacks, orphans included) down, dependents first: also the
     running services elsewhere that need them (or, with dependents=False, refuse)."""
-    with site_lock(site.root, "down", prefix=site.prefix):
-        return _down(site, names, volumes=volumes, dependents=dependents, plan=plan)
+    ctx = context_for(site, ctx)
+    with ctx.lock.hold("down"):
+        return _down(site, names, volumes=volumes, dependents=dependents, plan=plan, ctx=ctx)
 
 
 def _down(
@@ -186,8 +179,9 @@ def _down(
     volumes: bool,
     dependents: bool,
     plan: DownPlan | None,
+    ctx: Context,
 ) -> DownResult:
-    started = time.monotonic()
+    started = ctx.clock.monotonic()
     plan = plan or plan_down(site, names)
     if plan.dependents and not dependents:
         raise refusal(plan)
@@ -197,7 +191,7 @@ def _down(
     preflight.check_service_files(s for w in plan.whole for s in site.stacks[w].services.values())
     if names and not plan.targets + extra:  # only stacks with nothing enabled
         _down_stacks(site, plan.whole, volumes)
-        return DownResult([], plan.whole, volumes, time.monotonic() - started)
+        return DownResult([], plan.whole, volumes, ctx.clock.monotonic() - started)
     chosen = [*plan.targets, *extra] if names else None
     selection = select(site, chosen, with_dependencies=False, overlays=False)
     # the files of a stack taken down whole were all checked above
@@ -209,13 +203,15 @@ def _down(
     present = _running(site, {s.stack for s in selection.services}, any_state=True)
     orphans = _orphans(site, plan.whole)
     remove_services(selection, extra)  # dependents first, their volumes kept
+    if extra:
+        ctx.sink(WaveDone("down", tuple(extra)))
     remove_services(selection, services, volumes=volumes)
+    ctx.sink(WaveDone("down", tuple(services)))
     _down_stacks(site, plan.whole, volumes)
     left = _left(selection, [*services, *extra])
     removed = [s for s in services if s in present]
-    return DownResult(
-        removed, plan.whole, volumes, time.monotonic() - started, left, plan.dependents, orphans
-    )
+    elapsed = ctx.clock.monotonic() - started
+    return DownResult(removed, plan.whole, volumes, elapsed, left, plan.dependents, orphans)
 
 
 def _down_stacks(site: Site, stacks: list[str], volumes: bool) -> None:
@@ -240,24 +236,28 @@ def _left(selection: Selection, services: list[str]) -> list[str]:
 
 
 @dataclass
-class RestartResult:
+class RestartResult(Serialised):
     restarted: list[str]
-    elapsed: float
-
-    def to_data(self) -> dict[str, Any]:
-        return {"restarted": self.restarted, "elapsed": round(self.elapsed, 2)}
+    elapsed: float = field(metadata=entry(ndigits=2))
 
 
-def restart(site: Site, names: list[str] | None = None, *, timeout: float = 300) -> RestartResult:
+def restart(
+    site: Site,
+    names: list[str] | None = None,
+    *,
+    timeout: float = 300,
+    ctx: Context | None = None,
+) -> RestartResult:
     """Restart existing containers in dependency order: a wave is restarted only once the
     wave before it is running and healthy again (as `up` gates a first start); a oneshot
     job runs again and counts once it exits 0."""
-    with site_lock(site.root, "restart", prefix=site.prefix):
-        return _restart(site, names, timeout=timeout)
+    ctx = context_for(site, ctx)
+    with ctx.lock.hold("restart"):
+        return _restart(site, names, timeout=timeout, ctx=ctx)
 
 
-def _restart(site: Site, names: list[str] | None, *, timeout: float) -> RestartResult:
-    started = time.monotonic()
+def _restart(site: Site, names: list[str] | None, *, timeout: float, ctx: Context) -> RestartResult:
+    started = ctx.clock.monotonic()
     selection = select(site, names, with_dependencies=False, overlays=False)
     preflight.check_projects(selection.projects.values())
     # compose restarts nothing where there is no container: refuse before anything restarts,
@@ -272,19 +272,25 @@ def _restart(site: Site, names: list[str] | None, *, timeout: float) -> RestartR
             f"`homestack up {' '.join(missing)}`"
             + (", or name only the services to restart." if names is None else "."),
         )
-    done = run_in_waves(site, selection, "restart", timeout=timeout)
-    return RestartResult(done, time.monotonic() - started)
+    done = run_in_waves(site, selection, "restart", timeout=timeout, ctx=ctx)
+    return RestartResult(done, ctx.clock.monotonic() - started)
 
 
 def run_in_waves(
-    site: Site, selection: Selection, command: Action, *, timeout: float | None = None
+    site: Site,
+    selection: Selection,
+    command: Action,
+    *,
+    timeout: float | None = None,
+    ctx: Context | None = None,
 ) -> list[str]:
     """Run the Compose `command` (restart, start, stop) over the selection one dependency wave
     at a time, each wave's stacks in parallel. With a timeout (restart, start) a wave is done
     once each of its services is healthy again, or, for a oneshot job, has exited 0; without
     one (stop) the waves go in reverse order, dependents first. Returns the services in the
-    order they were acted on."""
-    backend = default_backend()
+    order they were acted on; each wave done is a WaveDone event to `ctx.sink`."""
+    ctx = context_for(site, ctx)
+    backend = ctx.engine()
     order = selection.order if timeout is not None else list(reversed(selection.order))
     done: list[str] = []
     for wave in order:
@@ -297,6 +303,7 @@ def run_in_waves(
         )
         if timeout is not None:
             _settle(backend, selection, wave, timeout)
+        ctx.sink(WaveDone(command, tuple(wave)))
         done += wave
     return done
 
@@ -335,23 +342,17 @@ PULL_JOBS = 4
 
 
 @dataclass(frozen=True)
-class PullFailure:
+class PullFailure(Serialised):
     stack: str
     services: list[str]  # the services of that stack that run the image
     image: str
     reason: str
 
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
-class PullResult:
+class PullResult(Serialised):
     pulled: dict[str, list[str]]  # stack → services whose image was pulled
     failed: list[PullFailure] = field(default_factory=list)
-
-    def to_data(self) -> dict[str, Any]:
-        return {"pulled": self.pulled, "failed": [f.to_data() for f in self.failed]}
 
     def error(self) -> OperationFailed | None:
         """Every image that could not be pulled, named with its services; None when none."""

@@ -16,6 +16,7 @@ from typing import TypeVar
 from .. import fsutil
 from ..catalog import Service, Site, Stack
 from ..engine import model
+from ..engine.backend import default_backend
 from ..engine.compose import ComposeProject
 from ..errors import OperationFailed
 from ..plan import Graph, selected_graph, waves
@@ -116,7 +117,7 @@ def parallel(jobs: Mapping[K, T], work: Callable[[T], R], workers: int = 4) -> d
 
 def config_hashes(project: Project) -> dict[str, str]:
     """Compose's config hash of each service, exactly as `up` will label its container."""
-    return project.config_hashes()
+    return default_backend().config_hashes(project)
 
 
 PLUGIN_PATHS = (
@@ -223,13 +224,19 @@ def _unreachable(reason: str) -> bool:
     )
 
 
-def registry_error(images: list[str], stderr: str, *, standin_hint: bool) -> OperationFailed:
+def registry_error(
+    images: list[str], stderr: str, *, standin_hint: bool, command: Sequence[str] | None = None
+) -> OperationFailed:
     """The images could not be pulled, for the one reason in stderr."""
     reason = pull_failure(stderr)
-    return pull_error([(image, reason) for image in images], standin_hint=standin_hint)
+    return pull_error(
+        [(image, reason) for image in images], standin_hint=standin_hint, command=command
+    )
 
 
-def pull_error(failures: list[tuple[str, str]], *, standin_hint: bool) -> OperationFailed:
+def pull_error(
+    failures: list[tuple[str, str]], *, standin_hint: bool, command: Sequence[str] | None = None
+) -> OperationFailed:
     """Every image that could not be pulled, (image, reason) each: one line when they share
     the reason, else a line per image with its own."""
     reasons = list(dict.fromkeys(reason for _, reason in failures))
@@ -247,18 +254,17 @@ def pull_error(failures: list[tuple[str, str]], *, standin_hint: bool) -> Operat
     hint = "Check this machine's internet access and DNS, or log in to the registry."
     if standin_hint:
         hint += (
-            f" To rehearse the topology without the images, run {_standin_command()} "
+            f" To rehearse the topology without the images, run {_standin_command(command)} "
             "(a tiny image built offline stands in for each service)."
         )
     return OperationFailed(message, hint)
 
 
-def _standin_command() -> str:
-    """The rehearsal in the form the user ran: the installer (`./install-stack.sh`, which
-    runs `homestack install all`), `homestack up`, or both when not run from the CLI."""
-    from ..sitelock import invocation
-
-    words = invocation() or []
+def _standin_command(command: Sequence[str] | None) -> str:
+    """The rehearsal in the form the user ran (`command`: Context.command, the CLI's words):
+    the installer (`./install-stack.sh`, which runs `homestack install all`), `homestack
+    up`, or both when not run from the CLI."""
+    words = list(command or ())
     if words[:1] == ["install"]:
         return "`./install-stack.sh --stand-in` (or `homestack install all --stand-in`)"
     if words[:1] == ["up"]:

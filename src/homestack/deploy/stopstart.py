@@ -8,41 +8,41 @@ the site lock, as `up` and `down` do.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from ..catalog import Site
+from ..context import Context, context_for
 from ..errors import OperationFailed
-from ..sitelock import site_lock
+from ..serial import Serialised, entry
 from .down import _running, run_in_waves
 from .projects import select
 
 
 @dataclass
-class StopStartResult:
+class StopStartResult(Serialised):
     action: str  # stop, start
     services: list[str]
-    elapsed: float
-
-    def to_data(self) -> dict[str, Any]:
-        return {"action": self.action, "services": self.services, "elapsed": round(self.elapsed, 2)}
+    elapsed: float = field(metadata=entry(ndigits=2))
 
 
-def stop(site: Site, names: list[str]) -> StopStartResult:
+def stop(site: Site, names: list[str], *, ctx: Context | None = None) -> StopStartResult:
     """Stop the containers of these services (kept, not removed), in reverse dependency order."""
-    with site_lock(site.root, "stop " + " ".join(names), prefix=site.prefix):
-        started = time.monotonic()
+    ctx = context_for(site, ctx)
+    with ctx.lock.hold("stop " + " ".join(names)):
+        started = ctx.clock.monotonic()
         selection = select(site, names, with_dependencies=False, overlays=False)
-        done = run_in_waves(site, selection, "stop")
-        return StopStartResult("stop", done, time.monotonic() - started)
+        done = run_in_waves(site, selection, "stop", ctx=ctx)
+        return StopStartResult("stop", done, ctx.clock.monotonic() - started)
 
 
-def start(site: Site, names: list[str], *, timeout: float = 300) -> StopStartResult:
+def start(
+    site: Site, names: list[str], *, timeout: float = 300, ctx: Context | None = None
+) -> StopStartResult:
     """Start the existing containers of these services, each wave once the one before it is
     healthy; a service without a container is refused (`up` creates one)."""
-    with site_lock(site.root, "start " + " ".join(names), prefix=site.prefix):
-        started = time.monotonic()
+    ctx = context_for(site, ctx)
+    with ctx.lock.hold("start " + " ".join(names)):
+        started = ctx.clock.monotonic()
         selection = select(site, names, with_dependencies=False, overlays=False)
         present = _running(site, {s.stack for s in selection.services}, any_state=True)
         missing = [s.id for s in selection.services if s.id not in present]
@@ -53,5 +53,5 @@ def start(site: Site, names: list[str], *, timeout: float = 300) -> StopStartRes
                 f"Create {'it' if len(missing) == 1 else 'them'} with `homestack up "
                 f"{' '.join(missing)}`.",
             )
-        done = run_in_waves(site, selection, "start", timeout=timeout)
-        return StopStartResult("start", done, time.monotonic() - started)
+        done = run_in_waves(site, selection, "start", timeout=timeout, ctx=ctx)
+        return StopStartResult("start", done, ctx.clock.monotonic() - started)

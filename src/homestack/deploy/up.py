@@ -27,18 +27,20 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..catalog import Service, Site
+from ..context import Context, context_for
 from ..engine.backend import Backend, default_backend
 from ..engine.health import POLL_S, judge
 from ..engine.model import HASH_LABEL, IMAGE_LABEL, Container
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
+from ..events import ServiceChanged
 from ..resolved import Resolved
-from ..sitelock import site_lock
+from ..serial import Serialised, entry
 from . import preflight
 from .data import DataChecked, check_data
 from .folders import check_folder
@@ -58,21 +60,24 @@ REMOVED = "its container was removed while it started (docker rm, or another too
 
 
 @dataclass
-class ServiceRun:
+class ServiceRun(Serialised):
     """One service's progress through `up` (rendered live, returned at the end)."""
 
     service: str
     stack: str
     action: str = "none"  # none, create, recreate, start, wait
     state: str = "waiting"  # waiting, creating, starting, then a GOOD or BAD state
-    elapsed: float = 0.0  # seconds since it was launched (or 0 when untouched)
+    #: seconds since it was launched (or 0 when untouched)
+    elapsed: float = field(default=0.0, metadata=entry(ndigits=2))
     detail: str = ""
     blocked_by: str | None = None
     container: str | None = None
     health_log: list[str] = field(default_factory=list)
     log_tail: list[str] = field(default_factory=list)
-    launched_at: float | None = None  # monotonic: when homestack asked for it to start
-    ready_at: float | None = None  # monotonic: when homestack saw it healthy/running/done
+    #: monotonic: when homestack asked for it to start
+    launched_at: float | None = field(default=None, metadata=entry(omit=True))
+    #: monotonic: when homestack saw it healthy/running/done
+    ready_at: float | None = field(default=None, metadata=entry(omit=True))
     launched: float | None = None  # the same moments as epoch seconds, for reports
     ready: float | None = None
 
@@ -91,23 +96,38 @@ class ServiceRun:
             self.ready_at = time.monotonic()
             self.ready = time.time()
 
-    def to_data(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("launched_at")
-        data.pop("ready_at")
-        data["elapsed"] = round(self.elapsed, 2)
-        return data
-
 
 @dataclass
-class UpResult:
+class UpResult(Serialised):
+    DATA_EXTRA = (
+        "ok",
+        "changed",
+        "summary",
+        ("failed", lambda result: [s.service for s in result.failed]),
+        ("blocked", lambda result: [s.service for s in result.blocked]),
+    )
+    DATA_ORDER = (
+        "ok",
+        "changed",
+        "summary",
+        "elapsed",
+        "stand_in",
+        "override_files",
+        "networks",
+        "secrets",
+        "data",
+        "services",
+        "failed",
+        "blocked",
+    )
+
     services: list[ServiceRun]
     networks: dict[str, Any]
     secrets: dict[str, Any]
     data: dict[str, Any]
     stand_in: str | None
     override_files: list[str]
-    elapsed: float
+    elapsed: float = field(metadata=entry(ndigits=2))
     rolled_back: list[str] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)  # killed backups/restores undone
     #: disabled services of these stacks whose container still runs (up leaves them be)
@@ -116,7 +136,7 @@ class UpResult:
     #: secret): the container still uses the deleted one until it is restarted
     remade: dict[str, list[str]] = field(default_factory=dict)
     #: service → the image it runs, as resolved once (not in --json; the history reads it)
-    images: dict[str, str] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict, metadata=entry(omit=True))
 
     @property
     def failed(self) -> list[ServiceRun]:
@@ -155,26 +175,6 @@ class UpResult:
             counts[run.state] = counts.get(run.state, 0) + 1
         parts = [f"{n} {state}" for state, n in sorted(counts.items())]
         return f"{len(self.services)} services: " + ", ".join(parts)
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "changed": self.changed,
-            "summary": self.summary(),
-            "elapsed": round(self.elapsed, 2),
-            "stand_in": self.stand_in,
-            "override_files": self.override_files,
-            "networks": self.networks,
-            "secrets": self.secrets,
-            "data": self.data,
-            "services": [s.to_data() for s in self.services],
-            "failed": [s.service for s in self.failed],
-            "blocked": [s.service for s in self.blocked],
-            "rolled_back": self.rolled_back,
-            "recovered": self.recovered,
-            "disabled_running": self.disabled_running,
-            "remade": self.remade,
-        }
 
 
 Listener = Callable[[ServiceRun], None]
@@ -305,7 +305,10 @@ def _plan_actions(
 
 
 def _check_images(
-    selection: Selection, runs: Mapping[str, ServiceRun], images: Mapping[str, str]
+    selection: Selection,
+    runs: Mapping[str, ServiceRun],
+    images: Mapping[str, str],
+    command: Sequence[str] | None,
 ) -> None:
     """Every image a container will be made from is here, or is pulled now; else say which."""
     needed = {
@@ -325,7 +328,7 @@ def _check_images(
         pulled = default_backend().pull(project, names, timeout=900)
         if not pulled.ok:
             wanted = sorted({f"{missing[n]} (service {n})" for n in names})
-            raise registry_error(wanted, pulled.output, standin_hint=True)
+            raise registry_error(wanted, pulled.output, standin_hint=True, command=command)
 
 
 class _Scheduler:
@@ -627,13 +630,21 @@ def up(
     timeout: float = 300.0,
     listener: Listener = _noop,
     record: bool = True,
+    ctx: Context | None = None,
 ) -> UpResult:
     """Bring the selected services (and what they need) up, healthy, in dependency order;
-    one deploy at a time per site, never while a backup holds a service stopped."""
+    one deploy at a time per site, never while a backup holds a service stopped. Each
+    service's change of state goes to `ctx.sink` (ServiceChanged) and to `listener`."""
     from ..update import hooks
 
+    ctx = context_for(site, ctx)
+
+    def report(run: ServiceRun) -> None:
+        listener(run)
+        ctx.sink(ServiceChanged(replace(run)))  # a copy: the run goes on changing
+
     site, converged = hooks.before_up(site)  # an update killed -9 is undone first
-    with site_lock(site.root, "up", prefix=site.prefix):
+    with ctx.lock.hold("up"):
         result = _up(
             site,
             names,
@@ -641,7 +652,8 @@ def up(
             delays=delays,
             rollback=rollback,
             timeout=timeout,
-            listener=listener,
+            listener=report,
+            command=ctx.command,
         )
     result.recovered += converged
     if record and stand_in is None:
@@ -658,6 +670,7 @@ def _up(
     rollback: bool,
     timeout: float,
     listener: Listener,
+    command: Sequence[str] | None = None,
 ) -> UpResult:
     from ..generate import generate_all
     from . import standin as standin_mod
@@ -712,7 +725,7 @@ def _up(
     for run in runs.values():
         listener(run)
     if any(r.action != "none" for r in runs.values()):
-        _check_images(selection, runs, images)
+        _check_images(selection, runs, images, command)
         scheduler = _Scheduler(selection, runs, redact, listener, timeout)
         scheduler.run()
     result = UpResult(

@@ -13,14 +13,14 @@ from typing import Any, BinaryIO
 from ..catalog import Service, Site
 from ..errors import CommandFailed
 from .backend import Backend, backend_for
-from .compose import ComposeProject
+from .compose import Action, ComposeProject
 from .model import Container, as_dict
 
 
 def _swarm(site: Site) -> Backend | None:
-    """In swarm mode the service is a swarm service on its data node: the site's
-    SwarmBackend acts on it there (stop = scale to 0, start = scale to 1; swarm cannot
-    pause a task, so a pause is a stop)."""
+    """In swarm mode the service is a swarm service on its data node, and the site's
+    backend (SwarmBackend) acts on it there: stop = scale to 0, start = scale to 1, and,
+    as swarm cannot freeze a task, a pause is a stop."""
     from ..swarm import is_swarm
 
     return backend_for(site) if is_swarm(site) else None
@@ -30,12 +30,14 @@ def project_for(site: Site, service: Service) -> ComposeProject:
     return ComposeProject(site, site.stacks[service.stack], services=[service])
 
 
+def _act(site: Site, service: Service, action: Action, timeout: float | None) -> None:
+    backend_for(site).act(project_for(site, service), action, [service.id], timeout=timeout)
+
+
 def state(site: Site, service: Service) -> Container:
-    """The service's container as Compose lists it (Container() when it has none)."""
-    if (swarm := _swarm(site)) is not None:
-        return swarm.service_container(project_for(site, service), service.id)
-    found = project_for(site, service).ps(service.id)
-    return found[0] if found else Container()
+    """The service's container as its backend lists it (Container() when it has none; on a
+    swarm: the service, running once a task runs)."""
+    return backend_for(site).service_container(project_for(site, service), service.id)
 
 
 def container(site: Site, service: Service) -> Container | None:
@@ -53,28 +55,22 @@ def container(site: Site, service: Service) -> Container | None:
 
 
 def stop(site: Site, service: Service, timeout: float = 120) -> None:
-    if (swarm := _swarm(site)) is not None:
-        swarm.act(project_for(site, service), "stop", [service.id], timeout=timeout)
-        return
-    project_for(site, service).act("stop", [service.id], timeout=timeout)
+    _act(site, service, "stop", timeout)
 
 
 def start(site: Site, service: Service, timeout: float = 120) -> None:
-    if (swarm := _swarm(site)) is not None:
-        swarm.act(project_for(site, service), "start", [service.id], timeout=timeout)
-        return
-    project_for(site, service).act("start", [service.id], timeout=timeout)
+    _act(site, service, "start", timeout)
 
 
 def pause(site: Site, service: Service, attempts: int = 3) -> None:
     """Freeze the container. runc gives up ("unable to freeze") when a process will not
     stop in time, e.g. on a busy machine right after a start: that is worth another try."""
-    if (swarm := _swarm(site)) is not None:
-        swarm.act(project_for(site, service), "stop", [service.id])
+    if _swarm(site) is not None:
+        _act(site, service, "stop", None)
         return
     for attempt in range(attempts):
         try:
-            project_for(site, service).act("pause", [service.id], timeout=60)
+            _act(site, service, "pause", 60)
         except CommandFailed as failed:
             if "unable to freeze" not in failed.stderr or attempt == attempts - 1:
                 raise
@@ -84,10 +80,10 @@ def pause(site: Site, service: Service, attempts: int = 3) -> None:
 
 
 def unpause(site: Site, service: Service) -> None:
-    if (swarm := _swarm(site)) is not None:
-        swarm.act(project_for(site, service), "start", [service.id])
+    if _swarm(site) is not None:
+        _act(site, service, "start", None)
         return
-    project_for(site, service).act("unpause", [service.id], timeout=60)
+    _act(site, service, "unpause", 60)
 
 
 #: Docker's default health check interval and timeout (when the image or file sets none)
@@ -134,7 +130,8 @@ def dump(
     Returns the number of bytes written; raises when it exits non-zero.
     """
     try:
-        project_for(site, service).exec_into(service.id, command, sink, timeout=timeout)
+        project = project_for(site, service)
+        backend_for(site).exec(project, service.id, command, sink, timeout=timeout)
     except CommandFailed as failed:
         if failed.returncode == -1:  # timed out
             raise
@@ -154,7 +151,8 @@ def dump(
 
 def wait_healthy(site: Site, service: Service, timeout: float = 180) -> Container:
     """Wait until the container runs and, when it has a healthcheck, is healthy: the one
-    event-driven wait of engine.health (the one `up` and `restart` use)."""
+    event-driven wait of engine.health (the one `up` and `restart` use; on a swarm it polls
+    the service's tasks)."""
     from .health import Watched
 
     watched = Watched(site.project_name(site.stacks[service.stack]), service.id)

@@ -14,10 +14,10 @@ from typing import Any
 
 from ..engine import hostcli
 from ..errors import BadInput, OperationFailed
+from ..events import EventSink
 from .osinfo import OsRelease, read_os, refuse_unsupported
 from .probe import HostProbe
 from .steps import (
-    Echo,
     HostPlan,
     HostResult,
     Step,
@@ -29,6 +29,7 @@ from .steps import (
     group_members,
     invoking_user,
     join_group,
+    reporter,
 )
 
 REPOS = ("auto", "distro", "docker")
@@ -216,7 +217,7 @@ def _wait_for_engine(probe: HostProbe, wait_s: float) -> DockerState:
 
 def install_docker(
     probe: HostProbe,
-    echo: Echo,
+    sink: EventSink,
     *,
     repo: str = "auto",
     dry_run: bool = False,
@@ -224,6 +225,7 @@ def install_docker(
 ) -> HostResult:
     """Plan, print, run (unless dry_run), then check that the engine and Compose v2 answer."""
     plan = plan_docker(probe, repo)
+    echo = reporter(sink, "docker")
     describe(plan, echo, dry_run=dry_run)
     if dry_run or not plan.pending:
         if not plan.pending and not plan.facts.get("denied"):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from ..engine import hostcli
 from ..errors import OperationFailed
+from ..events import EventSink
 from ..gpu import GpuReport, assess
 from .osinfo import OsRelease, read_os, refuse_unsupported
 from .probe import HostProbe
 from .steps import (
-    Echo,
     HostPlan,
     HostResult,
     Step,
@@ -26,6 +26,7 @@ from .steps import (
     group_members,
     invoking_user,
     join_group,
+    reporter,
 )
 
 TOOLKIT_URL = "https://nvidia.github.io/libnvidia-container"
@@ -186,7 +187,7 @@ def verify(probe: HostProbe, report: GpuReport, image: str) -> str:
 
 def install_drivers(
     probe: HostProbe,
-    echo: Echo,
+    sink: EventSink,
     *,
     yes: bool = False,
     dry_run: bool = False,
@@ -196,6 +197,7 @@ def install_drivers(
     """Print the plan; with yes (and not dry_run) run it, then verify with a container."""
     report = report or assess(probe)
     plan = plan_drivers(probe, report)
+    echo = reporter(sink, "drivers")
     describe(plan, echo, dry_run=dry_run or not yes)
     if not plan.pending:
         echo("drivers: nothing to change")

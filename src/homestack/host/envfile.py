@@ -6,17 +6,20 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .. import fsutil
 from ..errors import BadInput
 from ..fsutil import read_text
+from ..serial import Serialised
 from ..settings import timezone_problem
 from .probe import HostProbe
 
 
 @dataclass(frozen=True)
-class EnvResult:
+class EnvResult(Serialised):
+    DATA_EXTRA = ("changed",)
+    DATA_ORDER = ("path", "created", "changed", "dry_run")
+
     path: str
     created: bool
     dry_run: bool = False
@@ -26,16 +29,6 @@ class EnvResult:
     @property
     def changed(self) -> bool:
         return self.created and not self.dry_run
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "created": self.created,
-            "changed": self.changed,
-            "dry_run": self.dry_run,
-            "filled": dict(self.filled),
-            "notes": list(self.notes),
-        }
 
 
 def detect_timezone(probe: HostProbe) -> str | None:

@@ -2,49 +2,52 @@
 
 settings (.env from .env.example) → drivers (checked; installed only with --yes) → Docker →
 tools (restic, a static busybox) → networks → secrets → DATA → up. Each part prints what it
-changes (or would, with --dry-run) and says when there was nothing to change; a second run
-changes nothing and says so.
+changes (or would, with --dry-run) and says when there was nothing to change, as Progress
+events to the caller's sink; a second run changes nothing and says so. A real run holds the
+site lock for the whole sequence.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import settings
 from ..errors import BadInput, OperationFailed
+from ..events import EventSink
+from ..serial import Serialised, entry
 from .docker_install import install_docker
 from .drivers import install_drivers
 from .envfile import ensure_env
 from .probe import HostProbe
-from .steps import Echo
+from .steps import Echo, reporter
 from .tools_install import install_tools
+
+if TYPE_CHECKING:
+    from ..deploy.up import UpResult
 
 
 @dataclass(frozen=True)
-class PartResult:
+class PartResult(Serialised):
     name: str  # settings, drivers, docker, networks, secrets, data, up
     changed: bool
     summary: str
     data: dict[str, Any] = field(default_factory=dict)
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "changed": self.changed,
-            "summary": self.summary,
-            "data": self.data,
-        }
-
 
 @dataclass
-class InstallAllResult:
+class InstallAllResult(Serialised):
+    DATA_EXTRA = ("changed", "ok", "summary")
+    DATA_ORDER = ("stack", "dry_run", "changed", "ok", "summary", "parts")
+
     stack: str | None
     dry_run: bool
     parts: list[PartResult] = field(default_factory=list)
-    up: Any = None  # the UpResult, when up ran
+    #: the UpResult, when up ran (its own data is in the up part)
+    up: UpResult | None = field(default=None, metadata=entry(omit=True))
 
     @property
     def changed(self) -> bool:
@@ -64,16 +67,6 @@ class InstallAllResult:
             )
         changed = [part.name for part in self.parts if part.changed]
         return "changed: " + ", ".join(changed)
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "stack": self.stack,
-            "dry_run": self.dry_run,
-            "changed": self.changed,
-            "ok": self.ok,
-            "summary": self.summary(),
-            "parts": [part.to_data() for part in self.parts],
-        }
 
 
 def _names(changes: list[str], verb: str, dry_run: bool) -> str:
@@ -95,17 +88,37 @@ def secrets_line(created: list[str], fixed: list[str], dry_run: bool) -> str:
 
 def install_all(
     root: Path,
-    echo: Echo,
+    sink: EventSink,
     *,
     probe: HostProbe | None = None,
     stack: str | None = None,
     stand_in: str | None = None,
     dry_run: bool = False,
     yes: bool = False,
-    listener: Any = None,
+    command: Sequence[str] | None = None,
 ) -> InstallAllResult:
-    """Run every part in order; raises at the first part that fails (the parts before it
-    stay done, and a rerun continues from there)."""
+    """Run every part in order, each part's lines as Progress events to `sink` (up's states as
+    ServiceChanged); raises at the first part that fails (the parts before it stay done,
+    and a rerun continues from there). `command`: the CLI's words (Context.command)."""
+    if dry_run:
+        return _install_all(root, sink, probe, stack, stand_in, dry_run, yes, command)
+    from ..sitelock import site_lock
+
+    with site_lock(root, "install all", command=command, waiting=sink):
+        return _install_all(root, sink, probe, stack, stand_in, dry_run, yes, command)
+
+
+def _install_all(
+    root: Path,
+    sink: EventSink,
+    probe: HostProbe | None,
+    stack: str | None,
+    stand_in: str | None,
+    dry_run: bool,
+    yes: bool,
+    command: Sequence[str] | None,
+) -> InstallAllResult:
+    echo = reporter(sink, "install all")
     probe = probe or HostProbe()
     result = InstallAllResult(stack, dry_run)
     if stack is not None:
@@ -127,18 +140,18 @@ def install_all(
     if probe.euid != 0:
         _without_root(root, services, probe.euid, echo, refuse=not dry_run and stand_in is None)
 
-    drivers = install_drivers(probe, echo, yes=yes, dry_run=dry_run)
+    drivers = install_drivers(probe, sink, yes=yes, dry_run=dry_run)
     result.parts.append(
         PartResult("drivers", drivers.changed, drivers.verified or drivers.plan.summary,
                    drivers.to_data())
     )  # fmt: skip
 
-    docker = install_docker(probe, echo, dry_run=dry_run)
+    docker = install_docker(probe, sink, dry_run=dry_run)
     result.parts.append(
         PartResult("docker", docker.changed, docker.verified or docker.plan.summary,
                    docker.to_data())
     )  # fmt: skip
-    tools = install_tools(probe, echo, dry_run=dry_run)
+    tools = install_tools(probe, sink, dry_run=dry_run)
     result.parts.append(
         PartResult("tools", tools.changed, tools.verified or tools.plan.summary, tools.to_data())
     )
@@ -147,7 +160,8 @@ def install_all(
         echo("networks, secrets, data, up: would follow once Docker works")
         return result
 
-    _deploy(root, echo, result, stack=stack, stand_in=stand_in, dry_run=dry_run, listener=listener)
+    _deploy(root, echo, result, stack=stack, stand_in=stand_in, dry_run=dry_run, sink=sink,
+            command=command)  # fmt: skip
     if stand_in is None and stack is None and result.ok:
         _dashboard(root, echo, result, dry_run=dry_run)
     echo(result.summary())
@@ -243,9 +257,11 @@ def _deploy(
     stack: str | None,
     stand_in: str | None,
     dry_run: bool,
-    listener: Any,
+    sink: EventSink,
+    command: Sequence[str] | None,
 ) -> None:
     from ..catalog import Site
+    from ..context import Context
     from ..deploy.data import ensure_data
     from ..deploy.networks import ensure_networks
     from ..deploy.projects import select
@@ -282,7 +298,9 @@ def _deploy(
     from ..deploy.up import up
 
     echo(f"up: {len(ids)} services" + (" (stand-in image)" if stand_in is not None else ""))
-    outcome = up(site, names, stand_in=stand_in, **({"listener": listener} if listener else {}))
+    outcome = up(
+        site, names, stand_in=stand_in, ctx=Context.for_site(site, sink=sink, command=command)
+    )
     result.up = outcome
     touched = [run.service for run in outcome.touched]
     line = outcome.summary()

@@ -8,10 +8,17 @@ from typing import Any
 
 from .. import fsutil
 from ..errors import CommandFailed, OperationFailed
+from ..events import EventSink, Progress
+from ..serial import Serialised, entry
 from .probe import HostProbe
 
 APT = ("env", "DEBIAN_FRONTEND=noninteractive", "apt-get")
 Echo = Callable[[str], None]
+
+
+def reporter(sink: EventSink, topic: str) -> Echo:
+    """A host part's lines, each one a Progress event (with the part as topic) to `sink`."""
+    return lambda line: sink(Progress(line, topic))
 
 
 def apt_install(*packages: str) -> tuple[str, ...]:
@@ -23,27 +30,31 @@ def apt_update() -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class Step:
+class Step(Serialised):
     """One change: a command to run, or a file to write. `done`: already so, skipped."""
 
+    DATA_EXTRA = ("command",)
+    DATA_ORDER = ("title", "command", "done")
+
     title: str
-    argv: tuple[str, ...] = ()
-    write: tuple[str, str] | None = None  # (host path, content)
+    argv: tuple[str, ...] = field(default=(), metadata=entry(omit=True))
+    #: (host path, content)
+    write: tuple[str, str] | None = field(default=None, metadata=entry(omit=True))
     done: bool = False
-    hint: str | None = None  # what to do when it fails
+    hint: str | None = field(default=None, metadata=entry(omit=True))  # what to do when it fails
 
     def command(self) -> str:
         if self.write:
             return f"write {self.write[0]}"
         return " ".join(self.argv)
 
-    def to_data(self) -> dict[str, Any]:
-        return {"title": self.title, "command": self.command(), "done": self.done}
-
 
 @dataclass(frozen=True)
-class HostPlan:
+class HostPlan(Serialised):
     """What one install part found and what it would change."""
+
+    DATA_EXTRA = (("pending", lambda plan: len(plan.pending)),)
+    DATA_ORDER = ("name", "summary", "steps", "pending")
 
     name: str  # docker, drivers
     summary: str
@@ -54,16 +65,6 @@ class HostPlan:
     @property
     def pending(self) -> list[Step]:
         return [step for step in self.steps if not step.done]
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "summary": self.summary,
-            "steps": [s.to_data() for s in self.steps],
-            "pending": len(self.pending),
-            "notes": list(self.notes),
-            "facts": self.facts,
-        }
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,20 @@ to get it.
 
 from __future__ import annotations
 
+from ..events import EventSink
 from ..standin_image import static_busybox
 from .osinfo import read_os
 from .probe import HostProbe
-from .steps import Echo, HostPlan, HostResult, Step, apt_install, apt_update, describe, execute
+from .steps import (
+    HostPlan,
+    HostResult,
+    Step,
+    apt_install,
+    apt_update,
+    describe,
+    execute,
+    reporter,
+)
 
 #: package → what needs it
 NEEDED_BY = {
@@ -63,9 +73,11 @@ def plan_tools(probe: HostProbe) -> HostPlan:
     return HostPlan("tools", summary, steps, facts=facts)
 
 
-def install_tools(probe: HostProbe, echo: Echo, *, dry_run: bool = False) -> HostResult:
-    """Plan, print, run unless dry_run. Without root the steps are left as a note: the stacks
-    do not need these tools to run, only backups, doctor's probes and rehearsals do."""
+def install_tools(probe: HostProbe, sink: EventSink, *, dry_run: bool = False) -> HostResult:
+    """Plan, report (Progress events to `sink`), run unless dry_run. Without root the steps
+    are left as a note: the stacks do not need these tools to run, only backups, doctor's
+    probes and rehearsals do."""
+    echo = reporter(sink, "tools")
     plan = plan_tools(probe)
     if not dry_run and plan.pending and probe.euid != 0:
         packages = " ".join(str(p) for p in plan.facts.get("missing") or [])

@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import json
 import queue
 import re
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..catalog import Site
+from ..context import Context, context_for
 from ..engine import docker as engine
 from ..errors import BadInput
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from ..events import LogLineRead, LogsFollowing, NoLogLines
 
 LEVELS = ("error", "warn", "info", "debug")
 _LEVEL_WORDS = {
@@ -375,43 +372,27 @@ def follow_logs(
                     yield line
 
 
-PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan")
-LEVEL_STYLE = {"error": "red", "warn": "yellow", "debug": "dim"}
-
-
-def print_logs(site: Site, query: LogQuery, *, follow: bool, as_json: bool, out: Console) -> None:
-    """Print merged logs; with follow, until Ctrl-C."""
-    from rich.markup import escape
-
-    source = follow_logs(site, query) if follow else history(site, query)
+def read_logs(
+    site: Site,
+    query: LogQuery,
+    *,
+    follow: bool,
+    ctx: Context | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Hand the merged logs to `ctx.sink`: with `follow`, LogsFollowing first (then new
+    lines until `stop` is set or Ctrl-C); a LogLineRead per line, in time order; NoLogLines
+    (what was asked, what was found) when there was none. Returns the count."""
+    ctx = context_for(site, ctx)
+    source = follow_logs(site, query, stop=stop) if follow else history(site, query)
     stacks, only = site.select(query.names)
-    names = sorted(s.id for s in (only or [s for st in stacks for s in st.services.values()]))
-    # a colour per service, the same in every run; prefixes padded to line up
-    colours = {name: PALETTE[index % len(PALETTE)] for index, name in enumerate(names)}
-    width = max((len(name) for name in names), default=0)
     shown = 0
-    if follow and not as_json:  # on stderr: what a pipe reads stays the log lines
-        wanted = query.describe()
-        following = ", ".join(only_ids) if (only_ids := [s.id for s in only or []]) else "all"
-        sys.stderr.write(
-            f"following the logs of {following}{' ' + wanted if wanted else ''} "
-            "(Ctrl-C to stop) …\n"
-        )
-        sys.stderr.flush()
+    if follow:
+        ctx.sink(LogsFollowing(tuple(s.id for s in only or []), query.describe()))
     for line in source:
         shown += 1
-        if as_json:
-            sys.stdout.write(json.dumps(line.to_data()) + "\n")
-            sys.stdout.flush()
-            continue
-        colour = colours.setdefault(line.service, PALETTE[len(colours) % len(PALETTE)])
-        text = escape(line.line)
-        style = LEVEL_STYLE.get(line.level or "")
-        if style:
-            text = f"[{style}]{text}[/]"
-        stamp = line.time[:23].replace("T", " ")
-        out.print(f"[{colour}]{line.service:<{width}}[/] [dim]{stamp}[/] {text}")
-    if not shown and not as_json:
+        ctx.sink(LogLineRead(line))
+    if not shown:
         # silence would look like a hang or a broken pipe: say what was asked and found
         wanted = query.describe()
         have = sorted({t.service for t in targets(site, query.names, engine.api_client())})
@@ -425,4 +406,5 @@ def print_logs(site: Site, query: LogQuery, *, follow: bool, as_json: bool, out:
                 f"; {', '.join(absent)} {'has' if one else 'have'} no container "
                 f"(`homestack up {' '.join(absent)}` starts {'it' if one else 'them'})"
             )
-        sys.stderr.write(message + "\n")
+        ctx.sink(NoLogLines(message))
+    return shown

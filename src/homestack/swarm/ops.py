@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import Service, Site
+from ..context import Context, context_for
 from ..deploy.projects import Project, Selection, parallel, select
 from ..deploy.up import (
     BAD,
@@ -42,7 +43,6 @@ from ..engine.compose import ComposeProject
 from ..engine.swarm_backend import SwarmBackend
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..lint.core import Finding, Severity
-from ..sitelock import site_lock
 from . import POLL_S, stack_name
 from .placement import Placement, place, refuse_placements
 from .translate import (
@@ -338,10 +338,11 @@ def up(
     delays: Mapping[str, float] | None = None,
     timeout: float = 300.0,
     listener: Listener = _noop,
+    ctx: Context | None = None,
 ) -> UpResult:
     """Deploy the selected services (and what they need) to the swarm, in dependency order,
     each gated on its task being healthy."""
-    with site_lock(site.root, "up", prefix=site.prefix):
+    with context_for(site, ctx).lock.hold("up"):
         return _up(site, names, stand_in, delays, timeout, listener)
 
 
@@ -452,7 +453,9 @@ class SwarmDown:
         }
 
 
-def down(site: Site, names: list[str] | None = None, *, wait_s: float = 90) -> SwarmDown:
+def down(
+    site: Site, names: list[str] | None = None, *, wait_s: float = 90, ctx: Context | None = None
+) -> SwarmDown:
     """Remove the named stacks/services (all when none) and wait until nothing is left."""
     from ..deploy.down import plan_down
     from ..engine import swarm as engine
@@ -461,7 +464,7 @@ def down(site: Site, names: list[str] | None = None, *, wait_s: float = 90) -> S
     engine.require_manager()
     plan = plan_down(site, names) if names else None
     backend = SwarmBackend(wait_s=wait_s)
-    with site_lock(site.root, "down", prefix=site.prefix):
+    with context_for(site, ctx).lock.hold("down"):
         live = engine.services({stack_name(site, k) for k in site.stacks})
         removed: list[str] = []
         stacks: list[str] = []
@@ -665,7 +668,12 @@ class _Restarter(SwarmScheduler):
 
 
 def restart(
-    site: Site, names: list[str] | None = None, *, timeout: float = 300, listener: Listener = _noop
+    site: Site,
+    names: list[str] | None = None,
+    *,
+    timeout: float = 300,
+    listener: Listener = _noop,
+    ctx: Context | None = None,
 ) -> SwarmRestart:
     """Roll the chosen services' tasks in dependency order, each once what it needs is
     healthy again; a service with no swarm service is refused (start it with `up`)."""
@@ -686,7 +694,7 @@ def restart(
             f"{' '.join(missing)}`.",
         )
     runs = {s.id: ServiceRun(s.id, s.stack, action="recreate") for s in selection.services}
-    with site_lock(site.root, "restart", prefix=site.prefix):
+    with context_for(site, ctx).lock.hold("restart"):
         scheduler = _Restarter(
             site,
             selection,

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..context import Context, context_for
 from ..errors import BadInput, HomestackError, OperationFailed
 from . import history
 from .lockfile import Locked, pinned_image, pull_pinned, read_lock, set_entry
@@ -579,7 +580,10 @@ def update(
     timeout: float = 300.0,
     registry: Registry | None = None,
     settle: float = 5.0,
+    ctx: Context | None = None,
 ) -> UpdateReport:
+    """Update one service's image (snapshot, pull, write, recreate; rolled back on failure),
+    holding the site lock while it changes anything."""
     from .outdated import registry_for
 
     started = time.monotonic()
@@ -614,16 +618,17 @@ def update(
         report.steps.append(f"would update {image} → {new_image} ({report.to_digest[:19]})")
         report.elapsed = time.monotonic() - started
         return report
-    switch(
-        site,
-        service,
-        new_image,
-        report.to_digest,
-        report=report,
-        by="update",
-        timeout=timeout,
-        settle=settle,
-    )
+    with context_for(site, ctx).lock.hold(f"update {name}"):
+        switch(
+            site,
+            service,
+            new_image,
+            report.to_digest,
+            report=report,
+            by="update",
+            timeout=timeout,
+            settle=settle,
+        )
     report.elapsed = time.monotonic() - started
     return report
 
@@ -635,6 +640,7 @@ def rollback(
     to: int | None = None,
     data: bool = False,
     timeout: float = 300.0,
+    ctx: Context | None = None,
 ) -> UpdateReport:
     """Return to history entry `to` (1-based, as `history` numbers them; default: the last
     deploy of another image). With `data`, its data comes back too: the snapshot taken when
@@ -683,15 +689,16 @@ def rollback(
         )
     report = UpdateReport(name, image, entry.image, None, digest)
     report.steps += recovered
-    switch(
-        site,
-        service,
-        entry.image,
-        digest,
-        report=report,
-        by="rollback",
-        timeout=timeout,
-        restore_snapshot=snapshot,
-    )
+    with context_for(site, ctx).lock.hold(f"rollback {name}"):
+        switch(
+            site,
+            service,
+            entry.image,
+            digest,
+            report=report,
+            by="rollback",
+            timeout=timeout,
+            restore_snapshot=snapshot,
+        )
     report.elapsed = time.monotonic() - started
     return report

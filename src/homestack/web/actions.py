@@ -19,6 +19,7 @@ from typing import Any
 
 from ..catalog import Site
 from ..errors import BadInput, HomestackError, OperationFailed
+from ..events import Event, EventSink, LockWaiting, ServiceChanged
 from . import audit
 
 Emit = Callable[[str], None]
@@ -57,22 +58,28 @@ class Busy(HomestackError):
     """Another dashboard action runs now."""
 
 
-def _up_listener(emit: Emit) -> Callable[[Any], None]:
+def _lines(emit: Emit) -> EventSink:
+    """The operation's events as the action's progress lines (what the page streams)."""
     seen: dict[str, str] = {}
 
-    def listener(run: Any) -> None:
-        shown = f"{run.state}" + (f": {run.detail}" if run.detail else "")
-        if seen.get(run.service) != shown:
-            seen[run.service] = shown
-            emit(f"{run.service}: {shown}")
+    def sink(event: Event) -> None:
+        if isinstance(event, ServiceChanged):
+            run = event.run
+            shown = f"{run.state}" + (f": {run.detail}" if run.detail else "")
+            if seen.get(run.service) != shown:
+                seen[run.service] = shown
+                emit(f"{run.service}: {shown}")
+        elif isinstance(event, LockWaiting):
+            emit(event.line())
 
-    return listener
+    return sink
 
 
 def _up(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
+    from ..context import Context
     from ..deploy.up import raise_for, up
 
-    result = up(site, [target], listener=_up_listener(emit))
+    result = up(site, [target], ctx=Context.for_site(site, sink=_lines(emit)))
     raise_for(result)
     return str(result.summary())
 

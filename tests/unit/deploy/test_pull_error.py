@@ -45,18 +45,15 @@ def test_registry_error_keeps_its_one_reason_form() -> None:
 
 
 def test_the_stand_in_hint_names_the_command_the_user_ran() -> None:
-    from homestack.sitelock import note_invocation
+    """The command line comes from the Context (Context.command), not a process global."""
 
-    def hint() -> str:
-        return registry_error(["x:1"], REFUSED, standin_hint=True).hint or ""
+    def hint(command: list[str] | None) -> str:
+        return registry_error(["x:1"], REFUSED, standin_hint=True, command=command).hint or ""
 
-    try:
-        note_invocation(["install", "all", "--stack", "media"])  # ./install-stack.sh runs this
-        assert "`./install-stack.sh --stand-in`" in hint()
-        assert "homestack up --stand-in" not in hint()
-        note_invocation(["up", "media"])
-        assert "`homestack up --stand-in`" in hint() and "install-stack" not in hint()
-    finally:
-        note_invocation(None)
+    installer = hint(["install", "all", "--stack", "media"])  # ./install-stack.sh runs this
+    assert "`./install-stack.sh --stand-in`" in installer
+    assert "homestack up --stand-in" not in installer
+    assert "`homestack up --stand-in`" in hint(["up", "media"])
+    assert "install-stack" not in hint(["up", "media"])
     # outside the CLI (a library call): both forms
-    assert "homestack up --stand-in" in hint() and "./install-stack.sh --stand-in" in hint()
+    assert "homestack up --stand-in" in hint(None) and "./install-stack.sh --stand-in" in hint(None)

@@ -21,13 +21,15 @@ def test_install_all_help_says_stack_id(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_progress_lines_are_never_broken_inside(capsys: pytest.CaptureFixture[str]) -> None:
-    """A long part line (data: create … and 63 more) stays one line in a pipe or a log."""
-    from homestack.cli.host_cmds import _echo
+    """A long part line (data: create … and 63 more) stays one line in a pipe or a log:
+    the CLI's renderer of a host operation's Progress events (stdout; stderr with --json)."""
+    from homestack.cli.events import CliSink
+    from homestack.events import Progress
 
     line = "data: create " + ", ".join(f"/srv/site/DATA/config/service{i}" for i in range(12))
     assert len(line) > 300
-    _echo(False)(line)
-    _echo(True)(line)
+    CliSink(as_json=False)(Progress(line, "install all"))
+    CliSink(as_json=True)(Progress(line, "install all"))
     captured = capsys.readouterr()
     assert captured.out == line + "\n"
     assert captured.err == line + "\n"

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from homestack.errors import OperationFailed
+from homestack.events import ProgressLines
 from homestack.host.docker_install import install_docker, plan_docker
 from homestack.host.probe import CommandResult
 from homestack.host.recording import RecordedHost
@@ -25,8 +26,8 @@ def test_recorded_host_debian12_this_machine_is_a_noop(host: Load) -> None:
     assert plan.pending == []
     assert plan.summary == "Docker Engine 20.10.24+dfsg1 and Compose 2.40.3 work"
     assert any("systemd is not PID 1" in note for note in plan.notes)
-    lines: list[str] = []
-    result = install_docker(recorded.probe(), lines.append)
+    lines = ProgressLines()
+    result = install_docker(recorded.probe(), lines)
     assert not result.changed and "docker: nothing to change" in lines
     assert not recorded.ran("apt-get")
 
@@ -121,8 +122,8 @@ def test_fake_fedora_with_working_docker_is_left_alone(host: Load) -> None:
 
 def test_fake_dry_run_changes_nothing(host: Load) -> None:
     recorded = host(NONE, "hosts/fake-os-debian-12.txt", succeed_unrecorded=True)
-    lines: list[str] = []
-    result = install_docker(recorded.probe(), lines.append, dry_run=True)
+    lines = ProgressLines()
+    result = install_docker(recorded.probe(), lines, dry_run=True)
     assert result.dry_run and not result.changed
     assert any(line.startswith("  would install docker-ce") for line in lines)
     assert not recorded.ran("apt-get") and not recorded.ran("usermod")
@@ -147,8 +148,8 @@ def test_fake_apt_executes_the_debian12_plan_and_verifies(host: Load) -> None:
         return done
 
     recorded.run = apt  # type: ignore[method-assign]
-    lines: list[str] = []
-    result = install_docker(recorded.probe(), lines.append)
+    lines = ProgressLines()
+    result = install_docker(recorded.probe(), lines)
     assert result.executed and result.verified == "Docker Engine 27.3.1 and Compose 2.29.7 work"
     order = [" ".join(c) for c in recorded.calls]
     install = next(i for i, c in enumerate(order) if "docker-ce" in c)
@@ -233,9 +234,9 @@ def test_fake_user_refused_by_the_socket_is_told_to_join_docker_with_sudo(host: 
         "the Docker engine runs but hstest may not use it (permission denied on its socket)"
     )
     assert commands(plan) == ["usermod -aG docker hstest"]  # no package, no engine start
-    lines: list[str] = []
+    lines = ProgressLines()
     with pytest.raises(OperationFailed, match="need root") as caught:
-        install_docker(recorded.probe(), lines.append)
+        install_docker(recorded.probe(), lines)
     assert "sudo" in (caught.value.hint or "")
     assert "docker: nothing to change" not in lines and not recorded.ran("usermod")
 

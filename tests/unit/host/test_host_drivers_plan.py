@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from homestack.errors import OperationFailed
+from homestack.events import ProgressLines
 from homestack.host.drivers import install_drivers, plan_drivers
 from homestack.host.probe import CommandResult
 from homestack.host.recording import RecordedHost
@@ -32,8 +33,8 @@ def test_recorded_host_h100_needs_toolkit_and_runtime_not_driver(host: Load) -> 
 
 def test_recorded_host_h100_without_yes_prints_the_plan_and_changes_nothing(host: Load) -> None:
     recorded = host(H100, succeed_unrecorded=True)
-    lines: list[str] = []
-    result = install_drivers(recorded.probe(), lines.append)
+    lines = ProgressLines()
+    result = install_drivers(recorded.probe(), lines)
     assert not result.changed and not result.executed
     assert "drivers: not changed; run with --yes to carry out the plan above" in lines
     assert any("would install the NVIDIA Container Toolkit" in line for line in lines)
@@ -51,8 +52,8 @@ def test_recorded_host_h100_with_yes_runs_the_plan_with_fake_apt(host: Load) -> 
         return replay(argv, timeout=timeout)
 
     recorded.run = apt  # type: ignore[method-assign]
-    lines: list[str] = []
-    result = install_drivers(recorded.probe(), lines.append, yes=True, image="standin")
+    lines = ProgressLines()
+    result = install_drivers(recorded.probe(), lines, yes=True, image="standin")
     assert result.executed
     assert recorded.ran(
         "apt-get", "install", "-y", "--no-install-recommends", "nvidia-container-toolkit"
@@ -66,8 +67,8 @@ def test_recorded_host_h100_with_yes_runs_the_plan_with_fake_apt(host: Load) -> 
 
 
 def test_recorded_host_h100_dry_run_says_would(host: Load) -> None:
-    lines: list[str] = []
-    result = install_drivers(host(H100).probe(), lines.append, yes=True, dry_run=True)
+    lines = ProgressLines()
+    result = install_drivers(host(H100).probe(), lines, yes=True, dry_run=True)
     assert result.dry_run and not result.executed
     assert any(line.startswith("  would register the nvidia runtime") for line in lines)
 
@@ -91,8 +92,8 @@ def test_fake_nvidia_with_toolkit_needs_nothing_and_verifies_in_a_container(host
     recorded = host("gpu/fake-nvidia-toolkit")
     key = "docker run --rm --gpus all standin sh -c ls /dev/nvidia*"
     recorded.outputs[key] = CommandResult((), 0, "/dev/nvidia0\n/dev/nvidiactl\n")
-    lines: list[str] = []
-    result = install_drivers(recorded.probe(), lines.append, yes=True, image="standin")
+    lines = ProgressLines()
+    result = install_drivers(recorded.probe(), lines, yes=True, image="standin")
     assert result.plan.pending == [] and not result.changed
     assert result.verified == "a container sees the GPU (/dev/nvidia0 /dev/nvidiactl)"
 
@@ -128,8 +129,8 @@ def test_fake_intel_with_user_in_groups_needs_nothing(host: Load) -> None:
 
 
 def test_fake_none_has_nothing_to_install(host: Load) -> None:
-    lines: list[str] = []
-    result = install_drivers(host("gpu/fake-none").probe(), lines.append, yes=True)
+    lines = ProgressLines()
+    result = install_drivers(host("gpu/fake-none").probe(), lines, yes=True)
     assert result.plan.summary.startswith("no GPU found")
     assert "drivers: nothing to change" in lines
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from homestack.errors import BadInput, OperationFailed
+from homestack.events import ProgressLines
 from homestack.host.install_all import check_site, foreign_owners, install_all
 from homestack.host.probe import CommandResult, HostProbe, no_nvml
 
@@ -49,10 +50,14 @@ def test_fake_host_bad_input_is_refused_before_any_part_runs(
         return CommandResult(tuple(argv), 127, "", "not on a fake host")
 
     probe = HostProbe(root=tmp_path / "host", run=run, which=lambda _: None, nvml=no_nvml, env={})
-    lines: list[str] = []
+    lines = ProgressLines()
     with pytest.raises(BadInput, match=message):
-        install_all(site, lines.append, probe=probe, stack=stack)
-    assert [line.split(":")[0] for line in lines if not line.startswith(" ")] == ["settings"]
+        install_all(site, lines, probe=probe, stack=stack)
+    # install all takes the site lock first, which reads HOMESTACK_PREFIX from the .env: a
+    # line that is not KEY=value is refused there, before the settings part (as the CLI,
+    # which took the lock itself, always did)
+    said = [line.split(":")[0] for line in lines if not line.startswith(" ")]
+    assert said == ([] if "KEY=value" in message else ["settings"])
     assert calls == [] and not (site / "secrets").exists() and not (site / "DATA").exists()
 
 
@@ -79,9 +84,9 @@ def test_fake_host_unknown_stack_is_refused_before_env_is_written(
         nvml=no_nvml,
         env={},
     )
-    lines: list[str] = []
+    lines = ProgressLines()
     with pytest.raises(BadInput, match=message) as raised:
-        install_all(site, lines.append, probe=probe, stack=stack, dry_run=False)
+        install_all(site, lines, probe=probe, stack=stack, dry_run=False)
     assert hint in (raised.value.hint or "")
     assert lines == [] and not (site / ".env").exists()
 
@@ -118,9 +123,9 @@ def test_fake_host_without_root_is_refused_before_any_part_runs(
     probe = HostProbe(
         root=tmp_path / "host", run=run, which=lambda _: None, nvml=no_nvml, env={}, euid=1001
     )
-    lines: list[str] = []
+    lines = ProgressLines()
     with pytest.raises(OperationFailed, match="not root: the secrets and DATA folders of") as e:
-        install_all(site, lines.append, probe=probe)
+        install_all(site, lines, probe=probe)
     assert "anythingllm (uid 1000)" in e.value.message and "sudo" in (e.value.hint or "")
     assert calls == [] and not (site / "secrets").exists() and not (site / "DATA").exists()
 
@@ -145,8 +150,8 @@ def test_fake_fresh_debian12_dry_run_plans_the_tools_after_docker(
         fixtures / "hosts" / "fake-docker-none.txt",
         root=tmp_path / "host",
     )
-    lines: list[str] = []
-    result = install_all(site, lines.append, probe=recorded.probe(), dry_run=True)
+    lines = ProgressLines()
+    result = install_all(site, lines, probe=recorded.probe(), dry_run=True)
     assert [part.name for part in result.parts] == [
         "settings",
         "door",
@@ -186,12 +191,12 @@ def test_fake_host_dry_run_shows_the_door(
         fixtures / "hosts" / "fake-docker-none.txt",
         root=tmp_path / "host",
     )
-    lines: list[str] = []
+    lines = ProgressLines()
     if expected is None:
         with pytest.raises(BadInput, match="LAN_ADDRESS='my-server'") as caught:
-            install_all(site, lines.append, probe=recorded.probe(), dry_run=True)
+            install_all(site, lines, probe=recorded.probe(), dry_run=True)
         assert caught.value.file == str(site / ".env")
         assert not any(line.startswith("drivers") for line in lines)  # refused first
         return
-    install_all(site, lines.append, probe=recorded.probe(), dry_run=True)
+    install_all(site, lines, probe=recorded.probe(), dry_run=True)
     assert any(line.startswith(expected) for line in lines), lines

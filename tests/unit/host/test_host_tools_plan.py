@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from homestack.events import ProgressLines
 from homestack.host.recording import RecordedHost
 from homestack.host.tools_install import install_tools, plan_tools
 
@@ -17,8 +18,8 @@ TOOLS = "hosts/fake-tools-installed.txt"
 
 def test_fake_host_with_both_tools_changes_nothing(host: Load) -> None:
     recorded = host("hosts/debian12-docker-20.10", TOOLS)
-    lines: list[str] = []
-    result = install_tools(recorded.probe(), lines.append)
+    lines = ProgressLines()
+    result = install_tools(recorded.probe(), lines)
     summary = "restic 0.14.0 and a static busybox (/bin/busybox) are installed"
     assert result.plan.summary == summary
     assert not result.changed and result.ok
@@ -33,15 +34,15 @@ def test_fake_debian12_without_tools_installs_both_with_apt(host: Load) -> None:
     assert "busybox-static (doctor's network checks and --stand-in needs it)" in plan.summary
     assert [step.command() for step in plan.pending][-1] == f"{APT} restic busybox-static"
 
-    dry: list[str] = []
-    install_tools(recorded.probe(), dry.append, dry_run=True)
+    dry = ProgressLines()
+    install_tools(recorded.probe(), dry, dry_run=True)
     wanted = f"  would install restic busybox-static from Debian GNU/Linux 12 (bookworm): {APT}"
     assert any(line.startswith(wanted) for line in dry), dry
     assert not recorded.ran("apt-get")
 
     recorded.succeed_unrecorded = True
-    lines: list[str] = []
-    result = install_tools(recorded.probe(), lines.append)
+    lines = ProgressLines()
+    result = install_tools(recorded.probe(), lines)
     assert recorded.ran("apt-get install -y --no-install-recommends restic busybox-static")
     assert result.changed
     # the recording has neither afterwards either: the check says so
@@ -62,15 +63,15 @@ def test_fake_dynamic_busybox_does_not_count(host: Load, extra: str, package: st
 
 def test_fake_host_not_root_gets_a_note_and_no_apt(host: Load) -> None:
     recorded = host("hosts/fake-os-ubuntu-24.04.txt", "hosts/fake-docker-none.txt", euid=1000)
-    lines: list[str] = []
-    result = install_tools(recorded.probe(), lines.append)
+    lines = ProgressLines()
+    result = install_tools(recorded.probe(), lines)
     assert not result.changed and not recorded.ran("apt-get")
     assert "sudo apt-get install restic busybox-static" in lines[-1]
 
 
 def test_fake_unsupported_system_gets_a_note_not_a_refusal(host: Load) -> None:
     recorded = host("hosts/fake-os-fedora-41.txt", "hosts/fake-docker-none.txt")
-    lines: list[str] = []
-    result = install_tools(recorded.probe(), lines.append)
+    lines = ProgressLines()
+    result = install_tools(recorded.probe(), lines)
     assert result.plan.pending == [] and not recorded.ran("apt-get")
     assert any("install restic and busybox-static with Fedora" in line for line in lines), lines

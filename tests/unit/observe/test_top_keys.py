@@ -14,8 +14,8 @@ import pytest
 from rich.console import Console
 
 from homestack.catalog import Site
+from homestack.cli import top
 from homestack.errors import OperationFailed
-from homestack.observe import top
 from homestack.observe.status import StatusResult
 
 
@@ -117,17 +117,16 @@ def test_an_engine_error_mid_run_is_raised_with_the_terminal_restored_fake(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """run_top on a pty stdin with a fake engine whose second sample fails: the error comes out
-    (for the CLI to print with its fix), and terminal and signal handlers are as before."""
+    (for the CLI to print with its fix), and terminal and signal handlers are as before. The
+    fake is passed in as the status source, not patched over the module's globals."""
     calls: list[int] = []
 
-    def collect_status(*_: object, **__: object) -> StatusResult:
+    def collect_status() -> StatusResult:
         calls.append(1)
         if len(calls) > 1:
             raise OperationFailed("the Docker engine stopped answering", "Start it.")
         return StatusResult()
 
-    monkeypatch.setattr(top, "collect_status", collect_status)
-    monkeypatch.setattr(top.engine, "api_client", lambda: None)
     handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGTSTP)
     master, slave = os.openpty()
     try:
@@ -136,7 +135,14 @@ def test_an_engine_error_mid_run_is_raised_with_the_terminal_restored_fake(
         screen = io.StringIO()
         out = Console(file=screen, force_terminal=True, width=120)
         with pytest.raises(OperationFailed, match="stopped answering"):
-            top.run_top(Site(Path("/nonexistent"), {}), None, sort="cpu", interval=0.2, out=out)
+            top.run_top(
+                Site(Path("/nonexistent"), {}),
+                None,
+                sort="cpu",
+                interval=0.2,
+                out=out,
+                source=collect_status,
+            )
         assert termios.tcgetattr(slave) == before
         assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGTSTP)) == handlers
         assert "keys: c cpu" in screen.getvalue()  # the keys were on

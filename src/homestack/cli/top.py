@@ -1,5 +1,8 @@
 """`homestack top`: the status table, live, refreshing in place until q or Ctrl-C.
 
+A terminal view (keys, a Rich Live table, signals), so it lives with the CLI; what it shows
+is the library's collect_status (or the swarm's), sampled in a thread.
+
 A sampler thread collects the status every `interval` seconds and wakes the main loop through a
 pipe. When stdin is the foreground terminal, the main loop also reads keys from it (cbreak, no
 echo), so a key re-sorts the last sample at once instead of waiting for the engine; the
@@ -23,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from ..catalog import Site
 from ..engine import docker as engine
 from ..errors import BadInput
-from .render import human_bytes, status_table
-from .status import StatusResult, collect_status, sort_rows
+from ..observe.render import human_bytes, status_table
+from ..observe.status import StatusResult, collect_status, sort_rows
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -262,12 +265,13 @@ def run_top(
             f"--interval {interval:g} is not a number of seconds top can wait",
             f"Use --interval between {MIN_INTERVAL_S:g} and {MAX_INTERVAL_S:g}, e.g. -n 5.",
         )
-    api = engine.api_client()
+    if source is None:
+        api = engine.api_client()
 
-    def collect() -> StatusResult:
-        if source is not None:
-            return source()
-        return collect_status(site, names, api=api, with_backups=False)
+        def collect() -> StatusResult:
+            return collect_status(site, names, api=api, with_backups=False)
+    else:
+        collect = source
 
     sampler = _Sampler(collect, max(0.0, interval - engine.SAMPLE_INTERVAL_S))
     events = _Events(sampler)

@@ -1,7 +1,8 @@
 """The live view of `up`: one row per service, its state and elapsed time.
 
-On a terminal it is a Rich Live table redrawn as states change; elsewhere (pipes, CI logs)
-each change of state is one plain line, so logs stay readable.
+It renders the ServiceChanged events of an operation (cli.events.CliSink hands them here
+while the view is shown). On a terminal it is a Rich Live table redrawn as states change;
+elsewhere (pipes, CI logs) each change of state is one plain line, so logs stay readable.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .up import ServiceRun
+    from ..deploy.up import ServiceRun
+    from ..events import Event
 
 STYLE = {
     "waiting": "dim",
@@ -33,7 +35,7 @@ STYLE = {
 
 
 class UpProgress:
-    """A listener for `up` that renders to a console; use as a context manager."""
+    """Renders `up`'s per-service events to a console; use as a context manager."""
 
     def __init__(self, out: Console) -> None:
         self.out = out
@@ -61,7 +63,16 @@ class UpProgress:
             self.live.refresh()
             self.live.__exit__(kind, value, trace)
 
-    def __call__(self, run: ServiceRun) -> None:
+    def handle(self, event: Event) -> bool:
+        """Render `event` if it is a service's change of state (True), else leave it."""
+        from ..events import ServiceChanged
+
+        if not isinstance(event, ServiceChanged):
+            return False
+        self.show(event.run)
+        return True
+
+    def show(self, run: ServiceRun) -> None:
         with self.lock:
             self.rows[run.service] = run
             if self.live is None and self.last.get(run.service) != run.state:

@@ -1,0 +1,184 @@
+"""The Python API: the operations the CLI and the dashboard call, each given a Context.
+
+    from homestack.api import Context, up
+    from homestack.catalog import Site
+
+    ctx = Context.for_site(Site.load(path), sink=print)
+    result = up(ctx, ["jellyfin"])
+
+Every operation takes the Context first (site, backend, lock, clock, event sink), reports
+progress as events (homestack.events) to `ctx.sink`, takes the site lock itself when it
+changes containers or files (a `SiteBusy` error when another process holds it longer than
+HOMESTACK_LOCK_TIMEOUT), never prints, and returns a typed result whose `to_data()` is the
+CLI's `--json` output. docs/api.md lists them with their results and events.
+
+Imports are lazy: importing this module costs no more than the context and the events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from .context import Context, SystemClock
+from .events import Collected, Event, EventSink, ignore
+
+if TYPE_CHECKING:
+    from .backup.restic import Snapshot
+    from .backup.results import BackupRun, RestoreResult
+    from .catalog import Service
+    from .deploy.data import DataReport
+    from .deploy.down import DownResult, RestartResult
+    from .deploy.networks import NetworksReport
+    from .deploy.secrets import SecretsReport
+    from .deploy.stopstart import StopStartResult
+    from .deploy.up import UpResult
+
+__all__ = [
+    "Collected",
+    "Context",
+    "Event",
+    "EventSink",
+    "SystemClock",
+    "backup",
+    "down",
+    "ignore",
+    "install_data",
+    "install_networks",
+    "install_secrets",
+    "restart",
+    "restore",
+    "selected",
+    "start",
+    "stop",
+    "up",
+]
+
+
+def up(
+    ctx: Context,
+    names: list[str] | None = None,
+    *,
+    stand_in: str | None = None,
+    delays: Mapping[str, float] | None = None,
+    rollback: bool = False,
+    timeout: float = 300.0,
+) -> UpResult:
+    """Start the selected services (all enabled: None) and what they need, in dependency
+    order, each once what it needs is healthy. Events: ServiceChanged per change of state.
+    A failed service does not raise: `result.ok` is False (deploy.up.raise_for raises)."""
+    from .deploy.up import up as run
+
+    return run(
+        ctx.site,
+        names,
+        stand_in=stand_in,
+        delays=delays,
+        rollback=rollback,
+        timeout=timeout,
+        ctx=ctx,
+    )
+
+
+def down(
+    ctx: Context,
+    names: list[str] | None = None,
+    *,
+    volumes: bool = False,
+    dependents: bool = True,
+) -> DownResult:
+    """Stop and remove containers (dependents first); volumes only with `volumes`."""
+    from .deploy.down import down as run
+
+    return run(ctx.site, names, volumes=volumes, dependents=dependents, ctx=ctx)
+
+
+def restart(ctx: Context, names: list[str] | None = None, *, timeout: float = 300) -> RestartResult:
+    """Restart existing containers wave by wave, each wave once the one before is healthy."""
+    from .deploy.down import restart as run
+
+    return run(ctx.site, names, timeout=timeout, ctx=ctx)
+
+
+def stop(ctx: Context, names: list[str]) -> StopStartResult:
+    """Stop containers (kept), dependents first."""
+    from .deploy.stopstart import stop as run
+
+    return run(ctx.site, names, ctx=ctx)
+
+
+def start(ctx: Context, names: list[str], *, timeout: float = 300) -> StopStartResult:
+    """Start existing containers in dependency order."""
+    from .deploy.stopstart import start as run
+
+    return run(ctx.site, names, timeout=timeout, ctx=ctx)
+
+
+def selected(ctx: Context, names: list[str] | None) -> list[Service]:
+    """The services `names` choose (stacks or services; None: every enabled service), each
+    stack's files checked first (BadInput naming the file and the fix)."""
+    site = ctx.site
+    stacks, only = site.select(names)
+    site.require_valid([s.id for s in stacks] if names else None)
+    if only is not None:
+        return only
+    return [service for stack in stacks for service in stack.enabled]
+
+
+def install_networks(
+    ctx: Context, names: list[str] | None = None, *, dry_run: bool = False
+) -> NetworksReport:
+    """Create the seed's networks (those the chosen services need); a dry run locks nothing."""
+    from .deploy.networks import ensure_networks
+
+    services = selected(ctx, names) if names else None
+    with _lock_unless(ctx, dry_run, "install networks"):
+        return ensure_networks(ctx.site, services, dry_run=dry_run)
+
+
+def install_secrets(
+    ctx: Context, names: list[str] | None = None, *, dry_run: bool = False
+) -> SecretsReport:
+    """Generate the secrets the chosen services declare (never overwrites)."""
+    from .deploy.secrets import ensure_secrets
+
+    with _lock_unless(ctx, dry_run, "install secrets"):
+        return ensure_secrets(ctx.site, selected(ctx, names), dry_run=dry_run)
+
+
+def install_data(
+    ctx: Context, names: list[str] | None = None, *, dry_run: bool = False
+) -> DataReport:
+    """Create the DATA folders of the chosen services, owned by PUID:PGID."""
+    from .deploy.data import ensure_data
+
+    with _lock_unless(ctx, dry_run, "install data"):
+        return ensure_data(ctx.site, selected(ctx, names), dry_run=dry_run)
+
+
+def backup(ctx: Context, services: list[Service], *, jobs: int = 1) -> BackupRun:
+    """Back up each service (up to `jobs` at once). Events: BackupStarted, ServiceBackedUp."""
+    from .backup.run import backup as run
+
+    return run(ctx.site, services, jobs=jobs, ctx=ctx)
+
+
+def restore(
+    ctx: Context,
+    service: Service,
+    snapshot: str | None = None,
+    *,
+    keep_previous: bool = False,
+    confirm: Callable[[Snapshot], bool] | None = None,
+) -> RestoreResult:
+    """Restore one service from a snapshot (the latest: None), its live data kept first."""
+    from .backup.restore import restore as run
+
+    return run(ctx.site, service, snapshot, keep_previous=keep_previous, confirm=confirm, ctx=ctx)
+
+
+def _lock_unless(
+    ctx: Context, dry_run: bool, action: str
+) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext() if dry_run else ctx.lock.hold(action)
