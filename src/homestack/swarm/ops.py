@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import serial
 from ..catalog import Service, Site
 from ..context import Context, context_for
 from ..deploy.projects import Project, Selection, parallel, select
@@ -42,6 +43,7 @@ from ..deploy.up import (
 )
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..lint.core import Finding, Severity
+from ..serial import Serialised
 from . import POLL_S, stack_name
 from .placement import Placement, place
 from .translate import (
@@ -445,23 +447,15 @@ def _prune_secrets(site: Site, stack_ids: set[str]) -> list[str]:
 
 
 @dataclass
-class SwarmDown:
+class SwarmDown(Serialised):
     removed: list[str]
     stacks: list[str]
     networks: list[str]
-    elapsed: float
+    elapsed: float = field(metadata=serial.entry(ndigits=2))
     left: list[str] = field(default_factory=list)
     dependents: list[str] = field(default_factory=list)  # why each one went down too
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "dependents": self.dependents,
-            "removed": self.removed,
-            "stacks": self.stacks,
-            "networks": self.networks,
-            "elapsed": round(self.elapsed, 2),
-            "left": self.left,
-        }
+    DATA_ORDER = ("dependents",)
 
 
 def down(
