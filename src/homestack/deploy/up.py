@@ -634,16 +634,18 @@ def up(
 ) -> UpResult:
     """Bring the selected services (and what they need) up, healthy, in dependency order;
     one deploy at a time per site, never while a backup holds a service stopped. Each
-    service's change of state goes to `ctx.sink` (ServiceChanged) and to `listener`."""
-    from ..update import hooks
-
+    service's change of state goes to `ctx.sink` (ServiceChanged) and to `listener`.
+    `ctx.up_hooks` (update.hooks) run first and after (`record`: without a stand-in)."""
     ctx = context_for(site, ctx)
+    hooks = ctx.up_hooks
 
     def report(run: ServiceRun) -> None:
         listener(run)
         ctx.sink(ServiceChanged(replace(run)))  # a copy: the run goes on changing
 
-    site, converged = hooks.before_up(site)  # an update killed -9 is undone first
+    converged: list[str] = []
+    if hooks is not None:
+        site, converged = hooks.before_up(site)  # an update killed -9 is undone first
     with ctx.lock.hold("up"):
         result = _up(
             site,
@@ -656,7 +658,7 @@ def up(
             command=ctx.command,
         )
     result.recovered += converged
-    if record and stand_in is None:
+    if hooks is not None and record and stand_in is None:
         hooks.after_up(site, result)  # history.jsonl: each service deployed healthy
     return result
 

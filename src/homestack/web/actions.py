@@ -66,8 +66,9 @@ def _lines(emit: Emit) -> EventSink:
 def _up(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
     from ..context import Context
     from ..deploy.up import raise_for, up
+    from ..update import hooks
 
-    result = up(site, [target], ctx=Context.for_site(site, sink=_lines(emit)))
+    result = up(site, [target], ctx=Context.for_site(site, sink=_lines(emit), up_hooks=hooks))
     raise_for(result)
     return str(result.summary())
 
