@@ -260,20 +260,27 @@ def _restart(site: Site, names: list[str] | None, *, timeout: float, ctx: Contex
     started = ctx.clock.monotonic()
     selection = select(site, names, with_dependencies=False, overlays=False)
     preflight.check_projects(selection.projects.values())
-    # compose restarts nothing where there is no container: refuse before anything restarts,
-    # rather than wait out the health timeout for a container that will never appear
+    more = ", or name only the services to restart." if names is None else "."
+    refuse_without_container(site, selection, "restart", "Start", more)
+    done = run_in_waves(site, selection, "restart", timeout=timeout, ctx=ctx)
+    return RestartResult(done, ctx.clock.monotonic() - started)
+
+
+def refuse_without_container(
+    site: Site, selection: Selection, action: str, fix: str, more: str = "."
+) -> None:
+    """Refuse before anything changes when a selected service has no container: compose
+    restarts or starts nothing there, and the health wait would wait out its timeout for a
+    container that never appears. `fix` (Start, Create) with `homestack up …`, then `more`."""
     present = _running(site, {s.stack for s in selection.services}, any_state=True)
     missing = [s.id for s in selection.services if s.id not in present]
     if missing:
         raise OperationFailed(
-            f"cannot restart {', '.join(missing)}: no container (never started, or taken "
-            "down); nothing was restarted",
-            f"Start {'it' if len(missing) == 1 else 'them'} with "
-            f"`homestack up {' '.join(missing)}`"
-            + (", or name only the services to restart." if names is None else "."),
+            f"cannot {action} {', '.join(missing)}: no container (never started, or taken "
+            f"down); nothing was {action}ed",
+            f"{fix} {'it' if len(missing) == 1 else 'them'} with "
+            f"`homestack up {' '.join(missing)}`" + more,
         )
-    done = run_in_waves(site, selection, "restart", timeout=timeout, ctx=ctx)
-    return RestartResult(done, ctx.clock.monotonic() - started)
 
 
 def run_in_waves(
