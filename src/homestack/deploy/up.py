@@ -594,9 +594,10 @@ def standin_overrides(
     if image is not None:
         for project in selection.projects.values():
             chosen = project.services or project.stack.enabled
-            path = standin_mod.write_override(
+            text = standin_mod.override_text(
                 site, project.stack, chosen, image, delays, selection.resolved
             )
+            path = standin_mod.write_override(site, project.stack, text)
             project.extra_files = (path,)
             overrides.append(str(path))
     return overrides
