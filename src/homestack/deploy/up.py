@@ -331,37 +331,40 @@ def _check_images(
             raise registry_error(wanted, pulled.output, standin_hint=True, command=command)
 
 
-class _Scheduler:
-    def __init__(
-        self,
-        selection: Selection,
-        runs: dict[str, ServiceRun],
-        redact: Redactor,
-        listener: Listener,
-        timeout: float,
-    ) -> None:
-        self.selection = selection
-        self.runs = runs
-        self.redact = redact
-        self.listener = listener
-        self.timeout = timeout
+@dataclass(eq=False)
+class RunScheduler:
+    """What a scheduler of `up` keeps, on Compose (here) or on a swarm (swarm.ops): the
+    selection, each service's run, the redactor, the listener told of each change of a run,
+    and the health timeout."""
+
+    selection: Selection
+    runs: dict[str, ServiceRun]
+    redact: Redactor
+    listener: Listener
+    timeout: float
+
+    def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
+        run.advance(state, detail)
+        self.listener(run)
+
+
+@dataclass(eq=False)
+class _Scheduler(RunScheduler):
+    def __post_init__(self) -> None:
         self.backend = default_backend()
         self.pool = ThreadPoolExecutor(max_workers=8)
         # precreation and services nothing waits for: few compose processes at a time, so
         # they do not slow the start of what others wait for
         self.background = ThreadPoolExecutor(max_workers=2)
-        self.depth = _depths(selection.graph.needs)
+        self.depth = _depths(self.selection.graph.needs)
         self.calls: dict[Future[Any], list[str]] = {}
         self.precreated: set[str] = set()
         self.to_create: dict[str, list[str]] = {}
         self.creating: dict[str, Future[Any]] = {}
         self.events = self.backend.events()  # what wakes the loop (engine.health)
         self.polled = 0.0
-        self.by_key = {(selection.projects[r.stack].name, name): r for name, r in runs.items()}
-
-    def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
-        run.advance(state, detail)
-        self.listener(run)
+        projects = self.selection.projects
+        self.by_key = {(projects[r.stack].name, name): r for name, r in self.runs.items()}
 
     def _compose_up(self, project: Project, names: list[str]) -> None:
         self.backend.up(project, names)

@@ -36,6 +36,7 @@ from ..deploy.up import (
     GOOD,
     Listener,
     Redactor,
+    RunScheduler,
     ServiceRun,
     UpResult,
     _noop,
@@ -141,7 +142,7 @@ class _Launch:
     at: float  # epoch seconds, to tell this deploy's tasks from older ones
 
 
-class SwarmScheduler:
+class SwarmScheduler(RunScheduler):
     """Deploys services whose needs are healthy and watches their tasks until each is done."""
 
     def __init__(
@@ -155,23 +156,15 @@ class SwarmScheduler:
         timeout: float,
         workdir: Path,
     ) -> None:
+        super().__init__(selection, runs, redact, listener, timeout)
         self.site = site
-        self.selection = selection
         self.files = files
-        self.runs = runs
-        self.redact = redact
-        self.listener = listener
-        self.timeout = timeout
         self.workdir = workdir
         self.pool = ThreadPoolExecutor(max_workers=4)
         self.calls: dict[Future[None], _Launch] = {}
         self.since: dict[str, float] = {}  # service → epoch of its deploy
         self.ids: dict[str, str] = {}  # service → swarm service id
         self.nodes: dict[str, str] = {}  # node id → hostname
-
-    def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
-        run.advance(state, detail)
-        self.listener(run)
 
     def _deploy(self, stack_id: str, names: list[str]) -> None:
         from ..engine import swarm as engine
