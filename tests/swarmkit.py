@@ -122,10 +122,14 @@ class Lab:
 
 
 def homestack(
-    site: Path, *args: str, lab: Lab, timeout: float = 600
+    site: Path, *args: str, lab: Lab, timeout: float = 600, on_node: int | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The real CLI against the lab's manager (a child process: its own engine client)."""
+    """The real CLI against the lab's manager (a child process: its own engine client);
+    `on_node`: as if run on that node (its engine is this machine's, DOCKER_HOST names
+    the manager's)."""
     env = {**os.environ, "DOCKER_HOST": lab.manager, "COLUMNS": "200"}
+    if on_node is not None:
+        env["HOMESTACK_LOCAL_DOCKER_HOST"] = lab.socket(on_node)
     return subprocess.run(
         [sys.executable, "-m", "homestack", "--site", str(site), *args],
         capture_output=True,

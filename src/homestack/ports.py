@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,9 +124,20 @@ def _hex_ip(text: str) -> str:
     return str(address)
 
 
-def listening_sockets(proc: Path = _PROC) -> dict[tuple[str, int], set[str]]:
-    """(protocol, port) → local addresses listening, read from /proc/net (binds nothing)."""
-    found: dict[tuple[str, int], set[str]] = {}
+@dataclass(frozen=True)
+class ProcSocket:
+    """One socket of /proc/net: a TCP one in LISTEN, or a UDP one."""
+
+    protocol: str  # tcp or udp (the IPv6 files included)
+    address: str  # the local address as the kernel prints it (hex)
+    port: int
+    connected: bool  # UDP with a remote end: a client's socket, not a server's
+    inode: str
+
+
+def proc_sockets(proc: Path = _PROC) -> Iterator[ProcSocket]:
+    """The listening TCP and the UDP sockets of /proc/net/{tcp,tcp6,udp,udp6} (binds
+    nothing); an unreadable file or line is passed over."""
     for name, protocol in (("tcp", "tcp"), ("tcp6", "tcp"), ("udp", "udp"), ("udp6", "udp")):
         try:
             lines = (proc / "net" / name).read_text(encoding="ascii").splitlines()[1:]
@@ -133,16 +145,28 @@ def listening_sockets(proc: Path = _PROC) -> dict[tuple[str, int], set[str]]:
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) < 4:
+            if len(fields) < 10:
                 continue
-            local, remote, state = fields[1], fields[2], fields[3]
+            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
             if protocol == "tcp" and state != "0A":  # TCP_LISTEN
                 continue
-            if protocol == "udp" and not remote.endswith(":0000"):
-                continue  # a connected UDP socket, not a server
             try:
                 ip_hex, port_hex = local.split(":")
-                found.setdefault((protocol, int(port_hex, 16)), set()).add(_hex_ip(ip_hex))
+                port = int(port_hex, 16)
             except ValueError:
                 continue
+            connected = protocol == "udp" and not remote.endswith(":0000")
+            yield ProcSocket(protocol, ip_hex, port, connected, inode)
+
+
+def listening_sockets(proc: Path = _PROC) -> dict[tuple[str, int], set[str]]:
+    """(protocol, port) → local addresses listening, read from /proc/net (binds nothing)."""
+    found: dict[tuple[str, int], set[str]] = {}
+    for sock in proc_sockets(proc):
+        if sock.connected:
+            continue  # a connected UDP socket, not a server
+        try:
+            found.setdefault((sock.protocol, sock.port), set()).add(_hex_ip(sock.address))
+        except ValueError:
+            continue
     return found

@@ -4,10 +4,11 @@
 override, DATA folders and volumes, secrets, images, the plan's list of what would be made).
 Each phase used to derive what it needed for itself: the stack's env layers merged again, the
 service's `user:`, ports, image and volume interpolated again. Here a selection is resolved
-one time: each stack's env (the layers as Compose interpolates them) once, each service's
-compose mapping and data volume interpolated once (`resolve_service`), and every phase reads
-the result. A settings layer that cannot be read is kept as the error of its stack's services,
-so a command that reports per service (backup) still fails only those.
+one time: each stack's env (the layers as Compose interpolates them) once, what the phases
+read of each service (image, user, ports, expose, its data volume) interpolated once
+(`resolve_service`), and every phase reads the result. A settings layer that cannot be read
+is kept as the error of its stack's services, so a command that reports per service (backup)
+still fails only those.
 """
 
 from __future__ import annotations
@@ -21,15 +22,19 @@ from .catalog import Service, Site, container_ids
 from .errors import BadInput
 from .ports import PortBinding, parse_ports
 
+#: what the phases read of a service's compose mapping: the image, the user it runs as, its
+#: published and exposed ports (the rest is Compose's to interpolate, as it runs it)
+RESOLVED_KEYS = ("image", "user", "ports", "expose")
+
 
 @dataclass(frozen=True)
 class ResolvedService:
-    """One service as Compose will see it (before overlays are merged): its stack's env, its
-    compose mapping and data volume interpolated, and what follows from them."""
+    """One service as Compose will see it (before overlays are merged): its stack's env, and
+    the keys of its compose mapping the phases read (interpolated), with its data volume."""
 
     service: Service
     env: Mapping[str, str]
-    #: the service's own mapping under `services:`, interpolated
+    #: the keys of the service's mapping that the phases read (RESOLVED_KEYS), interpolated
     compose: Mapping[str, Any]
     #: (engine name, interpolated definition) of its `{stack}_{service}_data` volume
     volume: tuple[str, dict[str, Any]] | None
@@ -56,6 +61,10 @@ class ResolvedService:
     def ports(self) -> list[PortBinding]:
         bindings, _ = parse_ports(self.compose.get("ports"))
         return bindings
+
+    @property
+    def expose(self) -> list[Any]:
+        return list(self.compose.get("expose") or [])
 
 
 @dataclass
@@ -89,15 +98,16 @@ def resolve_service(
     overlays: Sequence[str] = (),
     needs: Collection[str] = (),
 ) -> ResolvedService:
-    """The one place a service's files are interpolated with its env (its compose mapping
-    and its data volume's definition, in one pass)."""
+    """The one place a service's files are interpolated with its env (what the phases read
+    of its compose mapping, and its data volume's definition, in one pass)."""
+    compose = service.compose
     data = service.doc.data if service.doc else None
     volumes = data.get("volumes") if isinstance(data, dict) else None
     definition = volumes.get(service.volume_name) if isinstance(volumes, dict) else None
     declared = isinstance(volumes, dict) and service.volume_name in volumes
     resolved = settings.interpolate_tree(
         {
-            "compose": service.compose,
+            "compose": {key: compose[key] for key in RESOLVED_KEYS if key in compose},
             "volume": definition if isinstance(definition, dict) else {},
         },
         {"HOMESTACK_PREFIX": site.prefix, **env},

@@ -196,6 +196,8 @@ class MissingVariable(BadInput):
 def interpolate(value: str, env: Mapping[str, str], *, strict: bool = False) -> str:
     """Expand `$VAR`, `${VAR}`, `${VAR:-d}`, `${VAR-d}`, `${VAR:?e}`, `${VAR?e}`,
     `${VAR:+a}`, `${VAR+a}` and `$$` as Compose does. With strict, `?` raises."""
+    if "$" not in value:  # most strings of a compose file: nothing to expand
+        return value
 
     def replace(match: re.Match[str]) -> str:
         if match.group("escaped"):

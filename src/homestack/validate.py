@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Site, Stack
+from .engine.backend import default_backend
 from .engine.compose import ComposeProject, require_compose
 from .errors import BadInput, CommandFailed
 from .lint import Finding, Severity, lint_site
@@ -49,7 +50,7 @@ class Validation:
 def _compose_check(site: Site, stack: Stack) -> str:
     project = ComposeProject(site, stack, overlays=all_overlays(stack))
     try:
-        project.check_config()
+        default_backend().check_config(project)
     except CommandFailed as failed:
         return failed.stderr.strip() or f"exit {failed.returncode}"
     return "ok"

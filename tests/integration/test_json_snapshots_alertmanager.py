@@ -21,8 +21,6 @@ Regenerate after an intended change of the contract, then review the diff:
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 import subprocess
@@ -33,9 +31,8 @@ from typing import Any
 
 import pytest
 
-from homestack.cli.app import run
 from testkit.engine import IN_CI, free_port
-from testkit.jsonsnap import ALERTMANAGER_COMMANDS, check_snapshot, normalise
+from testkit.jsonsnap import ALERTMANAGER_COMMANDS, Ran, check_ran, run_cli
 from testkit.sites import make_site
 
 pytestmark = pytest.mark.integration
@@ -69,7 +66,7 @@ ARGV = {
     "alerts": ["alerts"],
 }
 
-Outputs = dict[str, tuple[int, str, str]]
+Outputs = dict[str, Ran]
 
 
 def alertmanager_binary() -> str:
@@ -127,11 +124,8 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Outputs,
         )
     done: Outputs = {}
 
-    def cli(*argv: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = run(["--site", str(root), *argv, "--json"])
-        return code, out.getvalue(), err.getvalue()
+    def cli(*argv: str) -> Ran:
+        return run_cli(root, *argv, "--json")
 
     try:
         wait_until("Alertmanager to answer", lambda: call(f"{url}/api/v2/status"))
@@ -165,6 +159,4 @@ def test_json_output_matches_its_snapshot(
     command: str, outputs: tuple[Outputs, dict[str, str]]
 ) -> None:
     results, replacements = outputs
-    code, out, err = results[command]
-    assert code == 0, err
-    check_snapshot(command, normalise(json.loads(out), replacements))
+    check_ran(command, results[command], replacements)

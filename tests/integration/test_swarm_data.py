@@ -48,8 +48,8 @@ def _ok(done: subprocess.CompletedProcess[str]) -> str:
     return done.stdout
 
 
-def _status(site: Path, lab: Lab) -> dict[str, dict[str, object]]:
-    data = json.loads(_ok(homestack(site, "status", "--json", "ollama", lab=lab)))
+def _status(site: Path, lab: Lab, name: str = "ollama") -> dict[str, dict[str, object]]:
+    data = json.loads(_ok(homestack(site, "status", "--json", name, lab=lab)))
     return {row["service"]: row for row in data["services"]}
 
 
@@ -333,5 +333,27 @@ def test_backup_and_restore_of_data_on_another_node_name_that_node(
     assert done.returncode == 1, said
     assert f"`homestack {command} {on_worker}` must run on hs21n2" in said, said
     assert "not on hs21n1, where homestack runs" in said, said
-    assert "docker node promote hs21n2" in said, said
+    assert "DOCKER_HOST=ssh://USER@MANAGER homestack" in said, said
     assert not _oneoffs(lab)  # nothing was started on the node
+
+
+def test_backup_and_restore_run_on_the_worker_holding_the_data_through_the_manager(
+    lab: Lab, site: Path, on_worker: str
+) -> None:
+    """Run on hs21n2 (its engine is this machine's), DOCKER_HOST naming the manager: the
+    worker need not be made a manager."""
+    data = site / "DATA" / on_worker
+    data.mkdir(parents=True, exist_ok=True)
+    payload = os.urandom(50_000)
+    (data / "hf21-worker.bin").write_bytes(payload)
+    done = homestack(site, "backup", on_worker, "--json", lab=lab, on_node=2)
+    result = json.loads(_ok(done))["results"][0]
+    assert result["ok"], result
+    assert "one-off task on hs21n2" in " ".join(result["warnings"]), result
+    (data / "hf21-worker.bin").unlink()
+    again = homestack(site, "restore", on_worker, "--yes", "--json", lab=lab, on_node=2)
+    restored = json.loads(_ok(again))
+    assert restored["healthy"] is True, restored
+    assert (data / "hf21-worker.bin").read_bytes() == payload
+    assert _status(site, lab, on_worker)[on_worker]["nodes"] == ["hs21n2"]
+    assert not _oneoffs(lab)

@@ -9,7 +9,8 @@ name, never by adding another test folder to sys.path.
 - testkit.dashboard: the dashboard tests' site, a private network namespace, `serve`;
 - testkit.registry: a real local registry with stand-in images pushed under several tags;
 - testkit.receiver: a loopback HTTP receiver for notifications;
-- testkit.cli: the CLI in this process (`cli_output`) or on a closed pipe (`closed_early`).
+- testkit.cli: the CLI in this process (`cli_output`) or on a closed pipe (`closed_early`);
+- testkit.jsonsnap: the `--json` contract's snapshots and their normalisation.
 
 conftest.py holds the fixtures; tests/swarmkit.py the swarm lab (issue 21).
 """

@@ -14,7 +14,9 @@ under CI=true; elsewhere it is written and the test skips, saying so.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import io
 import json
 import os
 import re
@@ -228,12 +230,37 @@ def host_facts_hidden(command: str, data: Any) -> Any:
         for part in data["parts"]:
             if part["name"] in HOST_PARTS:
                 part["summary"] = part["data"] = HOST_FACT
-    elif command == "notify check":
+    elif command in ("notify check", "notify flush"):  # deliveries of events
         for delivery in data:
             if delivery["event"]["key"] in HOST_EVENTS:
                 event = delivery["event"]
                 event.update(dict.fromkeys(("title", "body", "level", "resolved"), HOST_FACT))
     return data
+
+
+#: one run of the CLI: (exit code, stdout, stderr)
+Ran = tuple[int, str, str]
+
+
+def run_cli(root: Path, *argv: str) -> Ran:
+    """`homestack --site ROOT ARGV…` in this process (as the existing CLI tests run it)."""
+    from homestack.cli.app import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(["--site", str(root), *argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def check_ran(command: str, ran: Ran, replacements: dict[str, str], code: int = 0) -> None:
+    """A run of `command … --json` against its snapshot: the exit code first (stderr shown
+    when it differs), then its output (one JSON document; logs: one a line) with this
+    machine's facts hidden and the volatile rest normalised."""
+    got, out, err = ran
+    assert got == code, err
+    lines = [json.loads(line) for line in out.splitlines()] if command == "logs" else None
+    data = lines if lines is not None else json.loads(out)
+    check_snapshot(command, normalise(host_facts_hidden(command, data), replacements))
 
 
 def snapshot_path(command: str) -> Path:

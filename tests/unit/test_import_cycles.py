@@ -6,8 +6,8 @@ under `if TYPE_CHECKING:`, which never runs. `from .pkg import name` points at t
 `pkg.name` when there is one, else at `pkg`. A function-level import is how a cycle hides:
 it works until someone moves it to the top, or until the modules load in another order.
 
-ALLOWED holds the few edges that still close a cycle, each waiting for another piece of
-issue 16 that removes it; a cycle through any other edge fails, printed as a path.
+ALLOWED holds the one edge that still closes a cycle, waiting for another piece of issue 16
+that removes it; a cycle through any other edge fails, printed as a path.
 """
 
 from __future__ import annotations
@@ -21,16 +21,9 @@ PACKAGE = "homestack"
 
 #: (importer, imported) → why the edge is still there (and what removes it)
 ALLOWED: dict[tuple[str, str], str] = {
-    ("homestack.engine.backup_ops", "homestack.swarm.data"): (
-        "the engine picks the swarm's data-node helpers itself; the Backend protocol "
-        "(issue 16 part 1) chooses the backend instead"
-    ),
     ("homestack.deploy.up", "homestack.update.hooks"): (
         "up converges killed updates (which run up) first; the injected Context (issue 16 "
         "part 2) hands up its hooks instead"
-    ),
-    ("homestack.cli.swarm_cmds", "homestack.cli.deploy_cmds"): (
-        "swarm `up` borrows deploy's renderer; the CLI renderers' move (issue 16 part 3)"
     ),
 }
 

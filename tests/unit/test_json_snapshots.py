@@ -15,24 +15,21 @@ tests/integration/test_json_snapshots_engine.py.
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from homestack.cli.app import run
 from homestack.engine.docker import reset_client
 from testkit.jsonsnap import (
     ENGINE_COMMANDS,
     EXCLUDED,
     OTHER_COMMANDS,
     UNIT_COMMANDS,
-    check_snapshot,
-    host_facts_hidden,
+    check_ran,
     json_commands,
-    normalise,
+    run_cli,
 )
 from testkit.sites import make_site
 
@@ -130,7 +127,6 @@ def test_json_output_matches_its_snapshot(
     command: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("HOMESTACK_PREFIX", "hsjson_")
     monkeypatch.setenv("TZ", "Etc/UTC")
@@ -140,10 +136,5 @@ def test_json_output_matches_its_snapshot(
     argv, prepare = CASES[command]
     if prepare is not None:
         prepare(root)
-    capsys.readouterr()
     argv = [word.replace("{tmp}", str(tmp_path)) for word in argv]
-    code = run(["--site", str(root), *argv, "--json"])
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    data = json.loads(captured.out)
-    check_snapshot(command, normalise(host_facts_hidden(command, data), {str(tmp_path): "<TMP>"}))
+    check_ran(command, run_cli(root, *argv, "--json"), {str(tmp_path): "<TMP>"})

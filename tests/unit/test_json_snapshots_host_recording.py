@@ -20,17 +20,14 @@ Regenerate after an intended change of the contract, then review the diff:
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from homestack.cli.app import run
 from homestack.host.recording import RecordedHost
-from testkit.jsonsnap import HOST_RECORDING_COMMANDS, check_snapshot, normalise
+from testkit.jsonsnap import HOST_RECORDING_COMMANDS, check_snapshot, normalise, run_cli
 from testkit.sites import make_site
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -60,11 +57,9 @@ def replayed(
         # the CLI builds HostProbe() itself (host_cmds, gpu.detect): the recording answers
         patch.setattr("homestack.host.probe.HostProbe", host.probe)
         patch.setattr("homestack.gpu.HostProbe", host.probe)
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = run(["--site", str(root / "site"), *argv, "--json"])
-    assert code == 0, err.getvalue()
-    return out.getvalue()
+        code, out, err = run_cli(root / "site", *argv, "--json")
+    assert code == 0, err
+    return out
 
 
 @pytest.mark.parametrize("command", HOST_RECORDING_COMMANDS)

@@ -209,6 +209,11 @@ def restic_binary() -> str:
     return found
 
 
+def version_argv(binary: str = "restic") -> list[str]:
+    """Prints `restic 0.16.4 compiled with …` (host checks run it through their probe)."""
+    return [binary, "version"]
+
+
 def installed_version(timeout: float = 10) -> tuple[str | None, str]:
     """The installed restic's version ('0.16.4', ""), or None and why not (doctor's check:
     asks PATH each time, never raises)."""
@@ -217,7 +222,7 @@ def installed_version(timeout: float = 10) -> tuple[str | None, str]:
         return None, "restic is not installed; backups cannot run"
     try:
         done = subprocess.run(
-            [found, "version"], capture_output=True, text=True, timeout=timeout, check=False
+            version_argv(found), capture_output=True, text=True, timeout=timeout, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"restic does not run: {exc}"

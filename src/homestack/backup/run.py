@@ -349,6 +349,7 @@ def _require_data_here(site: Site, service: Service) -> None:
     if is_swarm(site):
         from ..swarm.data import require_local
 
+        config.restic_for(site, service.id)  # a repository it cannot reach is refused first
         require_local(site, service, "backup")
 
 

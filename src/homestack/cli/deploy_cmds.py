@@ -105,7 +105,7 @@ def up_command(
     if swarm_cmds.active():
         if rollback:
             raise BadInput("--rollback is not available in swarm mode", "Run without it.")
-        swarm_cmds.up(names, image, delays, timeout, as_json)
+        swarm_cmds.up(names, image, delays, timeout, as_json, _render_up)
         return
     ctx = state.context(as_json=as_json)
     with state.sink().up_view():
@@ -284,13 +284,15 @@ def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
     from . import swarm_cmds
 
     if swarm_cmds.active():
-        swarm_cmds.restart(names, as_json)  # forced updates, same order and health gate
+        # forced updates, same order and health gate
+        swarm_cmds.restart(names, as_json, _render_restart)
         return
     result = restart(state.site(), names, ctx=state.context(as_json=as_json))
     emit(result, as_json, _render_restart)
 
 
 def _render_restart(result: RestartResult, out: Console) -> None:
+    """restart's line, for the Compose and the swarm restart alike."""
     out.print(
         f"restarted {', '.join(result.restarted)}; all healthy in {result.elapsed:.1f}s",
         markup=False,

@@ -12,6 +12,8 @@ from .app import JsonOption, app, emit, fail, state
 from .consoles import console
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
 nodes_app = typer.Typer(
@@ -77,10 +79,17 @@ def label_command(
 app.add_typer(nodes_app)
 
 
-def up(names: list[str] | None, image: str | None, delays: Any, timeout: float, json: bool) -> None:
+def up(
+    names: list[str] | None,
+    image: str | None,
+    delays: Any,
+    timeout: float,
+    json: bool,
+    render: Callable[[Any, Console], None],
+) -> None:
+    """`up` in swarm mode, rendered as deploy_cmds renders a Compose `up` (`render`)."""
     from ..deploy.up import raise_for
     from ..swarm.ops import up as swarm_up
-    from .deploy_cmds import _render_up
     from .progress import UpProgress
 
     with UpProgress(console(stderr=True)) as progress:
@@ -88,7 +97,7 @@ def up(names: list[str] | None, image: str | None, delays: Any, timeout: float, 
             state.site(), names, stand_in=image, delays=delays, timeout=timeout,
             listener=progress.show, ctx=state.context(as_json=json),
         )  # fmt: skip
-    emit(result, json, _render_up)
+    emit(result, json, render)
     raise_for(result)
 
 
@@ -145,18 +154,12 @@ def status(names: list[str] | None, as_json: bool) -> None:
     emit(result, as_json, render)
 
 
-def restart(names: list[str] | None, as_json: bool) -> None:
+def restart(names: list[str] | None, as_json: bool, render: Callable[[Any, Console], None]) -> None:
+    """`restart` in swarm mode, rendered as deploy_cmds renders a Compose one (`render`)."""
     from ..swarm.ops import restart as swarm_restart
 
     result = swarm_restart(state.site(), names, ctx=state.context(as_json=as_json))
-    emit(
-        result,
-        as_json,
-        lambda res, out: out.print(
-            f"restarted {', '.join(res.restarted)}; all healthy in {res.elapsed:.1f}s",
-            markup=False,
-        ),
-    )
+    emit(result, as_json, render)
 
 
 def logs(query: Any, *, follow: bool, as_json: bool) -> None:

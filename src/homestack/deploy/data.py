@@ -20,6 +20,7 @@ from ..errors import BadInput, EngineUnavailable, OperationFailed
 from ..models import MAX_ID
 from ..resolved import Resolved, resolve
 from .folders import check_folder, folder_error
+from .report import StepReport
 
 if TYPE_CHECKING:
     from ..engine.docker import VolumeInfo
@@ -49,20 +50,12 @@ class VolumeCheck:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class DataReport:
-    created: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+@dataclass(frozen=True, kw_only=True)
+class DataReport(StepReport):
     foreign: list[str] = field(default_factory=list)  # exists, owned by someone else
     folders: list[FolderChange] = field(default_factory=list)
     volumes: list[VolumeCheck] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     owner: str = ""
-    dry_run: bool = False
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -296,7 +289,14 @@ def ensure_data(
     except OSError as exc:  # a folder under DATA_ROOT this user cannot enter or stat
         raise folder_error(site, site.data_root, "DATA_ROOT", exc) from None
     return DataReport(
-        created, unchanged, foreign, folders, volumes, notes, f"{puid}:{pgid}", dry_run
+        created=created,
+        unchanged=unchanged,
+        foreign=foreign,
+        folders=folders,
+        volumes=volumes,
+        notes=notes,
+        owner=f"{puid}:{pgid}",
+        dry_run=dry_run,
     )
 
 

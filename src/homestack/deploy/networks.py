@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalog import IOT_NETWORK, SIGNON_NETWORK, Service, Site
 from ..errors import BadInput
 from ..plan import networks_for
+from .report import StepReport
 
 if TYPE_CHECKING:
     from ..engine.docker import NetworkInfo
@@ -50,17 +51,9 @@ class NetworkChange:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class NetworksReport:
-    created: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+@dataclass(frozen=True, kw_only=True)
+class NetworksReport(StepReport):
     changes: list[NetworkChange] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -330,4 +323,6 @@ def ensure_networks(
             subnet = spec.subnet
         created.append(spec.name)
         changes.append(NetworkChange(spec.name, "create", spec.driver, subnet, detail))
-    return NetworksReport(created, unchanged, changes, notes, dry_run)
+    return NetworksReport(
+        created=created, unchanged=unchanged, changes=changes, notes=notes, dry_run=dry_run
+    )

@@ -16,6 +16,7 @@ from typing import TypeVar
 from .. import fsutil
 from ..catalog import Service, Site, Stack
 from ..engine import model
+from ..engine.backend import default_backend
 from ..engine.compose import ComposeProject
 from ..errors import OperationFailed
 from ..plan import Graph, selected_graph, waves
@@ -116,7 +117,7 @@ def parallel(jobs: Mapping[K, T], work: Callable[[T], R], workers: int = 4) -> d
 
 def config_hashes(project: Project) -> dict[str, str]:
     """Compose's config hash of each service, exactly as `up` will label its container."""
-    return project.config_hashes()
+    return default_backend().config_hashes(project)
 
 
 PLUGIN_PATHS = (

@@ -29,6 +29,7 @@ from ..models import SecretSpec
 from ..resolved import Resolved
 from .data import has_data
 from .folders import check_folder, folder_error
+from .report import StepReport
 
 ALPHABETS = {
     "alnum": string.ascii_letters + string.digits,
@@ -71,15 +72,11 @@ class SecretChange:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class SecretsReport:
-    created: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+@dataclass(frozen=True, kw_only=True)
+class SecretsReport(StepReport):
     fixed: list[str] = field(default_factory=list)
     changes: list[SecretChange] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     folder: str = ""
-    dry_run: bool = False
     folder_changed: bool = False  # SECRETS_DIR created or tightened to 0700
 
     @property
@@ -370,7 +367,14 @@ def ensure_secrets(
             )
         )
     return SecretsReport(
-        created, unchanged, fixed, changes, notes, str(folder), dry_run, folder_changed
+        created=created,
+        unchanged=unchanged,
+        fixed=fixed,
+        changes=changes,
+        notes=notes,
+        folder=str(folder),
+        dry_run=dry_run,
+        folder_changed=folder_changed,
     )
 
 

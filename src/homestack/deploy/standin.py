@@ -87,7 +87,7 @@ def service_ports(resolved: ResolvedService) -> StandinPorts:
     """Container ports to listen on: the web port first, then ports and expose."""
     tcp: list[int] = []
     udp: list[int] = []
-    service, compose = resolved.service, resolved.compose
+    service = resolved.service
     if service.meta and service.meta.web:
         tcp.append(service.meta.web.port)
     for binding in resolved.ports:
@@ -95,7 +95,7 @@ def service_ports(resolved: ResolvedService) -> StandinPorts:
         for number in _port_numbers(binding.target):
             if number not in target:
                 target.append(number)
-    for entry in compose.get("expose") or []:
+    for entry in resolved.expose:
         text = str(entry)
         target = udp if text.endswith("/udp") else tcp
         for number in _port_numbers(text):

@@ -22,6 +22,7 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 from .compose import Action, ComposeProject, Pulled
 from .health import EngineEvents, Verdict, Watched
+from .health import stays_healthy as _stays_healthy
 from .health import wait_healthy as _wait_healthy
 from .model import PROJECT_LABEL, SERVICE_LABEL, Container
 from .usage import Usage
@@ -132,6 +133,13 @@ class Backend(Protocol):
     ) -> dict[tuple[str, str], Verdict]:
         """Until each service is healthy (running without a health check; a oneshot job:
         exited 0) or failed; see engine.health."""
+        ...
+
+    def stays_healthy(
+        self, projects: set[str], services: Collection[str], seconds: float
+    ) -> Container | None:
+        """The first of these services' containers that turns unhealthy or stops within
+        `seconds` (None: none did); see engine.health."""
         ...
 
     def logs(self, container_id: str, *, tail: int = 20) -> str: ...
@@ -260,6 +268,21 @@ class ComposeBackend:
         try:
             return _wait_healthy(
                 watched, timeout, events=events, listing=self.by_service, inspect=self.inspect
+            )
+        finally:
+            events.close()
+
+    def stays_healthy(
+        self, projects: set[str], services: Collection[str], seconds: float
+    ) -> Container | None:
+        events = self.events().start()
+        try:
+            return _stays_healthy(
+                projects,
+                services,
+                seconds,
+                events=events,
+                listing=lambda wanted: self.containers(wanted, oneoffs=True),
             )
         finally:
             events.close()

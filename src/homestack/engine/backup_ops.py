@@ -12,7 +12,8 @@ from typing import Any, BinaryIO
 
 from ..catalog import Service, Site
 from ..errors import CommandFailed
-from .compose import ComposeProject
+from .backend import default_backend
+from .compose import Action, ComposeProject
 from .model import Container, as_dict
 
 
@@ -32,12 +33,15 @@ def project_for(site: Site, service: Service) -> ComposeProject:
     return ComposeProject(site, site.stacks[service.stack], services=[service])
 
 
+def _act(site: Site, service: Service, action: Action, timeout: float) -> None:
+    default_backend().act(project_for(site, service), action, [service.id], timeout=timeout)
+
+
 def state(site: Site, service: Service) -> Container:
     """The service's container as Compose lists it (Container() when it has none)."""
     if (swarm := _swarm(site)) is not None:
         return swarm.state(site, service)  # type: ignore[no-any-return]
-    found = project_for(site, service).ps(service.id)
-    return found[0] if found else Container()
+    return default_backend().service_container(project_for(site, service), service.id)
 
 
 def container(site: Site, service: Service) -> Container | None:
@@ -56,14 +60,14 @@ def stop(site: Site, service: Service, timeout: float = 120) -> None:
     if (swarm := _swarm(site)) is not None:
         swarm.scale(site, service, 0, timeout)
         return
-    project_for(site, service).act("stop", [service.id], timeout=timeout)
+    _act(site, service, "stop", timeout)
 
 
 def start(site: Site, service: Service, timeout: float = 120) -> None:
     if (swarm := _swarm(site)) is not None:
         swarm.scale(site, service, 1, timeout)
         return
-    project_for(site, service).act("start", [service.id], timeout=timeout)
+    _act(site, service, "start", timeout)
 
 
 def pause(site: Site, service: Service, attempts: int = 3) -> None:
@@ -74,7 +78,7 @@ def pause(site: Site, service: Service, attempts: int = 3) -> None:
         return
     for attempt in range(attempts):
         try:
-            project_for(site, service).act("pause", [service.id], timeout=60)
+            _act(site, service, "pause", 60)
         except CommandFailed as failed:
             if "unable to freeze" not in failed.stderr or attempt == attempts - 1:
                 raise
@@ -87,7 +91,7 @@ def unpause(site: Site, service: Service) -> None:
     if (swarm := _swarm(site)) is not None:
         swarm.scale(site, service, 1)
         return
-    project_for(site, service).act("unpause", [service.id], timeout=60)
+    _act(site, service, "unpause", 60)
 
 
 #: Docker's default health check interval and timeout (when the image or file sets none)
@@ -134,7 +138,8 @@ def dump(
     Returns the number of bytes written; raises when it exits non-zero.
     """
     try:
-        project_for(site, service).exec_into(service.id, command, sink, timeout=timeout)
+        project = project_for(site, service)
+        default_backend().exec(project, service.id, command, sink, timeout=timeout)
     except CommandFailed as failed:
         if failed.returncode == -1:  # timed out
             raise
@@ -157,7 +162,6 @@ def wait_healthy(site: Site, service: Service, timeout: float = 180) -> Containe
     event-driven wait of engine.health (the one `up` and `restart` use)."""
     if (swarm := _swarm(site)) is not None:
         return swarm.wait_healthy(site, service, timeout)  # type: ignore[no-any-return]
-    from .backend import default_backend
     from .health import Watched
 
     watched = Watched(site.project_name(site.stacks[service.stack]), service.id)

@@ -13,7 +13,7 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,6 +155,28 @@ class EngineEvents:
         if self._stream is not None:
             with contextlib.suppress(Exception):
                 self._stream.close()
+
+
+def stays_healthy(
+    projects: set[str],
+    services: Collection[str],
+    seconds: float,
+    *,
+    events: EngineEvents,
+    listing: Callable[[set[str]], Iterable[Container]],
+) -> Container | None:
+    """Watch these services' containers for `seconds` (an update's dependents on the new
+    version): the first that turns unhealthy or stops, else None. Looks once at the start,
+    then on every event and POLL_S tick, as the wait does."""
+    deadline = time.monotonic() + seconds
+    while True:
+        events.take()  # any event only prompts the look below
+        for box in listing(projects):
+            if box.service in services and (box.health == "unhealthy" or not box.running):
+                return box
+        if time.monotonic() >= deadline:
+            return None
+        events.wait(min(POLL_S, max(0.0, deadline - time.monotonic())))
 
 
 def wait_healthy(

@@ -332,15 +332,20 @@ def scale(service_id: str, replicas: int, timeout: float = 120) -> None:
     _stack_cli(["service", "scale", "--detach=true", f"{service_id}={replicas}"], timeout)
 
 
+_node_apis: dict[str, Any] = {}  # url → its client, kept while the process runs (top)
+
+
 def node_api(url: str, timeout: float = 10) -> Any:
     """A low-level client for one node's own engine (`url` as DOCKER_HOST takes it; ssh://
     through the ssh command, as the docker CLI does)."""
     import docker
 
-    with engine_errors(f"reach the engine at {url}"):
-        return docker.APIClient(
-            base_url=url, timeout=int(timeout), use_ssh_client=url.startswith("ssh://")
-        )
+    if url not in _node_apis:
+        with engine_errors(f"reach the engine at {url}"):
+            _node_apis[url] = docker.APIClient(
+                base_url=url, timeout=int(timeout), use_ssh_client=url.startswith("ssh://")
+            )
+    return _node_apis[url]
 
 
 def container_stats(api: Any, container: str) -> dict[str, Any] | None:
@@ -364,6 +369,30 @@ def kernel_has_ipvs(root: Path = Path("/")) -> bool:
         if "/ip_vs.ko" in builtin.read_text():
             return True
     return any((modules / "kernel/net/netfilter/ipvs").glob("ip_vs.ko*"))
+
+
+#: this machine's own engine, where DOCKER_HOST names another machine's (the manager's)
+LOCAL_ENGINE_VAR = "HOMESTACK_LOCAL_DOCKER_HOST"
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+def this_machine() -> tuple[str, str]:
+    """(the swarm node id of the machine homestack runs on, how it was found). The engine
+    DOCKER_HOST names when that is a local socket; else this machine's own engine (its
+    default socket, or HOMESTACK_LOCAL_DOCKER_HOST): "" when none answers as a swarm node."""
+    import os
+
+    target = os.environ.get("DOCKER_HOST", "")
+    local = os.environ.get(LOCAL_ENGINE_VAR, "")
+    if not local and target.split("://")[0] in ("unix", ""):
+        return local_node_id(), target or DEFAULT_SOCKET
+    url = local or DEFAULT_SOCKET
+    try:
+        api = node_api(url)
+        swarm = (call(api.info) or {}).get("Swarm") or {}
+    except Exception:
+        return "", url
+    return str(swarm.get("NodeID") or ""), url
 
 
 def local_node_id() -> str:

@@ -101,8 +101,9 @@ def refresh(site: Site) -> bool:
 
 
 def _reread(site: Site) -> None:
+    from ..engine.backend import default_backend
     from ..engine.backup_ops import project_for, state
 
     service = site.service("prometheus")
     if state(site, service).running:  # SIGHUP: Prometheus reloads config and rules
-        project_for(site, service).kill([service.id], "SIGHUP")
+        default_backend().kill(project_for(site, service), [service.id], "SIGHUP")

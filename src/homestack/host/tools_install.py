@@ -37,7 +37,9 @@ def restic_version(probe: HostProbe) -> str | None:
     """`restic version`'s number (0.14.0), or None when restic is missing or fails."""
     if not probe.which("restic"):
         return None
-    done = probe.run(["restic", "version"], timeout=30)
+    from ..backup.restic import version_argv
+
+    done = probe.run(version_argv(), timeout=30)
     words = done.stdout.split()
     if not done.ok or len(words) < 2 or words[0] != "restic":
         return None

@@ -14,7 +14,7 @@ from typing import Any
 from ..catalog import Service, Site
 from ..engine import docker as engine
 from ..errors import HomestackError
-from ..ports import MAX_PORT, PortBinding, port_variable
+from ..ports import MAX_PORT, PortBinding, port_variable, proc_sockets
 from ..resolved import Resolved, resolve
 from .checks import Check, fail, ok, warn
 
@@ -25,21 +25,9 @@ PROBE_TIMEOUT_S = 1
 
 
 def _listening_inodes(protocol: str, port: int) -> set[str]:
-    inodes: set[str] = set()
-    for name in (protocol, protocol + "6"):
-        try:
-            lines = Path(f"/proc/net/{name}").read_text(encoding="ascii").splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) < 10:
-                continue
-            if protocol == "tcp" and fields[3] != "0A":  # LISTEN
-                continue
-            if int(fields[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(fields[9])
-    return inodes
+    """The inodes of the sockets on this host port: TCP listening, UDP any (a client's
+    socket bound to it holds the port too)."""
+    return {s.inode for s in proc_sockets() if s.protocol == protocol and s.port == port}
 
 
 def port_holder(protocol: str, port: int) -> str | None:

@@ -137,25 +137,24 @@ def data_node(site: Site, service: Service) -> engine.NodeInfo:
 
 def require_local(site: Site, service: Service, command: str) -> engine.NodeInfo:
     """backup and restore read and write the service's folders where homestack runs (which
-    exist, the staging copy, its check, the swap by renames): that must be the node holding
-    them, i.e. the engine homestack talks to, through a local socket, is that node's."""
+    exist, the staging copy, its check, the swap by renames): that machine must be the
+    node holding them. It may be a worker: DOCKER_HOST then names a manager, and this
+    machine's own engine says which node it is."""
     node = data_node(site, service)
-    here = engine.local_node_id()
-    remote = os.environ.get("DOCKER_HOST", "unix://").split("://")[0] not in ("unix", "")
-    if node.id == here and not remote:
+    here, _engine = engine.this_machine()
+    if node.id == here:
         return node
-    this = "the machine homestack runs on"
-    if not remote:
-        names = [n.hostname for n in engine.nodes() if n.id == here]
-        this = f"{names[0]}, where homestack runs" if names else this
+    names = [n.hostname for n in engine.nodes() if n.id == here]
+    this = f"{names[0]}, where homestack runs" if names else "the machine homestack runs on"
     raise OperationFailed(
         f"`homestack {command} {service.id}` must run on {node.hostname}, the node holding "
         f"its data, not on {this}: homestack reads and writes {service.id}'s folders "
         "(DATA/{service}, DATA/config/{service}, secrets/{service}_*) where it runs, and the "
         "swarm moves no files".replace("{service}", service.id),
-        f"Run it on {node.hostname} with the site's folder there (make {node.hostname} a "
-        f"manager first: `docker node promote {node.hostname}` on a manager), or move "
-        f"{service.id}'s data to this node (docs/swarm.md, 'Move a stack').",
+        f"On {node.hostname}, in a copy of the site's folder (same DATA_ROOT), point homestack "
+        f"at a manager: `DOCKER_HOST=ssh://USER@MANAGER homestack {command} {service.id}` "
+        f"(or make {node.hostname} a manager: `docker node promote {node.hostname}`); or "
+        f"move {service.id}'s data to this node (docs/swarm.md, 'Move a stack').",
         service=service.id,
     )
 

@@ -241,23 +241,15 @@ def _config_hash(site: Site, name: str) -> str | None:
 def _dependents_stay_healthy(site: Site, names: list[str], settle: float) -> str | None:
     """Watch the running dependents for `settle` seconds after the update came up: the first
     that turns unhealthy or stops, with why (None: all stayed healthy)."""
-    from ..deploy.projects import PROJECT_LABEL, SERVICE_LABEL
-    from ..engine import docker as engine
+    from ..engine.backend import default_backend
 
     projects = {site.project_name(s) for s in site.stacks.values()}
-    deadline = time.monotonic() + settle
-    while True:
-        for info in engine.list_containers(labels={PROJECT_LABEL: None}):
-            name = info.labels.get(SERVICE_LABEL, "")
-            if info.labels.get(PROJECT_LABEL) not in projects or name not in names:
-                continue
-            if info.health == "unhealthy":
-                return f"{name} (a dependent) turned unhealthy on the new version"
-            if info.state not in ("running", "restarting"):
-                return f"{name} (a dependent) {info.state} on the new version"
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.5)
+    sick = default_backend().stays_healthy(projects, names, settle)
+    if sick is None:
+        return None
+    if sick.health == "unhealthy":
+        return f"{sick.service} (a dependent) turned unhealthy on the new version"
+    return f"{sick.service} (a dependent) {sick.state} on the new version"
 
 
 def _failure(result: UpResult) -> tuple[str, list[str]]:

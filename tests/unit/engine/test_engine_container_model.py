@@ -87,3 +87,10 @@ def test_judge_settles_what_up_and_restart_wait_for() -> None:
     assert judge(Container(state="exited", exit_code=0), oneshot=True) is not None
     done = judge(Container(state="exited", exit_code=0), oneshot=True)
     assert done is not None and done.state == "completed" and done.ok
+
+
+def test_compose_backend_is_a_backend() -> None:
+    from homestack.engine import Backend, ComposeBackend, default_backend
+
+    assert isinstance(ComposeBackend(), Backend)
+    assert isinstance(default_backend(), Backend)
