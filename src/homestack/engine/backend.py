@@ -147,8 +147,9 @@ class Backend(Protocol):
 
     def logs(self, container_id: str, *, tail: int = 20) -> str: ...
 
-    def stats(self, pids: Mapping[str, int]) -> dict[str, Usage]:
-        """CPU and memory of running containers (container id → its main pid)."""
+    def stats(self, pids: Mapping[str, int], *, interval: float | None = None) -> dict[str, Usage]:
+        """CPU and memory of running containers (container id → its main pid); the CPU
+        share sampled over `interval` seconds (None: the backend's own sample time)."""
         ...
 
     # ---- networks, volumes, images, log streams, events of a kind: what deploy's networks
@@ -247,6 +248,11 @@ class Backend(Protocol):
 
     def engine_version(self) -> dict[str, Any]:
         """The engine's version document (Version, ApiVersion, Os, Arch …)."""
+        ...
+
+    def ping(self) -> None:
+        """Raise EngineUnavailable (saying how to start one) when no engine answers: what
+        a command checks before it starts work that needs the engine."""
         ...
 
 
@@ -393,10 +399,12 @@ class ComposeBackend:
 
         return docker.container_logs(container_id, tail=tail)
 
-    def stats(self, pids: Mapping[str, int]) -> dict[str, Usage]:
+    def stats(self, pids: Mapping[str, int], *, interval: float | None = None) -> dict[str, Usage]:
         from . import docker
 
-        return docker.usage_many(docker.api_client(), dict(pids))
+        if interval is None:
+            return docker.usage_many(docker.api_client(), dict(pids))
+        return docker.usage_many(docker.api_client(), dict(pids), interval)
 
     # ---- networks, volumes, images, log streams, events of a kind
     def networks(self) -> list[NetworkInfo]:
@@ -505,6 +513,11 @@ class ComposeBackend:
         from . import docker
 
         return docker.engine_version()
+
+    def ping(self) -> None:
+        from . import docker
+
+        docker.client()
 
 
 _default = ComposeBackend()

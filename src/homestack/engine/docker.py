@@ -34,7 +34,7 @@ from .model import Container
 from .model import as_dict as _dict
 from .model import as_list as _list
 from .model import str_map as _str_map
-from .usage import Usage, cgroup_usage, usage_from_stats
+from .usage import SAMPLE_INTERVAL_S, Usage, cgroup_usage, usage_from_stats
 
 ENGINE_HINT = (
     "Start the Docker engine (`systemctl start docker`, or run `dockerd` as root), check "
@@ -49,7 +49,6 @@ SITE_LABEL = model.SITE_LABEL
 PROBE_LABEL = "homestack.probe"
 PING_TIMEOUT = 15
 POOL_SIZE = 64  # connections: status asks for many containers' stats at once
-SAMPLE_INTERVAL_S = 0.25  # between the two cgroup readings of a CPU percentage
 _INSPECT_WORKERS = 16  # inspects answer in a millisecond; more threads only cost CPU
 
 _lock = threading.Lock()
