@@ -221,6 +221,11 @@ class Backend(Protocol):
         (a swarm backend: this node's)."""
         ...
 
+    def repo_digests(self, image: str) -> list[str]:
+        """The `repo@sha256:…` names of one local image (any name the engine resolves:
+        `repo:tag`, an id …); empty when this machine does not have it."""
+        ...
+
     def inspect_many(self, container_ids: Collection[str]) -> dict[str, Container]:
         """`inspect` of several containers at once (with mounts, pid, health log); those
         that vanished meanwhile are left out."""
@@ -483,6 +488,11 @@ class ComposeBackend:
         from . import docker
 
         return docker.repo_digests_by_tag()
+
+    def repo_digests(self, image: str) -> list[str]:
+        from . import docker
+
+        return docker.image_repo_digests(image)
 
     def inspect_many(self, container_ids: Collection[str]) -> dict[str, Container]:
         from . import docker
