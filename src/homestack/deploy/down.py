@@ -384,9 +384,9 @@ def pull(site: Site, names: list[str] | None = None) -> PullResult:
     """Pull the images of the selected services, each image once, several at a time. An
     image that cannot be pulled stops nothing else: the result names each one and why."""
     selection = select(site, names, with_dependencies=False)
-    from ..engine import docker as engine
+    from ..engine.backend import default_backend
 
-    engine.client()  # the engine pulls: with none answering, say that, not "no registry"
+    default_backend().ping()  # the engine pulls: with none answering, say that, not "no registry"
     chosen = {
         stack_id: [s.id for s in selection.services if s.stack == stack_id]
         for stack_id in site.stacks  # the site's order

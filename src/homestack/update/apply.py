@@ -193,14 +193,14 @@ def fingerprint(site: Site, service: Service) -> str:
 # ---- engine steps ------------------------------------------------------------------------
 def _running(site: Site) -> set[str]:
     from ..deploy.dependents import is_running
-    from ..deploy.projects import PROJECT_LABEL, SERVICE_LABEL
-    from ..engine import docker as engine
+    from ..deploy.projects import SERVICE_LABEL
+    from ..engine.backend import default_backend
 
     projects = {site.project_name(s) for s in site.stacks.values()}
     return {
         info.labels.get(SERVICE_LABEL, "")
-        for info in engine.list_containers(labels={PROJECT_LABEL: None})
-        if info.labels.get(PROJECT_LABEL) in projects and is_running(info.state)
+        for info in default_backend().containers(projects, oneoffs=True)
+        if is_running(info.state)
     }
 
 
@@ -228,13 +228,14 @@ def _up(site: Site, names: list[str], timeout: float, ctx: Context | None) -> Up
 
 
 def _config_hash(site: Site, name: str) -> str | None:
-    from ..deploy.projects import HASH_LABEL, PROJECT_LABEL, SERVICE_LABEL
-    from ..engine import docker as engine
+    from ..deploy.projects import HASH_LABEL, SERVICE_LABEL
+    from ..engine.backend import default_backend
 
     service = site.service(name)
     project = site.project_name(site.stacks[service.stack])
-    for info in engine.list_containers(labels={PROJECT_LABEL: project, SERVICE_LABEL: name}):
-        return info.labels.get(HASH_LABEL)
+    for info in default_backend().containers({project}, oneoffs=True):
+        if info.labels.get(SERVICE_LABEL) == name:
+            return info.labels.get(HASH_LABEL)
     return None
 
 
