@@ -141,7 +141,7 @@ def install_networks(
 
     services = selected(ctx, names) if names else None
     with _lock_unless(ctx, dry_run, "install networks"):
-        return ensure_networks(ctx.site, services, dry_run=dry_run)
+        return ensure_networks(ctx.site, services, dry_run=dry_run, backend=ctx.engine())
 
 
 def install_secrets(
@@ -161,7 +161,7 @@ def install_data(
     from .deploy.data import ensure_data
 
     with _lock_unless(ctx, dry_run, "install data"):
-        return ensure_data(ctx.site, selected(ctx, names), dry_run=dry_run)
+        return ensure_data(ctx.site, selected(ctx, names), dry_run=dry_run, backend=ctx.engine())
 
 
 def backup(ctx: Context, services: list[Service], *, jobs: int = 1) -> BackupRun:

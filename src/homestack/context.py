@@ -106,7 +106,7 @@ class Context:
     #: outside the CLI. Lock notes and hints say what the user ran.
     command: tuple[str, ...] | None = None
     #: what `up` runs before and after a deploy (update.hooks: the CLI, the dashboard and
-    #: api.up hand it); None: neither (the update package's own `up` of what it replaces)
+    #: api.up hand it); None: neither (a library call of deploy.up.up without them)
     up_hooks: UpHooks | None = None
 
     @classmethod

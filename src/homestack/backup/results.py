@@ -35,11 +35,11 @@ class BackupResult(Serialised):
 
 @dataclass(frozen=True)
 class BackupRun(Serialised):
+    DATA_EXTRA = ("ok",)
+    DATA_ORDER = ("ok", "notices", "results")
+
     results: list[BackupResult]
     notices: list[str] = field(default_factory=list)
-
-    DATA_EXTRA = ("ok",)
-    DATA_ORDER = ("ok", "notices")
 
     @property
     def ok(self) -> bool:
@@ -65,10 +65,10 @@ class ServiceSnapshots(Serialised):
 
 @dataclass(frozen=True)
 class Listing(Serialised):
-    services: list[ServiceSnapshots]
-
     DATA_EXTRA = ("ok",)
-    DATA_ORDER = ("ok",)
+    DATA_ORDER = ("ok", "services")
+
+    services: list[ServiceSnapshots]
 
     @property
     def ok(self) -> bool:

@@ -260,26 +260,32 @@ def _restart(site: Site, names: list[str] | None, *, timeout: float, ctx: Contex
     started = ctx.clock.monotonic()
     selection = select(site, names, with_dependencies=False, overlays=False)
     preflight.check_projects(selection.projects.values())
-    more = ", or name only the services to restart." if names is None else "."
-    refuse_without_container(site, selection, "restart", "Start", more)
+    # compose restarts nothing where there is no container: refuse before anything restarts,
+    # rather than wait out the health timeout for a container that will never appear
+    require_containers(
+        site,
+        selection,
+        "restart",
+        "Start",
+        ", or name only the services to restart." if names is None else ".",
+    )
     done = run_in_waves(site, selection, "restart", timeout=timeout, ctx=ctx)
     return RestartResult(done, ctx.clock.monotonic() - started)
 
 
-def refuse_without_container(
-    site: Site, selection: Selection, action: str, fix: str, more: str = "."
+def require_containers(
+    site: Site, selection: Selection, verb: str, fix: str, then: str = "."
 ) -> None:
-    """Refuse before anything changes when a selected service has no container: compose
-    restarts or starts nothing there, and the health wait would wait out its timeout for a
-    container that never appears. `fix` (Start, Create) with `homestack up …`, then `more`."""
+    """Refuse, before anything is done, a chosen service that has no container: `verb`
+    (restart, start) names what was not done, `fix` (Start, Create) what `up` would do."""
     present = _running(site, {s.stack for s in selection.services}, any_state=True)
     missing = [s.id for s in selection.services if s.id not in present]
     if missing:
         raise OperationFailed(
-            f"cannot {action} {', '.join(missing)}: no container (never started, or taken "
-            f"down); nothing was {action}ed",
+            f"cannot {verb} {', '.join(missing)}: no container (never started, or taken "
+            f"down); nothing was {verb}ed",
             f"{fix} {'it' if len(missing) == 1 else 'them'} with "
-            f"`homestack up {' '.join(missing)}`" + more,
+            f"`homestack up {' '.join(missing)}`{then}",
         )
 
 
@@ -378,9 +384,9 @@ def pull(site: Site, names: list[str] | None = None) -> PullResult:
     """Pull the images of the selected services, each image once, several at a time. An
     image that cannot be pulled stops nothing else: the result names each one and why."""
     selection = select(site, names, with_dependencies=False)
-    from ..engine import docker as engine
+    from ..engine.backend import default_backend
 
-    engine.client()  # the engine pulls: with none answering, say that, not "no registry"
+    default_backend().ping()  # the engine pulls: with none answering, say that, not "no registry"
     chosen = {
         stack_id: [s.id for s in selection.services if s.stack == stack_id]
         for stack_id in site.stacks  # the site's order

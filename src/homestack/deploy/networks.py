@@ -20,6 +20,7 @@ from ..serial import entry
 from .report import StepReport
 
 if TYPE_CHECKING:
+    from ..engine.backend import Backend
     from ..engine.docker import NetworkInfo
 
 IOT_KEYS = ("IOT_PARENT", "IOT_SUBNET", "IOT_GATEWAY")
@@ -267,13 +268,20 @@ def _overlaps(specs: list[NetworkSpec], existing: list[NetworkInfo]) -> None:
 
 
 def ensure_networks(
-    site: Site, services: list[Service] | None = None, *, dry_run: bool = False
+    site: Site,
+    services: list[Service] | None = None,
+    *,
+    dry_run: bool = False,
+    backend: Backend | None = None,
 ) -> NetworksReport:
-    """Create the missing seed networks; check the existing ones. Idempotent."""
-    from ..engine import docker as engine
+    """Create the missing seed networks; check the existing ones. Idempotent.
+    `backend`: the context's (default: engine.backend.default_backend())."""
+    from ..engine.backend import default_backend
+    from ..engine.model import MANAGED_LABEL, SITE_LABEL
 
+    engine = backend or default_backend()
     specs = wanted_specs(site, services)
-    existing = engine.list_networks()
+    existing = engine.networks()
     by_name = {n.name: n for n in existing}
     missing: list[NetworkSpec] = []
     changes: list[NetworkChange] = []
@@ -286,19 +294,19 @@ def ensure_networks(
             continue
         differs = drift(spec, found)
         if differs:  # inspect once more: the list does not say who uses the network
-            raise _drift_error(spec, engine.get_network(spec.name) or found, differs)
+            raise _drift_error(spec, engine.network(spec.name) or found, differs)
         unchanged.append(spec.name)
         changes.append(
             NetworkChange(spec.name, "unchanged", found.driver, ", ".join(found.subnets) or None)
         )
-        owner_site = found.labels.get(engine.SITE_LABEL)
-        if found.labels.get(engine.MANAGED_LABEL) != "1":
+        owner_site = found.labels.get(SITE_LABEL)
+        if found.labels.get(MANAGED_LABEL) != "1":
             notes.append(f"{spec.name} was not created by homestack; it matches and is used")
         elif owner_site and owner_site != str(site.root):
             notes.append(f"{spec.name} was created for the site at {owner_site}; it is shared")
     _overlaps(missing, existing)
     created: list[str] = []
-    labels = {engine.MANAGED_LABEL: "1", engine.SITE_LABEL: str(site.root)}
+    labels = {MANAGED_LABEL: "1", SITE_LABEL: str(site.root)}
     for spec in missing:
         detail = f"parent {spec.parent}" if spec.parent else ""
         if not dry_run:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..catalog import Site
 from ..context import Context, context_for
 from ..serial import Serialised, entry
-from .down import refuse_without_container, run_in_waves
+from .down import require_containers, run_in_waves
 from .projects import select
 
 
@@ -43,6 +43,6 @@ def start(
     with ctx.lock.hold("start " + " ".join(names)):
         started = ctx.clock.monotonic()
         selection = select(site, names, with_dependencies=False, overlays=False)
-        refuse_without_container(site, selection, "start", "Create")
+        require_containers(site, selection, "start", "Create")
         done = run_in_waves(site, selection, "start", timeout=timeout, ctx=ctx)
         return StopStartResult("start", done, ctx.clock.monotonic() - started)

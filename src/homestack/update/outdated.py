@@ -154,10 +154,10 @@ def _fill(
 def _local_digests() -> dict[str, list[str]]:
     """Every local image's digests by `repo:tag`; none when no engine answers (then a re-push
     is judged by the lock alone)."""
-    from ..engine.docker import repo_digests_by_tag
+    from ..engine.backend import default_backend
 
     try:
-        return repo_digests_by_tag()
+        return default_backend().image_digests()
     except HomestackError:
         return {}
 
