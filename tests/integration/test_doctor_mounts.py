@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from homestack.catalog import Site
-from homestack.engine.docker import api_client
+from homestack.engine.backend import ComposeBackend
 from homestack.observe.doctor import run_doctor
 from homestack.observe.doctor_mounts import check_mounts
 from testkit.engine import create_networks, new_prefix, remove_everything_named, start
@@ -43,7 +43,7 @@ def test_deleted_data_folder_and_secret_are_named_until_restart(
 
         def mounts(whole: bool = False) -> dict[str, tuple[str, str, str | None]]:
             loaded = Site.load(site.root)
-            checks = run_doctor(loaded).checks if whole else check_mounts(loaded, api_client())
+            checks = run_doctor(loaded).checks if whole else check_mounts(loaded, ComposeBackend())
             return {c.name: (c.status, c.detail, c.fix) for c in checks if c.area == "mounts"}
 
         assert mounts() == {

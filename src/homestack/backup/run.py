@@ -111,9 +111,9 @@ def preflight(site: Site, services: list[Service]) -> None:
                 file=folder,
             )
     if any(_consistency(s) in ("stop", "pause", "dump") for s in services):
-        from ..engine import docker as engine
+        from ..engine.backend import default_backend
 
-        engine.client()  # EngineUnavailable: "no Docker engine answers at …" + how to start it
+        default_backend().ping()  # none: EngineUnavailable ("no Docker engine answers at …")
     try:
         state_dir(site).mkdir(parents=True, exist_ok=True)
     except OSError as error:

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import Site
-from ..engine import docker as engine
+from ..engine.usage import SAMPLE_INTERVAL_S
 from ..errors import BadInput
 from ..observe.render import human_bytes, status_table
 from ..observe.status import StatusResult, collect_status, sort_rows
@@ -266,14 +266,17 @@ def run_top(
             f"Use --interval between {MIN_INTERVAL_S:g} and {MAX_INTERVAL_S:g}, e.g. -n 5.",
         )
     if source is None:
-        api = engine.api_client()
+        from ..engine.backend import default_backend
+
+        backend = default_backend()
+        backend.ping()  # no engine: say so now, not from the sampler thread
 
         def collect() -> StatusResult:
-            return collect_status(site, names, api=api, with_backups=False)
+            return collect_status(site, names, backend=backend, with_backups=False)
     else:
         collect = source
 
-    sampler = _Sampler(collect, max(0.0, interval - engine.SAMPLE_INTERVAL_S))
+    sampler = _Sampler(collect, max(0.0, interval - SAMPLE_INTERVAL_S))
     events = _Events(sampler)
     previous: Any = signal.signal(signal.SIGTERM, events.on_sigterm)
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from .folders import check_folder, folder_error
 from .report import StepReport
 
 if TYPE_CHECKING:
+    from ..engine.backend import Backend
     from ..engine.docker import VolumeInfo
 
 DATA_MODE = 0o755
@@ -57,18 +58,16 @@ class DataReport(StepReport):
     volumes: list[VolumeCheck] = field(default_factory=list)
     owner: str = ""
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "owner": self.owner,
-            "created": list(self.created),
-            "unchanged": list(self.unchanged),
-            "foreign": list(self.foreign),
-            "changed": self.changed,
-            "dry_run": self.dry_run,
-            "folders": [asdict(f) for f in self.folders],
-            "volumes": [asdict(v) for v in self.volumes],
-            "notes": list(self.notes),
-        }
+    DATA_ORDER = (
+        "owner",
+        "created",
+        "unchanged",
+        "foreign",
+        "changed",
+        "dry_run",
+        "folders",
+        "volumes",
+    )
 
 
 def owner_ids(site: Site) -> tuple[int, int]:
@@ -129,16 +128,18 @@ def declared_volume(
 class _Volumes:
     """The engine's volumes, listed once per run (None: no engine answered)."""
 
-    def __init__(self) -> None:
+    def __init__(self, backend: Backend | None = None) -> None:
+        self._backend = backend
         self._by_name: dict[str, VolumeInfo] | None = None
         self.reachable = True
 
     def get(self, name: str) -> VolumeInfo | None:
         if self._by_name is None:
-            from ..engine import docker as engine
+            from ..engine.backend import default_backend
 
             try:
-                self._by_name = {v.name: v for v in engine.list_volumes()}
+                engine = self._backend or default_backend()
+                self._by_name = {v.name: v for v in engine.volumes()}
             except EngineUnavailable:
                 self.reachable = False
                 self._by_name = {}
@@ -209,10 +210,12 @@ def ensure_data(
     dry_run: bool = False,
     checked: DataChecked | None = None,
     resolved: Resolved | None = None,
+    backend: Backend | None = None,
 ) -> DataReport:
     """Create the services' DATA folders owned by PUID:PGID; check their volumes.
     `checked`: check_data's result for these services, when the caller made it already;
-    `resolved`: the services resolved once by the caller."""
+    `resolved`: the services resolved once by the caller; `backend`: the context's
+    (default: engine.backend.default_backend())."""
     resolved = resolved or resolve(site, services)
     checked = checked or check_data(site, services, resolved)
     uid, gid = puid, pgid = checked.puid
@@ -225,7 +228,7 @@ def ensure_data(
         )
     owners = checked.owners  # ids chown can use, checked first
     # the volumes first: a drifted volume stops the run before any folder is made
-    engine_volumes = _Volumes()
+    engine_volumes = _Volumes(backend)
     volumes = [
         v for s in services if (v := _check_volume(site, s, engine_volumes, resolved)) is not None
     ]

@@ -262,18 +262,31 @@ def _restart(site: Site, names: list[str] | None, *, timeout: float, ctx: Contex
     preflight.check_projects(selection.projects.values())
     # compose restarts nothing where there is no container: refuse before anything restarts,
     # rather than wait out the health timeout for a container that will never appear
+    require_containers(
+        site,
+        selection,
+        "restart",
+        "Start",
+        ", or name only the services to restart." if names is None else ".",
+    )
+    done = run_in_waves(site, selection, "restart", timeout=timeout, ctx=ctx)
+    return RestartResult(done, ctx.clock.monotonic() - started)
+
+
+def require_containers(
+    site: Site, selection: Selection, verb: str, fix: str, then: str = "."
+) -> None:
+    """Refuse, before anything is done, a chosen service that has no container: `verb`
+    (restart, start) names what was not done, `fix` (Start, Create) what `up` would do."""
     present = _running(site, {s.stack for s in selection.services}, any_state=True)
     missing = [s.id for s in selection.services if s.id not in present]
     if missing:
         raise OperationFailed(
-            f"cannot restart {', '.join(missing)}: no container (never started, or taken "
-            "down); nothing was restarted",
-            f"Start {'it' if len(missing) == 1 else 'them'} with "
-            f"`homestack up {' '.join(missing)}`"
-            + (", or name only the services to restart." if names is None else "."),
+            f"cannot {verb} {', '.join(missing)}: no container (never started, or taken "
+            f"down); nothing was {verb}ed",
+            f"{fix} {'it' if len(missing) == 1 else 'them'} with "
+            f"`homestack up {' '.join(missing)}`{then}",
         )
-    done = run_in_waves(site, selection, "restart", timeout=timeout, ctx=ctx)
-    return RestartResult(done, ctx.clock.monotonic() - started)
 
 
 def run_in_waves(
@@ -371,9 +384,9 @@ def pull(site: Site, names: list[str] | None = None) -> PullResult:
     """Pull the images of the selected services, each image once, several at a time. An
     image that cannot be pulled stops nothing else: the result names each one and why."""
     selection = select(site, names, with_dependencies=False)
-    from ..engine import docker as engine
+    from ..engine.backend import default_backend
 
-    engine.client()  # the engine pulls: with none answering, say that, not "no registry"
+    default_backend().ping()  # the engine pulls: with none answering, say that, not "no registry"
     chosen = {
         stack_id: [s.id for s in selection.services if s.stack == stack_id]
         for stack_id in site.stacks  # the site's order

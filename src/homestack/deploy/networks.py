@@ -9,16 +9,18 @@ missing networks created, labelled as homestack's. Networks are never removed or
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..catalog import IOT_NETWORK, SIGNON_NETWORK, Service, Site
 from ..errors import BadInput
 from ..plan import networks_for
+from ..serial import entry
 from .report import StepReport
 
 if TYPE_CHECKING:
+    from ..engine.backend import Backend
     from ..engine.docker import NetworkInfo
 
 IOT_KEYS = ("IOT_PARENT", "IOT_SUBNET", "IOT_GATEWAY")
@@ -53,17 +55,9 @@ class NetworkChange:
 
 @dataclass(frozen=True, kw_only=True)
 class NetworksReport(StepReport):
-    changes: list[NetworkChange] = field(default_factory=list)
+    changes: list[NetworkChange] = field(default_factory=list, metadata=entry(key="networks"))
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "created": list(self.created),
-            "unchanged": list(self.unchanged),
-            "changed": self.changed,
-            "dry_run": self.dry_run,
-            "networks": [asdict(c) for c in self.changes],
-            "notes": list(self.notes),
-        }
+    DATA_ORDER = ("created", "unchanged", "changed", "dry_run", "networks")
 
 
 def subnet_setting(network: str) -> str:
@@ -274,13 +268,20 @@ def _overlaps(specs: list[NetworkSpec], existing: list[NetworkInfo]) -> None:
 
 
 def ensure_networks(
-    site: Site, services: list[Service] | None = None, *, dry_run: bool = False
+    site: Site,
+    services: list[Service] | None = None,
+    *,
+    dry_run: bool = False,
+    backend: Backend | None = None,
 ) -> NetworksReport:
-    """Create the missing seed networks; check the existing ones. Idempotent."""
-    from ..engine import docker as engine
+    """Create the missing seed networks; check the existing ones. Idempotent.
+    `backend`: the context's (default: engine.backend.default_backend())."""
+    from ..engine.backend import default_backend
+    from ..engine.model import MANAGED_LABEL, SITE_LABEL
 
+    engine = backend or default_backend()
     specs = wanted_specs(site, services)
-    existing = engine.list_networks()
+    existing = engine.networks()
     by_name = {n.name: n for n in existing}
     missing: list[NetworkSpec] = []
     changes: list[NetworkChange] = []
@@ -293,19 +294,19 @@ def ensure_networks(
             continue
         differs = drift(spec, found)
         if differs:  # inspect once more: the list does not say who uses the network
-            raise _drift_error(spec, engine.get_network(spec.name) or found, differs)
+            raise _drift_error(spec, engine.network(spec.name) or found, differs)
         unchanged.append(spec.name)
         changes.append(
             NetworkChange(spec.name, "unchanged", found.driver, ", ".join(found.subnets) or None)
         )
-        owner_site = found.labels.get(engine.SITE_LABEL)
-        if found.labels.get(engine.MANAGED_LABEL) != "1":
+        owner_site = found.labels.get(SITE_LABEL)
+        if found.labels.get(MANAGED_LABEL) != "1":
             notes.append(f"{spec.name} was not created by homestack; it matches and is used")
         elif owner_site and owner_site != str(site.root):
             notes.append(f"{spec.name} was created for the site at {owner_site}; it is shared")
     _overlaps(missing, existing)
     created: list[str] = []
-    labels = {engine.MANAGED_LABEL: "1", engine.SITE_LABEL: str(site.root)}
+    labels = {MANAGED_LABEL: "1", SITE_LABEL: str(site.root)}
     for spec in missing:
         detail = f"parent {spec.parent}" if spec.parent else ""
         if not dry_run:

@@ -1,11 +1,11 @@
 """The only code that talks to Docker: the Compose v2 CLI and the Engine API (docker SDK).
 
 Operations go through a `Backend` (engine.backend: `ComposeBackend`, or `SwarmBackend` in
-swarm mode; `backend_for(site)` picks it) and read containers as one model
+swarm mode; `swarm_backend.backend_for(site)` picks it) and read containers as one model
 (`engine.model.Container`). Cheap to import: the SDK loads only in the calls that need it.
 """
 
-from .backend import Backend, ComposeBackend, backend_for, default_backend
+from .backend import Backend, ComposeBackend, default_backend
 from .compose import ComposeProject, compose_version, require_compose
 from .model import Container
 
@@ -14,7 +14,6 @@ __all__ = [
     "ComposeBackend",
     "ComposeProject",
     "Container",
-    "backend_for",
     "compose_version",
     "default_backend",
     "require_compose",

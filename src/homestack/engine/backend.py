@@ -15,12 +15,13 @@ Containers (labels: the same PROJECT_LABEL/SERVICE_LABEL keys filled from the st
 service names), `wait_healthy` = engine.health's wait polling them (swarm only reports a
 task running once its health check passed; its events carry no health). What cannot mean
 anything on a swarm (pause, create without start, exec, kill, pull, config hashes) raises
-OperationFailed naming the swarm way. `backend_for(site)` picks one by DEPLOY_MODE.
+OperationFailed naming the swarm way. `engine.swarm_backend.backend_for(site)` picks one
+by DEPLOY_MODE.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .compose import Action, ComposeProject, Pulled
@@ -30,8 +31,8 @@ from .health import wait_healthy as _wait_healthy
 from .model import PROJECT_LABEL, SERVICE_LABEL, Container
 from .usage import Usage
 
-if TYPE_CHECKING:
-    from ..catalog import Site
+if TYPE_CHECKING:  # engine.docker loads the docker SDK: only inside the methods
+    from .docker import NetworkInfo, VolumeInfo
 
 
 @runtime_checkable
@@ -150,8 +151,117 @@ class Backend(Protocol):
 
     def logs(self, container_id: str, *, tail: int = 20) -> str: ...
 
-    def stats(self, pids: Mapping[str, int]) -> dict[str, Usage]:
-        """CPU and memory of running containers (container id → its main pid)."""
+    def stats(self, pids: Mapping[str, int], *, interval: float | None = None) -> dict[str, Usage]:
+        """CPU and memory of running containers (container id → its main pid); the CPU
+        share sampled over `interval` seconds (None: the backend's own sample time)."""
+        ...
+
+    # ---- networks, volumes, images, log streams, events of a kind: what deploy's networks
+    # and data, lint, observe, update and the web dashboard read. A backend that has no such
+    # thing answers empty (no network, no volume); one that cannot do it raises
+    # OperationFailed saying so, never silently does something else.
+    def networks(self) -> list[NetworkInfo]:
+        """Every network of the engine (not only the site's), as the engine lists them:
+        without `containers` (inspect one with `network` for those)."""
+        ...
+
+    def network(self, name: str) -> NetworkInfo | None:
+        """The network with exactly this name (never an id prefix), with the containers
+        attached to it (None: there is none)."""
+        ...
+
+    def create_network(
+        self,
+        name: str,
+        driver: str = "bridge",
+        *,
+        subnet: str | None = None,
+        gateway: str | None = None,
+        ip_range: str | None = None,
+        options: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        internal: bool = False,
+    ) -> NetworkInfo:
+        """Make a network (bridge, macvlan, ipvlan …; one address pool when `subnet` is
+        given) and return it as the engine then reports it. A swarm backend makes
+        `overlay` networks; one that cannot make the driver asked for raises."""
+        ...
+
+    def remove_network(self, name: str) -> bool:
+        """Remove the network with exactly this name (False: there was none); the engine
+        refuses while containers are attached."""
+        ...
+
+    def volumes(self, prefix: str = "") -> list[VolumeInfo]:
+        """The engine's volumes whose name starts with `prefix` (all: "")."""
+        ...
+
+    def volume(self, name: str) -> VolumeInfo | None:
+        """The volume with this name (None: there is none)."""
+        ...
+
+    def create_volume(
+        self,
+        name: str,
+        driver: str = "local",
+        *,
+        options: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> VolumeInfo:
+        """Make a named volume (`options`: the driver's, e.g. type/o/device of a bind)."""
+        ...
+
+    def remove_volume(self, name: str) -> bool:
+        """Remove a volume (False: there was none); the engine refuses one in use."""
+        ...
+
+    def published_ports(self) -> dict[tuple[str, int], set[tuple[str, str]]]:
+        """(protocol, host port) → {(compose project, service)} of the running containers'
+        published ports (of every project, not only the site's)."""
+        ...
+
+    def image_digests(self) -> dict[str, list[str]]:
+        """`repo:tag` → the `repo@sha256:…` names it was pulled as, for every local image
+        (a swarm backend: this node's)."""
+        ...
+
+    def repo_digests(self, image: str) -> list[str]:
+        """The `repo@sha256:…` names of one local image (any name the engine resolves:
+        `repo:tag`, an id …); empty when this machine does not have it."""
+        ...
+
+    def inspect_many(self, container_ids: Collection[str]) -> dict[str, Container]:
+        """`inspect` of several containers at once (with mounts, pid, health log); those
+        that vanished meanwhile are left out."""
+        ...
+
+    def log_stream(
+        self,
+        container_id: str,
+        *,
+        stream: str,
+        follow: bool,
+        since: float | None = None,
+        tail: int | None = None,
+    ) -> Iterator[str]:
+        """The lines of one container's `stream` (stdout or stderr), each starting with the
+        engine's RFC 3339 timestamp; with `follow`, until the container stops or the
+        iterator is closed. `since`: epoch seconds; `tail`: only the last lines."""
+        ...
+
+    def events_of(self, kinds: Collection[str]) -> EngineEvents:
+        """A not yet started follower of the container events of these kinds (Docker's
+        action names: create, start, stop, die, destroy, pause, unpause, health_status …);
+        `events()` is the one health waits use."""
+        ...
+
+    def engine_version(self) -> dict[str, Any]:
+        """The engine's version document (Version, ApiVersion, Os, Arch …)."""
+        ...
+
+    def ping(self) -> None:
+        """Raise EngineUnavailable (saying how to start one) when no engine answers: what
+        a command checks before it starts work that needs the engine."""
         ...
 
 
@@ -298,10 +408,130 @@ class ComposeBackend:
 
         return docker.container_logs(container_id, tail=tail)
 
-    def stats(self, pids: Mapping[str, int]) -> dict[str, Usage]:
+    def stats(self, pids: Mapping[str, int], *, interval: float | None = None) -> dict[str, Usage]:
         from . import docker
 
-        return docker.usage_many(docker.api_client(), dict(pids))
+        if interval is None:
+            return docker.usage_many(docker.api_client(), dict(pids))
+        return docker.usage_many(docker.api_client(), dict(pids), interval)
+
+    # ---- networks, volumes, images, log streams, events of a kind
+    def networks(self) -> list[NetworkInfo]:
+        from . import docker
+
+        return docker.list_networks()
+
+    def network(self, name: str) -> NetworkInfo | None:
+        from . import docker
+
+        return docker.get_network(name)
+
+    def create_network(
+        self,
+        name: str,
+        driver: str = "bridge",
+        *,
+        subnet: str | None = None,
+        gateway: str | None = None,
+        ip_range: str | None = None,
+        options: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        internal: bool = False,
+    ) -> NetworkInfo:
+        from . import docker
+
+        return docker.create_network(
+            name,
+            driver,
+            subnet=subnet,
+            gateway=gateway,
+            ip_range=ip_range,
+            options=options,
+            labels=labels,
+            internal=internal,
+        )
+
+    def remove_network(self, name: str) -> bool:
+        from . import docker
+
+        return docker.remove_network(name)
+
+    def volumes(self, prefix: str = "") -> list[VolumeInfo]:
+        from . import docker
+
+        return docker.list_volumes(prefix)
+
+    def volume(self, name: str) -> VolumeInfo | None:
+        from . import docker
+
+        return docker.get_volume(name)
+
+    def create_volume(
+        self,
+        name: str,
+        driver: str = "local",
+        *,
+        options: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> VolumeInfo:
+        from . import docker
+
+        return docker.create_volume(name, driver, options=options, labels=labels)
+
+    def remove_volume(self, name: str) -> bool:
+        from . import docker
+
+        return docker.remove_volume(name)
+
+    def published_ports(self) -> dict[tuple[str, int], set[tuple[str, str]]]:
+        from . import docker
+
+        return docker.published_ports()
+
+    def image_digests(self) -> dict[str, list[str]]:
+        from . import docker
+
+        return docker.repo_digests_by_tag()
+
+    def repo_digests(self, image: str) -> list[str]:
+        from . import docker
+
+        return docker.image_repo_digests(image)
+
+    def inspect_many(self, container_ids: Collection[str]) -> dict[str, Container]:
+        from . import docker
+
+        return docker.inspect_containers(docker.api_client(), list(container_ids))
+
+    def log_stream(
+        self,
+        container_id: str,
+        *,
+        stream: str,
+        follow: bool,
+        since: float | None = None,
+        tail: int | None = None,
+    ) -> Iterator[str]:
+        from . import docker
+
+        return docker.log_stream(
+            docker.api_client(), container_id, stream=stream, follow=follow, since=since, tail=tail
+        )
+
+    def events_of(self, kinds: Collection[str]) -> EngineEvents:
+        from . import docker
+
+        return EngineEvents(docker.container_events, kinds)
+
+    def engine_version(self) -> dict[str, Any]:
+        from . import docker
+
+        return docker.engine_version()
+
+    def ping(self) -> None:
+        from . import docker
+
+        docker.client()
 
 
 _default = ComposeBackend()
@@ -310,16 +540,4 @@ _default = ComposeBackend()
 def default_backend() -> Backend:
     """The backend operations use until a Context hands them one: Compose on the local
     engine (a swarm site's data operations still go through swarm/ for now)."""
-    return _default
-
-
-def backend_for(site: Site) -> Backend:
-    """The backend of the site's DEPLOY_MODE: Compose on the local engine, or the swarm
-    whose manager DOCKER_HOST names."""
-    from ..swarm import is_swarm
-
-    if is_swarm(site):
-        from .swarm_backend import SwarmBackend
-
-        return SwarmBackend()
     return _default

@@ -12,9 +12,10 @@ from typing import Any, BinaryIO
 
 from ..catalog import Service, Site
 from ..errors import CommandFailed
-from .backend import Backend, backend_for
+from .backend import Backend
 from .compose import Action, ComposeProject
 from .model import Container, as_dict
+from .swarm_backend import backend_for
 
 
 def _swarm(site: Site) -> Backend | None:

@@ -34,7 +34,7 @@ from .model import Container
 from .model import as_dict as _dict
 from .model import as_list as _list
 from .model import str_map as _str_map
-from .usage import Usage, cgroup_usage, usage_from_stats
+from .usage import SAMPLE_INTERVAL_S, Usage, cgroup_usage, usage_from_stats
 
 ENGINE_HINT = (
     "Start the Docker engine (`systemctl start docker`, or run `dockerd` as root), check "
@@ -44,12 +44,11 @@ ENGINE_HINT = (
 PROJECT_LABEL = model.PROJECT_LABEL
 SERVICE_LABEL = model.SERVICE_LABEL
 ONEOFF_LABEL = model.ONEOFF_LABEL
-MANAGED_LABEL = "org.homestack.managed"
-SITE_LABEL = "org.homestack.site"
+MANAGED_LABEL = model.MANAGED_LABEL
+SITE_LABEL = model.SITE_LABEL
 PROBE_LABEL = "homestack.probe"
 PING_TIMEOUT = 15
 POOL_SIZE = 64  # connections: status asks for many containers' stats at once
-SAMPLE_INTERVAL_S = 0.25  # between the two cgroup readings of a CPU percentage
 _INSPECT_WORKERS = 16  # inspects answer in a millisecond; more threads only cost CPU
 
 _lock = threading.Lock()
@@ -272,6 +271,18 @@ def create_network(
         return NetworkInfo.parse(_dict(api_client().inspect_network(_dict(made).get("Id"))))
 
 
+def remove_network(name: str) -> bool:
+    """Remove the network with exactly this name (False: there was none)."""
+    found = get_network(name)
+    if found is None:
+        return False
+    with engine_errors(
+        f"remove network {name}", "Stop or disconnect the containers attached to it first."
+    ):
+        api_client().remove_network(found.id)
+    return True
+
+
 # ---- volumes -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class VolumeInfo:
@@ -310,6 +321,32 @@ def list_volumes(prefix: str = "") -> list[VolumeInfo]:
         answer = _dict(api_client().volumes())
     found = [VolumeInfo.parse(_dict(raw)) for raw in _list(answer.get("Volumes"))]
     return [v for v in found if v.name.startswith(prefix)]
+
+
+def create_volume(
+    name: str,
+    driver: str = "local",
+    *,
+    options: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> VolumeInfo:
+    with engine_errors(f"create volume {name}"):
+        made = api_client().create_volume(
+            name, driver=driver, driver_opts=dict(options or {}), labels=dict(labels or {})
+        )
+    return VolumeInfo.parse(_dict(made))
+
+
+def remove_volume(name: str) -> bool:
+    """Remove a volume (False: there was none); the engine refuses one a container uses."""
+    with engine_errors(
+        f"remove volume {name}", "Remove the containers that use it first (`homestack down`)."
+    ):
+        try:
+            api_client().remove_volume(name)
+        except docker.errors.NotFound:
+            return False
+    return True
 
 
 # ---- containers ----------------------------------------------------------------------------

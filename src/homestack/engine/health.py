@@ -102,8 +102,14 @@ class EngineEvents:
     """Container start, die and health events, followed in a thread from start() to close();
     each one wakes `wait()`. Without events (an engine that refuses them) waits just poll."""
 
-    def __init__(self, follow: Callable[[list[str]], Any]) -> None:
+    def __init__(
+        self,
+        follow: Callable[[list[str]], Any],
+        kinds: Iterable[str] = ("start", "die", "health_status"),
+    ) -> None:
         self._follow = follow  # kinds → a closable iterator of Docker's event dicts
+        self._kinds = list(kinds)
+        self._ended = threading.Event()
         self._queue: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stream: Any = None
@@ -115,7 +121,7 @@ class EngineEvents:
 
     def _run(self) -> None:
         try:
-            self._stream = self._follow(["start", "die", "health_status"])
+            self._stream = self._follow(self._kinds)
             if self._stopped:
                 self._stream.close()
                 return
@@ -132,6 +138,14 @@ class EngineEvents:
                 self._wake.set()
         except Exception:  # noqa: S110 - without events the loop still polls
             pass
+        finally:
+            self._ended.set()
+            self._wake.set()
+
+    @property
+    def ended(self) -> bool:
+        """The stream stopped (closed, or the engine went away): no more events come."""
+        return self._ended.is_set()
 
     def take(self) -> list[Event]:
         """The events that arrived since the last take."""

@@ -18,6 +18,9 @@ SERVICE_LABEL = "com.docker.compose.service"
 ONEOFF_LABEL = "com.docker.compose.oneoff"
 HASH_LABEL = "com.docker.compose.config-hash"
 IMAGE_LABEL = "com.docker.compose.image"
+# homestack's own labels on what it creates (networks)
+MANAGED_LABEL = "org.homestack.managed"
+SITE_LABEL = "org.homestack.site"
 
 
 def as_dict(value: Any) -> dict[str, Any]:

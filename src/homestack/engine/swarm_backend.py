@@ -19,13 +19,14 @@ calls the swarm operations make, behind the same protocol `ComposeBackend` imple
 - `stats` reads each task's node engine (the `homestack.engine` node label) as `top` does.
 
 What has no meaning on a swarm raises `OperationFailed` naming the swarm way instead.
+`backend_for(site)` gives this backend or the Compose one by the site's DEPLOY_MODE.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
@@ -37,7 +38,9 @@ from .health import wait_healthy as _wait_healthy
 from .model import PROJECT_LABEL, SERVICE_LABEL, Container
 
 if TYPE_CHECKING:
-    from ..catalog import Service
+    from ..catalog import Service, Site
+    from .backend import Backend
+    from .docker import NetworkInfo, VolumeInfo
     from .swarm import ServiceInfo, TaskInfo
     from .usage import Usage
 
@@ -408,10 +411,11 @@ class SwarmBackend:
                 unreachable[node.id] = f"no figures: {error.message.splitlines()[0]}"
         return apis, unreachable
 
-    def stats(self, pids: Mapping[str, int]) -> dict[str, Usage]:
+    def stats(self, pids: Mapping[str, int], *, interval: float | None = None) -> dict[str, Usage]:
         """CPU and memory of these tasks' containers, each from its node's engine (the pids
-        are not used: each node's engine reads its own); a task on a node whose engine
-        cannot be reached or did not answer is left out."""
+        are not used: each node's engine reads its own; one `docker stats --no-stream`
+        sample each, whatever `interval`); a task on a node whose engine cannot be reached
+        or did not answer is left out."""
         where = {
             box.id: box.labels.get(NODE_LABEL, "")
             for box in self.containers(include_stopped=False)
@@ -436,3 +440,154 @@ class SwarmBackend:
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             return {cid: u for cid, u in pool.map(one, readable.items()) if u is not None}
+
+    # ---- networks, volumes, images, log streams, the engine: the manager's own engine
+    # (engine.docker's calls, as ComposeBackend), overlays for networks; what a swarm
+    # cannot do is refused
+    def networks(self) -> list[NetworkInfo]:
+        """The manager's networks (the swarm's overlays included)."""
+        from . import docker
+
+        return docker.list_networks()
+
+    def network(self, name: str) -> NetworkInfo | None:
+        from . import docker
+
+        return docker.get_network(name)
+
+    def create_network(
+        self,
+        name: str,
+        driver: str = "bridge",
+        *,
+        subnet: str | None = None,
+        gateway: str | None = None,
+        ip_range: str | None = None,
+        options: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        internal: bool = False,
+    ) -> NetworkInfo:
+        """An attachable overlay network (what a stack's services join on every node) for
+        a bridge or overlay asked for; other drivers, gateways, ranges and options are
+        refused (a macvlan needs a config-only network on each node, docs/swarm.md)."""
+        from . import swarm as engine
+
+        if driver not in ("bridge", "overlay") or gateway or ip_range or options or internal:
+            _refuse(
+                f"a {driver} network with these settings",
+                "A swarm stack's networks are attachable overlays (a subnet and labels "
+                "only); a macvlan needs a config-only network on each node (`docker network "
+                "create --config-only … ` there, then `--config-from` on a manager: "
+                "docs/swarm.md).",
+            )
+        engine.ensure_overlay(name, subnet, dict(labels or {}))
+        made = self.network(name)
+        if made is None:
+            raise OperationFailed(f"the overlay network {name} was not made")
+        return made
+
+    def remove_network(self, name: str) -> bool:
+        from . import docker
+
+        return docker.remove_network(name)
+
+    def volumes(self, prefix: str = "") -> list[VolumeInfo]:
+        """The manager's volumes (each node has its own)."""
+        from . import docker
+
+        return docker.list_volumes(prefix)
+
+    def volume(self, name: str) -> VolumeInfo | None:
+        from . import docker
+
+        return docker.get_volume(name)
+
+    def create_volume(
+        self,
+        name: str,
+        driver: str = "local",
+        *,
+        options: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> VolumeInfo:
+        _refuse(
+            "making a named volume from the manager",
+            "A stack's named volumes are made on each node when a task there first uses "
+            "them (`homestack up`); DATA binds stay on the data node.",
+        )
+
+    def remove_volume(self, name: str) -> bool:
+        """On the manager (another node's volumes: `docker volume rm` on that node)."""
+        from . import docker
+
+        return docker.remove_volume(name)
+
+    def published_ports(self) -> dict[tuple[str, int], set[tuple[str, str]]]:
+        """The manager's containers' published ports (a swarm service's ingress ports are
+        published on every node: `docker service ls` shows them)."""
+        from . import docker
+
+        return docker.published_ports()
+
+    def image_digests(self) -> dict[str, list[str]]:
+        """The manager's images (each node has its own)."""
+        from . import docker
+
+        return docker.repo_digests_by_tag()
+
+    def repo_digests(self, image: str) -> list[str]:
+        from . import docker
+
+        return docker.image_repo_digests(image)
+
+    def inspect_many(self, container_ids: Collection[str]) -> dict[str, Container]:
+        """The tasks whose container (or task) ids these are."""
+        wanted = set(container_ids)
+        out: dict[str, Container] = {}
+        for box in self.containers():
+            key = box.id if box.id in wanted else box.labels.get(TASK_LABEL, "")
+            if key in wanted:
+                out[key] = box
+        return out
+
+    def log_stream(
+        self,
+        container_id: str,
+        *,
+        stream: str,
+        follow: bool,
+        since: float | None = None,
+        tail: int | None = None,
+    ) -> Iterator[str]:
+        _refuse(
+            "one task's stdout or stderr alone",
+            "`homestack logs SERVICE` (with --follow) reads every node's task lines of a "
+            "service through the manager.",
+        )
+
+    def events_of(self, kinds: Collection[str]) -> EngineEvents:
+        _refuse(
+            "following container events across nodes",
+            "The manager sees only its own containers' events: poll `containers()` (the "
+            "tasks of every node), as the health waits do.",
+        )
+
+    def engine_version(self) -> dict[str, Any]:
+        """The manager's engine's version document."""
+        from . import docker
+
+        return docker.engine_version()
+
+    def ping(self) -> None:
+        from . import docker
+
+        docker.client()
+
+
+def backend_for(site: Site) -> Backend:
+    """The backend of the site's DEPLOY_MODE: Compose on the local engine (the default
+    one), or the swarm whose manager DOCKER_HOST names."""
+    from ..swarm import is_swarm
+    from .backend import default_backend
+
+    return SwarmBackend() if is_swarm(site) else default_backend()

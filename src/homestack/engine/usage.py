@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+SAMPLE_INTERVAL_S = 0.25  # between the two cgroup readings of a CPU percentage
 
 
 @dataclass(frozen=True)

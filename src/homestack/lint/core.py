@@ -298,11 +298,11 @@ class LintContext:
         """(protocol, port) → {(project, service)} of running containers; None if unknown."""
         if not self.engine:
             return None
-        from ..engine.docker import published_ports
+        from ..engine.backend import default_backend
         from ..errors import HomestackError
 
         try:
-            return published_ports()
+            return default_backend().published_ports()
         except HomestackError:
             return None  # no engine: the port check falls back to what /proc shows
 

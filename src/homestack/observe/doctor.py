@@ -10,7 +10,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import Problem, Site
 from ..errors import HomestackError
@@ -21,6 +21,9 @@ from .doctor_lan import check_lan
 from .doctor_mounts import check_mounts
 from .doctor_net import check_networks, check_ports, check_segregation
 from .status import DISABLED_RUNNING, UNKNOWN, StatusRow, collect_status
+
+if TYPE_CHECKING:
+    from ..engine.backend import Backend
 
 GIB = 1024**3
 DISK_FAIL = (1 * GIB, 0.03)  # free bytes, free fraction
@@ -114,12 +117,14 @@ def _service_fix(row: StatusRow) -> str:
     )
 
 
-def check_services(site: Site, api: Any, *, seen: list[StatusRow] | None = None) -> list[Check]:
+def check_services(
+    site: Site, backend: Backend, *, seen: list[StatusRow] | None = None
+) -> list[Check]:
     """Each enabled service that is not up and healthy, as `status` flags it: a failure for
     a critical service, a warning for the rest; one ok line when all are fine. The rows
     looked at are added to `seen` (the clock check reads their start times)."""
     try:
-        rows = collect_status(site, api=api, with_backups=False, with_usage=False).rows
+        rows = collect_status(site, backend=backend, with_backups=False, with_usage=False).rows
     except HomestackError as exc:
         return [warn("services", "services", exc.message, exc.hint)]
     if seen is not None:
@@ -205,9 +210,12 @@ def run_doctor(site: Site, now: datetime | None = None) -> DoctorResult:
                 )
             )
         else:
-            result.checks += check_services(site, api, seen=rows)
-            result.checks += check_mounts(site, api)
-            network_checks, good = check_networks(site, services, api)
+            from ..engine.backend import default_backend
+
+            backend = default_backend()
+            result.checks += check_services(site, backend, seen=rows)
+            result.checks += check_mounts(site, backend)
+            network_checks, good = check_networks(site, services, backend)
             result.checks += network_checks
             try:
                 result.checks += check_segregation(site, good, api)

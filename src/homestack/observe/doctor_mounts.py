@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..catalog import Site
-from ..engine import docker as engine
-from ..engine.model import Mount
+from ..engine.model import SERVICE_LABEL, Mount
 from ..errors import HomestackError
 from .checks import Check, ok, warn
+
+if TYPE_CHECKING:
+    from ..engine.backend import Backend
 
 PROC = Path("/proc")
 
@@ -52,12 +54,12 @@ def _what(mount: Mount) -> str:
     return mount.source or "?"
 
 
-def check_mounts(site: Site, api: Any) -> list[Check]:
+def check_mounts(site: Site, backend: Backend) -> list[Check]:
     """One warning per running container of the site that uses a deleted folder or file."""
     projects = {site.project_name(stack) for stack in site.stacks.values()}
     try:
-        running = [c.id for c in engine.containers_of(api, projects) if c.state == "running"]
-        inspected = engine.inspect_containers(api, running)
+        running = [c.id for c in backend.containers(projects) if c.state == "running"]
+        inspected = backend.inspect_many(running)
     except HomestackError as exc:
         return [warn("mounts", "mounts", exc.message, exc.hint)]
     checks: list[Check] = []
@@ -71,7 +73,7 @@ def check_mounts(site: Site, api: Any) -> list[Check]:
         looked += 1
         if not gone:
             continue
-        service = box.labels.get(engine.SERVICE_LABEL) or box.name
+        service = box.labels.get(SERVICE_LABEL) or box.name
         by_target = {m.destination: m for m in box.mounts}
         listed = ", ".join(f"{t} ({_what(by_target[t])})" for t in gone)
         checks.append(

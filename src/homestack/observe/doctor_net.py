@@ -9,7 +9,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import Service, Site
 from ..engine import docker as engine
@@ -17,6 +17,9 @@ from ..errors import HomestackError
 from ..ports import MAX_PORT, PortBinding, port_variable, proc_sockets
 from ..resolved import Resolved, resolve
 from .checks import Check, fail, ok, warn
+
+if TYPE_CHECKING:
+    from ..engine.backend import Backend
 
 PROBE_TIMEOUT_S = 1
 
@@ -173,7 +176,9 @@ def check_ports(
 # ---- networks -----------------------------------------------------------------------------
 
 
-def check_networks(site: Site, services: list[Service], api: Any) -> tuple[list[Check], list[str]]:
+def check_networks(
+    site: Site, services: list[Service], backend: Backend
+) -> tuple[list[Check], list[str]]:
     """The networks the enabled services join: present, right driver and subnet.
 
     Returns the checks and the engine names of the bridge networks that are present and right.
@@ -187,7 +192,7 @@ def check_networks(site: Site, services: list[Service], api: Any) -> tuple[list[
     checks: list[Check] = []
     good: list[str] = []
     for spec in specs:
-        found = engine.get_network(spec.name)
+        found = backend.network(spec.name)
         if found is None:
             checks.append(
                 fail(

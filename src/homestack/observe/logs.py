@@ -16,13 +16,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import Site
 from ..context import Context, context_for
-from ..engine import docker as engine
+from ..engine.model import SERVICE_LABEL
 from ..errors import BadInput
 from ..events import LogLineRead, LogsFollowing, NoLogLines
+
+if TYPE_CHECKING:
+    from ..engine.backend import Backend
 
 LEVELS = ("error", "warn", "info", "debug")
 _LEVEL_WORDS = {
@@ -209,13 +212,19 @@ class Target:
     running: bool
 
 
-def targets(site: Site, names: list[str] | None, api: Any) -> list[Target]:
+def _default_backend() -> Backend:
+    from ..engine.backend import default_backend
+
+    return default_backend()
+
+
+def targets(site: Site, names: list[str] | None, backend: Backend) -> list[Target]:
     stacks, only = site.select(names)
     only_ids = {s.id for s in only} if only is not None else None
     by_project = {site.project_name(stack): stack.id for stack in stacks}
     found = []
-    for box in engine.containers_of(api, set(by_project)):
-        service = box.labels.get(engine.SERVICE_LABEL, "?")
+    for box in backend.containers(set(by_project)):
+        service = box.labels.get(SERVICE_LABEL, "?")
         if only_ids is not None and service not in only_ids:
             continue
         found.append(
@@ -231,7 +240,7 @@ def targets(site: Site, names: list[str] | None, api: Any) -> list[Target]:
 
 
 def _lines(
-    api: Any,
+    backend: Backend,
     target: Target,
     stream: str,
     *,
@@ -239,9 +248,7 @@ def _lines(
     since: float | None,
     tail: int | None = None,
 ) -> Iterator[LogLine]:
-    for raw in engine.log_stream(
-        api, target.id, stream=stream, follow=follow, since=since, tail=tail
-    ):
+    for raw in backend.log_stream(target.id, stream=stream, follow=follow, since=since, tail=tail):
         stamp, _, text = raw.partition(" ")
         if not stamp[:4].isdigit():
             continue
@@ -250,13 +257,15 @@ def _lines(
         )
 
 
-def _read_all(api: Any, chosen: list[Target], query: LogQuery) -> list[LogLine]:
+def _read_all(backend: Backend, chosen: list[Target], query: LogQuery) -> list[LogLine]:
     """Every line so far of these containers (filters not applied), in time order."""
     from concurrent.futures import ThreadPoolExecutor
 
     def read(pair: tuple[Target, str]) -> list[LogLine]:
         target, stream = pair
-        return list(_lines(api, target, stream, follow=False, since=query.since, tail=query.tail))
+        return list(
+            _lines(backend, target, stream, follow=False, since=query.since, tail=query.tail)
+        )
 
     jobs = [(t, s) for t in chosen for s in ("stdout", "stderr")]
     if not jobs:
@@ -266,19 +275,18 @@ def _read_all(api: Any, chosen: list[Target], query: LogQuery) -> list[LogLine]:
     return list(heapq.merge(*parts))
 
 
-def history(site: Site, query: LogQuery, *, api: Any = None) -> list[LogLine]:
+def history(site: Site, query: LogQuery, *, backend: Backend | None = None) -> list[LogLine]:
     """Every matching line so far, merged in time order."""
-    api = api or engine.api_client()
-    return [
-        line for line in _read_all(api, targets(site, query.names, api), query) if query.keeps(line)
-    ]
+    backend = backend or _default_backend()
+    chosen = targets(site, query.names, backend)
+    return [line for line in _read_all(backend, chosen, query) if query.keeps(line)]
 
 
 class _Follower:
     """Reader threads per container stream, fed into one queue; re-attached by a watcher."""
 
-    def __init__(self, api: Any, query: LogQuery, stop: threading.Event) -> None:
-        self.api = api
+    def __init__(self, backend: Backend, query: LogQuery, stop: threading.Event) -> None:
+        self.backend = backend
         self.query = query
         self.stop = stop
         self.started = time.time() - 1.0  # overlaps the history; repeats are dropped
@@ -296,7 +304,7 @@ class _Follower:
     def _read(self, target: Target, stream: str, since: float) -> None:
         key = f"{target.id}/{stream}"
         try:
-            for line in _lines(self.api, target, stream, follow=True, since=since):
+            for line in _lines(self.backend, target, stream, follow=True, since=since):
                 if self.stop.is_set():
                     return
                 with self.lock:
@@ -332,13 +340,14 @@ def follow_logs(
     *,
     stop: threading.Event | None = None,
     poll: float = 0.5,
+    backend: Backend | None = None,
 ) -> Iterator[LogLine]:
     """History, then new lines as they come; re-attaches across restarts and recreations."""
-    follower = _Follower(engine.api_client(), query, stop or threading.Event())
-    chosen = targets(site, query.names, follower.api)
+    follower = _Follower(backend or _default_backend(), query, stop or threading.Event())
+    chosen = targets(site, query.names, follower.backend)
     by_name = {t.name: t.id for t in chosen}
     follower.at_start = set(by_name.values())
-    for line in _read_all(follower.api, chosen, query):
+    for line in _read_all(follower.backend, chosen, query):
         follower.saw(by_name[line.container], line)
         if query.keeps(line):
             yield line
@@ -352,7 +361,7 @@ def follow_logs(
         if now >= next_poll:
             next_poll = now + poll
             try:
-                current = targets(site, query.names, follower.api)
+                current = targets(site, query.names, follower.backend)
             except Exception:  # the engine is restarting: keep trying
                 current = []
             for target in current:
@@ -384,7 +393,12 @@ def read_logs(
     lines until `stop` is set or Ctrl-C); a LogLineRead per line, in time order; NoLogLines
     (what was asked, what was found) when there was none. Returns the count."""
     ctx = context_for(site, ctx)
-    source = follow_logs(site, query, stop=stop) if follow else history(site, query)
+    backend = ctx.engine()
+    source = (
+        follow_logs(site, query, stop=stop, backend=backend)
+        if follow
+        else history(site, query, backend=backend)
+    )
     stacks, only = site.select(query.names)
     shown = 0
     if follow:
@@ -395,7 +409,7 @@ def read_logs(
     if not shown:
         # silence would look like a hang or a broken pipe: say what was asked and found
         wanted = query.describe()
-        have = sorted({t.service for t in targets(site, query.names, engine.api_client())})
+        have = sorted({t.service for t in targets(site, query.names, backend)})
         chosen = only or [s for stack in stacks for s in stack.services.values()]
         absent = sorted(s.id for s in chosen if s.enabled and s.id not in have)
         found = ", ".join(have) or "any container"

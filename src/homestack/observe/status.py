@@ -13,17 +13,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import STACK_SUFFIX, Problem, Service, Site, Stack
 from ..deploy.dependents import is_running
-from ..engine import docker as engine
-from ..engine.model import Container
+from ..engine.model import SERVICE_LABEL, Container
 from ..engine.usage import Usage
 from ..errors import BadInput
 from ..inventory import service_ports
 from ..update.schedule import pending_updates
 from . import hooks
+
+if TYPE_CHECKING:
+    from ..engine.backend import Backend
 
 MISSING = "enabled-but-missing"
 DISABLED_RUNNING = "disabled-but-running"
@@ -203,25 +205,29 @@ def collect_status(
     site: Site,
     names: list[str] | None = None,
     *,
-    api: Any = None,
-    interval: float = engine.SAMPLE_INTERVAL_S,
+    backend: Backend | None = None,
+    interval: float | None = None,
     with_backups: bool = True,
     with_usage: bool = True,
     now: datetime | None = None,
 ) -> StatusResult:
     """Status of the chosen stacks/services (all by default); `with_usage=False` skips the
-    CPU and memory sample (the doctor needs states, not load); `now`: this machine's time
-    (uptimes are counted to it)."""
+    CPU and memory sample (the doctor needs states, not load); `interval`: of the CPU
+    sample (None: the backend's); `now`: this machine's time (uptimes are counted to it);
+    `backend`: the context's (default: engine.backend.default_backend())."""
+    if backend is None:
+        from ..engine.backend import default_backend
+
+        backend = default_backend()
     stacks, only = site.select(names)
     only_ids = {s.id for s in only} if only is not None else None
-    api = api or engine.api_client()
     by_project = {site.project_name(stack): stack for stack in stacks}
     listed = [
         c
-        for c in engine.containers_of(api, set(by_project))
-        if only_ids is None or c.labels.get(engine.SERVICE_LABEL, "") in only_ids
+        for c in backend.containers(set(by_project))
+        if only_ids is None or c.labels.get(SERVICE_LABEL, "") in only_ids
     ]
-    boxes = engine.inspect_containers(api, [c.id for c in listed])
+    boxes = backend.inspect_many([c.id for c in listed])
     # a running (or paused) container has its main process; a stopped one has pid 0
     pids = {cid: box.pid for cid, box in boxes.items() if with_usage and box.pid > 0}
 
@@ -233,10 +239,10 @@ def collect_status(
     backups_known = False
     backup_times: dict[str, hooks.BackupState] = {}
     with ThreadPoolExecutor(max_workers=8) as pool:
-        usage_job = pool.submit(engine.usage_many, api, pids, interval)
+        usage_job = pool.submit(backend.stats, pids, interval=interval)
         backup_jobs = {}
         if with_backups:
-            with_container = {c.labels.get(engine.SERVICE_LABEL) for c in listed}
+            with_container = {c.labels.get(SERVICE_LABEL) for c in listed}
             backup_jobs = {
                 s.id: pool.submit(hooks.last_backup, site, s.id)
                 for s in chosen
@@ -255,7 +261,7 @@ def collect_status(
     seen: set[str] = set()
     for container in listed:
         stack = by_project[container.project or ""]
-        service_id = container.labels.get(engine.SERVICE_LABEL, "?")
+        service_id = container.labels.get(SERVICE_LABEL, "?")
         catalogued = stack.services.get(service_id)
         seen.add(service_id)
         box = boxes.get(container.id, Container(state=container.state))  # gone meanwhile

@@ -69,19 +69,19 @@ def after_up(site: Site, result: UpResult) -> None:
 
 
 def _local() -> dict[str, list[str]]:
-    from ..engine.docker import repo_digests_by_tag
+    from ..engine.backend import default_backend
 
-    return repo_digests_by_tag()
+    return default_backend().image_digests()
 
 
 def _config_hashes(site: Site) -> dict[tuple[str, str], str]:
     """(stack, service) → Compose's config hash on its container (one listing)."""
     from ..deploy.projects import HASH_LABEL, PROJECT_LABEL, SERVICE_LABEL
-    from ..engine import docker as engine
+    from ..engine.backend import default_backend
 
     stacks = {site.project_name(s): s.id for s in site.stacks.values()}
     out: dict[tuple[str, str], str] = {}
-    for info in engine.list_containers(labels={PROJECT_LABEL: None}):
+    for info in default_backend().containers(set(stacks), oneoffs=True):
         stack = stacks.get(info.labels.get(PROJECT_LABEL, ""))
         if stack and info.labels.get(HASH_LABEL):
             out[(stack, info.labels.get(SERVICE_LABEL, ""))] = info.labels[HASH_LABEL]

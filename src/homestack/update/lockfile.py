@@ -109,9 +109,9 @@ def stale(site: Site) -> list[tuple[str, str]]:
 # ---- the local engine: make repo:tag the locked bytes ---------------------------------------
 def local_digests(image: str) -> list[str]:
     """`repo@sha256:…` names of the local image (empty when it is not here)."""
-    from ..engine.docker import image_repo_digests
+    from ..engine.backend import default_backend
 
-    return image_repo_digests(image)
+    return default_backend().repo_digests(image)
 
 
 def has_digest(image: str, digest: str) -> bool:
@@ -144,7 +144,7 @@ def honour_lock(site: Site, services: list[Service], images: Mapping[str, str]) 
     entries = read_lock(site)
     if not entries:
         return []
-    from ..engine.docker import repo_digests_by_tag
+    from ..engine.backend import default_backend
     from .registry import ImageRef
 
     done: list[str] = []
@@ -154,7 +154,7 @@ def honour_lock(site: Site, services: list[Service], images: Mapping[str, str]) 
         if entry is None or images.get(service.id) != entry.image:
             continue  # not locked, or the file moved on (validate says the lock is stale)
         if local is None:
-            local = repo_digests_by_tag()  # every local image in one call: up stays quick
+            local = default_backend().image_digests()  # all local images, one call: up stays quick
         ref = ImageRef.parse(entry.image)
         here = local.get(ref.with_tag(ref.tag or "latest"), [])
         if any(d.endswith("@" + entry.digest) for d in here):

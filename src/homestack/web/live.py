@@ -159,19 +159,19 @@ class Hub:
             time.sleep(DEBOUNCE_S)  # events come in bursts (stop = kill, die, stop)
 
     def _watch_events(self) -> None:
-        from ..engine import docker as engine
+        from ..engine.backend import default_backend
 
         while not self._stop.is_set():
+            events = default_backend().events_of(EVENTS).start()
             try:
-                stream = engine.container_events(EVENTS)
-                for event in stream:
-                    attributes = (event.get("Actor") or {}).get("Attributes") or {}
-                    if attributes.get(engine.PROJECT_LABEL) in self._projects:
+                while not (self._stop.is_set() or events.ended):
+                    events.wait(1.0)
+                    if any(event.project in self._projects for event in events.take()):
                         self._wake.set()
-                    if self._stop.is_set():
-                        break
-            except Exception:
-                time.sleep(2.0)  # no engine now: the sampler reports it
+            finally:
+                events.close()
+            if not self._stop.is_set():
+                time.sleep(2.0)  # the stream ended (no engine now: the sampler reports it)
 
 
 def _offer(queue: asyncio.Queue[Message], message: Message) -> None:

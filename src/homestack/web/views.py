@@ -60,14 +60,14 @@ def gpu_needs(site: Site) -> dict[str, str]:
 
 def standin_containers(site: Site) -> set[str]:
     """Containers of the site that run the stand-in image (a rehearsal, not the real one)."""
-    from ..engine import docker as engine
+    from ..engine.backend import default_backend
     from ..standin_image import DEFAULT_TAG
 
     projects = {site.project_name(stack) for stack in site.stacks.values()}
     base = DEFAULT_TAG.split(":")[0]
     return {
         box.name or "?"
-        for box in engine.containers_of(engine.api_client(), projects)
+        for box in default_backend().containers(projects)
         if box.image.split(":")[0] == base
     }
 
@@ -156,11 +156,11 @@ def host_view(site: Site) -> dict[str, Any]:
     """GPUs, the disk where DATA lives, engine and Compose versions."""
     import shutil
 
-    from ..engine import docker as engine
+    from ..engine.backend import default_backend
 
     facts: dict[str, Any] = {}
     try:
-        version = engine.engine_version()
+        version = default_backend().engine_version()
         facts["engine"] = version.get("Version")
         facts["api"] = version.get("ApiVersion")
         facts["os"] = f"{version.get('Os', '')}/{version.get('Arch', '')}"

@@ -99,3 +99,86 @@ def test_the_walk_finds_each_kind(tmp_path: Path, code: str) -> None:
     (tmp_path / "engine").mkdir()
     (tmp_path / "engine" / "ok.py").write_text(code + "\n")  # engine/ may
     assert len(problems(tmp_path)) == 1
+
+
+# ---- operations ask the Backend, not engine.docker ---------------------------------------
+#: what may be imported from engine.docker anywhere: the typed views Backend methods return
+DOCKER_TYPES = {"NetworkInfo", "VolumeInfo", "IpamPool"}
+#: modules outside engine/ that still call engine.docker, each with why (shrink this list)
+DOCKER_ALLOWED = {
+    "observe/doctor.py": "check_engine hands the probe client to doctor_net's port and "
+    "segregation checks",
+    "observe/doctor_net.py": "port holders with container names and the segregation probe "
+    "container: a diagnosis of this engine's bridge networks, no Backend operation",
+    "deploy/up.py": "the host-port check before up hands doctor_net.check_ports its client",
+}
+
+
+def _module(relative: str, node: ast.ImportFrom) -> str:
+    """The absolute module an import names (`from ..engine import docker` → homestack.engine)."""
+    if not node.level:
+        return node.module or ""
+    package = ["homestack", *relative.split("/")[:-1]]
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def docker_imports(root: Path) -> dict[str, list[str]]:
+    """Module (relative path) → each import of engine.docker's functions outside engine/."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root).as_posix()
+        if relative.startswith("engine/"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            where = f"{relative}:{node.lineno}" if isinstance(node, ast.stmt) else relative
+            if isinstance(node, ast.Import):
+                hits = [a.name for a in node.names if a.name == "homestack.engine.docker"]
+            elif isinstance(node, ast.ImportFrom):
+                module = _module(relative, node)
+                if module == "homestack.engine":
+                    hits = [a.name for a in node.names if a.name == "docker"]
+                elif module == "homestack.engine.docker":
+                    hits = [a.name for a in node.names if a.name not in DOCKER_TYPES]
+                else:
+                    hits = []
+            else:
+                continue
+            for name in hits:
+                found.setdefault(relative, []).append(f"{where}: imports engine.docker ({name})")
+    return found
+
+
+def test_operations_use_the_backend_not_engine_docker() -> None:
+    """Outside engine/ an operation asks the Backend it is handed (ctx.engine(), or
+    engine.backend.default_backend() where no Context reaches yet), never engine.docker."""
+    found = docker_imports(SRC)
+    unexpected = [
+        line for module, lines in found.items() if module not in DOCKER_ALLOWED for line in lines
+    ]
+    assert unexpected == []
+    # an allowance that is no longer needed goes: the list only shrinks
+    assert sorted(set(DOCKER_ALLOWED) - set(found)) == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from ..engine import docker as engine",
+        "from ..engine.docker import list_networks",
+        "from homestack.engine.docker import api_client",
+        "import homestack.engine.docker",
+        "from ...engine import docker",
+    ],
+)
+def test_the_import_walk_finds_each_form(tmp_path: Path, code: str) -> None:
+    folder = tmp_path / "deploy" / ("sub" if code.startswith("from ...") else "")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "x.py").write_text(code + "\n")
+    (tmp_path / "engine").mkdir()
+    (tmp_path / "engine" / "ok.py").write_text("from . import docker\n")  # engine/ may
+    (tmp_path / "lint.py").write_text(
+        "from .engine.docker import NetworkInfo\nfrom .engine import backend\n"
+    )  # the typed views, and the backend, are fine
+    assert sum(len(lines) for lines in docker_imports(tmp_path).values()) == 1

@@ -17,12 +17,12 @@ import pytest
 
 from homestack.catalog import Site
 from homestack.engine import swarm as engine
-from homestack.engine.backend import Backend, ComposeBackend, backend_for
+from homestack.engine.backend import Backend, ComposeBackend
 from homestack.engine.compose import ComposeProject
 from homestack.engine.health import Watched
 from homestack.engine.model import PROJECT_LABEL, SERVICE_LABEL
 from homestack.engine.swarm import NodeInfo, ServiceInfo, TaskInfo
-from homestack.engine.swarm_backend import NODE_LABEL, SwarmBackend
+from homestack.engine.swarm_backend import NODE_LABEL, SwarmBackend, backend_for
 from homestack.errors import HomestackError, OperationFailed
 from testkit.sites import service_yaml, stack_yaml, write_tree
 
@@ -230,3 +230,16 @@ def test_fake_restart_of_a_service_not_on_the_swarm_is_refused(
     FakeSwarm(monkeypatch)
     with pytest.raises(OperationFailed, match="not running on the swarm: app"):
         SwarmBackend().act(_project(_site(tmp_path)), "restart", ["app"])
+
+
+@pytest.mark.usefixtures("no_engine")
+def test_macvlan_networks_volumes_log_streams_and_events_are_refused_with_the_swarm_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(engine, "ensure_overlay", lambda *a, **k: pytest.fail("reached"))
+    backend = SwarmBackend()
+    _refused(lambda: backend.create_network("iot", "macvlan"), "--config-only")
+    _refused(lambda: backend.create_network("x", internal=True), "overlays")
+    _refused(lambda: backend.create_volume("v"), "homestack up")
+    _refused(lambda: backend.log_stream("c", stream="stdout", follow=False), "homestack logs")
+    _refused(lambda: backend.events_of(["start"]), "containers()")

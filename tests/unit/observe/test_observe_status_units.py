@@ -185,20 +185,26 @@ def test_probe_script_runs_every_probe_at_once_with_timeouts() -> None:
 
 
 class _FakeEmptyEngine:
-    """An Engine API with no containers (the fake stands for an empty engine)."""
+    """A backend with no containers (the fake stands for an empty engine)."""
 
-    def containers(self, **_: object) -> list[dict[str, object]]:
+    def containers(self, *_: object, **__: object) -> list[Container]:
         return []
+
+    def inspect_many(self, ids: list[str]) -> dict[str, Container]:
+        return {}
+
+    def stats(self, pids: dict[str, int], **_: object) -> dict[str, object]:
+        return {}
 
 
 def test_missing_and_named_disabled_rows_fake_empty_engine(tmp_path: Path) -> None:
     site = _site(tmp_path)
     (tmp_path / "ai-stack" / "stack.yaml").write_text("services:\n  - ui\n  # - api\n")
     site = Site.load(tmp_path)
-    rows = st.collect_status(site, api=_FakeEmptyEngine(), with_backups=False).rows
+    rows = st.collect_status(site, backend=_FakeEmptyEngine(), with_backups=False).rows
     assert [(r.service, r.state, r.flag) for r in rows] == [("ui", "missing", st.MISSING)]
     assert rows[0].url == "https://chat.home.test/app/"
-    named = st.collect_status(site, ["api"], api=_FakeEmptyEngine(), with_backups=False).rows
+    named = st.collect_status(site, ["api"], backend=_FakeEmptyEngine(), with_backups=False).rows
     assert [(r.service, r.state, r.flag, r.enabled) for r in named] == [
         ("api", "disabled", None, False)
     ]
@@ -214,13 +220,15 @@ def test_the_byte_formatter_loads_without_the_docker_sdk() -> None:
     assert done.stdout.strip() == "False"
 
 
-class _FakeStoppedEngine:
-    """An Engine API (fake) holding stopped containers of `ui` (unhealthy when it stopped)
+class _FakeStoppedEngine(_FakeEmptyEngine):
+    """A backend (fake) holding stopped containers of `ui` (unhealthy when it stopped)
     and of `job`, a oneshot that ran to completion."""
 
-    def containers(self, **_: object) -> list[dict[str, object]]:
+    def containers(self, *_: object, **__: object) -> list[Container]:
         return [
-            {"Id": cid, "Names": [f"/ai-{svc}-1"], "State": "exited", "Labels": labels}
+            Container.parse(
+                {"Id": cid, "Names": [f"/ai-{svc}-1"], "State": "exited", "Labels": labels}
+            )
             for cid, svc, labels in (
                 (
                     "c1",
@@ -235,9 +243,10 @@ class _FakeStoppedEngine:
             )
         ]
 
-    def inspect_container(self, cid: str) -> dict[str, object]:
+    def inspect_many(self, ids: list[str]) -> dict[str, Container]:
         health = {"Status": "unhealthy", "Log": [{"Output": "stale"}]}
-        return {"State": {"Status": "exited", "ExitCode": 0, "Health": health}, "RestartCount": 0}
+        raw = {"State": {"Status": "exited", "ExitCode": 0, "Health": health}, "RestartCount": 0}
+        return {cid: Container.parse(raw) for cid in ids}
 
 
 def test_stopped_enabled_service_is_flagged_and_its_old_health_hidden_fake_engine(
@@ -253,7 +262,7 @@ def test_stopped_enabled_service_is_flagged_and_its_old_health_hidden_fake_engin
     site = Site.load(tmp_path)
     rows = {
         r.service: r
-        for r in st.collect_status(site, api=_FakeStoppedEngine(), with_backups=False).rows
+        for r in st.collect_status(site, backend=_FakeStoppedEngine(), with_backups=False).rows
     }
     ui = rows["ui"]
     assert (ui.state, ui.exit_code, ui.flag) == ("exited", 0, st.STOPPED)
