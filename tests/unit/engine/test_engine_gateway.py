@@ -106,12 +106,11 @@ def test_the_walk_finds_each_kind(tmp_path: Path, code: str) -> None:
 DOCKER_TYPES = {"NetworkInfo", "VolumeInfo", "IpamPool"}
 #: modules outside engine/ that still call engine.docker, each with why (shrink this list)
 DOCKER_ALLOWED = {
-    "observe/doctor.py": "check_engine hands the probe client to doctor_net's port and "
-    "segregation checks",
-    "observe/doctor_net.py": "port holders with container names and the segregation probe "
-    "container: a diagnosis of this engine's bridge networks, no Backend operation",
-    "deploy/up.py": "the host-port check before up hands doctor_net.check_ports its client",
-    "swarm/top.py": "swarm's own top (swarm/ is the swarm engineer's)",
+    "observe/doctor_net.py": "doctor's segregation probe, a throwaway container on each "
+    "network (engine.docker.run_probe): a diagnosis of this engine's bridge networks, which "
+    "no operation needs and the Backend does not offer",
+    "swarm/top.py": "swarm's own top reads task stats with the docker client (swarm/ is "
+    "the swarm engineers'; a SwarmBackend.stats replaces it)",
 }
 
 
