@@ -113,3 +113,30 @@ def test_restore_called_directly_is_refused_while_the_site_is_held(
     ctx = Context.for_site(Site.load(held))
     with pytest.raises(SiteBusy, match="`homestack restore jellyfin` waited"):
         api.restore(ctx, ctx.site.service("jellyfin"))
+
+
+def test_the_cli_renders_the_wait_on_stderr_and_names_the_command_as_typed(
+    held: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the CLI the same wait is a line on stderr (the LockWaiting event, rendered),
+    and the refusal names the command line as typed (Context.command)."""
+    from homestack.cli.app import run
+
+    monkeypatch.setenv("HOMESTACK_LOCK_TIMEOUT", "0.3")
+    monkeypatch.delenv("HOMESTACK_PREFIX", raising=False)
+    assert run(["--site", str(held), "install", "networks", "media"]) == 1
+    err = capsys.readouterr().err
+    assert "waiting for the site: pid " in err and ", homestack backup jellyfin, since " in err
+    assert "`homestack install networks media` waited 0.3 s" in err
+
+
+def test_a_long_wait_line_stays_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """The wait was written raw to stderr before it became an event: however long the
+    holders' notes, the rendered line is not wrapped at the console's width (200)."""
+    from homestack.cli.events import CliSink
+
+    holders = "; ".join(
+        f"pid {n}, homestack up, since 2026-12-07, site folder /srv/x{n}" for n in range(6)
+    )
+    CliSink()(LockWaiting("the site", holders))
+    assert capsys.readouterr().err == f"waiting for the site: {holders} …\n"

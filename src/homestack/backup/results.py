@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from ..backup_record import LastBackup, last_backup, last_path
 from ..catalog import Site
+from ..serial import Serialised
 from .journal import write_atomic
 
 
 @dataclass(frozen=True)
-class BackupResult:
+class BackupResult(Serialised):
     service: str
     stack: str
     ok: bool
@@ -31,12 +32,12 @@ class BackupResult:
     skipped: str | None = None
     warnings: list[str] = field(default_factory=list)  # ok, but the user should know
 
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class BackupRun:
+class BackupRun(Serialised):
+    DATA_EXTRA = ("ok",)
+    DATA_ORDER = ("ok", "notices", "results")
+
     results: list[BackupResult]
     notices: list[str] = field(default_factory=list)
 
@@ -44,53 +45,38 @@ class BackupRun:
     def ok(self) -> bool:
         return all(r.ok for r in self.results)
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "notices": self.notices,
-            "results": [r.to_data() for r in self.results],
-        }
-
 
 @dataclass(frozen=True)
-class SnapshotInfo:
+class SnapshotInfo(Serialised):
     id: str
     time: str
     size: int | None
     tags: list[str]
     paths: list[str]
 
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class ServiceSnapshots:
+class ServiceSnapshots(Serialised):
     service: str
     repository: str
     snapshots: list[SnapshotInfo]
     error: str | None = None
 
-    def to_data(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["snapshots"] = [s.to_data() for s in self.snapshots]
-        return data
-
 
 @dataclass(frozen=True)
-class Listing:
+class Listing(Serialised):
+    DATA_EXTRA = ("ok",)
+    DATA_ORDER = ("ok", "services")
+
     services: list[ServiceSnapshots]
 
     @property
     def ok(self) -> bool:
         return all(s.error is None for s in self.services)
 
-    def to_data(self) -> dict[str, Any]:
-        return {"ok": self.ok, "services": [s.to_data() for s in self.services]}
-
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(Serialised):
     service: str
     ok: bool
     mode: str
@@ -98,21 +84,15 @@ class CheckResult:
     error: str | None = None
     checked: bool = True  # False: no repository yet, so nothing was checked
 
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class PruneResult:
+class PruneResult(Serialised):
     service: str
     ok: bool
     kept: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     note: str | None = None
     error: str | None = None
-
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 Checked = TypeVar("Checked", "CheckResult", "PruneResult")
@@ -134,7 +114,7 @@ class ManyResults(Generic[Checked]):
 
 
 @dataclass(frozen=True)
-class RestoreResult:
+class RestoreResult(Serialised):
     service: str
     snapshot: str
     ok: bool
@@ -149,9 +129,6 @@ class RestoreResult:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
-
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def record_last(site: Site, result: BackupResult) -> str | None:

@@ -90,7 +90,8 @@ class CliSink:
         from rich.markup import escape
 
         if isinstance(event, LockWaiting):
-            self.err.print(event.line(), markup=False, highlight=False)
+            # one line, however long (holder notes name site folders), as it always was
+            self.err.print(event.line(), markup=False, highlight=False, soft_wrap=True)
         elif isinstance(event, BackupStarted):
             if not self.as_json:  # one line as each begins; each result is shown once
                 self.err.print(event.line(), markup=False)

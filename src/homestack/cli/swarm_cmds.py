@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from ..swarm.nodes import NodesResult
+    from ..swarm.ops import SwarmDown, SwarmStatus
+
 nodes_app = typer.Typer(
     name="nodes",
     help="The swarm's nodes: role, availability, labels, GPUs, what runs where.",
@@ -41,7 +44,7 @@ def nodes_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     emit(list_nodes(state.site()), as_json, _render_nodes)
 
 
-def _render_nodes(result: Any, out: Console) -> None:
+def _render_nodes(result: NodesResult, out: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -106,7 +109,7 @@ def down(names: list[str] | None, as_json: bool) -> None:
 
     result = swarm_down(state.site(), names, ctx=state.context(as_json=as_json))
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: SwarmDown, out: Console) -> None:
         if res.dependents:
             out.print("first removed the running services that need what goes down:")
             for line in res.dependents:
@@ -131,7 +134,7 @@ def status(names: list[str] | None, as_json: bool) -> None:
 
     result = swarm_status(state.site(), names)
 
-    def render(res: Any, out: Console) -> None:
+    def render(res: SwarmStatus, out: Console) -> None:
         from rich.markup import escape
         from rich.table import Table
 

@@ -262,18 +262,31 @@ def _restart(site: Site, names: list[str] | None, *, timeout: float, ctx: Contex
     preflight.check_projects(selection.projects.values())
     # compose restarts nothing where there is no container: refuse before anything restarts,
     # rather than wait out the health timeout for a container that will never appear
+    require_containers(
+        site,
+        selection,
+        "restart",
+        "Start",
+        ", or name only the services to restart." if names is None else ".",
+    )
+    done = run_in_waves(site, selection, "restart", timeout=timeout, ctx=ctx)
+    return RestartResult(done, ctx.clock.monotonic() - started)
+
+
+def require_containers(
+    site: Site, selection: Selection, verb: str, fix: str, then: str = "."
+) -> None:
+    """Refuse, before anything is done, a chosen service that has no container: `verb`
+    (restart, start) names what was not done, `fix` (Start, Create) what `up` would do."""
     present = _running(site, {s.stack for s in selection.services}, any_state=True)
     missing = [s.id for s in selection.services if s.id not in present]
     if missing:
         raise OperationFailed(
-            f"cannot restart {', '.join(missing)}: no container (never started, or taken "
-            "down); nothing was restarted",
-            f"Start {'it' if len(missing) == 1 else 'them'} with "
-            f"`homestack up {' '.join(missing)}`"
-            + (", or name only the services to restart." if names is None else "."),
+            f"cannot {verb} {', '.join(missing)}: no container (never started, or taken "
+            f"down); nothing was {verb}ed",
+            f"{fix} {'it' if len(missing) == 1 else 'them'} with "
+            f"`homestack up {' '.join(missing)}`{then}",
         )
-    done = run_in_waves(site, selection, "restart", timeout=timeout, ctx=ctx)
-    return RestartResult(done, ctx.clock.monotonic() - started)
 
 
 def run_in_waves(

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 from ..catalog import Site
 from ..context import Context, context_for
-from ..errors import OperationFailed
 from ..serial import Serialised, entry
-from .down import _running, run_in_waves
+from .down import require_containers, run_in_waves
 from .projects import select
 
 
@@ -44,14 +43,6 @@ def start(
     with ctx.lock.hold("start " + " ".join(names)):
         started = ctx.clock.monotonic()
         selection = select(site, names, with_dependencies=False, overlays=False)
-        present = _running(site, {s.stack for s in selection.services}, any_state=True)
-        missing = [s.id for s in selection.services if s.id not in present]
-        if missing:
-            raise OperationFailed(
-                f"cannot start {', '.join(missing)}: no container (never started, or taken "
-                "down); nothing was started",
-                f"Create {'it' if len(missing) == 1 else 'them'} with `homestack up "
-                f"{' '.join(missing)}`.",
-            )
+        require_containers(site, selection, "start", "Create")
         done = run_in_waves(site, selection, "start", timeout=timeout, ctx=ctx)
         return StopStartResult("start", done, ctx.clock.monotonic() - started)

@@ -221,10 +221,10 @@ def _remove_container(site: Site, name: str) -> None:
     remove_services(selection, [name])
 
 
-def _up(site: Site, names: list[str], timeout: float) -> UpResult:
+def _up(site: Site, names: list[str], timeout: float, ctx: Context | None) -> UpResult:
     from ..deploy.up import up
 
-    return up(site, names, timeout=timeout, record=False)
+    return up(site, names, timeout=timeout, record=False, ctx=ctx)
 
 
 def _config_hash(site: Site, name: str) -> str | None:
@@ -296,6 +296,7 @@ def _recreate(
     timeout: float,
     settle: float,
     restore_snapshot: str | None,
+    ctx: Context | None = None,
 ) -> tuple[bool, UpResult | None]:
     """Up the service and its running dependents; watch the dependents a while after."""
     if restore_snapshot:  # rollback by hand, data included
@@ -305,7 +306,7 @@ def _recreate(
         report.steps.append(f"data restored from snapshot {restore_snapshot[:8]}")
     names = _with_dependents(fresh, name)
     try:
-        result: UpResult | None = _up(fresh, names, timeout)
+        result: UpResult | None = _up(fresh, names, timeout, ctx)
     except HomestackError as error:
         report.reason = error.message
         return False, None
@@ -331,9 +332,11 @@ def switch(
     timeout: float,
     restore_snapshot: str | None = None,
     settle: float = 5.0,
+    ctx: Context | None = None,
 ) -> UpdateReport:
     """Snapshot, pull, write, recreate; roll back image and data on failure. Running
-    dependents are watched for `settle` seconds after: one turning unhealthy rolls back."""
+    dependents are watched for `settle` seconds after: one turning unhealthy rolls back.
+    The recreation (and a roll back) report their services' states to `ctx.sink`."""
     from ..backup.journal import hold_point
     from ..backup.lock import ServiceLock
 
@@ -381,7 +384,9 @@ def switch(
         hold_point("update-recreate")  # the kill -9 tests stop here
         mark = time.monotonic()
         fresh = _reload(site)
-        healthy, result = _recreate(fresh, service.id, report, timeout, settle, restore_snapshot)
+        healthy, result = _recreate(
+            fresh, service.id, report, timeout, settle, restore_snapshot, ctx
+        )
         report.timings["recreate"] = time.monotonic() - mark
         if healthy:
             history.append(
@@ -401,7 +406,7 @@ def switch(
             return report
         if result is not None:
             report.reason, report.health_log = _failure(result)
-        _roll_back(site, service, journal, report, timeout)
+        _roll_back(site, service, journal, report, timeout, ctx)
         return report
 
 
@@ -433,7 +438,12 @@ def _take_snapshot(site: Site, service: Service, journal: Journal, report: Updat
 
 
 def _roll_back(
-    site: Site, service: Service, journal: Journal, report: UpdateReport, timeout: float
+    site: Site,
+    service: Service,
+    journal: Journal,
+    report: UpdateReport,
+    timeout: float,
+    ctx: Context | None = None,
 ) -> None:
     """The new version failed its health gate: the previous one back, data included."""
     old_image = journal.old_image
@@ -450,7 +460,7 @@ def _roll_back(
     )
     back = _reload(site)
     try:
-        result = _up(back, _with_dependents(back, service.id), timeout)
+        result = _up(back, _with_dependents(back, service.id), timeout, ctx)
         came_back, why = result.ok, _failure(result)[0]
     except HomestackError as error:  # file, lock and data are back: `up` can be run again
         came_back, why = False, error.message
@@ -629,6 +639,7 @@ def update(
             by="update",
             timeout=timeout,
             settle=settle,
+            ctx=ctx,
         )
     report.elapsed = time.monotonic() - started
     return report
@@ -700,6 +711,7 @@ def rollback(
             by="rollback",
             timeout=timeout,
             restore_snapshot=snapshot,
+            ctx=ctx,
         )
     report.elapsed = time.monotonic() - started
     return report
