@@ -179,8 +179,9 @@ class Backend(Protocol):
         internal: bool = False,
     ) -> NetworkInfo:
         """Make a network (bridge, macvlan, ipvlan …; one address pool when `subnet` is
-        given) and return it as the engine then reports it. A swarm backend makes
-        `overlay` networks; one that cannot make the driver asked for raises."""
+        given) and return it as the engine then reports it. A swarm backend may make an
+        `overlay` network for a bridge; one that cannot make the driver asked for raises
+        OperationFailed."""
         ...
 
     def remove_network(self, name: str) -> bool:
