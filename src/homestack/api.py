@@ -18,6 +18,7 @@ Imports are lazy: importing this module costs no more than the context and the e
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -67,9 +68,15 @@ def up(
 ) -> UpResult:
     """Start the selected services (all enabled: None) and what they need, in dependency
     order, each once what it needs is healthy. Events: ServiceChanged per change of state.
-    A failed service does not raise: `result.ok` is False (deploy.up.raise_for raises)."""
+    A failed service does not raise: `result.ok` is False (deploy.up.raise_for raises).
+    Updates a killed process left are undone first and each deploy goes to the update
+    history (update.hooks), as with the CLI, unless `ctx.up_hooks` names other hooks."""
     from .deploy.up import up as run
 
+    if ctx.up_hooks is None:
+        from .update import hooks
+
+        ctx = dataclasses.replace(ctx, up_hooks=hooks)
     return run(
         ctx.site,
         names,

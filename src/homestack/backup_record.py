@@ -6,9 +6,11 @@ Light on purpose (no restic, engine or catalog loading): `homestack status` impo
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .serial import Serialised
 
 if TYPE_CHECKING:
     from .catalog import Site
@@ -21,7 +23,7 @@ def state_dir(site: Site) -> Path:
 
 
 @dataclass(frozen=True)
-class LastBackup:
+class LastBackup(Serialised):
     """The last backup attempt of a service, as `status` and `doctor` show it."""
 
     service: str
@@ -30,9 +32,6 @@ class LastBackup:
     snapshot: str | None = None
     error: str | None = None
     last_success: str | None = None
-
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def last_path(site: Site, service: str) -> Path:

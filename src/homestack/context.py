@@ -23,6 +23,7 @@ from .events import EventSink, ignore
 
 if TYPE_CHECKING:
     from .catalog import Site
+    from .deploy.up import UpResult
     from .engine.backend import Backend
 
 
@@ -47,6 +48,16 @@ class SystemClock:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+class UpHooks(Protocol):
+    """What `up` runs around a deploy for the update package (homestack.update.hooks): undo
+    updates a killed process left first, record each deploy in the history after. Handed to
+    `up` by its caller, as the update package itself runs `up`."""
+
+    def before_up(self, site: Site) -> tuple[Site, list[str]]: ...
+
+    def after_up(self, site: Site, result: UpResult) -> None: ...
 
 
 class Lock(Protocol):
@@ -94,6 +105,9 @@ class Context:
     #: the CLI's words as typed, global options left out (`("restart", "media")`); None
     #: outside the CLI. Lock notes and hints say what the user ran.
     command: tuple[str, ...] | None = None
+    #: what `up` runs before and after a deploy (update.hooks: the CLI, the dashboard and
+    #: api.up hand it); None: neither (a library call of deploy.up.up without them)
+    up_hooks: UpHooks | None = None
 
     @classmethod
     def for_site(
@@ -104,6 +118,7 @@ class Context:
         clock: Clock | None = None,
         backend: Backend | None = None,
         command: Sequence[str] | None = None,
+        up_hooks: UpHooks | None = None,
     ) -> Context:
         """The real lock and clock for `site`; events to `sink` (default: none)."""
         words = tuple(command) if command else None
@@ -114,6 +129,7 @@ class Context:
             clock or SystemClock(),
             backend,
             words,
+            up_hooks,
         )
 
     def engine(self) -> Backend:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import door
+from .serial import Serialised, entry
 
 DNS_CHOICES = ("blocky", "hosts", "domain")
 ADMIN_SECRET = "authelia_admin_password"
@@ -158,54 +159,30 @@ def certificates(data_root: Path) -> list[Certificate]:
 
 # ---- the summary ---------------------------------------------------------------------
 @dataclass(frozen=True)
-class WebUI:
+class WebUI(Serialised):
     service: str
     title: str
     url: str
     access: str
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "service": self.service,
-            "title": self.title,
-            "url": self.url,
-            "access": self.access,
-        }
-
 
 @dataclass
-class LanSummary:
+class LanSummary(Serialised):
     domain: str
     lan_address: str
-    configured: str  # LAN_ADDRESS as written: '', 'auto' or an address
+    # LAN_ADDRESS as written: '', 'auto' or an address
+    configured: str = field(metadata=entry(key="lan_address_setting"))
     door_url: str | None  # https://LAN_ADDRESS/ (None while the door is loopback only)
     ca_url: str | None
     start_url: str | None
     uis: list[WebUI] = field(default_factory=list)
     admin_user: str = "admin"
+    # how to read it, never the password itself
     admin_password: str = f"sudo homestack secrets show {ADMIN_SECRET}"
     ca_fingerprint: str | None = None
     dns: str | None = None  # LAN_DNS, when chosen
     hosts_lines: list[str] = field(default_factory=list)
     todo: list[str] = field(default_factory=list)
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "domain": self.domain,
-            "lan_address": self.lan_address,
-            "lan_address_setting": self.configured,
-            "door_url": self.door_url,
-            "ca_url": self.ca_url,
-            "start_url": self.start_url,
-            "uis": [ui.to_data() for ui in self.uis],
-            "admin_user": self.admin_user,
-            # how to read it, never the password itself
-            "admin_password": self.admin_password,
-            "ca_fingerprint": self.ca_fingerprint,
-            "dns": self.dns,
-            "hosts_lines": self.hosts_lines,
-            "todo": self.todo,
-        }
 
 
 def dns_choice(env: Mapping[str, str]) -> str | None:

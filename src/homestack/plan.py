@@ -17,6 +17,7 @@ from . import yamlio
 from .catalog import Service, Site, Stack
 from .errors import BadInput
 from .resolved import resolve
+from .serial import Serialised
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ class Creation:
 
 
 @dataclass
-class PlanResult:
+class PlanResult(Serialised):
     stack_waves: list[list[str]]
     service_waves: list[list[str]]
     stacks: dict[str, list[str]]
@@ -158,15 +159,7 @@ class PlanResult:
     creates: list[Creation]
     placement: list[dict[str, Any]] = field(default_factory=list)  # swarm mode: where
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "placement": self.placement,
-            "stack_waves": self.stack_waves,
-            "service_waves": self.service_waves,
-            "stacks": self.stacks,
-            "edges": [e.__dict__ for e in self.edges],
-            "creates": [c.__dict__ for c in self.creates],
-        }
+    DATA_ORDER = ("placement",)
 
 
 def networks_for(site: Site, services: list[Service]) -> list[str]:

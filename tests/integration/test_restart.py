@@ -9,6 +9,7 @@ import pytest
 
 from homestack.catalog import Site
 from homestack.deploy.down import down, restart
+from homestack.deploy.stopstart import start
 from homestack.deploy.up import up
 from homestack.errors import OperationFailed
 from testkit.sites import up_site
@@ -39,9 +40,18 @@ def test_restart_of_a_service_without_container_is_refused_at_once_restarting_no
     # compose restarts nothing without a container; this used to wait out the whole timeout
     with pytest.raises(OperationFailed) as refused:
         restart(Site.load(root), ["app", "solo"], timeout=20)
-    assert "cannot restart solo: no container" in refused.value.message
-    assert refused.value.hint and "homestack up solo" in refused.value.hint
+    assert refused.value.message == (
+        "cannot restart solo: no container (never started, or taken down); nothing was restarted"
+    )
+    assert refused.value.hint == "Start it with `homestack up solo`."
     assert _started_at(f"{prefix}ai-app-1") == started  # refused before anything restarted
+    with pytest.raises(OperationFailed) as refused:  # start refuses it the same way
+        start(Site.load(root), ["app", "solo"], timeout=20)
+    assert refused.value.message == (
+        "cannot start solo: no container (never started, or taken down); nothing was started"
+    )
+    assert refused.value.hint == "Create it with `homestack up solo`."
+    assert _started_at(f"{prefix}ai-app-1") == started
 
     assert restart(Site.load(root), ["app"]).restarted == ["app"]
     assert _started_at(f"{prefix}ai-app-1") != started

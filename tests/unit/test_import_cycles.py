@@ -6,8 +6,9 @@ under `if TYPE_CHECKING:`, which never runs. `from .pkg import name` points at t
 `pkg.name` when there is one, else at `pkg`. A function-level import is how a cycle hides:
 it works until someone moves it to the top, or until the modules load in another order.
 
-ALLOWED holds the one edge that still closes a cycle, waiting for another piece of issue 16
-that removes it; a cycle through any other edge fails, printed as a path.
+ALLOWED holds the edges that may still close a cycle, each waiting for the change that
+removes it (none now: `up`'s update hooks come from the Context); a cycle through any other
+edge fails, printed as a path.
 """
 
 from __future__ import annotations
@@ -20,12 +21,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = "homestack"
 
 #: (importer, imported) → why the edge is still there (and what removes it)
-ALLOWED: dict[tuple[str, str], str] = {
-    ("homestack.deploy.up", "homestack.update.hooks"): (
-        "up converges killed updates (which run up) first; the injected Context (issue 16 "
-        "part 2) hands up its hooks instead"
-    ),
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def modules(src: Path) -> dict[str, Path]:

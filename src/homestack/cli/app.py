@@ -109,9 +109,12 @@ class State:
 
         if self._context is None:
             from ..context import Context
+            from ..update import hooks
 
             sink = CliSink(as_json=bool(as_json))
-            self._context = Context.for_site(self.site(), sink=sink, command=self.words)
+            self._context = Context.for_site(
+                self.site(), sink=sink, command=self.words, up_hooks=hooks
+            )
         elif as_json is not None and isinstance(self._context.sink, CliSink):
             self._context.sink.as_json = as_json
         return self._context

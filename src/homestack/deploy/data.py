@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,18 +58,16 @@ class DataReport(StepReport):
     volumes: list[VolumeCheck] = field(default_factory=list)
     owner: str = ""
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "owner": self.owner,
-            "created": list(self.created),
-            "unchanged": list(self.unchanged),
-            "foreign": list(self.foreign),
-            "changed": self.changed,
-            "dry_run": self.dry_run,
-            "folders": [asdict(f) for f in self.folders],
-            "volumes": [asdict(v) for v in self.volumes],
-            "notes": list(self.notes),
-        }
+    DATA_ORDER = (
+        "owner",
+        "created",
+        "unchanged",
+        "foreign",
+        "changed",
+        "dry_run",
+        "folders",
+        "volumes",
+    )
 
 
 def owner_ids(site: Site) -> tuple[int, int]:

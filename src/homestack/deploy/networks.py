@@ -9,13 +9,14 @@ missing networks created, labelled as homestack's. Networks are never removed or
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..catalog import IOT_NETWORK, SIGNON_NETWORK, Service, Site
 from ..errors import BadInput
 from ..plan import networks_for
+from ..serial import entry
 from .report import StepReport
 
 if TYPE_CHECKING:
@@ -54,17 +55,9 @@ class NetworkChange:
 
 @dataclass(frozen=True, kw_only=True)
 class NetworksReport(StepReport):
-    changes: list[NetworkChange] = field(default_factory=list)
+    changes: list[NetworkChange] = field(default_factory=list, metadata=entry(key="networks"))
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "created": list(self.created),
-            "unchanged": list(self.unchanged),
-            "changed": self.changed,
-            "dry_run": self.dry_run,
-            "networks": [asdict(c) for c in self.changes],
-            "notes": list(self.notes),
-        }
+    DATA_ORDER = ("created", "unchanged", "changed", "dry_run", "networks")
 
 
 def subnet_setting(network: str) -> str:

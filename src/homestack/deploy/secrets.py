@@ -19,14 +19,14 @@ import stat
 import string
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..catalog import Service, Site
 from ..errors import BadInput, OperationFailed
 from ..models import SecretSpec
 from ..resolved import Resolved
+from ..serial import Serialised, entry
 from .data import has_data
 from .folders import check_folder, folder_error
 from .report import StepReport
@@ -75,25 +75,16 @@ class SecretChange:
 @dataclass(frozen=True, kw_only=True)
 class SecretsReport(StepReport):
     fixed: list[str] = field(default_factory=list)
-    changes: list[SecretChange] = field(default_factory=list)
+    changes: list[SecretChange] = field(default_factory=list, metadata=entry(key="secrets"))
     folder: str = ""
-    folder_changed: bool = False  # SECRETS_DIR created or tightened to 0700
+    # SECRETS_DIR created or tightened to 0700 (in `changed`, not in the data)
+    folder_changed: bool = field(default=False, metadata=entry(omit=True))
+
+    DATA_ORDER = ("folder", "created", "unchanged", "fixed", "changed", "dry_run", "secrets")
 
     @property
     def changed(self) -> bool:
         return bool(self.created or self.fixed or self.folder_changed)
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "folder": self.folder,
-            "created": list(self.created),
-            "unchanged": list(self.unchanged),
-            "fixed": list(self.fixed),
-            "changed": self.changed,
-            "dry_run": self.dry_run,
-            "secrets": [asdict(c) for c in self.changes],
-            "notes": list(self.notes),
-        }
 
 
 def generate(spec: SecretSpec) -> str:
@@ -391,22 +382,16 @@ class SecretRow:
 
 
 @dataclass(frozen=True)
-class SecretsListing:
+class SecretsListing(Serialised):
     folder: str
-    rows: list[SecretRow]
+    rows: list[SecretRow] = field(metadata=entry(key="secrets"))
     missing: list[str] = field(default_factory=list)  # declared, not generated yet
+
+    DATA_EXTRA = (("problems", lambda listing: len(listing.problems)),)
 
     @property
     def problems(self) -> list[SecretRow]:
         return [r for r in self.rows if r.problem]
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "folder": self.folder,
-            "secrets": [asdict(r) for r in self.rows],
-            "missing": list(self.missing),
-            "problems": len(self.problems),
-        }
 
 
 def list_secrets(site: Site, services: list[Service] | None = None) -> SecretsListing:

@@ -186,19 +186,11 @@ def standin_folder(site: Site) -> Path:
     return site.data_root / ".homestack" / "standin"
 
 
-def write_override(
-    site: Site,
-    stack: Stack,
-    services: list[Service],
-    image: str,
-    delays: Mapping[str, float] | None = None,
-    resolved: Resolved | None = None,
-) -> Path:
-    """Write (atomically) and return the stack's override file; unchanged text is not rewritten,
-    so a second rehearsal finds the same config hashes."""
+def write_override(site: Site, stack: Stack, text: str) -> Path:
+    """Write (atomically) and return the stack's override file (its `override_text`);
+    unchanged text is not rewritten, so a second rehearsal finds the same config hashes."""
     folder = standin_folder(site)
     path = folder / f"{site.project_name(stack)}.docker-compose.yaml"
-    text = override_text(site, stack, services, image, delays, resolved)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if path.is_file() and path.read_text(encoding="utf-8") == text:

@@ -331,37 +331,40 @@ def _check_images(
             raise registry_error(wanted, pulled.output, standin_hint=True, command=command)
 
 
-class _Scheduler:
-    def __init__(
-        self,
-        selection: Selection,
-        runs: dict[str, ServiceRun],
-        redact: Redactor,
-        listener: Listener,
-        timeout: float,
-    ) -> None:
-        self.selection = selection
-        self.runs = runs
-        self.redact = redact
-        self.listener = listener
-        self.timeout = timeout
+@dataclass(eq=False)
+class RunScheduler:
+    """What a scheduler of `up` keeps, on Compose (here) or on a swarm (swarm.ops): the
+    selection, each service's run, the redactor, the listener told of each change of a run,
+    and the health timeout."""
+
+    selection: Selection
+    runs: dict[str, ServiceRun]
+    redact: Redactor
+    listener: Listener
+    timeout: float
+
+    def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
+        run.advance(state, detail)
+        self.listener(run)
+
+
+@dataclass(eq=False)
+class _Scheduler(RunScheduler):
+    def __post_init__(self) -> None:
         self.backend = default_backend()
         self.pool = ThreadPoolExecutor(max_workers=8)
         # precreation and services nothing waits for: few compose processes at a time, so
         # they do not slow the start of what others wait for
         self.background = ThreadPoolExecutor(max_workers=2)
-        self.depth = _depths(selection.graph.needs)
+        self.depth = _depths(self.selection.graph.needs)
         self.calls: dict[Future[Any], list[str]] = {}
         self.precreated: set[str] = set()
         self.to_create: dict[str, list[str]] = {}
         self.creating: dict[str, Future[Any]] = {}
         self.events = self.backend.events()  # what wakes the loop (engine.health)
         self.polled = 0.0
-        self.by_key = {(selection.projects[r.stack].name, name): r for name, r in runs.items()}
-
-    def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
-        run.advance(state, detail)
-        self.listener(run)
+        projects = self.selection.projects
+        self.by_key = {(projects[r.stack].name, name): r for name, r in self.runs.items()}
 
     def _compose_up(self, project: Project, names: list[str]) -> None:
         self.backend.up(project, names)
@@ -594,9 +597,10 @@ def standin_overrides(
     if image is not None:
         for project in selection.projects.values():
             chosen = project.services or project.stack.enabled
-            path = standin_mod.write_override(
+            text = standin_mod.override_text(
                 site, project.stack, chosen, image, delays, selection.resolved
             )
+            path = standin_mod.write_override(site, project.stack, text)
             project.extra_files = (path,)
             overrides.append(str(path))
     return overrides
@@ -634,16 +638,18 @@ def up(
 ) -> UpResult:
     """Bring the selected services (and what they need) up, healthy, in dependency order;
     one deploy at a time per site, never while a backup holds a service stopped. Each
-    service's change of state goes to `ctx.sink` (ServiceChanged) and to `listener`."""
-    from ..update import hooks
-
+    service's change of state goes to `ctx.sink` (ServiceChanged) and to `listener`.
+    `ctx.up_hooks` (update.hooks) run first and after (`record`: without a stand-in)."""
     ctx = context_for(site, ctx)
+    hooks = ctx.up_hooks
 
     def report(run: ServiceRun) -> None:
         listener(run)
         ctx.sink(ServiceChanged(replace(run)))  # a copy: the run goes on changing
 
-    site, converged = hooks.before_up(site)  # an update killed -9 is undone first
+    converged: list[str] = []
+    if hooks is not None:
+        site, converged = hooks.before_up(site)  # an update killed -9 is undone first
     with ctx.lock.hold("up"):
         result = _up(
             site,
@@ -656,7 +662,7 @@ def up(
             command=ctx.command,
         )
     result.recovered += converged
-    if record and stand_in is None:
+    if hooks is not None and record and stand_in is None:
         hooks.after_up(site, result)  # history.jsonl: each service deployed healthy
     return result
 

@@ -201,9 +201,7 @@ def _check_domain(site: Site, domain: str) -> None:
     """Every host name the proxy serves ends in DOMAIN: refuse one Caddy could not load."""
     if is_host_name(domain):
         return
-    from_env = "DOMAIN" in os.environ
-    layer = settings.layer_file(site.root)
-    where = "the environment" if from_env or layer is None else layer.name
+    where, layer, line = _domain_source(site)
     bare = re.sub(r"^[a-z]+://|[/:].*$", "", domain)  # https://home.lan/ → home.lan
     if not bare or not is_host_name(bare):
         bare = DEFAULT_DOMAIN
@@ -212,8 +210,8 @@ def _check_domain(site: Site, domain: str) -> None:
         "{subdomain}.DOMAIN",
         f"Set DOMAIN to a bare name such as {bare!r} (letters, digits, '-' "
         "and dots; no scheme, path or spaces).",
-        file=None if from_env else layer,
-        line=None if from_env or layer is None else _line_of(layer, "DOMAIN"),
+        file=layer,
+        line=line,
     )
 
 
@@ -224,17 +222,24 @@ def _check_cookie_domain(site: Site, domain: str) -> None:
     problem = cookie_domain_problem(domain)
     if problem is None:
         return
-    from_env = "DOMAIN" in os.environ
-    layer = settings.layer_file(site.root)
-    where = "the environment" if from_env or layer is None else layer.name
+    where, layer, line = _domain_source(site)
     raise BadInput(
         f"DOMAIN={domain!r} (from {where}) {problem}: sign-on (Authelia) refuses it as its "
         "session cookie domain and would restart-loop, every signed-on web UI answering 502",
         f"Set DOMAIN to a name under it, e.g. DOMAIN={SUGGESTED_DOMAIN}, or a subdomain of a "
         "domain you own.",
-        file=None if from_env else layer,
-        line=None if from_env or layer is None else _line_of(layer, "DOMAIN"),
+        file=layer,
+        line=line,
     )
+
+
+def _domain_source(site: Site) -> tuple[str, Path | None, int | None]:
+    """Where DOMAIN was set, for a refusal: in words (`the environment`, `.env`), and the
+    file and line to point at (none when the environment sets it)."""
+    layer = settings.layer_file(site.root)
+    if "DOMAIN" in os.environ or layer is None:
+        return "the environment", None, None
+    return layer.name, layer, _line_of(layer, "DOMAIN")
 
 
 def _line_of(path: Path, key: str) -> int | None:

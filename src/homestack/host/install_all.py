@@ -296,10 +296,14 @@ def _deploy(
         result.parts.append(PartResult("up", False, line, {"services": ids}))
         return
     from ..deploy.up import up
+    from ..update import hooks
 
     echo(f"up: {len(ids)} services" + (" (stand-in image)" if stand_in is not None else ""))
     outcome = up(
-        site, names, stand_in=stand_in, ctx=Context.for_site(site, sink=sink, command=command)
+        site,
+        names,
+        stand_in=stand_in,
+        ctx=Context.for_site(site, sink=sink, command=command, up_hooks=hooks),
     )
     result.up = outcome
     touched = [run.service for run in outcome.touched]

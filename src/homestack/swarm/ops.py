@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import serial
 from ..catalog import Service, Site
 from ..context import Context, context_for
 from ..deploy.projects import Project, Selection, parallel, select
@@ -35,6 +36,7 @@ from ..deploy.up import (
     GOOD,
     Listener,
     Redactor,
+    RunScheduler,
     ServiceRun,
     UpResult,
     _noop,
@@ -42,6 +44,7 @@ from ..deploy.up import (
 )
 from ..errors import BadInput, CommandFailed, OperationFailed
 from ..lint.core import Finding, Severity
+from ..serial import Serialised
 from . import POLL_S, stack_name
 from .placement import Placement, place
 from .translate import (
@@ -139,7 +142,7 @@ class _Launch:
     at: float  # epoch seconds, to tell this deploy's tasks from older ones
 
 
-class SwarmScheduler:
+class SwarmScheduler(RunScheduler):
     """Deploys services whose needs are healthy and watches their tasks until each is done."""
 
     def __init__(
@@ -153,23 +156,15 @@ class SwarmScheduler:
         timeout: float,
         workdir: Path,
     ) -> None:
+        super().__init__(selection, runs, redact, listener, timeout)
         self.site = site
-        self.selection = selection
         self.files = files
-        self.runs = runs
-        self.redact = redact
-        self.listener = listener
-        self.timeout = timeout
         self.workdir = workdir
         self.pool = ThreadPoolExecutor(max_workers=4)
         self.calls: dict[Future[None], _Launch] = {}
         self.since: dict[str, float] = {}  # service → epoch of its deploy
         self.ids: dict[str, str] = {}  # service → swarm service id
         self.nodes: dict[str, str] = {}  # node id → hostname
-
-    def _set(self, run: ServiceRun, state: str, detail: str = "") -> None:
-        run.advance(state, detail)
-        self.listener(run)
 
     def _deploy(self, stack_id: str, names: list[str]) -> None:
         from ..engine import swarm as engine
@@ -445,23 +440,15 @@ def _prune_secrets(site: Site, stack_ids: set[str]) -> list[str]:
 
 
 @dataclass
-class SwarmDown:
+class SwarmDown(Serialised):
     removed: list[str]
     stacks: list[str]
     networks: list[str]
-    elapsed: float
+    elapsed: float = field(metadata=serial.entry(ndigits=2))
     left: list[str] = field(default_factory=list)
     dependents: list[str] = field(default_factory=list)  # why each one went down too
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "dependents": self.dependents,
-            "removed": self.removed,
-            "stacks": self.stacks,
-            "networks": self.networks,
-            "elapsed": round(self.elapsed, 2),
-            "left": self.left,
-        }
+    DATA_ORDER = ("dependents",)
 
 
 def down(

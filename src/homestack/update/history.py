@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..serial import Serialised
 
 if TYPE_CHECKING:
     from ..catalog import Site
@@ -20,7 +22,7 @@ HISTORY = ".homestack/history.jsonl"
 
 
 @dataclass(frozen=True)
-class Deploy:
+class Deploy(Serialised):
     time: str
     service: str
     image: str
@@ -28,9 +30,6 @@ class Deploy:
     config_hash: str | None = None
     snapshot: str | None = None
     by: str = "up"
-
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def history_path(site: Site) -> Path:

@@ -14,7 +14,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import serial
 from ..errors import HomestackError
+from ..serial import Serialised
 from .registry import Cache, ImageRef, Registry, RegistryError, cache_path, ttl
 from .tags import newer_versions
 
@@ -25,7 +27,7 @@ MAX_THREADS = 64  # every question at once: a catalog of ~30 services asks ~60
 
 
 @dataclass
-class ServiceVersions:
+class ServiceVersions(Serialised):
     service: str
     stack: str
     image: str
@@ -39,20 +41,22 @@ class ServiceVersions:
     manual_major: bool = False
     warning: str | None = None
 
+    DATA_EXTRA = ("outdated",)
+
     @property
     def outdated(self) -> bool:
         return bool(self.patch or self.minor or self.major or self.repushed)
 
-    def to_data(self) -> dict[str, Any]:
-        return {**asdict(self), "outdated": self.outdated}
-
 
 @dataclass
-class OutdatedResult:
+class OutdatedResult(Serialised):
     services: list[ServiceVersions]
-    elapsed: float
+    elapsed: float = field(metadata=serial.entry(ndigits=3))
     requests: int = 0
     warnings: list[str] = field(default_factory=list)
+
+    DATA_EXTRA = ("summary",)
+    DATA_ORDER = ("summary", "elapsed", "requests", "services")
 
     @property
     def outdated(self) -> list[ServiceVersions]:
@@ -65,15 +69,6 @@ class OutdatedResult:
             if n
             else f"all {len(self.services)} services are on their newest tag"
         ) + (f"; {len(self.warnings)} could not be checked" if self.warnings else "")
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "summary": self.summary(),
-            "elapsed": round(self.elapsed, 3),
-            "requests": self.requests,
-            "services": [s.to_data() for s in self.services],
-            "warnings": self.warnings,
-        }
 
 
 def registry_for(site: Site, *, timeout: float | None = None) -> Registry:

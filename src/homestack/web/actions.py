@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..catalog import Site
 from ..errors import BadInput, HomestackError, OperationFailed
 from ..events import Event, EventSink, LockWaiting, ServiceChanged
+from ..serial import Serialised, entry
 from . import audit
 
 Emit = Callable[[str], None]
@@ -30,28 +30,16 @@ DESTRUCTIVE = {"down-volumes", "restore"}
 
 
 @dataclass
-class Action:
+class Action(Serialised):
     id: int
     kind: str
     target: str
     user: str
-    started: float
+    started: float = field(metadata=entry(omit=True))
     lines: list[str] = field(default_factory=list)
     done: bool = False
     ok: bool | None = None
     summary: str = ""
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "target": self.target,
-            "user": self.user,
-            "lines": list(self.lines),
-            "done": self.done,
-            "ok": self.ok,
-            "summary": self.summary,
-        }
 
 
 class Busy(HomestackError):
@@ -78,8 +66,9 @@ def _lines(emit: Emit) -> EventSink:
 def _up(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
     from ..context import Context
     from ..deploy.up import raise_for, up
+    from ..update import hooks
 
-    result = up(site, [target], ctx=Context.for_site(site, sink=_lines(emit)))
+    result = up(site, [target], ctx=Context.for_site(site, sink=_lines(emit), up_hooks=hooks))
     raise_for(result)
     return str(result.summary())
 

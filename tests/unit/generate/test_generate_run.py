@@ -128,6 +128,7 @@ def test_a_domain_that_is_not_a_host_name_is_refused_before_anything_is_written(
         generate_all(site)
     assert "DOMAIN" in caught.value.message
     assert caught.value.file == str(site.root / ".env")
+    assert "(from .env)" in caught.value.message and caught.value.line is not None
     assert not site.data_root.exists() or _files(site.data_root) == set()
 
 
@@ -145,6 +146,7 @@ def test_a_domain_authelia_refuses_is_refused_before_anything_is_written(
     assert f"DOMAIN={domain!r}" in caught.value.message and "Authelia" in caught.value.message
     assert "lab.home.arpa" in (caught.value.hint or "")
     assert caught.value.file == str(site.root / ".env")
+    assert "(from .env)" in caught.value.message and caught.value.line is not None
     assert not site.data_root.exists() or _files(site.data_root) == set()
 
 
