@@ -105,3 +105,25 @@ def test_log_stream_inspect_many_and_events_of_a_kind(
     finally:
         events.close()
     assert wait_for(lambda: events.ended, 5)
+
+
+def test_port_holders_name_project_service_and_container(
+    engine_cleanup: str, standin_image: str
+) -> None:
+    backend = ComposeBackend()
+    project = engine_cleanup + "ports"
+    name = project + "-1"
+    subprocess.run(
+        ["docker", "run", "-d", "--name", name, "-p", "127.0.0.1::8080",
+         "--label", f"{PROJECT_LABEL}={project}", "--label", f"{SERVICE_LABEL}=web",
+         "--label", "homestack.test=1", standin_image, "httpd", "-f", "-p", "8080"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    ours = {
+        key: owners
+        for key, owners in backend.port_holders().items()
+        if any(p == project for p, _, _ in owners)
+    }
+    assert list(ours.values()) == [[(project, "web", name)]]
+    ((protocol, port),) = ours
+    assert protocol == "tcp" and port > 0

@@ -48,7 +48,6 @@ def test_observe_reads_agree_with_the_typed_views(engine_cleanup: str, standin_i
     assert infos[cid]["Name"] == "/" + name
     host_port = int(infos[cid]["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"])
     assert engine.port_holders(api)[("tcp", host_port)] == [(project, "web", name)]
-    assert engine.published_ports()[("tcp", host_port)] == {(project, "web")}
 
     usage = engine.usage_many(api, {cid: int(infos[cid]["State"]["Pid"])}, interval=0.05)
     assert usage[cid].mem_used and usage[cid].mem_limit

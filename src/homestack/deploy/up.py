@@ -773,11 +773,10 @@ def _check_host_ports(
     acting = [s for s in services if runs[s.id].action in ("create", "recreate", "start")]
     if not any(s.compose.get("ports") for s in acting):
         return
-    from ..engine import docker as engine
     from ..observe.doctor_net import check_ports
 
-    client = engine.api_client()
-    taken = [c for c in check_ports(site, acting, client, resolved) if c.status == "fail"]
+    backend = default_backend()
+    taken = [c for c in check_ports(site, acting, backend, resolved) if c.status == "fail"]
     if not taken:
         return
     first = taken[0].name.removeprefix("ports ")

@@ -183,8 +183,9 @@ class Backend(Protocol):
         internal: bool = False,
     ) -> NetworkInfo:
         """Make a network (bridge, macvlan, ipvlan …; one address pool when `subnet` is
-        given) and return it as the engine then reports it. A swarm backend makes
-        `overlay` networks; one that cannot make the driver asked for raises."""
+        given) and return it as the engine then reports it. A swarm backend may make an
+        `overlay` network for a bridge; one that cannot make the driver asked for raises
+        OperationFailed."""
         ...
 
     def remove_network(self, name: str) -> bool:
@@ -215,9 +216,10 @@ class Backend(Protocol):
         """Remove a volume (False: there was none); the engine refuses one in use."""
         ...
 
-    def published_ports(self) -> dict[tuple[str, int], set[tuple[str, str]]]:
-        """(protocol, host port) → {(compose project, service)} of the running containers'
-        published ports (of every project, not only the site's)."""
+    def port_holders(self) -> dict[tuple[str, int], list[tuple[str, str, str]]]:
+        """(protocol, host port) → [(compose project, service, container name)] of the
+        running containers that publish it (of every project, not only the site's; a
+        container of no project: empty project and service)."""
         ...
 
     def image_digests(self) -> dict[str, list[str]]:
@@ -483,10 +485,10 @@ class ComposeBackend:
 
         return docker.remove_volume(name)
 
-    def published_ports(self) -> dict[tuple[str, int], set[tuple[str, str]]]:
+    def port_holders(self) -> dict[tuple[str, int], list[tuple[str, str, str]]]:
         from . import docker
 
-        return docker.published_ports()
+        return docker.port_holders()
 
     def image_digests(self) -> dict[str, list[str]]:
         from . import docker

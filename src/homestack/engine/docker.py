@@ -407,11 +407,6 @@ def port_holders(api: Any = None) -> dict[tuple[str, int], list[tuple[str, str, 
     return held
 
 
-def published_ports() -> dict[tuple[str, int], set[tuple[str, str]]]:
-    """(protocol, host port) → {(compose project, service)} of running containers' ports."""
-    return {key: {(p, s) for p, s, _ in owners} for key, owners in port_holders().items()}
-
-
 def inspect_container(name_or_id: str) -> Container | None:
     raw = inspect_container_raw(name_or_id)
     return Container.parse(raw) if raw is not None else None

@@ -522,12 +522,12 @@ class SwarmBackend:
 
         return docker.remove_volume(name)
 
-    def published_ports(self) -> dict[tuple[str, int], set[tuple[str, str]]]:
-        """The manager's containers' published ports (a swarm service's ingress ports are
-        published on every node: `docker service ls` shows them)."""
+    def port_holders(self) -> dict[tuple[str, int], list[tuple[str, str, str]]]:
+        """The manager's containers that publish a host port (a swarm service's ingress
+        ports are published on every node: `docker service ls` shows them)."""
         from . import docker
 
-        return docker.published_ports()
+        return docker.port_holders()
 
     def image_digests(self) -> dict[str, list[str]]:
         """The manager's images (each node has its own)."""

@@ -302,9 +302,10 @@ class LintContext:
         from ..errors import HomestackError
 
         try:
-            return default_backend().published_ports()
+            holders = default_backend().port_holders()
         except HomestackError:
             return None  # no engine: the port check falls back to what /proc shows
+        return {key: {(p, s) for p, s, _ in owners} for key, owners in holders.items()}
 
 
 def problem_findings(site: Site) -> Iterator[Finding]:

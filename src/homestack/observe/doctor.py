@@ -10,7 +10,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..catalog import Problem, Site
 from ..errors import HomestackError
@@ -30,19 +30,20 @@ DISK_FAIL = (1 * GIB, 0.03)  # free bytes, free fraction
 DISK_WARN = (5 * GIB, 0.10)
 
 
-def check_engine() -> tuple[Check, Any]:
-    from ..engine import docker as engine
+def check_engine() -> tuple[Check, Backend | None]:
+    """The engine's line, and the backend to ask it through (None: it does not answer)."""
+    from ..engine.backend import default_backend
 
+    backend = default_backend()
     try:
-        api = engine.api_client()
-        version = engine.engine_version(api)
+        version = backend.engine_version()
     except HomestackError as exc:
         return fail("engine", "engine", exc.message, exc.hint), None
     return (
         ok(
             "engine", "engine", f"Docker {version.get('Version')} (API {version.get('ApiVersion')})"
         ),
-        api,
+        backend,
     )
 
 
@@ -194,13 +195,13 @@ def run_doctor(site: Site, now: datetime | None = None) -> DoctorResult:
         compose_job = pool.submit(check_compose)
         restic_job = pool.submit(check_restic)
         gpu_job = pool.submit(check_gpu, site, services)
-        engine_check, api = engine_job.result()
+        engine_check, backend = engine_job.result()
         result = DoctorResult([engine_check, compose_job.result(), restic_job.result()])
         # the files themselves (`homestack validate` says more)
         result.checks += [site_problem(problem) for problem in problems]
         result.checks.append(check_disk(site))
-        result.checks += check_ports(site, services, api)
-        if api is None:
+        result.checks += check_ports(site, services, backend)
+        if backend is None:
             result.checks.append(
                 warn(
                     "networks",
@@ -210,15 +211,12 @@ def run_doctor(site: Site, now: datetime | None = None) -> DoctorResult:
                 )
             )
         else:
-            from ..engine.backend import default_backend
-
-            backend = default_backend()
             result.checks += check_services(site, backend, seen=rows)
             result.checks += check_mounts(site, backend)
             network_checks, good = check_networks(site, services, backend)
             result.checks += network_checks
             try:
-                result.checks += check_segregation(site, good, api)
+                result.checks += check_segregation(site, good, backend)
             except HomestackError as exc:
                 result.checks.append(warn("segregation", "segregation", exc.message, exc.hint))
             except Exception as exc:  # a probe that hung or vanished: say so, keep going

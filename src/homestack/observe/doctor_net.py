@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog import Service, Site
 from ..engine import docker as engine
+from ..engine.model import SERVICE_LABEL
 from ..errors import HomestackError
 from ..ports import MAX_PORT, PortBinding, port_variable, proc_sockets
 from ..resolved import Resolved, resolve
@@ -109,11 +110,15 @@ def _setting_place(site: Site, service: Service, variable: str) -> str:
 
 
 def check_ports(
-    site: Site, services: list[Service], api: Any, resolved: Resolved | None = None
+    site: Site,
+    services: list[Service],
+    backend: Backend | None,
+    resolved: Resolved | None = None,
 ) -> list[Check]:
-    """Each enabled service's host ports: free, or held by that same service. `resolved`:
-    the services resolved once by the caller (`up`)."""
-    held = engine.port_holders(api) if api is not None else {}
+    """Each enabled service's host ports: free, or held by that same service (the engine's
+    containers asked through `backend`; None: no engine answers, only this host's sockets).
+    `resolved`: the services resolved once by the caller (`up`)."""
+    held = backend.port_holders() if backend is not None else {}
     checks: list[Check] = []
     for service in services:
         project = site.project_name(site.stacks[service.stack])
@@ -233,16 +238,16 @@ class Member:
     networks: dict[str, str]  # network name → IPv4 address
 
 
-def site_members(site: Site, api: Any) -> list[Member]:
+def site_members(site: Site, backend: Backend) -> list[Member]:
     """Running containers of the site's projects with their addresses."""
     projects = {site.project_name(stack) for stack in site.stacks.values()}
     return [
         Member(
             box.name or "?",
-            box.labels.get(engine.SERVICE_LABEL, "?"),
+            box.labels.get(SERVICE_LABEL, "?"),
             {name: address for name, address in box.networks.items() if address},
         )
-        for box in engine.containers_of(api, projects)
+        for box in backend.containers(projects)
         if box.state == "running"
     ]
 
@@ -331,11 +336,11 @@ def _probe_network(
     return checks
 
 
-def check_segregation(site: Site, networks: list[str], api: Any) -> list[Check]:
+def check_segregation(site: Site, networks: list[str], backend: Backend) -> list[Check]:
     """A probe container per stack network: others' services unreachable, own ones named."""
     if not networks:
         return []
-    members = site_members(site, api)
+    members = site_members(site, backend)
     if not members:
         return [ok("segregation", "segregation", "nothing is running; nothing to probe")]
     try:
@@ -344,6 +349,7 @@ def check_segregation(site: Site, networks: list[str], api: Any) -> list[Check]:
         image = ensure_image()
     except HomestackError as exc:
         return [warn("segregation", "segregation", f"no probe image: {exc.message}", exc.hint)]
+    api = engine.api_client()  # the probe container: no Backend method (a diagnosis)
     with ThreadPoolExecutor(max_workers=len(networks)) as pool:
         parts = pool.map(
             lambda net: _probe_network(api, image, net, members, site.prefix), networks

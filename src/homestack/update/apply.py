@@ -40,6 +40,7 @@ from .tags import Level, newer_versions, parse
 if TYPE_CHECKING:
     from ..catalog import Service, Site
     from ..deploy.up import UpResult
+    from ..engine.backend import Backend
 
 UPDATE_DIR = ".homestack/update"
 Phase = Literal["snapshot", "pull", "write", "recreate", "rollback"]
@@ -191,25 +192,33 @@ def fingerprint(site: Site, service: Service) -> str:
 
 
 # ---- engine steps ------------------------------------------------------------------------
-def _running(site: Site) -> set[str]:
+def _engine(ctx: Context | None) -> Backend:
+    """The context's backend, else the default one."""
+    if ctx is not None:
+        return ctx.engine()
+    from ..engine.backend import default_backend
+
+    return default_backend()
+
+
+def _running(site: Site, ctx: Context | None) -> set[str]:
     from ..deploy.dependents import is_running
     from ..deploy.projects import SERVICE_LABEL
-    from ..engine.backend import default_backend
 
     projects = {site.project_name(s) for s in site.stacks.values()}
     return {
         info.labels.get(SERVICE_LABEL, "")
-        for info in default_backend().containers(projects, oneoffs=True)
+        for info in _engine(ctx).containers(projects, oneoffs=True)
         if is_running(info.state)
     }
 
 
-def _with_dependents(site: Site, name: str) -> list[str]:
+def _with_dependents(site: Site, name: str, ctx: Context | None) -> list[str]:
     from ..deploy.dependents import find_dependents
     from ..deploy.projects import select
 
     selection = select(site, None)
-    found = find_dependents(selection.graph, [name], _running(site))
+    found = find_dependents(selection.graph, [name], _running(site, ctx))
     return [name, *(d.service for d in found)]
 
 
@@ -227,25 +236,24 @@ def _up(site: Site, names: list[str], timeout: float, ctx: Context | None) -> Up
     return up(site, names, timeout=timeout, record=False, ctx=ctx)
 
 
-def _config_hash(site: Site, name: str) -> str | None:
+def _config_hash(site: Site, name: str, ctx: Context | None = None) -> str | None:
     from ..deploy.projects import HASH_LABEL, SERVICE_LABEL
-    from ..engine.backend import default_backend
 
     service = site.service(name)
     project = site.project_name(site.stacks[service.stack])
-    for info in default_backend().containers({project}, oneoffs=True):
+    for info in _engine(ctx).containers({project}, oneoffs=True):
         if info.labels.get(SERVICE_LABEL) == name:
             return info.labels.get(HASH_LABEL)
     return None
 
 
-def _dependents_stay_healthy(site: Site, names: list[str], settle: float) -> str | None:
+def _dependents_stay_healthy(
+    site: Site, names: list[str], settle: float, ctx: Context | None
+) -> str | None:
     """Watch the running dependents for `settle` seconds after the update came up: the first
     that turns unhealthy or stops, with why (None: all stayed healthy)."""
-    from ..engine.backend import default_backend
-
     projects = {site.project_name(s) for s in site.stacks.values()}
-    sick = default_backend().stays_healthy(projects, names, settle)
+    sick = _engine(ctx).stays_healthy(projects, names, settle)
     if sick is None:
         return None
     if sick.health == "unhealthy":
@@ -304,7 +312,7 @@ def _recreate(
         _restore(fresh, fresh.service(name), restore_snapshot)
         report.data_restored = True
         report.steps.append(f"data restored from snapshot {restore_snapshot[:8]}")
-    names = _with_dependents(fresh, name)
+    names = _with_dependents(fresh, name, ctx)
     try:
         result: UpResult | None = _up(fresh, names, timeout, ctx)
     except HomestackError as error:
@@ -313,7 +321,7 @@ def _recreate(
     if result is None or not result.ok:
         return False, result
     if len(names) > 1:  # a dependent may turn unhealthy on the new version
-        sick = _dependents_stay_healthy(fresh, names[1:], settle)
+        sick = _dependents_stay_healthy(fresh, names[1:], settle, ctx)
         if sick:
             report.reason = sick
             return False, None
@@ -396,7 +404,7 @@ def switch(
                     service.id,
                     new_image,
                     new_digest,
-                    _config_hash(fresh, service.id),
+                    _config_hash(fresh, service.id, ctx),
                     journal.snapshot,
                     by=by,
                 ),
@@ -460,7 +468,7 @@ def _roll_back(
     )
     back = _reload(site)
     try:
-        result = _up(back, _with_dependents(back, service.id), timeout, ctx)
+        result = _up(back, _with_dependents(back, service.id, ctx), timeout, ctx)
         came_back, why = result.ok, _failure(result)[0]
     except HomestackError as error:  # file, lock and data are back: `up` can be run again
         came_back, why = False, error.message

@@ -106,11 +106,9 @@ def test_the_walk_finds_each_kind(tmp_path: Path, code: str) -> None:
 DOCKER_TYPES = {"NetworkInfo", "VolumeInfo", "IpamPool"}
 #: modules outside engine/ that still call engine.docker, each with why (shrink this list)
 DOCKER_ALLOWED = {
-    "observe/doctor.py": "check_engine hands the probe client to doctor_net's port and "
-    "segregation checks",
-    "observe/doctor_net.py": "port holders with container names and the segregation probe "
-    "container: a diagnosis of this engine's bridge networks, no Backend operation",
-    "deploy/up.py": "the host-port check before up hands doctor_net.check_ports its client",
+    "observe/doctor_net.py": "doctor's segregation probe, a throwaway container on each "
+    "network (engine.docker.run_probe): a diagnosis of this engine's bridge networks, which "
+    "no operation needs and the Backend does not offer",
 }
 
 
