@@ -144,6 +144,7 @@ def test_commands_in_a_fix_quote_a_path_with_spaces(
     from homestack.deploy.folders import check_folder
     from homestack.engine.docker import VolumeInfo
     from homestack.errors import BadInput, OperationFailed
+    from homestack.resolved import resolve
 
     monkeypatch.setenv("HOMESTACK_PREFIX", test_prefix)
     root = make_site(tmp_path / "my server")
@@ -157,7 +158,7 @@ def test_commands_in_a_fix_quote_a_path_with_spaces(
     elsewhere = {"o": "bind", "type": "none", "device": "/elsewhere"}
     volumes._by_name = {name: VolumeInfo(name, "local", options=elsewhere)}
     with pytest.raises(OperationFailed) as drift:
-        _check_volume(site, service, volumes)
+        _check_volume(site, service, volumes, resolve(site, [service]))
     assert f"-v '{root}/DATA/ollama:/to'" in str(drift.value.hint)
 
 

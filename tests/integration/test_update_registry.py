@@ -457,7 +457,12 @@ def test_interrupted_update_then_up_converges(
         "HOMESTACK_TEST_HOLD_AT": hold,
         "HOMESTACK_TEST_HOLD_FILE": str(app_site.root / ".held"),
     }
-    code = "import sys; from homestack.cli.app import run; sys.exit(run(sys.argv[1:]))"
+    # a background `pytest &` has SIGINT ignored, which the child would inherit (and Python then
+    # installs no KeyboardInterrupt handler): give it the default, as a terminal's shell would
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from homestack.cli.app import run; sys.exit(run(sys.argv[1:]))"
+    )
     argv = ["--site", str(app_site.root), "update", "app", "--yes", "--to", tag, "--timeout", "30"]
     child = subprocess.Popen(
         [sys.executable, "-c", code, *argv],
