@@ -241,7 +241,7 @@ def seed_way(site: Path, graph: dict[str, list[str]], count: int) -> float:
     """Each stack's compose up -d in turn (same files, same overrides), then wait for health."""
     from homestack.catalog import Site
     from homestack.deploy.projects import select
-    from homestack.deploy.standin import resolve_image, write_override
+    from homestack.deploy.standin import override_text, resolve_image, write_override
 
     loaded = Site.load(site)
     selection = select(loaded, None)
@@ -250,7 +250,8 @@ def seed_way(site: Path, graph: dict[str, list[str]], count: int) -> float:
     for stack in STACKS:
         project = selection.projects[stack]
         services = project.services or []
-        project.extra_files = (write_override(loaded, project.stack, services, image, delays),)
+        text = override_text(loaded, project.stack, services, image, delays)
+        project.extra_files = (write_override(loaded, project.stack, text),)
     started = time.monotonic()
     for stack in STACKS:
         selection.projects[stack].run("up", "-d")
