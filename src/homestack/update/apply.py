@@ -20,15 +20,17 @@ A successful deploy appends to `DATA/.homestack/history.jsonl`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec
 
 from ..context import Context, context_for
 from ..errors import BadInput, HomestackError, OperationFailed
@@ -36,6 +38,8 @@ from . import history
 from .lockfile import Locked, pinned_image, pull_pinned, read_lock, set_entry
 from .registry import ImageRef, Registry
 from .tags import Level, newer_versions, parse
+
+P = ParamSpec("P")
 
 if TYPE_CHECKING:
     from ..catalog import Service, Site
@@ -588,6 +592,20 @@ def guard_major(service: Service, current: str | None, target: str, allow_major:
     return major
 
 
+def _timed(operation: Callable[P, UpdateReport]) -> Callable[P, UpdateReport]:
+    """The operation, its report's `elapsed` set to the seconds it took (when it returns)."""
+
+    @functools.wraps(operation)
+    def timed(*args: P.args, **kwargs: P.kwargs) -> UpdateReport:
+        started = time.monotonic()
+        report = operation(*args, **kwargs)
+        report.elapsed = time.monotonic() - started
+        return report
+
+    return timed
+
+
+@_timed
 def update(
     site: Site,
     name: str,
@@ -605,7 +623,6 @@ def update(
     holding the site lock while it changes anything."""
     from .outdated import registry_for
 
-    started = time.monotonic()
     recovered = converge(site, [name])
     if recovered:
         site = _reload(site)
@@ -626,7 +643,6 @@ def update(
     tag = pick_target(service, ref, registry, "major" if allow_major else level, to)
     if tag is None or tag == ref.tag:
         report.steps.append(f"{name} is on the newest {level} release already ({ref.tag})")
-        report.elapsed = time.monotonic() - started
         return report
     guard_major(service, ref.tag, tag, allow_major)
     new_image = ref.with_tag(tag)
@@ -635,7 +651,6 @@ def update(
     if dry_run:
         report.dry_run = True
         report.steps.append(f"would update {image} → {new_image} ({report.to_digest[:19]})")
-        report.elapsed = time.monotonic() - started
         return report
     with context_for(site, ctx).lock.hold(f"update {name}"):
         switch(
@@ -649,10 +664,10 @@ def update(
             settle=settle,
             ctx=ctx,
         )
-    report.elapsed = time.monotonic() - started
     return report
 
 
+@_timed
 def rollback(
     site: Site,
     name: str,
@@ -665,7 +680,6 @@ def rollback(
     """Return to history entry `to` (1-based, as `history` numbers them; default: the last
     deploy of another image). With `data`, its data comes back too: the snapshot taken when
     that version was left (the next entry's `pre-update` snapshot)."""
-    started = time.monotonic()
     recovered = converge(site, [name])
     if recovered:
         site = _reload(site)
@@ -721,5 +735,4 @@ def rollback(
             restore_snapshot=snapshot,
             ctx=ctx,
         )
-    report.elapsed = time.monotonic() - started
     return report
