@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,12 +223,17 @@ def secrets(prefix: str = "") -> list[dict[str, Any]]:
     return [s for s in found if str((s.get("Spec") or {}).get("Name", "")).startswith(prefix)]
 
 
-def remove_secret(secret_id: str) -> bool:
+def _removed(remove: Callable[[str], Any], name: str) -> bool:
+    """One removal call; False when the engine refused it (in use, not there) or failed."""
     try:
-        call(api_client().remove_secret, secret_id)
+        call(remove, name)
     except Exception:
         return False
     return True
+
+
+def remove_secret(secret_id: str) -> bool:
+    return _removed(api_client().remove_secret, secret_id)
 
 
 def networks(prefix: str = "") -> list[dict[str, Any]]:
@@ -262,11 +267,7 @@ def ensure_overlay(name: str, subnet: str | None, labels: Mapping[str, str]) -> 
 
 
 def remove_network(name: str) -> bool:
-    try:
-        call(api_client().remove_network, name)
-    except Exception:
-        return False
-    return True
+    return _removed(api_client().remove_network, name)
 
 
 def _stack_cli(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
