@@ -9,9 +9,10 @@ import contextlib
 import errno
 import os
 import shlex
+import shutil
 from pathlib import Path
 
-from .errors import BadInput
+from .errors import BadInput, HomestackError
 
 
 def fsync_dir(folder: Path) -> None:
@@ -159,3 +160,12 @@ def hand_to_site_owner(root: Path, *paths: Path) -> None:
             info = path.lstat()
             if (info.st_uid, info.st_gid) != owner:
                 os.chown(path, *owner, follow_symlinks=False)
+
+
+def require_command(name: str, missing: HomestackError) -> str:
+    """The path of the program `name` on PATH; `missing` (saying how to install it) is
+    raised when there is none."""
+    found = shutil.which(name)
+    if not found:
+        raise missing
+    return found

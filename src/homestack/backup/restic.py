@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import CommandFailed, OperationFailed
+from ..fsutil import require_command
 
 INSTALL_HINT = (
     "Install restic: `sudo apt-get install restic` (or `sudo ./install-stack.sh`, whose "
@@ -203,10 +204,8 @@ class Retention:
 
 @functools.cache
 def restic_binary() -> str:
-    found = shutil.which("restic")
-    if not found:
-        raise ResticUnavailable("restic is not installed: backups need it", INSTALL_HINT)
-    return found
+    missing = ResticUnavailable("restic is not installed: backups need it", INSTALL_HINT)
+    return require_command("restic", missing)
 
 
 def version_argv(binary: str = "restic") -> list[str]:

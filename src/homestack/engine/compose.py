@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import IO, Any, Literal
 
 from ..catalog import Service, Site, Stack
 from ..errors import CommandFailed, ComposeUnavailable
+from ..fsutil import require_command
 from .hostcli import compose_version_argv
 from .model import Container
 
@@ -31,10 +31,8 @@ INSTALL_HINT = (
 
 @functools.cache
 def docker_cli() -> str:
-    found = shutil.which("docker")
-    if not found:
-        raise ComposeUnavailable("the docker command is not installed", INSTALL_HINT)
-    return found
+    missing = ComposeUnavailable("the docker command is not installed", INSTALL_HINT)
+    return require_command("docker", missing)
 
 
 @functools.cache
