@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ..catalog import STACK_SUFFIX, Problem, Service, Site, Stack
 from ..deploy.dependents import is_running
@@ -33,27 +33,29 @@ UNKNOWN = "not-in-catalog"
 STOPPED = "enabled-but-stopped"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StatusRow:
+    """One service's line of `status` (None: not known, or not running)."""
+
     service: str
     stack: str
-    container: str | None
+    container: str | None = None
     enabled: bool
     state: str  # running, exited, restarting, paused, created, dead, missing
-    health: str | None  # healthy, unhealthy, starting, or None without a healthcheck
-    health_output: str | None  # the last probe's output, when unhealthy
-    exit_code: int | None
-    started_at: str | None
-    uptime_s: float | None
-    restarts: int | None
-    cpu_percent: float | None
-    mem_used: int | None
-    mem_limit: int | None
-    url: str | None
-    ports: list[str]
-    last_backup: str | None  # the last successful backup
-    backup_failed: bool
-    flag: str | None
+    health: str | None = None  # healthy, unhealthy, starting, or None without a healthcheck
+    health_output: str | None = None  # the last probe's output, when unhealthy
+    exit_code: int | None = None
+    started_at: str | None = None
+    uptime_s: float | None = None
+    restarts: int | None = None
+    cpu_percent: float | None = None
+    mem_used: int | None = None
+    mem_limit: int | None = None
+    url: str | None = None
+    ports: list[str] = field(default_factory=list)
+    last_backup: str | None = None  # the last successful backup
+    backup_failed: bool = False
+    flag: str | None = None
     #: the file that says what this service is and cannot be read (its service file, or the
     #: stack.yaml that lists it); the row shows what the engine has, `problems` says why
     broken_file: str | None = None
@@ -68,6 +70,20 @@ class StatusRow:
             or self.state in ("restarting", "dead", "paused")
             or (self.state == "exited" and self.exit_code not in (0, None))
         )
+
+
+class UsageFields(TypedDict):
+    cpu_percent: float | None
+    mem_used: int | None
+    mem_limit: int | None
+
+
+def usage_fields(usage: Usage | None) -> UsageFields:
+    """A row's CPU (rounded to 2 places) and memory figures; all None without figures."""
+    if usage is None:
+        return UsageFields(cpu_percent=None, mem_used=None, mem_limit=None)
+    cpu = round(usage.cpu_percent, 2) if usage.cpu_percent is not None else None
+    return UsageFields(cpu_percent=cpu, mem_used=usage.mem_used, mem_limit=usage.mem_limit)
 
 
 @dataclass(frozen=True)
@@ -187,15 +203,9 @@ def _row(
         started_at=started.isoformat() if started else None,
         uptime_s=round((now - started).total_seconds(), 1) if started else None,
         restarts=box.restart_count,
-        cpu_percent=round(usage.cpu_percent, 2)
-        if usage and usage.cpu_percent is not None
-        else None,
-        mem_used=usage.mem_used if usage else None,
-        mem_limit=usage.mem_limit if usage else None,
+        **usage_fields(usage),
         url=url,
         ports=_ports(listed),
-        last_backup=None,
-        backup_failed=False,
         flag=flag,
         standin=listed.labels.get(STANDIN_LABEL) == "1",
     )
@@ -314,18 +324,8 @@ def no_container_row(
     return StatusRow(
         service=service,
         stack=stack,
-        container=None,
         enabled=enabled,
         state="missing" if enabled else "disabled",
-        health=None,
-        health_output=None,
-        exit_code=None,
-        started_at=None,
-        uptime_s=None,
-        restarts=None,
-        cpu_percent=None,
-        mem_used=None,
-        mem_limit=None,
         url=url,
         ports=ports if ports is not None else [],
         last_backup=last_backup,

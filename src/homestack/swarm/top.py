@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ..catalog import Site
-from ..observe.status import StatusResult, StatusRow
+from ..observe.status import StatusResult, StatusRow, usage_fields
 from . import stack_name
 from .ops import status
 
@@ -52,20 +52,7 @@ def collect(site: Site, names: list[str] | None) -> StatusResult:
                 enabled=True,
                 state=state,
                 health=health,
-                health_output=None,
-                exit_code=None,
-                started_at=None,
-                uptime_s=None,
-                restarts=None,
-                cpu_percent=round(found.cpu_percent, 2)
-                if found and found.cpu_percent is not None
-                else None,
-                mem_used=found.mem_used if found else None,
-                mem_limit=found.mem_limit if found else None,
-                url=None,
-                ports=[],
-                last_backup=None,
-                backup_failed=False,
+                **usage_fields(found),
                 flag=flag,
             )
         )
