@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .files import GeneratedFile
-from .view import CatalogView, dump_yaml
+from .view import CatalogView
 
 if TYPE_CHECKING:
     from ..catalog import Site
@@ -74,8 +74,8 @@ def rules(site: Site, view: CatalogView) -> dict[str, Any]:
 
 
 def generate(site: Site, view: CatalogView) -> list[GeneratedFile]:
-    text = dump_yaml(rules(site, view), "time of each service's newest backup")
-    return [GeneratedFile("prometheus", view.config_dir("prometheus") / FILE, text)]
+    what = "time of each service's newest backup"
+    return [view.yaml_file("prometheus", FILE, rules(site, view), what)]
 
 
 def refresh(site: Site) -> bool:

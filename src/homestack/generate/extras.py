@@ -36,12 +36,7 @@ def grafana(view: CatalogView) -> list[GeneratedFile]:
             }
         )
     data = {"apiVersion": 1, "datasources": sources}
-    folder = view.config_dir("grafana")
-    files = [
-        GeneratedFile(
-            "grafana", folder / "datasources" / "homestack.yaml", dump_yaml(data, "datasources")
-        )
-    ]
+    files = [view.yaml_file("grafana", "datasources/homestack.yaml", data, "datasources")]
     # DATA/config/grafana is mounted over /etc/grafana/provisioning, hiding the image's empty
     # dashboards/, alerting/ and plugins/ folders, and Grafana logs an error for each one it
     # cannot read at start: each gets a valid, empty provisioning file
@@ -51,8 +46,7 @@ def grafana(view: CatalogView) -> list[GeneratedFile]:
         "plugins": {"apiVersion": 1, "apps": []},
     }
     for kind, content in empty.items():
-        path = folder / kind / "homestack.yaml"
-        files.append(GeneratedFile("grafana", path, dump_yaml(content, f"no {kind} yet")))
+        files.append(view.yaml_file("grafana", f"{kind}/homestack.yaml", content, f"no {kind} yet"))
     return files
 
 

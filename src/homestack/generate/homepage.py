@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .files import GeneratedFile
-from .view import CatalogView, dump_yaml
+from .view import CatalogView
 
 
 def services(view: CatalogView) -> list[dict[str, Any]]:
@@ -27,12 +27,7 @@ def settings(view: CatalogView) -> dict[str, Any]:
 
 
 def generate(view: CatalogView) -> list[GeneratedFile]:
-    folder = view.config_dir("homepage")
     return [
-        GeneratedFile(
-            "homepage",
-            folder / "services.yaml",
-            dump_yaml(services(view), "every enabled web UI"),
-        ),
-        GeneratedFile("homepage", folder / "settings.yaml", dump_yaml(settings(view), "settings")),
+        view.yaml_file("homepage", "services.yaml", services(view), "every enabled web UI"),
+        view.yaml_file("homepage", "settings.yaml", settings(view), "settings"),
     ]

@@ -135,22 +135,10 @@ def alerts(view: CatalogView | None = None) -> dict[str, Any]:
 
 
 def generate(view: CatalogView) -> list[GeneratedFile]:
-    folder = view.config_dir("prometheus")
-    return [
-        GeneratedFile(
-            "prometheus",
-            folder / "prometheus.yml",
-            dump_yaml(config(view), "scrape jobs and health probes"),
-        ),
-        GeneratedFile("prometheus", folder / "alerts.yml", dump_yaml(alerts(view), "alert rules")),
-        GeneratedFile(
-            "prometheus",
-            folder / "targets" / "health-http.yml",
-            dump_yaml(http_targets(view), "web UIs the blackbox exporter probes"),
-        ),
-        GeneratedFile(
-            "prometheus",
-            folder / "targets" / "health-tcp.yml",
-            dump_yaml(tcp_targets(view), "TCP services the blackbox exporter probes"),
-        ),
-    ]
+    files = {
+        "prometheus.yml": (config(view), "scrape jobs and health probes"),
+        "alerts.yml": (alerts(view), "alert rules"),
+        "targets/health-http.yml": (http_targets(view), "web UIs the blackbox exporter probes"),
+        "targets/health-tcp.yml": (tcp_targets(view), "TCP services the blackbox exporter probes"),
+    }
+    return [view.yaml_file("prometheus", name, *content) for name, content in files.items()]
