@@ -28,6 +28,8 @@ INSTALL_HINT = (
     "Install restic: `sudo apt-get install restic` (or `sudo ./install-stack.sh`, whose "
     "`homestack install all` installs it with the rest of the host's tools)."
 )
+#: told the restic process once it runs (a backup records its pid in the journal)
+OnStarted = Callable[[subprocess.Popen[str]], None]
 #: restic's exit code when it could not read some source files (the snapshot is still made)
 PARTIAL_SNAPSHOT = 3
 #: environment variables that would override what we pass; never inherited
@@ -308,7 +310,7 @@ class Restic:
         json_output: bool = True,
         ok_codes: Sequence[int] = (0,),
         timeout: float | None = None,
-        on_started: Callable[[subprocess.Popen[str]], None] | None = None,
+        on_started: OnStarted | None = None,
     ) -> subprocess.CompletedProcess[str]:
         command = self.command(args, json_output=json_output)
         self._require_password()
@@ -318,10 +320,7 @@ class Restic:
         return subprocess.CompletedProcess(command, code, stdout, stderr)
 
     def _execute(
-        self,
-        command: list[str],
-        timeout: float | None,
-        on_started: Callable[[subprocess.Popen[str]], None] | None,
+        self, command: list[str], timeout: float | None, on_started: OnStarted | None
     ) -> tuple[int, str, str]:
         """Run restic here; (exit code, stdout, stderr). Swarm mode runs it on the data
         node instead (swarm.data)."""
@@ -391,7 +390,7 @@ class Restic:
         *,
         tags: Sequence[str],
         excludes: Sequence[str] = (),
-        on_started: Callable[[subprocess.Popen[str]], None] | None = None,
+        on_started: OnStarted | None = None,
     ) -> BackupSummary:
         args = ["backup", "--host", "homestack"]
         for tag in tags:
@@ -460,7 +459,7 @@ class Restic:
         self,
         snapshot: str,
         target: Path,
-        on_started: Callable[[subprocess.Popen[str]], None] | None = None,
+        on_started: OnStarted | None = None,
     ) -> None:
         self.run(
             ["restore", snapshot, "--target", str(target), "--verify"],

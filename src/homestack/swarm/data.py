@@ -16,7 +16,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,15 +230,12 @@ def run_oneoff(
 
 def restic_for(site: Site, service: Service, base: Any) -> Any:
     """The service's `Restic`, its commands run on the data node."""
-    from ..backup.restic import Restic
+    from ..backup.restic import OnStarted, Restic
 
     @dataclass(frozen=True)
     class SwarmRestic(Restic):
         def _execute(
-            self,
-            command: list[str],
-            timeout: float | None,
-            on_started: Callable[[subprocess.Popen[str]], None] | None,
+            self, command: list[str], timeout: float | None, on_started: OnStarted | None
         ) -> tuple[int, str, str]:
             binary = command[0]
             binds = [Bind(binary, False), *(Bind(lib, False) for lib in _libraries(binary))]
