@@ -5,6 +5,7 @@ Other command modules add their own steps to `install_app` (e.g. `install docker
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -36,19 +37,20 @@ Names = Annotated[
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")]
 
 
+def _install_step(name: str, help: str, render: Callable[[Any, Console], None]) -> None:
+    """`homestack install NAME [NAMES] [--dry-run] [--json]`: api.install_NAME, rendered."""
+
+    def command(names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False) -> None:
+        from .. import api
+
+        operation = getattr(api, f"install_{name}")
+        emit(operation(state.context(as_json=as_json), names, dry_run=dry_run), as_json, render)
+
+    install_app.command(name, help=help)(command)
+
+
 def _verb(dry_run: bool, verb: str) -> str:
     return f"would {verb}" if dry_run else verb + ("d" if verb.endswith("e") else "ed")
-
-
-@install_app.command("networks")
-def networks_command(
-    names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False
-) -> None:
-    """Create the seed's bridge networks (and iot_macvlan when IOT_* is set). Idempotent."""
-    from ..api import install_networks
-
-    report = install_networks(state.context(as_json=as_json), names, dry_run=dry_run)
-    emit(report, as_json, _render_networks)
 
 
 def _render_networks(report: NetworksReport, out: Console) -> None:
@@ -73,17 +75,6 @@ def _notes_and_outcome(report: Any, out: Console, what: str, *, outcome: str | N
         out.print(f"{what}: nothing to change")
 
 
-@install_app.command("secrets")
-def secrets_command(
-    names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False
-) -> None:
-    """Generate the secrets the enabled services declare (never overwrites, never prints)."""
-    from ..api import install_secrets
-
-    report = install_secrets(state.context(as_json=as_json), names, dry_run=dry_run)
-    emit(report, as_json, _render_secrets)
-
-
 def _render_secrets(report: SecretsReport, out: Console) -> None:
     for note in report.notes:
         out.print(f"{'would ' if report.dry_run else ''}{note}")
@@ -97,15 +88,6 @@ def _render_secrets(report: SecretsReport, out: Console) -> None:
             out.print(f"[dim]{change.path} exists ({change.mode} {change.owner})[/]")
     if not report.changed:
         out.print("secrets: nothing to change")
-
-
-@install_app.command("data")
-def data_command(names: Names = None, dry_run: DryRun = False, as_json: JsonOption = False) -> None:
-    """Create DATA/{service}, DATA/config/{service}, DATA/backups/{service} owned by PUID:PGID."""
-    from ..api import install_data
-
-    report = install_data(state.context(as_json=as_json), names, dry_run=dry_run)
-    emit(report, as_json, _render_data)
 
 
 def _render_data(report: DataReport, out: Console) -> None:
@@ -129,6 +111,23 @@ def _render_data(report: DataReport, out: Console) -> None:
             "that owner"
         )
     _notes_and_outcome(report, out, "data", outcome=left)
+
+
+_install_step(
+    "networks",
+    "Create the seed's bridge networks (and iot_macvlan when IOT_* is set). Idempotent.",
+    _render_networks,
+)
+_install_step(
+    "secrets",
+    "Generate the secrets the enabled services declare (never overwrites, never prints).",
+    _render_secrets,
+)
+_install_step(
+    "data",
+    "Create DATA/{service}, DATA/config/{service}, DATA/backups/{service} owned by PUID:PGID.",
+    _render_data,
+)
 
 
 @secrets_app.command("ls")
