@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Unpack
 
 from .context import Context, SystemClock
 from .events import Collected, Event, EventSink, ignore
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .deploy.networks import NetworksReport
     from .deploy.secrets import SecretsReport
     from .deploy.stopstart import StopStartResult
-    from .deploy.up import UpResult
+    from .deploy.up import UpOptions, UpResult
 
 __all__ = [
     "Collected",
@@ -57,18 +57,11 @@ __all__ = [
 ]
 
 
-def up(
-    ctx: Context,
-    names: list[str] | None = None,
-    *,
-    stand_in: str | None = None,
-    delays: Mapping[str, float] | None = None,
-    rollback: bool = False,
-    timeout: float = 300.0,
-) -> UpResult:
+def up(ctx: Context, names: list[str] | None = None, **options: Unpack[UpOptions]) -> UpResult:
     """Start the selected services (all enabled: None) and what they need, in dependency
     order, each once what it needs is healthy. Events: ServiceChanged per change of state.
     A failed service does not raise: `result.ok` is False (deploy.up.raise_for raises).
+    `options`: deploy.up.UpOptions (stand_in, delays, rollback, timeout), as keywords.
     Updates a killed process left are undone first and each deploy goes to the update
     history (update.hooks), as with the CLI, unless `ctx.up_hooks` names other hooks."""
     from .deploy.up import up as run
@@ -77,15 +70,7 @@ def up(
         from .update import hooks
 
         ctx = dataclasses.replace(ctx, up_hooks=hooks)
-    return run(
-        ctx.site,
-        names,
-        stand_in=stand_in,
-        delays=delays,
-        rollback=rollback,
-        timeout=timeout,
-        ctx=ctx,
-    )
+    return run(ctx.site, names, ctx=ctx, **options)
 
 
 def down(

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypedDict
 
 from ..catalog import Service, Site
 from ..context import Context, context_for
@@ -622,6 +622,15 @@ def _depths(needs: Mapping[str, set[str]]) -> dict[str, int]:
     for name in dependents:
         walk(name)
     return depth
+
+
+class UpOptions(TypedDict, total=False):
+    """How `up` runs, as api.up takes them (keywords; left out: deploy.up's defaults)."""
+
+    stand_in: str | None  # an image standing in for every chosen service: a rehearsal
+    delays: Mapping[str, float] | None  # a stand-in's seconds before it turns healthy
+    rollback: bool  # on failure, remove the containers this run started
+    timeout: float  # seconds for the whole run
 
 
 def up(
