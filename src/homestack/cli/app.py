@@ -183,6 +183,9 @@ def _global(
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 Names = Annotated[list[str] | None, typer.Argument(help="Stacks or services (default: all).")]
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="Every column, each cell whole on one line (may be long).")
+]
 StandInImage = Annotated[
     str | None,
     typer.Option("--stand-in-image", metavar="IMAGE", help="The image --stand-in runs."),

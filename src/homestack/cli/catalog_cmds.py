@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import BadInput, ExitStatus, HomestackError
-from .app import JsonOption, Names, app, emit, fail, state
+from .app import JsonOption, Names, WideOption, app, emit, fail, state
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 @app.command("ls")
 def ls_command(
     names: Names = None,
-    wide: Annotated[
-        bool, typer.Option("--wide", help="Every cell whole on one line (lines may be long).")
-    ] = False,
+    wide: WideOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """List stacks and services: enabled or not, GPU need, ports."""

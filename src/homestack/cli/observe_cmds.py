@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import BadInput, ExitStatus
-from .app import JsonOption, Names, app, emit, fail, state
+from .app import JsonOption, Names, WideOption, app, emit, fail, state
 from .consoles import console
 
 if TYPE_CHECKING:
@@ -15,11 +15,6 @@ if TYPE_CHECKING:
 
     from ..observe.checks import DoctorResult
     from ..observe.status import StatusResult
-
-
-WideOption = Annotated[
-    bool, typer.Option("--wide", help="Every column, each cell whole (lines may be long).")
-]
 
 
 @app.command("status")
