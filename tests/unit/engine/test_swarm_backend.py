@@ -21,6 +21,7 @@ from homestack.engine.backend import Backend, ComposeBackend
 from homestack.engine.compose import ComposeProject
 from homestack.engine.health import Watched
 from homestack.engine.model import PROJECT_LABEL, SERVICE_LABEL
+from homestack.engine.params import LogParams, NetworkParams
 from homestack.engine.swarm import NodeInfo, ServiceInfo, TaskInfo
 from homestack.engine.swarm_backend import NODE_LABEL, SwarmBackend, backend_for
 from homestack.errors import HomestackError, OperationFailed
@@ -238,8 +239,8 @@ def test_macvlan_networks_volumes_log_streams_and_events_are_refused_with_the_sw
 ) -> None:
     monkeypatch.setattr(engine, "ensure_overlay", lambda *a, **k: pytest.fail("reached"))
     backend = SwarmBackend()
-    _refused(lambda: backend.create_network("iot", "macvlan"), "--config-only")
-    _refused(lambda: backend.create_network("x", internal=True), "overlays")
+    _refused(lambda: backend.create_network("iot", NetworkParams("macvlan")), "--config-only")
+    _refused(lambda: backend.create_network("x", NetworkParams(internal=True)), "overlays")
     _refused(lambda: backend.create_volume("v"), "homestack up")
-    _refused(lambda: backend.log_stream("c", stream="stdout", follow=False), "homestack logs")
+    _refused(lambda: backend.log_stream("c", LogParams("stdout", follow=False)), "homestack logs")
     _refused(lambda: backend.events_of(["start"]), "containers()")
