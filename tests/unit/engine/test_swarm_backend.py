@@ -51,6 +51,23 @@ def test_swarm_backend_is_a_backend() -> None:
     assert isinstance(backend, Backend)
 
 
+#: Backend's methods that run Compose or read the local engine's containers: a swarm must
+#: answer each itself (inheriting one would act on the manager's own containers)
+SWARM_OWN = {
+    "config_hashes", "pull", "create", "up", "act", "kill", "remove", "down", "exec",
+    "service_container", "containers", "by_service", "inspect", "start_container", "events",
+    "wait_healthy", "stays_healthy", "logs", "stats", "create_network", "create_volume",
+    "inspect_many", "log_stream", "events_of",
+}  # fmt: skip
+
+
+def test_swarm_backend_overrides_what_a_swarm_does_otherwise() -> None:
+    inherited = {
+        name for name in SWARM_OWN if getattr(SwarmBackend, name) is getattr(Backend, name)
+    }
+    assert inherited == set()
+
+
 def test_backend_for_picks_by_deploy_mode(tmp_path: Path) -> None:
     assert isinstance(backend_for(_site(tmp_path / "s", "swarm")), SwarmBackend)
     assert isinstance(backend_for(_site(tmp_path / "c", "compose")), ComposeBackend)
