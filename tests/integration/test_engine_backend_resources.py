@@ -11,6 +11,7 @@ import pytest
 
 from homestack.engine.backend import Backend, ComposeBackend
 from homestack.engine.model import PROJECT_LABEL, SERVICE_LABEL, SITE_LABEL
+from homestack.engine.params import LogParams, NetworkParams
 from homestack.errors import OperationFailed
 from testkit.engine import wait_for
 
@@ -38,7 +39,10 @@ def test_networks_made_found_listed_and_removed(engine_cleanup: str) -> None:
     backend: Backend = ComposeBackend()
     name = engine_cleanup + "net"
     made = backend.create_network(
-        name, subnet="198.51.100.0/28", labels={SITE_LABEL: "/site", "homestack.test": "1"}
+        name,
+        NetworkParams(
+            subnet="198.51.100.0/28", labels={SITE_LABEL: "/site", "homestack.test": "1"}
+        ),
     )
     assert (made.name, made.driver, made.subnets) == (name, "bridge", ["198.51.100.0/28"])
     assert made.labels[SITE_LABEL] == "/site"
@@ -69,7 +73,7 @@ def test_volumes_made_found_listed_and_removed(engine_cleanup: str) -> None:
 def test_a_network_in_use_is_refused(engine_cleanup: str, standin_image: str) -> None:
     backend = ComposeBackend()
     name = engine_cleanup + "busy"
-    backend.create_network(name, labels={"homestack.test": "1"})
+    backend.create_network(name, NetworkParams(labels={"homestack.test": "1"}))
     subprocess.run(
         ["docker", "run", "-d", "--name", name + "-c", "--network", name, standin_image,
          "sleep", "60"],
@@ -89,8 +93,8 @@ def test_log_stream_inspect_many_and_events_of_a_kind(
     try:
         cid = _run(project + "-1", standin_image, project, "sh", "-c", "echo one; echo two >&2")
         assert wait_for(lambda: _exited(backend, cid), 20)
-        out = list(backend.log_stream(cid, stream="stdout", follow=False))
-        err = list(backend.log_stream(cid, stream="stderr", follow=False))
+        out = list(backend.log_stream(cid, LogParams("stdout", follow=False)))
+        err = list(backend.log_stream(cid, LogParams("stderr", follow=False)))
         assert [line.split(" ", 1)[1] for line in out] == ["one"]
         assert [line.split(" ", 1)[1] for line in err] == ["two"]
         assert out[0][:4].isdigit()  # each line starts with the engine's timestamp

@@ -8,12 +8,15 @@ import subprocess
 import pytest
 
 from homestack.engine import docker as engine
+from homestack.engine.params import NetworkParams
 
 pytestmark = pytest.mark.integration
 
 
 def test_get_network_takes_the_exact_name_never_an_id_prefix(engine_cleanup: str) -> None:
-    made = engine.create_network(engine_cleanup + "exact", labels={"homestack.test": "1"})
+    made = engine.create_network(
+        engine_cleanup + "exact", NetworkParams(labels={"homestack.test": "1"})
+    )
     found = engine.get_network(made.name)
     assert found is not None and found.id == made.id and found.driver == "bridge"
     # the engine itself answers an inspect of an id prefix; get_network does not

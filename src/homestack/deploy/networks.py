@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalog import IOT_NETWORK, SIGNON_NETWORK, Service, Site
+from ..engine.params import NetworkParams
 from ..errors import BadInput
 from ..plan import networks_for
 from ..serial import entry
@@ -42,6 +43,12 @@ class NetworkSpec:
 
     def options(self) -> dict[str, str]:
         return {"parent": self.parent} if self.parent else {}
+
+    def params(self, labels: dict[str, str]) -> NetworkParams:
+        """What the engine is asked to make for it, labelled with these."""
+        return NetworkParams(
+            self.driver, self.subnet, self.gateway, self.ip_range, self.options(), labels
+        )
 
 
 @dataclass(frozen=True)
@@ -310,15 +317,7 @@ def ensure_networks(
     for spec in missing:
         detail = f"parent {spec.parent}" if spec.parent else ""
         if not dry_run:
-            made = engine.create_network(
-                spec.name,
-                spec.driver,
-                subnet=spec.subnet,
-                gateway=spec.gateway,
-                ip_range=spec.ip_range,
-                options=spec.options(),
-                labels=labels,
-            )
+            made = engine.create_network(spec.name, spec.params(labels))
             subnet = ", ".join(made.subnets) or spec.subnet
         else:
             subnet = spec.subnet

@@ -34,6 +34,7 @@ from .model import Container
 from .model import as_dict as _dict
 from .model import as_list as _list
 from .model import str_map as _str_map
+from .params import BRIDGE, LogParams, NetworkParams
 from .usage import SAMPLE_INTERVAL_S, Usage, cgroup_usage, usage_from_stats
 
 ENGINE_HINT = (
@@ -239,33 +240,24 @@ def get_network(name: str) -> NetworkInfo | None:
     return NetworkInfo.parse(raw) if raw.get("Name") == name else None
 
 
-def create_network(
-    name: str,
-    driver: str = "bridge",
-    *,
-    subnet: str | None = None,
-    gateway: str | None = None,
-    ip_range: str | None = None,
-    options: Mapping[str, str] | None = None,
-    labels: Mapping[str, str] | None = None,
-    internal: bool = False,
-) -> NetworkInfo:
+def create_network(name: str, params: NetworkParams = BRIDGE) -> NetworkInfo:
     from docker.types import IPAMConfig, IPAMPool
 
     ipam = None
-    if subnet:
-        ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet, gateway=gateway, iprange=ip_range)])
+    if params.subnet:
+        pool = IPAMPool(subnet=params.subnet, gateway=params.gateway, iprange=params.ip_range)
+        ipam = IPAMConfig(pool_configs=[pool])
     with engine_errors(
         f"create network {name}",
         "Check the network settings in .env; `docker network ls` shows what exists.",
     ):
         made = api_client().create_network(
             name,
-            driver=driver,
-            options=dict(options or {}),
+            driver=params.driver,
+            options=dict(params.options or {}),
             ipam=ipam,
-            labels=dict(labels or {}),
-            internal=internal,
+            labels=dict(params.labels or {}),
+            internal=params.internal,
             check_duplicate=True,
         )
         return NetworkInfo.parse(_dict(api_client().inspect_network(_dict(made).get("Id"))))
@@ -472,27 +464,19 @@ def container_logs(name_or_id: str, tail: int = 20) -> str:
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
 
 
-def log_stream(
-    api: Any,
-    cid: str,
-    *,
-    stream: str,
-    follow: bool,
-    since: float | None = None,
-    tail: int | None = None,
-) -> Iterator[str]:
+def log_stream(api: Any, cid: str, params: LogParams) -> Iterator[str]:
     """Lines of one container's stdout or stderr, each starting with Docker's timestamp."""
     kwargs: dict[str, Any] = {
-        "stdout": stream == "stdout",
-        "stderr": stream == "stderr",
+        "stdout": params.stream == "stdout",
+        "stderr": params.stream == "stderr",
         "stream": True,
-        "follow": follow,
+        "follow": params.follow,
         "timestamps": True,
     }
-    if since:
-        kwargs["since"] = since
-    if tail is not None:
-        kwargs["tail"] = tail
+    if params.since:
+        kwargs["since"] = params.since
+    if params.tail is not None:
+        kwargs["tail"] = params.tail
     chunks = call(api.logs, cid, **kwargs)
     pending = b""
     try:

@@ -1,8 +1,9 @@
 """`SwarmBackend`: Docker Swarm as the second implementation of `engine.backend.Backend`.
 
 A `ComposeProject` names a swarm stack (project name = stack name, `site.prefix + stack`);
-its services are swarm services, each running one task. The methods are the engine/swarm.py
-calls the swarm operations make, behind the same protocol `ComposeBackend` implements:
+its services are swarm services, each running one task. A subclass of `Backend`: where a
+swarm differs, its methods are the engine/swarm.py calls the swarm operations make; the
+rest (networks, volumes, images, the engine) are Backend's, on the manager's own engine:
 
 - `up`: the project's services translated (swarm.translate, placed by swarm.placement) and
   deployed with `docker stack deploy` of a file holding only the named services (`deploy`).
@@ -18,7 +19,8 @@ calls the swarm operations make, behind the same protocol `ComposeBackend` imple
   check passed.
 - `stats` reads each task's node engine (the `homestack.engine` node label) as `top` does.
 
-What has no meaning on a swarm raises `OperationFailed` naming the swarm way instead.
+What has no meaning on a swarm raises `OperationFailed` naming the swarm way instead
+(`_refusal` makes those methods).
 `backend_for(site)` gives this backend or the Compose one by the site's DEPLOY_MODE.
 """
 
@@ -26,21 +28,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import OperationFailed
-from .compose import Action, ComposeProject, Pulled
+from .backend import Backend
+from .compose import Action, ComposeProject
 from .health import EngineEvents, Verdict, Watched
 from .health import stays_healthy as _stays_healthy
 from .health import wait_healthy as _wait_healthy
 from .model import PROJECT_LABEL, SERVICE_LABEL, Container
+from .params import BRIDGE, NetworkParams
 
 if TYPE_CHECKING:
     from ..catalog import Service, Site
-    from .backend import Backend
-    from .docker import NetworkInfo, VolumeInfo
+    from .docker import NetworkInfo
     from .swarm import ServiceInfo, TaskInfo
     from .usage import Usage
 
@@ -54,6 +57,15 @@ SWARM_SERVICE_LABEL = "com.docker.swarm.service.id"
 
 def _refuse(what: str, instead: str) -> NoReturn:
     raise OperationFailed(f"{what} has no meaning on a swarm (DEPLOY_MODE=swarm)", instead)
+
+
+def _refusal(what: str, instead: str) -> Callable[..., NoReturn]:
+    """A Backend method that refuses whatever it is handed (`_refuse(what, instead)`)."""
+
+    def refuse(self: Backend, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse(what, instead)
+
+    return refuse
 
 
 def _member(project: ComposeProject, name: str) -> Service:
@@ -99,40 +111,32 @@ def _task_container(info: ServiceInfo, task: TaskInfo) -> Container:
     )
 
 
-class SwarmBackend:
+class SwarmBackend(Backend):
     """Backend on a swarm: DOCKER_HOST names a manager (see the module's docstring)."""
 
     def __init__(self, wait_s: float = 90.0) -> None:
         self.wait_s = wait_s  # how long `down` waits for a removed stack to be gone
 
     # ---- the desired state
-    def config_hashes(self, project: ComposeProject) -> dict[str, str]:
-        _refuse(
-            "a Compose config hash",
-            "A swarm service carries the hash of its translated spec (org.homestack.spec); "
-            "`homestack plan` and `homestack up` compare that one.",
-        )
-
-    def check_config(self, project: ComposeProject) -> None:
-        project.check_config()  # the files Compose merges are the ones translated
-
-    def config(self, project: ComposeProject) -> dict[str, Any]:
-        return project.config()
+    config_hashes = _refusal(
+        "a Compose config hash",
+        "A swarm service carries the hash of its translated spec (org.homestack.spec); "
+        "`homestack plan` and `homestack up` compare that one.",
+    )
+    # check_config, config: Backend's, Compose's own merge of the files that are translated
 
     # ---- acting on services
-    def pull(self, project: ComposeProject, services: Iterable[str], *, timeout: float) -> Pulled:
-        _refuse(
-            "pulling images on the manager",
-            "Each node pulls a service's image itself when its task starts there: run "
-            "`homestack up` (or `docker pull` on the node that runs it).",
-        )
+    pull = _refusal(
+        "pulling images on the manager",
+        "Each node pulls a service's image itself when its task starts there: run "
+        "`homestack up` (or `docker pull` on the node that runs it).",
+    )
 
-    def create(self, project: ComposeProject, services: Iterable[str]) -> None:
-        _refuse(
-            "creating a service without starting it",
-            "A swarm service starts its task when it is deployed: `homestack up` deploys it "
-            "(or scale it to 0 afterwards: `docker service scale NAME=0`).",
-        )
+    create = _refusal(
+        "creating a service without starting it",
+        "A swarm service starts its task when it is deployed: `homestack up` deploys it "
+        "(or scale it to 0 afterwards: `docker service scale NAME=0`).",
+    )
 
     def up(self, project: ComposeProject, services: Iterable[str]) -> None:
         """Translate the stack and deploy the named services of it (`docker stack deploy`)."""
@@ -272,21 +276,12 @@ class SwarmBackend:
                 return left
             time.sleep(0.5)
 
-    def exec(
-        self,
-        project: ComposeProject,
-        service: str,
-        command: Sequence[str],
-        sink: IO[bytes],
-        *,
-        timeout: float,
-    ) -> None:
-        _refuse(
-            "running a command in a service's task from the manager",
-            "The swarm API has no exec: run `docker exec` on the node holding the task "
-            "(`homestack status` names it); a backup in swarm mode stops the service and "
-            "runs restic in a one-off task on its data node instead of a dump command.",
-        )
+    exec = _refusal(
+        "running a command in a service's task from the manager",
+        "The swarm API has no exec: run `docker exec` on the node holding the task "
+        "(`homestack status` names it); a backup in swarm mode stops the service and "
+        "runs restic in a one-off task on its data node instead of a dump command.",
+    )
 
     # ---- reading the live state
     def service_container(self, project: ComposeProject, service: str) -> Container:
@@ -339,17 +334,11 @@ class SwarmBackend:
                 return box
         return None
 
-    def image_id(self, image: str) -> str | None:
-        from . import docker
-
-        return docker.image_id(image)  # the manager's engine: each node has its own images
-
-    def start_container(self, container_id: str) -> None:
-        _refuse(
-            "starting one container",
-            "Swarm starts and replaces tasks itself: scale the service "
-            "(`docker service scale NAME=1`) or `homestack up SERVICE`.",
-        )
+    start_container = _refusal(
+        "starting one container",
+        "Swarm starts and replaces tasks itself: scale the service "
+        "(`docker service scale NAME=1`) or `homestack up SERVICE`.",
+    )
 
     def events(self) -> EngineEvents:
         """No events: swarm's carry no task health, so the waits below poll."""
@@ -441,104 +430,44 @@ class SwarmBackend:
         with ThreadPoolExecutor(max_workers=8) as pool:
             return {cid: u for cid, u in pool.map(one, readable.items()) if u is not None}
 
-    # ---- networks, volumes, images, log streams, the engine: the manager's own engine
-    # (engine.docker's calls, as ComposeBackend), overlays for networks; what a swarm
-    # cannot do is refused
-    def networks(self) -> list[NetworkInfo]:
-        """The manager's networks (the swarm's overlays included)."""
-        from . import docker
+    # ---- networks, volumes, images, log streams, the engine: Backend's answers from the
+    # manager's own engine (the swarm's overlays among its networks; each node has its own
+    # volumes and images: `docker volume rm` on that node for another's; a service's ingress
+    # ports are published on every node, `docker service ls` shows them), overlays for
+    # networks; what a swarm cannot do is refused
 
-        return docker.list_networks()
-
-    def network(self, name: str) -> NetworkInfo | None:
-        from . import docker
-
-        return docker.get_network(name)
-
-    def create_network(
-        self,
-        name: str,
-        driver: str = "bridge",
-        *,
-        subnet: str | None = None,
-        gateway: str | None = None,
-        ip_range: str | None = None,
-        options: Mapping[str, str] | None = None,
-        labels: Mapping[str, str] | None = None,
-        internal: bool = False,
-    ) -> NetworkInfo:
+    def create_network(self, name: str, params: NetworkParams = BRIDGE) -> NetworkInfo:
         """An attachable overlay network (what a stack's services join on every node) for
         a bridge or overlay asked for; other drivers, gateways, ranges and options are
         refused (a macvlan needs a config-only network on each node, docs/swarm.md)."""
         from . import swarm as engine
 
-        if driver not in ("bridge", "overlay") or gateway or ip_range or options or internal:
+        p = params
+        if (
+            p.driver not in ("bridge", "overlay")
+            or p.gateway
+            or p.ip_range
+            or p.options
+            or p.internal
+        ):
             _refuse(
-                f"a {driver} network with these settings",
+                f"a {p.driver} network with these settings",
                 "A swarm stack's networks are attachable overlays (a subnet and labels "
                 "only); a macvlan needs a config-only network on each node (`docker network "
                 "create --config-only … ` there, then `--config-from` on a manager: "
                 "docs/swarm.md).",
             )
-        engine.ensure_overlay(name, subnet, dict(labels or {}))
+        engine.ensure_overlay(name, p.subnet, dict(p.labels or {}))
         made = self.network(name)
         if made is None:
             raise OperationFailed(f"the overlay network {name} was not made")
         return made
 
-    def remove_network(self, name: str) -> bool:
-        from . import docker
-
-        return docker.remove_network(name)
-
-    def volumes(self, prefix: str = "") -> list[VolumeInfo]:
-        """The manager's volumes (each node has its own)."""
-        from . import docker
-
-        return docker.list_volumes(prefix)
-
-    def volume(self, name: str) -> VolumeInfo | None:
-        from . import docker
-
-        return docker.get_volume(name)
-
-    def create_volume(
-        self,
-        name: str,
-        driver: str = "local",
-        *,
-        options: Mapping[str, str] | None = None,
-        labels: Mapping[str, str] | None = None,
-    ) -> VolumeInfo:
-        _refuse(
-            "making a named volume from the manager",
-            "A stack's named volumes are made on each node when a task there first uses "
-            "them (`homestack up`); DATA binds stay on the data node.",
-        )
-
-    def remove_volume(self, name: str) -> bool:
-        """On the manager (another node's volumes: `docker volume rm` on that node)."""
-        from . import docker
-
-        return docker.remove_volume(name)
-
-    def port_holders(self) -> dict[tuple[str, int], list[tuple[str, str, str]]]:
-        """The manager's containers that publish a host port (a swarm service's ingress
-        ports are published on every node: `docker service ls` shows them)."""
-        from . import docker
-
-        return docker.port_holders()
-
-    def image_digests(self) -> dict[str, list[str]]:
-        """The manager's images (each node has its own)."""
-        from . import docker
-
-        return docker.repo_digests_by_tag()
-
-    def repo_digests(self, image: str) -> list[str]:
-        from . import docker
-
-        return docker.image_repo_digests(image)
+    create_volume = _refusal(
+        "making a named volume from the manager",
+        "A stack's named volumes are made on each node when a task there first uses "
+        "them (`homestack up`); DATA binds stay on the data node.",
+    )
 
     def inspect_many(self, container_ids: Collection[str]) -> dict[str, Container]:
         """The tasks whose container (or task) ids these are."""
@@ -550,38 +479,17 @@ class SwarmBackend:
                 out[key] = box
         return out
 
-    def log_stream(
-        self,
-        container_id: str,
-        *,
-        stream: str,
-        follow: bool,
-        since: float | None = None,
-        tail: int | None = None,
-    ) -> Iterator[str]:
-        _refuse(
-            "one task's stdout or stderr alone",
-            "`homestack logs SERVICE` (with --follow) reads every node's task lines of a "
-            "service through the manager.",
-        )
+    log_stream = _refusal(
+        "one task's stdout or stderr alone",
+        "`homestack logs SERVICE` (with --follow) reads every node's task lines of a "
+        "service through the manager.",
+    )
 
-    def events_of(self, kinds: Collection[str]) -> EngineEvents:
-        _refuse(
-            "following container events across nodes",
-            "The manager sees only its own containers' events: poll `containers()` (the "
-            "tasks of every node), as the health waits do.",
-        )
-
-    def engine_version(self) -> dict[str, Any]:
-        """The manager's engine's version document."""
-        from . import docker
-
-        return docker.engine_version()
-
-    def ping(self) -> None:
-        from . import docker
-
-        docker.client()
+    events_of = _refusal(
+        "following container events across nodes",
+        "The manager sees only its own containers' events: poll `containers()` (the "
+        "tasks of every node), as the health waits do.",
+    )
 
 
 def backend_for(site: Site) -> Backend:

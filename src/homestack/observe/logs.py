@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalog import Site
 from ..context import Context, context_for
 from ..engine.model import SERVICE_LABEL
+from ..engine.params import LogParams
 from ..errors import BadInput
 from ..events import LogLineRead, LogsFollowing, NoLogLines
 
@@ -248,7 +249,7 @@ def _lines(
     since: float | None,
     tail: int | None = None,
 ) -> Iterator[LogLine]:
-    for raw in backend.log_stream(target.id, stream=stream, follow=follow, since=since, tail=tail):
+    for raw in backend.log_stream(target.id, LogParams(stream, follow, since, tail)):
         stamp, _, text = raw.partition(" ")
         if not stamp[:4].isdigit():
             continue

@@ -21,6 +21,7 @@ from homestack.engine.backend import Backend, ComposeBackend
 from homestack.engine.compose import ComposeProject
 from homestack.engine.health import Watched
 from homestack.engine.model import PROJECT_LABEL, SERVICE_LABEL
+from homestack.engine.params import LogParams, NetworkParams
 from homestack.engine.swarm import NodeInfo, ServiceInfo, TaskInfo
 from homestack.engine.swarm_backend import NODE_LABEL, SwarmBackend, backend_for
 from homestack.errors import HomestackError, OperationFailed
@@ -48,6 +49,23 @@ def _project(site: Site) -> ComposeProject:
 def test_swarm_backend_is_a_backend() -> None:
     backend: Backend = SwarmBackend()  # mypy checks backend_for's `return SwarmBackend()` too
     assert isinstance(backend, Backend)
+
+
+#: Backend's methods that run Compose or read the local engine's containers: a swarm must
+#: answer each itself (inheriting one would act on the manager's own containers)
+SWARM_OWN = {
+    "config_hashes", "pull", "create", "up", "act", "kill", "remove", "down", "exec",
+    "service_container", "containers", "by_service", "inspect", "start_container", "events",
+    "wait_healthy", "stays_healthy", "logs", "stats", "create_network", "create_volume",
+    "inspect_many", "log_stream", "events_of",
+}  # fmt: skip
+
+
+def test_swarm_backend_overrides_what_a_swarm_does_otherwise() -> None:
+    inherited = {
+        name for name in SWARM_OWN if getattr(SwarmBackend, name) is getattr(Backend, name)
+    }
+    assert inherited == set()
 
 
 def test_backend_for_picks_by_deploy_mode(tmp_path: Path) -> None:
@@ -238,8 +256,8 @@ def test_macvlan_networks_volumes_log_streams_and_events_are_refused_with_the_sw
 ) -> None:
     monkeypatch.setattr(engine, "ensure_overlay", lambda *a, **k: pytest.fail("reached"))
     backend = SwarmBackend()
-    _refused(lambda: backend.create_network("iot", "macvlan"), "--config-only")
-    _refused(lambda: backend.create_network("x", internal=True), "overlays")
+    _refused(lambda: backend.create_network("iot", NetworkParams("macvlan")), "--config-only")
+    _refused(lambda: backend.create_network("x", NetworkParams(internal=True)), "overlays")
     _refused(lambda: backend.create_volume("v"), "homestack up")
-    _refused(lambda: backend.log_stream("c", stream="stdout", follow=False), "homestack logs")
+    _refused(lambda: backend.log_stream("c", LogParams("stdout", follow=False)), "homestack logs")
     _refused(lambda: backend.events_of(["start"]), "containers()")
