@@ -21,9 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from homestack.backup.restic import Restic, restic_binary
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 MIB = 1024 * 1024
 
@@ -99,9 +104,9 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def timed(fn: object, *args: object, **kwargs: object) -> tuple[float, object]:
+def timed(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> tuple[float, R]:
     start = time.perf_counter()
-    result = fn(*args, **kwargs)  # type: ignore[operator]
+    result = fn(*args, **kwargs)
     return time.perf_counter() - start, result
 
 
@@ -166,7 +171,7 @@ def main() -> int:
             (
                 f"second backup ({changed} files = 1% changed)",
                 f"{second_s:8.1f} s",
-                f"{second.data_added / MIB:.1f} MiB added",  # type: ignore[attr-defined]
+                f"{second.data_added / MIB:.1f} MiB added",
                 f"{100 * second_s / first_s:.1f}% of first (target <= 10%)",
             ),
             (
@@ -189,7 +194,7 @@ def main() -> int:
             f"\nrepository after both backups: {du(repo) / MIB:.0f} MiB; "
             f"restored bytes match data: {restored_size == size}; "
             f"first backup added {first.data_added / MIB:.0f} MiB"
-        )  # type: ignore[attr-defined]
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -133,7 +134,7 @@ def main() -> int:
             assert len(ids) == args.containers, f"{len(ids)} running"
             env = dict(os.environ)
             api_env = dict(env, HOMESTACK_STATS="api")
-            commands = {
+            commands: dict[str, Callable[[], float]] = {
                 "A homestack status --json": lambda: timed(
                     [homestack, "--site", folder, "status", "--json"], env
                 ),

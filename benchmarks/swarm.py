@@ -90,8 +90,8 @@ def cli(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def main() -> int:
     args = parse()
     sys.path.insert(0, str(REPO / "tests"))
-    from swarmkit import Lab, missing_tools
-    from testkit.sites import copy_catalog
+    from swarmkit import Lab, missing_tools  # type: ignore[import-not-found]
+    from testkit.sites import copy_catalog  # type: ignore[import-not-found]
 
     why = missing_tools()
     if why:
@@ -126,6 +126,7 @@ def _plain(site: Path, names: list[str], delay: float, poller: Poller, count: in
     task runs."""
     from homestack.engine import swarm as engine
     from homestack.swarm import ops
+    from homestack.swarm.translate import translate_stack
 
     loaded, selection, placements = _prepared(site, names, delay)
     merged = ops.parallel(selection.projects, ops._merged)  # type: ignore[attr-defined]
@@ -134,7 +135,7 @@ def _plain(site: Path, names: list[str], delay: float, poller: Poller, count: in
     for service in selection.services:  # type: ignore[attr-defined]
         by_stack.setdefault(service.stack, {})[service.id] = service
     files = {
-        k: ops.translate_stack(loaded, k, merged[k], members, placements)  # type: ignore[arg-type]
+        k: translate_stack(loaded, k, merged[k], members, placements)  # type: ignore[arg-type]
         for k, members in by_stack.items()
     }
     poller.start()
