@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .deploy.secrets import SecretsReport
     from .deploy.stopstart import StopStartResult
     from .deploy.up import UpOptions, UpResult
+    from .observe.status import StatusResult
 
 __all__ = [
     "Collected",
@@ -52,6 +53,7 @@ __all__ = [
     "restore",
     "selected",
     "start",
+    "status",
     "stop",
     "up",
 ]
@@ -105,6 +107,28 @@ def start(ctx: Context, names: list[str], *, timeout: float = 300) -> StopStartR
     from .deploy.stopstart import start as run
 
     return run(ctx.site, names, timeout=timeout, ctx=ctx)
+
+
+def status(
+    ctx: Context, names: list[str] | None = None, *, usage: bool = True, backups: bool = True
+) -> StatusResult:
+    """The chosen services' status (stacks or services; None: all), read through the
+    context's backend at the context's clock: state, health, uptime, restarts, CPU and
+    memory (`usage`), the last backup (`backups`). Sends one StatusSampled per call, so a
+    live view (top, the dashboard) can take each sample from the sink. Takes no lock."""
+    from .events import StatusSampled
+    from .observe.status import collect_status
+
+    result = collect_status(
+        ctx.site,
+        names,
+        backend=ctx.engine(),
+        with_usage=usage,
+        with_backups=backups,
+        now=ctx.clock.now(),
+    )
+    ctx.sink(StatusSampled(result))
+    return result
 
 
 def selected(ctx: Context, names: list[str] | None) -> list[Service]:

@@ -19,6 +19,8 @@ from rich.console import Console
 
 from homestack.catalog import Site
 from homestack.cli.top import run_top
+from homestack.context import Context
+from homestack.events import Collected, StatusSampled
 from homestack.observe.status import collect_status
 from testkit.engine import create_networks, new_prefix, remove_everything_named, start, wait_for
 from testkit.sites import running_site
@@ -246,7 +248,14 @@ def test_without_a_terminal_top_just_refreshes(top_site: Site) -> None:
     """stdin is not a terminal under pytest: no keys, the terminal left alone, frames as before."""
     buffer = io.StringIO()
     out = Console(file=buffer, width=200, force_terminal=False)
-    run_top(top_site, None, sort="mem", interval=0.3, out=out, frames=2)
+    samples = Collected()
+    run_top(
+        Context.for_site(top_site, sink=samples), None, sort="mem", interval=0.3, out=out, frames=2
+    )
     text = buffer.getvalue()
     assert "sorted by mem" in text and "Ctrl-C quits" in text and "keys:" not in text
     assert _order(text) == ["hoarder", "spinner"]
+    # each sample went to the context's sink too: what a live view (the dashboard) listens to
+    sampled = samples.of(StatusSampled)
+    assert len(sampled) >= 2
+    assert {row.service for row in sampled[-1].result.rows} == {"hoarder", "spinner"}

@@ -22,14 +22,14 @@ def status_command(
     names: Names = None, wide: WideOption = False, as_json: JsonOption = False
 ) -> None:
     """Every service: state, health, uptime, restarts, CPU, memory, URL, ports, last backup."""
-    from ..observe.status import collect_status
+    from ..api import status
     from . import swarm_cmds
 
     if swarm_cmds.active():
         swarm_cmds.status(names, as_json)  # tasks per node instead of containers
         return
     emit(
-        collect_status(state.site(), names),
+        status(state.context(as_json=as_json), names),
         as_json,
         lambda result, out: _render_status(result, out, wide=wide),
     )
@@ -116,7 +116,7 @@ def top_command(
 
         site = state.site()
         source = lambda: collect(site, names)  # noqa: E731
-    run_top(state.site(), names, sort=sort, interval=interval, out=console(), source=source)
+    run_top(state.context(), names, sort=sort, interval=interval, out=console(), source=source)
 
 
 @app.command("logs")

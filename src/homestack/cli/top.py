@@ -1,7 +1,7 @@
 """`homestack top`: the status table, live, refreshing in place until q or Ctrl-C.
 
 A terminal view (keys, a Rich Live table, signals), so it lives with the CLI; what it shows
-is the library's collect_status (or the swarm's), sampled in a thread.
+is the library's api.status (or the swarm's collect), sampled in a thread.
 
 A sampler thread collects the status every `interval` seconds and wakes the main loop through a
 pipe. When stdin is the foreground terminal, the main loop also reads keys from it (cbreak, no
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..catalog import Site
+from ..context import Context
 from ..engine.usage import SAMPLE_INTERVAL_S
 from ..errors import BadInput
 from ..observe.render import human_bytes, status_table
-from ..observe.status import StatusResult, collect_status, sort_rows
+from ..observe.status import StatusResult, sort_rows
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -248,7 +248,7 @@ class _View:
 
 
 def run_top(
-    site: Site,
+    ctx: Context,
     names: list[str] | None,
     *,
     sort: str,
@@ -258,7 +258,8 @@ def run_top(
     source: Callable[[], StatusResult] | None = None,
 ) -> None:
     """Refresh until q, Ctrl-C or SIGTERM (or `frames` samples); the terminal is restored.
-    `source` collects the rows instead of the compose status (swarm mode)."""
+    Each sample is api.status through `ctx` (its backend and clock; its sink gets one
+    StatusSampled a sample); `source` collects the rows instead (swarm mode)."""
     if not MIN_INTERVAL_S <= interval <= MAX_INTERVAL_S:  # also false for nan
         # inf made the sampler thread die with an OverflowError; nan refreshed nonstop
         raise BadInput(
@@ -266,13 +267,12 @@ def run_top(
             f"Use --interval between {MIN_INTERVAL_S:g} and {MAX_INTERVAL_S:g}, e.g. -n 5.",
         )
     if source is None:
-        from ..engine.backend import default_backend
+        from ..api import status
 
-        backend = default_backend()
-        backend.ping()  # no engine: say so now, not from the sampler thread
+        ctx.engine().ping()  # no engine: say so now, not from the sampler thread
 
         def collect() -> StatusResult:
-            return collect_status(site, names, backend=backend, with_backups=False)
+            return status(ctx, names, backups=False)
     else:
         collect = source
 

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from homestack.catalog import Site
 from homestack.cli import top
+from homestack.context import Context
 from homestack.errors import OperationFailed
 from homestack.observe.status import StatusResult
 
@@ -136,7 +137,7 @@ def test_an_engine_error_mid_run_is_raised_with_the_terminal_restored_fake(
         out = Console(file=screen, force_terminal=True, width=120)
         with pytest.raises(OperationFailed, match="stopped answering"):
             top.run_top(
-                Site(Path("/nonexistent"), {}),
+                Context.for_site(Site(Path("/nonexistent"), {})),
                 None,
                 sort="cpu",
                 interval=0.2,
