@@ -184,6 +184,15 @@ class HomestackMeta:
         Field(description="Services (any stack) that must be healthy before this one starts."),
     ] = field(default_factory=list)
     oneshot: Annotated[bool, Field(description="Runs to completion; needs no healthcheck.")] = False
+    reload: Annotated[
+        str | None,
+        Field(
+            pattern=r"^(SIG[A-Z0-9]+|watch)$",
+            description="How it takes a changed config file that homestack generates for it, "
+            "while its container stays: a signal `up` sends it (SIGHUP), or `watch` (it "
+            "notices by itself). Unset: `up` says a restart applies it.",
+        ),
+    ] = None
     uid: Annotated[
         int | None, Field(ge=0, le=MAX_ID, description="User the container runs as.")
     ] = None

@@ -416,7 +416,7 @@ HEALTH = {
 def up_service(stack: str, name: str, spec: dict[str, Any]) -> str:
     """One service, compose + x-homestack, as JSON (valid YAML; the tests edit it as JSON).
     spec keys: critical, needs (x-homestack depends_on), image, script, healthcheck,
-    restart, depends_on (compose's), secret."""
+    restart, depends_on (compose's), secret, reload (x-homestack's)."""
     meta: dict[str, Any] = {
         "title": name,
         "description": "test service",
@@ -424,6 +424,8 @@ def up_service(stack: str, name: str, spec: dict[str, Any]) -> str:
         "depends_on": spec.get("needs", []),
         "web": {"port": 8080},
     }
+    if "reload" in spec:
+        meta["reload"] = spec["reload"]
     service: dict[str, Any] = {
         "x-homestack": meta,
         "image": spec.get("image", STANDIN),

@@ -84,6 +84,7 @@ def test_backup_may_be_switched_off() -> None:
         ({"backup": {"consistency": "snapshot"}}, "backup.consistency"),
         ({"backup": {"paths": ["everything"]}}, "backup.paths.0"),
         ({"gpu_memory_mb": -1}, "gpu_memory_mb"),
+        ({"reload": "HUP"}, "reload"),  # a signal is spelled SIGHUP; or `watch`
     ],
 )
 def test_invalid_meta_names_the_field(patch: dict[str, Any], where: str) -> None:
@@ -128,6 +129,7 @@ VALID: list[dict[str, Any]] = [
         "backup": {"consistency": "none", "paths": [], "exclude": ["*.tmp"]},
         "depends_on": ["postgres", "redis"],
         "oneshot": True,
+        "reload": "SIGHUP",
         "uid": 1000,
         "gid": 1000,
     },

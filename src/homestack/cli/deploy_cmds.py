@@ -160,6 +160,14 @@ def _render_up(result: UpResult, out: Console) -> None:
             f"[yellow]{escape(name)} still uses the deleted {escape(', '.join(paths))}[/] "
             f"(made again just now): `homestack restart {escape(name)}` mounts the new one"
         )
+    for name in result.reloaded:
+        out.print(f"[dim]reloaded {escape(name)}: its generated config changed[/]")
+    if result.stale_config:
+        names = result.stale_config
+        out.print(
+            f"[yellow]{escape(', '.join(names))} still run{'s' if len(names) == 1 else ''} the "
+            f"old generated config[/]: `homestack restart {escape(' '.join(names))}` applies it"
+        )
     if result.disabled_running:
         still = result.disabled_running
         ids = " ".join(still)

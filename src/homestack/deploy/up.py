@@ -135,6 +135,12 @@ class UpResult(Serialised):
     #: service → what up made again under its running container (a deleted DATA folder or
     #: secret): the container still uses the deleted one until it is restarted
     remade: dict[str, list[str]] = field(default_factory=dict)
+    #: running services (left as they were) sent their `reload` signal: a config file
+    #: homestack generates for them changed (Prometheus' targets when a UI is enabled …)
+    reloaded: list[str] = field(default_factory=list)
+    #: running services (left as they were) whose generated config changed and that have no
+    #: way to take it live: `homestack restart NAME` applies it
+    stale_config: list[str] = field(default_factory=list)
     #: service → the image it runs, as resolved once (not in --json; the history reads it)
     images: dict[str, str] = field(default_factory=dict, metadata=entry(omit=True))
 
@@ -207,10 +213,11 @@ class Redactor:
 
 def ensure_prerequisites(
     site: Site, services: list[Service], checked: DataChecked, resolved: Resolved | None = None
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[str]]:
     """Networks, secrets and DATA folders the services need (each step idempotent), once
     `checked`: DATA_ROOT, SECRETS_DIR and the owners' ids were checked (not again here);
-    `resolved`: the services resolved once (their users, volumes) for every step."""
+    `resolved`: the services resolved once (their users, volumes) for every step. Last:
+    the services whose generated config files were written now (created or changed)."""
     from ..generate import generate_all
     from .data import ensure_data
     from .networks import ensure_networks
@@ -219,8 +226,9 @@ def ensure_prerequisites(
     networks = ensure_networks(site, services)
     secrets = ensure_secrets(site, services, folder_checked=True, resolved=resolved)
     data = ensure_data(site, services, checked=checked, resolved=resolved)
-    generate_all(site, services)  # configs the services mount, from the enabled catalog
-    return networks.to_data(), secrets.to_data(), data.to_data()
+    generated = generate_all(site, services)  # configs the services mount, from the catalog
+    written = sorted({f.service for f in generated.files if f.action in ("create", "update")})
+    return networks.to_data(), secrets.to_data(), data.to_data(), written
 
 
 def _current(
@@ -247,6 +255,42 @@ def _remade(
         for name, paths in sorted(made.items())
         if name in runs and runs[name].action in ("none", "wait") and runs[name].container
     }
+
+
+def _apply_config(
+    site: Site, configured: list[str], runs: Mapping[str, ServiceRun]
+) -> tuple[list[str], list[str]]:
+    """(reloaded, stale): of the services whose generated config was just written, those
+    whose container runs on as it was (not made or started by this run, which reads the new
+    files anyway), each sent its `reload` signal, or, without one, listed for a restart (a
+    service marked `reload: watch` notices the change itself)."""
+    backend = default_backend()
+    reloaded: list[str] = []
+    stale: list[str] = []
+    for name in configured:
+        run = runs.get(name)
+        if run is not None and run.action not in ("none", "wait"):
+            continue
+        try:
+            service = site.service(name)
+        except HomestackError:  # a generator's service that is not in the catalog
+            continue
+        reload = service.meta.reload if service.meta else None
+        if reload == "watch":
+            continue
+        project = site.project_name(site.stacks[service.stack])
+        running = [
+            c for c in backend.containers({project}) if c.service == name and c.state == "running"
+        ]
+        if not running:
+            continue
+        if reload is None:
+            stale.append(name)
+            continue
+        for container in running:
+            backend.signal(container.id, reload)
+        reloaded.append(name)
+    return reloaded, stale
 
 
 def _disabled_running(selection: Selection, current: Mapping[tuple[str, str], Any]) -> list[str]:
@@ -722,7 +766,7 @@ def _up(
         recovered = _recover_interrupted(site, services)
         current = _current(selection)
         hashes = hashing.result()
-    networks, secrets, data = ensure_prerequisites(site, services, checked, resolved)
+    networks, secrets, data, configured = ensure_prerequisites(site, services, checked, resolved)
     if image is not None:
         images = {s.id: image for s in services}
     else:  # as resolved once for the selection
@@ -756,6 +800,8 @@ def _up(
     result.recovered = recovered
     result.disabled_running = _disabled_running(selection, current)
     result.remade = _remade(runs, secrets, data)
+    if image is None:  # a rehearsal's stand-ins read no config
+        result.reloaded, result.stale_config = _apply_config(site, configured, runs)
     if rollback and not result.ok:
         result.rolled_back = _rollback(selection, result)
     return result

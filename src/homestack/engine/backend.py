@@ -164,6 +164,13 @@ class Backend:
 
         docker.start_container(container_id)
 
+    def signal(self, container_id: str, signal: str) -> None:
+        """Send `signal` to a running container's main process (SIGHUP: re-read its config),
+        one call, no Compose process."""
+        from . import docker
+
+        docker.signal_container(container_id, signal)
+
     def events(self) -> EngineEvents:
         """A not yet started follower of container start/die/health events."""
         from . import docker

@@ -422,6 +422,12 @@ def start_container(name_or_id: str) -> None:
         api_client().start(name_or_id)
 
 
+def signal_container(name_or_id: str, signal: str) -> None:
+    """Send `signal` (SIGHUP …) to a running container's main process."""
+    with engine_errors(f"send {signal} to container {name_or_id}"):
+        api_client().kill(name_or_id, signal=signal)
+
+
 def container_events(events: list[str]) -> Any:
     """A decoded stream of these container events (close() it to stop reading)."""
     with engine_errors("follow container events"):

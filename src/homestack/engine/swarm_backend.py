@@ -340,6 +340,12 @@ class SwarmBackend(Backend):
         "(`docker service scale NAME=1`) or `homestack up SERVICE`.",
     )
 
+    signal = _refusal(
+        "signalling one container",
+        "The manager cannot signal a task's process: `homestack restart SERVICE` rolls its "
+        "task (new config included), or `docker kill -s SIGNAL` on the node that runs it.",
+    )
+
     def events(self) -> EngineEvents:
         """No events: swarm's carry no task health, so the waits below poll."""
         return EngineEvents(lambda kinds: iter(()))

@@ -55,7 +55,8 @@ def test_swarm_backend_is_a_backend() -> None:
 #: answer each itself (inheriting one would act on the manager's own containers)
 SWARM_OWN = {
     "config_hashes", "pull", "create", "up", "act", "kill", "remove", "down", "exec",
-    "service_container", "containers", "by_service", "inspect", "start_container", "events",
+    "service_container", "containers", "by_service", "inspect", "start_container", "signal",
+    "events",
     "wait_healthy", "stays_healthy", "logs", "stats", "create_network", "create_volume",
     "inspect_many", "log_stream", "events_of",
 }  # fmt: skip
@@ -122,6 +123,7 @@ def test_exec_kill_pull_start_container_and_volumes_are_refused_with_the_swarm_w
     _refused(lambda: backend.kill(project, ["app"], "SIGHUP"), "homestack restart")
     _refused(lambda: backend.pull(project, ["app"], timeout=5), "homestack up")
     _refused(lambda: backend.start_container("abc"), "docker service scale")
+    _refused(lambda: backend.signal("abc", "SIGHUP"), "homestack restart")
     _refused(lambda: backend.down(project, volumes=True), "docker volume rm")
     _refused(lambda: backend.remove(project, ["app"], volumes=True), "docker volume rm")
     sink.close()
