@@ -195,3 +195,13 @@ def engine_cleanup(docker_engine: str, test_prefix: str) -> Iterator[str]:
     """Yields the prefix; afterwards removes whatever the test created under it."""
     yield test_prefix
     remove_everything_named(test_prefix)
+
+
+@pytest.fixture
+def prefixed_site_env(
+    standin_image: str, engine_cleanup: str, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The stand-in image built and HOMESTACK_PREFIX set to this test's prefix (what the
+    sites it makes and the CLI it runs use); yields the prefix, cleaned up afterwards."""
+    monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
+    return engine_cleanup

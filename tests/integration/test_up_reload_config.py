@@ -58,13 +58,9 @@ def _toggle(root: Path, name: str, *, on: bool) -> None:
 
 
 def test_up_reloads_or_names_running_services_whose_generated_config_changed(
-    tmp_path: Path,
-    standin_image: str,
-    engine_cleanup: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, prefixed_site_env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
+    prefix = prefixed_site_env
     services = {
         "prometheus": {"script": HUP_HTTPD, "reload": "SIGHUP", "critical": False},
         "grafana": {"critical": False},
@@ -76,7 +72,7 @@ def test_up_reloads_or_names_running_services_whose_generated_config_changed(
     assert first.ok, first.summary()
     # made by this run: they read the new files anyway, nothing to reload
     assert (first.reloaded, first.stale_config) == ([], [])
-    before = _container_ids(engine_cleanup)
+    before = _container_ids(prefix)
 
     # enabling Loki adds a probe target to Prometheus' files and a datasource to Grafana's
     _toggle(root, "loki", on=True)
@@ -86,7 +82,7 @@ def test_up_reloads_or_names_running_services_whose_generated_config_changed(
     assert data["reloaded"] == ["prometheus"]
     assert data["stale_config"] == ["grafana"]
     assert _reloads(root, 1) == 1
-    after = _container_ids(engine_cleanup)
+    after = _container_ids(prefix)
     for name in ("prometheus", "grafana"):  # signalled or named, never recreated
         assert after[name] == before[name]
 
