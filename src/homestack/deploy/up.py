@@ -258,13 +258,17 @@ def _remade(
 
 
 def _apply_config(
-    site: Site, configured: list[str], runs: Mapping[str, ServiceRun]
+    site: Site,
+    configured: list[str],
+    runs: Mapping[str, ServiceRun],
+    backend: Backend | None = None,
 ) -> tuple[list[str], list[str]]:
     """(reloaded, stale): of the services whose generated config was just written, those
     whose container runs on as it was (not made or started by this run, which reads the new
-    files anyway), each sent its `reload` signal, or, without one, listed for a restart (a
-    service marked `reload: watch` notices the change itself)."""
-    backend = default_backend()
+    files anyway), each sent its `reload` signal, or, without one (or when the signal could
+    not be sent: it stopped meanwhile), listed for a restart. A service marked
+    `reload: watch` notices the change itself."""
+    backend = backend or default_backend()
     reloaded: list[str] = []
     stale: list[str] = []
     for name in configured:
@@ -287,8 +291,12 @@ def _apply_config(
         if reload is None:
             stale.append(name)
             continue
-        for container in running:
-            backend.signal(container.id, reload)
+        try:
+            for container in running:
+                backend.signal(container.id, reload)
+        except HomestackError:  # the deploy itself went well: say what is left, do not fail
+            stale.append(name)
+            continue
         reloaded.append(name)
     return reloaded, stale
 
