@@ -212,20 +212,25 @@ class Redactor:
 
 
 def ensure_prerequisites(
-    site: Site, services: list[Service], checked: DataChecked, resolved: Resolved | None = None
+    site: Site,
+    services: list[Service],
+    checked: DataChecked,
+    resolved: Resolved | None = None,
+    backend: Backend | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[str]]:
     """Networks, secrets and DATA folders the services need (each step idempotent), once
     `checked`: DATA_ROOT, SECRETS_DIR and the owners' ids were checked (not again here);
     `resolved`: the services resolved once (their users, volumes) for every step. Last:
-    the services whose generated config files were written now (created or changed)."""
+    the services whose generated config files were written now (created or changed).
+    `backend`: the context's (default: engine.backend.default_backend())."""
     from ..generate import generate_all
     from .data import ensure_data
     from .networks import ensure_networks
     from .secrets import ensure_secrets
 
-    networks = ensure_networks(site, services)
+    networks = ensure_networks(site, services, backend=backend)
     secrets = ensure_secrets(site, services, folder_checked=True, resolved=resolved)
-    data = ensure_data(site, services, checked=checked, resolved=resolved)
+    data = ensure_data(site, services, checked=checked, resolved=resolved, backend=backend)
     generated = generate_all(site, services)  # configs the services mount, from the catalog
     written = sorted({f.service for f in generated.files if f.action in ("create", "update")})
     return networks.to_data(), secrets.to_data(), data.to_data(), written
@@ -316,9 +321,8 @@ def _disabled_running(selection: Selection, current: Mapping[tuple[str, str], An
     return sorted(out)
 
 
-def _image_ids(images: set[str]) -> dict[str, str | None]:
+def _image_ids(images: set[str], backend: Backend) -> dict[str, str | None]:
     """Local image id of each name (None when the image is not on this machine)."""
-    backend = default_backend()
     return {image: backend.image_id(image) for image in images}
 
 
@@ -361,6 +365,7 @@ def _check_images(
     runs: Mapping[str, ServiceRun],
     images: Mapping[str, str],
     command: Sequence[str] | None,
+    backend: Backend,
 ) -> None:
     """Every image a container will be made from is here, or is pulled now; else say which."""
     needed = {
@@ -368,7 +373,7 @@ def _check_images(
         for name, run in runs.items()
         if run.action in ("create", "recreate") and images.get(name)
     }
-    ids = _image_ids(set(needed.values()))
+    ids = _image_ids(set(needed.values()), backend)
     missing = {name: image for name, image in needed.items() if ids.get(image) is None}
     if not missing:
         return
@@ -377,7 +382,7 @@ def _check_images(
         by_stack.setdefault(selection.graph.services[name].stack, []).append(name)
     for stack_id, names in by_stack.items():
         project = selection.projects[stack_id]
-        pulled = default_backend().pull(project, names, timeout=900)
+        pulled = backend.pull(project, names, timeout=900)
         if not pulled.ok:
             wanted = sorted({f"{missing[n]} (service {n})" for n in names})
             raise registry_error(wanted, pulled.output, standin_hint=True, command=command)
@@ -402,8 +407,9 @@ class RunScheduler:
 
 @dataclass(eq=False)
 class _Scheduler(RunScheduler):
+    backend: Backend = field(default_factory=default_backend)
+
     def __post_init__(self) -> None:
-        self.backend = default_backend()
         self.pool = ThreadPoolExecutor(max_workers=8)
         # precreation and services nothing waits for: few compose processes at a time, so
         # they do not slow the start of what others wait for
@@ -721,6 +727,7 @@ def up(
             timeout=timeout,
             listener=report,
             command=ctx.command,
+            backend=ctx.engine(),
         )
     result.recovered += converged
     if hooks is not None and record and stand_in is None:
@@ -738,10 +745,12 @@ def _up(
     timeout: float,
     listener: Listener,
     command: Sequence[str] | None = None,
+    backend: Backend | None = None,
 ) -> UpResult:
     from ..generate import generate_all
     from . import standin as standin_mod
 
+    backend = backend or default_backend()
     started = time.monotonic()
     if math.isnan(timeout):  # no elapsed time is ever "over" NaN: up would never end
         raise BadInput("--timeout must be a number of seconds, not nan", "E.g. --timeout 300.")
@@ -772,9 +781,11 @@ def _up(
         if _interrupted(site, services):  # rare: recover only once Compose took the files
             hashing.result()  # (a refusal is raised here, before recovery changes anything)
         recovered = _recover_interrupted(site, services)
-        current = _current(selection)
+        current = _current(selection, backend)
         hashes = hashing.result()
-    networks, secrets, data, configured = ensure_prerequisites(site, services, checked, resolved)
+    networks, secrets, data, configured = ensure_prerequisites(
+        site, services, checked, resolved, backend
+    )
     if image is not None:
         images = {s.id: image for s in services}
     else:  # as resolved once for the selection
@@ -786,14 +797,17 @@ def _up(
         images[s.id] for s in services if (selection.projects[s.stack].name, s.id) in current
     }
     runs = _ports_free(
-        site, _plan_actions(selection, hashes, current, images, _image_ids(running)), resolved
+        site,
+        _plan_actions(selection, hashes, current, images, _image_ids(running, backend)),
+        resolved,
+        backend,
     )
     redact = Redactor(site, services)
     for run in runs.values():
         listener(run)
     if any(r.action != "none" for r in runs.values()):
-        _check_images(selection, runs, images, command)
-        scheduler = _Scheduler(selection, runs, redact, listener, timeout)
+        _check_images(selection, runs, images, command, backend)
+        scheduler = _Scheduler(selection, runs, redact, listener, timeout, backend)
         scheduler.run()
     result = UpResult(
         list(runs.values()),
@@ -809,20 +823,23 @@ def _up(
     result.disabled_running = _disabled_running(selection, current)
     result.remade = _remade(runs, secrets, data)
     if image is None:  # a rehearsal's stand-ins read no config
-        result.reloaded, result.stale_config = _apply_config(site, configured, runs)
+        result.reloaded, result.stale_config = _apply_config(site, configured, runs, backend)
     if rollback and not result.ok:
         result.rolled_back = _rollback(selection, result)
     return result
 
 
 def _ports_free(
-    site: Site, runs: dict[str, ServiceRun], resolved: Resolved | None = None
+    site: Site,
+    runs: dict[str, ServiceRun],
+    resolved: Resolved | None = None,
+    backend: Backend | None = None,
 ) -> dict[str, ServiceRun]:
     """The runs, once the host ports of what they (re)create or start are free: a host port
     another process or container holds made Compose fail half-way ("address already in
     use") after it had removed the healthy container it was replacing. Refuse first,
     naming the holder, as doctor does."""
-    _check_host_ports(site, [site.service(name) for name in runs], runs, resolved)
+    _check_host_ports(site, [site.service(name) for name in runs], runs, resolved, backend)
     return runs
 
 
@@ -831,6 +848,7 @@ def _check_host_ports(
     services: list[Service],
     runs: Mapping[str, ServiceRun],
     resolved: Resolved | None = None,
+    backend: Backend | None = None,
 ) -> None:
     """Raise when a host port of what will be (re)created or started is taken."""
     acting = [s for s in services if runs[s.id].action in ("create", "recreate", "start")]
@@ -838,7 +856,7 @@ def _check_host_ports(
         return
     from ..observe.doctor_net import check_ports
 
-    backend = default_backend()
+    backend = backend or default_backend()
     taken = [c for c in check_ports(site, acting, backend, resolved) if c.status == "fail"]
     if not taken:
         return
