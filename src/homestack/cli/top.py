@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..context import Context
 from ..engine.usage import SAMPLE_INTERVAL_S
 from ..errors import BadInput
 from ..observe.render import human_bytes, status_table
@@ -31,6 +30,8 @@ from ..observe.status import StatusResult, sort_rows
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+
+    from ..context import Context
 
 QUIT = "quit"
 REFRESH = "refresh"

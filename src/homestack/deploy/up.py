@@ -274,8 +274,7 @@ def _apply_config(
     not be sent: it stopped meanwhile), listed for a restart. A service marked
     `reload: watch` notices the change itself."""
     backend = backend or default_backend()
-    reloaded: list[str] = []
-    stale: list[str] = []
+    wanted: dict[str, Service] = {}  # left as it was, and not one that watches its files
     for name in configured:
         run = runs.get(name)
         if run is not None and run.action not in ("none", "wait"):
@@ -284,20 +283,26 @@ def _apply_config(
             service = site.service(name)
         except HomestackError:  # a generator's service that is not in the catalog
             continue
-        reload = service.meta.reload if service.meta else None
-        if reload == "watch":
-            continue
-        project = site.project_name(site.stacks[service.stack])
-        running = [
-            c for c in backend.containers({project}) if c.service == name and c.state == "running"
-        ]
-        if not running:
-            continue
+        if (service.meta.reload if service.meta else None) != "watch":
+            wanted[name] = service
+    if not wanted:
+        return [], []
+    project_of = {name: site.project_name(site.stacks[s.stack]) for name, s in wanted.items()}
+    running: dict[str, list[Container]] = {}
+    for c in backend.containers(set(project_of.values())):  # one listing for all of them
+        name = c.service or ""
+        if name in wanted and c.project == project_of[name] and c.state == "running":
+            running.setdefault(name, []).append(c)
+    reloaded: list[str] = []
+    stale: list[str] = []
+    for name in sorted(running):
+        meta = wanted[name].meta
+        reload = meta.reload if meta else None
         if reload is None:
             stale.append(name)
             continue
         try:
-            for container in running:
+            for container in running[name]:
                 backend.signal(container.id, reload)
         except HomestackError:  # the deploy itself went well: say what is left, do not fail
             stale.append(name)

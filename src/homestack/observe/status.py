@@ -482,10 +482,7 @@ def _iso(when: datetime | None) -> str | None:
 def _with_backup(row: StatusRow, backup: hooks.BackupState | None) -> StatusRow:
     if backup is None or not backup.known:
         return row
-    data = asdict(row)
-    data["last_backup"] = _iso(backup.last_success)
-    data["backup_failed"] = backup.failed
-    return StatusRow(**data)
+    return replace(row, last_backup=_iso(backup.last_success), backup_failed=backup.failed)
 
 
 def sort_rows(rows: list[StatusRow], key: str) -> list[StatusRow]:
