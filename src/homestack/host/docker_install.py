@@ -26,13 +26,14 @@ from .steps import (
     apt_update,
     describe,
     execute,
-    group_members,
     invoking_user,
-    join_group,
+    join_groups,
     reporter,
 )
 
 REPOS = ("auto", "distro", "docker")
+#: the group whose members may use the engine (the engine's package makes it)
+DOCKER_GROUP = "docker"
 DOCKER_REPO_PACKAGES = (
     "docker-ce",
     "docker-ce-cli",
@@ -193,11 +194,10 @@ def plan_docker(probe: HostProbe, repo: str = "auto") -> HostPlan:
     user = invoking_user(probe)
     if state.denied and not user and probe.euid != 0:
         user = _current_user(probe)  # the one refused: joining `docker` needs root
-    if user:
-        members = group_members(probe, "docker") or set()
-        steps.append(join_group(user, "docker", members))
-        if user not in members:
-            notes.append(f"{user} must log out and in again (or run `newgrp docker`) to use it.")
+    joins = join_groups(probe, user, (DOCKER_GROUP,), made_by_plan=True) if user else []
+    steps += joins
+    if any(not step.done for step in joins):
+        notes.append(f"{user} must log out and in again (or run `newgrp docker`) to use it.")
     return HostPlan("docker", summary, tuple(steps), tuple(notes), facts)
 
 

@@ -23,9 +23,8 @@ from .steps import (
     apt_update,
     describe,
     execute,
-    group_members,
     invoking_user,
-    join_group,
+    join_groups,
     reporter,
 )
 
@@ -105,15 +104,7 @@ def _amd_steps(release: OsRelease, report: GpuReport, kfd: bool) -> tuple[list[S
 
 def _group_steps(probe: HostProbe) -> list[Step]:
     user = invoking_user(probe)
-    if not user:
-        return []
-    steps = []
-    for group in ("render", "video"):
-        members = group_members(probe, group)
-        if members is None:
-            continue
-        steps.append(join_group(user, group, members))
-    return steps
+    return join_groups(probe, user, ("render", "video")) if user else []
 
 
 def plan_drivers(probe: HostProbe, report: GpuReport | None = None) -> HostPlan:

@@ -179,8 +179,22 @@ def apt_repository(
     ]
 
 
-def join_group(user: str, group: str, members: set[str]) -> Step:
-    """Add `user` to a group (done when /etc/group already lists them)."""
-    return Step(
-        f"add {user} to the {group} group", ("usermod", "-aG", group, user), done=user in members
-    )
+def join_groups(
+    probe: HostProbe, user: str, groups: tuple[str, ...], *, made_by_plan: bool = False
+) -> list[Step]:
+    """Steps that add `user` to each of these groups (each done when /etc/group already
+    lists them). A group the machine lacks is passed over, unless the plan's packages make
+    it (`made_by_plan`: docker.io makes `docker`)."""
+    steps: list[Step] = []
+    for group in groups:
+        members = group_members(probe, group)
+        if members is None and not made_by_plan:
+            continue
+        steps.append(
+            Step(
+                f"add {user} to the {group} group",
+                ("usermod", "-aG", group, user),
+                done=user in (members or set()),
+            )
+        )
+    return steps
