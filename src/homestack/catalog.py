@@ -515,8 +515,9 @@ class Site:
     problems: list[Problem] = field(default_factory=list)
 
     @classmethod
-    def load(cls, root: Path | None = None) -> Site:
-        root = site_root(root) if root is not None else find_root()
+    def load(cls, root: str | os.PathLike[str] | None = None) -> Site:
+        """The site in `root` (a path or a string; None: found from the current folder)."""
+        root = site_root(Path(root)) if root is not None else find_root()
         if not (root / BASE_FILE).is_file():
             raise BadInput(
                 f"{root} is not a homestack site: {BASE_FILE} is missing",

@@ -42,6 +42,12 @@ def test_discovers_stacks_services_overlays_and_enabled(tmp_path: Path) -> None:
     assert site.all_problems() == []
 
 
+def test_a_site_loads_from_a_string_path_as_from_a_path(tmp_path: Path) -> None:
+    """A script's `Site.load("/srv/site")` (docs/api.md): it raised AttributeError."""
+    root = make_site(tmp_path)
+    assert Site.load(str(root)).root == Site.load(root).root == root.resolve()
+
+
 def test_listed_parsing_reads_comments_as_disabled() -> None:
     text = (
         "description: x\n"
