@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .deploy.stopstart import StopStartResult
     from .deploy.up import UpOptions, UpResult
     from .observe.status import StatusResult
+    from .swarm.ops import SwarmDown, SwarmRestart
 
 __all__ = [
     "Collected",
@@ -65,9 +66,15 @@ def up(ctx: Context, names: list[str] | None = None, **options: Unpack[UpOptions
     A failed service does not raise: `result.ok` is False (deploy.up.raise_for raises).
     `options`: deploy.up.UpOptions (stand_in, delays, rollback, timeout), as keywords.
     Updates a killed process left are undone first and each deploy goes to the update
-    history (update.hooks), as with the CLI, unless `ctx.up_hooks` names other hooks."""
+    history (update.hooks), as with the CLI, unless `ctx.up_hooks` names other hooks.
+    On a swarm site (DEPLOY_MODE=swarm) the services are deployed to the swarm (swarm.ops;
+    `rollback` is refused there, and there is no update history)."""
     from .deploy.up import up as run
 
+    if _swarm(ctx):
+        from .swarm.ops import up as swarm_up
+
+        return swarm_up(ctx.site, names, ctx=ctx, **options)
     if ctx.up_hooks is None:
         from .update import hooks
 
@@ -81,32 +88,53 @@ def down(
     *,
     volumes: bool = False,
     dependents: bool = True,
-) -> DownResult:
-    """Stop and remove containers (dependents first); volumes only with `volumes`."""
+) -> DownResult | SwarmDown:
+    """Stop and remove containers (dependents first); volumes only with `volumes`. On a
+    swarm site, the swarm services (and, when whole stacks go, their secrets and overlay
+    networks); volumes are refused there, as DATA lives on the data node."""
     from .deploy.down import down as run
 
+    if _swarm(ctx):
+        from .errors import BadInput
+        from .swarm.ops import down as swarm_down
+
+        if volumes or not dependents:
+            raise BadInput(
+                "swarm down always takes dependents down and never removes volumes",
+                "Leave out volumes and dependents.",
+            )
+        return swarm_down(ctx.site, names, ctx=ctx)
     return run(ctx.site, names, volumes=volumes, dependents=dependents, ctx=ctx)
 
 
-def restart(ctx: Context, names: list[str] | None = None, *, timeout: float = 300) -> RestartResult:
-    """Restart existing containers wave by wave, each wave once the one before is healthy."""
+def restart(
+    ctx: Context, names: list[str] | None = None, *, timeout: float = 300
+) -> RestartResult | SwarmRestart:
+    """Restart existing containers wave by wave, each wave once the one before is healthy.
+    On a swarm site each service's tasks roll, in dependency order (ServiceChanged events)."""
     from .deploy.down import restart as run
 
+    if _swarm(ctx):
+        from .swarm.ops import restart as swarm_restart
+
+        return swarm_restart(ctx.site, names, timeout=timeout, ctx=ctx)
     return run(ctx.site, names, timeout=timeout, ctx=ctx)
 
 
 def stop(ctx: Context, names: list[str]) -> StopStartResult:
-    """Stop containers (kept), dependents first."""
+    """Stop containers (kept), dependents first. On a swarm site each service is scaled to
+    0 (its spec kept) through the swarm's backend."""
     from .deploy.stopstart import stop as run
 
-    return run(ctx.site, names, ctx=ctx)
+    return run(ctx.site, names, ctx=_on_swarm(ctx))
 
 
 def start(ctx: Context, names: list[str], *, timeout: float = 300) -> StopStartResult:
-    """Start existing containers in dependency order."""
+    """Start existing containers in dependency order, each wave once the one before is
+    healthy. On a swarm site each stopped service is scaled back to 1."""
     from .deploy.stopstart import start as run
 
-    return run(ctx.site, names, timeout=timeout, ctx=ctx)
+    return run(ctx.site, names, timeout=timeout, ctx=_on_swarm(ctx))
 
 
 def status(
@@ -192,6 +220,23 @@ def restore(
     from .backup.restore import restore as run
 
     return run(ctx.site, service, snapshot, keep_previous=keep_previous, confirm=confirm, ctx=ctx)
+
+
+def _swarm(ctx: Context) -> bool:
+    """The site deploys to a swarm (DEPLOY_MODE=swarm): up, down and restart go there."""
+    from .swarm import is_swarm
+
+    return is_swarm(ctx.site)
+
+
+def _on_swarm(ctx: Context) -> Context:
+    """On a swarm site, the context with the swarm's backend (unless it names its own):
+    what acts on services (start, stop, their health) goes to the swarm."""
+    if ctx.backend is not None or not _swarm(ctx):
+        return ctx
+    from .engine.swarm_backend import SwarmBackend
+
+    return dataclasses.replace(ctx, backend=SwarmBackend())
 
 
 def _lock_unless(

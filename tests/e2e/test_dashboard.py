@@ -223,6 +223,28 @@ def test_stop_and_start_by_button_update_the_row_live(tab: Any, site: dict[str, 
     assert entries[-1]["action"] == "start" and entries[-1]["result"] == "ok"
 
 
+def test_an_action_streams_the_operations_typed_events(tab: Any, site: dict[str, Any]) -> None:
+    """A restart by the API: its stream carries the operation's own events (the wave done,
+    by name, with its data) beside the lines the page shows, and the action's JSON keeps
+    them; the lines include the wave, rendered from the event."""
+    page = tab
+    token = _fetch(page, "/api/session")["body"]["csrf"]
+    started = _fetch(page, "/api/actions/restart/worker", method="POST",
+                     headers={"X-CSRF-Token": token})  # fmt: skip
+    assert started["status"] == 200, started
+    number = started["body"]["id"]
+    stream = _fetch(page, f"/actions/{number}/events")["body"]  # ends once the action is done
+    blocks = [block for block in stream.split("\n\n") if block.startswith("event: ")]
+    names = [block.split("\n", 1)[0].removeprefix("event: ") for block in blocks]
+    assert names[-1] == "done" and "line" in names, names
+    waves = [json.loads(b.split("data: ", 1)[1]) for b in blocks if b.startswith("event: wave")]
+    assert waves == [{"event": "wave", "command": "restart", "services": ["worker"]}], stream
+    action = _fetch(page, f"/api/actions/{number}")["body"]
+    assert action["ok"] is True, action
+    assert {"event": "wave", "command": "restart", "services": ["worker"]} in action["events"]
+    assert "restarted, healthy again: worker" in action["lines"]
+
+
 def test_row_turns_stopped_within_two_seconds_of_docker_stop(
     tab: Any, site: dict[str, Any]
 ) -> None:

@@ -4,8 +4,12 @@ manager holds DATA; up, status, plan, validate, nodes, logs, restart, down."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +29,40 @@ def _ok(done: object) -> str:
     code, out, err = done.returncode, done.stdout, done.stderr  # type: ignore[attr-defined]
     assert code == 0, f"exit {code}\n{out}\n{err}"
     return str(out)
+
+
+_DASHBOARD = """
+import json, sys, time
+from pathlib import Path
+from homestack.web.actions import Runner
+
+action = Runner(Path(sys.argv[1])).submit(sys.argv[2], sys.argv[3], "ann", {})
+deadline = time.monotonic() + 300
+while not action.done and time.monotonic() < deadline:
+    time.sleep(0.1)
+print(json.dumps(action.to_data()))
+"""
+
+
+def _dashboard(site: Path, lab: Lab, kind: str, target: str) -> dict[str, Any]:
+    """One dashboard action (its Runner, in a child process talking to the lab's manager,
+    as `homestack serve` does), waited for; the action as its API returns it."""
+    env = {**os.environ, "DOCKER_HOST": lab.manager}
+    done = subprocess.run(
+        [sys.executable, "-c", _DASHBOARD, str(site), kind, target],
+        capture_output=True, text=True, env=env, timeout=400, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    action: dict[str, Any] = json.loads(done.stdout)
+    assert action["done"] and action["ok"], json.dumps(action, indent=1)
+    return action
+
+
+def _replicas(lab: Lab, service: str) -> str:
+    names = lab.docker("service", "ls", "--format", "{{.Name}}").split()
+    (name,) = [n for n in names if n.startswith(PREFIX) and n.endswith("_" + service)]
+    spec = lab.docker("service", "inspect", name, "--format", "{{.Spec.Mode.Replicated.Replicas}}")
+    return str(spec).strip()
 
 
 def test_every_command_on_a_one_node_swarm(lab: Lab, tmp_path: Path) -> None:
@@ -47,6 +85,29 @@ def test_every_command_on_a_one_node_swarm(lab: Lab, tmp_path: Path) -> None:
         nodes = json.loads(_ok(homestack(site, "nodes", "--json", lab=lab)))["nodes"]
         assert nodes[0]["role"] == "manager" and "caddy" in nodes[0]["services"]
         assert "restarted homepage" in _ok(homestack(site, "restart", "homepage", lab=lab))
+        # the dashboard's actions act on the swarm too (api: the swarm's backend and ops)
+        stopped = _dashboard(site, lab, "stop", "homepage")
+        assert "stopped: homepage" in stopped["lines"] and _replicas(lab, "homepage") == "0"
+        started = _dashboard(site, lab, "start", "homepage")
+        assert started["summary"] == "started homepage" and _replicas(lab, "homepage") == "1"
+        rolled = _dashboard(site, lab, "restart", "homepage")
+        changes = [e["run"] for e in rolled["events"] if e["event"] == "service"]
+        assert changes and changes[-1]["state"] == "healthy", rolled
+        # the Python API's up deploys to the swarm too, with the same typed events
+        code = (
+            "import json, sys\nfrom homestack.api import Collected, Context, up\n"
+            "from pathlib import Path\nfrom homestack.catalog import Site\nevents = Collected()\n"
+            "ctx = Context.for_site(Site.load(Path(sys.argv[1])), sink=events)\n"
+            "result = up(ctx, ['homepage'], stand_in='')\n"
+            "print(json.dumps([result.to_data(), [e.to_data() for e in events]]))"
+        )
+        env = {**os.environ, "DOCKER_HOST": lab.manager}
+        by_api = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True,
+                                text=True, env=env, timeout=400, check=False)  # fmt: skip
+        assert by_api.returncode == 0, by_api.stderr
+        result, sent = json.loads(by_api.stdout)
+        assert result["ok"] and [s["state"] for s in result["services"]] == ["unchanged"]
+        assert [e["run"]["service"] for e in sent if e["event"] == "service"][-1] == "homepage"
         logs = homestack(site, "logs", "homepage", "--tail", "5", lab=lab)
         assert logs.returncode == 0, logs.stderr
         # backup and restore: restic in a one-off task; authelia's pause becomes a stop

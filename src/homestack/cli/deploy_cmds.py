@@ -103,9 +103,7 @@ def up_command(
     from . import swarm_cmds
 
     if swarm_cmds.active():
-        if rollback:
-            raise BadInput("--rollback is not available in swarm mode", "Run without it.")
-        swarm_cmds.up(names, image, delays, timeout, as_json, _render_up)
+        swarm_cmds.up(names, image, delays, rollback, timeout, as_json, _render_up)
         return
     ctx = state.context(as_json=as_json)
     with state.sink().up_view():

@@ -86,6 +86,7 @@ def up(
     names: list[str] | None,
     image: str | None,
     delays: Any,
+    rollback: bool,
     timeout: float,
     json: bool,
     render: Callable[[Any, Console], None],
@@ -97,8 +98,8 @@ def up(
 
     with UpProgress(console(stderr=True)) as progress:
         result = swarm_up(
-            state.site(), names, stand_in=image, delays=delays, timeout=timeout,
-            listener=progress.show, ctx=state.context(as_json=json),
+            state.site(), names, stand_in=image, delays=delays, rollback=rollback,
+            timeout=timeout, listener=progress.show, ctx=state.context(as_json=json),
         )  # fmt: skip
     emit(result, json, render)
     raise_for(result)

@@ -67,9 +67,12 @@ class DownPlan:
     needs: dict[str, set[str]] = field(default_factory=dict)  # enabled graph: removal order
 
 
-def plan_down(site: Site, names: list[str] | None = None) -> DownPlan:
+def plan_down(
+    site: Site, names: list[str] | None = None, *, backend: Backend | None = None
+) -> DownPlan:
     """Resolve STACK|SERVICE… and find the running services elsewhere that need them. Only
-    the stacks that go down must be readable: a broken file elsewhere does not block it."""
+    the stacks that go down must be readable: a broken file elsewhere does not block it.
+    `backend` answers which of them run (default: engine.backend.default_backend())."""
     if not names:
         site.require_valid()
         everything = [s.id for s in site.services(enabled_only=True)]
@@ -88,30 +91,32 @@ def plan_down(site: Site, names: list[str] | None = None) -> DownPlan:
     graph = build_graph(site)
     candidates = find_dependents(graph, targets, graph.services)
     if candidates:  # only then ask the engine which of them run
-        running = _running(site, {d.stack for d in candidates})
+        running = _running(site, {d.stack for d in candidates}, backend or default_backend())
         candidates = [d for d in candidates if d.service in running]
     return DownPlan(list(names), targets, whole, candidates, graph.needs)
 
 
-def _running(site: Site, stacks: set[str], *, any_state: bool = False) -> set[str]:
+def _running(
+    site: Site, stacks: set[str], backend: Backend, *, any_state: bool = False
+) -> set[str]:
     """Services of these stacks that have a running (or paused, restarting) container;
     with any_state, a container in any state."""
     projects = {site.project_name(site.stacks[s]) for s in stacks}
     return {
         c.service or ""
-        for c in default_backend().containers(projects, oneoffs=True)
+        for c in backend.containers(projects, oneoffs=True)
         if any_state or is_running(c.state)
     }
 
 
-def _orphans(site: Site, stacks: list[str]) -> list[str]:
+def _orphans(site: Site, stacks: list[str], backend: Backend) -> list[str]:
     """Containers of these stacks' projects that no service file describes (a service
     renamed or deleted since it ran): `down` of the whole stack removes them too."""
     if not stacks:
         return []
     projects = {site.project_name(site.stacks[s]): site.stacks[s] for s in stacks}
     found: set[str] = set()
-    for container in default_backend().containers(projects, oneoffs=True):
+    for container in backend.containers(projects, oneoffs=True):
         stack = projects.get(container.project or "")
         service = container.service or ""
         if stack is not None and service and service not in stack.services:
@@ -136,7 +141,9 @@ def refusal(plan: DownPlan) -> BadInput:
     )
 
 
-def remove_services(selection: Selection, names: list[str], *, volumes: bool = False) -> None:
+def remove_services(
+    selection: Selection, names: list[str], backend: Backend, *, volumes: bool = False
+) -> None:
     """Stop and remove these services' containers, dependents first, per stack in parallel."""
     wanted = set(names)
     for wave in reversed(selection.order):
@@ -149,9 +156,7 @@ def remove_services(selection: Selection, names: list[str], *, volumes: bool = F
 
         def stop(item: tuple[str, list[str]]) -> None:
             stack_id, services = item
-            default_backend().remove(
-                selection.projects[stack_id], services, stop=True, volumes=volumes
-            )
+            backend.remove(selection.projects[stack_id], services, stop=True, volumes=volumes)
 
         parallel({k: (k, v) for k, v in batch.items()}, stop)
 
@@ -182,7 +187,8 @@ def _down(
     ctx: Context,
 ) -> DownResult:
     started = ctx.clock.monotonic()
-    plan = plan or plan_down(site, names)
+    backend = ctx.engine()
+    plan = plan or plan_down(site, names, backend=backend)
     if plan.dependents and not dependents:
         raise refusal(plan)
     extra = [d.service for d in plan.dependents]
@@ -190,7 +196,7 @@ def _down(
     # refuse is bad input now, before anything is stopped
     preflight.check_service_files(s for w in plan.whole for s in site.stacks[w].services.values())
     if names and not plan.targets + extra:  # only stacks with nothing enabled
-        _down_stacks(site, plan.whole, volumes)
+        _down_stacks(site, plan.whole, volumes, backend)
         return DownResult([], plan.whole, volumes, ctx.clock.monotonic() - started)
     chosen = [*plan.targets, *extra] if names else None
     selection = select(site, chosen, with_dependencies=False, overlays=False)
@@ -200,21 +206,21 @@ def _down(
         selection.order = order_within(plan.needs, selection.graph.needs)
     services = [s.id for s in selection.services if s.id not in set(extra)]
     # what had a container, so the result counts what was removed, not what was asked
-    present = _running(site, {s.stack for s in selection.services}, any_state=True)
-    orphans = _orphans(site, plan.whole)
-    remove_services(selection, extra)  # dependents first, their volumes kept
+    present = _running(site, {s.stack for s in selection.services}, backend, any_state=True)
+    orphans = _orphans(site, plan.whole, backend)
+    remove_services(selection, extra, backend)  # dependents first, their volumes kept
     if extra:
         ctx.sink(WaveDone("down", tuple(extra)))
-    remove_services(selection, services, volumes=volumes)
+    remove_services(selection, services, backend, volumes=volumes)
     ctx.sink(WaveDone("down", tuple(services)))
-    _down_stacks(site, plan.whole, volumes)
-    left = _left(selection, [*services, *extra])
+    _down_stacks(site, plan.whole, volumes, backend)
+    left = _left(selection, [*services, *extra], backend)
     removed = [s for s in services if s in present]
     elapsed = ctx.clock.monotonic() - started
     return DownResult(removed, plan.whole, volumes, elapsed, left, plan.dependents, orphans)
 
 
-def _down_stacks(site: Site, stacks: list[str], volumes: bool) -> None:
+def _down_stacks(site: Site, stacks: list[str], volumes: bool, backend: Backend) -> None:
     """A whole stack: also the containers of services no longer enabled and, with volumes,
     every named volume. Compose is given every service file of the stack, disabled ones
     too, since it removes only the volumes of the files it reads (orphans' stay)."""
@@ -223,16 +229,13 @@ def _down_stacks(site: Site, stacks: list[str], volumes: bool) -> None:
         for s in stacks
         if site.stacks[s].services
     }
-    backend = default_backend()
     parallel(projects, lambda project: backend.down(project, volumes=volumes))
 
 
-def _left(selection: Selection, services: list[str]) -> list[str]:
+def _left(selection: Selection, services: list[str], backend: Backend) -> list[str]:
     projects = {p.name for p in selection.projects.values()}
     wanted = set(services)
-    return [
-        c.name for c in default_backend().containers(projects, oneoffs=True) if c.service in wanted
-    ]
+    return [c.name for c in backend.containers(projects, oneoffs=True) if c.service in wanted]
 
 
 @dataclass
@@ -268,17 +271,18 @@ def _restart(site: Site, names: list[str] | None, *, timeout: float, ctx: Contex
         "restart",
         "Start",
         ", or name only the services to restart." if names is None else ".",
+        backend=ctx.engine(),
     )
     done = run_in_waves(site, selection, "restart", timeout=timeout, ctx=ctx)
     return RestartResult(done, ctx.clock.monotonic() - started)
 
 
 def require_containers(
-    site: Site, selection: Selection, verb: str, fix: str, then: str = "."
+    site: Site, selection: Selection, verb: str, fix: str, then: str = ".", *, backend: Backend
 ) -> None:
     """Refuse, before anything is done, a chosen service that has no container: `verb`
     (restart, start) names what was not done, `fix` (Start, Create) what `up` would do."""
-    present = _running(site, {s.stack for s in selection.services}, any_state=True)
+    present = _running(site, {s.stack for s in selection.services}, backend, any_state=True)
     missing = [s.id for s in selection.services if s.id not in present]
     if missing:
         raise OperationFailed(

@@ -43,6 +43,6 @@ def start(
     with ctx.lock.hold("start " + " ".join(names)):
         started = ctx.clock.monotonic()
         selection = select(site, names, with_dependencies=False, overlays=False)
-        require_containers(site, selection, "start", "Create")
+        require_containers(site, selection, "start", "Create", backend=ctx.engine())
         done = run_in_waves(site, selection, "start", timeout=timeout, ctx=ctx)
         return StopStartResult("start", done, ctx.clock.monotonic() - started)

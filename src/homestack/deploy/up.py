@@ -38,7 +38,7 @@ from ..engine.backend import Backend, default_backend
 from ..engine.health import POLL_S, judge
 from ..engine.model import HASH_LABEL, IMAGE_LABEL, Container
 from ..errors import BadInput, CommandFailed, HomestackError, OperationFailed
-from ..events import ServiceChanged
+from ..events import EventSink, ServiceChanged
 from ..resolved import Resolved
 from ..serial import Serialised, entry
 from . import preflight
@@ -188,6 +188,17 @@ Listener = Callable[[ServiceRun], None]
 
 def _noop(_: ServiceRun) -> None:
     return None
+
+
+def reporting(listener: Listener, sink: EventSink) -> Listener:
+    """`listener`, and a ServiceChanged event to `sink`, for each change of a run (up on
+    Compose and on a swarm, and the swarm's restart report alike)."""
+
+    def report(run: ServiceRun) -> None:
+        listener(run)
+        sink(ServiceChanged(replace(run)))  # a copy: the run goes on changing
+
+    return report
 
 
 class Redactor:
@@ -714,11 +725,7 @@ def up(
     `ctx.up_hooks` (update.hooks) run first and after (`record`: without a stand-in)."""
     ctx = context_for(site, ctx)
     hooks = ctx.up_hooks
-
-    def report(run: ServiceRun) -> None:
-        listener(run)
-        ctx.sink(ServiceChanged(replace(run)))  # a copy: the run goes on changing
-
+    report = reporting(listener, ctx.sink)
     converged: list[str] = []
     if hooks is not None:
         site, converged = hooks.before_up(site)  # an update killed -9 is undone first
@@ -830,7 +837,7 @@ def _up(
     if image is None:  # a rehearsal's stand-ins read no config
         result.reloaded, result.stale_config = _apply_config(site, configured, runs, backend)
     if rollback and not result.ok:
-        result.rolled_back = _rollback(selection, result)
+        result.rolled_back = _rollback(selection, result, backend)
     return result
 
 
@@ -905,12 +912,12 @@ def _recover_interrupted(site: Site, services: list[Service]) -> list[str]:
     return done
 
 
-def _rollback(selection: Selection, result: UpResult) -> list[str]:
+def _rollback(selection: Selection, result: UpResult, backend: Backend) -> list[str]:
     """Stop and remove what this run created, recreated or started (dependents first)."""
     from .down import remove_services
 
     mine = [s.service for s in result.services if s.action in ("create", "recreate", "start")]
-    remove_services(selection, mine)
+    remove_services(selection, mine, backend)
     return mine
 
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from .. import serial
 from ..catalog import Service, Site
@@ -37,8 +37,10 @@ from ..deploy.up import (
     Redactor,
     RunScheduler,
     ServiceRun,
+    UpOptions,
     UpResult,
     _noop,
+    reporting,
     standin_overrides,
 )
 from ..engine.compose import ComposeProject
@@ -329,34 +331,40 @@ def up(
     site: Site,
     names: list[str] | None = None,
     *,
-    stand_in: str | None = None,
-    delays: Mapping[str, float] | None = None,
-    timeout: float = 300.0,
     listener: Listener = _noop,
     ctx: Context | None = None,
+    **options: Unpack[UpOptions],
 ) -> UpResult:
     """Deploy the selected services (and what they need) to the swarm, in dependency order,
-    each gated on its task being healthy."""
-    with context_for(site, ctx).lock.hold("up"):
-        return _up(site, names, stand_in, delays, timeout, listener)
+    each gated on its task being healthy. `options` as a Compose up takes them (stand_in,
+    delays, timeout; `rollback` is refused). Each change of a service's state goes to
+    `listener` and to `ctx.sink` (ServiceChanged), as a Compose up reports it."""
+    if options.get("rollback"):
+        raise BadInput("--rollback is not available in swarm mode", "Run without it.")
+    ctx = context_for(site, ctx)
+    with ctx.lock.hold("up"):
+        started = time.monotonic()
+        stand_in, delays = options.get("stand_in"), options.get("delays")
+        prepared = prepare(site, names, stand_in=stand_in, delays=delays)
+        timeout = options.get("timeout", 300.0)
+        return _up(site, prepared, timeout, reporting(listener, ctx.sink), started)
 
 
 def _up(
     site: Site,
-    names: list[str] | None,
-    stand_in: str | None,
-    delays: Mapping[str, float] | None,
+    prepared: tuple[Selection, dict[str, Placement], list[str], str | None],
     timeout: float,
     listener: Listener,
+    started: float,
 ) -> UpResult:
+    """The deploy itself, once `prepare` chose and placed the services."""
     from ..deploy.data import check_data, ensure_data
     from ..deploy.folders import check_folder
     from ..deploy.secrets import ensure_secrets
     from ..engine import swarm as engine
     from ..generate import generate_all
 
-    started = time.monotonic()
-    selection, placements, overrides, image = prepare(site, names, stand_in=stand_in, delays=delays)
+    selection, placements, overrides, image = prepared
     services = selection.services
     require_endpoint_mode(site)
     checked = check_data(site, services)
@@ -681,14 +689,15 @@ def restart(
             f"{' '.join(missing)}`.",
         )
     runs = {s.id: ServiceRun(s.id, s.stack, action="recreate") for s in selection.services}
-    with context_for(site, ctx).lock.hold("restart"):
+    ctx = context_for(site, ctx)
+    with ctx.lock.hold("restart"):
         scheduler = _Restarter(
             site,
             selection,
             {},
             runs,
             Redactor(site, selection.services),
-            listener,
+            reporting(listener, ctx.sink),
             timeout,
             Path(tempfile.gettempdir()),
         )

@@ -226,12 +226,12 @@ def _with_dependents(site: Site, name: str, ctx: Context | None) -> list[str]:
     return [name, *(d.service for d in found)]
 
 
-def _remove_container(site: Site, name: str) -> None:
+def _remove_container(site: Site, name: str, ctx: Context | None) -> None:
     from ..deploy.down import remove_services
     from ..deploy.projects import select
 
     selection = select(site, [name], with_dependencies=False)
-    remove_services(selection, [name])
+    remove_services(selection, [name], _engine(ctx))
 
 
 def _up(site: Site, names: list[str], timeout: float, ctx: Context | None) -> UpResult:
@@ -312,7 +312,7 @@ def _recreate(
 ) -> tuple[bool, UpResult | None]:
     """Up the service and its running dependents; watch the dependents a while after."""
     if restore_snapshot:  # rollback by hand, data included
-        _remove_container(fresh, name)
+        _remove_container(fresh, name, ctx)
         _restore(fresh, fresh.service(name), restore_snapshot)
         report.data_restored = True
         report.steps.append(f"data restored from snapshot {restore_snapshot[:8]}")
@@ -503,7 +503,7 @@ def undo(site: Site, journal: Journal) -> list[str]:
     fresh = _reload(site)
     service = fresh.service(journal.service)
     with contextlib.suppress(HomestackError):
-        _remove_container(fresh, service.id)
+        _remove_container(fresh, service.id, None)
     if (
         journal.snapshot
         and journal.fingerprint

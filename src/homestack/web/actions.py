@@ -3,27 +3,45 @@
 One action runs at a time in this process (a second is refused, naming the one that runs:
 the site lock is re-entrant within a process, so it alone would let two browser tabs act at
 once). Across processes the site lock does the work: an action started while a CLI command
-holds the site says whom it waits for, then waits as the CLI waits. Each action keeps a list
-of progress lines (the same per-service states `homestack up` renders) that the page streams.
+holds the site says whom it waits for, then waits as the CLI waits.
+
+Each action runs the operation through `homestack.api` with its own Context, whose sink
+keeps every typed event the operation sends (homestack.events: a service's change of
+state, a wave done, a lock wait, a backup begun or finished) and renders each as a progress
+line (the same per-service states `homestack up` renders). The page streams the lines; the
+stream (`/actions/N/events`) carries the typed events too, by name, for a script.
+On a swarm site the operations act on the swarm, as the CLI's do.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..catalog import Site
+from ..context import Context
 from ..errors import BadInput, HomestackError, OperationFailed
-from ..events import Event, EventSink, LockWaiting, ServiceChanged
+from ..events import (
+    BackupStarted,
+    Event,
+    LockWaiting,
+    Progress,
+    ServiceBackedUp,
+    ServiceChanged,
+    WaveDone,
+)
 from ..serial import Serialised, entry
 from . import audit
 
 Emit = Callable[[str], None]
-Operation = Callable[[Site, str, dict[str, str], Emit], str]
+#: an action's work: the operation through homestack.api, with the action's Context
+Operation = Callable[[Context, str, dict[str, str], Emit], str]
 
 #: what needs a confirmation (the page asks; the API needs confirm=<target>)
 DESTRUCTIVE = {"down-volumes", "restore"}
@@ -40,71 +58,93 @@ class Action(Serialised):
     done: bool = False
     ok: bool | None = None
     summary: str = ""
+    #: the operation's typed events (Event.to_data), in the order sent
+    events: list[dict[str, Any]] = field(default_factory=list)
+    #: lines and events together, in order, as the stream sends them: (SSE name, data)
+    feed: list[tuple[str, Any]] = field(default_factory=list, metadata=entry(omit=True))
 
 
 class Busy(HomestackError):
     """Another dashboard action runs now."""
 
 
-def _lines(emit: Emit) -> EventSink:
-    """The operation's events as the action's progress lines (what the page streams)."""
-    seen: dict[str, str] = {}
-
-    def sink(event: Event) -> None:
-        if isinstance(event, ServiceChanged):
-            run = event.run
-            shown = f"{run.state}" + (f": {run.detail}" if run.detail else "")
-            if seen.get(run.service) != shown:
-                seen[run.service] = shown
-                emit(f"{run.service}: {shown}")
-        elif isinstance(event, LockWaiting):
-            emit(event.line())
-
-    return sink
+#: a wave done, as a progress line
+_WAVES = {
+    "restart": "restarted, healthy again",
+    "start": "started, healthy",
+    "stop": "stopped",
+    "down": "stopped and removed",
+}
 
 
-def _up(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
-    from ..context import Context
-    from ..deploy.up import raise_for, up
-    from ..update import hooks
+def progress_line(event: Event, seen: dict[str, str]) -> str | None:
+    """The progress line an event shows as (None: nothing to show). `seen` keeps each
+    service's last shown state: a change of elapsed time alone is not a new line."""
+    if isinstance(event, ServiceChanged):
+        run = event.run
+        shown = f"{run.state}" + (f": {run.detail}" if run.detail else "")
+        if seen.get(run.service) == shown:
+            return None
+        seen[run.service] = shown
+        return f"{run.service}: {shown}"
+    if isinstance(event, WaveDone):
+        done = _WAVES.get(event.command, event.command)
+        return f"{done}: {', '.join(event.services)}" if event.services else None
+    if isinstance(event, ServiceBackedUp):
+        r = event.result
+        if r.skipped:
+            return f"{r.service}: skipped ({r.skipped})"
+        if r.ok:
+            return f"{r.service}: snapshot {r.snapshot or '?'} ({r.consistency})"
+        return f"{r.service}: backup failed: {r.error or 'see the summary'}"
+    if isinstance(event, LockWaiting | BackupStarted):
+        return event.line()
+    if isinstance(event, Progress):
+        return event.text
+    return None
 
-    result = up(site, [target], ctx=Context.for_site(site, sink=_lines(emit), up_hooks=hooks))
+
+def _up(ctx: Context, target: str, _: dict[str, str], emit: Emit) -> str:
+    from ..api import up
+    from ..deploy.up import raise_for
+
+    result = up(ctx, [target])
     raise_for(result)
     return str(result.summary())
 
 
-def _down(site: Site, target: str, params: dict[str, str], emit: Emit) -> str:
-    from ..deploy.down import down
+def _down(ctx: Context, target: str, params: dict[str, str], emit: Emit) -> str:
+    from ..api import down
 
     volumes = params.get("volumes") == "1"
     emit(f"taking {target} down" + (" with its volumes" if volumes else ""))
-    result = down(site, [target], volumes=volumes)
-    for dependent in result.dependents:
-        emit("also down: " + dependent.reason())
+    result = down(ctx, [target], volumes=volumes)
+    for dependent in result.dependents:  # a swarm down words its reasons itself
+        emit("also down: " + (dependent if isinstance(dependent, str) else dependent.reason()))
     return f"removed {', '.join(result.removed) or 'nothing'}" + (
         "; volumes removed" if volumes else "; volumes kept"
     )
 
 
-def _stop(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
-    from ..deploy.stopstart import stop
+def _stop(ctx: Context, target: str, _: dict[str, str], emit: Emit) -> str:
+    from ..api import stop
 
     emit(f"stopping {target}")
-    return f"stopped {', '.join(stop(site, [target]).services)}"
+    return f"stopped {', '.join(stop(ctx, [target]).services)}"
 
 
-def _start(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
-    from ..deploy.stopstart import start
+def _start(ctx: Context, target: str, _: dict[str, str], emit: Emit) -> str:
+    from ..api import start
 
     emit(f"starting {target}, waiting until it is healthy")
-    return f"started {', '.join(start(site, [target]).services)}"
+    return f"started {', '.join(start(ctx, [target]).services)}"
 
 
-def _restart(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
-    from ..deploy.down import restart
+def _restart(ctx: Context, target: str, _: dict[str, str], emit: Emit) -> str:
+    from ..api import restart
 
     emit(f"restarting {target}, waiting until it is healthy")
-    return f"restarted {', '.join(restart(site, [target]).restarted)}"
+    return f"restarted {', '.join(restart(ctx, [target]).restarted)}"
 
 
 def _toggle(site: Site, target: str, enable: bool, emit: Emit) -> str:
@@ -119,24 +159,24 @@ def _toggle(site: Site, target: str, enable: bool, emit: Emit) -> str:
     return f"{verb} {target}" if result.changed else f"{target} was already {verb}"
 
 
-def _enable(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
-    return _toggle(site, target, True, emit)
+def _enable(ctx: Context, target: str, _: dict[str, str], emit: Emit) -> str:
+    return _toggle(ctx.site, target, True, emit)
 
 
-def _disable(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
-    return _toggle(site, target, False, emit)
+def _disable(ctx: Context, target: str, _: dict[str, str], emit: Emit) -> str:
+    return _toggle(ctx.site, target, False, emit)
 
 
-def _enable_start(site: Site, target: str, params: dict[str, str], emit: Emit) -> str:
-    emit(_toggle(site, target, True, emit))
-    return _up(Site.load(site.root), target, params, emit)  # the edited stack.yaml
+def _enable_start(ctx: Context, target: str, params: dict[str, str], emit: Emit) -> str:
+    emit(_toggle(ctx.site, target, True, emit))
+    edited = dataclasses.replace(ctx, site=Site.load(ctx.site.root))  # the new stack.yaml
+    return _up(edited, target, params, emit)
 
 
-def _backup(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
-    from ..backup.run import backup
+def _backup(ctx: Context, target: str, _: dict[str, str], emit: Emit) -> str:
+    from ..api import backup
 
-    emit(f"backing up {target}")
-    run = backup(site, [site.service(target)])
+    run = backup(ctx, [ctx.site.service(target)])
     for notice in run.notices:
         emit("note: " + notice)
     result = run.results[0]
@@ -147,23 +187,23 @@ def _backup(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
     )
 
 
-def _restore(site: Site, target: str, params: dict[str, str], emit: Emit) -> str:
-    from ..backup.restore import restore
+def _restore(ctx: Context, target: str, params: dict[str, str], emit: Emit) -> str:
+    from ..api import restore
 
     snapshot = params.get("snapshot") or None
     emit(f"restoring {target} from snapshot {snapshot or 'latest'}")
-    result = restore(site, site.service(target), snapshot)
+    result = restore(ctx, ctx.site.service(target), snapshot)
     if not result.ok:
         raise OperationFailed(f"restore of {target} failed", "See `homestack restore --help`.")
     return f"restored {target} from snapshot {result.snapshot}"
 
 
-def _verify(site: Site, target: str, _: dict[str, str], emit: Emit) -> str:
+def _verify(ctx: Context, target: str, _: dict[str, str], emit: Emit) -> str:
     from ..backup.manage import verify
     from ..backup.results import CheckResult
 
     emit(f"verifying the repository of {target}")
-    check = verify(site, [site.service(target)]).results[0]
+    check = verify(ctx.site, [ctx.site.service(target)]).results[0]
     assert isinstance(check, CheckResult)  # noqa: S101 - verify's results are checks
     if not check.ok:
         raise OperationFailed(check.error or f"verify of {target} failed", check.output[-300:])
@@ -240,13 +280,37 @@ class Runner:
     def _emit(self, action: Action, line: str) -> None:
         with self.changed:
             action.lines.append(line)
+            action.feed.append(("line", line))
             self.changed.notify_all()
+
+    def _sink(self, action: Action) -> Callable[[Event], None]:
+        """The action's event sink: each event kept (typed, in the feed) and shown as its
+        progress line."""
+        seen: dict[str, str] = {}
+
+        def sink(event: Event) -> None:
+            data = event.to_data()
+            with self.changed:
+                action.events.append(data)
+                action.feed.append((event.name, data))
+            line = progress_line(event, seen)
+            if line is not None:
+                self._emit(action, line)
+
+        return sink
 
     def _run(self, action: Action, params: dict[str, str]) -> None:
         from ..sitelock import site_lock
+        from ..update import hooks
 
         site = Site.load(self.root)
         emit: Emit = lambda line: self._emit(action, line)  # noqa: E731
+        ctx = Context.for_site(
+            site,
+            sink=self._sink(action),
+            command=("serve", action.kind, action.target),
+            up_hooks=hooks,
+        )
         try:
             busy = self.holders()
             if busy:
@@ -257,7 +321,7 @@ class Runner:
             ):  # fmt: skip
                 if busy:
                     emit("got the site lock")
-                action.summary = OPERATIONS[action.kind](site, action.target, params, emit)
+                action.summary = OPERATIONS[action.kind](ctx, action.target, params, emit)
             action.ok = True
         except HomestackError as error:
             action.ok = False
@@ -277,8 +341,10 @@ class Runner:
                 detail=action.summary,
             )
             with self.changed:
+                last = ("done: " if action.ok else "failed: ") + action.summary
+                action.lines.append(last)
+                action.feed.append(("line", last))
                 action.done = True
-                action.lines.append(("done: " if action.ok else "failed: ") + action.summary)
                 self.changed.notify_all()
             self.on_change()
 

@@ -320,13 +320,16 @@ def create_app(settings: Settings, *, access: Access | None = None) -> FastAPI: 
             raise HTTPException(404, "no such action")
 
         async def stream() -> AsyncIterator[str]:
+            # each progress line (`line`, what the page shows) and each typed event of the
+            # operation under its own name (`service`, `wave`, `backed-up` …), in order
             sent = 0
             while True:
-                lines = list(action.lines)
-                for line in lines[sent:]:
-                    yield f"event: line\ndata: {json.dumps(line)}\n\n"
-                sent = len(lines)
-                if action.done and sent == len(action.lines):
+                done = action.done  # read first: a feed read after it is complete
+                feed = list(action.feed)
+                for name, data in feed[sent:]:
+                    yield f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n"
+                sent = len(feed)
+                if done:
                     yield f"event: done\ndata: {json.dumps(action.to_data())}\n\n"
                     return
                 await asyncio.sleep(0.2)
@@ -431,7 +434,7 @@ def create_app(settings: Settings, *, access: Access | None = None) -> FastAPI: 
         form = await need_csrf(request, user)
         return runner.submit(kind, target, user.name, form).to_data()
 
-    @app.get("/api/actions/{number}", summary="An action's progress lines and result")
+    @app.get("/api/actions/{number}", summary="An action's progress lines, typed events and result")
     async def api_action(request: Request, number: int) -> dict[str, Any]:
         need_user(request)
         action = runner.actions.get(number)

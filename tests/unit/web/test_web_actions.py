@@ -113,3 +113,29 @@ def test_one_action_at_a_time_and_the_lock_holder_is_named(root: Path) -> None:
         process.join(10)
     assert _finish(runner, first).ok
     assert [e["action"] for e in _audit(root)] == ["enable", "disable"]
+
+
+def test_each_kind_of_operation_event_has_its_progress_line() -> None:
+    from homestack.backup.results import BackupResult
+    from homestack.deploy.up import ServiceRun
+    from homestack.events import BackupStarted, LockWaiting, ServiceBackedUp, WaveDone
+    from homestack.events import ServiceChanged as Changed
+    from homestack.web.actions import progress_line
+
+    seen: dict[str, str] = {}
+    run = ServiceRun("web", "ai", state="starting")
+    assert progress_line(Changed(run), seen) == "web: starting"
+    run.elapsed = 3.0
+    assert progress_line(Changed(run), seen) is None  # the time alone is not news
+    run.state, run.detail = "unhealthy", "exit 1"
+    assert progress_line(Changed(run), seen) == "web: unhealthy: exit 1"
+    assert progress_line(WaveDone("stop", ("a", "b")), seen) == "stopped: a, b"
+    assert progress_line(WaveDone("down", ()), seen) is None
+    assert progress_line(LockWaiting("the site", "pid 4"), seen) == (
+        "waiting for the site: pid 4 …"
+    )
+    assert progress_line(BackupStarted("db", "stop"), seen) == ("stopping db, then backing it up …")
+    ok = BackupResult("db", "ai", True, "stop", snapshot="abc123")
+    assert progress_line(ServiceBackedUp(ok), seen) == "db: snapshot abc123 (stop)"
+    failed = BackupResult("db", "ai", False, error="repository locked")
+    assert progress_line(ServiceBackedUp(failed), seen) == "db: backup failed: repository locked"
