@@ -21,6 +21,7 @@ from typing import Any
 
 from . import fsutil, settings, yamlio
 from .errors import BadInput, UnknownName
+from .findings import Finding, Severity
 from .models import (
     GPU_VENDORS,
     MAX_ID,
@@ -48,18 +49,6 @@ _LIST_ITEM = re.compile(
 
 
 @dataclass(frozen=True)
-class Problem:
-    """Something on disk homestack could not make sense of."""
-
-    rule: str
-    message: str
-    file: Path
-    line: int | None = None
-    service: str | None = None
-    hint: str | None = None
-
-
-@dataclass(frozen=True)
 class ListedService:
     name: str
     enabled: bool
@@ -75,7 +64,7 @@ class Service:
     overlays: dict[str, Path] = field(default_factory=dict)
     meta: HomestackMeta | None = None
     enabled: bool = False
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
 
     @property
     def compose(self) -> dict[str, Any]:
@@ -109,7 +98,7 @@ class Stack:
     meta: StackMeta
     listed: list[ListedService]
     services: dict[str, Service]
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
 
     @property
     def file(self) -> Path:
@@ -160,16 +149,17 @@ def _require_mapping(data: object, text: str) -> None:
         )
 
 
-def _read_stack_file(folder: Path) -> tuple[StackMeta, list[ListedService], list[Problem]]:
+def _read_stack_file(folder: Path) -> tuple[StackMeta, list[ListedService], list[Finding]]:
     """stack.yaml's metadata and listed services, with what is wrong in it."""
     stack_file = folder / "stack.yaml"
-    problems: list[Problem] = []
+    problems: list[Finding] = []
     try:
         text = fsutil.read_text(stack_file)
         doc = yamlio.parse(text, stack_file)
     except FileNotFoundError:
-        missing = Problem(
+        missing = Finding(
             "stack.missing",
+            Severity.ERROR,
             f"{folder.name}/stack.yaml is missing",
             stack_file,
             None,
@@ -181,7 +171,11 @@ def _read_stack_file(folder: Path) -> tuple[StackMeta, list[ListedService], list
         return (
             StackMeta(),
             [],
-            [Problem("yaml.syntax", exc.message, stack_file, exc.line, hint=exc.hint)],
+            [
+                Finding(
+                    "yaml.syntax", Severity.ERROR, exc.message, stack_file, exc.line, hint=exc.hint
+                )
+            ],
         )
     listed = parse_listed(text)
     try:
@@ -190,7 +184,11 @@ def _read_stack_file(folder: Path) -> tuple[StackMeta, list[ListedService], list
         return (
             StackMeta(),
             listed,
-            [Problem("stack.schema", exc.message, stack_file, exc.line, hint=exc.hint)],
+            [
+                Finding(
+                    "stack.schema", Severity.ERROR, exc.message, stack_file, exc.line, hint=exc.hint
+                )
+            ],
         )
     meta = StackMeta()
     raw = doc.data if isinstance(doc.data, dict) else {}
@@ -210,8 +208,9 @@ def _read_stack_file(folder: Path) -> tuple[StackMeta, list[ListedService], list
     )
     if enabled_from_yaml != [s.name for s in listed if s.enabled]:
         problems.append(
-            Problem(
+            Finding(
                 "stack.services",
+                Severity.ERROR,
                 "the services list must be a plain list of names, one per line",
                 stack_file,
                 doc.line("services"),
@@ -222,17 +221,18 @@ def _read_stack_file(folder: Path) -> tuple[StackMeta, list[ListedService], list
     return meta, listed, problems
 
 
-def _check_title_network(meta: StackMeta, doc: yamlio.YamlDoc, path: Path) -> list[Problem]:
+def _check_title_network(meta: StackMeta, doc: yamlio.YamlDoc, path: Path) -> list[Finding]:
     """stack.yaml's `network:` is a Docker network name of the stack's own and `title:` one
     line of text (the type is the model's; this is what Compose and the start page need)."""
-    problems: list[Problem] = []
+    problems: list[Finding] = []
     network = meta.network
     default = f"{path.parent.name.removesuffix(STACK_SUFFIX)}-services"
     if network and (not NETWORK_NAME.match(network) or network in (SIGNON_NETWORK, IOT_NETWORK)):
         reserved = network in (SIGNON_NETWORK, IOT_NETWORK)
         problems.append(
-            Problem(
+            Finding(
                 "stack.schema",
+                Severity.ERROR,
                 f"network: {network!r} "
                 + (
                     "is a shared network, not one of a stack's own"
@@ -251,8 +251,9 @@ def _check_title_network(meta: StackMeta, doc: yamlio.YamlDoc, path: Path) -> li
         not title.strip() or "\n" in title
     ):
         problems.append(
-            Problem(
+            Finding(
                 "stack.schema",
+                Severity.ERROR,
                 "title: must be one line of text (the stack's name on the start page)",
                 path,
                 doc.line("title"),
@@ -277,8 +278,9 @@ def _load_stack(folder: Path) -> Stack:
         name = path.name
         if not name.endswith(SERVICE_SUFFIX):
             problems.append(
-                Problem(
+                Finding(
                     "file.naming",
+                    Severity.ERROR,
                     f"{name} does not follow {{service}}{SERVICE_SUFFIX}",
                     path,
                     1,
@@ -297,8 +299,9 @@ def _load_stack(folder: Path) -> Stack:
             services[base].overlays[vendor] = path
         else:
             problems.append(
-                Problem(
+                Finding(
                     "file.naming",
+                    Severity.ERROR,
                     f"GPU overlay {path.name} has no service file {base}{SERVICE_SUFFIX}",
                     path,
                     1,
@@ -308,8 +311,9 @@ def _load_stack(folder: Path) -> Stack:
     for entry in listed:
         if entry.name not in services:
             problems.append(
-                Problem(
+                Finding(
                     "stack.unknown-service",
+                    Severity.ERROR,
                     f"stack.yaml lists {entry.name!r} but services/{entry.name}{SERVICE_SUFFIX} "
                     "does not exist",
                     stack_file,
@@ -348,9 +352,9 @@ def _kind(data: object) -> str:
     return f"a {type(data).__name__}"
 
 
-def _listed_twice(listed: list[ListedService], stack_file: Path) -> list[Problem]:
+def _listed_twice(listed: list[ListedService], stack_file: Path) -> list[Finding]:
     """A second enabled line of one name (a commented copy beside it is just a note)."""
-    problems: list[Problem] = []
+    problems: list[Finding] = []
     first_line: dict[str, int] = {}
     for entry in listed:
         if not entry.enabled:
@@ -359,8 +363,9 @@ def _listed_twice(listed: list[ListedService], stack_file: Path) -> list[Problem
             first_line[entry.name] = entry.line
             continue
         problems.append(
-            Problem(
+            Finding(
                 "stack.listed-twice",
+                Severity.ERROR,
                 f"stack.yaml lists {entry.name!r} twice (lines {first_line[entry.name]} "
                 f"and {entry.line})",
                 stack_file,
@@ -380,7 +385,7 @@ def _validation_problem(
     path: Path,
     service: str | None,
     prefix: tuple[str | int, ...],
-) -> Problem:
+) -> Finding:
     errors = exc.errors()
     # a misspelt key first: it is the cause of any "field required" beside it
     first = next((e for e in errors if e["type"] in _UNKNOWN_KEY), errors[0])
@@ -407,7 +412,7 @@ def _validation_problem(
         message = f"{where}: unknown key"
         close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
         hint = (f"Did you mean {close[0]}? " if close else "") + f"Keys here: {', '.join(known)}."
-    return Problem(rule, message, path, doc.line(*prefix, *loc), service, hint=hint)
+    return Finding(rule, Severity.ERROR, message, path, doc.line(*prefix, *loc), service, hint=hint)
 
 
 _UNKNOWN_KEY = {"unexpected_keyword_argument", "extra_forbidden"}
@@ -418,14 +423,17 @@ def _load_service(name: str, stack: str, path: Path, enabled: bool) -> Service:
     try:
         service.doc = yamlio.load(path)
     except BadInput as exc:
-        service.problems.append(Problem("yaml.syntax", exc.message, path, exc.line, name, exc.hint))
+        service.problems.append(
+            Finding("yaml.syntax", Severity.ERROR, exc.message, path, exc.line, name, exc.hint)
+        )
         return service
     raw = service.compose.get("x-homestack")
     if raw is None:
         if service.compose:
             service.problems.append(
-                Problem(
+                Finding(
                     "meta.missing",
+                    Severity.ERROR,
                     f"services.{name} has no x-homestack block",
                     path,
                     service.doc.line("services", name),
@@ -512,7 +520,7 @@ def find_root(start: Path | None = None) -> Path:
 class Site:
     root: Path
     stacks: dict[str, Stack]
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
 
     @classmethod
     def load(cls, root: str | os.PathLike[str] | None = None) -> Site:
@@ -543,8 +551,9 @@ class Site:
                     if o is not service
                 )
                 site.problems.append(
-                    Problem(
+                    Finding(
                         "service.duplicate",
+                        Severity.ERROR,
                         f"service {name!r} of the {service.stack} stack also exists in {others}",
                         service.file,
                         1,
@@ -622,7 +631,7 @@ class Site:
             return stacks, services
         return stacks, None
 
-    def all_problems(self) -> list[Problem]:
+    def all_problems(self) -> list[Finding]:
         found = list(self.problems)
         for stack in self.stacks.values():
             found.extend(stack.problems)

@@ -10,7 +10,7 @@ import pytest
 from homestack.catalog import Site
 from homestack.engine.swarm import NodeInfo, kernel_has_ipvs
 from homestack.errors import BadInput
-from homestack.lint.core import Severity
+from homestack.findings import Severity
 from homestack.swarm import deploy_mode
 from homestack.swarm.placement import label_args, place
 from homestack.swarm.translate import (

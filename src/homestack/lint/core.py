@@ -1,4 +1,5 @@
-"""The rule registry, the Finding type, the shared lint context and the lint driver.
+"""The rule registry, the shared lint context and the lint driver (Finding and Severity:
+homestack.findings).
 
 Rules read the site homestack has already parsed (each file once, with line numbers); the
 context adds what several rules need and caches it: each stack's env layers, each service's
@@ -8,8 +9,7 @@ compose mapping after interpolation, the parsed overlays, the sockets listening 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -17,35 +17,7 @@ from typing import Any
 from .. import settings, yamlio
 from ..catalog import BASE_FILE, Service, Site, Stack
 from ..errors import BadInput
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    severity: Severity
-    message: str
-    file: Path
-    line: int | None = None
-    service: str | None = None
-    hint: str | None = None
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "severity": self.severity.value,
-            "message": self.message,
-            "file": str(self.file),
-            "line": self.line,
-            "service": self.service,
-            "hint": self.hint,
-        }
-
+from ..findings import Finding, Severity
 
 RuleFunc = Callable[["LintContext"], Iterable[Finding]]
 
@@ -79,7 +51,9 @@ class Rule:
     id: str
     severity: Severity  # the usual severity; a rule may lower it case by case (see docs)
     summary: str
-    check: RuleFunc | None  # None: the finding comes from loading the site (catalog.Problem)
+    check: (
+        RuleFunc | None
+    )  # None: the finding comes from loading the site (catalog: error findings)
 
 
 RULES: dict[str, Rule] = {}
@@ -97,7 +71,7 @@ def rule(
     return register
 
 
-#: ids that loading the site reports (catalog.Problem); listed so docs and tests cover them
+#: ids that loading the site reports (catalog: error findings); listed so docs and tests cover them
 SITE_PROBLEMS: dict[str, str] = {
     "yaml.syntax": "a file is not valid YAML",
     "file.naming": "files in services/ are {service}.docker-compose.yaml or an overlay "
@@ -309,16 +283,10 @@ class LintContext:
 
 
 def problem_findings(site: Site) -> Iterator[Finding]:
+    """What loading the site found (errors), each with a hint: its own, else the rule's."""
     for problem in site.all_problems():
-        yield Finding(
-            problem.rule,
-            Severity.ERROR,
-            problem.message,
-            problem.file,
-            problem.line,
-            problem.service,
-            problem.hint or _PROBLEM_HINTS.get(problem.rule, "See docs/lint-rules.md."),
-        )
+        hint = problem.hint or _PROBLEM_HINTS.get(problem.rule, "See docs/lint-rules.md.")
+        yield replace(problem, hint=hint)
 
 
 #: findings sort errors first

@@ -8,6 +8,7 @@ rule). docs/lint-rules.md lists every id with its severity and fix.
 from __future__ import annotations
 
 from ..catalog import Site
+from ..findings import Finding
 from . import (
     rules_compose,
     rules_deps,
@@ -19,7 +20,7 @@ from . import (
     rules_names,
     rules_ports,
 )
-from .core import ORDER, RULES, Finding, LintContext, problem_findings
+from .core import ORDER, RULES, LintContext, problem_findings
 
 __all__ = [
     "lint_site",

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..catalog import Service
-from .core import Finding, LintContext, Severity, View, rule
+from ..findings import Finding, Severity
+from .core import LintContext, View, rule
 
 _FLOATING_TAGS = ("", "latest", "main", "master", "stable", "edge", "nightly", "dev", "develop")
 SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")

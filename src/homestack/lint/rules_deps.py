@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog import Service, Site
+from ..findings import Finding, Severity
 from ..plan import Dependent, compose_depends_on, compose_required
-from .core import Finding, LintContext, Severity, rule
+from .core import LintContext, rule
 
 
 @dataclass(frozen=True)

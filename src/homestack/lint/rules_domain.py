@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from .. import settings
 from ..domain import SUGGESTED_DOMAIN, cookie_domain_problem, site_domain
-from .core import Finding, LintContext, Severity, rule
+from ..findings import Finding, Severity
+from .core import LintContext, rule
 
 
 @rule(

@@ -9,7 +9,8 @@ from typing import Any, cast
 
 from .. import settings, yamlio
 from ..catalog import Service
-from .core import Finding, LintContext, Severity, rule
+from ..findings import Finding, Severity
+from .core import LintContext, rule
 
 KeyPath = tuple[str | int, ...]
 

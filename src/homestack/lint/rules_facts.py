@@ -15,7 +15,8 @@ from typing import Any
 from .. import facts as facts_mod
 from ..catalog import Service
 from ..errors import BadInput
-from .core import Finding, LintContext, Severity, rule
+from ..findings import Finding, Severity
+from .core import LintContext, rule
 
 
 def _facts(context: LintContext) -> list[tuple[Service, facts_mod.Facts | Finding]]:

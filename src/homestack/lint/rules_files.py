@@ -8,8 +8,9 @@ from pathlib import Path
 
 from .. import yamlio
 from ..catalog import SERVICE_SUFFIX, Service
+from ..findings import Finding, Severity
 from ..models import NAME_PATTERN
-from .core import Finding, LintContext, Severity, rule
+from .core import LintContext, rule
 
 
 def _extra_docs(context: LintContext) -> Iterator[tuple[yamlio.YamlDoc | Finding, Service | None]]:
@@ -22,7 +23,7 @@ def _extra_docs(context: LintContext) -> Iterator[tuple[yamlio.YamlDoc | Finding
 
 @rule("yaml.syntax", "every file is valid YAML (service files, overlays, base, stack.yaml)")
 def yaml_syntax(context: LintContext) -> Iterator[Finding]:
-    # service files and stack.yaml are reported by the site loader (catalog.Problem)
+    # service files and stack.yaml are reported by the site loader (catalog: error findings)
     for doc, service in _extra_docs(context):
         if isinstance(doc, Finding):
             yield Finding(
@@ -42,7 +43,7 @@ def yaml_syntax(context: LintContext) -> Iterator[Finding]:
     "{service}.{nvidia|amd|intel|iot}.docker-compose.yaml of an existing service",
 )
 def file_naming(context: LintContext) -> Iterator[Finding]:
-    # wrong suffixes and orphan overlays are reported by the site loader (catalog.Problem)
+    # wrong suffixes and orphan overlays are reported by the site loader (catalog: error findings)
     for stack in context.site.stacks.values():
         for path in sorted(stack.dir.glob("*compose*.y*ml")):
             yield Finding(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..errors import BadInput
-from .core import Finding, LintContext, Severity, rule
+from ..findings import Finding, Severity
+from .core import LintContext, rule
 
 FIX = (
     "Run `homestack lock` to lock what the files pin now (or put the service file back, "

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..catalog import IOT_NETWORK, SIGNON_NETWORK, Service
-from .core import Finding, LintContext, Severity, rule
+from ..findings import Finding, Severity
+from .core import LintContext, rule
 from .rules_compose import base_views, file_networks, service_networks
 
 PREFIX = "${HOMESTACK_PREFIX:-}"

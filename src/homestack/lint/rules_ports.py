@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog import Service
+from ..findings import Finding, Severity
 from ..ports import MAX_PORT, PortBinding, parse_ports, port_variable
-from .core import Finding, LintContext, Severity, rule
+from .core import LintContext, rule
 
 _ANY = "*"
 _PROC = Path("/proc")

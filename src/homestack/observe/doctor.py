@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..catalog import Problem, Site
+from ..catalog import Site
 from ..errors import HomestackError
+from ..findings import Finding
 from ..notify.channel import check_channel
 from .checks import Check, DoctorResult, fail, ok, warn
 from .doctor_files import check_backups, check_clock, check_data, check_gpu, check_secrets
@@ -175,7 +176,7 @@ def check_services(
     return checks
 
 
-def site_problem(problem: Problem) -> Check:
+def site_problem(problem: Finding) -> Check:
     """A problem in the site's files as a failed check, its file (and line) named once."""
     where = f"{problem.file}:{problem.line}" if problem.line else str(problem.file)
     message = problem.message.removeprefix(f"{problem.file}: ")

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from ..catalog import STACK_SUFFIX, Problem, Service, Site, Stack
+from ..catalog import STACK_SUFFIX, Service, Site, Stack
 from ..deploy.dependents import is_running
 from ..engine.model import SERVICE_LABEL, Container
 from ..engine.usage import Usage
 from ..errors import BadInput
+from ..findings import Finding, Severity
 from ..inventory import service_ports
 from ..update.schedule import pending_updates
 from . import hooks
@@ -353,7 +354,7 @@ def _stack_of(site: Site, path: Path) -> str | None:
     return folder if folder in site.stacks else None
 
 
-def _file_problem(site: Site, problem: Problem, stack: str | None) -> FileProblem:
+def _file_problem(site: Site, problem: Finding, stack: str | None) -> FileProblem:
     where = str(problem.file)
     return FileProblem(
         file=_relative(site, problem.file),
@@ -372,7 +373,7 @@ def file_problems(
     """What cannot be read in the chosen stacks' files (the problems `validate` reports
     first and `up` refuses): of the named services only, when services were named."""
 
-    def wanted(problem: Problem) -> bool:
+    def wanted(problem: Finding) -> bool:
         return only_ids is None or problem.service is None or problem.service in only_ids
 
     chosen = {stack.id for stack in stacks}
@@ -389,15 +390,16 @@ def file_problems(
     return found
 
 
-def _own_problems(service: Service) -> list[Problem]:
+def _own_problems(service: Service) -> list[Finding]:
     """The loader's problems with the service's file; and, when it found none, a file that
     parses but does not define services.<its name> (`validate` says the same, as
     service.per-file): compose would run nothing of this service from it."""
     if service.problems or service.doc is None or service.compose:
         return service.problems
     return [
-        Problem(
+        Finding(
             "service.per-file",
+            Severity.ERROR,
             f"{service.file.name} does not define services.{service.id}",
             service.file,
             service.doc.line("services") or 1,

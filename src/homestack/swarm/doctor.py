@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..catalog import Site
 from ..errors import BadInput
-from ..lint.core import Severity
+from ..findings import Severity
 from ..observe.checks import Check, DoctorResult, fail, ok, warn
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import IOT_NETWORK, Service, Site
-from ..lint.core import Finding, Severity
+from ..findings import Finding, Severity
 from ..models import GPU_VENDORS
 
 STACK_LABEL = "com.docker.stack.namespace"

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from homestack.catalog import Problem, Site
+from homestack.catalog import Site
+from homestack.findings import Finding, Severity
 from homestack.gpu import GpuDevice, GpuReport
 from homestack.observe import doctor, doctor_files, doctor_net, hooks
 
@@ -274,8 +275,13 @@ def test_broken_files_are_fail_lines_and_the_rest_is_still_checked(
 
 def test_a_broken_file_is_named_once(tmp_path: Path) -> None:
     broken = tmp_path / "ai-stack" / "services" / "llm.docker-compose.yaml"
-    problem = Problem(
-        "yaml.syntax", f"{broken}: not valid YAML: did not find ','", broken, 4, hint="Fix it."
+    problem = Finding(
+        "yaml.syntax",
+        Severity.ERROR,
+        f"{broken}: not valid YAML: did not find ','",
+        broken,
+        4,
+        hint="Fix it.",
     )
     check = doctor.site_problem(problem)
     assert check.status == "fail" and check.detail.count(str(broken)) == 1
