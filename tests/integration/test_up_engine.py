@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from homestack.catalog import Site
+from homestack.context import Context
 from homestack.deploy.down import down
-from homestack.deploy.up import REMOVED, ServiceRun, raise_for, up
+from homestack.deploy.up import REMOVED, raise_for, up
 from homestack.errors import OperationFailed
+from homestack.events import Event, ServiceChanged
 from testkit.sites import up_site
 
 pytestmark = pytest.mark.integration
@@ -222,13 +224,13 @@ def test_a_container_removed_by_hand_while_starting_fails_at_once(
     site = _site(tmp_path, engine_cleanup, monkeypatch, stacks)
     removed: list[str] = []
 
-    def remove_when_started(run: ServiceRun) -> None:
-        if run.state == "starting" and not removed:
+    def remove_when_started(event: Event) -> None:
+        if isinstance(event, ServiceChanged) and event.run.state == "starting" and not removed:
             name = f"{engine_cleanup}media-gone-1"
             subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=True)
             removed.append(name)
 
-    result = up(site, timeout=60, listener=remove_when_started)
+    result = up(site, timeout=60, ctx=Context.for_site(site, sink=remove_when_started))
     gone = result.services[0]
     assert removed
     assert (gone.state, gone.detail) == ("failed", REMOVED)

@@ -94,12 +94,12 @@ def up(
     """`up` in swarm mode, rendered as deploy_cmds renders a Compose `up` (`render`)."""
     from ..deploy.up import raise_for
     from ..swarm.ops import up as swarm_up
-    from .progress import UpProgress
 
-    with UpProgress(console(stderr=True)) as progress:
+    ctx = state.context(as_json=json)
+    with state.sink().up_view():  # the ServiceChanged events, as a Compose up shows them
         result = swarm_up(
-            state.site(), names, stand_in=image, delays=delays, rollback=rollback,
-            timeout=timeout, listener=progress.show, ctx=state.context(as_json=json),
+            ctx.site, names, stand_in=image, delays=delays, rollback=rollback,
+            timeout=timeout, ctx=ctx,
         )  # fmt: skip
     emit(result, json, render)
     raise_for(result)

@@ -190,12 +190,11 @@ def _noop(_: ServiceRun) -> None:
     return None
 
 
-def reporting(listener: Listener, sink: EventSink) -> Listener:
-    """`listener`, and a ServiceChanged event to `sink`, for each change of a run (up on
-    Compose and on a swarm, and the swarm's restart report alike)."""
+def reporting(sink: EventSink) -> Listener:
+    """What a scheduler calls on each change of a run: a ServiceChanged event to `sink`
+    (up on Compose and on a swarm, and the swarm's restart, alike)."""
 
     def report(run: ServiceRun) -> None:
-        listener(run)
         sink(ServiceChanged(replace(run)))  # a copy: the run goes on changing
 
     return report
@@ -715,17 +714,15 @@ def up(
     delays: Mapping[str, float] | None = None,
     rollback: bool = False,
     timeout: float = 300.0,
-    listener: Listener = _noop,
     record: bool = True,
     ctx: Context | None = None,
 ) -> UpResult:
     """Bring the selected services (and what they need) up, healthy, in dependency order;
     one deploy at a time per site, never while a backup holds a service stopped. Each
-    service's change of state goes to `ctx.sink` (ServiceChanged) and to `listener`.
+    service's change of state goes to `ctx.sink` (ServiceChanged), as it happens.
     `ctx.up_hooks` (update.hooks) run first and after (`record`: without a stand-in)."""
     ctx = context_for(site, ctx)
     hooks = ctx.up_hooks
-    report = reporting(listener, ctx.sink)
     converged: list[str] = []
     if hooks is not None:
         site, converged = hooks.before_up(site)  # an update killed -9 is undone first
@@ -737,7 +734,7 @@ def up(
             delays=delays,
             rollback=rollback,
             timeout=timeout,
-            listener=report,
+            listener=reporting(ctx.sink),
             command=ctx.command,
             backend=ctx.engine(),
         )

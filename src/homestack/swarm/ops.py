@@ -39,14 +39,13 @@ from ..deploy.up import (
     ServiceRun,
     UpOptions,
     UpResult,
-    _noop,
     reporting,
     standin_overrides,
 )
 from ..engine.compose import ComposeProject
 from ..engine.swarm_backend import SwarmBackend
 from ..errors import BadInput, CommandFailed, OperationFailed
-from ..lint.core import Finding, Severity
+from ..findings import Finding, Severity
 from ..serial import Serialised
 from . import POLL_S, stack_name
 from .placement import Placement, place, refuse_placements
@@ -331,14 +330,13 @@ def up(
     site: Site,
     names: list[str] | None = None,
     *,
-    listener: Listener = _noop,
     ctx: Context | None = None,
     **options: Unpack[UpOptions],
 ) -> UpResult:
     """Deploy the selected services (and what they need) to the swarm, in dependency order,
     each gated on its task being healthy. `options` as a Compose up takes them (stand_in,
     delays, timeout; `rollback` is refused). Each change of a service's state goes to
-    `listener` and to `ctx.sink` (ServiceChanged), as a Compose up reports it."""
+    `ctx.sink` (ServiceChanged), as a Compose up reports it."""
     if options.get("rollback"):
         raise BadInput("--rollback is not available in swarm mode", "Run without it.")
     ctx = context_for(site, ctx)
@@ -347,7 +345,7 @@ def up(
         stand_in, delays = options.get("stand_in"), options.get("delays")
         prepared = prepare(site, names, stand_in=stand_in, delays=delays)
         timeout = options.get("timeout", 300.0)
-        return _up(site, prepared, timeout, reporting(listener, ctx.sink), started)
+        return _up(site, prepared, timeout, reporting(ctx.sink), started)
 
 
 def _up(
@@ -667,11 +665,11 @@ def restart(
     names: list[str] | None = None,
     *,
     timeout: float = 300,
-    listener: Listener = _noop,
     ctx: Context | None = None,
 ) -> SwarmRestart:
     """Roll the chosen services' tasks in dependency order, each once what it needs is
-    healthy again; a service with no swarm service is refused (start it with `up`)."""
+    healthy again; a service with no swarm service is refused (start it with `up`). Each
+    change of a service's state goes to `ctx.sink` (ServiceChanged)."""
     from ..engine import swarm as engine
 
     started = time.monotonic()
@@ -697,7 +695,7 @@ def restart(
             {},
             runs,
             Redactor(site, selection.services),
-            reporting(listener, ctx.sink),
+            reporting(ctx.sink),
             timeout,
             Path(tempfile.gettempdir()),
         )
