@@ -100,8 +100,11 @@ def down(
 
         if volumes or not dependents:
             raise BadInput(
-                "swarm down always takes dependents down and never removes volumes",
-                "Leave out volumes and dependents.",
+                "down on a swarm always takes the services that need what goes down with "
+                "it, and never removes volumes; nothing was removed",
+                "Run it without --volumes and --no-dependents (in Python: leave volumes and "
+                "dependents as they are). Named volumes stay on each node: remove them "
+                "there with `docker volume rm` (docs/swarm.md).",
             )
         return swarm_down(ctx.site, names, ctx=ctx)
     return run(ctx.site, names, volumes=volumes, dependents=dependents, ctx=ctx)

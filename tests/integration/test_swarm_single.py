@@ -134,6 +134,11 @@ def test_every_command_on_a_one_node_swarm(lab: Lab, tmp_path: Path) -> None:
         assert actions["samba"] == "recreate" and actions["homepage"] == "none"
         after = versions()
         assert len(before) == len(after) == 1 and before != after
+        # what a swarm down cannot do is refused (both flags were silently ignored)
+        for flag in ("--volumes", "--no-dependents"):
+            refused = homestack(site, "down", "authelia", flag, "--yes", lab=lab)
+            assert refused.returncode == 2, refused.stdout + refused.stderr
+            assert "never removes volumes; nothing was removed" in refused.stderr
         # down of one service takes down what needs it (caddy needs authelia), and says why
         partial = json.loads(_ok(homestack(site, "down", "authelia", "--json", lab=lab)))
         assert {"authelia", "caddy"} <= set(partial["removed"])

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from ..deploy.down import DownResult, PullResult, RestartResult
     from ..deploy.up import UpResult
+    from ..swarm.ops import SwarmRestart
 
 IMAGE_MARKS = ("/", ":", "@")
 
@@ -92,7 +93,9 @@ def up_command(
     everything that came up, and the failed container, is left running for inspection;
     --rollback removes instead what this run created, recreated or started.
     """
-    from ..deploy.up import raise_for, up
+    from ..api import up
+    from ..deploy.up import raise_for
+    from . import swarm_cmds
 
     names, image = _split_image(names, stand_in, stand_in_image)
     if stand_in_delay and image is None:
@@ -100,24 +103,11 @@ def up_command(
     delays = _delays(stand_in_delay)
     for name in delays.keys() - {"*"}:
         state.site().service(name)  # a typo is refused with the names, not ignored
-    from . import swarm_cmds
-
-    if swarm_cmds.active():
-        swarm_cmds.up(names, image, delays, rollback, timeout, as_json, _render_up)
-        return
     ctx = state.context(as_json=as_json)
-    with state.sink().up_view():
-        result = up(
-            ctx.site,
-            names,
-            stand_in=image,
-            delays=delays,
-            rollback=rollback,
-            timeout=timeout,
-            ctx=ctx,
-        )
+    with state.sink().up_view():  # on a swarm site, api.up deploys to the swarm
+        result = up(ctx, names, stand_in=image, delays=delays, rollback=rollback, timeout=timeout)
     emit(result, as_json, _render_up)
-    if not as_json:
+    if not as_json and not swarm_cmds.active():  # the LAN door is the Compose proxy's
         from .lan_cmds import first_run_summary
 
         first_run_summary(result, state.site())
@@ -208,12 +198,11 @@ def down_command(
     and why. Their volumes are always kept; `homestack up` brings them back.
     """
     from ..deploy.down import down, plan_down, refusal
-
-    site = state.site()
     from . import swarm_cmds
 
-    if swarm_cmds.active():
-        swarm_cmds.down(names, as_json)  # stacks and dependents; secrets and networks too
+    site = state.site()
+    if swarm_cmds.active():  # stacks and dependents; secrets and networks too
+        swarm_cmds.down(names, volumes=volumes, dependents=not no_dependents, as_json=as_json)
         return
     plan = plan_down(site, names)
     if no_dependents and plan.dependents:
@@ -286,18 +275,14 @@ def restart_command(names: Names = None, as_json: JsonOption = False) -> None:
     A chosen service without a container is refused (exit 1, nothing restarted): start it
     with `homestack up`.
     """
-    from ..deploy.down import restart
-    from . import swarm_cmds
+    from ..api import restart
 
-    if swarm_cmds.active():
-        # forced updates, same order and health gate
-        swarm_cmds.restart(names, as_json, _render_restart)
-        return
-    result = restart(state.site(), names, ctx=state.context(as_json=as_json))
+    # on a swarm site: forced updates, in the same order, with the same health gate
+    result = restart(state.context(as_json=as_json), names)
     emit(result, as_json, _render_restart)
 
 
-def _render_restart(result: RestartResult, out: Console) -> None:
+def _render_restart(result: RestartResult | SwarmRestart, out: Console) -> None:
     """restart's line, for the Compose and the swarm restart alike."""
     out.print(
         f"restarted {', '.join(result.restarted)}; all healthy in {result.elapsed:.1f}s",

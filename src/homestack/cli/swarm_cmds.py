@@ -12,8 +12,6 @@ from .app import JsonOption, app, emit, fail, state
 from .consoles import console
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from rich.console import Console
 
     from ..swarm.nodes import NodesResult
@@ -82,33 +80,14 @@ def label_command(
 app.add_typer(nodes_app)
 
 
-def up(
-    names: list[str] | None,
-    image: str | None,
-    delays: Any,
-    rollback: bool,
-    timeout: float,
-    json: bool,
-    render: Callable[[Any, Console], None],
-) -> None:
-    """`up` in swarm mode, rendered as deploy_cmds renders a Compose `up` (`render`)."""
-    from ..deploy.up import raise_for
-    from ..swarm.ops import up as swarm_up
+def down(names: list[str] | None, *, volumes: bool, dependents: bool, as_json: bool) -> None:
+    """`down` in swarm mode (api.down: the swarm's), with its own rendering."""
+    from ..api import down as api_down
+    from ..swarm.ops import SwarmDown
 
-    ctx = state.context(as_json=json)
-    with state.sink().up_view():  # the ServiceChanged events, as a Compose up shows them
-        result = swarm_up(
-            ctx.site, names, stand_in=image, delays=delays, rollback=rollback,
-            timeout=timeout, ctx=ctx,
-        )  # fmt: skip
-    emit(result, json, render)
-    raise_for(result)
-
-
-def down(names: list[str] | None, as_json: bool) -> None:
-    from ..swarm.ops import down as swarm_down
-
-    result = swarm_down(state.site(), names, ctx=state.context(as_json=as_json))
+    result = api_down(state.context(as_json=as_json), names, volumes=volumes,
+                      dependents=dependents)  # fmt: skip
+    assert isinstance(result, SwarmDown)  # noqa: S101 - a swarm site's down is the swarm's
 
     def render(res: SwarmDown, out: Console) -> None:
         if res.dependents:
@@ -155,14 +134,6 @@ def status(names: list[str] | None, as_json: bool) -> None:
             )
         out.print(table)
 
-    emit(result, as_json, render)
-
-
-def restart(names: list[str] | None, as_json: bool, render: Callable[[Any, Console], None]) -> None:
-    """`restart` in swarm mode, rendered as deploy_cmds renders a Compose one (`render`)."""
-    from ..swarm.ops import restart as swarm_restart
-
-    result = swarm_restart(state.site(), names, ctx=state.context(as_json=as_json))
     emit(result, as_json, render)
 
 
