@@ -67,6 +67,13 @@ class NetworksReport(StepReport):
     DATA_ORDER = ("created", "unchanged", "changed", "dry_run", "networks")
 
 
+#: what `install networks` says on a swarm site (DEPLOY_MODE=swarm)
+SWARM_NOTE = (
+    "DEPLOY_MODE=swarm: each stack's network is an attachable overlay that `homestack up` "
+    "makes on the swarm; no bridge network is made here"
+)
+
+
 def subnet_setting(network: str) -> str:
     """The optional env variable that pins a bridge network's subnet: AI_SERVICES_SUBNET …"""
     return network.upper().replace("-", "_") + "_SUBNET"
@@ -281,11 +288,15 @@ def ensure_networks(
     dry_run: bool = False,
     backend: Backend | None = None,
 ) -> NetworksReport:
-    """Create the missing seed networks; check the existing ones. Idempotent.
+    """Create the missing seed networks; check the existing ones. Idempotent. On a swarm
+    site nothing: the stacks' networks are overlays `up` makes (a note says so).
     `backend`: the context's (default: engine.backend.default_backend())."""
     from ..engine.backend import default_backend
     from ..engine.model import MANAGED_LABEL, SITE_LABEL
+    from ..swarm import is_swarm
 
+    if is_swarm(site):
+        return NetworksReport(notes=[SWARM_NOTE], dry_run=dry_run)
     engine = backend or default_backend()
     specs = wanted_specs(site, services)
     existing = engine.networks()

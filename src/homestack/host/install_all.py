@@ -272,9 +272,11 @@ def _deploy(
     selection = select(site, names)
     services = selection.services
 
-    networks = ensure_networks(site, services, dry_run=dry_run)
+    networks = ensure_networks(site, services, dry_run=dry_run)  # a swarm's: up makes them
     line = _names(list(networks.created), "create network", dry_run)
     echo(f"networks: {line}")
+    for note in networks.notes:
+        echo(f"  note: {note}")
     result.parts.append(PartResult("networks", networks.changed, line, networks.to_data()))
 
     secrets = ensure_secrets(site, services, dry_run=dry_run)
@@ -295,16 +297,13 @@ def _deploy(
         echo(f"up: {line}")
         result.parts.append(PartResult("up", False, line, {"services": ids}))
         return
-    from ..deploy.up import up
+    from ..api import up
     from ..update import hooks
 
     echo(f"up: {len(ids)} services" + (" (stand-in image)" if stand_in is not None else ""))
-    outcome = up(
-        site,
-        names,
-        stand_in=stand_in,
-        ctx=Context.for_site(site, sink=sink, command=command, up_hooks=hooks),
-    )
+    # api.up: on a swarm site (DEPLOY_MODE=swarm) the services are deployed to the swarm
+    ctx = Context.for_site(site, sink=sink, command=command, up_hooks=hooks)
+    outcome = up(ctx, names, stand_in=stand_in)
     result.up = outcome
     touched = [run.service for run in outcome.touched]
     line = outcome.summary()
