@@ -592,6 +592,22 @@ def guard_major(service: Service, current: str | None, target: str, allow_major:
     return major
 
 
+def _refuse_swarm(site: Site, command: str) -> None:
+    """Update and rollback recreate containers through Compose on this machine: on a swarm
+    site (DEPLOY_MODE=swarm) that would run a second copy beside the swarm's service."""
+    from ..swarm import is_swarm
+
+    if is_swarm(site):
+        raise BadInput(
+            f"`homestack {command}` is not available in swarm mode (DEPLOY_MODE=swarm): it "
+            "recreates containers through Compose on this machine; nothing was changed",
+            "Set the new image tag in the service's compose file and run `homestack up "
+            "SERVICE`: the swarm rolls the service to it, gated on its health. `homestack "
+            "outdated` lists the newer tags; `homestack backup SERVICE` first keeps its data.",
+            file=site.root / ".env",
+        )
+
+
 def _timed(operation: Callable[P, UpdateReport]) -> Callable[P, UpdateReport]:
     """The operation, its report's `elapsed` set to the seconds it took (when it returns)."""
 
@@ -623,6 +639,7 @@ def update(
     holding the site lock while it changes anything."""
     from .outdated import registry_for
 
+    _refuse_swarm(site, "update")
     recovered = converge(site, [name])
     if recovered:
         site = _reload(site)
@@ -680,6 +697,7 @@ def rollback(
     """Return to history entry `to` (1-based, as `history` numbers them; default: the last
     deploy of another image). With `data`, its data comes back too: the snapshot taken when
     that version was left (the next entry's `pre-update` snapshot)."""
+    _refuse_swarm(site, "rollback")
     recovered = converge(site, [name])
     if recovered:
         site = _reload(site)
