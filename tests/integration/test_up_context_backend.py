@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from homestack.api import up
+from homestack.api import down, up
 from homestack.catalog import Site
 from homestack.context import Context
 from homestack.engine.backend import ComposeBackend
@@ -49,5 +49,22 @@ def test_up_uses_the_context_backend_in_every_phase(tmp_path: Path, prefixed_sit
         "events",  # the scheduler's health follower
         "create",  # precreation by Compose
         "start_container",  # a precreated container started by id
+        "config_hashes",  # Compose's hashes of each stack (not cached yet on a new site)
     }
     assert phases <= backend.calls, sorted(phases - backend.calls)
+
+
+def test_down_uses_the_context_backend(tmp_path: Path, prefixed_site_env: str) -> None:
+    """down of one service: which run (its dependents), what was there, the removal and
+    what is left all go through the context's backend (they went to default_backend())."""
+    root = up_site(
+        tmp_path / "site", {"media": {"services": {"app": {}, "web": {"needs": ["app"]}}}}
+    )
+    site = Site.load(root)
+    assert up(Context.for_site(site), timeout=60).ok
+    backend = _Recording()
+
+    result = down(Context.for_site(site, backend=backend), ["app"])
+
+    assert result.removed == ["app"] and [d.service for d in result.dependents] == ["web"]
+    assert {"containers", "remove"} <= backend.calls, sorted(backend.calls)

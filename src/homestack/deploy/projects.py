@@ -16,7 +16,7 @@ from typing import TypeVar
 from .. import fsutil
 from ..catalog import Service, Site, Stack
 from ..engine import model
-from ..engine.backend import default_backend
+from ..engine.backend import Backend, default_backend
 from ..engine.compose import ComposeProject
 from ..errors import OperationFailed
 from ..plan import Graph, selected_graph, waves
@@ -115,9 +115,10 @@ def parallel(jobs: Mapping[K, T], work: Callable[[T], R], workers: int = 4) -> d
         return {key: future.result() for key, future in futures.items()}
 
 
-def config_hashes(project: Project) -> dict[str, str]:
-    """Compose's config hash of each service, exactly as `up` will label its container."""
-    return default_backend().config_hashes(project)
+def config_hashes(project: Project, backend: Backend | None = None) -> dict[str, str]:
+    """Compose's config hash of each service, exactly as `up` will label its container
+    (`backend`: the context's; default: engine.backend.default_backend())."""
+    return (backend or default_backend()).config_hashes(project)
 
 
 PLUGIN_PATHS = (
@@ -181,7 +182,7 @@ def _hash_cache(project: Project) -> Path:
     return project.site.data_root / ".homestack" / "config-hashes" / f"{name}.json"
 
 
-def read_config_hashes(project: Project) -> ConfigHashes:
+def read_config_hashes(project: Project, backend: Backend | None = None) -> ConfigHashes:
     """config_hashes(), from the cache under DATA/.homestack/ when the fingerprint of its
     inputs is unchanged, so a no-op `up` does not start one Compose process per stack.
     Writes nothing: ConfigHashes.remember does."""
@@ -191,7 +192,7 @@ def read_config_hashes(project: Project) -> ConfigHashes:
         if saved.get("fingerprint") == key and isinstance(saved.get("hashes"), dict):
             hashes = {str(k): str(v) for k, v in saved["hashes"].items()}
             return ConfigHashes(project, key, hashes, cached=True)
-    return ConfigHashes(project, key, config_hashes(project), cached=False)
+    return ConfigHashes(project, key, config_hashes(project, backend), cached=False)
 
 
 _NOISE = re.compile(r"^\s*(?:\S+\s+)?(?:Pulling|Pulled|Waiting|Downloading|Interrupted|Skipped)\b")

@@ -643,17 +643,17 @@ class _Scheduler(RunScheduler):
         self.discard_unstarted()
 
 
-def _checked_hashes(project: Project) -> ConfigHashes:
+def _checked_hashes(project: Project, backend: Backend) -> ConfigHashes:
     try:
-        return read_config_hashes(project)
+        return read_config_hashes(project, backend)
     except CommandFailed as error:
         raise preflight.compose_refused(project, error) from None
 
 
-def _all_hashes(projects: Mapping[str, Project]) -> dict[str, dict[str, str]]:
+def _all_hashes(projects: Mapping[str, Project], backend: Backend) -> dict[str, dict[str, str]]:
     """Compose's config hashes of every stack (one process per stack, in parallel, unless
     cached); remembered only once Compose accepted every stack: a refusal writes nothing."""
-    found = parallel(projects, _checked_hashes)
+    found = parallel(projects, lambda project: _checked_hashes(project, backend))
     for hashes in found.values():
         hashes.remember()
     return {stack_id: hashes.hashes for stack_id, hashes in found.items()}
@@ -778,7 +778,7 @@ def _up(
         # Compose checks the stacks' own files (remembered as a plain `up` does) before the
         # stand-in image is built and its override written: nothing is made for files it
         # refuses
-        _all_hashes(selection.projects)
+        _all_hashes(selection.projects, backend)
     image = standin_mod.resolve_image(stand_in) if stand_in is not None else None
     overrides = standin_overrides(site, selection, image, delays)
     services = selection.services
@@ -786,7 +786,7 @@ def _up(
         # Compose's hashes (one process per stack, remembered while the files do not change)
         # double as its check of the files: a refusal is bad input before any secret, folder
         # or network is made
-        hashing = side.submit(_all_hashes, selection.projects)
+        hashing = side.submit(_all_hashes, selection.projects, backend)
         if _interrupted(site, services):  # rare: recover only once Compose took the files
             hashing.result()  # (a refusal is raised here, before recovery changes anything)
         recovered = _recover_interrupted(site, services)
