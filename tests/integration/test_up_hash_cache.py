@@ -6,16 +6,28 @@ with it; both readings are cached, so a no-op rehearsal starts no Compose config
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from homestack.catalog import Site
-from homestack.deploy import projects
-from homestack.deploy.up import up
+from homestack.context import Context
+from homestack.deploy.up import UpResult, up
+from homestack.engine.backend import ComposeBackend
+from homestack.engine.compose import ComposeProject
 from testkit.sites import up_site
 
 pytestmark = pytest.mark.integration
+
+
+class _Counting(ComposeBackend):
+    """The real backend, noting each stack Compose is asked to hash."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def config_hashes(self, project: ComposeProject) -> dict[str, str]:
+        self.asked.append(project.name)
+        return super().config_hashes(project)
 
 
 @pytest.mark.parametrize("stand_in", [None, ""], ids=["plain", "stand-in"])
@@ -28,17 +40,15 @@ def test_a_second_up_reads_the_config_hashes_from_the_cache(
 ) -> None:
     monkeypatch.setenv("HOMESTACK_PREFIX", engine_cleanup)
     root = up_site(tmp_path / "site", {"media": {"services": {"app": {}}}})
-    asked: list[str] = []
-    real = projects.config_hashes
+    backend = _Counting()
 
-    def counted(project: Any) -> dict[str, str]:
-        asked.append(project.name)
-        return real(project)
+    def run() -> UpResult:
+        ctx = Context.for_site(Site.load(root), backend=backend)
+        return up(ctx.site, stand_in=stand_in, timeout=60, ctx=ctx)
 
-    monkeypatch.setattr(projects, "config_hashes", counted)
-    assert up(Site.load(root), stand_in=stand_in, timeout=60).ok
-    assert asked  # the first run asks Compose
-    asked.clear()
-    again = up(Site.load(root), stand_in=stand_in, timeout=60)
+    assert run().ok
+    assert backend.asked  # the first run asks Compose
+    backend.asked.clear()
+    again = run()
     assert again.ok and not again.changed
-    assert asked == []
+    assert backend.asked == []
