@@ -35,6 +35,12 @@ def str_map(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in as_dict(value).items()}
 
 
+def text(mapping: Any, key: str) -> str:
+    """`mapping[key]` as text: "" when the key is absent or null (not "None")."""
+    value = as_dict(mapping).get(key)
+    return "" if value is None else str(value)
+
+
 def _label_text(text: str) -> dict[str, str]:
     """Compose ps's `Labels`: one string, `k=v,k=v` (values with commas are cut; the labels
     read here have none)."""

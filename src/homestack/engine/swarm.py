@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import BadInput, CommandFailed, OperationFailed
 from .compose import docker_cli
 from .docker import api_client, call, engine_errors
+from .model import str_map, text
 
 STACK_LABEL = "com.docker.stack.namespace"
 NOT_MANAGER = (
@@ -54,19 +55,18 @@ def _node(raw: Mapping[str, Any]) -> NodeInfo:
         kind = str(discrete.get("Kind") or named.get("Kind") or "")
         if kind:
             generic[kind] = generic.get(kind, 0) + int(discrete.get("Value") or 1)
+    engine = desc.get("Engine") or {}
     return NodeInfo(
-        id=str(raw.get("ID", "")),
-        hostname=str(desc.get("Hostname", "")),
-        role=str(spec.get("Role", "")),
-        availability=str(spec.get("Availability", "")),
-        state=str(status.get("State", "")),
-        address=str(status.get("Addr", "")),
-        labels={str(k): str(v) for k, v in (spec.get("Labels") or {}).items()},
-        engine_labels={
-            str(k): str(v) for k, v in ((desc.get("Engine") or {}).get("Labels") or {}).items()
-        },
+        id=text(raw, "ID"),
+        hostname=text(desc, "Hostname"),
+        role=text(spec, "Role"),
+        availability=text(spec, "Availability"),
+        state=text(status, "State"),
+        address=text(status, "Addr"),
+        labels=str_map(spec.get("Labels")),
+        engine_labels=str_map(engine.get("Labels")),
         generic=generic,
-        engine=str((desc.get("Engine") or {}).get("EngineVersion", "")),
+        engine=text(engine, "EngineVersion"),
     )
 
 
@@ -134,19 +134,19 @@ def _task(raw: Mapping[str, Any]) -> TaskInfo:
     container = (status.get("ContainerStatus") or {}).get("ContainerID") or ""
     code = (status.get("ContainerStatus") or {}).get("ExitCode")
     return TaskInfo(
-        id=str(raw.get("ID", "")),
-        service_id=str(raw.get("ServiceID", "")),
-        node_id=str(raw.get("NodeID", "")),
+        id=text(raw, "ID"),
+        service_id=text(raw, "ServiceID"),
+        node_id=text(raw, "NodeID"),
         slot=int(raw.get("Slot") or 0),
-        state=str(status.get("State", "")),
-        desired=str(raw.get("DesiredState", "")),
-        error=str(status.get("Err") or ""),
-        message=str(status.get("Message") or ""),
+        state=text(status, "State"),
+        desired=text(raw, "DesiredState"),
+        error=text(status, "Err"),
+        message=text(status, "Message"),
         container=str(container),
         exit_code=int(code) if code is not None else None,
         version=int((raw.get("Version") or {}).get("Index") or 0),
-        timestamp=str(status.get("Timestamp") or ""),
-        created=str(raw.get("CreatedAt") or ""),
+        timestamp=text(status, "Timestamp"),
+        created=text(raw, "CreatedAt"),
     )
 
 
@@ -168,16 +168,16 @@ def _service(raw: Mapping[str, Any]) -> ServiceInfo:
     container = template.get("ContainerSpec") or {}
     mode = spec.get("Mode") or {}
     replicas = (mode.get("Replicated") or {}).get("Replicas")
-    labels = {str(k): str(v) for k, v in (spec.get("Labels") or {}).items()}
+    labels = str_map(spec.get("Labels"))
     return ServiceInfo(
-        id=str(raw.get("ID", "")),
-        name=str(spec.get("Name", "")),
+        id=text(raw, "ID"),
+        name=text(spec, "Name"),
         stack=labels.get(STACK_LABEL, ""),
         labels=labels,
-        image=str(container.get("Image", "")).split("@")[0],
+        image=text(container, "Image").split("@")[0],
         replicas=int(replicas) if replicas is not None else None,
         constraints=tuple((template.get("Placement") or {}).get("Constraints") or ()),
-        mounts=tuple(str(m.get("Source", "")) for m in container.get("Mounts") or []),
+        mounts=tuple(text(m, "Source") for m in container.get("Mounts") or []),
     )
 
 

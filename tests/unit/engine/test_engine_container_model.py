@@ -94,3 +94,19 @@ def test_compose_backend_is_a_backend() -> None:
 
     assert isinstance(ComposeBackend(), Backend)
     assert isinstance(default_backend(), Backend)
+
+
+def test_swarm_records_read_a_null_field_as_empty_not_none() -> None:
+    """The Engine API sends null for some fields (a down node's Addr, a task's Err): they
+    read as "", not the text "None" (shown as a node address or a task error before)."""
+    from homestack.engine.swarm import _node, _service, _task
+
+    node = _node({"ID": "n1", "Description": {"Hostname": "nas", "Engine": None},
+                  "Spec": {"Role": "worker", "Labels": None},
+                  "Status": {"State": "down", "Addr": None}})  # fmt: skip
+    assert (node.hostname, node.state, node.address, node.engine) == ("nas", "down", "", "")
+    assert node.labels == {} and node.engine_labels == {}
+    task = _task({"ID": "t1", "NodeID": None, "Status": {"State": "pending", "Err": None}})
+    assert (task.node_id, task.error) == ("", "")
+    service = _service({"ID": "s1", "Spec": {"Name": None, "Labels": {"a": 1}}})
+    assert (service.name, service.labels, service.image) == ("", {"a": "1"}, "")
