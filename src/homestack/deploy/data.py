@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalog import Service, Site
 from ..errors import BadInput, EngineUnavailable, OperationFailed
 from ..models import MAX_ID
+from ..modes import DATA_MODE, PRIVATE_FOLDER_MODE, SERVICE_MODE
 from ..resolved import Resolved, resolve
 from .folders import check_folder, folder_error
 from .report import StepReport
@@ -25,12 +26,6 @@ from .report import StepReport
 if TYPE_CHECKING:
     from ..engine.backend import Backend
     from ..engine.docker import VolumeInfo
-
-DATA_MODE = 0o755
-#: DATA/{service} and DATA/config/{service}: the service's user and group only (app
-#: databases, keys); no other local user reads them
-SERVICE_MODE = 0o750
-BACKUP_MODE = 0o700
 
 
 @dataclass(frozen=True)
@@ -114,7 +109,7 @@ def service_folders(site: Site, service: Service) -> list[tuple[Path, int]]:
     return [
         (root / service.id, SERVICE_MODE),
         (root / "config" / service.id, SERVICE_MODE),
-        (root / "backups" / service.id, BACKUP_MODE),
+        (root / "backups" / service.id, PRIVATE_FOLDER_MODE),
     ]
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from ..catalog import Service, Site
 from ..errors import BadInput, OperationFailed
 from ..models import SecretSpec
+from ..modes import PRIVATE_FOLDER_MODE, PRIVATE_MODE, SHARED_MODE
 from ..resolved import Resolved
 from ..serial import Serialised, entry
 from .data import has_data
@@ -37,9 +38,6 @@ ALPHABETS = {
     "urlsafe": string.ascii_letters + string.digits + "-_",
     "ascii": string.ascii_letters + string.digits + string.punctuation,
 }
-FOLDER_MODE = 0o700
-PRIVATE_MODE = 0o600
-SHARED_MODE = 0o440
 
 
 @dataclass(frozen=True)
@@ -245,14 +243,14 @@ def _ensure_folder(folder: Path, dry_run: bool, notes: list[str]) -> bool:
         notes.append(f"create folder {folder} (mode 0700)")
         if not dry_run:
             with _umask(0o077):
-                folder.mkdir(mode=FOLDER_MODE)  # its parent exists: check_folder said so
-            folder.chmod(FOLDER_MODE)
+                folder.mkdir(mode=PRIVATE_FOLDER_MODE)  # its parent exists: check_folder said so
+            folder.chmod(PRIVATE_FOLDER_MODE)
         return True
     mode = stat.S_IMODE(folder.stat().st_mode)
-    if mode != FOLDER_MODE:
+    if mode != PRIVATE_FOLDER_MODE:
         notes.append(f"tighten folder {folder} from {mode:04o} to 0700")
         if not dry_run:
-            folder.chmod(FOLDER_MODE)
+            folder.chmod(PRIVATE_FOLDER_MODE)
         return True
     return False
 

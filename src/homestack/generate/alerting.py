@@ -13,6 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from ..modes import PRIVATE_MODE
 from .files import GeneratedFile
 from .view import CatalogView, dump_yaml
 
@@ -131,11 +132,11 @@ def alertmanager(view: CatalogView, secrets_dir: Path) -> list[GeneratedFile]:
         )
     ]
     if token:
-        out.append(GeneratedFile("alertmanager", folder / TOKEN_FILE, token + "\n", 0o600))
+        out.append(GeneratedFile("alertmanager", folder / TOKEN_FILE, token + "\n", PRIVATE_MODE))
     return out
 
 
 def ntfy(view: CatalogView, secrets_dir: Path) -> list[GeneratedFile]:
     config = ntfy_config(view, publisher_token(secrets_dir))
     text = dump_yaml(config, "push notifications; holds the publisher token")
-    return [GeneratedFile("ntfy", view.config_dir("ntfy") / "server.yml", text, 0o600)]
+    return [GeneratedFile("ntfy", view.config_dir("ntfy") / "server.yml", text, PRIVATE_MODE)]

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..deploy.secrets import ALPHABETS, PRIVATE_MODE
+from ..deploy.secrets import ALPHABETS
+from ..modes import PRIVATE_MODE
 from .files import GeneratedFile
 from .view import CatalogView, Route, dump_yaml
 
@@ -158,12 +159,12 @@ def generate(view: CatalogView, secrets_dir: Path, *, dry_run: bool) -> list[Gen
     ]
     users_file = folder / "users_database.yml"
     if users_file.exists():
-        out.append(GeneratedFile("authelia", users_file, "", 0o600, once=True))
+        out.append(GeneratedFile("authelia", users_file, "", PRIVATE_MODE, once=True))
         return out
     password, new_secret = first_password("authelia", secrets_dir, ADMIN_SECRET, dry_run=dry_run)
     digest = hash_password(password) if password is not None else "$pbkdf2-sha512$(dry run)"
     text = dump_yaml(
         users(view, digest), f"first user; password in secrets/{ADMIN_SECRET}", once=True
     )
-    out.append(GeneratedFile("authelia", users_file, text, 0o600, once=True))
+    out.append(GeneratedFile("authelia", users_file, text, PRIVATE_MODE, once=True))
     return out + new_secret

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..modes import PRIVATE_MODE
 from .files import GeneratedFile
 from .view import CatalogView, dump_yaml
 
@@ -148,4 +149,4 @@ def anythingllm(view: CatalogView) -> list[GeneratedFile]:
         "# Written once by homestack: AnythingLLM keeps its encryption key (SIG_KEY, SIG_SALT)\n"
         "# and its settings here; homestack will not rewrite it. Keep it with the data.\n"
     )
-    return [GeneratedFile("anythingllm", path, content, mode=0o600, once=True)]
+    return [GeneratedFile("anythingllm", path, content, mode=PRIVATE_MODE, once=True)]

@@ -25,7 +25,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..deploy.secrets import PRIVATE_MODE
+from ..modes import PRIVATE_MODE
 from .authelia import first_password
 from .files import GeneratedFile
 from .view import CatalogView

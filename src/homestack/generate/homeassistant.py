@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..catalog import Site
+from ..modes import PRIVATE_MODE
 from .files import GeneratedFile
 from .view import CatalogView, container_ports
 
@@ -110,4 +111,4 @@ def generate(view: CatalogView, site: Site) -> list[GeneratedFile]:
         return []
     path = view.data_root / "homeassistant" / ".storage" / STORAGE_KEY
     content = json.dumps(store, indent=2, ensure_ascii=False) + "\n"
-    return [GeneratedFile("homeassistant", path, content, mode=0o600, once=True)]
+    return [GeneratedFile("homeassistant", path, content, mode=PRIVATE_MODE, once=True)]

@@ -29,13 +29,8 @@ def _q(path: object) -> str:
 def check_secrets(site: Site, services: list[Service]) -> list[Check]:
     """Each secret file: present, not readable by others, owned by who must read it."""
     from ..deploy.folders import check_folder
-    from ..deploy.secrets import (
-        FOLDER_MODE,
-        acceptable_mode,
-        check_file,
-        problem_fix,
-        wanted_secrets,
-    )
+    from ..deploy.secrets import acceptable_mode, check_file, problem_fix, wanted_secrets
+    from ..modes import PRIVATE_FOLDER_MODE
 
     checks: list[Check] = []
     folder = site.secrets_dir
@@ -54,7 +49,7 @@ def check_secrets(site: Site, services: list[Service]) -> list[Check]:
                     "secrets",
                     "secrets folder",
                     f"{folder} is open to others (mode {mode:04o})",
-                    f"Run `chmod {FOLDER_MODE:o} {_q(folder)}`.",
+                    f"Run `chmod {PRIVATE_FOLDER_MODE:o} {_q(folder)}`.",
                 )
             )
     for item in wanted:
