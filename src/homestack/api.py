@@ -146,14 +146,15 @@ def status(
     """The chosen services' status (stacks or services; None: all), read through the
     context's backend at the context's clock: state, health, uptime, restarts, CPU and
     memory (`usage`), the last backup (`backups`). Sends one StatusSampled per call, so a
-    live view (top, the dashboard) can take each sample from the sink. Takes no lock."""
+    live view (top, the dashboard) can take each sample from the sink. Takes no lock. On a
+    swarm site the rows are the services' tasks, read through the swarm's backend."""
     from .events import StatusSampled
     from .observe.status import collect_status
 
     result = collect_status(
         ctx.site,
         names,
-        backend=ctx.engine(),
+        backend=_on_swarm(ctx).engine(),
         with_usage=usage,
         with_backups=backups,
         now=ctx.clock.now(),

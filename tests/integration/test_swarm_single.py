@@ -44,16 +44,31 @@ print(json.dumps(action.to_data()))
 """
 
 
-def _dashboard(site: Path, lab: Lab, kind: str, target: str) -> dict[str, Any]:
-    """One dashboard action (its Runner, in a child process talking to the lab's manager,
-    as `homestack serve` does), waited for; the action as its API returns it."""
+_OVERVIEW = """
+import json, sys
+from pathlib import Path
+from homestack.web.live import Hub
+
+print(json.dumps(Hub(Path(sys.argv[1])).sample(full=True).to_data()))
+"""
+
+
+def _child(site: Path, lab: Lab, code: str, *args: str) -> dict[str, Any]:
+    """`code` run in a child process talking to the lab's manager (as `homestack serve`
+    does); the JSON it prints."""
     env = {**os.environ, "DOCKER_HOST": lab.manager}
     done = subprocess.run(
-        [sys.executable, "-c", _DASHBOARD, str(site), kind, target],
+        [sys.executable, "-c", code, str(site), *args],
         capture_output=True, text=True, env=env, timeout=400, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    action: dict[str, Any] = json.loads(done.stdout)
+    found: dict[str, Any] = json.loads(done.stdout)
+    return found
+
+
+def _dashboard(site: Path, lab: Lab, kind: str, target: str) -> dict[str, Any]:
+    """One dashboard action (its Runner), waited for; the action as its API returns it."""
+    action = _child(site, lab, _DASHBOARD, kind, target)
     assert action["done"] and action["ok"], json.dumps(action, indent=1)
     return action
 
@@ -79,6 +94,13 @@ def test_every_command_on_a_one_node_swarm(lab: Lab, tmp_path: Path) -> None:
         assert up["ok"] and {s["state"] for s in up["services"]} == {"healthy"}
         rows = json.loads(_ok(homestack(site, "status", "essentials", "--json", lab=lab)))
         assert {r["state"] for r in rows["services"]} == {"healthy"}
+        # the dashboard's overview samples through api.status: the swarm's tasks (it
+        # listed Compose containers on the manager, so every service showed as missing)
+        overview = _child(site, lab, _OVERVIEW)
+        shown = {r["service"]: (r["state"], r["health"]) for r in overview["services"]}
+        up_here = {s["service"] for s in up["services"]}
+        assert {shown[name] for name in up_here} == {("running", "healthy")}, shown
+        assert {shown[name] for name in shown.keys() - up_here} == {("missing", None)}
         doctor = json.loads(_ok(homestack(site, "doctor", "--json", lab=lab)))
         assert doctor["counts"]["fail"] == 0, doctor
         assert any(c["name"] == "losses" for c in doctor["checks"])

@@ -104,11 +104,12 @@ class Hub:
             return self._sample(full=full)
 
     def _sample(self, *, full: bool) -> Any:
-        from ..observe.status import collect_status
+        from ..api import Context, status
 
         site = Site.load(self.root)
         self._projects = {site.project_name(stack) for stack in site.stacks.values()}
-        result = collect_status(site, with_usage=full, with_backups=full)
+        # the operation the CLI's status calls (on a swarm site: the services' tasks)
+        result = status(Context.for_site(site), usage=full, backups=full)
         now = time.time()
         self.samples += 1
         if full:
