@@ -167,3 +167,13 @@ class StatusSampled(Event):
 
     name: ClassVar[str] = "status"
     result: StatusResult
+
+
+@dataclass(frozen=True)
+class UpdateStep(Event):
+    """One step of an update or rollback done (the snapshot taken, the image pulled, the
+    file written, healthy on it, or put back): the line its report keeps in `steps`."""
+
+    name: ClassVar[str] = "update-step"
+    service: str
+    text: str

@@ -318,6 +318,26 @@ def test_update_to_an_unhealthy_version_rolls_back_to_the_old_container(
     assert "Back on 1.0.0: app unhealthy" in str(receiver.got[0].body.get("message"))
 
 
+def test_each_update_step_is_an_event_as_it_happens(
+    app_site: UpdateSite, registry: LocalRegistry
+) -> None:
+    """The library's update sends each step to the context's sink as it is done (the
+    snapshot, the pull when the image is not here, the file written, then, as 1.2.0 turns
+    unhealthy, each step of the rollback): the lines the report keeps, in its order."""
+    from homestack.context import Context
+    from homestack.events import Collected, UpdateStep
+    from homestack.update.apply import update
+
+    events = Collected()
+    site = Site.load(app_site.root)
+    report = update(site, "app", to="1.2.0", timeout=30, ctx=Context.for_site(site, sink=events))
+    assert report.rolled_back
+    sent = events.of(UpdateStep)
+    assert [e.text for e in sent] == report.steps and {e.service for e in sent} == {"app"}
+    texts = " | ".join(report.steps)
+    assert "snapshot" in texts and "wrote" in texts and "healthy again on" in texts, texts
+
+
 def test_update_to_a_migrating_version_rolls_back_with_the_data_byte_identical(
     app_site: UpdateSite, registry: LocalRegistry, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,12 +28,13 @@ import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec
 
 from ..context import Context, context_for
 from ..errors import BadInput, HomestackError, OperationFailed
+from ..events import EventSink, UpdateStep, ignore
 from . import history
 from .lockfile import Locked, pinned_image, pull_pinned, read_lock, set_entry
 from .registry import ImageRef, Registry
@@ -110,9 +111,18 @@ class UpdateReport:
     steps: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     elapsed: float = 0.0
+    #: where each step goes as it is done (UpdateStep), besides `steps`: the context's sink
+    sink: EventSink = field(default=ignore, repr=False, compare=False)
+
+    def say(self, *steps: str) -> None:
+        """Steps done: kept in `steps`, and each sent to the sink as it happens."""
+        for text in steps:
+            self.steps.append(text)
+            self.sink(UpdateStep(self.service, text))
 
     def to_data(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sink"}
+        data["health_log"], data["steps"] = list(self.health_log), list(self.steps)
         data["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         data["elapsed"] = round(self.elapsed, 3)
         return data
@@ -315,7 +325,7 @@ def _recreate(
         _remove_container(fresh, name, ctx)
         _restore(fresh, fresh.service(name), restore_snapshot)
         report.data_restored = True
-        report.steps.append(f"data restored from snapshot {restore_snapshot[:8]}")
+        report.say(f"data restored from snapshot {restore_snapshot[:8]}")
     names = _with_dependents(fresh, name, ctx)
     try:
         result: UpResult | None = _up(fresh, names, timeout, ctx)
@@ -379,7 +389,7 @@ def switch(
             mark = time.monotonic()
             try:
                 if pulling.result():
-                    report.steps.append(f"pulled {new_image}@{new_digest[:19]}")
+                    report.say(f"pulled {new_image}@{new_digest[:19]}")
             except BaseException:
                 journal.clear(site)
                 raise
@@ -391,7 +401,7 @@ def switch(
         write_file(service.file, text)
         set_entry(site, service.id, Locked(new_image, new_digest))
         report.changed = True
-        report.steps.append(f"wrote {new_image} to {service.file.name} and homestack.lock")
+        report.say(f"wrote {new_image} to {service.file.name} and homestack.lock")
         journal.save(site, "recreate")
         hold_point("update-recreate")  # the kill -9 tests stop here
         mark = time.monotonic()
@@ -414,7 +424,7 @@ def switch(
                 ),
             )
             journal.clear(site)
-            report.steps.append(f"{service.id} healthy on {new_image}")
+            report.say(f"{service.id} healthy on {new_image}")
             return report
         if result is not None:
             report.reason, report.health_log = _failure(result)
@@ -430,9 +440,7 @@ def _take_snapshot(site: Site, service: Service, journal: Journal, report: Updat
         journal.clear(site)
         raise
     report.snapshot = journal.snapshot
-    report.steps.append(
-        f"snapshot {journal.snapshot[:8]} (pre-update)" if journal.snapshot else "stateless"
-    )
+    report.say(f"snapshot {journal.snapshot[:8]} (pre-update)" if journal.snapshot else "stateless")
     report.timings["snapshot"] = time.monotonic() - mark
     if not history.read(site, service.id):  # the deploy being left, so it can be returned to
         history.append(
@@ -465,7 +473,7 @@ def _roll_back(
     from ..backup.journal import hold_point
 
     hold_point("update-rollback")  # the kill -9 tests stop here (the failed version is running)
-    report.steps += undo(site, journal)
+    report.say(*undo(site, journal))
     report.rolled_back = True
     report.data_restored = report.data_restored or any(
         s.startswith("data restored") for s in report.steps
@@ -478,9 +486,9 @@ def _roll_back(
         came_back, why = False, error.message
     report.timings["rollback"] = time.monotonic() - mark
     if came_back:
-        report.steps.append(f"{service.id} healthy again on {old_image}")
+        report.say(f"{service.id} healthy again on {old_image}")
     else:
-        report.steps.append(
+        report.say(
             f"the previous version did not come back healthy: {why} (`homestack up "
             f"{service.id}` tries again)"
         )
@@ -655,11 +663,12 @@ def update(
     ref = ImageRef.parse(image)
     registry = registry or registry_for(site)
     lock = read_lock(site).get(name)
-    report = UpdateReport(name, image, image, _current_digest(image, lock))
-    report.steps += recovered
+    sink = context_for(site, ctx).sink
+    report = UpdateReport(name, image, image, _current_digest(image, lock), sink=sink)
+    report.say(*recovered)
     tag = pick_target(service, ref, registry, "major" if allow_major else level, to)
     if tag is None or tag == ref.tag:
-        report.steps.append(f"{name} is on the newest {level} release already ({ref.tag})")
+        report.say(f"{name} is on the newest {level} release already ({ref.tag})")
         return report
     guard_major(service, ref.tag, tag, allow_major)
     new_image = ref.with_tag(tag)
@@ -667,7 +676,7 @@ def update(
     report.to_digest = registry.digest(ref, tag, use_cache=False)  # before anything changes
     if dry_run:
         report.dry_run = True
-        report.steps.append(f"would update {image} → {new_image} ({report.to_digest[:19]})")
+        report.say(f"would update {image} → {new_image} ({report.to_digest[:19]})")
         return report
     with context_for(site, ctx).lock.hold(f"update {name}"):
         switch(
@@ -739,8 +748,8 @@ def rollback(
             "Pick another entry with --to N.",
             service=name,
         )
-    report = UpdateReport(name, image, entry.image, None, digest)
-    report.steps += recovered
+    report = UpdateReport(name, image, entry.image, None, digest, sink=context_for(site, ctx).sink)
+    report.say(*recovered)
     with context_for(site, ctx).lock.hold(f"rollback {name}"):
         switch(
             site,
