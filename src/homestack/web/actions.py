@@ -305,12 +305,8 @@ class Runner:
 
         site = Site.load(self.root)
         emit: Emit = lambda line: self._emit(action, line)  # noqa: E731
-        ctx = Context.for_site(
-            site,
-            sink=self._sink(action),
-            command=("serve", action.kind, action.target),
-            up_hooks=hooks,
-        )
+        # no command line: hints name CLI commands, which a browser action is not
+        ctx = Context.for_site(site, sink=self._sink(action), up_hooks=hooks)
         try:
             busy = self.holders()
             if busy:
