@@ -129,7 +129,7 @@ def stop(ctx: Context, names: list[str]) -> StopStartResult:
     0 (its spec kept) through the swarm's backend."""
     from .deploy.stopstart import stop as run
 
-    return run(ctx.site, names, ctx=_on_swarm(ctx))
+    return run(ctx.site, names, ctx=ctx)
 
 
 def start(ctx: Context, names: list[str], *, timeout: float = 300) -> StopStartResult:
@@ -137,7 +137,7 @@ def start(ctx: Context, names: list[str], *, timeout: float = 300) -> StopStartR
     healthy. On a swarm site each stopped service is scaled back to 1."""
     from .deploy.stopstart import start as run
 
-    return run(ctx.site, names, timeout=timeout, ctx=_on_swarm(ctx))
+    return run(ctx.site, names, timeout=timeout, ctx=ctx)
 
 
 def status(
@@ -154,7 +154,7 @@ def status(
     result = collect_status(
         ctx.site,
         names,
-        backend=_on_swarm(ctx).engine(),
+        backend=ctx.engine(),
         with_usage=usage,
         with_backups=backups,
         now=ctx.clock.now(),
@@ -231,16 +231,6 @@ def _swarm(ctx: Context) -> bool:
     from .swarm import is_swarm
 
     return is_swarm(ctx.site)
-
-
-def _on_swarm(ctx: Context) -> Context:
-    """On a swarm site, the context with the swarm's backend (unless it names its own):
-    what acts on services (start, stop, their health) goes to the swarm."""
-    if ctx.backend is not None or not _swarm(ctx):
-        return ctx
-    from .engine.swarm_backend import SwarmBackend
-
-    return dataclasses.replace(ctx, backend=SwarmBackend())
 
 
 def _lock_unless(

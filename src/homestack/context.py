@@ -99,8 +99,8 @@ class Context:
     lock: Lock
     sink: EventSink = ignore
     clock: Clock = field(default_factory=SystemClock)
-    #: the engine backend operations talk to; None: engine.backend.default_backend()
-    #: (ComposeBackend: Compose v2 and the Engine API)
+    #: the engine backend operations talk to; None: the site's (engine.swarm_backend.
+    #: backend_for: SwarmBackend when DEPLOY_MODE=swarm, else ComposeBackend)
     backend: Backend | None = None
     #: the CLI's words as typed, global options left out (`("restart", "media")`); None
     #: outside the CLI. Lock notes and hints say what the user ran.
@@ -133,12 +133,13 @@ class Context:
         )
 
     def engine(self) -> Backend:
-        """The backend to use: this context's, else the default one."""
+        """The backend to use: this context's, else the site's (the swarm's on a
+        DEPLOY_MODE=swarm site, else Compose v2 and the Engine API)."""
         if self.backend is not None:
             return self.backend
-        from .engine.backend import default_backend
+        from .engine.swarm_backend import backend_for
 
-        return default_backend()
+        return backend_for(self.site)
 
     def with_sink(self, sink: EventSink) -> Context:
         """This context with events going to `sink` (its lock reports waits there too)."""
