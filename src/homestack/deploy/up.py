@@ -186,10 +186,6 @@ class UpResult(Serialised):
 Listener = Callable[[ServiceRun], None]
 
 
-def _noop(_: ServiceRun) -> None:
-    return None
-
-
 def reporting(sink: EventSink) -> Listener:
     """What a scheduler calls on each change of a run: a ServiceChanged event to `sink`
     (up on Compose and on a swarm, and the swarm's restart, alike)."""
