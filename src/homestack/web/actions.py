@@ -49,19 +49,30 @@ DESTRUCTIVE = {"down-volumes", "restore"}
 
 @dataclass
 class Action(Serialised):
+    DATA_EXTRA = ("lines", "events")
+    DATA_ORDER = ("id", "kind", "target", "user", "lines", "done", "ok", "summary", "events")
+
     id: int
     kind: str
     target: str
     user: str
     started: float = field(metadata=entry(omit=True))
-    lines: list[str] = field(default_factory=list)
     done: bool = False
     ok: bool | None = None
     summary: str = ""
-    #: the operation's typed events (Event.to_data), in the order sent
-    events: list[dict[str, Any]] = field(default_factory=list)
-    #: lines and events together, in order, as the stream sends them: (SSE name, data)
+    #: the progress lines ("line", text) and the operation's typed events (its name,
+    #: Event.to_data), in the order they came: what the stream sends
     feed: list[tuple[str, Any]] = field(default_factory=list, metadata=entry(omit=True))
+
+    @property
+    def lines(self) -> list[str]:
+        """The progress lines the page shows."""
+        return [data for name, data in list(self.feed) if name == "line"]
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The operation's typed events, in the order sent."""
+        return [data for name, data in list(self.feed) if name != "line"]
 
 
 class Busy(HomestackError):
@@ -279,7 +290,6 @@ class Runner:
 
     def _emit(self, action: Action, line: str) -> None:
         with self.changed:
-            action.lines.append(line)
             action.feed.append(("line", line))
             self.changed.notify_all()
 
@@ -291,7 +301,6 @@ class Runner:
         def sink(event: Event) -> None:
             data = event.to_data()
             with self.changed:
-                action.events.append(data)
                 action.feed.append((event.name, data))
             line = progress_line(event, seen)
             if line is not None:
@@ -338,7 +347,6 @@ class Runner:
             )
             with self.changed:
                 last = ("done: " if action.ok else "failed: ") + action.summary
-                action.lines.append(last)
                 action.feed.append(("line", last))
                 action.done = True
                 self.changed.notify_all()
